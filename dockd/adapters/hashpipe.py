@@ -1,0 +1,199 @@
+"""The streaming hash pipeline: one read pass of the source feeds BLAKE3, SHA-256 and the write.
+
+Reading, SHA-256 and BLAKE3+write run in three threads joined by small bounded
+queues; both hashers and the syscalls release the GIL on large buffers, so the
+three overlap and memory stays at a few chunks whatever the file size.
+Read-back bypasses the page cache (O_DIRECT, else fadvise DONTNEED) so that a
+verified copy is a copy the disk really holds.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import mmap
+import os
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from blake3 import blake3
+
+from dockd.model import Digests
+
+_DONE = object()
+_QUEUE_DEPTH = 4
+Progress = Callable[[int], None]
+
+
+class SourceReadError(Exception):
+    """Reading the source failed; carries the OSError so the caller can tell gone from bad."""
+
+    def __init__(self, cause: OSError) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+class DestinationWriteError(Exception):
+    def __init__(self, cause: OSError) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+@dataclass(frozen=True, slots=True)
+class Copied:
+    digests: Digests
+    size: int
+
+
+def write_all(fd: int, data: bytes | memoryview) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _put(q: queue.Queue[object], item: object, stop: threading.Event) -> bool:
+    while not stop.is_set():
+        try:
+            q.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+def copy_and_hash(src_fd: int, dst_fd: int, chunk: int, progress: Progress | None = None) -> Copied:
+    """Copy src to dst while hashing; raises SourceReadError or DestinationWriteError."""
+    b3 = blake3()
+    sha = hashlib.sha256()
+    try:
+        first = os.read(src_fd, chunk)
+    except OSError as exc:
+        raise SourceReadError(exc) from exc
+    if len(first) < chunk:
+        try:
+            tail = os.read(src_fd, chunk) if first else b""
+        except OSError as exc:
+            raise SourceReadError(exc) from exc
+        if not tail:
+            b3.update(first)
+            sha.update(first)
+            try:
+                write_all(dst_fd, first)
+            except OSError as exc:
+                raise DestinationWriteError(exc) from exc
+            if progress:
+                progress(len(first))
+            return Copied(Digests(b3.hexdigest(), sha.hexdigest()), len(first))
+        first += tail
+    return _pipeline(src_fd, dst_fd, chunk, first, b3, sha, progress)
+
+
+def _get(q: queue.Queue[object], stop: threading.Event) -> object:
+    while True:
+        try:
+            return q.get(timeout=0.1)
+        except queue.Empty:
+            if stop.is_set():
+                return _DONE
+
+
+def _pipeline(
+    src_fd: int,
+    dst_fd: int,
+    chunk: int,
+    first: bytes,
+    b3: blake3,
+    sha: hashlib._Hash,
+    progress: Progress | None,
+) -> Copied:
+    stop = threading.Event()
+    to_sha: queue.Queue[object] = queue.Queue(_QUEUE_DEPTH)
+    to_write: queue.Queue[object] = queue.Queue(_QUEUE_DEPTH)
+    failure: list[SourceReadError] = []
+
+    def read() -> None:
+        data = first
+        try:
+            while data:
+                if not (_put(to_sha, data, stop) and _put(to_write, data, stop)):
+                    return
+                data = os.read(src_fd, chunk)
+        except OSError as exc:
+            failure.append(SourceReadError(exc))
+        finally:
+            _put(to_sha, _DONE, stop)
+            _put(to_write, _DONE, stop)
+
+    def hash_sha() -> None:
+        while (item := _get(to_sha, stop)) is not _DONE:
+            sha.update(item)  # type: ignore[arg-type]
+
+    reader = threading.Thread(target=read, name="dockd-read", daemon=True)
+    hasher = threading.Thread(target=hash_sha, name="dockd-sha256", daemon=True)
+    reader.start()
+    hasher.start()
+    size = 0
+    finished = False
+    try:
+        while (item := _get(to_write, stop)) is not _DONE:
+            data: bytes = item  # type: ignore[assignment]
+            b3.update(data)
+            try:
+                write_all(dst_fd, data)
+            except OSError as exc:
+                raise DestinationWriteError(exc) from exc
+            size += len(data)
+            if progress:
+                progress(len(data))
+        finished = True
+    finally:
+        if not finished:
+            stop.set()
+        reader.join()
+        hasher.join()
+    if failure:
+        raise failure[0]
+    return Copied(Digests(b3.hexdigest(), sha.hexdigest()), size)
+
+
+def hash_from_disk(path: str, chunk: int, *, with_sha256: bool) -> tuple[Digests, int, str]:
+    """Re-read a stored file from the disk, not the page cache: (digests, size, method).
+
+    O_DIRECT where the filesystem allows it; elsewhere (tmpfs) the cached pages are
+    dropped first. SHA-256 only when asked (`dockd verify`): the read-back right
+    after a copy proves identity with BLAKE3 and leaves sha256 empty.
+    """
+    try:
+        return _hash_file(path, chunk, with_sha256=with_sha256, direct=True)
+    except OSError as exc:
+        if exc.errno != errno.EINVAL:
+            raise
+    return _hash_file(path, chunk, with_sha256=with_sha256, direct=False)
+
+
+def _hash_file(
+    path: str, chunk: int, *, with_sha256: bool, direct: bool
+) -> tuple[Digests, int, str]:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | (os.O_DIRECT if direct else 0))
+    b3 = blake3()
+    sha = hashlib.sha256() if with_sha256 else None
+    size = 0
+    buffer = mmap.mmap(-1, chunk)  # page-aligned, as O_DIRECT requires
+    try:
+        if not direct:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        with memoryview(buffer) as view:
+            while n := os.readv(fd, [buffer]):
+                with view[:n] as data:
+                    b3.update(data)
+                    if sha is not None:
+                        sha.update(data)
+                size += n
+    finally:
+        buffer.close()
+        os.close(fd)
+    method = "o_direct" if direct else "fadvise_dontneed"
+    return Digests(b3.hexdigest(), sha.hexdigest() if sha else ""), size, method

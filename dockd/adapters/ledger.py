@@ -1,0 +1,513 @@
+"""The ledger: every recorder, dock session, recording, object and custody event.
+
+SQLite (WAL) by default, PostgreSQL by URL; the schema comes from Alembic
+migrations only. Writes that extend the custody chain are serialised (SQLite:
+BEGIN IMMEDIATE; PostgreSQL: an advisory lock) so concurrent slots and a CLI
+running beside the daemon can never fork the chain. SQLAlchemy errors are
+translated into LedgerError here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import Engine, create_engine, event, func, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from dockd.adapters.ledger_schema import (
+    CustodyEventRow,
+    DockSessionRow,
+    ObjectRow,
+    RecorderRow,
+    RecordingRow,
+    SessionProblemRow,
+)
+from dockd.core.custody import GENESIS, CustodyEvent, canonical_json, event_hash
+from dockd.errors import LedgerError
+from dockd.model import Problem, StoredDocument, VerifiedRecording, is_utf8
+from dockd.views import ProblemView, RecordingView, SessionView
+
+_CHAIN_LOCK = 0x646F636B  # "dock": the PostgreSQL advisory lock of the custody chain
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+T = TypeVar("T")
+
+
+def _sqlite_engine(url: str) -> Engine:
+    path = make_url(url).database
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 60})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision (a no-op when it is current)."""
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+class Ledger:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            if url.startswith("sqlite"):
+                self.engine = _sqlite_engine(url)
+            else:
+                self.engine = create_engine(url, pool_pre_ping=True)
+            self.dialect = self.engine.dialect.name
+            migrate(self.engine)
+        except SQLAlchemyError as exc:
+            raise LedgerError(f"cannot open the ledger at {self._safe_url()}: {exc}") from exc
+        except OSError as exc:
+            raise LedgerError(f"cannot open the ledger at {self._safe_url()}: {exc}") from exc
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def _safe_url(self) -> str:
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _tx(self) -> Iterator[Session]:
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except SQLAlchemyError as exc:
+            raise LedgerError(f"ledger write failed: {exc}") from exc
+
+    def _read(self, fn: Callable[[Session], T]) -> T:
+        try:
+            with self._sessions() as session:
+                return fn(session)
+        except SQLAlchemyError as exc:
+            raise LedgerError(f"ledger read failed: {exc}") from exc
+
+    # custody chain -------------------------------------------------------
+
+    def _append_custody(
+        self,
+        session: Session,
+        at: datetime,
+        kind: str,
+        subject: str,
+        details: dict[str, Any],
+        actor: str = "dockd",
+    ) -> None:
+        if self.dialect == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
+        last = session.execute(
+            select(CustodyEventRow.seq, CustodyEventRow.hash)
+            .order_by(CustodyEventRow.seq.desc())
+            .limit(1)
+        ).first()
+        seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        stamp = at.isoformat()
+        digest = event_hash(prev, seq, stamp, kind, subject, actor, details)
+        session.add(
+            CustodyEventRow(
+                seq=seq,
+                at=stamp,
+                kind=kind,
+                subject=subject,
+                actor=actor,
+                details=canonical_json(details).decode("utf-8"),
+                prev_hash=prev,
+                hash=digest,
+            )
+        )
+
+    def record_event(self, at: datetime, kind: str, subject: str, details: dict[str, Any]) -> None:
+        with self._tx() as session:
+            self._append_custody(session, at, kind, subject, details)
+
+    def custody_events(self) -> list[CustodyEvent]:
+        def load(session: Session) -> list[CustodyEvent]:
+            rows = session.scalars(select(CustodyEventRow).order_by(CustodyEventRow.seq))
+            return [
+                CustodyEvent(
+                    r.seq,
+                    r.at,
+                    r.kind,
+                    r.subject,
+                    r.actor,
+                    json.loads(r.details),
+                    r.prev_hash,
+                    r.hash,
+                )
+                for r in rows
+            ]
+
+        return self._read(load)
+
+    # dock sessions -------------------------------------------------------
+
+    def close_abandoned_sessions(
+        self, host: str, boot_id: str, alive: Callable[[int], bool], at: datetime
+    ) -> list[str]:
+        """Sessions left 'running' by a dockd that died (killed, crashed, power cut)."""
+        with self._tx() as session:
+            rows = session.scalars(
+                select(DockSessionRow).where(
+                    DockSessionRow.state == "running", DockSessionRow.host == host
+                )
+            ).all()
+            closed = []
+            for row in rows:
+                if row.boot_id == boot_id and alive(row.pid):
+                    continue
+                row.state = "interrupted"
+                row.finished_at = at
+                row.error_code = "DOCKD_DIED"
+                session.add(
+                    SessionProblemRow(
+                        session_id=row.id,
+                        path="/",
+                        code="session-abandoned",
+                        message="dockd stopped during this session (killed, crashed, power lost); "
+                        "re-dock the recorder to copy what is missing",
+                    )
+                )
+                self._append_custody(
+                    session,
+                    at,
+                    "session-interrupted",
+                    row.id,
+                    {"serial": row.serial, "reason": "dockd-died"},
+                )
+                closed.append(row.id)
+            return closed
+
+    def start_session(
+        self,
+        *,
+        session_id: str,
+        serial: str,
+        profile: str,
+        slot: str | None,
+        source: str,
+        host: str,
+        pid: int,
+        boot_id: str,
+        at: datetime,
+    ) -> None:
+        with self._tx() as session:
+            recorder = session.scalars(
+                select(RecorderRow).where(RecorderRow.serial == serial)
+            ).first()
+            if recorder is None:
+                recorder = RecorderRow(serial=serial, profile=profile, first_seen=at, last_seen=at)
+                session.add(recorder)
+                session.flush()
+            recorder.last_seen = at
+            recorder.profile = profile
+            session.add(
+                DockSessionRow(
+                    id=session_id,
+                    recorder_id=recorder.id,
+                    serial=serial,
+                    profile=profile,
+                    slot=slot,
+                    source=source,
+                    host=host,
+                    pid=pid,
+                    boot_id=boot_id,
+                    started_at=at,
+                    state="running",
+                    files_seen=0,
+                    copied=0,
+                    already_verified=0,
+                    bytes_copied=0,
+                )
+            )
+            self._append_custody(
+                session,
+                at,
+                "session-started",
+                session_id,
+                {
+                    "serial": serial,
+                    "profile": profile,
+                    "slot": slot,
+                    "source": source,
+                    "host": host,
+                },
+            )
+
+    def verified_identities(self, serial: str) -> set[tuple[bytes, int, int]]:
+        def load(session: Session) -> set[tuple[bytes, int, int]]:
+            rows = session.execute(
+                select(RecordingRow.path_raw, RecordingRow.size, RecordingRow.mtime_ns).where(
+                    RecordingRow.serial == serial
+                )
+            )
+            return {(bytes(p), s, m) for p, s, m in rows}
+
+        return self._read(load)
+
+    def prior_recordings(self, serial: str) -> dict[tuple[bytes, int, int], RecordingView]:
+        """The verified recordings of this recorder, by identity, for the manifest's inventory."""
+
+        def load(session: Session) -> dict[tuple[bytes, int, int], RecordingView]:
+            rows = session.scalars(select(RecordingRow).where(RecordingRow.serial == serial))
+            return {(bytes(r.path_raw), r.size, r.mtime_ns): _recording_view(r) for r in rows}
+
+        return self._read(load)
+
+    def add_recording(self, session_id: str, serial: str, rec: VerifiedRecording) -> int:
+        with self._tx() as session:
+            recorder_id = session.scalars(
+                select(RecorderRow.id).where(RecorderRow.serial == serial)
+            ).one()
+            self._ensure_object(
+                session,
+                rec.digests.blake3,
+                rec.digests.sha256,
+                rec.source.size,
+                rec.object_key,
+                rec.protections,
+                "recording",
+                rec.verified_at,
+            )
+            row = RecordingRow(
+                session_id=session_id,
+                recorder_id=recorder_id,
+                serial=serial,
+                path=rec.source.display,
+                path_raw=rec.source.path,
+                size=rec.source.size,
+                mtime_ns=rec.source.mtime_ns,
+                start=rec.times.start,
+                end=rec.times.end,
+                duration_s=rec.times.duration_s,
+                time_source=rec.times.source,
+                badge=rec.name.badge if rec.name else None,
+                name_serial=rec.name.serial if rec.name else None,
+                sequence=rec.name.sequence if rec.name else None,
+                important=rec.name.important if rec.name else False,
+                blake3=rec.digests.blake3,
+                sha256=rec.digests.sha256,
+                object_key=rec.object_key,
+                protections=",".join(rec.protections),
+                verified_at=rec.verified_at,
+                verify_method=rec.verify_method,
+            )
+            session.add(row)
+            dock = session.get_one(DockSessionRow, session_id)
+            dock.copied += 1
+            dock.bytes_copied += rec.source.size
+            session.flush()
+            self._append_custody(
+                session,
+                rec.verified_at,
+                "recording-verified",
+                str(row.id),
+                {
+                    "session": session_id,
+                    "serial": serial,
+                    "path": rec.source.display,
+                    "size": rec.source.size,
+                    "blake3": rec.digests.blake3,
+                    "sha256": rec.digests.sha256,
+                    "object": rec.object_key,
+                    "duplicate_content": rec.duplicate,
+                },
+            )
+            return row.id
+
+    def _ensure_object(
+        self,
+        session: Session,
+        blake3: str,
+        sha256: str,
+        size: int,
+        key: str,
+        protections: tuple[str, ...],
+        kind: str,
+        at: datetime,
+    ) -> None:
+        existing = session.get(ObjectRow, blake3)
+        if existing is None:
+            session.add(
+                ObjectRow(
+                    blake3=blake3,
+                    sha256=sha256,
+                    size=size,
+                    key=key,
+                    kind=kind,
+                    protections=",".join(protections),
+                    stored_at=at,
+                )
+            )
+        elif existing.sha256 != sha256 or existing.size != size:
+            raise LedgerError(
+                f"object {blake3} is already in the ledger with another SHA-256 or size",
+                hint="This should be impossible; preserve the store and ledger and report it.",
+            )
+
+    def finish_session(
+        self,
+        session_id: str,
+        *,
+        state: str,
+        at: datetime,
+        files_seen: int,
+        already_verified: int,
+        problems: list[Problem],
+        error_code: str | None,
+        manifest: StoredDocument | None,
+    ) -> None:
+        with self._tx() as session:
+            dock = session.get_one(DockSessionRow, session_id)
+            dock.state = state
+            dock.finished_at = at
+            dock.files_seen = files_seen
+            dock.already_verified = already_verified
+            dock.error_code = error_code
+            for problem in problems:
+                session.add(
+                    SessionProblemRow(
+                        session_id=session_id,
+                        path=problem.path,
+                        code=problem.code,
+                        message=problem.message,
+                    )
+                )
+            if manifest is not None:
+                self._ensure_object(
+                    session,
+                    manifest.digests.blake3,
+                    manifest.digests.sha256,
+                    manifest.size,
+                    manifest.object_key,
+                    manifest.protections,
+                    "manifest",
+                    at,
+                )
+                dock.manifest_blake3 = manifest.digests.blake3
+            self._append_custody(
+                session,
+                at,
+                "session-finished",
+                session_id,
+                {
+                    "state": state,
+                    "copied": dock.copied,
+                    "already_verified": already_verified,
+                    "problems": len(problems),
+                    "error_code": error_code,
+                    "manifest": manifest.digests.blake3 if manifest else None,
+                },
+            )
+
+    # read models ---------------------------------------------------------
+
+    def recordings(self) -> list[RecordingView]:
+        return self._read(
+            lambda s: [
+                _recording_view(r)
+                for r in s.scalars(select(RecordingRow).order_by(RecordingRow.id))
+            ]
+        )
+
+    def sessions(self) -> list[SessionView]:
+        def load(session: Session) -> list[SessionView]:
+            rows = session.scalars(
+                select(DockSessionRow)
+                .options(selectinload(DockSessionRow.problems))
+                .order_by(DockSessionRow.started_at, DockSessionRow.id)
+            )
+            return [_session_view(r) for r in rows]
+
+        return self._read(load)
+
+    def session(self, session_id: str) -> SessionView | None:
+        def load(session: Session) -> SessionView | None:
+            row = session.get(DockSessionRow, session_id)
+            return _session_view(row) if row else None
+
+        return self._read(load)
+
+    def objects(self) -> list[tuple[str, str, str, int]]:
+        """(blake3, sha256, key, size) of every object the ledger says the store holds."""
+        return self._read(
+            lambda s: [
+                (r.blake3, r.sha256, r.key, r.size)
+                for r in s.scalars(select(ObjectRow).order_by(ObjectRow.blake3))
+            ]
+        )
+
+    def count_recordings(self) -> int:
+        return self._read(lambda s: s.scalar(select(func.count()).select_from(RecordingRow)) or 0)
+
+
+def _recording_view(row: RecordingRow) -> RecordingView:
+    raw = bytes(row.path_raw)
+    return RecordingView(
+        id=row.id,
+        session=row.session_id,
+        serial=row.serial,
+        path=row.path,
+        path_raw_hex=None if is_utf8(raw) else raw.hex(),
+        size=row.size,
+        start=row.start,
+        end=row.end,
+        duration_s=row.duration_s,
+        time_source=row.time_source,  # type: ignore[arg-type]
+        badge=row.badge,
+        sequence=row.sequence,
+        important=row.important,
+        blake3=row.blake3,
+        sha256=row.sha256,
+        object=row.object_key,
+        protections=[p for p in row.protections.split(",") if p],
+        verified_at=row.verified_at,
+        verify_method=row.verify_method,
+    )
+
+
+def _session_view(row: DockSessionRow) -> SessionView:
+    return SessionView(
+        id=row.id,
+        serial=row.serial,
+        profile=row.profile,
+        slot=row.slot,
+        source=row.source,
+        state=row.state,
+        started_at=row.started_at,  # type: ignore[arg-type]
+        finished_at=row.finished_at,
+        files_seen=row.files_seen,
+        recordings=row.copied,
+        already_verified=row.already_verified,
+        bytes_copied=row.bytes_copied,
+        error_code=row.error_code,
+        problems=[ProblemView(path=p.path, code=p.code, message=p.message) for p in row.problems],
+        manifest=row.manifest_blake3,
+    )

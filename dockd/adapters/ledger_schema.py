@@ -1,0 +1,149 @@
+"""The ledger's tables (SQLAlchemy 2 typed ORM). Alembic migrations create them.
+
+Times are stored as UTC and always come back timezone-aware, on SQLite and
+PostgreSQL alike, so nothing above this layer ever meets a naive datetime.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the ledger")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class RecorderRow(Base):
+    __tablename__ = "recorders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    serial: Mapped[str] = mapped_column(String(128), unique=True)
+    profile: Mapped[str] = mapped_column(String(64))
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DockSessionRow(Base):
+    __tablename__ = "dock_sessions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    recorder_id: Mapped[int] = mapped_column(ForeignKey("recorders.id"), index=True)
+    serial: Mapped[str] = mapped_column(String(128))
+    profile: Mapped[str] = mapped_column(String(64))
+    slot: Mapped[str | None] = mapped_column(String(255))
+    source: Mapped[str] = mapped_column(Text)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    boot_id: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(32), index=True)
+    files_seen: Mapped[int] = mapped_column(Integer, default=0)
+    copied: Mapped[int] = mapped_column(Integer, default=0)
+    already_verified: Mapped[int] = mapped_column(Integer, default=0)
+    bytes_copied: Mapped[int] = mapped_column(BigInteger, default=0)
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    manifest_blake3: Mapped[str | None] = mapped_column(String(64))
+
+    problems: Mapped[list[SessionProblemRow]] = relationship(
+        order_by="SessionProblemRow.id", cascade="all, delete-orphan"
+    )
+
+
+class SessionProblemRow(Base):
+    __tablename__ = "session_problems"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("dock_sessions.id"), index=True)
+    path: Mapped[str] = mapped_column(Text)
+    code: Mapped[str] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(Text)
+
+
+class ObjectRow(Base):
+    __tablename__ = "objects"
+
+    blake3: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    key: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))
+    protections: Mapped[str] = mapped_column(String(255))
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RecordingRow(Base):
+    __tablename__ = "recordings"
+    __table_args__ = (Index("ix_recordings_identity", "recorder_id", "path_raw", "size"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("dock_sessions.id"), index=True)
+    recorder_id: Mapped[int] = mapped_column(ForeignKey("recorders.id"))
+    serial: Mapped[str] = mapped_column(String(128))
+    path: Mapped[str] = mapped_column(Text)
+    path_raw: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(BigInteger)
+    mtime_ns: Mapped[int] = mapped_column(BigInteger)
+    start: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    end: Mapped[datetime] = mapped_column(UTCDateTime)
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    time_source: Mapped[str] = mapped_column(String(32))
+    badge: Mapped[str | None] = mapped_column(String(64))
+    name_serial: Mapped[str | None] = mapped_column(String(128))
+    sequence: Mapped[int | None] = mapped_column(Integer)
+    important: Mapped[bool] = mapped_column(Boolean)
+    blake3: Mapped[str] = mapped_column(ForeignKey("objects.blake3"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    object_key: Mapped[str] = mapped_column(String(255))
+    protections: Mapped[str] = mapped_column(String(255))
+    verified_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    verify_method: Mapped[str] = mapped_column(String(32))
+
+
+class CustodyEventRow(Base):
+    """Append-only; `hash` chains each row to the one before (see dockd.core.custody)."""
+
+    __tablename__ = "custody_events"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(64), index=True)
+    subject: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(128))
+    details: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,0 +1,290 @@
+"""The write-once, content-addressed evidence store on a local filesystem.
+
+Objects are written to a private staging folder, fsynced, hard-linked into
+``objects/blake3/<2 hex>/<64 hex>`` (a link never replaces an existing name),
+the folder is fsynced, and the object is made read-only and, where the
+capability allows, immutable. Nothing here overwrites or deletes an object.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import itertools
+import os
+import shutil
+import struct
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from blake3 import blake3
+
+from dockd.adapters.hashpipe import (
+    Copied,
+    DestinationWriteError,
+    Progress,
+    copy_and_hash,
+    hash_from_disk,
+    write_all,
+)
+from dockd.core.layout import LAYOUT_VERSION, object_key
+from dockd.errors import ObjectMismatchError, StoreError, StoreFullError, StoreLayoutError
+from dockd.model import Digests
+
+FS_IOC_GETFLAGS = 0x80086601
+FS_IOC_SETFLAGS = 0x40086602
+FS_IMMUTABLE_FL = 0x00000010
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+_LAYOUT_FILE = "DOCKD-STORE"
+_README = """\
+This folder is a dockd evidence store (layout version {version}). Do not edit it.
+
+objects/blake3/<first 2 hex>/<64 hex>   one recording (or manifest) per file, named by
+                                        the BLAKE3 of its bytes; mode 0444, immutable
+                                        where the filesystem and capabilities allow
+tmp/                                    private staging of running copies; anything
+                                        here is incomplete and removed at next start
+
+To check an object by hand:  b3sum objects/blake3/ab/ab... (the output equals the name).
+Each dock session's manifest (itself an object, its BLAKE3 is in the ledger) lists
+every recording with its path on the recorder, BLAKE3, SHA-256 and object path.
+"""
+
+
+def translate_store_error(exc: OSError, what: str) -> StoreError:
+    if exc.errno in _FULL:
+        return StoreFullError(f"{what}: {exc.strerror}")
+    return StoreError(f"{what}: {exc.strerror or exc}")
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    path: Path
+    digests: Digests
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    key: str
+    digests: Digests
+    size: int
+    protections: tuple[str, ...]
+    duplicate: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReadBack:
+    blake3: str
+    size: int
+    method: str
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _make_immutable(path: Path) -> bool:
+    """chattr +i; False where the filesystem or our capabilities do not allow it."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        flags = struct.unpack("i", fcntl.ioctl(fd, FS_IOC_GETFLAGS, b"\0" * 4))[0]
+        fcntl.ioctl(fd, FS_IOC_SETFLAGS, struct.pack("i", flags | FS_IMMUTABLE_FL))
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return True
+
+
+def _protections_of(path: Path) -> tuple[str, ...]:
+    applied = []
+    if path.stat().st_mode & 0o777 == 0o444:
+        applied.append("mode-0444")
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        flags = struct.unpack("i", fcntl.ioctl(fd, FS_IOC_GETFLAGS, b"\0" * 4))[0]
+        if flags & FS_IMMUTABLE_FL:
+            applied.append("immutable")
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    return tuple(applied)
+
+
+class ObjectStore:
+    """One process's handle on the store; safe to share between its copy threads."""
+
+    def __init__(self, root: Path, chunk_size: int) -> None:
+        self.root = root
+        self.chunk_size = chunk_size
+        self._counter = itertools.count()
+        self._lock = threading.Lock()
+        try:
+            self._prepare_layout()
+            self._staging, self._staging_lock = self._claim_staging()
+        except OSError as exc:
+            raise translate_store_error(exc, f"cannot prepare the store at {root}") from exc
+
+    def _prepare_layout(self) -> None:
+        marker = self.root / _LAYOUT_FILE
+        if marker.exists():
+            found = marker.read_text("utf-8").strip()
+            if found != f"layout {LAYOUT_VERSION}":
+                raise StoreLayoutError(f"{marker} says {found!r}, this dockd needs 'layout 1'")
+        elif self.root.exists() and any(
+            p.name not in ("objects", "tmp", "README") for p in self.root.iterdir()
+        ):
+            raise StoreLayoutError(f"{self.root} is not empty and not a dockd store")
+        (self.root / "objects" / "blake3").mkdir(parents=True, exist_ok=True)
+        (self.root / "tmp").mkdir(exist_ok=True)
+        if not marker.exists():
+            (self.root / "README").write_text(_README.format(version=LAYOUT_VERSION), "utf-8")
+            marker.write_text(f"layout {LAYOUT_VERSION}\n", "utf-8")
+            _fsync_dir(self.root)
+
+    def _claim_staging(self) -> tuple[Path, int]:
+        """Take a private staging folder, removing those whose owner died (killed mid-copy)."""
+        tmp = self.root / "tmp"
+        for folder in tmp.iterdir():
+            lock = folder / "lock"
+            try:
+                fd = os.open(lock, os.O_RDWR)
+            except OSError:
+                shutil.rmtree(folder, ignore_errors=True)
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            shutil.rmtree(folder, ignore_errors=True)
+            os.close(fd)
+        mine = tmp / uuid.uuid4().hex
+        mine.mkdir()
+        fd = os.open(mine / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return mine, fd
+
+    def close(self) -> None:
+        shutil.rmtree(self._staging, ignore_errors=True)
+        os.close(self._staging_lock)
+
+    def path_of(self, key: str) -> Path:
+        return self.root / key
+
+    def copy_in(self, src_fd: int, progress: Progress | None = None) -> Staged:
+        """Stream src into staging, hashing on the way; the staged file is fsynced and 0444."""
+        return self._stage(lambda fd: copy_and_hash(src_fd, fd, self.chunk_size, progress))
+
+    def _stage(self, fill: Callable[[int], Copied]) -> Staged:
+        with self._lock:
+            path = self._staging / f"{next(self._counter)}.part"
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        except OSError as exc:
+            raise translate_store_error(exc, "creating a staging file") from exc
+        try:
+            copied = fill(fd)
+            os.fchmod(fd, 0o444)
+            os.fsync(fd)
+        except DestinationWriteError as exc:
+            self._discard_path(path)
+            raise translate_store_error(exc.cause, "writing to the store") from exc
+        except OSError as exc:
+            self._discard_path(path)
+            raise translate_store_error(exc, "writing to the store") from exc
+        except BaseException:
+            self._discard_path(path)
+            raise
+        finally:
+            os.close(fd)
+        return Staged(path, copied.digests, copied.size)
+
+    def _discard_path(self, path: Path) -> None:
+        path.unlink(missing_ok=True)
+
+    def discard(self, staged: Staged) -> None:
+        self._discard_path(staged.path)
+
+    def publish(self, staged: Staged) -> Published:
+        """Link the staged file into place; an existing object is kept, never replaced."""
+        key = object_key(staged.digests.blake3)
+        final = self.root / key
+        try:
+            created = not final.parent.exists()
+            final.parent.mkdir(exist_ok=True)
+            try:
+                os.link(staged.path, final)
+                duplicate = False
+            except FileExistsError:
+                duplicate = True
+            staged.path.unlink()
+            _fsync_dir(final.parent)
+            if created:
+                _fsync_dir(final.parent.parent)
+        except OSError as exc:
+            self._discard_path(staged.path)
+            raise translate_store_error(exc, f"publishing {key}") from exc
+        if duplicate:
+            return Published(key, staged.digests, staged.size, _protections_of(final), True)
+        protections = ("mode-0444", "immutable") if _make_immutable(final) else ("mode-0444",)
+        return Published(key, staged.digests, staged.size, protections, False)
+
+    def read_back(self, key: str) -> ReadBack:
+        """BLAKE3 of the object as the disk holds it (not the page cache)."""
+        try:
+            digests, size, method = hash_from_disk(
+                str(self.root / key), self.chunk_size, with_sha256=False
+            )
+        except OSError as exc:
+            raise StoreError(f"reading back {key}: {exc.strerror}") from exc
+        return ReadBack(digests.blake3, size, method)
+
+    def verify_published(self, published: Published) -> ReadBack:
+        """Prove the object equals what was read from the source, or raise."""
+        back = self.read_back(published.key)
+        if back.blake3 != published.digests.blake3 or back.size != published.size:
+            what = "the existing object" if published.duplicate else "the copy"
+            raise ObjectMismatchError(
+                f"{what} {published.key} reads back as {back.blake3} ({back.size} bytes)"
+            )
+        return back
+
+    def rehash(self, key: str) -> tuple[Digests, int] | None:
+        """Both digests of a stored object from disk, or None when it is missing."""
+        path = self.root / key
+        if not path.exists():
+            return None
+        try:
+            digests, size, _ = hash_from_disk(str(path), self.chunk_size, with_sha256=True)
+        except OSError as exc:
+            raise StoreError(f"reading {key}: {exc.strerror}") from exc
+        return digests, size
+
+    def put_bytes(self, data: bytes) -> tuple[Published, ReadBack]:
+        """Store a small document (a manifest) as an object, through the same publish path."""
+
+        def fill(fd: int) -> Copied:
+            try:
+                write_all(fd, data)
+            except OSError as exc:
+                raise DestinationWriteError(exc) from exc
+            return Copied(
+                Digests(blake3(data).hexdigest(), hashlib.sha256(data).hexdigest()), len(data)
+            )
+
+        published = self.publish(self._stage(fill))
+        return published, self.verify_published(published)

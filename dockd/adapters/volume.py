@@ -1,0 +1,143 @@
+"""Reading a docked recorder's volume without trusting anything on it.
+
+The scan never follows a symlink, copies regular files only, and reports every
+other kind of entry as a problem rather than skipping it silently: an admin
+must be able to see that a recorder held a FIFO or a link to /etc/passwd.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dockd.core.layout import is_recording, unsafe_component
+from dockd.errors import RecorderGoneError, SourceError
+from dockd.model import Problem, SourceFile, display_path, is_utf8
+from dockd.profiles import RecorderProfile
+
+MAX_DEPTH = 32
+MAX_ENTRIES = 1_000_000
+GONE_ERRNOS = frozenset({errno.ENODEV, errno.ENXIO, errno.ENOTCONN, errno.ESHUTDOWN})
+
+_KINDS = (
+    (stat.S_ISLNK, "symlink", "a symbolic link; dockd never follows links off a recorder"),
+    (stat.S_ISFIFO, "fifo", "a FIFO; only regular files are copied"),
+    (stat.S_ISCHR, "device", "a character device node; only regular files are copied"),
+    (stat.S_ISBLK, "device", "a block device node; only regular files are copied"),
+    (stat.S_ISSOCK, "socket", "a socket; only regular files are copied"),
+)
+
+
+@dataclass
+class Scan:
+    recordings: list[SourceFile] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    other_files: int = 0
+
+
+def translate_source_error(exc: OSError, what: str) -> SourceError:
+    """Tell a vanished recorder apart from a bad file: the first ends the session."""
+    if exc.errno in GONE_ERRNOS:
+        return RecorderGoneError(f"{what}: {exc.strerror}")
+    return SourceError(f"{what}: {exc.strerror or exc}")
+
+
+def _not_regular(mode: int) -> tuple[str, str] | None:
+    for test, code, message in _KINDS:
+        if test(mode):
+            return f"not-regular-{code}", message
+    return None
+
+
+def _entries(
+    root: bytes, rel: bytes, depth: int, scan: Scan
+) -> Iterator[tuple[bytes, os.stat_result]]:
+    here = os.path.join(root, rel) if rel else root
+    try:
+        with os.scandir(here) as listing:
+            entries = list(listing)
+    except OSError as exc:
+        if exc.errno in GONE_ERRNOS:
+            raise translate_source_error(exc, f"listing {display_path(rel) or '/'}") from exc
+        scan.problems.append(
+            Problem(
+                display_path(rel) or "/",
+                "unreadable-directory",
+                f"cannot list this folder: {exc.strerror}",
+            )
+        )
+        return
+    for entry in sorted(entries, key=lambda e: e.name):
+        name = entry.name
+        path = rel + b"/" + name if rel else name
+        reason = unsafe_component(name)
+        if reason is not None:
+            scan.problems.append(Problem(display_path(path), "unsafe-name", reason))
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError as exc:
+            if exc.errno in GONE_ERRNOS:
+                raise translate_source_error(exc, f"reading {display_path(path)}") from exc
+            scan.problems.append(Problem(display_path(path), "unreadable-entry", str(exc.strerror)))
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            if depth >= MAX_DEPTH:
+                scan.problems.append(
+                    Problem(
+                        display_path(path),
+                        "too-deep",
+                        f"folders nested deeper than {MAX_DEPTH} are not read",
+                    )
+                )
+                continue
+            yield from _entries(root, path, depth + 1, scan)
+        else:
+            yield path, info
+
+
+def scan_volume(root: Path, profile: RecorderProfile) -> Scan:
+    """Every recording on the volume under the profile, plus a problem per hostile entry."""
+    scan = Scan()
+    try:
+        top = os.stat(root, follow_symlinks=True)
+    except OSError as exc:
+        raise translate_source_error(exc, f"cannot open {root}") from exc
+    if not stat.S_ISDIR(top.st_mode):
+        raise SourceError(
+            f"{root} is not a folder or a mounted recorder",
+            hint="Give the mount point of the recorder, or a folder of recordings.",
+        )
+    seen = 0
+    for path, info in _entries(os.fsencode(root), b"", 0, scan):
+        seen += 1
+        if seen > MAX_ENTRIES:
+            scan.problems.append(
+                Problem(
+                    "/",
+                    "too-many-entries",
+                    f"more than {MAX_ENTRIES} entries; the rest is not read",
+                )
+            )
+            break
+        odd = _not_regular(info.st_mode)
+        if odd is not None:
+            scan.problems.append(Problem(display_path(path), *odd))
+            continue
+        if not is_recording(profile, path):
+            scan.other_files += 1
+            continue
+        if not is_utf8(path):
+            scan.problems.append(
+                Problem(
+                    display_path(path),
+                    "name-not-utf8",
+                    "the name is not UTF-8; it is copied and kept byte-exact",
+                )
+            )
+        scan.recordings.append(SourceFile(path, info.st_size, info.st_mtime_ns))
+    return scan

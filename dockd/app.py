@@ -1,0 +1,68 @@
+"""The composition root: every part is built here from the config and handed in."""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+from dockd import __version__
+from dockd.adapters.ledger import Ledger
+from dockd.adapters.store import ObjectStore
+from dockd.config import Config
+from dockd.ingest import Ingestor, Station, utc_now
+from dockd.profiles import RecorderProfile, load_profiles
+
+
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text("ascii").strip()
+    except OSError:
+        return "unknown"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def station() -> Station:
+    return Station(host=socket.gethostname(), boot_id=_boot_id(), pid=os.getpid(),
+                   version=__version__)
+
+
+@dataclass
+class App:
+    config: Config
+    profiles: dict[str, RecorderProfile]
+    ledger: Ledger
+    store: ObjectStore
+    ingestor: Ingestor
+
+    def close(self) -> None:
+        self.store.close()
+        self.ledger.close()
+
+
+def open_ledger(config: Config) -> Ledger:
+    return Ledger(config.ledger.url)
+
+
+def build(config: Config) -> App:
+    """Open everything; sessions a dead dockd left running are closed as interrupted."""
+    profiles = load_profiles(config.rules.dir)
+    ledger = open_ledger(config)
+    try:
+        store = ObjectStore(config.store.root, config.store.chunk_mib << 20)
+    except BaseException:
+        ledger.close()
+        raise
+    here = station()
+    ledger.close_abandoned_sessions(here.host, here.boot_id, _pid_alive, utc_now())
+    return App(config, profiles, ledger, store, Ingestor(store, ledger, profiles, here))

@@ -1,0 +1,149 @@
+"""Configuration: embedded defaults < TOML file < DOCKD_* environment < command-line flags.
+
+Unknown keys are errors rather than warnings: on an evidence station a typo in
+``retention`` that silently falls back to a default is worse than refusing to start.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from dockd.errors import ConfigError
+
+DEFAULT_CONFIG_PATH = Path("/etc/dockd/dockd.toml")
+ENV_PREFIX = "DOCKD_"
+SHIPPED_RULES = Path(__file__).resolve().parent.parent / "rules"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StoreConfig(_Section):
+    root: Path = Field(Path("var/store"), description="Root of the write-once evidence store.")
+    chunk_mib: int = Field(4, ge=1, le=64, description="Read size of the copy pipeline, in MiB.")
+
+
+class LedgerConfig(_Section):
+    url: str = Field(
+        "sqlite:///var/ledger.sqlite3",
+        description="SQLAlchemy URL of the ledger: sqlite:///PATH or postgresql+psycopg://...",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _known_backend(cls, url: str) -> str:
+        if not url.startswith(("sqlite:", "postgresql")):
+            raise ValueError("only sqlite:/// and postgresql+psycopg:// URLs are supported")
+        return url
+
+
+class RulesConfig(_Section):
+    dir: Path = Field(SHIPPED_RULES, description="Directory with recorders/*.toml and policies/.")
+
+
+class PolicyConfig(_Section):
+    pack: str = Field("dalian-jinpu-ocean", description="Active policy pack id (rules/policies).")
+
+
+class ClockConfig(_Section):
+    ntp_servers: list[str] = Field(
+        default_factory=list, description="NTP servers, `host` or `host:port`."
+    )
+
+
+class WebConfig(_Section):
+    listen: str = Field("127.0.0.1:8470", description="host:port of the status pages.")
+
+
+class MailConfig(_Section):
+    host: str = Field("localhost", description="SMTP server.")
+    port: int = Field(25, ge=1, le=65535)
+    sender: str = Field("dockd@localhost")
+    recipients: list[str] = Field(default_factory=list)
+
+
+class DaemonConfig(_Section):
+    max_parallel: int = Field(4, ge=1, le=64, description="Recorders copied at once.")
+    mount_root: Path = Field(Path("/run/dockd/mnt"), description="Where recorders are mounted.")
+    watch_dirs: list[Path] = Field(default_factory=list, description="Drop folders to ingest.")
+
+
+class Config(_Section):
+    store: StoreConfig = StoreConfig()
+    ledger: LedgerConfig = LedgerConfig()
+    rules: RulesConfig = RulesConfig()
+    policy: PolicyConfig = PolicyConfig()
+    clock: ClockConfig = ClockConfig()
+    web: WebConfig = WebConfig()
+    mail: MailConfig = MailConfig()
+    daemon: DaemonConfig = DaemonConfig()
+
+
+def _env_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """``DOCKD_STORE__ROOT=/x`` -> {"store": {"root": "/x"}}; values parse as TOML when they can."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
+        try:
+            value: Any = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw
+        out.setdefault(section, {})[key] = value
+    return out
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(dict(merged[key]), value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _describe(error: ValidationError, origin: str) -> str:
+    lines = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"])
+        lines.append(f"{key}: {item['msg']} (from {origin})")
+    return "; ".join(lines)
+
+
+def load_config(
+    path: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """Build the effective configuration; a missing default file means embedded defaults."""
+    environ = os.environ if environ is None else environ
+    data: dict[str, Any] = {}
+    origin = "embedded defaults"
+    file = path if path is not None else DEFAULT_CONFIG_PATH
+    if path is not None or file.exists():
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"config file {file} does not exist") from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {file}: {exc}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{file} is not valid TOML: {exc}") from exc
+        origin = str(file)
+    env = _env_overrides(environ)
+    if env:
+        origin += " + DOCKD_* environment"
+    data = _merge(_merge(data, env), overrides or {})
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, origin)) from exc

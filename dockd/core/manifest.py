@@ -1,0 +1,99 @@
+"""The dock session manifest, built from plain values.
+
+It is the document a court sees: with it, `b3sum` and `sha256sum` alone, anyone
+can check every recording of the session in the store, so it lists digests and
+object paths rather than ledger ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from dockd.core.custody import canonical_json
+from dockd.model import Problem, SourceFile, VerifiedRecording, is_utf8
+from dockd.views import (
+    Manifest,
+    ManifestRecorder,
+    ManifestRecording,
+    ManifestStation,
+    ProblemView,
+    RecordingView,
+)
+
+
+def _from_verified(rec: VerifiedRecording) -> ManifestRecording:
+    raw = rec.source.path
+    return ManifestRecording(
+        path=rec.source.display,
+        path_raw_hex=None if is_utf8(raw) else raw.hex(),
+        size=rec.source.size,
+        mtime_ns=rec.source.mtime_ns,
+        start=rec.times.start,
+        end=rec.times.end,
+        duration_s=rec.times.duration_s,
+        time_source=rec.times.source,
+        badge=rec.name.badge if rec.name else None,
+        sequence=rec.name.sequence if rec.name else None,
+        important=rec.name.important if rec.name else False,
+        blake3=rec.digests.blake3,
+        sha256=rec.digests.sha256,
+        object=rec.object_key,
+        status="copied",
+        verified_at=rec.verified_at,
+    )
+
+
+def _from_prior(file: SourceFile, prior: RecordingView) -> ManifestRecording:
+    return ManifestRecording(
+        path=prior.path,
+        path_raw_hex=prior.path_raw_hex,
+        size=prior.size,
+        mtime_ns=file.mtime_ns,
+        start=prior.start,
+        end=prior.end,
+        duration_s=prior.duration_s,
+        time_source=prior.time_source,
+        badge=prior.badge,
+        sequence=prior.sequence,
+        important=prior.important,
+        blake3=prior.blake3,
+        sha256=prior.sha256,
+        object=prior.object,
+        status="already-verified",
+        verified_at=prior.verified_at,
+    )
+
+
+def build_manifest(
+    *,
+    session_id: str,
+    state: str,
+    started_at: datetime,
+    finished_at: datetime,
+    station: ManifestStation,
+    recorder: ManifestRecorder,
+    copied: Iterable[VerifiedRecording],
+    already_verified: Iterable[tuple[SourceFile, RecordingView]],
+    not_copied: Iterable[SourceFile],
+    problems: Iterable[Problem],
+) -> Manifest:
+    entries = [_from_verified(r) for r in copied]
+    entries += [_from_prior(f, p) for f, p in already_verified]
+    entries.sort(key=lambda e: (e.path, e.mtime_ns))
+    return Manifest(
+        session=session_id,
+        state=state,
+        started_at=started_at,
+        finished_at=finished_at,
+        station=station,
+        recorder=recorder,
+        recordings=entries,
+        not_copied=sorted(f.display for f in not_copied),
+        problems=[ProblemView(path=p.path, code=p.code, message=p.message) for p in problems],
+    )
+
+
+def manifest_bytes(manifest: Manifest) -> bytes:
+    """Canonical JSON: the same manifest always hashes to the same BLAKE3."""
+    return canonical_json(manifest.model_dump(mode="json"))

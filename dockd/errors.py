@@ -1,0 +1,105 @@
+"""The one exception tree of dockd.
+
+Every error an admin can see carries a stable ``code`` (what the journal, the
+ledger and the status page key on, so it must never be renamed) and a ``hint``
+(what to do about it). Third-party exceptions are translated into these at the
+adapter boundary so that nothing above the adapters needs to know which library
+raised what.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_PROBLEM = 1
+EXIT_USAGE = 2
+
+
+class DockdError(Exception):
+    """Base of everything dockd raises on purpose."""
+
+    code = "DOCKD_ERROR"
+    hint = "See the journal (journalctl -u dockd) for the events that led here."
+    exit_code = EXIT_PROBLEM
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if hint is not None:
+            self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+class InternalError(DockdError):
+    """A bug in dockd, caught at the session boundary so the dock keeps running."""
+
+    code = "INTERNAL_ERROR"
+    hint = "This is a dockd bug: report it with the journal entries of this session."
+
+
+class ConfigError(DockdError):
+    """The configuration or the rules on disk are wrong; nothing has been touched yet."""
+
+    code = "CONFIG_INVALID"
+    hint = "Fix the named key in /etc/dockd/dockd.toml (or the DOCKD_* variable) and start again."
+    exit_code = EXIT_USAGE
+
+
+class RulesError(ConfigError):
+    code = "RULES_INVALID"
+    hint = "Fix the named file under the rules directory ([rules] dir); it must match schemas/."
+
+
+class UnknownProfileError(ConfigError):
+    code = "PROFILE_UNKNOWN"
+    hint = "Use one of the profile ids under rules/recorders, or add a profile there."
+
+
+class SourceError(DockdError):
+    """The recorder (or folder) cannot be read as a whole."""
+
+    code = "SOURCE_UNREADABLE"
+    hint = "Check that the recorder is mounted and readable; re-dock it to try again."
+
+
+class RecorderGoneError(SourceError):
+    """The medium vanished under us: cable pulled, FUSE mount died, device removed."""
+
+    code = "RECORDER_GONE"
+    hint = "The recorder was disconnected mid-copy. Re-dock it: only what is missing is copied."
+
+
+class StoreError(DockdError):
+    code = "STORE_FAILED"
+    hint = "Check the store filesystem ([store] root) (dmesg, df); nothing was half-published."
+
+
+class StoreFullError(StoreError):
+    code = "STORE_FULL"
+    hint = (
+        "The evidence store is out of space. Free space or move [store] root to a larger "
+        "disk, then re-dock: only what is missing is copied."
+    )
+
+
+class StoreLayoutError(StoreError):
+    code = "STORE_LAYOUT"
+    hint = "The [store] root holds something that is not a dockd store of this layout version."
+
+
+class ObjectMismatchError(StoreError):
+    """A read-back or an existing object does not match the digest it is named by."""
+
+    code = "OBJECT_MISMATCH"
+    hint = "Run `dockd verify` and keep the recorder unchanged until the store is examined."
+
+
+class LedgerError(DockdError):
+    code = "LEDGER_FAILED"
+    hint = "Check [ledger] url, that the database is reachable, and its disk space."
+
+
+class CustodyChainError(LedgerError):
+    code = "CUSTODY_CHAIN_BROKEN"
+    hint = "A custody event was altered or removed. Preserve the database and report it."

@@ -1,0 +1,374 @@
+"""The order of steps for one docked recorder: scan, plan, copy, verify, record, manifest.
+
+Per-file problems are collected and one bad file never stops the others; a
+recorder that vanishes ends its own session as *interrupted*; a store that
+fails ends the session as *failed*. In every case the session is closed in the
+ledger with a manifest of what was and was not copied.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import structlog
+
+from dockd.adapters.hashpipe import SourceReadError
+from dockd.adapters.ledger import Ledger
+from dockd.adapters.store import ObjectStore, Published, Staged
+from dockd.adapters.volume import GONE_ERRNOS, scan_volume, translate_source_error
+from dockd.core.container import ContainerInfo, ContainerProblem, read_container
+from dockd.core.layout import extension
+from dockd.core.manifest import build_manifest, manifest_bytes
+from dockd.core.names import parse_name
+from dockd.core.plan import plan_copy
+from dockd.core.timing import recording_times
+from dockd.errors import DockdError, InternalError, RecorderGoneError, StoreError
+from dockd.model import (
+    Problem,
+    SourceFile,
+    StoredDocument,
+    VerifiedRecording,
+)
+from dockd.profiles import RecorderProfile, pick_profile
+from dockd.views import ManifestRecorder, ManifestStation, RecordingView
+
+log = structlog.get_logger("dockd.ingest")
+Clock = Callable[[], datetime]
+
+
+class FileProblem(Exception):
+    """One file could not be copied; the session goes on with the next."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Station:
+    host: str
+    boot_id: str
+    pid: int
+    version: str
+
+
+@dataclass
+class SessionOutcome:
+    session_id: str
+    serial: str
+    state: str = "running"
+    copied: list[VerifiedRecording] = field(default_factory=list)
+    already_verified: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    error: DockdError | None = None
+    manifest: StoredDocument | None = None
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _open_beneath(root: bytes, rel: bytes) -> int:
+    """Open rel under root without following any symlink on the way, even one swapped in
+    after the scan: every component is opened relative to its parent with O_NOFOLLOW."""
+    parts = rel.split(b"/")
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for part in parts[:-1]:
+            child = os.open(
+                part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd
+            )
+            os.close(fd)
+            fd = child
+        return os.open(
+            parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=fd
+        )
+    finally:
+        os.close(fd)
+
+
+def _file_time(mtime_ns: int) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(mtime_ns / 1e9, UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+class Ingestor:
+    def __init__(
+        self,
+        store: ObjectStore,
+        ledger: Ledger,
+        profiles: dict[str, RecorderProfile],
+        station: Station,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.store = store
+        self.ledger = ledger
+        self.profiles = profiles
+        self.station = station
+        self.clock = clock
+
+    def ingest(
+        self,
+        source: Path,
+        serial: str,
+        profile_id: str,
+        slot: str | None = None,
+        cancel: threading.Event | None = None,
+    ) -> SessionOutcome:
+        profile = pick_profile(self.profiles, profile_id)
+        outcome = SessionOutcome(session_id=str(uuid.uuid4()), serial=serial)
+        started = self.clock()
+        self.ledger.start_session(
+            session_id=outcome.session_id,
+            serial=serial,
+            profile=profile.id,
+            slot=slot,
+            source=str(source),
+            host=self.station.host,
+            pid=self.station.pid,
+            boot_id=self.station.boot_id,
+            at=started,
+        )
+        bound = log.bind(session=outcome.session_id, serial=serial, slot=slot)
+        bound.info("session-started", source=str(source), profile=profile.id)
+        files_seen = 0
+        pending: list[SourceFile] = []
+        already: list[tuple[SourceFile, RecordingView]] = []
+        try:
+            scan = scan_volume(source, profile)
+            outcome.problems.extend(scan.problems)
+            files_seen = len(scan.recordings)
+            prior = self.ledger.prior_recordings(serial)
+            plan = plan_copy(scan.recordings, prior.keys())
+            already = [(f, prior[f.identity]) for f in plan.already_verified]
+            outcome.already_verified = len(already)
+            pending = list(plan.to_copy)
+            root = os.fsencode(source)
+            while pending:
+                if cancel is not None and cancel.is_set():
+                    raise RecorderGoneError(
+                        "the copy was stopped before it finished",
+                        hint="Re-dock the recorder to copy what is missing.",
+                    )
+                file = pending[0]
+                try:
+                    rec, notes = self._copy_one(root, file, profile, serial)
+                except FileProblem as problem:
+                    outcome.problems.append(Problem(file.display, problem.code, problem.message))
+                    bound.warning(
+                        "problem", path=file.display, code=problem.code, message=problem.message
+                    )
+                else:
+                    self.ledger.add_recording(outcome.session_id, serial, rec)
+                    outcome.copied.append(rec)
+                    outcome.problems.extend(notes)
+                    bound.info(
+                        "recording-verified",
+                        path=file.display,
+                        blake3=rec.digests.blake3,
+                        size=file.size,
+                    )
+                pending.pop(0)
+            outcome.state = "completed_with_problems" if outcome.problems else "completed"
+        except RecorderGoneError as exc:
+            outcome.state, outcome.error = "interrupted", exc
+        except StoreError as exc:
+            outcome.state, outcome.error = "failed", exc
+        except DockdError as exc:
+            outcome.state, outcome.error = "failed", exc
+        except Exception as exc:
+            bound.exception("internal-error")
+            outcome.state = "failed"
+            outcome.error = InternalError(f"{type(exc).__name__}: {exc}")
+        if outcome.error is not None:
+            outcome.problems.append(Problem("/", outcome.error.code, outcome.error.message))
+            bound.error(
+                "session-" + outcome.state,
+                code=outcome.error.code,
+                message=outcome.error.message,
+                hint=outcome.error.hint,
+            )
+        self._finish(outcome, profile, slot, source, started, files_seen, already, pending)
+        bound.info(
+            "session-finished",
+            state=outcome.state,
+            copied=len(outcome.copied),
+            already_verified=outcome.already_verified,
+            problems=len(outcome.problems),
+        )
+        return outcome
+
+    def _finish(
+        self,
+        outcome: SessionOutcome,
+        profile: RecorderProfile,
+        slot: str | None,
+        source: Path,
+        started: datetime,
+        files_seen: int,
+        already: list[tuple[SourceFile, RecordingView]],
+        pending: list[SourceFile],
+    ) -> None:
+        finished = self.clock()
+        manifest = build_manifest(
+            session_id=outcome.session_id,
+            state=outcome.state,
+            started_at=started,
+            finished_at=finished,
+            station=ManifestStation(host=self.station.host, dockd_version=self.station.version),
+            recorder=ManifestRecorder(
+                serial=outcome.serial, profile=profile.id, slot=slot, source=str(source)
+            ),
+            copied=outcome.copied,
+            already_verified=already,
+            not_copied=pending,
+            problems=outcome.problems,
+        )
+        try:
+            published, _ = self.store.put_bytes(manifest_bytes(manifest))
+            outcome.manifest = StoredDocument(
+                published.digests, published.size, published.key, published.protections
+            )
+        except StoreError as exc:
+            outcome.problems.append(Problem("/", exc.code, f"manifest not stored: {exc.message}"))
+            if outcome.error is None:
+                outcome.state, outcome.error = "failed", exc
+        self.ledger.finish_session(
+            outcome.session_id,
+            state=outcome.state,
+            at=finished,
+            files_seen=files_seen,
+            already_verified=outcome.already_verified,
+            problems=outcome.problems,
+            error_code=outcome.error.code if outcome.error else None,
+            manifest=outcome.manifest,
+        )
+
+    def _copy_one(
+        self, root: bytes, file: SourceFile, profile: RecorderProfile, serial: str
+    ) -> tuple[VerifiedRecording, list[Problem]]:
+        staged = None
+        for attempt in (1, 2):
+            staged, seen = self._stage_from_source(root, file)
+            if seen is not None:
+                break
+            self.store.discard(staged)
+            if attempt == 2:
+                raise FileProblem(
+                    "source-changed",
+                    "the file changed while it was copied, twice; not copied. "
+                    "Is the recorder still recording?",
+                )
+        assert staged is not None and seen is not None
+        published = self.store.publish(staged)
+        back = self.store.verify_published(published)
+        return self._describe(seen, published, profile, back.method, serial)
+
+    def _stage_from_source(self, root: bytes, file: SourceFile) -> tuple[Staged, SourceFile | None]:
+        """Copy into staging; the SourceFile as copied, or None when it changed meanwhile."""
+        try:
+            fd = _open_beneath(root, file.path)
+        except OSError as exc:
+            raise self._source_failure(root, exc, "cannot open") from exc
+        try:
+            before = os.fstat(fd)
+            if not stat.S_ISREG(before.st_mode):
+                raise FileProblem("not-regular-file", "the entry is no longer a regular file")
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
+            try:
+                staged = self.store.copy_in(fd)
+            except SourceReadError as exc:
+                raise self._source_failure(root, exc.cause, "read failed") from exc
+            after = os.fstat(fd)
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+        same = (before.st_size, before.st_mtime_ns) == (after.st_size, after.st_mtime_ns)
+        if not same or staged.size != after.st_size:
+            return staged, None
+        return staged, SourceFile(file.path, after.st_size, after.st_mtime_ns)
+
+    def _source_failure(self, root: bytes, exc: OSError, what: str) -> Exception:
+        """A vanished recorder ends the session; a bad file is only that file's problem."""
+        if exc.errno in GONE_ERRNOS or not os.path.isdir(root):
+            return translate_source_error(exc, what)
+        if exc.errno == errno.ELOOP:
+            return FileProblem("symlink-swapped", "a symlink appeared on the path after the scan")
+        return FileProblem("read-error", f"{what}: {exc.strerror}")
+
+    def _describe(
+        self,
+        file: SourceFile,
+        published: Published,
+        profile: RecorderProfile,
+        method: str,
+        serial: str,
+    ) -> tuple[VerifiedRecording, list[Problem]]:
+        """Metadata comes from the verified copy, never from a second read of the recorder."""
+        problems: list[Problem] = []
+        base = file.path.rpartition(b"/")[2]
+        name = parse_name(profile, base.decode("utf-8", "replace"))
+        if name is not None and name.serial and name.serial != serial:
+            problems.append(
+                Problem(
+                    file.display,
+                    "serial-mismatch",
+                    f"the file name says recorder {name.serial}, the dock says {serial}; both kept",
+                )
+            )
+        container = self._container(file, published.key, problems)
+        verified_at = self.clock()
+        mtime = _file_time(file.mtime_ns)
+        if mtime is None:
+            problems.append(
+                Problem(
+                    file.display,
+                    "bad-file-time",
+                    "the file time is out of range; the dock time is used",
+                )
+            )
+            mtime = verified_at
+        times = recording_times(
+            name,
+            container.created if container else None,
+            container.duration_s if container else None,
+            mtime,
+        )
+        rec = VerifiedRecording(
+            source=file,
+            name=name,
+            times=times,
+            digests=published.digests,
+            object_key=published.key,
+            protections=published.protections,
+            verified_at=verified_at,
+            verify_method=method,
+            duplicate=published.duplicate,
+        )
+        return rec, problems
+
+    def _container(
+        self, file: SourceFile, key: str, problems: list[Problem]
+    ) -> ContainerInfo | None:
+        ext = extension(file.path.rpartition(b"/")[2])
+        fd = os.open(self.store.path_of(key), os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            return read_container(
+                ext, file.size, lambda offset, length: os.pread(fd, length, offset)
+            )
+        except ContainerProblem as exc:
+            problems.append(Problem(file.display, exc.code, str(exc)))
+            return None
+        finally:
+            os.close(fd)

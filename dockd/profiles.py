@@ -1,0 +1,105 @@
+"""Recorder profiles: how to recognise a recorder model and read its media.
+
+Profiles are data (rules/recorders/*.toml) validated by this model; the JSON
+Schema in schemas/ is generated from it so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from dockd.errors import RulesError, UnknownProfileError
+
+
+class NamePattern(BaseModel):
+    """A file-name convention; named groups: serial, badge, start, seq, important."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    regex: str = Field(description="Python regular expression matched against the file name.")
+    time_format: str = Field(description="strptime format of the `start` group.")
+
+    @field_validator("regex")
+    @classmethod
+    def _compiles(cls, regex: str) -> str:
+        try:
+            compiled = re.compile(regex)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from exc
+        if "start" not in compiled.groupindex:
+            raise ValueError("the pattern needs a named group 'start'")
+        return regex
+
+
+class UsbId(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    vendor_id: str = Field(pattern=r"^[0-9a-f]{4}$")
+    model_id: str = Field(pattern=r"^[0-9a-f]{4}$")
+
+
+class RecorderProfile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    description: str
+    timezone: str = Field(description="IANA zone of the recorder's clock: FAT times carry none.")
+    extensions: list[str] = Field(min_length=1, description="Recording extensions, lower case.")
+    media_roots: list[str] = Field(
+        default=[""], description="Folders (relative, '/'-separated) holding recordings; '' = all."
+    )
+    name_patterns: list[NamePattern] = Field(default_factory=list)
+    usb: list[UsbId] = Field(default_factory=list, description="USB ids udev tags as this profile.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone_exists(cls, zone: str) -> str:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {zone!r}") from exc
+        return zone
+
+    @field_validator("extensions")
+    @classmethod
+    def _lower(cls, extensions: list[str]) -> list[str]:
+        return [ext.lower().lstrip(".") for ext in extensions]
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def load_profiles(rules_dir: Path) -> dict[str, RecorderProfile]:
+    """Read every recorder profile; one bad file stops start-up with its name and key."""
+    folder = rules_dir / "recorders"
+    if not folder.is_dir():
+        raise RulesError(f"{folder} is not a directory of recorder profiles")
+    profiles: dict[str, RecorderProfile] = {}
+    for file in sorted(folder.glob("*.toml")):
+        try:
+            profile = RecorderProfile.model_validate(tomllib.loads(file.read_text("utf-8")))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise RulesError(f"cannot read {file}: {exc}") from exc
+        except ValidationError as exc:
+            keys = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise RulesError(f"{file}: {keys}") from exc
+        if profile.id != file.stem:
+            raise RulesError(f"{file}: id {profile.id!r} must equal the file name {file.stem!r}")
+        profiles[profile.id] = profile
+    if not profiles:
+        raise RulesError(f"no recorder profiles in {folder}")
+    return profiles
+
+
+def pick_profile(profiles: dict[str, RecorderProfile], profile_id: str) -> RecorderProfile:
+    try:
+        return profiles[profile_id]
+    except KeyError:
+        known = ", ".join(sorted(profiles))
+        raise UnknownProfileError(f"no recorder profile {profile_id!r} (known: {known})") from None

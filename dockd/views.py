@@ -1,0 +1,132 @@
+"""What dockd shows outside: the `--json` outputs and the session manifest.
+
+These pydantic models are the contract other tools build on; schemas/ is
+generated from them (`make schemas`) and a test fails when it is stale.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+Rfc3339 = Annotated[
+    datetime,
+    PlainSerializer(lambda value: value.isoformat(), return_type=str, when_used="json"),
+    Field(description="RFC 3339 time with an offset"),
+]
+Hex64 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class _View(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProblemView(_View):
+    path: str = Field(description="Path on the recorder ('/' for the whole session).")
+    code: str = Field(description="Stable problem code.")
+    message: str
+
+
+class RecordingView(_View):
+    id: int
+    session: str = Field(description="Dock session id.")
+    serial: str = Field(description="Recorder serial.")
+    path: str = Field(description="Path relative to the volume; undecodable bytes as \\xNN.")
+    path_raw_hex: str | None = Field(description="The raw path bytes when they are not UTF-8.")
+    size: int
+    start: Rfc3339
+    end: Rfc3339
+    duration_s: float | None
+    time_source: Literal["name", "container", "file-mtime"]
+    badge: str | None
+    sequence: int | None
+    important: bool
+    blake3: Hex64
+    sha256: Hex64
+    object: str = Field(description="Store-relative object path.")
+    protections: list[str]
+    verified_at: Rfc3339
+    verify_method: str
+
+
+class SessionView(_View):
+    id: str
+    serial: str
+    profile: str
+    slot: str | None
+    source: str
+    state: Literal["running", "completed", "completed_with_problems", "interrupted", "failed"]
+    started_at: Rfc3339
+    finished_at: Rfc3339 | None
+    files_seen: int
+    recordings: int = Field(description="Recordings copied and verified in this session.")
+    already_verified: int
+    bytes_copied: int
+    error_code: str | None
+    problems: list[ProblemView]
+    manifest: Hex64 | None = Field(description="BLAKE3 of the session manifest object.")
+
+
+class ManifestStation(_View):
+    host: str
+    dockd_version: str
+
+
+class ManifestRecorder(_View):
+    serial: str
+    profile: str
+    slot: str | None
+    source: str
+
+
+class ManifestRecording(_View):
+    path: str
+    path_raw_hex: str | None
+    size: int
+    mtime_ns: int
+    start: Rfc3339
+    end: Rfc3339
+    duration_s: float | None
+    time_source: str
+    badge: str | None
+    sequence: int | None
+    important: bool
+    blake3: Hex64
+    sha256: Hex64
+    object: str
+    status: Literal["copied", "already-verified"]
+    verified_at: Rfc3339
+
+
+class Manifest(_View):
+    """Everything needed to check a dock session by hand with b3sum and sha256sum."""
+
+    manifest_version: Literal[1] = 1
+    session: str
+    state: str
+    started_at: Rfc3339
+    finished_at: Rfc3339
+    station: ManifestStation
+    recorder: ManifestRecorder
+    recordings: list[ManifestRecording]
+    not_copied: list[str] = Field(
+        description="Recordings seen on the recorder but not verified in this session."
+    )
+    problems: list[ProblemView]
+
+
+class IntegrityFinding(_View):
+    object: str
+    blake3: Hex64
+    problem: Literal["missing", "corrupt", "size-mismatch"]
+    found_blake3: str | None
+    found_sha256: str | None
+
+
+class VerifyReport(_View):
+    checked: int
+    ok: int
+    findings: list[IntegrityFinding]
+    at: Rfc3339

@@ -56,7 +56,7 @@ def open_ledger(config: Config) -> Ledger:
 
 def build(config: Config) -> App:
     """Open everything; sessions a dead dockd left running are closed as interrupted."""
-    profiles = load_profiles(config.rules.dir)
+    profiles = load_profiles(config.rules.effective_dir)
     ledger = open_ledger(config)
     try:
         store = ObjectStore(config.store.root, config.store.chunk_mib << 20)

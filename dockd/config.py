@@ -45,7 +45,13 @@ class LedgerConfig(_Section):
 
 
 class RulesConfig(_Section):
-    dir: Path = Field(SHIPPED_RULES, description="Directory with recorders/*.toml and policies/.")
+    dir: Path | None = Field(
+        None, description="Directory with recorders/ and policies/; unset = the shipped rules."
+    )
+
+    @property
+    def effective_dir(self) -> Path:
+        return self.dir if self.dir is not None else SHIPPED_RULES
 
 
 class PolicyConfig(_Section):

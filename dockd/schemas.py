@@ -1,0 +1,55 @@
+"""Generate schemas/ from the pydantic models: `python -m dockd.schemas DIR`.
+
+The schemas are committed so that people and other tools can read the contract
+without running dockd; tests/unit/test_schemas.py fails when they are stale.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from dockd.config import Config
+from dockd.profiles import RecorderProfile
+from dockd.views import Manifest, RecordingView, SessionView, VerifyReport
+
+BASE = "https://dockd.invalid/schemas/"
+
+
+def all_schemas() -> dict[str, dict[str, Any]]:
+    """File name -> JSON Schema, for every document dockd reads or writes."""
+    documents: dict[str, Any] = {
+        "config.schema.json": TypeAdapter(Config),
+        "recorder-profile.schema.json": TypeAdapter(RecorderProfile),
+        "manifest.schema.json": TypeAdapter(Manifest),
+        "recordings.schema.json": TypeAdapter(list[RecordingView]),
+        "sessions.schema.json": TypeAdapter(list[SessionView]),
+        "verify.schema.json": TypeAdapter(VerifyReport),
+    }
+    out = {}
+    for name, adapter in documents.items():
+        schema = adapter.json_schema(mode="serialization")
+        schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+                  "$id": BASE + name, **schema}
+        out[name] = schema
+    return out
+
+
+def render(schema: dict[str, Any]) -> str:
+    return json.dumps(schema, indent=2, sort_keys=True, default=str) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    target = Path(argv[0] if argv else "schemas")
+    target.mkdir(parents=True, exist_ok=True)
+    for name, schema in all_schemas().items():
+        (target / name).write_text(render(schema), "utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

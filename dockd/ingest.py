@@ -368,7 +368,7 @@ class Ingestor:
                 ext, file.size, lambda offset, length: os.pread(fd, length, offset)
             )
         except ContainerProblem as exc:
-            problems.append(Problem(file.display, exc.code, str(exc)))
+            problems.append(Problem(file.display, exc.code, exc.message))
             return None
         finally:
             os.close(fd)

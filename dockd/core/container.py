@@ -284,9 +284,9 @@ def _read_wav(src: _Source) -> ContainerInfo:
     riff, riff_size, wave = struct.unpack("<4sI4s", src.read(0, 12))
     if riff != b"RIFF" or wave != b"WAVE":
         raise ContainerProblem(CORRUPT, "not a RIFF/WAVE file")
-    riff_end = 8 + riff_size
     if riff_size < len(b"WAVE"):
         raise ContainerProblem(CORRUPT, f"RIFF size {riff_size} too small for WAVE")
+    riff_end = 8 + riff_size
     src.check_end(riff_end, None, "RIFF chunk")
 
     byte_rate: int | None = None

@@ -1,0 +1,368 @@
+"""Ingest benchmark: dockd against the copies an officer could make by hand.
+
+The project's targets are stated relative to plain tools on the same disk, so every
+tool copies the same sources, each into a fresh destination on the same filesystem,
+each after the page cache was dropped, in one run:
+
+1. ``dockd ingest`` (copy, BLAKE3+SHA-256, fsync, O_DIRECT read-back),
+2. ``cp -r && sync`` (an unverified copy),
+3. ``cp -r && sync && b3sum`` of every copy (the by-hand verified copy),
+4. ``rsync -a --checksum`` then ``sync``.
+
+Writes bench/results/ingest.json and prints a table. Run as root for cold caches and
+for ``chattr -i`` when cleaning up dockd's immutable objects.
+
+    .venv/bin/python bench/ingest.py [--quick] [--keep-work]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+WORK = REPO / "bench" / "work"
+RESULTS = REPO / "bench" / "results" / "ingest.json"
+DOCKD = Path(sys.executable).with_name("dockd")
+GNU_TIME = Path("/usr/bin/time")
+MIB = 1 << 20
+SERIAL = "BENCH"  # dockd flags a file whose name carries another serial, so both agree
+BADGE = "007"
+FIRST_START = datetime(2026, 11, 22, 8, 15, 0)
+RSS_METHOD = (
+    "GNU time -f %M around each command: ru_maxrss from wait4, i.e. the peak RSS of the "
+    "largest single process in the command's tree (not a sum over concurrent processes)"
+)
+TOOLS = ("dockd", "cp+sync", "cp+sync+b3sum", "rsync --checksum")
+TARGETS = {
+    "large": {
+        "dockd/cp+sync+b3sum": ("<=", 1.0),
+        "dockd/cp+sync": ("<=", 1.3),
+        "dockd_peak_rss_mib": ("<", 150.0),
+    },
+    "small": {
+        "dockd_files_s": (">=", 300.0),
+        "dockd_peak_rss_mib": ("<", 150.0),
+    },
+}
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One source layout: a few long recordings, or many short ones."""
+
+    name: str
+    files: int
+    file_size: int
+    folders: int
+    duration_s: int
+
+
+@dataclass(frozen=True)
+class Run:
+    """What one tool did on one shape."""
+
+    seconds: float
+    peak_rss_mib: float
+
+
+def shapes(quick: bool) -> list[Shape]:
+    """The sizes the targets are stated for; --quick only proves the script works."""
+    if quick:
+        return [Shape("large", 2, 64 * MIB, 1, 600), Shape("small", 500, 100 * 1024, 4, 10)]
+    return [Shape("large", 8, 512 * MIB, 1, 600), Shape("small", 10_000, 100 * 1024, 8, 10)]
+
+
+# --- sources -------------------------------------------------------------------------
+
+
+def mp4_header(size: int, created: datetime, duration_s: int) -> bytes:
+    """ftyp + moov/mvhd + mdat header covering the rest of the file.
+
+    dockd reads each recording's container and reports a corrupt one as a problem
+    (exit 1), so the sources must be well-formed MP4s, not bare random bytes.
+    """
+    ftyp = struct.pack(">I4s4sI4s4s", 24, b"ftyp", b"isom", 512, b"isom", b"mp41")
+    since_1904 = int((created - datetime(1904, 1, 1)).total_seconds())
+    mvhd_body = struct.pack(">B3xIIII", 0, since_1904, since_1904, 1000, duration_s * 1000)
+    mvhd_body += bytes(80)  # rate, volume, matrix, next_track_id: unread by dockd
+    mvhd = struct.pack(">I4s", 8 + len(mvhd_body), b"mvhd") + mvhd_body
+    moov = struct.pack(">I4s", 8 + len(mvhd), b"moov") + mvhd
+    head = ftyp + moov
+    mdat = struct.pack(">I4s", size - len(head), b"mdat")
+    return head + mdat
+
+
+def recording_name(seq: int, start: datetime) -> str:
+    """The generic profile's <serial>_<badge>_<YYYYmmddHHMMSS>_<seq>.MP4 convention."""
+    return f"{SERIAL}_{BADGE}_{start:%Y%m%d%H%M%S}_{seq:04d}.MP4"
+
+
+def make_source(shape: Shape, root: Path) -> None:
+    """Incompressible, pairwise-distinct recordings (identical ones would be deduplicated).
+
+    Large files repeat one 16 MiB random block stamped with (file, block) so generating
+    4 GiB stays cheap; small files are fully random.
+    """
+    block = bytearray(os.urandom(16 * MIB)) if shape.file_size > 16 * MIB else None
+    for i in range(shape.files):
+        folder = root / "DCIM" / f"{100 + i % shape.folders}MEDIA"
+        folder.mkdir(parents=True, exist_ok=True)
+        start = FIRST_START + timedelta(seconds=i * shape.duration_s)
+        header = mp4_header(shape.file_size, start, shape.duration_s)
+        with open(folder / recording_name(i + 1, start), "wb") as out:
+            out.write(header)
+            left = shape.file_size - len(header)
+            if block is None:
+                out.write(os.urandom(left))
+                continue
+            n = 0
+            while left > 0:
+                block[:16] = struct.pack("<QQ", i, n)
+                chunk = memoryview(block)[: min(left, len(block))]
+                out.write(chunk)
+                left -= len(chunk)
+                n += 1
+    subprocess.run(["sync"], check=True)
+
+
+# --- running -------------------------------------------------------------------------
+
+
+def drop_caches() -> bool:
+    """Flush and drop the page cache so every tool reads its source from disk."""
+    subprocess.run(["sync"], check=True)
+    try:
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
+    except OSError:
+        return False
+    return True
+
+
+def remove_tree(path: Path) -> None:
+    """rm -rf that also works on dockd's immutable (chattr +i) objects."""
+    if not path.exists():
+        return
+    subprocess.run(["chattr", "-R", "-i", str(path)], check=False, capture_output=True)
+    shutil.rmtree(path)
+
+
+def timed(argv: list[str], log: Path) -> tuple[Run, int]:
+    """Wall time around the whole command and its peak RSS via GNU time."""
+    rss_file = log.with_suffix(".rss")
+    with open(log, "wb") as out:
+        started = time.perf_counter()
+        proc = subprocess.run(
+            [str(GNU_TIME), "-f", "%M", "-o", str(rss_file), *argv],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+        seconds = time.perf_counter() - started
+    rss_kib = int(rss_file.read_text().split()[-1])
+    return Run(seconds, rss_kib / 1024), proc.returncode
+
+
+def tail(log: Path, lines: int = 20) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def fail(message: str) -> None:
+    """A benchmark of a copy that failed is worthless: stop rather than report it."""
+    raise SystemExit(f"bench/ingest.py: ABORT: {message}")
+
+
+def run_dockd(shape: Shape, src: Path, dst: Path) -> Run:
+    """Fresh store and ledger; the run counts only if every file is verified and listed."""
+    dst.mkdir()
+    config = dst / "dockd.toml"
+    config.write_text(
+        f'[store]\nroot = "{dst / "store"}"\n'
+        f'[ledger]\nurl = "sqlite:///{dst / "ledger.sqlite3"}"\n'
+    )
+    log = WORK / f"{shape.name}-dockd.log"
+    run, rc = timed(
+        [str(DOCKD), "--config", str(config), "ingest", str(src), "--serial", SERIAL,
+         "--profile", "generic"],
+        log,
+    )
+    if rc != 0:
+        fail(f"dockd ingest exited {rc} on the {shape.name} source:\n{tail(log)}")
+    listed = subprocess.run(
+        [str(DOCKD), "--config", str(config), "recordings", "--json"],
+        capture_output=True, check=False, text=True,
+    )
+    if listed.returncode != 0:
+        fail(f"dockd recordings exited {listed.returncode}:\n{listed.stderr[-2000:]}")
+    count = len(json.loads(listed.stdout))
+    if count != shape.files:
+        fail(f"dockd lists {count} recordings for {shape.files} source files ({shape.name})")
+    return run
+
+
+def run_shell(shape: Shape, tool: str, script: str, src: Path, dst: Path) -> Run:
+    """One of the by-hand baselines, as a person would type it."""
+    log = WORK / f"{shape.name}-{tool.replace(' ', '_')}.log"
+    run, rc = timed(["sh", "-c", script, "bench", str(src), str(dst)], log)
+    if rc != 0:
+        fail(f"{tool} exited {rc} on the {shape.name} source:\n{tail(log)}")
+    return run
+
+
+BASELINES = {
+    "cp+sync": 'cp -r "$1" "$2" && sync',
+    "cp+sync+b3sum": (
+        'cp -r "$1" "$2" && sync && find "$2" -type f -print0 | xargs -0 b3sum > /dev/null'
+    ),
+    "rsync --checksum": 'rsync -a --checksum "$1/" "$2/" && sync',
+}
+
+
+def bench_shape(shape: Shape) -> tuple[dict[str, Any], bool]:
+    """Generate one source, run every tool on it cold; returns (result, all cold)."""
+    src = WORK / f"src-{shape.name}"
+    print(f"[{shape.name}] generating {shape.files} x {shape.file_size / MIB:g} MiB ...",
+          flush=True)
+    make_source(shape, src)
+    total = shape.files * shape.file_size
+    cold = True
+    results: dict[str, dict[str, float]] = {}
+    for tool in TOOLS:
+        dst = WORK / f"dst-{shape.name}-{tool.replace(' ', '_').replace('+', '_')}"
+        cold = drop_caches() and cold
+        print(f"[{shape.name}] {tool} ...", end=" ", flush=True)
+        if tool == "dockd":
+            run = run_dockd(shape, src, dst)
+        else:
+            run = run_shell(shape, tool, BASELINES[tool], src, dst)
+        print(f"{run.seconds:.2f} s", flush=True)
+        results[tool] = {
+            "seconds": round(run.seconds, 3),
+            "mib_s": round(total / MIB / run.seconds, 1),
+            "files_s": round(shape.files / run.seconds, 1),
+            "peak_rss_mib": round(run.peak_rss_mib, 1),
+        }
+        remove_tree(dst)  # keeps disk use at one copy and every destination fresh
+    remove_tree(src)
+    dockd = results["dockd"]
+    ratios: dict[str, float] = {
+        f"dockd/{tool}": round(dockd["seconds"] / results[tool]["seconds"], 3)
+        for tool in TOOLS[1:]
+    }
+    ratios["dockd_files_s"] = dockd["files_s"]
+    ratios["dockd_peak_rss_mib"] = dockd["peak_rss_mib"]
+    checks = {"<=": float.__le__, "<": float.__lt__, ">=": float.__ge__}
+    met = {
+        f"{key} {op} {limit:g}": checks[op](float(ratios[key]), limit)
+        for key, (op, limit) in TARGETS[shape.name].items()
+    }
+    return {
+        "bytes": total,
+        "files": shape.files,
+        "file_bytes": shape.file_size,
+        "results": results,
+        "ratios": ratios,
+        "targets_met": met,
+    }, cold
+
+
+# --- report --------------------------------------------------------------------------
+
+
+def cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return f"{line.split(':', 1)[1].strip()} x{os.cpu_count()}"
+    return f"{platform.processor() or platform.machine()} x{os.cpu_count()}"
+
+
+def git_state() -> dict[str, Any]:
+    """Another engineer edits dockd/ concurrently: say which code was measured."""
+    head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+                          capture_output=True, text=True, check=False).stdout.strip()
+    dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "dockd"],
+                           capture_output=True, text=True, check=False).stdout.strip()
+    return {"commit": head, "dockd_dirty": bool(dirty)}
+
+
+def table(report: dict[str, Any]) -> str:
+    lines = []
+    for name, shape in report["shapes"].items():
+        lines.append(f"\n{name}: {shape['files']} files, {shape['bytes'] / MIB:.0f} MiB")
+        lines.append(f"  {'tool':<18}{'seconds':>9}{'MiB/s':>9}{'files/s':>10}{'peak RSS':>10}")
+        for tool, r in shape["results"].items():
+            lines.append(f"  {tool:<18}{r['seconds']:>9.2f}{r['mib_s']:>9.1f}"
+                         f"{r['files_s']:>10.1f}{r['peak_rss_mib']:>7.1f} MiB")
+        lines.append("  ratios: " + ", ".join(f"{k} = {v}" for k, v in shape["ratios"].items()))
+        for target, ok in shape["targets_met"].items():
+            lines.append(f"  target {target}: {'met' if ok else 'MISSED'}")
+    lines.append(f"\ncold_cache: {report['cold_cache']}")
+    return "\n".join(lines)
+
+
+def preflight() -> None:
+    """Fail before generating gigabytes rather than after."""
+    missing = [t for t in ("b3sum", "rsync", "chattr", "sync") if shutil.which(t) is None]
+    if not GNU_TIME.exists():
+        missing.append("/usr/bin/time (apt-get install -y time)")
+    if not DOCKD.exists():
+        missing.append(f"{DOCKD} (run with the venv's python)")
+    if missing:
+        fail("missing: " + ", ".join(missing))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="dockd ingest benchmark")
+    parser.add_argument("--quick", action="store_true", help="2 x 64 MiB and 500 files")
+    parser.add_argument("--keep-work", action="store_true", help="leave bench/work/ behind")
+    args = parser.parse_args()
+    preflight()
+    remove_tree(WORK)
+    WORK.mkdir(parents=True)
+    cold = os.geteuid() == 0
+    measured: dict[str, Any] = {}
+    try:
+        for shape in shapes(args.quick):
+            measured[shape.name], shape_cold = bench_shape(shape)
+            cold = cold and shape_cold
+    finally:
+        if not args.keep_work:
+            remove_tree(WORK)
+    dockd_version = subprocess.run([str(DOCKD), "--version"], capture_output=True,
+                                   text=True, check=False).stdout.strip()
+    report = {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "host": socket.gethostname(),
+        "cpu": cpu_model(),
+        "kernel": platform.release(),
+        "filesystem": subprocess.run(["findmnt", "-no", "FSTYPE", "-T", str(REPO)],
+                                     capture_output=True, text=True, check=False).stdout.strip(),
+        "dockd": dockd_version,
+        "git": git_state(),
+        "quick": args.quick,
+        "cold_cache": cold,
+        "rss_method": RSS_METHOD,
+        "ratios_are": "dockd wall seconds / tool wall seconds (lower is better for dockd)",
+        "shapes": measured,
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    print(table(report))
+    print(f"\nwrote {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

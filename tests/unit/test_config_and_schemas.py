@@ -1,0 +1,87 @@
+"""Configuration layering and errors; shipped rules and committed schemas stay true."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from dockd.config import load_config
+from dockd.errors import ConfigError, RulesError
+from dockd.profiles import load_profiles
+from dockd.schemas import all_schemas, render
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_embedded_defaults_without_a_file(tmp_path: Path) -> None:
+    config = load_config(None, environ={}) if not Path("/etc/dockd/dockd.toml").exists() else None
+    if config is None:
+        pytest.skip("/etc/dockd/dockd.toml exists on this machine")
+    assert config.store.root == Path("var/store")
+    assert config.ledger.url.startswith("sqlite:///")
+    assert config.rules.effective_dir == REPO / "rules"
+
+
+def test_file_then_env_then_overrides(tmp_path: Path) -> None:
+    file = tmp_path / "dockd.toml"
+    file.write_text('[store]\nroot = "/srv/a"\n[daemon]\nmax_parallel = 2\n')
+    env = {"DOCKD_STORE__ROOT": "/srv/b", "DOCKD_CLOCK__NTP_SERVERS": '["a", "b:123"]'}
+    config = load_config(file, environ=env, overrides={"daemon": {"max_parallel": 3}})
+    assert config.store.root == Path("/srv/b")
+    assert config.clock.ntp_servers == ["a", "b:123"]
+    assert config.daemon.max_parallel == 3
+
+
+@pytest.mark.parametrize(("text", "named"), [
+    ('[store]\nrooot = "/x"\n', "store.rooot"),
+    ('[ledger]\nurl = "mysql://x"\n', "ledger.url"),
+    ("[daemon]\nmax_parallel = 0\n", "daemon.max_parallel"),
+    ("[nonsense]\n", "nonsense"),
+    ("[store\n", "not valid TOML"),
+])
+def test_wrong_config_names_the_key(tmp_path: Path, text: str, named: str) -> None:
+    file = tmp_path / "dockd.toml"
+    file.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(file, environ={})
+    assert named in caught.value.message
+    assert caught.value.exit_code == 2
+
+
+def test_missing_config_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.toml", environ={})
+
+
+def test_committed_schemas_are_current() -> None:
+    for name, schema in all_schemas().items():
+        committed = (REPO / "schemas" / name).read_text("utf-8")
+        assert committed == render(schema), f"schemas/{name} is stale: run `make schemas`"
+
+
+def test_shipped_profiles_validate_against_their_schema() -> None:
+    schema = json.loads((REPO / "schemas" / "recorder-profile.schema.json").read_text())
+    files = sorted((REPO / "rules" / "recorders").glob("*.toml"))
+    assert {f.stem for f in files} >= {"generic", "dcim"}
+    for file in files:
+        jsonschema.validate(tomllib.loads(file.read_text()), schema)
+    assert set(load_profiles(REPO / "rules")) == {f.stem for f in files}
+
+
+@pytest.mark.parametrize(("body", "named"), [
+    ('id = "x"\ndescription = "d"\ntimezone = "Mars/Olympus"\nextensions = ["mp4"]\n', "time zone"),
+    ('id = "x"\ndescription = "d"\ntimezone = "UTC"\nextensions = []\n', "extensions"),
+    ('id = "x"\ndescription = "d"\ntimezone = "UTC"\nextensions = ["mp4"]\n'
+     '[[name_patterns]]\nregex = "(unclosed"\ntime_format = "%Y"\n', "regular expression"),
+    ('id = "other"\ndescription = "d"\ntimezone = "UTC"\nextensions = ["mp4"]\n', "file name"),
+])
+def test_bad_profile_names_file_and_key(tmp_path: Path, body: str, named: str) -> None:
+    (tmp_path / "recorders").mkdir()
+    (tmp_path / "recorders" / "x.toml").write_text(body)
+    with pytest.raises(RulesError) as caught:
+        load_profiles(tmp_path)
+    assert "x.toml" in caught.value.message and named in caught.value.message

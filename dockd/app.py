@@ -33,8 +33,9 @@ def _pid_alive(pid: int) -> bool:
 
 
 def station() -> Station:
-    return Station(host=socket.gethostname(), boot_id=_boot_id(), pid=os.getpid(),
-                   version=__version__)
+    return Station(
+        host=socket.gethostname(), boot_id=_boot_id(), pid=os.getpid(), version=__version__
+    )
 
 
 @dataclass
@@ -65,4 +66,5 @@ def build(config: Config) -> App:
         raise
     here = station()
     ledger.close_abandoned_sessions(here.host, here.boot_id, _pid_alive, utc_now())
-    return App(config, profiles, ledger, store, Ingestor(store, ledger, profiles, here))
+    ingestor = Ingestor(store, ledger, profiles, here, parallel_files=config.store.parallel_files)
+    return App(config, profiles, ledger, store, ingestor)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -36,8 +35,10 @@ def cmd_ingest(app: App, args: argparse.Namespace) -> int:
     if args.json and view is not None:
         _print_json(view)
     else:
-        print(f"session {outcome.session_id}: {outcome.state}; {len(outcome.copied)} copied and "
-              f"verified, {outcome.already_verified} already in the store")
+        print(
+            f"session {outcome.session_id}: {outcome.state}; {len(outcome.copied)} copied and "
+            f"verified, {outcome.already_verified} already in the store"
+        )
         for problem in outcome.problems:
             print(f"  problem {problem.code}: {problem.path}: {problem.message}")
         if outcome.error is not None:
@@ -64,8 +65,9 @@ def cmd_recordings(app: App, args: argparse.Namespace) -> int:
         _print_json(recordings)
     else:
         for r in recordings:
-            print(f"{r.id:>6} {r.serial} {r.start.isoformat()} {r.size:>12} {r.blake3[:16]} "
-                  f"{r.path}")
+            print(
+                f"{r.id:>6} {r.serial} {r.start.isoformat()} {r.size:>12} {r.blake3[:16]} {r.path}"
+            )
     return EXIT_OK
 
 
@@ -75,8 +77,10 @@ def cmd_sessions(app: App, args: argparse.Namespace) -> int:
         _print_json(sessions)
     else:
         for s in sessions:
-            print(f"{s.id} {s.serial} {s.state:<24} {s.started_at.isoformat()} "
-                  f"copied={s.recordings} problems={len(s.problems)}")
+            print(
+                f"{s.id} {s.serial} {s.state:<24} {s.started_at.isoformat()} "
+                f"copied={s.recordings} problems={len(s.problems)}"
+            )
     return EXIT_OK
 
 
@@ -109,8 +113,10 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--json", action="store_true")
     verify.set_defaults(handler=cmd_verify)
 
-    for name, handler, what in (("recordings", cmd_recordings, "verified recordings"),
-                                ("sessions", cmd_sessions, "dock sessions")):
+    for name, handler, what in (
+        ("recordings", cmd_recordings, "verified recordings"),
+        ("sessions", cmd_sessions, "dock sessions"),
+    ):
         p = sub.add_parser(name, help=f"list {what}")
         p.add_argument("--json", action="store_true")
         p.set_defaults(handler=handler)
@@ -118,7 +124,8 @@ def _parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="custody chain")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     audit_sub.add_parser("verify", help="prove the custody chain").set_defaults(
-        handler=cmd_audit_verify)
+        handler=cmd_audit_verify
+    )
     return parser
 
 

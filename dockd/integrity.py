@@ -20,24 +20,50 @@ def verify_store(ledger: Ledger, store: ObjectStore, clock: Clock) -> VerifyRepo
     for blake3, sha256, key, size in objects:
         found = store.rehash(key)
         if found is None:
-            findings.append(IntegrityFinding(object=key, blake3=blake3, problem="missing",
-                                             found_blake3=None, found_sha256=None))
+            findings.append(
+                IntegrityFinding(
+                    object=key,
+                    blake3=blake3,
+                    problem="missing",
+                    found_blake3=None,
+                    found_sha256=None,
+                )
+            )
             continue
         digests, found_size = found
         if digests.blake3 != blake3 or digests.sha256 != sha256:
-            findings.append(IntegrityFinding(object=key, blake3=blake3, problem="corrupt",
-                                             found_blake3=digests.blake3,
-                                             found_sha256=digests.sha256))
+            findings.append(
+                IntegrityFinding(
+                    object=key,
+                    blake3=blake3,
+                    problem="corrupt",
+                    found_blake3=digests.blake3,
+                    found_sha256=digests.sha256,
+                )
+            )
         elif found_size != size:
-            findings.append(IntegrityFinding(object=key, blake3=blake3, problem="size-mismatch",
-                                             found_blake3=digests.blake3,
-                                             found_sha256=digests.sha256))
-    report = VerifyReport(checked=len(objects), ok=len(objects) - len(findings),
-                          findings=findings, at=clock())
-    ledger.record_event(report.at, "store-verified", str(store.root), {
-        "checked": report.checked, "ok": report.ok,
-        "findings": [f.model_dump(mode="json") for f in findings],
-    })
+            findings.append(
+                IntegrityFinding(
+                    object=key,
+                    blake3=blake3,
+                    problem="size-mismatch",
+                    found_blake3=digests.blake3,
+                    found_sha256=digests.sha256,
+                )
+            )
+    report = VerifyReport(
+        checked=len(objects), ok=len(objects) - len(findings), findings=findings, at=clock()
+    )
+    ledger.record_event(
+        report.at,
+        "store-verified",
+        str(store.root),
+        {
+            "checked": report.checked,
+            "ok": report.ok,
+            "findings": [f.model_dump(mode="json") for f in findings],
+        },
+    )
     return report
 
 

@@ -33,8 +33,11 @@ def all_schemas() -> dict[str, dict[str, Any]]:
     out = {}
     for name, adapter in documents.items():
         schema = adapter.json_schema(mode="serialization")
-        schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
-                  "$id": BASE + name, **schema}
+        schema = {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": BASE + name,
+            **schema,
+        }
         out[name] = schema
     return out
 

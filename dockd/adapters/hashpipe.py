@@ -159,6 +159,19 @@ def _pipeline(
     return Copied(Digests(b3.hexdigest(), sha.hexdigest()), size)
 
 
+_buffers = threading.local()
+
+
+def _aligned_buffer(size: int) -> mmap.mmap:
+    """A page-aligned buffer (as O_DIRECT requires), kept per thread: mapping and zeroing
+    megabytes for every small file would cost more than reading it."""
+    cached: mmap.mmap | None = getattr(_buffers, "buffer", None)
+    if cached is None or len(cached) != size:
+        cached = mmap.mmap(-1, size)
+        _buffers.buffer = cached
+    return cached
+
+
 def hash_from_disk(path: str, chunk: int, *, with_sha256: bool) -> tuple[Digests, int, str]:
     """Re-read a stored file from the disk, not the page cache: (digests, size, method).
 
@@ -181,7 +194,7 @@ def _hash_file(
     b3 = blake3()
     sha = hashlib.sha256() if with_sha256 else None
     size = 0
-    buffer = mmap.mmap(-1, chunk)  # page-aligned, as O_DIRECT requires
+    buffer = _aligned_buffer(chunk)
     try:
         if not direct:
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
@@ -193,7 +206,6 @@ def _hash_file(
                         sha.update(data)
                 size += n
     finally:
-        buffer.close()
         os.close(fd)
     method = "o_direct" if direct else "fadvise_dontneed"
     return Digests(b3.hexdigest(), sha.hexdigest() if sha else ""), size, method

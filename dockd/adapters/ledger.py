@@ -10,7 +10,7 @@ translated into LedgerError here and nowhere else.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -121,14 +121,17 @@ class Ledger:
         details: dict[str, Any],
         actor: str = "dockd",
     ) -> None:
-        if self.dialect == "postgresql":
-            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
-        last = session.execute(
-            select(CustodyEventRow.seq, CustodyEventRow.hash)
-            .order_by(CustodyEventRow.seq.desc())
-            .limit(1)
-        ).first()
-        seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        head: tuple[int, str] | None = session.info.get("custody_head")
+        if head is None:
+            if self.dialect == "postgresql":
+                session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
+            last = session.execute(
+                select(CustodyEventRow.seq, CustodyEventRow.hash)
+                .order_by(CustodyEventRow.seq.desc())
+                .limit(1)
+            ).first()
+            head = (last[0], last[1]) if last else (0, GENESIS)
+        seq, prev = head[0] + 1, head[1]
         stamp = at.isoformat()
         digest = event_hash(prev, seq, stamp, kind, subject, actor, details)
         session.add(
@@ -143,6 +146,7 @@ class Ledger:
                 hash=digest,
             )
         )
+        session.info["custody_head"] = (seq, digest)
 
     def record_event(self, at: datetime, kind: str, subject: str, details: dict[str, Any]) -> None:
         with self._tx() as session:
@@ -281,66 +285,51 @@ class Ledger:
 
         return self._read(load)
 
-    def add_recording(self, session_id: str, serial: str, rec: VerifiedRecording) -> int:
+    def add_recordings(
+        self, session_id: str, serial: str, recordings: Sequence[VerifiedRecording]
+    ) -> None:
+        """Record a batch of verified recordings in one transaction (one fsync, not one each)."""
+        if not recordings:
+            return
         with self._tx() as session:
             recorder_id = session.scalars(
                 select(RecorderRow.id).where(RecorderRow.serial == serial)
             ).one()
-            self._ensure_object(
-                session,
-                rec.digests.blake3,
-                rec.digests.sha256,
-                rec.source.size,
-                rec.object_key,
-                rec.protections,
-                "recording",
-                rec.verified_at,
-            )
-            row = RecordingRow(
-                session_id=session_id,
-                recorder_id=recorder_id,
-                serial=serial,
-                path=rec.source.display,
-                path_raw=rec.source.path,
-                size=rec.source.size,
-                mtime_ns=rec.source.mtime_ns,
-                start=rec.times.start,
-                end=rec.times.end,
-                duration_s=rec.times.duration_s,
-                time_source=rec.times.source,
-                badge=rec.name.badge if rec.name else None,
-                name_serial=rec.name.serial if rec.name else None,
-                sequence=rec.name.sequence if rec.name else None,
-                important=rec.name.important if rec.name else False,
-                blake3=rec.digests.blake3,
-                sha256=rec.digests.sha256,
-                object_key=rec.object_key,
-                protections=",".join(rec.protections),
-                verified_at=rec.verified_at,
-                verify_method=rec.verify_method,
-            )
-            session.add(row)
             dock = session.get_one(DockSessionRow, session_id)
-            dock.copied += 1
-            dock.bytes_copied += rec.source.size
+            rows = []
+            for rec in recordings:
+                self._ensure_object(
+                    session,
+                    rec.digests.blake3,
+                    rec.digests.sha256,
+                    rec.source.size,
+                    rec.object_key,
+                    rec.protections,
+                    "recording",
+                    rec.verified_at,
+                )
+                rows.append(_recording_row(session_id, recorder_id, serial, rec))
+                dock.copied += 1
+                dock.bytes_copied += rec.source.size
+            session.add_all(rows)
             session.flush()
-            self._append_custody(
-                session,
-                rec.verified_at,
-                "recording-verified",
-                str(row.id),
-                {
-                    "session": session_id,
-                    "serial": serial,
-                    "path": rec.source.display,
-                    "size": rec.source.size,
-                    "blake3": rec.digests.blake3,
-                    "sha256": rec.digests.sha256,
-                    "object": rec.object_key,
-                    "duplicate_content": rec.duplicate,
-                },
-            )
-            return row.id
+            for row, rec in zip(rows, recordings, strict=True):
+                self._append_custody(
+                    session,
+                    rec.verified_at,
+                    "recording-verified",
+                    str(row.id),
+                    {
+                        "session": session_id,
+                        "serial": serial,
+                        "path": rec.source.display,
+                        "size": rec.source.size,
+                        "blake3": rec.digests.blake3,
+                        "sha256": rec.digests.sha256,
+                        "object": rec.object_key,
+                        "duplicate_content": rec.duplicate,
+                    },
+                )
 
     def _ensure_object(
         self,
@@ -468,6 +457,34 @@ class Ledger:
         return self._read(lambda s: s.scalar(select(func.count()).select_from(RecordingRow)) or 0)
 
 
+def _recording_row(
+    session_id: str, recorder_id: int, serial: str, rec: VerifiedRecording
+) -> RecordingRow:
+    return RecordingRow(
+        session_id=session_id,
+        recorder_id=recorder_id,
+        serial=serial,
+        path=rec.source.display,
+        path_raw=rec.source.path,
+        size=rec.source.size,
+        mtime_ns=rec.source.mtime_ns,
+        start=rec.times.start,
+        end=rec.times.end,
+        duration_s=rec.times.duration_s,
+        time_source=rec.times.source,
+        badge=rec.name.badge if rec.name else None,
+        name_serial=rec.name.serial if rec.name else None,
+        sequence=rec.name.sequence if rec.name else None,
+        important=rec.name.important if rec.name else False,
+        blake3=rec.digests.blake3,
+        sha256=rec.digests.sha256,
+        object_key=rec.object_key,
+        protections=",".join(rec.protections),
+        verified_at=rec.verified_at,
+        verify_method=rec.verify_method,
+    )
+
+
 def _recording_view(row: RecordingRow) -> RecordingView:
     raw = bytes(row.path_raw)
     return RecordingView(
@@ -480,7 +497,7 @@ def _recording_view(row: RecordingRow) -> RecordingView:
         start=row.start,
         end=row.end,
         duration_s=row.duration_s,
-        time_source=row.time_source,  # type: ignore[arg-type]
+        time_source=row.time_source,
         badge=row.badge,
         sequence=row.sequence,
         important=row.important,
@@ -501,7 +518,7 @@ def _session_view(row: DockSessionRow) -> SessionView:
         slot=row.slot,
         source=row.source,
         state=row.state,
-        started_at=row.started_at,  # type: ignore[arg-type]
+        started_at=row.started_at,
         finished_at=row.finished_at,
         files_seen=row.files_seen,
         recordings=row.copied,

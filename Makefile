@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-APT_PACKAGES := dosfstools mtools exfatprogs exfat-fuse fusefat fuse3 e2fsprogs util-linux \
+APT_PACKAGES := libsystemd-dev pkg-config dosfstools mtools exfatprogs exfat-fuse fusefat fuse3 e2fsprogs util-linux \
                 rsync b3sum ffmpeg udev systemd postgresql
 
 .PHONY: run test lint bench schemas install apt-deps clean

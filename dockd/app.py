@@ -7,10 +7,14 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
+import systemd.daemon
+
 from dockd import __version__
 from dockd.adapters.ledger import Ledger
+from dockd.adapters.mount import Mounter
 from dockd.adapters.store import ObjectStore
 from dockd.config import Config
+from dockd.daemon import Daemon
 from dockd.ingest import Ingestor, Station, utc_now
 from dockd.profiles import RecorderProfile, load_profiles
 
@@ -49,6 +53,20 @@ class App:
     def close(self) -> None:
         self.store.close()
         self.ledger.close()
+
+
+def sd_notify(state: str) -> None:
+    """Tell systemd (Type=notify) how we are; a no-op when not run by systemd."""
+    systemd.daemon.notify(state)
+
+
+def build_daemon(app: App) -> Daemon:
+    return Daemon(
+        app.ingestor,
+        Mounter(app.config.daemon.mount_root),
+        app.config.daemon.max_parallel,
+        sd_notify,
+    )
 
 
 def open_ledger(config: Config) -> Ledger:

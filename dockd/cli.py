@@ -11,7 +11,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from dockd import __version__
 from dockd.adapters.journal import configure_logging
-from dockd.app import App, build
+from dockd.app import App, build, build_daemon
 from dockd.config import Config, load_config
 from dockd.errors import EXIT_OK, EXIT_PROBLEM, DockdError
 from dockd.ingest import utc_now
@@ -27,6 +27,10 @@ def _print_json(value: BaseModel | list[RecordingView] | list[SessionView]) -> N
     else:
         text = TypeAdapter(type(value)).dump_json(value, indent=2).decode()
     sys.stdout.write(text + "\n")
+
+
+def cmd_run(app: App, args: argparse.Namespace) -> int:
+    return build_daemon(app).run()
 
 
 def cmd_ingest(app: App, args: argparse.Namespace) -> int:
@@ -100,6 +104,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--verbose", action="store_true", help="debug logging")
     parser.add_argument("--version", action="version", version=f"dockd {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("run", help="the dock daemon (udev, mounts, copies)").set_defaults(
+        handler=cmd_run
+    )
 
     ingest = sub.add_parser("ingest", help="copy and verify a mounted recorder or a folder")
     ingest.add_argument("path", type=Path)

@@ -99,6 +99,21 @@ def _open_beneath(root: bytes, rel: bytes) -> int:
         os.close(fd)
 
 
+def _stop_when(cancel: threading.Event | None) -> Callable[[int], None] | None:
+    """A progress hook that abandons the file in flight, at the next chunk, once cancelled."""
+    if cancel is None:
+        return None
+
+    def check(_: int) -> None:
+        if cancel.is_set():
+            raise RecorderGoneError(
+                "the copy was stopped mid-file; nothing of it was kept",
+                hint="Re-dock the recorder to copy what is missing.",
+            )
+
+    return check
+
+
 def _file_time(mtime_ns: int) -> datetime | None:
     try:
         return datetime.fromtimestamp(mtime_ns / 1e9, UTC)
@@ -225,7 +240,7 @@ class Ingestor:
                     file = next(queue, None)
                     if file is None:
                         break
-                    job = pool.submit(self._copy_one, root, file, profile, outcome.serial)
+                    job = pool.submit(self._copy_one, root, file, profile, outcome.serial, cancel)
                     inflight[job] = file
                 if not inflight:
                     break
@@ -262,6 +277,35 @@ class Ingestor:
         flush()
         if ending is not None:
             raise ending
+
+    def record_failed_dock(
+        self, serial: str, profile_id: str, slot: str | None, source: str, error: DockdError
+    ) -> str:
+        """A dock that failed before there was anything to scan (write-block, mount)."""
+        session_id = str(uuid.uuid4())
+        at = self.clock()
+        self.ledger.start_session(
+            session_id=session_id,
+            serial=serial,
+            profile=profile_id,
+            slot=slot,
+            source=source,
+            host=self.station.host,
+            pid=self.station.pid,
+            boot_id=self.station.boot_id,
+            at=at,
+        )
+        self.ledger.finish_session(
+            session_id,
+            state="failed",
+            at=self.clock(),
+            files_seen=0,
+            already_verified=0,
+            problems=[Problem("/", error.code, error.message)],
+            error_code=error.code,
+            manifest=None,
+        )
+        return session_id
 
     def _finish(
         self,
@@ -310,11 +354,16 @@ class Ingestor:
         )
 
     def _copy_one(
-        self, root: bytes, file: SourceFile, profile: RecorderProfile, serial: str
+        self,
+        root: bytes,
+        file: SourceFile,
+        profile: RecorderProfile,
+        serial: str,
+        cancel: threading.Event | None,
     ) -> tuple[VerifiedRecording, list[Problem]]:
         staged = None
         for attempt in (1, 2):
-            staged, seen = self._stage_from_source(root, file)
+            staged, seen = self._stage_from_source(root, file, cancel)
             if seen is not None:
                 break
             self.store.discard(staged)
@@ -329,21 +378,23 @@ class Ingestor:
         back = self.store.verify_published(published)
         return self._describe(seen, published, profile, back.method, serial)
 
-    def _stage_from_source(self, root: bytes, file: SourceFile) -> tuple[Staged, SourceFile | None]:
+    def _stage_from_source(
+        self, root: bytes, file: SourceFile, cancel: threading.Event | None
+    ) -> tuple[Staged, SourceFile | None]:
         """Copy into staging; the SourceFile as copied, or None when it changed meanwhile."""
         try:
             fd = _open_beneath(root, file.path)
         except OSError as exc:
-            raise self._source_failure(root, exc, "cannot open") from exc
+            raise self._source_failure(root, exc, "cannot open", cancel) from exc
         try:
             before = os.fstat(fd)
             if not stat.S_ISREG(before.st_mode):
                 raise FileProblem("not-regular-file", "the entry is no longer a regular file")
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
             try:
-                staged = self.store.copy_in(fd)
+                staged = self.store.copy_in(fd, _stop_when(cancel))
             except SourceReadError as exc:
-                raise self._source_failure(root, exc.cause, "read failed") from exc
+                raise self._source_failure(root, exc.cause, "read failed", cancel) from exc
             after = os.fstat(fd)
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
         finally:
@@ -353,9 +404,14 @@ class Ingestor:
             return staged, None
         return staged, SourceFile(file.path, after.st_size, after.st_mtime_ns)
 
-    def _source_failure(self, root: bytes, exc: OSError, what: str) -> Exception:
-        """A vanished recorder ends the session; a bad file is only that file's problem."""
-        if exc.errno in GONE_ERRNOS or not os.path.isdir(root):
+    def _source_failure(
+        self, root: bytes, exc: OSError, what: str, cancel: threading.Event | None
+    ) -> Exception:
+        """A vanished recorder ends the session; a bad file is only that file's problem.
+
+        A yanked USB recorder under a kernel mount gives EIO, like a bad sector; the
+        daemon's udev 'remove' (the cancel event) is what tells the two apart."""
+        if exc.errno in GONE_ERRNOS or not os.path.isdir(root) or (cancel and cancel.is_set()):
             return translate_source_error(exc, what)
         if exc.errno == errno.ELOOP:
             return FileProblem("symlink-swapped", "a symlink appeared on the path after the scan")
@@ -368,6 +424,7 @@ class Ingestor:
         profile: RecorderProfile,
         method: str,
         serial: str,
+        cancel: threading.Event | None = None,
     ) -> tuple[VerifiedRecording, list[Problem]]:
         """Metadata comes from the verified copy, never from a second read of the recorder."""
         problems: list[Problem] = []

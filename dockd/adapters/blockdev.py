@@ -1,0 +1,35 @@
+"""Write-blocking a docked recorder before anything mounts it.
+
+BLKROSET is what forensic write-blockers in software use: once set, the block
+layer refuses writes to the device whatever a filesystem driver tries.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import struct
+
+from dockd.errors import SourceError
+
+BLKROSET = 0x125D
+BLKROGET = 0x125E
+
+
+def set_read_only(devnode: str) -> None:
+    try:
+        fd = os.open(devnode, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise SourceError(f"cannot open {devnode}: {exc.strerror}") from exc
+    try:
+        fcntl.ioctl(fd, BLKROSET, struct.pack("i", 1))
+        flag = struct.unpack("i", fcntl.ioctl(fd, BLKROGET, b"\0" * 4))[0]
+    except OSError as exc:
+        raise SourceError(
+            f"cannot write-block {devnode}: {exc.strerror}",
+            hint="dockd needs CAP_SYS_ADMIN to set devices read-only.",
+        ) from exc
+    finally:
+        os.close(fd)
+    if flag != 1:
+        raise SourceError(f"{devnode} is still writable after BLKROSET")

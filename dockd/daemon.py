@@ -1,0 +1,193 @@
+"""`dockd run`: the service an officer never sees.
+
+One worker per docked recorder, up to [daemon] max_parallel. Each worker
+write-blocks, mounts read-only, ingests, unmounts and says when it is safe to
+unplug. A recorder removed mid-copy cancels its own session only. SIGTERM stops
+new work, abandons the files in flight at the next chunk, unmounts and exits.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import structlog
+
+from dockd.adapters.blockdev import set_read_only
+from dockd.adapters.mount import Mounter
+from dockd.adapters.udev import DeviceEvent, UdevSource, udevd_running
+from dockd.core.devices import RecorderDevice
+from dockd.errors import DockdError
+from dockd.ingest import Ingestor
+
+log = structlog.get_logger("dockd.daemon")
+Notify = Callable[[str], None]
+SHUTDOWN_GRACE_S = 30.0
+RESCAN_S = 5.0
+
+
+@dataclass
+class Slot:
+    """What the dock shows about one slot (status line now, status pages later)."""
+
+    device: RecorderDevice
+    state: str = "mounting"
+    session: str | None = None
+    cancel: threading.Event = field(default_factory=threading.Event)
+    job: Future[None] | None = None
+
+
+class Daemon:
+    def __init__(
+        self, ingestor: Ingestor, mounter: Mounter, max_parallel: int, notify: Notify
+    ) -> None:
+        self.ingestor = ingestor
+        self.mounter = mounter
+        self.notify = notify
+        self.stop = threading.Event()
+        self.slots: dict[str, Slot] = {}
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_parallel, thread_name_prefix="dockd-slot")
+
+    def run(self) -> int:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: self.stop.set())
+        source = UdevSource()
+        if not udevd_running():
+            log.warning(
+                "no-udevd",
+                message="udevd is not running: recorders will not be "
+                "detected until it is (apt-get install udev; systemd-udevd)",
+            )
+        self._reconcile(source.start())
+        self.notify("READY=1")
+        log.info("ready", slots=len(self.slots))
+        last_scan = time.monotonic()
+        while not self.stop.is_set():
+            for event in source.poll(timeout=1.0):
+                self._handle(event)
+            if time.monotonic() - last_scan >= RESCAN_S:
+                self._reconcile(source.present())
+                last_scan = time.monotonic()
+            self.notify("WATCHDOG=1\nSTATUS=" + self.status_line())
+        self._shutdown()
+        return 0
+
+    def status_line(self) -> str:
+        with self._lock:
+            states = [s.state for s in self.slots.values()]
+        if not states:
+            return "waiting for recorders"
+        counts = {state: states.count(state) for state in sorted(set(states))}
+        return ", ".join(f"{n} {state}" for state, n in counts.items())
+
+    def _reconcile(self, present: list[RecorderDevice]) -> None:
+        """Dock what udev says is present and we do not hold; release what has gone."""
+        nodes = {r.devnode for r in present}
+        with self._lock:
+            gone = [s.device.devnode for s in self.slots.values() if s.device.devnode not in nodes]
+        for devnode in gone:
+            self._removed(devnode)
+        for recorder in present:
+            self._docked(recorder)
+
+    def _handle(self, event: DeviceEvent) -> None:
+        if event.action == "remove":
+            self._removed(event.devnode)
+        elif (
+            event.action in ("add", "change")
+            and event.recorder is not None
+            and event.recorder.fs_type is not None
+        ):
+            self._docked(event.recorder)
+
+    def _removed(self, devnode: str) -> None:
+        with self._lock:
+            gone = [s for s in self.slots.values() if s.device.devnode == devnode]
+        for slot in gone:
+            slot.cancel.set()
+            if slot.job is None or slot.job.done():
+                with self._lock:
+                    self.slots.pop(slot.device.slot, None)
+            log.info("removed", serial=slot.device.serial, slot=slot.device.slot)
+
+    def _docked(self, recorder: RecorderDevice) -> None:
+        with self._lock:
+            current = self.slots.get(recorder.slot)
+            if (
+                current is not None
+                and current.device.devnode == recorder.devnode
+                and current.device.serial == recorder.serial
+            ):
+                return  # already docked: a repeated change event is not a new dock
+            slot = Slot(recorder)
+            self.slots[recorder.slot] = slot
+        log.info(
+            "docked",
+            serial=recorder.serial,
+            slot=recorder.slot,
+            devnode=recorder.devnode,
+            profile=recorder.profile,
+            fs=recorder.fs_type,
+            serial_source=recorder.serial_source,
+        )
+        slot.job = self._pool.submit(self._dock, slot)
+
+    def _dock(self, slot: Slot) -> None:
+        device = slot.device
+        bound = log.bind(serial=device.serial, slot=device.slot)
+        mountpoint: Path | None = None
+        try:
+            set_read_only(device.devnode)
+            mountpoint = self.mounter.mount(device.devnode, device.fs_type, device.slot)
+            slot.state = "copying"
+            bound.info("copy-started", mountpoint=str(mountpoint))
+            outcome = self.ingestor.ingest(
+                mountpoint, device.serial, device.profile, slot=device.slot, cancel=slot.cancel
+            )
+            slot.session = outcome.session_id
+            slot.state = "interrupted" if outcome.state in ("interrupted", "failed") else "done"
+        except DockdError as exc:
+            slot.state = "error"
+            session = self.ingestor.record_failed_dock(
+                device.serial, device.profile, device.slot, device.devnode, exc
+            )
+            slot.session = session
+            bound.error(
+                "problem", session=session, code=exc.code, message=exc.message, hint=exc.hint
+            )
+        except Exception:
+            slot.state = "error"
+            bound.exception("internal-error")
+        finally:
+            if mountpoint is not None:
+                self.mounter.unmount(mountpoint)
+        if slot.state == "done":
+            bound.info("safe-to-unplug", session=slot.session)
+        elif slot.state == "interrupted":
+            bound.warning("interrupted", session=slot.session)
+        if slot.cancel.is_set():
+            with self._lock:
+                if self.slots.get(device.slot) is slot:
+                    del self.slots[device.slot]
+
+    def _shutdown(self) -> None:
+        self.notify("STOPPING=1")
+        log.info("stopping")
+        with self._lock:
+            slots = list(self.slots.values())
+        for slot in slots:
+            slot.cancel.set()
+        deadline = time.monotonic() + SHUTDOWN_GRACE_S
+        for slot in slots:
+            if slot.job is not None:
+                try:
+                    slot.job.exception(timeout=max(0.0, deadline - time.monotonic()))
+                except TimeoutError:
+                    log.error("stop-timeout", serial=slot.device.serial, slot=slot.device.slot)
+        self._pool.shutdown(wait=False, cancel_futures=True)

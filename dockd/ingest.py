@@ -8,6 +8,7 @@ ledger with a manifest of what was and was not copied.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
@@ -386,19 +387,23 @@ class Ingestor:
             fd = _open_beneath(root, file.path)
         except OSError as exc:
             raise self._source_failure(root, exc, "cannot open", cancel) from exc
+        staged: Staged | None = None
         try:
             before = os.fstat(fd)
             if not stat.S_ISREG(before.st_mode):
                 raise FileProblem("not-regular-file", "the entry is no longer a regular file")
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
-            try:
-                staged = self.store.copy_in(fd, _stop_when(cancel))
-            except SourceReadError as exc:
-                raise self._source_failure(root, exc.cause, "read failed", cancel) from exc
+            staged = self.store.copy_in(fd, _stop_when(cancel))
             after = os.fstat(fd)
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        except (SourceReadError, OSError) as exc:
+            if staged is not None:
+                self.store.discard(staged)
+            cause = exc.cause if isinstance(exc, SourceReadError) else exc
+            raise self._source_failure(root, cause, "read failed", cancel) from exc
         finally:
-            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.close(fd)  # a dead FUSE mount fails even this
         same = (before.st_size, before.st_mtime_ns) == (after.st_size, after.st_mtime_ns)
         if not same or staged.size != after.st_size:
             return staged, None

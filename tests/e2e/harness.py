@@ -111,6 +111,14 @@ def exfat_recorder(img: Path, label: str, files: dict[str, bytes], size_mib: int
     return img
 
 
+def _dead(mountpoint: Path) -> bool:
+    try:
+        os.stat(mountpoint)
+    except OSError:
+        return True
+    return False
+
+
 class Dock:
     """Plugging recorders in and out: attaching and detaching loop devices."""
 
@@ -125,11 +133,13 @@ class Dock:
         return dev
 
     def unplug(self, dev: str, mountpoint: Path | None = None) -> None:
-        """Yank: the FUSE process serving the mount dies with the device, then the device goes."""
+        """Yank: the FUSE driver serving the device dies with it (as the kernel's vfat would
+        start failing every read), then the device itself goes away."""
         if mountpoint is not None:
-            subprocess.run(["fuser", "-k", "-9", "-M", "-m", str(mountpoint)],
+            subprocess.run(["pkill", "-9", "-f", f"(fusefat|exfat).* {dev} "],
                            capture_output=True, check=False)
-            subprocess.run(["umount", "-l", str(mountpoint)], capture_output=True, check=False)
+            wait_for(lambda: not os.path.ismount(mountpoint) or _dead(mountpoint), 10,
+                     "the mount to die")
         subprocess.run(["losetup", "-d", dev], capture_output=True, check=False)
         if dev in self.attached:
             self.attached.remove(dev)

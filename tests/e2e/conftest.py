@@ -1,0 +1,64 @@
+"""End-to-end fixtures: real system services the tests talk to (journald)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+JOURNALD = Path("/lib/systemd/systemd-journald")
+JOURNAL_DIR = Path("/run/systemd/journal")
+JOURNAL_SOCKET = JOURNAL_DIR / "socket"
+INSTALL_HINT = "apt-get install systemd"
+
+
+def journald_listening() -> bool:
+    """A socket file alone is not enough: a journald that died leaves it behind."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.connect(str(JOURNAL_SOCKET))
+        except OSError:
+            return False
+    return True
+
+
+@pytest.fixture(scope="session")
+def journald() -> Iterator[None]:
+    """A journald to log to and read from.
+
+    Without systemd as PID 1 (containers, CI) nobody starts journald, so start one.
+    It is left running on purpose: later tests and later test runs reuse it, and
+    stopping a journald that someone else may also be writing to would lose their logs.
+    """
+    if shutil.which("journalctl") is None or not JOURNALD.exists():
+        pytest.skip(f"journald is not installed: {INSTALL_HINT}")
+    if not journald_listening():
+        if os.geteuid() != 0:
+            pytest.skip("no journald running, and starting one needs root")
+        JOURNAL_DIR.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            JOURNAL_SOCKET.unlink()  # stale, from a journald that is gone
+        # Its own session, not waited for: it outlives the test session, as intended.
+        os.posix_spawn(
+            str(JOURNALD),
+            [str(JOURNALD)],
+            {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")},
+            setsid=True,
+            file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+                (os.POSIX_SPAWN_DUP2, 1, 2),
+            ],
+        )
+        deadline = time.monotonic() + 10
+        while not journald_listening():
+            if time.monotonic() > deadline:
+                pytest.fail(f"{JOURNALD} did not open {JOURNAL_SOCKET} within 10 s")
+            time.sleep(0.05)
+    yield

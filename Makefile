@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 APT_PACKAGES := libsystemd-dev pkg-config dosfstools mtools exfatprogs exfat-fuse fusefat fuse3 e2fsprogs util-linux \
                 rsync b3sum ffmpeg udev systemd postgresql
 
-.PHONY: run test lint bench schemas install apt-deps clean
+.PHONY: run test lint bench schemas udev-rules install apt-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,10 +19,15 @@ apt-deps:
 	apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(APT_PACKAGES)
 
+# Embedded defaults under ./var/; recorders are mounted under var/mnt and anything put in
+# var/drop/<SERIAL>/ is ingested too (useful on a machine without udevd or USB ports).
 run: $(STAMP)
-	mkdir -p var
-	$(BIN)/dockd ingest --help >/dev/null
-	@echo "dockd: no daemon yet on this branch; use: $(BIN)/dockd ingest PATH --serial S"
+	mkdir -p var/drop
+	DOCKD_DAEMON__MOUNT_ROOT='"var/mnt"' DOCKD_DAEMON__WATCH_DIRS='["var/drop"]' \
+		$(BIN)/dockd run
+
+udev-rules: $(STAMP)
+	$(BIN)/dockd udev-rules > udev/99-dockd.rules
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

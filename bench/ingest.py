@@ -18,6 +18,7 @@ for ``chattr -i`` when cleaning up dockd's immutable objects.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -171,8 +172,11 @@ def timed(argv: list[str], log: Path) -> tuple[Run, int]:
             check=False,
         )
         seconds = time.perf_counter() - started
-    rss_kib = int(rss_file.read_text().split()[-1])
-    return Run(seconds, rss_kib / 1024), proc.returncode
+    report = rss_file.read_text().split() if rss_file.exists() else []
+    if not report or not report[-1].isdigit():
+        fail(f"{Path(argv[0]).name} ended with exit {proc.returncode} and no resource report "
+             f"from GNU time ({' '.join(report) or 'empty'}); killed?\n{tail(log)}")
+    return Run(seconds, int(report[-1]) / 1024), proc.returncode
 
 
 def tail(log: Path, lines: int = 20) -> str:
@@ -289,12 +293,18 @@ def cpu_model() -> str:
 
 
 def git_state() -> dict[str, Any]:
-    """Another engineer edits dockd/ concurrently: say which code was measured."""
+    """Another engineer edits dockd/ concurrently: say which code was measured.
+
+    The fingerprint hashes the sources themselves, so uncommitted edits count too.
+    """
     head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
                           capture_output=True, text=True, check=False).stdout.strip()
     dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "dockd"],
                            capture_output=True, text=True, check=False).stdout.strip()
-    return {"commit": head, "dockd_dirty": bool(dirty)}
+    digest = hashlib.sha256()
+    for source in sorted((REPO / "dockd").rglob("*.py")):
+        digest.update(str(source.relative_to(REPO)).encode() + b"\0" + source.read_bytes())
+    return {"commit": head, "dockd_dirty": bool(dirty), "dockd_sha256": digest.hexdigest()}
 
 
 def table(report: dict[str, Any]) -> str:
@@ -331,6 +341,7 @@ def main() -> int:
     preflight()
     remove_tree(WORK)
     WORK.mkdir(parents=True)
+    code_before = git_state()  # each dockd run loads whatever dockd/ holds when it starts
     cold = os.geteuid() == 0
     measured: dict[str, Any] = {}
     try:
@@ -340,6 +351,8 @@ def main() -> int:
     finally:
         if not args.keep_work:
             remove_tree(WORK)
+    code_after = git_state()
+    changed = code_after["dockd_sha256"] != code_before["dockd_sha256"]
     dockd_version = subprocess.run([str(DOCKD), "--version"], capture_output=True,
                                    text=True, check=False).stdout.strip()
     report = {
@@ -350,7 +363,8 @@ def main() -> int:
         "filesystem": subprocess.run(["findmnt", "-no", "FSTYPE", "-T", str(REPO)],
                                      capture_output=True, text=True, check=False).stdout.strip(),
         "dockd": dockd_version,
-        "git": git_state(),
+        "git": code_before,
+        "dockd_changed_during_run": changed,
         "quick": args.quick,
         "cold_cache": cold,
         "rss_method": RSS_METHOD,
@@ -360,6 +374,9 @@ def main() -> int:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
     print(table(report))
+    if changed:
+        print(f"WARNING: dockd/ changed during the run ({code_before['commit']} -> "
+              f"{code_after['commit']}); the shapes may have measured different code")
     print(f"\nwrote {RESULTS}")
     return 0
 

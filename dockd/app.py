@@ -10,13 +10,14 @@ from pathlib import Path
 import systemd.daemon
 
 from dockd import __version__
+from dockd.adapters.dropfolder import DropFolders
 from dockd.adapters.ledger import Ledger
 from dockd.adapters.mount import Mounter
 from dockd.adapters.store import ObjectStore
 from dockd.config import Config
 from dockd.daemon import Daemon
 from dockd.ingest import Ingestor, Station, utc_now
-from dockd.profiles import RecorderProfile, load_profiles
+from dockd.profiles import RecorderProfile, load_profiles, pick_profile
 
 
 def _boot_id() -> str:
@@ -61,11 +62,17 @@ def sd_notify(state: str) -> None:
 
 
 def build_daemon(app: App) -> Daemon:
+    settings = app.config.daemon
+    drops = (
+        DropFolders(settings.watch_dirs, settings.settle_seconds) if settings.watch_dirs else None
+    )
     return Daemon(
         app.ingestor,
-        Mounter(app.config.daemon.mount_root),
-        app.config.daemon.max_parallel,
+        Mounter(settings.mount_root),
+        settings.max_parallel,
         sd_notify,
+        drops,
+        pick_profile(app.profiles, settings.drop_profile).id,
     )
 
 

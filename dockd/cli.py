@@ -16,6 +16,7 @@ from dockd.config import Config, load_config
 from dockd.errors import EXIT_OK, EXIT_PROBLEM, DockdError
 from dockd.ingest import utc_now
 from dockd.integrity import audit_chain, verify_store
+from dockd.udevrules import render_rules
 from dockd.views import RecordingView, SessionView
 
 Handler = Callable[[App, argparse.Namespace], int]
@@ -31,6 +32,11 @@ def _print_json(value: BaseModel | list[RecordingView] | list[SessionView]) -> N
 
 def cmd_run(app: App, args: argparse.Namespace) -> int:
     return build_daemon(app).run()
+
+
+def cmd_udev_rules(app: App, args: argparse.Namespace) -> int:
+    sys.stdout.write(render_rules(app.profiles))
+    return EXIT_OK
 
 
 def cmd_ingest(app: App, args: argparse.Namespace) -> int:
@@ -128,6 +134,10 @@ def _parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=f"list {what}")
         p.add_argument("--json", action="store_true")
         p.set_defaults(handler=handler)
+
+    sub.add_parser("udev-rules", help="print udev/99-dockd.rules for the profiles").set_defaults(
+        handler=cmd_udev_rules
+    )
 
     audit = sub.add_parser("audit", help="custody chain")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")

@@ -79,7 +79,13 @@ class MailConfig(_Section):
 class DaemonConfig(_Section):
     max_parallel: int = Field(4, ge=1, le=64, description="Recorders copied at once.")
     mount_root: Path = Field(Path("/run/dockd/mnt"), description="Where recorders are mounted.")
-    watch_dirs: list[Path] = Field(default_factory=list, description="Drop folders to ingest.")
+    watch_dirs: list[Path] = Field(
+        default_factory=list, description="Drop folders to ingest: <dir>/<recorder serial>/..."
+    )
+    settle_seconds: float = Field(
+        5.0, ge=0, description="A drop-folder file is taken after this long unchanged."
+    )
+    drop_profile: str = Field("generic", description="Recorder profile of drop-folder files.")
 
 
 class Config(_Section):

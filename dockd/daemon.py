@@ -19,9 +19,10 @@ from pathlib import Path
 import structlog
 
 from dockd.adapters.blockdev import set_read_only
+from dockd.adapters.dropfolder import DropFolders
 from dockd.adapters.mount import Mounter
 from dockd.adapters.udev import DeviceEvent, UdevSource, udevd_running
-from dockd.core.devices import RecorderDevice
+from dockd.core.devices import RecorderDevice, slot_name
 from dockd.errors import DockdError
 from dockd.ingest import Ingestor
 
@@ -37,6 +38,7 @@ class Slot:
 
     device: RecorderDevice
     state: str = "mounting"
+    drop_folder: Path | None = None
     session: str | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
     job: Future[None] | None = None
@@ -44,10 +46,18 @@ class Slot:
 
 class Daemon:
     def __init__(
-        self, ingestor: Ingestor, mounter: Mounter, max_parallel: int, notify: Notify
+        self,
+        ingestor: Ingestor,
+        mounter: Mounter,
+        max_parallel: int,
+        notify: Notify,
+        drops: DropFolders | None = None,
+        drop_profile: str = "generic",
     ) -> None:
         self.ingestor = ingestor
         self.mounter = mounter
+        self.drops = drops
+        self.drop_profile = drop_profile
         self.notify = notify
         self.stop = threading.Event()
         self.slots: dict[str, Slot] = {}
@@ -61,16 +71,22 @@ class Daemon:
         if not udevd_running():
             log.warning(
                 "no-udevd",
+                watching=[str(r) for r in self.drops.roots] if self.drops else [],
                 message="udevd is not running: recorders will not be "
                 "detected until it is (apt-get install udev; systemd-udevd)",
             )
         self._reconcile(source.start())
+        if self.drops is not None:
+            self.drops.start()
         self.notify("READY=1")
         log.info("ready", slots=len(self.slots))
         last_scan = time.monotonic()
         while not self.stop.is_set():
             for event in source.poll(timeout=1.0):
                 self._handle(event)
+            if self.drops is not None:
+                for folder in self.drops.due():
+                    self._dropped(folder)
             if time.monotonic() - last_scan >= RESCAN_S:
                 self._reconcile(source.present())
                 last_scan = time.monotonic()
@@ -90,7 +106,11 @@ class Daemon:
         """Dock what udev says is present and we do not hold; release what has gone."""
         nodes = {r.devnode for r in present}
         with self._lock:
-            gone = [s.device.devnode for s in self.slots.values() if s.device.devnode not in nodes]
+            gone = [
+                s.device.devnode
+                for s in self.slots.values()
+                if s.drop_folder is None and s.device.devnode not in nodes
+            ]
         for devnode in gone:
             self._removed(devnode)
         for recorder in present:
@@ -137,6 +157,57 @@ class Daemon:
             serial_source=recorder.serial_source,
         )
         slot.job = self._pool.submit(self._dock, slot)
+
+    def _dropped(self, folder: Path) -> None:
+        """A drop folder's serial subfolder went quiet: ingest what in it is complete."""
+        name = slot_name("drop-" + folder.name)
+        with self._lock:
+            busy = name in self.slots
+            if not busy:
+                device = RecorderDevice(
+                    devnode=str(folder),
+                    serial=folder.name,
+                    profile=self.drop_profile,
+                    slot=name,
+                    fs_type=None,
+                    serial_source="drop-folder",
+                )
+                slot = Slot(device, state="copying", drop_folder=folder)
+                self.slots[name] = slot
+        if busy:
+            assert self.drops is not None
+            self.drops.touch(folder)
+            return
+        slot.job = self._pool.submit(self._ingest_drop, slot, folder)
+
+    def _ingest_drop(self, slot: Slot, folder: Path) -> None:
+        assert self.drops is not None
+        device = slot.device
+        try:
+            outcome = self.ingestor.ingest(
+                folder,
+                device.serial,
+                device.profile,
+                slot=device.slot,
+                cancel=slot.cancel,
+                ready=self.drops.ready_filter(folder),
+            )
+            if outcome.deferred:
+                self.drops.touch(folder)
+        except DockdError as exc:
+            log.error(
+                "problem",
+                serial=device.serial,
+                slot=device.slot,
+                code=exc.code,
+                message=exc.message,
+                hint=exc.hint,
+            )
+        except Exception:
+            log.exception("internal-error", serial=device.serial, slot=device.slot)
+        finally:
+            with self._lock:
+                self.slots.pop(device.slot, None)
 
     def _dock(self, slot: Slot) -> None:
         device = slot.device

@@ -72,6 +72,7 @@ class SessionOutcome:
     state: str = "running"
     copied: list[VerifiedRecording] = field(default_factory=list)
     already_verified: int = 0
+    deferred: int = 0
     problems: list[Problem] = field(default_factory=list)
     error: DockdError | None = None
     manifest: StoredDocument | None = None
@@ -146,7 +147,10 @@ class Ingestor:
         profile_id: str,
         slot: str | None = None,
         cancel: threading.Event | None = None,
+        ready: Callable[[SourceFile], bool] | None = None,
     ) -> SessionOutcome:
+        """One dock session. `ready` holds back files that are not complete yet (drop
+        folders); they are counted in `deferred` and left for a later session."""
         profile = pick_profile(self.profiles, profile_id)
         outcome = SessionOutcome(session_id=str(uuid.uuid4()), serial=serial)
         started = self.clock()
@@ -169,9 +173,11 @@ class Ingestor:
         try:
             scan = scan_volume(source, profile)
             outcome.problems.extend(scan.problems)
-            files_seen = len(scan.recordings)
+            complete = [f for f in scan.recordings if ready is None or ready(f)]
+            outcome.deferred = len(scan.recordings) - len(complete)
+            files_seen = len(complete)
             prior = self.ledger.prior_recordings(serial)
-            plan = plan_copy(scan.recordings, prior.keys())
+            plan = plan_copy(complete, prior.keys())
             already = [(f, prior[f.identity]) for f in plan.already_verified]
             outcome.already_verified = len(already)
             pending = list(plan.to_copy)

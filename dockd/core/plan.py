@@ -26,3 +26,8 @@ def plan_copy(files: Iterable[SourceFile], verified: Set[tuple[bytes, int, int]]
     for file in sorted(files, key=lambda f: f.path):
         (skipped if file.identity in verified else to_copy).append(file)
     return CopyPlan(tuple(to_copy), tuple(skipped))
+
+
+def settled(file: SourceFile, now_ns: int, settle_s: float, written: bool) -> bool:
+    """A drop-folder file is complete when nobody writes it and it has been still long enough."""
+    return not written and now_ns - file.mtime_ns >= settle_s * 1e9

@@ -12,12 +12,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -105,17 +108,23 @@ def verified_count(ledger: Path) -> int:
         return 0
     try:
         return int(query(ledger, "SELECT count(*) FROM recordings")[0][0])
-    except sqlite3.OperationalError:  # not migrated yet, or busy
+    except sqlite3.Error:  # not created or migrated yet
         return 0
 
 
 def partial_sizes(dockd: Dockd) -> list[int]:
     """Sizes of staged copies in progress; files come and go while we look."""
-    sizes = []
-    for part in dockd.staging_files():
+    sizes: list[int] = []
+    try:
+        with os.scandir(dockd.store / "tmp") as listing:
+            folders = [entry.path for entry in listing]
+    except FileNotFoundError:  # dockd has not prepared the store yet
+        return sizes
+    for folder in folders:
         try:
-            sizes.append(part.stat().st_size)
-        except FileNotFoundError:
+            with os.scandir(folder) as entries:
+                sizes += [e.stat().st_size for e in entries if e.name.endswith(".part")]
+        except FileNotFoundError:  # a staging folder or file went away as we looked
             continue
     return sizes
 
@@ -140,15 +149,47 @@ def load_manifest(dockd: Dockd, blake3_hex: str) -> dict[str, Any]:
 def popen_ingest(dockd: Dockd, src: Path, serial: str, log: Path) -> subprocess.Popen[bytes]:
     with open(log, "wb") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "dockd.cli", "--config", str(dockd.config),
-             "ingest", str(src), "--serial", serial],
-            stdout=out, stderr=subprocess.STDOUT, cwd=REPO,
+            [
+                sys.executable,
+                "-m",
+                "dockd.cli",
+                "--config",
+                str(dockd.config),
+                "ingest",
+                str(src),
+                "--serial",
+                serial,
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
         )
 
 
 def need_root() -> None:
     if os.geteuid() != 0:
         pytest.skip("run as root")
+
+
+@contextmanager
+def writable_ext4(img: Path, mnt: Path, size_mib: int) -> Iterator[Path]:
+    """``small_ext4``, made sure to be writable.
+
+    A write-blocked recorder's loop device keeps its BLKROSET flag after it is
+    detached (the dock tests leave such devices behind), and ``mount -o loop`` on
+    one silently mounts read-only. Clearing the flag of detached loop devices is
+    harmless; a read-only mount is still reported plainly rather than as a dockd
+    failure.
+    """
+    blockdev = shutil.which("blockdev", path=f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin")
+    for dev in Path("/sys/block").glob("loop*"):
+        detached = not (dev / "loop" / "backing_file").exists()
+        if blockdev and detached and (dev / "ro").read_text().strip() != "0":
+            subprocess.run([blockdev, "--setrw", f"/dev/{dev.name}"], check=False)
+    with small_ext4(img, mnt, size_mib) as root:
+        if os.statvfs(root).f_flag & os.ST_RDONLY:
+            pytest.fail(f"{img} was mounted read-only (loop device write-blocked?)")
+        yield root
 
 
 # -- a dockd killed mid-copy -----------------------------------------------------------
@@ -167,8 +208,10 @@ def test_killed_mid_copy_then_redocked_copies_only_what_is_missing(
         deadline = time.monotonic() + 60
         while True:
             if proc.poll() is not None:
-                pytest.fail("the ingest finished before it could be killed mid-copy:\n"
-                            + (tmp_path / "killed.log").read_text())
+                pytest.fail(
+                    "the ingest finished before it could be killed mid-copy:\n"
+                    + (tmp_path / "killed.log").read_text()
+                )
             if verified_count(ledger) >= 1 and any(partial_sizes(dockd)):
                 break
             assert time.monotonic() < deadline, "no recording verified within 60 s"
@@ -180,7 +223,8 @@ def test_killed_mid_copy_then_redocked_copies_only_what_is_missing(
 
     copied_before = verified_count(ledger)
     assert 1 <= copied_before < len(names)
-    # The kill left an incomplete copy in staging, never in objects/.
+    # The kill left incomplete copies in staging, never in objects/.
+    assert dockd.staging_files(), "killed mid-copy, yet no staged copy was left behind"
     assert_objects_named_by_content(dockd)
 
     rerun = dockd.ingest(src, "SNKILL")
@@ -196,6 +240,7 @@ def test_killed_mid_copy_then_redocked_copies_only_what_is_missing(
 
     first, second = dockd.json("sessions")
     assert first["state"] == "interrupted"
+    assert first["error_code"] == "DOCKD_DIED"
     assert "session-abandoned" in [p["code"] for p in first["problems"]]
     assert first["recordings"] == copied_before
     assert second["state"] == "completed"
@@ -226,7 +271,7 @@ def test_store_full_fails_the_session_and_publishes_nothing_half_written(
     digests = make_recordings(src, names, 12 * MIB)
     source_before = {n: sha256_of(src / n) for n in names}
 
-    with small_ext4(tmp_path / "store.img", tmp_path / "mnt", size_mib=40) as mnt:
+    with writable_ext4(tmp_path / "store.img", tmp_path / "mnt", size_mib=40) as mnt:
         store = mnt / "store"
         url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
         d = Dockd(write_config(tmp_path / "dockd.toml", store, url), store, url)
@@ -243,7 +288,7 @@ def test_store_full_fails_the_session_and_publishes_nothing_half_written(
 
         stored = assert_objects_named_by_content(d)
         recordings = d.json("recordings")
-        assert 1 <= len(recordings) < len(names), "the store should hold some, not all"
+        assert len(recordings) < len(names), "40 MiB cannot hold 60 MiB of recordings"
         for r in recordings:
             assert r["blake3"] == digests[r["path"]]
         # What is verified is listed; what is not in the store is not claimed.
@@ -253,9 +298,11 @@ def test_store_full_fails_the_session_and_publishes_nothing_half_written(
             manifest = load_manifest(d, session["manifest"])
             assert manifest["state"] == "failed"
             assert sorted(m["path"] for m in manifest["recordings"]) == sorted(
-                r["path"] for r in recordings)
+                r["path"] for r in recordings
+            )
             assert sorted(manifest["not_copied"]) == sorted(
-                set(names) - {r["path"] for r in recordings})
+                set(names) - {r["path"] for r in recordings}
+            )
 
         audit = d.run("audit", "verify")
         assert audit.returncode == 0, audit.stdout + audit.stderr
@@ -263,12 +310,28 @@ def test_store_full_fails_the_session_and_publishes_nothing_half_written(
     assert {n: sha256_of(src / n) for n in names} == source_before
 
 
+@pytest.mark.root
+def test_store_at_the_root_of_a_freshly_formatted_disk_is_accepted(tmp_path: Path) -> None:
+    """The usual station setup: a dedicated evidence disk, mkfs'd and mounted, is [store] root.
+
+    A fresh ext4 already holds ``lost+found``; that is the filesystem's, not foreign data.
+    """
+    need_root()
+    src = tmp_path / "recorder"
+    digests = make_recordings(src, ["a.avi"], MIB)
+    with writable_ext4(tmp_path / "disk.img", tmp_path / "evidence", size_mib=16) as mnt:
+        assert [p.name for p in mnt.iterdir()] == ["lost+found"]
+        url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+        d = Dockd(write_config(tmp_path / "dockd.toml", mnt, url), mnt, url)
+        result = d.ingest(src, "SNDISK")
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert [r["blake3"] for r in d.json("recordings")] == [digests["a.avi"]]
+
+
 # -- a recorder file that changes under the copy ---------------------------------------
 
 
-def test_file_that_keeps_growing_is_reported_and_not_recorded(
-    dockd: Dockd, tmp_path: Path
-) -> None:
+def test_file_that_keeps_growing_is_reported_and_not_recorded(dockd: Dockd, tmp_path: Path) -> None:
     src = tmp_path / "recorder"
     digests = make_recordings(src, ["a_done.avi", "c_done.avi"], MIB)
     make_recordings(src, ["b_live.avi"], 256 * MIB)
@@ -296,7 +359,8 @@ def test_file_that_keeps_growing_is_reported_and_not_recorded(
     [session] = dockd.json("sessions")
     assert session["state"] == "completed_with_problems"
     assert [p["code"] for p in session["problems"] if p["path"] == "b_live.avi"] == [
-        "source-changed"]
+        "source-changed"
+    ]
     recordings = dockd.json("recordings")
     assert sorted(r["path"] for r in recordings) == ["a_done.avi", "c_done.avi"]
     for r in recordings:
@@ -307,9 +371,7 @@ def test_file_that_keeps_growing_is_reported_and_not_recorded(
     assert dockd.staging_files() == []
 
 
-def test_file_truncated_mid_copy_never_publishes_a_wrong_hash(
-    dockd: Dockd, tmp_path: Path
-) -> None:
+def test_file_truncated_mid_copy_never_publishes_a_wrong_hash(dockd: Dockd, tmp_path: Path) -> None:
     src = tmp_path / "recorder"
     src.mkdir()
     big = src / "a_big.avi"
@@ -329,7 +391,8 @@ def test_file_truncated_mid_copy_never_publishes_a_wrong_hash(
 
     def truncate_once_copy_starts() -> None:
         while not stop.is_set():
-            sizes = [s for s in partial_sizes(dockd) if s > 0]
+            # Larger than the small file: the big file's copy, under way.
+            sizes = [s for s in partial_sizes(dockd) if s > MIB]
             if sizes:
                 os.truncate(big, half_size)
                 truncated_at.append(max(sizes))
@@ -344,7 +407,7 @@ def test_file_truncated_mid_copy_never_publishes_a_wrong_hash(
         stop.set()
         cutter.join()
     assert truncated_at, "the file was never truncated during the copy"
-    assert truncated_at[0] < full_size
+    assert truncated_at[0] < half_size, "truncated too late to be sure the copy saw it"
     assert result.returncode in (0, 1), result.stdout + result.stderr
 
     [session] = dockd.json("sessions")
@@ -359,9 +422,9 @@ def test_file_truncated_mid_copy_never_publishes_a_wrong_hash(
         assert sha256_of(dockd.store / rec["object"]) == rec["sha256"] == sha256_of(big)
     else:
         assert "source-changed" in [
-            p["code"] for p in session["problems"] if p["path"] == "a_big.avi"]
-    assert [r["blake3"] for r in recordings if r["path"] == "z_small.avi"] == [
-        small["z_small.avi"]]
+            p["code"] for p in session["problems"] if p["path"] == "a_big.avi"
+        ]
+    assert [r["blake3"] for r in recordings if r["path"] == "z_small.avi"] == [small["z_small.avi"]]
 
     stored = assert_objects_named_by_content(dockd)
     assert full.hexdigest() not in stored
@@ -373,11 +436,11 @@ def test_file_truncated_mid_copy_never_publishes_a_wrong_hash(
     assert manifest["state"] == session["state"]
 
     def entries(items: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
-        return sorted((i["path"], i["size"], i["blake3"], i["sha256"], i["object"])
-                      for i in items)
+        return sorted((i["path"], i["size"], i["blake3"], i["sha256"], i["object"]) for i in items)
 
     assert entries(manifest["recordings"]) == entries(
-        [r for r in recordings if r["session"] == session["id"]])
+        [r for r in recordings if r["session"] == session["id"]]
+    )
     assert manifest["problems"] == session["problems"]
     assert manifest["not_copied"] == []
 
@@ -395,7 +458,9 @@ def test_verify_finds_corrupt_and_missing_objects_and_touches_nothing(
     result = dockd.ingest(src, "SNVERIFY")
     assert result.returncode == 0, result.stdout + result.stderr
     recs = {r["path"]: r for r in dockd.json("recordings")}
-    corrupt, missing, intact = (dockd.store / recs[n]["object"] for n in ("a.avi", "b.avi", "c.avi"))
+    corrupt, missing, intact = (
+        dockd.store / recs[n]["object"] for n in ("a.avi", "b.avi", "c.avi")
+    )
 
     subprocess.run(["chattr", "-i", str(corrupt), str(missing)], check=True)
     with open(corrupt, "r+b") as fh:
@@ -432,8 +497,10 @@ def test_verify_finds_corrupt_and_missing_objects_and_touches_nothing(
 
     audit = dockd.run("audit", "verify")
     assert audit.returncode == 0, audit.stdout + audit.stderr
-    events = query(ledger_path(dockd),
-                   "SELECT details FROM custody_events WHERE kind = 'store-verified' ORDER BY seq")
+    events = query(
+        ledger_path(dockd),
+        "SELECT details FROM custody_events WHERE kind = 'store-verified' ORDER BY seq",
+    )
     assert len(events) == 2
     details = json.loads(events[0][0])
     assert details["checked"] == 4 and details["ok"] == 2
@@ -478,13 +545,13 @@ def test_removed_newest_custody_event_is_detected(dockd: Dockd, tmp_path: Path) 
     but the chain no longer holds the events that say so.
     """
     ledger = _ingested_ledger(dockd, tmp_path)
-    [(last, kind)] = query(
-        ledger, "SELECT seq, kind FROM custody_events ORDER BY seq DESC LIMIT 1")
+    [(last, kind)] = query(ledger, "SELECT seq, kind FROM custody_events ORDER BY seq DESC LIMIT 1")
     assert kind == "session-finished"
     tamper(ledger, f"DELETE FROM custody_events WHERE seq = {last}")
     result = dockd.run("audit", "verify")
     assert result.returncode == 1, (
-        "a truncated custody chain passes `audit verify`:\n" + result.stdout)
+        "a truncated custody chain passes `audit verify`:\n" + result.stdout
+    )
 
 
 # -- hostile configuration -------------------------------------------------------------
@@ -494,8 +561,8 @@ def test_unknown_config_key_is_refused_by_name(tmp_path: Path) -> None:
     store, ledger = tmp_path / "store", tmp_path / "ledger.sqlite3"
     config = tmp_path / "dockd.toml"
     config.write_text(
-        f'[store]\nroot = "{store}"\nrooot = "x"\n\n[ledger]\nurl = "sqlite:///{ledger}"\n',
-        "utf-8")
+        f'[store]\nroot = "{store}"\nrooot = "x"\n\n[ledger]\nurl = "sqlite:///{ledger}"\n', "utf-8"
+    )
     make_recordings(tmp_path / "recorder", ["a.avi"], 1024)
     d = Dockd(config, store, f"sqlite:///{ledger}")
     result = d.ingest(tmp_path / "recorder", "SNCFG")

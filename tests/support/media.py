@@ -119,7 +119,11 @@ def _unmount(mnt: Path) -> None:
 
 
 def _attach(img: Path, readonly: bool) -> str:
-    return _run("losetup", *(["-r"] if readonly else []), "-f", "--show", img).strip()
+    dev = _run("losetup", *(["-r"] if readonly else []), "-f", "--show", img).strip()
+    if not readonly:
+        # a reused loop device keeps the read-only flag dockd's write-blocker (BLKROSET) set
+        _run("blockdev", "--setrw", dev)
+    return dev
 
 
 def _detach(dev: str, *, strict: bool) -> None:

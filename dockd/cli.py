@@ -95,12 +95,15 @@ def cmd_sessions(app: App, args: argparse.Namespace) -> int:
 
 
 def cmd_audit_verify(app: App, args: argparse.Namespace) -> int:
-    checked, broken = audit_chain(app.ledger)
-    if broken is None:
-        print(f"custody chain intact: {checked} events")
+    checked, broken, missing = audit_chain(app.ledger)
+    if broken is not None:
+        seq, reason = broken
+        print(f"custody chain BROKEN at event {seq}: {reason}")
+    for line in missing:
+        print(f"custody gap: {line}")
+    if broken is None and not missing:
+        print(f"custody chain intact: {checked} events, every session and recording accounted for")
         return EXIT_OK
-    seq, reason = broken
-    print(f"custody chain BROKEN at event {seq}: {reason}")
     return EXIT_PROBLEM
 
 

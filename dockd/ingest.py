@@ -101,10 +101,20 @@ def _open_beneath(root: bytes, rel: bytes) -> int:
         os.close(fd)
 
 
-def _stop_when(cancel: threading.Event | None) -> Callable[[int], None] | None:
+@dataclass(frozen=True, slots=True)
+class _CopyRun:
+    """What the copy threads of one dock session share."""
+
+    cancel: threading.Event
+    # Large files gain nothing from more than two streams from one recorder, and each
+    # holds a few chunks in its pipeline: this bounds memory whatever the file sizes.
+    streams: threading.BoundedSemaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(2)
+    )
+
+
+def _stop_when(cancel: threading.Event) -> Callable[[int], None]:
     """A progress hook that abandons the file in flight, at the next chunk, once cancelled."""
-    if cancel is None:
-        return None
 
     def check(_: int) -> None:
         if cancel.is_set():
@@ -181,8 +191,8 @@ class Ingestor:
             already = [(f, prior[f.identity]) for f in plan.already_verified]
             outcome.already_verified = len(already)
             pending = list(plan.to_copy)
-            self._copy_all(os.fsencode(source), pending, profile, outcome, bound, cancel)
-            pending = [f for f in pending if f.path not in {r.source.path for r in outcome.copied}]
+            run = _CopyRun(cancel or threading.Event())
+            self._copy_all(os.fsencode(source), pending, profile, outcome, bound, run)
             outcome.state = "completed_with_problems" if outcome.problems else "completed"
         except RecorderGoneError as exc:
             outcome.state, outcome.error = "interrupted", exc
@@ -192,6 +202,8 @@ class Ingestor:
             bound.exception("internal-error")
             outcome.state = "failed"
             outcome.error = InternalError(f"{type(exc).__name__}: {exc}")
+        copied = {r.source.path for r in outcome.copied}
+        pending = [f for f in pending if f.path not in copied]
         if outcome.error is not None:
             outcome.problems.append(Problem("/", outcome.error.code, outcome.error.message))
             bound.error(
@@ -217,7 +229,7 @@ class Ingestor:
         profile: RecorderProfile,
         outcome: SessionOutcome,
         bound: structlog.typing.FilteringBoundLogger,
-        cancel: threading.Event | None,
+        run: _CopyRun,
     ) -> None:
         """Copy several files at once (hides fsync and O_DIRECT latency on small files) and
         record verified ones in batches; the first session-ending error stops new copies,
@@ -230,6 +242,7 @@ class Ingestor:
 
         def flush() -> None:
             nonlocal last_flush
+            self.store.sync()
             self.ledger.add_recordings(outcome.session_id, outcome.serial, batch)
             outcome.copied.extend(batch)
             batch.clear()
@@ -238,7 +251,7 @@ class Ingestor:
         with ThreadPoolExecutor(self.parallel_files, thread_name_prefix="dockd-copy") as pool:
             while True:
                 while ending is None and len(inflight) < 2 * self.parallel_files:
-                    if cancel is not None and cancel.is_set():
+                    if run.cancel.is_set():
                         ending = RecorderGoneError(
                             "the copy was stopped before it finished",
                             hint="Re-dock the recorder to copy what is missing.",
@@ -247,7 +260,7 @@ class Ingestor:
                     file = next(queue, None)
                     if file is None:
                         break
-                    job = pool.submit(self._copy_one, root, file, profile, outcome.serial, cancel)
+                    job = pool.submit(self._copy_one, root, file, profile, outcome.serial, run)
                     inflight[job] = file
                 if not inflight:
                     break
@@ -366,11 +379,11 @@ class Ingestor:
         file: SourceFile,
         profile: RecorderProfile,
         serial: str,
-        cancel: threading.Event | None,
+        run: _CopyRun,
     ) -> tuple[VerifiedRecording, list[Problem]]:
         staged = None
         for attempt in (1, 2):
-            staged, seen = self._stage_from_source(root, file, cancel)
+            staged, seen = self._stage_from_source(root, file, run)
             if seen is not None:
                 break
             self.store.discard(staged)
@@ -386,27 +399,31 @@ class Ingestor:
         return self._describe(seen, published, profile, back.method, serial)
 
     def _stage_from_source(
-        self, root: bytes, file: SourceFile, cancel: threading.Event | None
+        self, root: bytes, file: SourceFile, run: _CopyRun
     ) -> tuple[Staged, SourceFile | None]:
         """Copy into staging; the SourceFile as copied, or None when it changed meanwhile."""
         try:
             fd = _open_beneath(root, file.path)
         except OSError as exc:
-            raise self._source_failure(root, exc, "cannot open", cancel) from exc
+            raise self._source_failure(root, exc, "cannot open", run.cancel) from exc
         staged: Staged | None = None
         try:
             before = os.fstat(fd)
             if not stat.S_ISREG(before.st_mode):
                 raise FileProblem("not-regular-file", "the entry is no longer a regular file")
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
-            staged = self.store.copy_in(fd, _stop_when(cancel))
+            if before.st_size > self.store.chunk_size:
+                with run.streams:
+                    staged = self.store.copy_in(fd, _stop_when(run.cancel))
+            else:
+                staged = self.store.copy_in(fd, _stop_when(run.cancel))
             after = os.fstat(fd)
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
         except (SourceReadError, OSError) as exc:
             if staged is not None:
                 self.store.discard(staged)
             cause = exc.cause if isinstance(exc, SourceReadError) else exc
-            raise self._source_failure(root, cause, "read failed", cancel) from exc
+            raise self._source_failure(root, cause, "read failed", run.cancel) from exc
         finally:
             with contextlib.suppress(OSError):
                 os.close(fd)  # a dead FUSE mount fails even this
@@ -416,13 +433,13 @@ class Ingestor:
         return staged, SourceFile(file.path, after.st_size, after.st_mtime_ns)
 
     def _source_failure(
-        self, root: bytes, exc: OSError, what: str, cancel: threading.Event | None
+        self, root: bytes, exc: OSError, what: str, cancel: threading.Event
     ) -> Exception:
         """A vanished recorder ends the session; a bad file is only that file's problem.
 
         A yanked USB recorder under a kernel mount gives EIO, like a bad sector; the
         daemon's udev 'remove' (the cancel event) is what tells the two apart."""
-        if exc.errno in GONE_ERRNOS or not os.path.isdir(root) or (cancel and cancel.is_set()):
+        if exc.errno in GONE_ERRNOS or not os.path.isdir(root) or cancel.is_set():
             return translate_source_error(exc, what)
         if exc.errno == errno.ELOOP:
             return FileProblem("symlink-swapped", "a symlink appeared on the path after the scan")

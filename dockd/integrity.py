@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dockd.adapters.ledger import Ledger
 from dockd.adapters.store import ObjectStore
-from dockd.core.custody import first_break
+from dockd.core.custody import first_break, unaccounted
 from dockd.ingest import Clock
 from dockd.views import IntegrityFinding, VerifyReport
 
@@ -67,7 +67,8 @@ def verify_store(ledger: Ledger, store: ObjectStore, clock: Clock) -> VerifyRepo
     return report
 
 
-def audit_chain(ledger: Ledger) -> tuple[int, tuple[int, str] | None]:
-    """(events checked, first break or None)."""
+def audit_chain(ledger: Ledger) -> tuple[int, tuple[int, str] | None, list[str]]:
+    """(events checked, first break of the chain or None, ledger rows no event vouches for)."""
     events = ledger.custody_events()
-    return len(events), first_break(events)
+    closed, recordings = ledger.custody_facts()
+    return len(events), first_break(events), unaccounted(events, closed, recordings)

@@ -16,6 +16,7 @@ import os
 import queue
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from blake3 import blake3
@@ -23,7 +24,7 @@ from blake3 import blake3
 from dockd.model import Digests
 
 _DONE = object()
-_QUEUE_DEPTH = 4
+_QUEUE_DEPTH = 2
 Progress = Callable[[int], None]
 
 
@@ -143,6 +144,8 @@ def _pipeline(
             b3.update(data)
             try:
                 write_all(dst_fd, data)
+                if size >= chunk:  # start writeback of what is behind us: fsync has less to do
+                    os.posix_fadvise(dst_fd, size - chunk, chunk, os.POSIX_FADV_DONTNEED)
             except OSError as exc:
                 raise DestinationWriteError(exc) from exc
             size += len(data)
@@ -162,13 +165,13 @@ def _pipeline(
 _buffers = threading.local()
 
 
-def _aligned_buffer(size: int) -> mmap.mmap:
-    """A page-aligned buffer (as O_DIRECT requires), kept per thread: mapping and zeroing
+def _aligned_buffers(size: int) -> tuple[mmap.mmap, mmap.mmap]:
+    """Two page-aligned buffers (as O_DIRECT requires), kept per thread: mapping and zeroing
     megabytes for every small file would cost more than reading it."""
-    cached: mmap.mmap | None = getattr(_buffers, "buffer", None)
-    if cached is None or len(cached) != size:
-        cached = mmap.mmap(-1, size)
-        _buffers.buffer = cached
+    cached: tuple[mmap.mmap, mmap.mmap] | None = getattr(_buffers, "pair", None)
+    if cached is None or len(cached[0]) != size:
+        cached = (mmap.mmap(-1, size), mmap.mmap(-1, size))
+        _buffers.pair = cached
     return cached
 
 
@@ -190,22 +193,32 @@ def hash_from_disk(path: str, chunk: int, *, with_sha256: bool) -> tuple[Digests
 def _hash_file(
     path: str, chunk: int, *, with_sha256: bool, direct: bool
 ) -> tuple[Digests, int, str]:
+    """Hash while the next chunk is already being read: O_DIRECT has no read-ahead, so
+    without this the disk would idle during every hash."""
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | (os.O_DIRECT if direct else 0))
-    b3 = blake3()
-    sha = hashlib.sha256() if with_sha256 else None
+    hashers = [blake3()] + ([hashlib.sha256()] if with_sha256 else [])
+    buffers = _aligned_buffers(chunk)
     size = 0
-    buffer = _aligned_buffer(chunk)
     try:
         if not direct:
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-        with memoryview(buffer) as view:
-            while n := os.readv(fd, [buffer]):
-                with view[:n] as data:
-                    b3.update(data)
-                    if sha is not None:
-                        sha.update(data)
+        n = os.preadv(fd, [buffers[0]], 0)
+        with ThreadPoolExecutor(1, thread_name_prefix="dockd-readback") as prefetch:
+            current = 0
+            while n:
+                ahead = (
+                    prefetch.submit(os.preadv, fd, [buffers[1 - current]], size + n)
+                    if n == chunk
+                    else None
+                )
+                with memoryview(buffers[current]) as view, view[:n] as data:
+                    for hasher in hashers:
+                        hasher.update(data)
                 size += n
+                n = ahead.result() if ahead is not None else 0
+                current = 1 - current
     finally:
         os.close(fd)
     method = "o_direct" if direct else "fadvise_dontneed"
-    return Digests(b3.hexdigest(), sha.hexdigest() if sha else ""), size, method
+    sha = hashers[1].hexdigest() if with_sha256 else ""
+    return Digests(hashers[0].hexdigest(), sha), size, method

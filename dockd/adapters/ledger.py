@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event, func, select, text
+from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
@@ -37,6 +37,7 @@ from dockd.model import Problem, StoredDocument, VerifiedRecording, is_utf8
 from dockd.views import ProblemView, RecordingView, SessionView
 
 _CHAIN_LOCK = 0x646F636B  # "dock": the PostgreSQL advisory lock of the custody chain
+_MIGRATION_LOCK = 0x646F636D
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 T = TypeVar("T")
 
@@ -69,6 +70,9 @@ def migrate(engine: Engine) -> None:
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # two dockd starting together on a new database must not both create tables
+            connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
@@ -453,8 +457,17 @@ class Ledger:
             ]
         )
 
-    def count_recordings(self) -> int:
-        return self._read(lambda s: s.scalar(select(func.count()).select_from(RecordingRow)) or 0)
+    def custody_facts(self) -> tuple[list[str], list[tuple[int, str]]]:
+        """Closed session ids and (recording id, BLAKE3): what custody events must vouch for."""
+
+        def load(session: Session) -> tuple[list[str], list[tuple[int, str]]]:
+            closed = session.scalars(
+                select(DockSessionRow.id).where(DockSessionRow.state != "running")
+            ).all()
+            recordings = session.execute(select(RecordingRow.id, RecordingRow.blake3)).all()
+            return list(closed), [(rid, digest) for rid, digest in recordings]
+
+        return self._read(load)
 
 
 def _recording_row(

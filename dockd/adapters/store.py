@@ -40,6 +40,9 @@ FS_IOC_SETFLAGS = 0x40086602
 FS_IMMUTABLE_FL = 0x00000010
 _FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 _LAYOUT_FILE = "DOCKD-STORE"
+_GUARD_FILE = ".dockd-lock"
+# what a store may hold before its marker exists; lost+found: a freshly made evidence disk
+_OURS = frozenset({"objects", "tmp", "README", _LAYOUT_FILE, _GUARD_FILE, "lost+found"})
 _README = """\
 This folder is a dockd evidence store (layout version {version}). Do not edit it.
 
@@ -132,9 +135,17 @@ class ObjectStore:
         self.chunk_size = chunk_size
         self._counter = itertools.count()
         self._lock = threading.Lock()
+        self._dirty: set[Path] = set()
         try:
-            self._prepare_layout()
-            self._staging, self._staging_lock = self._claim_staging()
+            root.mkdir(parents=True, exist_ok=True)
+            guard = os.open(root / _GUARD_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                # another dockd (the daemon beside a CLI ingest) may be starting on this store
+                fcntl.flock(guard, fcntl.LOCK_EX)
+                self._prepare_layout()
+                self._staging, self._staging_lock = self._claim_staging()
+            finally:
+                os.close(guard)
         except OSError as exc:
             raise translate_store_error(exc, f"cannot prepare the store at {root}") from exc
 
@@ -144,9 +155,7 @@ class ObjectStore:
             found = marker.read_text("utf-8").strip()
             if found != f"layout {LAYOUT_VERSION}":
                 raise StoreLayoutError(f"{marker} says {found!r}, this dockd needs 'layout 1'")
-        elif self.root.exists() and any(
-            p.name not in ("objects", "tmp", "README") for p in self.root.iterdir()
-        ):
+        elif any(p.name not in _OURS for p in self.root.iterdir()):
             raise StoreLayoutError(f"{self.root} is not empty and not a dockd store")
         (self.root / "objects" / "blake3").mkdir(parents=True, exist_ok=True)
         (self.root / "tmp").mkdir(exist_ok=True)
@@ -219,22 +228,41 @@ class ObjectStore:
     def discard(self, staged: Staged) -> None:
         self._discard_path(staged.path)
 
+    def _mark_dirty(self, folder: Path) -> None:
+        with self._lock:
+            self._dirty.add(folder)
+
+    def sync(self) -> None:
+        """Make the links of everything published so far durable (fsync their folders).
+
+        Called once per batch, before the ledger calls those recordings verified:
+        one fsync per touched folder instead of one per object."""
+        with self._lock:
+            folders, self._dirty = self._dirty, set()
+        try:
+            for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+                _fsync_dir(folder)
+        except OSError as exc:
+            with self._lock:
+                self._dirty |= folders
+            raise translate_store_error(exc, "syncing the store") from exc
+
     def publish(self, staged: Staged) -> Published:
-        """Link the staged file into place; an existing object is kept, never replaced."""
+        """Link the staged file into place; an existing object is kept, never replaced.
+        The link is durable only after sync()."""
         key = object_key(staged.digests.blake3)
         final = self.root / key
         try:
-            created = not final.parent.exists()
-            final.parent.mkdir(exist_ok=True)
+            if not final.parent.exists():
+                final.parent.mkdir(exist_ok=True)
+                self._mark_dirty(final.parent.parent)
+            self._mark_dirty(final.parent)
             try:
                 os.link(staged.path, final)
                 duplicate = False
             except FileExistsError:
                 duplicate = True
             staged.path.unlink()
-            _fsync_dir(final.parent)
-            if created:
-                _fsync_dir(final.parent.parent)
         except OSError as exc:
             self._discard_path(staged.path)
             raise translate_store_error(exc, f"publishing {key}") from exc
@@ -287,4 +315,6 @@ class ObjectStore:
             )
 
         published = self.publish(self._stage(fill))
-        return published, self.verify_published(published)
+        back = self.verify_published(published)
+        self.sync()
+        return published, back

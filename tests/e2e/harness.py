@@ -119,6 +119,13 @@ def _dead(mountpoint: Path) -> bool:
     return False
 
 
+def _detach(dev: str) -> None:
+    """Detach, leaving the loop device writable again: the daemon's BLKROSET outlives the
+    attachment, and the next test (or mount -o loop) would get a read-only device."""
+    subprocess.run(["blockdev", "--setrw", dev], capture_output=True, check=False)
+    subprocess.run(["losetup", "-d", dev], capture_output=True, check=False)
+
+
 class Dock:
     """Plugging recorders in and out: attaching and detaching loop devices."""
 
@@ -140,13 +147,13 @@ class Dock:
                            capture_output=True, check=False)
             wait_for(lambda: not os.path.ismount(mountpoint) or _dead(mountpoint), 10,
                      "the mount to die")
-        subprocess.run(["losetup", "-d", dev], capture_output=True, check=False)
+        _detach(dev)
         if dev in self.attached:
             self.attached.remove(dev)
 
     def close(self) -> None:
         for dev in list(self.attached):
-            subprocess.run(["losetup", "-d", dev], capture_output=True, check=False)
+            _detach(dev)
         self.attached.clear()
 
 

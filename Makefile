@@ -34,7 +34,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check dockd tests bench
-	$(BIN)/ruff format --check dockd
+	$(BIN)/ruff format --check dockd tests bench
 	$(BIN)/mypy
 
 schemas: $(STAMP)

@@ -174,8 +174,10 @@ def timed(argv: list[str], log: Path) -> tuple[Run, int]:
         seconds = time.perf_counter() - started
     report = rss_file.read_text().split() if rss_file.exists() else []
     if not report or not report[-1].isdigit():
-        fail(f"{Path(argv[0]).name} ended with exit {proc.returncode} and no resource report "
-             f"from GNU time ({' '.join(report) or 'empty'}); killed?\n{tail(log)}")
+        fail(
+            f"{Path(argv[0]).name} ended with exit {proc.returncode} and no resource report "
+            f"from GNU time ({' '.join(report) or 'empty'}); killed?\n{tail(log)}"
+        )
     return Run(seconds, int(report[-1]) / 1024), proc.returncode
 
 
@@ -193,20 +195,30 @@ def run_dockd(shape: Shape, src: Path, dst: Path) -> Run:
     dst.mkdir()
     config = dst / "dockd.toml"
     config.write_text(
-        f'[store]\nroot = "{dst / "store"}"\n'
-        f'[ledger]\nurl = "sqlite:///{dst / "ledger.sqlite3"}"\n'
+        f'[store]\nroot = "{dst / "store"}"\n[ledger]\nurl = "sqlite:///{dst / "ledger.sqlite3"}"\n'
     )
     log = WORK / f"{shape.name}-dockd.log"
     run, rc = timed(
-        [str(DOCKD), "--config", str(config), "ingest", str(src), "--serial", SERIAL,
-         "--profile", "generic"],
+        [
+            str(DOCKD),
+            "--config",
+            str(config),
+            "ingest",
+            str(src),
+            "--serial",
+            SERIAL,
+            "--profile",
+            "generic",
+        ],
         log,
     )
     if rc != 0:
         fail(f"dockd ingest exited {rc} on the {shape.name} source:\n{tail(log)}")
     listed = subprocess.run(
         [str(DOCKD), "--config", str(config), "recordings", "--json"],
-        capture_output=True, check=False, text=True,
+        capture_output=True,
+        check=False,
+        text=True,
     )
     if listed.returncode != 0:
         fail(f"dockd recordings exited {listed.returncode}:\n{listed.stderr[-2000:]}")
@@ -237,8 +249,9 @@ BASELINES = {
 def bench_shape(shape: Shape) -> tuple[dict[str, Any], bool]:
     """Generate one source, run every tool on it cold; returns (result, all cold)."""
     src = WORK / f"src-{shape.name}"
-    print(f"[{shape.name}] generating {shape.files} x {shape.file_size / MIB:g} MiB ...",
-          flush=True)
+    print(
+        f"[{shape.name}] generating {shape.files} x {shape.file_size / MIB:g} MiB ...", flush=True
+    )
     make_source(shape, src)
     total = shape.files * shape.file_size
     cold = True
@@ -262,8 +275,7 @@ def bench_shape(shape: Shape) -> tuple[dict[str, Any], bool]:
     remove_tree(src)
     dockd = results["dockd"]
     ratios: dict[str, float] = {
-        f"dockd/{tool}": round(dockd["seconds"] / results[tool]["seconds"], 3)
-        for tool in TOOLS[1:]
+        f"dockd/{tool}": round(dockd["seconds"] / results[tool]["seconds"], 3) for tool in TOOLS[1:]
     }
     ratios["dockd_files_s"] = dockd["files_s"]
     ratios["dockd_peak_rss_mib"] = dockd["peak_rss_mib"]
@@ -297,10 +309,18 @@ def git_state() -> dict[str, Any]:
 
     The fingerprint hashes the sources themselves, so uncommitted edits count too.
     """
-    head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-                          capture_output=True, text=True, check=False).stdout.strip()
-    dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "dockd"],
-                           capture_output=True, text=True, check=False).stdout.strip()
+    head = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "-C", str(REPO), "status", "--porcelain", "--", "dockd"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
     digest = hashlib.sha256()
     for source in sorted((REPO / "dockd").rglob("*.py")):
         digest.update(str(source.relative_to(REPO)).encode() + b"\0" + source.read_bytes())
@@ -313,8 +333,10 @@ def table(report: dict[str, Any]) -> str:
         lines.append(f"\n{name}: {shape['files']} files, {shape['bytes'] / MIB:.0f} MiB")
         lines.append(f"  {'tool':<18}{'seconds':>9}{'MiB/s':>9}{'files/s':>10}{'peak RSS':>10}")
         for tool, r in shape["results"].items():
-            lines.append(f"  {tool:<18}{r['seconds']:>9.2f}{r['mib_s']:>9.1f}"
-                         f"{r['files_s']:>10.1f}{r['peak_rss_mib']:>7.1f} MiB")
+            lines.append(
+                f"  {tool:<18}{r['seconds']:>9.2f}{r['mib_s']:>9.1f}"
+                f"{r['files_s']:>10.1f}{r['peak_rss_mib']:>7.1f} MiB"
+            )
         lines.append("  ratios: " + ", ".join(f"{k} = {v}" for k, v in shape["ratios"].items()))
         for target, ok in shape["targets_met"].items():
             lines.append(f"  target {target}: {'met' if ok else 'MISSED'}")
@@ -353,15 +375,20 @@ def main() -> int:
             remove_tree(WORK)
     code_after = git_state()
     changed = code_after["dockd_sha256"] != code_before["dockd_sha256"]
-    dockd_version = subprocess.run([str(DOCKD), "--version"], capture_output=True,
-                                   text=True, check=False).stdout.strip()
+    dockd_version = subprocess.run(
+        [str(DOCKD), "--version"], capture_output=True, text=True, check=False
+    ).stdout.strip()
     report = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "host": socket.gethostname(),
         "cpu": cpu_model(),
         "kernel": platform.release(),
-        "filesystem": subprocess.run(["findmnt", "-no", "FSTYPE", "-T", str(REPO)],
-                                     capture_output=True, text=True, check=False).stdout.strip(),
+        "filesystem": subprocess.run(
+            ["findmnt", "-no", "FSTYPE", "-T", str(REPO)],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip(),
         "dockd": dockd_version,
         "git": code_before,
         "dockd_changed_during_run": changed,
@@ -375,8 +402,10 @@ def main() -> int:
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
     print(table(report))
     if changed:
-        print(f"WARNING: dockd/ changed during the run ({code_before['commit']} -> "
-              f"{code_after['commit']}); the shapes may have measured different code")
+        print(
+            f"WARNING: dockd/ changed during the run ({code_before['commit']} -> "
+            f"{code_after['commit']}); the shapes may have measured different code"
+        )
     print(f"\nwrote {RESULTS}")
     return 0
 

@@ -243,7 +243,15 @@ class Ingestor:
         def flush() -> None:
             nonlocal last_flush
             self.store.sync()
-            self.ledger.add_recordings(outcome.session_id, outcome.serial, batch)
+            ids = self.ledger.add_recordings(outcome.session_id, outcome.serial, batch)
+            for rec, rid in zip(batch, ids, strict=True):
+                bound.info(
+                    "recording-verified",
+                    recording=rid,
+                    path=rec.source.display,
+                    blake3=rec.digests.blake3,
+                    size=rec.source.size,
+                )
             outcome.copied.extend(batch)
             batch.clear()
             last_flush = time.monotonic()
@@ -286,12 +294,6 @@ class Ingestor:
                         continue
                     batch.append(rec)
                     outcome.problems.extend(notes)
-                    bound.info(
-                        "recording-verified",
-                        path=file.display,
-                        blake3=rec.digests.blake3,
-                        size=file.size,
-                    )
                 if len(batch) >= _BATCH or (batch and time.monotonic() - last_flush > 0.5):
                     flush()
         flush()

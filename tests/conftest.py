@@ -24,13 +24,26 @@ class Dockd:
     store: Path
     ledger_url: str
 
-    def run(self, *args: str, check: bool = False, timeout: float = 600,
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    def run(
+        self,
+        *args: str,
+        check: bool = False,
+        timeout: float = 600,
+        env: dict[str, str] | None = None,
+    ) -> subprocess.CompletedProcess[str]:
         cmd = [sys.executable, "-m", "dockd.cli", "--config", str(self.config), *args]
-        result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                                env={**os.environ, **(env or {})}, cwd=REPO)
+        result = subprocess.run(
+            cmd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, **(env or {})},
+            cwd=REPO,
+        )
         if check and result.returncode != 0:
-            raise AssertionError(f"{cmd} exited {result.returncode}\n{result.stdout}\n{result.stderr}")
+            raise AssertionError(
+                f"{cmd} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
+            )
         return result
 
     def json(self, *args: str) -> Any:
@@ -38,7 +51,9 @@ class Dockd:
         assert result.returncode in (0, 1), result.stderr
         return json.loads(result.stdout)
 
-    def ingest(self, path: Path, serial: str = "SN0001", *extra: str) -> subprocess.CompletedProcess[str]:
+    def ingest(
+        self, path: Path, serial: str = "SN0001", *extra: str
+    ) -> subprocess.CompletedProcess[str]:
         return self.run("ingest", str(path), "--serial", serial, *extra)
 
     def objects(self) -> list[Path]:

@@ -291,10 +291,11 @@ class Ledger:
 
     def add_recordings(
         self, session_id: str, serial: str, recordings: Sequence[VerifiedRecording]
-    ) -> None:
-        """Record a batch of verified recordings in one transaction (one fsync, not one each)."""
+    ) -> list[int]:
+        """Record a batch of verified recordings in one transaction (one fsync, not one each);
+        their ledger ids, in order."""
         if not recordings:
-            return
+            return []
         with self._tx() as session:
             recorder_id = session.scalars(
                 select(RecorderRow.id).where(RecorderRow.serial == serial)
@@ -334,6 +335,7 @@ class Ledger:
                         "duplicate_content": rec.duplicate,
                     },
                 )
+            return [row.id for row in rows]
 
     def _ensure_object(
         self,

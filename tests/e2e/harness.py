@@ -49,8 +49,15 @@ def require_udev() -> None:
     """Start a real udevd if none runs, and install the test rule."""
     if os.geteuid() != 0:
         pytest.skip("run as root (loop devices, mounts, udevd)")
-    for tool in ("udevadm", "losetup", "mkfs.vfat", "mcopy", "fusefat", "mkfs.exfat",
-                 "mount.exfat-fuse"):
+    for tool in (
+        "udevadm",
+        "losetup",
+        "mkfs.vfat",
+        "mcopy",
+        "fusefat",
+        "mkfs.exfat",
+        "mount.exfat-fuse",
+    ):
         if shutil.which(tool) is None:
             pytest.skip("apt-get install udev dosfstools mtools fusefat exfatprogs exfat-fuse")
     if not UDEVD.exists():
@@ -68,15 +75,19 @@ def require_udev() -> None:
 def fat32_recorder(img: Path, label: str, files: dict[str, bytes], size_mib: int = 64) -> Path:
     """A FAT32 image labelled like a recorder, filled through mtools (no mount)."""
     subprocess.run(["truncate", "-s", f"{size_mib}M", str(img)], check=True)
-    subprocess.run(["mkfs.vfat", "-F", "32", "-n", label, str(img)], check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["mkfs.vfat", "-F", "32", "-n", label, str(img)], check=True, capture_output=True
+    )
     staging = img.with_suffix(".src")
     staging.mkdir(exist_ok=True)
     for rel, data in files.items():
         parts = rel.split("/")
         for depth in range(1, len(parts)):
-            subprocess.run(["mmd", "-D", "s", "-i", str(img), "::/" + "/".join(parts[:depth])],
-                           capture_output=True, check=False)
+            subprocess.run(
+                ["mmd", "-D", "s", "-i", str(img), "::/" + "/".join(parts[:depth])],
+                capture_output=True,
+                check=False,
+            )
         local = staging / parts[-1]
         local.write_bytes(data)
         subprocess.run(["mcopy", "-o", "-i", str(img), str(local), "::/" + rel], check=True)
@@ -93,8 +104,9 @@ def exfat_recorder(img: Path, label: str, files: dict[str, bytes], size_mib: int
     subprocess.run(["mkfs.exfat", "-L", label, str(building)], check=True, capture_output=True)
     mnt = img.with_suffix(".mnt")
     mnt.mkdir(exist_ok=True)
-    dev = subprocess.run(["losetup", "-f", "--show", str(building)], check=True,
-                         capture_output=True, text=True).stdout.strip()
+    dev = subprocess.run(
+        ["losetup", "-f", "--show", str(building)], check=True, capture_output=True, text=True
+    ).stdout.strip()
     # a loop device keeps the read-only flag dockd set (BLKROSET) when it served a recorder
     subprocess.run(["blockdev", "--setrw", dev], check=True)
     try:
@@ -133,8 +145,9 @@ class Dock:
         self.attached: list[str] = []
 
     def plug(self, img: Path) -> str:
-        dev = subprocess.run(["losetup", "-f", "--show", str(img)], check=True,
-                             capture_output=True, text=True).stdout.strip()
+        dev = subprocess.run(
+            ["losetup", "-f", "--show", str(img)], check=True, capture_output=True, text=True
+        ).stdout.strip()
         self.attached.append(dev)
         subprocess.run(["udevadm", "settle"], check=False)
         return dev
@@ -143,10 +156,12 @@ class Dock:
         """Yank: the FUSE driver serving the device dies with it (as the kernel's vfat would
         start failing every read), then the device itself goes away."""
         if mountpoint is not None:
-            subprocess.run(["pkill", "-9", "-f", f"(fusefat|exfat).* {dev} "],
-                           capture_output=True, check=False)
-            wait_for(lambda: not os.path.ismount(mountpoint) or _dead(mountpoint), 10,
-                     "the mount to die")
+            subprocess.run(
+                ["pkill", "-9", "-f", f"(fusefat|exfat).* {dev} "], capture_output=True, check=False
+            )
+            wait_for(
+                lambda: not os.path.ismount(mountpoint) or _dead(mountpoint), 10, "the mount to die"
+            )
         _detach(dev)
         if dev in self.attached:
             self.attached.remove(dev)
@@ -189,7 +204,10 @@ class Daemon:
         log = self.log.open("a")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "dockd.cli", "--config", str(self.config), "run"],
-            stdout=log, stderr=subprocess.STDOUT, text=True, cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=REPO,
         )
         wait_for(lambda: "ready" in self.log.read_text(), 30, "the daemon to be ready")
 
@@ -203,7 +221,10 @@ class Daemon:
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "dockd.cli", "--config", str(self.config), *args],
-            capture_output=True, text=True, cwd=REPO, timeout=120,
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=120,
         )
 
     def sessions(self) -> list[dict[str, Any]]:
@@ -232,5 +253,6 @@ def running_daemon(home: Path) -> Iterator[Daemon]:
             daemon.process.wait()
         for mnt in sorted(daemon.mount_root.glob("*")) if daemon.mount_root.exists() else []:
             subprocess.run(["umount", "-l", str(mnt)], capture_output=True, check=False)
-        subprocess.run(["chattr", "-R", "-i", str(home / "store")], capture_output=True,
-                       check=False)
+        subprocess.run(
+            ["chattr", "-R", "-i", str(home / "store")], capture_output=True, check=False
+        )

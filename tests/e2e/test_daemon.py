@@ -51,12 +51,12 @@ def daemon(tmp_path: Path) -> Iterator[Daemon]:
 
 
 def _ro(dev: str) -> str:
-    return subprocess.run(["blockdev", "--getro", dev], capture_output=True,
-                          text=True).stdout.strip()
+    return subprocess.run(
+        ["blockdev", "--getro", dev], capture_output=True, text=True
+    ).stdout.strip()
 
 
-def test_recorder_present_at_start_up_is_copied(dock: Dock, daemon: Daemon,
-                                                tmp_path: Path) -> None:
+def test_recorder_present_at_start_up_is_copied(dock: Dock, daemon: Daemon, tmp_path: Path) -> None:
     files = {f"DCIM/{_clip('SNCOLD', i)}": _blob(f"cold{i}", 300_000) for i in range(3)}
     dev = dock.plug(fat32_recorder(tmp_path / "SNCOLD.dockrec", "SNCOLD", files))
 
@@ -67,14 +67,16 @@ def test_recorder_present_at_start_up_is_copied(dock: Dock, daemon: Daemon,
     assert session["slot"] == f"test-{Path(dev).name}"
     recordings = {r["path"]: r for r in daemon.recordings()}
     assert {p: r["blake3"] for p, r in recordings.items()} == {
-        p: blake3(d).hexdigest() for p, d in files.items()}
+        p: blake3(d).hexdigest() for p, d in files.items()
+    }
     assert _ro(dev) == "1", "the recorder must be write-blocked (BLKROSET)"
     wait_for(lambda: "safe-to-unplug" in daemon.log.read_text(), 10, "safe to unplug")
     assert not os.path.ismount(daemon.mount_root / session["slot"]), "left mounted"
 
 
-def test_two_recorders_docked_at_once_fat32_and_exfat(dock: Dock, daemon: Daemon,
-                                                      tmp_path: Path) -> None:
+def test_two_recorders_docked_at_once_fat32_and_exfat(
+    dock: Dock, daemon: Daemon, tmp_path: Path
+) -> None:
     daemon.start()
     fat = {_clip("SNFAT", i): _blob(f"fat{i}", 2_000_000) for i in range(4)}
     exf = {_clip("SNEXF", i): _blob(f"exf{i}", 2_000_000) for i in range(4)}
@@ -98,8 +100,11 @@ def test_unplug_mid_copy_then_redock_copies_only_what_is_missing(
     img = fat32_recorder(tmp_path / "SNYANK.dockrec", "SNYANK", files, size_mib=256)
     daemon.start()
     dev = dock.plug(img)
-    wait_for(lambda: any(r["serial"] == "SNYANK" for r in daemon.recordings()), 120,
-             "the first recording to be verified")
+    wait_for(
+        lambda: any(r["serial"] == "SNYANK" for r in daemon.recordings()),
+        120,
+        "the first recording to be verified",
+    )
 
     dock.unplug(dev, daemon.mount_root / f"test-{Path(dev).name}")
 
@@ -126,19 +131,26 @@ def test_unplug_mid_copy_then_redock_copies_only_what_is_missing(
     assert got == {p: blake3(d).hexdigest() for p, d in files.items()}
 
 
-def test_daemon_killed_mid_copy_then_restarted(dock: Dock, daemon: Daemon,
-                                               tmp_path: Path) -> None:
+def test_daemon_killed_mid_copy_then_restarted(dock: Dock, daemon: Daemon, tmp_path: Path) -> None:
     files = {_clip("SNKILL", i): _blob(f"kill{i}", 24 << 20) for i in range(8)}
     dock.plug(fat32_recorder(tmp_path / "SNKILL.dockrec", "SNKILL", files, size_mib=256))
     daemon.start()
-    wait_for(lambda: any(r["serial"] == "SNKILL" for r in daemon.recordings()), 120,
-             "the first recording to be verified")
+    wait_for(
+        lambda: any(r["serial"] == "SNKILL" for r in daemon.recordings()),
+        120,
+        "the first recording to be verified",
+    )
 
     daemon.stop(signal.SIGKILL)
     daemon.start()
 
-    sessions = wait_for(lambda: [s for s in daemon.sessions() if s["serial"] == "SNKILL"
-                                 and s["state"] == "completed"], 180, "the session to complete")
+    sessions = wait_for(
+        lambda: [
+            s for s in daemon.sessions() if s["serial"] == "SNKILL" and s["state"] == "completed"
+        ],
+        180,
+        "the session to complete",
+    )
     all_sessions = [s for s in daemon.sessions() if s["serial"] == "SNKILL"]
     killed = all_sessions[0]
     assert killed["state"] == "interrupted"
@@ -175,8 +187,7 @@ def test_sigterm_unmounts_and_exits(dock: Dock, daemon: Daemon, tmp_path: Path) 
     files = {_clip("SNTERM", i): _blob(f"term{i}", 24 << 20) for i in range(6)}
     dev = dock.plug(fat32_recorder(tmp_path / "SNTERM.dockrec", "SNTERM", files, size_mib=256))
     daemon.start()
-    wait_for(lambda: os.path.ismount(daemon.mount_root / f"test-{Path(dev).name}"), 60,
-             "the mount")
+    wait_for(lambda: os.path.ismount(daemon.mount_root / f"test-{Path(dev).name}"), 60, "the mount")
 
     assert daemon.stop(signal.SIGTERM, timeout=60) == 0
 
@@ -189,8 +200,9 @@ def test_sigterm_unmounts_and_exits(dock: Dock, daemon: Daemon, tmp_path: Path) 
 def test_recorder_with_ten_thousand_files(dock: Dock, daemon: Daemon, tmp_path: Path) -> None:
     img = tmp_path / "SNMANY.dockrec"
     subprocess.run(["truncate", "-s", "128M", str(img)], check=True)
-    subprocess.run(["mkfs.vfat", "-F", "32", "-n", "SNMANY", str(img)], check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["mkfs.vfat", "-F", "32", "-n", "SNMANY", str(img)], check=True, capture_output=True
+    )
     src = tmp_path / "many"
     for folder in range(10):
         sub = src / f"D{folder:02d}"
@@ -198,8 +210,10 @@ def test_recorder_with_ten_thousand_files(dock: Dock, daemon: Daemon, tmp_path: 
         for i in range(1000):
             (sub / f"C{i:04d}.AVI").write_bytes(f"{folder}-{i}".encode() * 100)
         subprocess.run(["mmd", "-i", str(img), f"::/D{folder:02d}"], check=True)
-        subprocess.run(["mcopy", "-i", str(img), *map(str, sorted(sub.iterdir())),
-                        f"::/D{folder:02d}/"], check=True)
+        subprocess.run(
+            ["mcopy", "-i", str(img), *map(str, sorted(sub.iterdir())), f"::/D{folder:02d}/"],
+            check=True,
+        )
     daemon.start()
     dock.plug(img)
     [session] = wait_for(lambda: daemon.finished("SNMANY"), 600, "10 000 files to be copied")

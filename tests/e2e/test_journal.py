@@ -63,9 +63,18 @@ def read_journal(session: str, expected: int, timeout: float = 5.0) -> list[dict
     while True:
         subprocess.run(["journalctl", "--sync"], capture_output=True, check=False, timeout=10)
         out = subprocess.run(
-            ["journalctl", "-o", "json", "--no-pager", "SYSLOG_IDENTIFIER=dockd",
-             f"DOCKD_SESSION={session}"],
-            capture_output=True, text=True, check=False, timeout=30,
+            [
+                "journalctl",
+                "-o",
+                "json",
+                "--no-pager",
+                "SYSLOG_IDENTIFIER=dockd",
+                f"DOCKD_SESSION={session}",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
         )
         entries = [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
         if len(entries) >= expected or time.monotonic() > deadline:
@@ -149,8 +158,15 @@ def test_auto_uses_the_journal_only_when_stderr_is_the_journal(
     with stderr_file.open("w") as err:
         st = os.fstat(err.fileno())
         env = {**os.environ, "JOURNAL_STREAM": f"{st.st_dev}:{st.st_ino}"}
-        run_logging("auto", as_service, body, capture_output=False,
-                    stdout=subprocess.PIPE, stderr=err, env=env)
+        run_logging(
+            "auto",
+            as_service,
+            body,
+            capture_output=False,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            env=env,
+        )
     assert stderr_file.read_text() == ""
     assert [e["DOCKD_EVENT"] for e in read_journal(as_service, expected=1)] == ["docked"]
 

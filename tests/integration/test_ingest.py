@@ -88,19 +88,21 @@ def test_names_and_times_from_the_file_name(dockd: Dockd, tmp_path: Path) -> Non
     assert (rec["badge"], rec["sequence"], rec["important"]) == ("007", 42, True)
 
 
-def test_serial_in_names_disagreeing_with_the_dock_is_a_problem(dockd: Dockd,
-                                                                tmp_path: Path) -> None:
+def test_serial_in_names_disagreeing_with_the_dock_is_a_problem(
+    dockd: Dockd, tmp_path: Path
+) -> None:
     src = tmp_path / "rec"
     src.mkdir()
     (src / "OTHER9_007_20261122081500_0001.MP4").write_bytes(b"x")
     assert dockd.ingest(src, "ABC123").returncode == 1
-    assert [p["code"] for p in _session(dockd)["problems"]] == ["serial-mismatch",
-                                                                 "container-truncated"]
+    assert [p["code"] for p in _session(dockd)["problems"]] == [
+        "serial-mismatch",
+        "container-truncated",
+    ]
     assert len(dockd.json("recordings")) == 1
 
 
-def test_rerun_adds_nothing_and_shared_content_is_stored_once(dockd: Dockd,
-                                                              tmp_path: Path) -> None:
+def test_rerun_adds_nothing_and_shared_content_is_stored_once(dockd: Dockd, tmp_path: Path) -> None:
     src = tmp_path / "rec"
     src.mkdir()
     (src / NAME.format(1)).write_bytes(_blob(7, 200_000))
@@ -129,7 +131,9 @@ def test_manifest_lets_a_person_check_the_store_with_b3sum_and_sha256sum(
         (src / NAME.format(i)).write_bytes(_blob(i, 10_000 * (i + 1)))
     dockd.ingest(src, "ABC123")
     session = _session(dockd)
-    manifest_path = dockd.store / "objects" / "blake3" / session["manifest"][:2] / session["manifest"]
+    manifest_path = (
+        dockd.store / "objects" / "blake3" / session["manifest"][:2] / session["manifest"]
+    )
     manifest = json.loads(manifest_path.read_bytes())
     assert manifest["session"] == session["id"] and manifest["not_copied"] == []
     assert {r["path"] for r in manifest["recordings"]} == {NAME.format(i) for i in range(3)}
@@ -137,8 +141,9 @@ def test_manifest_lets_a_person_check_the_store_with_b3sum_and_sha256sum(
     b3_lines = "".join(f"{r['blake3']}  {r['object']}\n" for r in manifest["recordings"])
     sha_lines = "".join(f"{r['sha256']}  {r['object']}\n" for r in manifest["recordings"])
     for tool, lines in (("b3sum", b3_lines), ("sha256sum", sha_lines)):
-        check = subprocess.run([tool, "--check"], input=lines, text=True, cwd=dockd.store,
-                               capture_output=True)
+        check = subprocess.run(
+            [tool, "--check"], input=lines, text=True, cwd=dockd.store, capture_output=True
+        )
         assert check.returncode == 0, check.stdout + check.stderr
     subprocess.run(["b3sum", str(manifest_path)], check=True, capture_output=True)
     assert blake3(manifest_path.read_bytes()).hexdigest() == session["manifest"]

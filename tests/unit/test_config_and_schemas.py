@@ -36,13 +36,16 @@ def test_file_then_env_then_overrides(tmp_path: Path) -> None:
     assert config.daemon.max_parallel == 3
 
 
-@pytest.mark.parametrize(("text", "named"), [
-    ('[store]\nrooot = "/x"\n', "store.rooot"),
-    ('[ledger]\nurl = "mysql://x"\n', "ledger.url"),
-    ("[daemon]\nmax_parallel = 0\n", "daemon.max_parallel"),
-    ("[nonsense]\n", "nonsense"),
-    ("[store\n", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ('[store]\nrooot = "/x"\n', "store.rooot"),
+        ('[ledger]\nurl = "mysql://x"\n', "ledger.url"),
+        ("[daemon]\nmax_parallel = 0\n", "daemon.max_parallel"),
+        ("[nonsense]\n", "nonsense"),
+        ("[store\n", "not valid TOML"),
+    ],
+)
 def test_wrong_config_names_the_key(tmp_path: Path, text: str, named: str) -> None:
     file = tmp_path / "dockd.toml"
     file.write_text(text)
@@ -72,13 +75,22 @@ def test_shipped_profiles_validate_against_their_schema() -> None:
     assert set(load_profiles(REPO / "rules")) == {f.stem for f in files}
 
 
-@pytest.mark.parametrize(("body", "named"), [
-    ('id = "x"\ndescription = "d"\ntimezone = "Mars/Olympus"\nextensions = ["mp4"]\n', "time zone"),
-    ('id = "x"\ndescription = "d"\ntimezone = "UTC"\nextensions = []\n', "extensions"),
-    ('id = "x"\ndescription = "d"\ntimezone = "UTC"\nextensions = ["mp4"]\n'
-     '[[name_patterns]]\nregex = "(unclosed"\ntime_format = "%Y"\n', "regular expression"),
-    ('id = "other"\ndescription = "d"\ntimezone = "UTC"\nextensions = ["mp4"]\n', "file name"),
-])
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        (
+            'id = "x"\ndescription = "d"\ntimezone = "Mars/Olympus"\nextensions = ["mp4"]\n',
+            "time zone",
+        ),
+        ('id = "x"\ndescription = "d"\ntimezone = "UTC"\nextensions = []\n', "extensions"),
+        (
+            'id = "x"\ndescription = "d"\ntimezone = "UTC"\nextensions = ["mp4"]\n'
+            '[[name_patterns]]\nregex = "(unclosed"\ntime_format = "%Y"\n',
+            "regular expression",
+        ),
+        ('id = "other"\ndescription = "d"\ntimezone = "UTC"\nextensions = ["mp4"]\n', "file name"),
+    ],
+)
 def test_bad_profile_names_file_and_key(tmp_path: Path, body: str, named: str) -> None:
     (tmp_path / "recorders").mkdir()
     (tmp_path / "recorders" / "x.toml").write_text(body)

@@ -28,10 +28,12 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 # file names ---------------------------------------------------------------
 
+
 def test_generic_name_gives_serial_badge_start_sequence() -> None:
     info = parse_name(GENERIC, "ABC123_007_20261122081500_0003.MP4")
-    assert info == NameInfo("ABC123", "007", datetime(2026, 11, 22, 8, 15, tzinfo=SHANGHAI), 3,
-                            False)
+    assert info == NameInfo(
+        "ABC123", "007", datetime(2026, 11, 22, 8, 15, tzinfo=SHANGHAI), 3, False
+    )
     assert info is not None and info.start is not None
     assert info.start.astimezone(UTC) == datetime(2026, 11, 22, 0, 15, tzinfo=UTC)
 
@@ -47,12 +49,15 @@ def test_dcim_name() -> None:
     assert info.serial is None and info.sequence == 1
 
 
-@pytest.mark.parametrize("name", [
-    "ABC123_007_20261322081500_0003.MP4",   # month 13
-    "ABC123_007_20261122081500_0003",       # no extension
-    "random.mp4",
-    "ABC123_007_20261122081500_0003.MP4/..",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "ABC123_007_20261322081500_0003.MP4",  # month 13
+        "ABC123_007_20261122081500_0003",  # no extension
+        "random.mp4",
+        "ABC123_007_20261122081500_0003.MP4/..",
+    ],
+)
 def test_names_that_say_nothing(name: str) -> None:
     assert parse_name(GENERIC, name) is None
 
@@ -63,8 +68,11 @@ def test_any_name_parses_or_not_but_never_raises(name: str) -> None:
     assert info is None or info.start is not None
 
 
-@given(st.datetimes(min_value=datetime(1980, 1, 1), max_value=datetime(2107, 12, 31)),
-       st.integers(0, 999999), st.booleans())
+@given(
+    st.datetimes(min_value=datetime(1980, 1, 1), max_value=datetime(2107, 12, 31)),
+    st.integers(0, 999999),
+    st.booleans(),
+)
 def test_generated_names_round_trip(start: datetime, seq: int, important: bool) -> None:
     start = start.replace(microsecond=0)
     name = f"SN9_42_{start:%Y%m%d%H%M%S}_{seq}{'_IMP' if important else ''}.mov"
@@ -77,21 +85,28 @@ def test_generated_names_round_trip(start: datetime, seq: int, important: bool) 
 # copy planning ------------------------------------------------------------
 
 files_strategy = st.lists(
-    st.builds(SourceFile, st.binary(min_size=1, max_size=12), st.integers(0, 10**12),
-              st.integers(0, 2**62)),
+    st.builds(
+        SourceFile,
+        st.binary(min_size=1, max_size=12),
+        st.integers(0, 10**12),
+        st.integers(0, 2**62),
+    ),
     max_size=40,
     unique_by=lambda f: f.path,
 )
 
 
 @given(files_strategy, st.data())
-def test_plan_partitions_and_skips_exactly_the_verified(files: list[SourceFile],
-                                                        data: st.DataObject) -> None:
-    verified = {f.identity for f in data.draw(st.lists(st.sampled_from(files) if files
-                                                       else st.nothing()))}
+def test_plan_partitions_and_skips_exactly_the_verified(
+    files: list[SourceFile], data: st.DataObject
+) -> None:
+    verified = {
+        f.identity for f in data.draw(st.lists(st.sampled_from(files) if files else st.nothing()))
+    }
     plan = plan_copy(files, verified)
     assert sorted(plan.to_copy + plan.already_verified, key=lambda f: f.path) == sorted(
-        files, key=lambda f: f.path)
+        files, key=lambda f: f.path
+    )
     assert all(f.identity in verified for f in plan.already_verified)
     assert all(f.identity not in verified for f in plan.to_copy)
     assert list(plan.to_copy) == sorted(plan.to_copy, key=lambda f: f.path)
@@ -104,6 +119,7 @@ def test_changed_file_is_copied_again() -> None:
 
 
 # store layout -------------------------------------------------------------
+
 
 @given(st.binary(min_size=32, max_size=32))
 def test_object_key_is_two_level_fanout(digest: bytes) -> None:
@@ -122,8 +138,11 @@ def test_unsafe_components(name: bytes) -> None:
     assert unsafe_component(name) is not None
 
 
-@given(st.binary(min_size=1).filter(lambda b: b not in (b".", b"..") and b"/" not in b
-                                    and b"\0" not in b))
+@given(
+    st.binary(min_size=1).filter(
+        lambda b: b not in (b".", b"..") and b"/" not in b and b"\0" not in b
+    )
+)
 def test_other_components_are_safe(name: bytes) -> None:
     assert unsafe_component(name) is None
 
@@ -153,25 +172,36 @@ def test_container_time_when_name_says_nothing() -> None:
     created = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
     times = recording_times(None, created, 30.0, MTIME)
     assert (times.start, times.end, times.source) == (
-        created, created + timedelta(seconds=30), "container")
+        created,
+        created + timedelta(seconds=30),
+        "container",
+    )
 
 
 def test_file_time_is_the_end_of_the_recording() -> None:
     times = recording_times(None, None, 60.0, MTIME)
     assert (times.start, times.end, times.source) == (
-        MTIME - timedelta(seconds=60), MTIME, "file-mtime")
+        MTIME - timedelta(seconds=60),
+        MTIME,
+        "file-mtime",
+    )
 
 
 # custody chain ------------------------------------------------------------
+
 
 def _chain(n: int) -> list[CustodyEvent]:
     events, prev = [], GENESIS
     for seq in range(1, n + 1):
         details = {"n": seq, "path": f"é{seq}"}
-        digest = event_hash(prev, seq, f"2026-11-23T00:00:0{seq % 10}+00:00", "k", "s", "dockd",
-                            details)
-        events.append(CustodyEvent(seq, f"2026-11-23T00:00:0{seq % 10}+00:00", "k", "s", "dockd",
-                                   details, prev, digest))
+        digest = event_hash(
+            prev, seq, f"2026-11-23T00:00:0{seq % 10}+00:00", "k", "s", "dockd", details
+        )
+        events.append(
+            CustodyEvent(
+                seq, f"2026-11-23T00:00:0{seq % 10}+00:00", "k", "s", "dockd", details, prev, digest
+            )
+        )
         prev = digest
     return events
 

@@ -13,16 +13,23 @@ from dockd.udevrules import render_rules
 
 REPO = Path(__file__).resolve().parents[2]
 USB = {
-    "DOCKD_RECORDER": "1", "DEVTYPE": "disk", "ID_FS_TYPE": "vfat",
-    "ID_SERIAL_SHORT": "A1B2C3", "ID_PATH": "pci-0000:00:14.0-usb-0:3:1.0-scsi-0:0:0:0",
+    "DOCKD_RECORDER": "1",
+    "DEVTYPE": "disk",
+    "ID_FS_TYPE": "vfat",
+    "ID_SERIAL_SHORT": "A1B2C3",
+    "ID_PATH": "pci-0000:00:14.0-usb-0:3:1.0-scsi-0:0:0:0",
     "DOCKD_PROFILE": "dcim",
 }
 
 
 def test_untagged_devices_are_left_alone() -> None:
     assert recorder_from_properties("/dev/sda", {**USB, "DOCKD_RECORDER": "0"}) is None
-    assert recorder_from_properties("/dev/sda", {k: v for k, v in USB.items()
-                                                 if k != "DOCKD_RECORDER"}) is None
+    assert (
+        recorder_from_properties(
+            "/dev/sda", {k: v for k, v in USB.items() if k != "DOCKD_RECORDER"}
+        )
+        is None
+    )
     assert recorder_from_properties(None, USB) is None
 
 
@@ -30,15 +37,23 @@ def test_usb_descriptor_serial_and_port_path_slot() -> None:
     rec = recorder_from_properties("/dev/sdb", USB)
     assert rec is not None
     assert (rec.serial, rec.serial_source, rec.profile, rec.fs_type) == (
-        "A1B2C3", "usb-descriptor", "dcim", "vfat")
+        "A1B2C3",
+        "usb-descriptor",
+        "dcim",
+        "vfat",
+    )
     assert rec.slot == "pci-0000_00_14.0-usb-0_3_1.0-scsi-0_0_0_0"
 
 
 def test_rule_given_serial_and_slot_win() -> None:
-    rec = recorder_from_properties("/dev/sdb", {**USB, "DOCKD_SERIAL": "CAM7",
-                                                "DOCKD_SLOT": "bay 3"})
+    rec = recorder_from_properties(
+        "/dev/sdb", {**USB, "DOCKD_SERIAL": "CAM7", "DOCKD_SLOT": "bay 3"}
+    )
     assert rec is not None and (rec.serial, rec.slot, rec.serial_source) == (
-        "CAM7", "bay_3", "dockd-rule")
+        "CAM7",
+        "bay_3",
+        "dockd-rule",
+    )
 
 
 def test_partitioned_disk_defers_to_its_partition_but_corrupt_media_is_docked() -> None:
@@ -69,10 +84,16 @@ def test_committed_udev_rules_match_the_profiles() -> None:
 
 
 def test_every_declared_usb_id_is_tagged_with_its_profile() -> None:
-    profile = RecorderProfile(id="acme-bc1", description="ACME BC-1", timezone="UTC",
-                              extensions=["mp4"], usb=[UsbId(vendor_id="1d6b",
-                                                             model_id="0104")])
+    profile = RecorderProfile(
+        id="acme-bc1",
+        description="ACME BC-1",
+        timezone="UTC",
+        extensions=["mp4"],
+        usb=[UsbId(vendor_id="1d6b", model_id="0104")],
+    )
     rules = render_rules({"acme-bc1": profile})
-    assert ('ENV{ID_VENDOR_ID}=="1d6b", ENV{ID_MODEL_ID}=="0104", ENV{DOCKD_RECORDER}="1", '
-            'ENV{DOCKD_PROFILE}="acme-bc1"') in rules
+    assert (
+        'ENV{ID_VENDOR_ID}=="1d6b", ENV{ID_MODEL_ID}=="0104", ENV{DOCKD_RECORDER}="1", '
+        'ENV{DOCKD_PROFILE}="acme-bc1"'
+    ) in rules
     assert rules.rstrip().endswith('LABEL="dockd_end"')

@@ -72,8 +72,12 @@ def test_unit_verifies_clean(checkable_unit: Path) -> None:
     analyze = need("systemd-analyze")
     result = subprocess.run(
         [analyze, "verify", str(checkable_unit)],
-        capture_output=True, text=True, timeout=120, check=False,
-        env={**os.environ, "SYSTEMD_LOG_LEVEL": "warning"}, cwd=checkable_unit.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "SYSTEMD_LOG_LEVEL": "warning"},
+        cwd=checkable_unit.parent,
     )
     about_dockd = [line for line in result.stderr.splitlines() if "dockd" in line]
     assert about_dockd == [], result.stderr
@@ -84,7 +88,11 @@ def test_unit_security_exposure(checkable_unit: Path) -> None:
     analyze = need("systemd-analyze")
     result = subprocess.run(
         [analyze, "security", "--offline=true", "--no-pager", str(checkable_unit)],
-        capture_output=True, text=True, timeout=120, check=False, cwd=checkable_unit.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=checkable_unit.parent,
     )
     print(result.stdout)
     found = re.search(r"Overall exposure level for dockd\.service: (\d+\.\d+)", result.stdout)
@@ -102,8 +110,13 @@ def test_unit_shape() -> None:
     assert service["WatchdogSec"] == ["30"]
     assert service["Restart"] == ["on-failure"]
     caps = set(service["CapabilityBoundingSet"][0].split())
-    assert caps == {"CAP_SYS_ADMIN", "CAP_LINUX_IMMUTABLE", "CAP_DAC_READ_SEARCH",
-                    "CAP_FOWNER", "CAP_CHOWN"}
+    assert caps == {
+        "CAP_SYS_ADMIN",
+        "CAP_LINUX_IMMUTABLE",
+        "CAP_DAC_READ_SEARCH",
+        "CAP_FOWNER",
+        "CAP_CHOWN",
+    }
     assert service["DevicePolicy"] == ["closed"]
     # recorders are readable, never writable, through the device cgroup
     assert {"block-sd r", "block-loop r", "/dev/fuse rw"} == set(service["DeviceAllow"])
@@ -133,12 +146,18 @@ def test_catalog_compiles_and_matches_the_message_ids(tmp_path: Path) -> None:
     shutil.copy(SYSTEMD / "dockd.catalog", catalog_dir / "dockd.catalog")
     update = subprocess.run(
         [journalctl, f"--root={tmp_path}", "--update-catalog"],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert update.returncode == 0 and update.stderr == "", update.stderr
     listed = subprocess.run(
         [journalctl, f"--root={tmp_path}", "--list-catalog", "--no-pager"],
-        capture_output=True, text=True, timeout=60, check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     ).stdout
     subjects = dict(line.split(" ", 1) for line in listed.splitlines())
     assert set(subjects) == set(MESSAGE_IDS.values())
@@ -152,7 +171,10 @@ def test_tmpfiles_create_the_directories(tmp_path: Path) -> None:
     shutil.copy(SYSTEMD / "dockd-tmpfiles.conf", conf_dir / "dockd.conf")
     result = subprocess.run(
         [tmpfiles, f"--root={tmp_path}", "--create", "dockd.conf"],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     for path in ("run/dockd/mnt", "var/lib/dockd", "var/lib/dockd/store"):

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 APT_PACKAGES := libsystemd-dev pkg-config dosfstools mtools exfatprogs exfat-fuse fusefat fuse3 e2fsprogs util-linux \
-                rsync b3sum ffmpeg udev systemd postgresql
+                rsync b3sum ffmpeg udev systemd postgresql chrony
 
 .PHONY: run test lint bench schemas udev-rules install apt-deps clean
 
@@ -42,6 +42,7 @@ schemas: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/dock.py
 
 install: $(STAMP)
 	install -d /etc/dockd /var/lib/dockd

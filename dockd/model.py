@@ -15,6 +15,11 @@ def display_path(raw: bytes) -> str:
     return raw.decode("utf-8", "backslashreplace")
 
 
+def raw_hex(raw: bytes) -> str | None:
+    """The raw bytes of a path in hex when its display form is not the path itself."""
+    return None if is_utf8(raw) else raw.hex()
+
+
 def is_utf8(raw: bytes) -> bool:
     try:
         raw.decode("utf-8")
@@ -88,6 +93,22 @@ class VerifiedRecording:
     verified_at: datetime
     verify_method: str
     duplicate: bool
+
+    @property
+    def badge(self) -> str | None:
+        return self.name.badge if self.name else None
+
+    @property
+    def name_serial(self) -> str | None:
+        return self.name.serial if self.name else None
+
+    @property
+    def sequence(self) -> int | None:
+        return self.name.sequence if self.name else None
+
+    @property
+    def important(self) -> bool:
+        return self.name.important if self.name else False
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,7 @@ from dockd.adapters.ledger_schema import (
 )
 from dockd.core.custody import GENESIS, CustodyEvent, canonical_json, event_hash
 from dockd.errors import LedgerError
-from dockd.model import Problem, StoredDocument, VerifiedRecording, is_utf8
+from dockd.model import Problem, StoredDocument, VerifiedRecording, raw_hex
 from dockd.views import ProblemView, RecordingView, SessionView
 
 _CHAIN_LOCK = 0x646F636B  # "dock": the PostgreSQL advisory lock of the custody chain
@@ -487,10 +487,10 @@ def _recording_row(
         end=rec.times.end,
         duration_s=rec.times.duration_s,
         time_source=rec.times.source,
-        badge=rec.name.badge if rec.name else None,
-        name_serial=rec.name.serial if rec.name else None,
-        sequence=rec.name.sequence if rec.name else None,
-        important=rec.name.important if rec.name else False,
+        badge=rec.badge,
+        name_serial=rec.name_serial,
+        sequence=rec.sequence,
+        important=rec.important,
         blake3=rec.digests.blake3,
         sha256=rec.digests.sha256,
         object_key=rec.object_key,
@@ -507,7 +507,7 @@ def _recording_view(row: RecordingRow) -> RecordingView:
         session=row.session_id,
         serial=row.serial,
         path=row.path,
-        path_raw_hex=None if is_utf8(raw) else raw.hex(),
+        path_raw_hex=raw_hex(raw),
         size=row.size,
         start=row.start,
         end=row.end,

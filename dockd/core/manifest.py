@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from dockd.core.custody import canonical_json
-from dockd.model import Problem, SourceFile, VerifiedRecording, is_utf8
+from dockd.model import Problem, SourceFile, VerifiedRecording, raw_hex
 from dockd.views import (
     Manifest,
     ManifestRecorder,
@@ -26,16 +26,16 @@ def _from_verified(rec: VerifiedRecording) -> ManifestRecording:
     raw = rec.source.path
     return ManifestRecording(
         path=rec.source.display,
-        path_raw_hex=None if is_utf8(raw) else raw.hex(),
+        path_raw_hex=raw_hex(raw),
         size=rec.source.size,
         mtime_ns=rec.source.mtime_ns,
         start=rec.times.start,
         end=rec.times.end,
         duration_s=rec.times.duration_s,
         time_source=rec.times.source,
-        badge=rec.name.badge if rec.name else None,
-        sequence=rec.name.sequence if rec.name else None,
-        important=rec.name.important if rec.name else False,
+        badge=rec.badge,
+        sequence=rec.sequence,
+        important=rec.important,
         blake3=rec.digests.blake3,
         sha256=rec.digests.sha256,
         object=rec.object_key,

@@ -1,0 +1,628 @@
+"""The station clock: how far this dock's own clock is from true time, per dock session.
+
+Every recording time dockd records (docked-at, copied-at, verified-at) is read from
+the station's clock. To defend those times in court, each session also records how
+wrong that clock was at the time, and how we know: which server said so, at what
+stratum, over what round-trip delay. The numbers must come from one real
+measurement each, so nothing here averages samples into a value no server gave.
+
+Sources, best first:
+
+* the NTP servers in ``[clock] ntp_servers``, asked directly (ntplib, in parallel):
+  the **median** offset of the synchronised answers, so one bad or hostile server
+  cannot move the result;
+* with no servers configured, the station's own time daemon: ``chronyc`` (offset,
+  stratum and error bound), else ``timedatectl`` (systemd-timesyncd: only whether
+  the clock is synchronised; it does not expose the offset);
+* otherwise the offset is recorded as unknown, with the reason.
+
+An unreachable network is an ordinary state of a dock, not an error: nothing here
+raises for it, the result says ``synchronised=False`` and why. Only a configuration
+that cannot be right (an invalid server entry) raises ``ValueError``.
+"""
+
+from __future__ import annotations
+
+import csv
+import ipaddress
+import os
+import re
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Final, NamedTuple
+
+import ntplib  # type: ignore[import-untyped]
+
+DEFAULT_NTP_PORT: Final = 123
+#: ntplib defaults to version 2; version 3 is what every server still answers (RFC 1305).
+NTP_VERSION: Final = 3
+MODE_SERVER: Final = 4
+#: Leap indicator 3: "alarm condition, clock not synchronised" (RFC 5905 figure 9).
+LEAP_NOT_SYNCHRONISED: Final = 3
+#: Stratum 16 means unsynchronised and 0 is a kiss-o'-death; only 1..15 carry true time.
+MIN_STRATUM: Final = 1
+MAX_STRATUM: Final = 15
+#: Reference ID chronyd reports when it serves its own clock (``local`` directive).
+CHRONY_LOCAL_REFID: Final = "7F7F0101"
+
+# Slack allowed between the NTP round-trip delay and the locally timed exchange; a
+# reply outside it does not belong to our request (stale, forged, or a broken server).
+_DELAY_TOLERANCE_S: Final = 0.005
+# Name resolution is not covered by the socket timeout; this is what it may add before
+# a server is given up on, so that measure() stays bounded even with a dead resolver.
+_RESOLVE_GRACE_S: Final = 0.5
+# chronyc/timedatectl are local IPC, but chronyc retries over UDP when its socket is
+# missing; bound them so that a dock session is never held up by a wedged daemon.
+_TOOL_TIMEOUT_S: Final = 3.0
+
+_HOST_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+_HOSTNAME = re.compile(rf"{_HOST_LABEL}(?:\.{_HOST_LABEL})*\.?", re.ASCII)
+_BRACKETED = re.compile(r"\[(?P<host>[^\[\]]+)\](?::(?P<port>[^:]*))?")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class StationClock:
+    """How far the station clock was from true time at ``measured_at``, and how we know.
+
+    ``offset_s`` follows the NTP convention: true time − station time, i.e. what to
+    add to a station timestamp to get true time (positive: the station is slow).
+    """
+
+    offset_s: float | None  # None when unknown
+    server: str | None  # "host:port" of the chosen sample, or "chrony"/"timesyncd"
+    stratum: int | None
+    delay_s: float | None  # round-trip delay of the chosen sample (chrony: root delay)
+    synchronised: bool  # a usable, synchronised source answered
+    measured_at: datetime  # aware UTC, station time of the measurement
+    method: str  # "ntp" | "chrony" | "timesyncd" | "none"
+    detail: str  # a sentence for humans: how the value was chosen, or why it is unknown
+
+
+# --- configuration -------------------------------------------------------------------
+
+
+class ServerAddress(NamedTuple):
+    """One configured NTP server; ``str()`` is the canonical ``host:port`` label."""
+
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+def _parse_port(entry: str, text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 65535:
+        raise ValueError(f"invalid NTP server {entry!r}: port must be a number 1-65535")
+    return int(text)
+
+
+def parse_server(entry: str) -> ServerAddress:
+    """Parse ``host``, ``host:port``, ``[v6]``, ``[v6]:port`` or a bare IPv6 address.
+
+    Raises ValueError naming the entry, so that a typo in the configuration stops the
+    service at start instead of silently measuring against fewer servers.
+    """
+    text = entry.strip()
+    if not text:
+        raise ValueError(f"invalid NTP server {entry!r}: empty")
+    bracketed = _BRACKETED.fullmatch(text)
+    if bracketed:
+        host = bracketed["host"]
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ValueError(
+                f"invalid NTP server {entry!r}: {host!r} in brackets is not an IPv6 address"
+            ) from None
+        port_text = bracketed["port"]
+        port = DEFAULT_NTP_PORT if port_text is None else _parse_port(entry, port_text)
+        return ServerAddress(host, port)
+    if text.count(":") > 1:  # more than one colon: only an unbracketed IPv6 address fits
+        try:
+            ipaddress.IPv6Address(text)
+        except ValueError:
+            raise ValueError(
+                f"invalid NTP server {entry!r}: write an IPv6 address with a port as [addr]:port"
+            ) from None
+        return ServerAddress(text, DEFAULT_NTP_PORT)
+    host, sep, port_text = text.partition(":")
+    if not _HOSTNAME.fullmatch(host):
+        raise ValueError(f"invalid NTP server {entry!r}: {host!r} is not a host name or address")
+    return ServerAddress(host, _parse_port(entry, port_text) if sep else DEFAULT_NTP_PORT)
+
+
+def parse_servers(entries: Sequence[str]) -> list[ServerAddress]:
+    """Parse every entry; a server listed twice is an error, as it would bias the median."""
+    servers: list[ServerAddress] = []
+    for entry in entries:
+        server = parse_server(entry)
+        if server in servers:
+            raise ValueError(f"invalid NTP server {entry!r}: {server} is listed twice")
+        servers.append(server)
+    return servers
+
+
+# --- NTP -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NtpSample:
+    """One server's answer to one request (synchronised or not)."""
+
+    server: str
+    offset_s: float
+    delay_s: float
+    stratum: int
+    leap: int
+    ref_id: int = 0
+
+    @property
+    def synchronised(self) -> bool:
+        return is_synchronised(self.stratum, self.leap)
+
+    def why_unsynchronised(self) -> str:
+        """The server's own reason, in words, for a sample that is not usable."""
+        if self.stratum == 0:
+            kiss = self.ref_id.to_bytes(4, "big").decode("ascii", "replace").strip("\0 ")
+            return f"kiss-o'-death {kiss!r}" if kiss.isprintable() and kiss else "stratum 0"
+        if self.leap == LEAP_NOT_SYNCHRONISED:
+            return "leap indicator 3: clock not synchronised"
+        return f"stratum {self.stratum}"
+
+
+class ServerFailure(NamedTuple):
+    """A server that gave no usable reply, and why."""
+
+    server: str
+    reason: str
+
+
+def is_synchronised(stratum: int, leap: int) -> bool:
+    """Whether a server claiming this stratum and leap indicator carries true time."""
+    return MIN_STRATUM <= stratum <= MAX_STRATUM and leap != LEAP_NOT_SYNCHRONISED
+
+
+def choose_median(samples: Sequence[NtpSample]) -> NtpSample | None:
+    """The sample with the median offset; for an even count the lower-middle one.
+
+    A real sample rather than the mean of the two middle ones, so that the recorded
+    offset, server, stratum and delay all describe one exchange that really happened.
+    Ties are broken by delay, then server, so the choice is reproducible.
+    """
+    if not samples:
+        return None
+    ordered = sorted(samples, key=lambda s: (s.offset_s, s.delay_s, s.server))
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def query_server(address: ServerAddress, timeout_s: float) -> NtpSample | ServerFailure:
+    """One NTP exchange with one server. Never raises: a failure is a value with a reason."""
+    label = str(address)
+    started = time.monotonic()
+    try:
+        stats = ntplib.NTPClient().request(
+            address.host, version=NTP_VERSION, port=address.port, timeout=timeout_s
+        )
+    except ntplib.NTPException as exc:
+        if isinstance(exc.__context__, TimeoutError):
+            return ServerFailure(label, f"timed out after {timeout_s:g} s")
+        return ServerFailure(label, f"answered with a malformed packet ({exc})")
+    except socket.gaierror as exc:
+        return ServerFailure(label, f"cannot resolve {address.host!r} ({exc.strerror})")
+    except ConnectionRefusedError:
+        return ServerFailure(label, "refused (nothing listens on that port)")
+    except OSError as exc:
+        return ServerFailure(label, f"unreachable ({exc.strerror or exc})")
+    elapsed = time.monotonic() - started
+    if stats.mode != MODE_SERVER:
+        return ServerFailure(label, f"answered with NTP mode {stats.mode}, not a server reply")
+    if stats.tx_timestamp == 0:
+        return ServerFailure(label, "answered without a transmit timestamp")
+    delay = float(stats.delay)
+    if not -_DELAY_TOLERANCE_S <= delay <= elapsed + _DELAY_TOLERANCE_S:
+        # ntplib does not check that the reply echoes our request; an impossible delay
+        # shows it does not (a stale or forged reply, or a server that does not echo).
+        return ServerFailure(
+            label, f"answered with a reply that does not match the request (delay {delay:.3f} s)"
+        )
+    return NtpSample(
+        server=label,
+        offset_s=float(stats.offset),
+        delay_s=max(delay, 0.0),
+        stratum=int(stats.stratum),
+        leap=int(stats.leap),
+        ref_id=int(stats.ref_id),
+    )
+
+
+def summarise_ntp(
+    replies: Sequence[NtpSample | ServerFailure], measured_at: datetime
+) -> StationClock:
+    """Turn every server's reply (in configuration order) into the session's record."""
+    usable = [r for r in replies if isinstance(r, NtpSample) and r.synchronised]
+    problems = [
+        f"{r.server} {r.reason}"
+        if isinstance(r, ServerFailure)
+        else f"{r.server} answered unsynchronised ({r.why_unsynchronised()})"
+        for r in replies
+        if not (isinstance(r, NtpSample) and r.synchronised)
+    ]
+    any_answer = any(isinstance(r, NtpSample) for r in replies)
+    chosen = choose_median(usable)
+    if chosen is None:
+        lead = "no synchronised server answered" if any_answer else "no server answered"
+        return StationClock(
+            offset_s=None,
+            server=None,
+            stratum=None,
+            delay_s=None,
+            synchronised=False,
+            measured_at=measured_at,
+            method="ntp",
+            detail=f"{lead}: {'; '.join(problems)}",
+        )
+    count = len(usable)
+    detail = f"median of {count} servers" if count > 1 else "1 server"
+    if problems:
+        detail += f" (left out: {'; '.join(problems)})"
+    return StationClock(
+        offset_s=chosen.offset_s,
+        server=chosen.server,
+        stratum=chosen.stratum,
+        delay_s=chosen.delay_s,
+        synchronised=True,
+        measured_at=measured_at,
+        method="ntp",
+        detail=detail,
+    )
+
+
+# --- chrony --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ChronyTracking:
+    """One ``chronyc -c tracking`` line, fields in chronyc's order."""
+
+    ref_id: str  # hex, e.g. "7F000001"; "7F7F0101" = own local clock; "00000000" = none
+    ref_name: str
+    stratum: int
+    ref_time: float  # Unix time of the last update from the reference
+    system_time_s: float  # NTP time − system time ("System time ... slow" when positive)
+    last_offset_s: float
+    rms_offset_s: float
+    frequency_ppm: float
+    residual_freq_ppm: float
+    skew_ppm: float
+    root_delay_s: float
+    root_dispersion_s: float
+    update_interval_s: float
+    leap_status: str  # "Normal", "Insert second", "Delete second", "Not synchronised"
+
+    @property
+    def is_local_reference(self) -> bool:
+        """chronyd is serving its own clock: synchronised in form, not to true time."""
+        return self.ref_id.upper() == CHRONY_LOCAL_REFID
+
+    @property
+    def synchronised(self) -> bool:
+        return (
+            self.leap_status != "Not synchronised"
+            and MIN_STRATUM <= self.stratum <= MAX_STRATUM
+            and not self.is_local_reference
+        )
+
+    @property
+    def error_bound_s(self) -> float:
+        """chronyc(1): clock_error <= |system_time_offset| + root_dispersion + root_delay/2."""
+        return abs(self.system_time_s) + self.root_dispersion_s + self.root_delay_s / 2
+
+
+def parse_chronyc_tracking(output: str) -> ChronyTracking:
+    """Parse the output of ``chronyc -c tracking``; ValueError if it is not one.
+
+    chronyc prints "System time" as the correction still to be applied to the system
+    clock (positive = "slow of NTP time"), which is already the NTP offset convention.
+    """
+    lines = [line for line in output.splitlines() if line.strip()]
+    if len(lines) != 1:
+        raise ValueError(f"expected one CSV line from chronyc, got {len(lines)}: {output!r}")
+    fields = next(csv.reader(lines))
+    if len(fields) != 14:
+        raise ValueError(f"expected 14 fields from chronyc tracking, got {len(fields)}: {output!r}")
+    try:
+        n = [float(f) for f in fields[3:13]]
+        return ChronyTracking(
+            ref_id=fields[0],
+            ref_name=fields[1],
+            stratum=int(fields[2]),
+            ref_time=n[0],
+            system_time_s=n[1],
+            last_offset_s=n[2],
+            rms_offset_s=n[3],
+            frequency_ppm=n[4],
+            residual_freq_ppm=n[5],
+            skew_ppm=n[6],
+            root_delay_s=n[7],
+            root_dispersion_s=n[8],
+            update_interval_s=n[9],
+            leap_status=fields[13].strip(),
+        )
+    except ValueError as exc:
+        raise ValueError(f"unexpected chronyc tracking line {lines[0]!r}: {exc}") from None
+
+
+def chrony_station_clock(tracking: ChronyTracking, measured_at: datetime) -> StationClock:
+    """The session record from chronyd's own view of the station clock."""
+    reference = tracking.ref_name or tracking.ref_id
+    if tracking.is_local_reference:
+        why = (
+            "chronyd serves the station's own clock (local reference 7F7F0101) and is "
+            "not synchronised to any time source"
+        )
+    elif not tracking.synchronised:
+        why = f"chronyd is not synchronised (leap status {tracking.leap_status!r})"
+    else:
+        direction = "slow" if tracking.system_time_s >= 0 else "fast"
+        return StationClock(
+            offset_s=tracking.system_time_s,
+            server="chrony",
+            stratum=tracking.stratum,
+            delay_s=tracking.root_delay_s,
+            synchronised=True,
+            measured_at=measured_at,
+            method="chrony",
+            detail=(
+                f"chronyd synchronised to {reference} at stratum {tracking.stratum}: station "
+                f"{abs(tracking.system_time_s):.6f} s {direction}, error bound "
+                f"{tracking.error_bound_s:.6f} s"
+            ),
+        )
+    return StationClock(
+        offset_s=None,
+        server="chrony",
+        stratum=tracking.stratum or None,
+        delay_s=None,
+        synchronised=False,
+        measured_at=measured_at,
+        method="chrony",
+        detail=why,
+    )
+
+
+# --- systemd-timesyncd ---------------------------------------------------------------
+
+
+def parse_properties(output: str) -> dict[str, str]:
+    """``Key=value`` lines as printed by ``timedatectl show[-timesync]``."""
+    props: dict[str, str] = {}
+    for line in output.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip():
+            props[key.strip()] = value.strip()
+    return props
+
+
+def parse_ntp_message(value: str) -> dict[str, str]:
+    """The ``NTPMessage={ Leap=0, Version=4, ... }`` property of timedatectl show-timesync.
+
+    Split before each ``Key=`` rather than at commas: timestamps contain spaces and
+    some systemd versions print ``Ignored=no PacketCount=1`` without a comma.
+    """
+    inner = value.strip().removeprefix("{").removesuffix("}").strip()
+    fields: dict[str, str] = {}
+    for part in re.split(r",?\s+(?=\w+=)", inner):
+        key, sep, val = part.partition("=")
+        if sep:
+            fields[key.strip()] = val.strip().rstrip(",").strip()
+    return fields
+
+
+def timesyncd_station_clock(
+    ntp_synchronized: str, timesync: Mapping[str, str], measured_at: datetime
+) -> StationClock:
+    """The session record from systemd: whether the clock is synchronised, never by how much.
+
+    ``ntp_synchronized`` is the kernel's verdict (``timedatectl show -p NTPSynchronized``);
+    ``timesync`` the properties of ``timedatectl show-timesync --all`` (may be empty).
+    """
+    message = parse_ntp_message(timesync.get("NTPMessage", ""))
+    stratum = int(message["Stratum"]) if message.get("Stratum", "").isdigit() else None
+    leap = int(message["Leap"]) if message.get("Leap", "").isdigit() else None
+    server = timesync.get("ServerName") or timesync.get("ServerAddress") or ""
+    source_ok = stratum is None or is_synchronised(stratum, leap or 0)
+    synchronised = ntp_synchronized.strip() == "yes" and source_ok
+    where = f" via {server}" if server else ""
+    if stratum is not None:
+        where += f" (stratum {stratum})"
+    if synchronised:
+        detail = (
+            f"systemd reports the clock synchronised{where}; timesyncd does not expose the offset"
+        )
+    elif ntp_synchronized.strip() == "yes":
+        detail = f"systemd reports the clock synchronised, but its server{where} is not"
+    else:
+        verdict = ntp_synchronized.strip() or "empty"
+        detail = f"systemd reports the clock not synchronised (NTPSynchronized={verdict}){where}"
+    return StationClock(
+        offset_s=None,
+        server="timesyncd",
+        stratum=stratum,
+        delay_s=None,
+        synchronised=synchronised,
+        measured_at=measured_at,
+        method="timesyncd",
+        detail=detail,
+    )
+
+
+# --- the source ----------------------------------------------------------------------
+
+
+class _ToolFailed(Exception):
+    """A local time tool is missing or did not answer; the message says which and why."""
+
+
+def _run_tool(args: Sequence[str], timeout_s: float) -> str:
+    """Run a local time tool in the C locale and return its stdout, or raise _ToolFailed."""
+    name = os.path.basename(args[0])
+    try:
+        proc = subprocess.run(
+            list(args),
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=False,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "LC_ALL": "C"},
+        )
+    except FileNotFoundError:
+        raise _ToolFailed(f"{name} is not installed") from None
+    except subprocess.TimeoutExpired:
+        raise _ToolFailed(f"{name} did not answer within {timeout_s:g} s") from None
+    except OSError as exc:
+        raise _ToolFailed(f"{name}: {exc.strerror or exc}") from None
+    if proc.returncode != 0:
+        said = (proc.stderr.strip() or proc.stdout.strip()).splitlines()
+        raise _ToolFailed(f"{name}: {said[0] if said else f'exit status {proc.returncode}'}")
+    return proc.stdout
+
+
+class StationClockSource:
+    """Measures the station clock on demand, at most once per ``cache_s``.
+
+    ``clock`` only stamps ``measured_at``; the cache runs on ``monotonic`` so that a
+    station clock being stepped (the very thing measured here) cannot stretch or
+    shrink it. ``chronyc``/``timedatectl`` are the command prefixes used when no
+    server is configured (tests point them at a private chronyd).
+    """
+
+    def __init__(
+        self,
+        servers: list[str],
+        cache_s: float = 60.0,
+        timeout_s: float = 1.0,
+        clock: Callable[[], datetime] = utc_now,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        chronyc: Sequence[str] = ("chronyc",),
+        timedatectl: Sequence[str] = ("timedatectl",),
+    ) -> None:
+        if not timeout_s > 0:
+            raise ValueError(f"timeout_s must be positive, not {timeout_s!r}")
+        if not cache_s >= 0:
+            raise ValueError(f"cache_s must be zero or positive, not {cache_s!r}")
+        self.servers = parse_servers(servers)
+        self.cache_s = cache_s
+        self.timeout_s = timeout_s
+        self._clock = clock
+        self._monotonic = monotonic
+        self._chronyc = tuple(chronyc)
+        self._timedatectl = tuple(timedatectl)
+        self._lock = threading.Lock()
+        self._cached: StationClock | None = None
+        self._cached_at = 0.0
+
+    def measure(self) -> StationClock:
+        """Cached for cache_s so a burst of dockings does not hammer the servers (thread-safe).
+
+        The lock is held during the measurement: callers arriving meanwhile wait for it
+        (at most about ``timeout_s``) and share its result instead of asking again.
+        """
+        with self._lock:
+            now = self._monotonic()
+            if self._cached is not None and now - self._cached_at < self.cache_s:
+                return self._cached
+            result = self._measure_now()
+            self._cached, self._cached_at = result, now
+            return result
+
+    def _measured_at(self) -> datetime:
+        stamp = self._clock()
+        if stamp.tzinfo is None:
+            raise ValueError("the station clock callable must return an aware datetime")
+        return stamp.astimezone(UTC)
+
+    def _measure_now(self) -> StationClock:
+        measured_at = self._measured_at()
+        if self.servers:
+            return summarise_ntp(self._query_all(), measured_at)
+        return self._from_local_daemon(measured_at)
+
+    def _query_all(self) -> list[NtpSample | ServerFailure]:
+        """Ask every server at once, each on its own thread, and wait a bounded time.
+
+        Threads are daemons and are not waited for past the deadline: a server stuck
+        in name resolution is reported as silent, and its thread ends on its own.
+        """
+        replies: list[NtpSample | ServerFailure | None] = [None] * len(self.servers)
+
+        def ask(index: int, address: ServerAddress) -> None:
+            try:
+                replies[index] = query_server(address, self.timeout_s)
+            except Exception as exc:  # a library bug must not cost the dock its session
+                replies[index] = ServerFailure(str(address), f"could not be queried ({exc!r})")
+
+        threads = [
+            threading.Thread(target=ask, args=(i, a), name=f"dockd-ntp-{a}", daemon=True)
+            for i, a in enumerate(self.servers)
+        ]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + self.timeout_s + _RESOLVE_GRACE_S
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        silent = f"did not answer within {self.timeout_s + _RESOLVE_GRACE_S:g} s"
+        return [
+            reply if reply is not None else ServerFailure(str(address), silent)
+            for reply, address in zip(replies, self.servers, strict=True)
+        ]
+
+    def _from_local_daemon(self, measured_at: datetime) -> StationClock:
+        """No servers configured: ask chronyd, then systemd; else record "unknown"."""
+        tool_timeout = max(_TOOL_TIMEOUT_S, self.timeout_s)
+        reasons = ["no NTP servers configured"]
+        try:
+            output = _run_tool([*self._chronyc, "-n", "-c", "tracking"], tool_timeout)
+        except _ToolFailed as exc:
+            reasons.append(str(exc))
+        else:
+            try:
+                return chrony_station_clock(parse_chronyc_tracking(output), measured_at)
+            except ValueError as exc:
+                reasons.append(f"chronyc answered but {exc}")
+        try:
+            synced = _run_tool(
+                [*self._timedatectl, "show", "-p", "NTPSynchronized", "--value"], tool_timeout
+            )
+        except _ToolFailed as exc:
+            reasons.append(str(exc))
+        else:
+            try:
+                timesync = parse_properties(
+                    _run_tool([*self._timedatectl, "show-timesync", "--all"], tool_timeout)
+                )
+            except _ToolFailed:
+                timesync = {}  # timesyncd not running (another daemon may keep the time)
+            return timesyncd_station_clock(synced, timesync, measured_at)
+        return StationClock(
+            offset_s=None,
+            server=None,
+            stratum=None,
+            delay_s=None,
+            synchronised=False,
+            measured_at=measured_at,
+            method="none",
+            detail="; ".join(reasons),
+        )

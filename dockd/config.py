@@ -27,7 +27,7 @@ class _Section(BaseModel):
 
 class StoreConfig(_Section):
     root: Path = Field(Path("var/store"), description="Root of the write-once evidence store.")
-    chunk_mib: int = Field(4, ge=1, le=64, description="Read size of the copy pipeline, in MiB.")
+    chunk_mib: int = Field(1, ge=1, le=64, description="Read size of the copy pipeline, in MiB.")
     parallel_files: int = Field(4, ge=1, le=32, description="Files of one recorder copied at once.")
 
 

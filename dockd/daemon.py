@@ -117,13 +117,11 @@ class Daemon:
             self._docked(recorder)
 
     def _handle(self, event: DeviceEvent) -> None:
-        if event.action == "remove":
+        """'change' without the recorder tag means its media went away (loop detach, card
+        pulled from a reader): the same as 'remove' for whoever holds that device."""
+        if event.action == "remove" or (event.action == "change" and event.recorder is None):
             self._removed(event.devnode)
-        elif (
-            event.action in ("add", "change")
-            and event.recorder is not None
-            and event.recorder.fs_type is not None
-        ):
+        elif event.action in ("add", "change") and event.recorder is not None:
             self._docked(event.recorder)
 
     def _removed(self, devnode: str) -> None:

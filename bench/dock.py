@@ -57,6 +57,7 @@ from tests.e2e.harness import (  # noqa: E402
     require_udev,
     running_daemon,
 )
+from tests.support.ntp import ntp_responder  # noqa: E402
 
 WORK = REPO / "bench" / "work-dock"
 RESULTS = REPO / "bench" / "results" / "dock.json"
@@ -174,8 +175,12 @@ def make_recorder(folder: Path, serial: str, layout: Layout, block: bytes) -> Pa
 
     Built before any daemon runs: the name alone does nothing until it is attached."""
     size_mib = layout.bytes // MIB + max(64, layout.bytes // MIB // 8)  # FAT + slack
-    return fat32_recorder(folder / f"{serial}.dockrec", serial,
-                          recorder_files(serial, layout, block), size_mib=size_mib)
+    return fat32_recorder(
+        folder / f"{serial}.dockrec",
+        serial,
+        recorder_files(serial, layout, block),
+        size_mib=size_mib,
+    )
 
 
 # --- observing the daemon ------------------------------------------------------------
@@ -199,8 +204,7 @@ def parse_log(path: Path) -> list[Event]:
 
 
 def first(events: list[Event], name: str, serial: str) -> Event | None:
-    return next((e for e in events if e.name == name and e.fields.get("serial") == serial),
-                None)
+    return next((e for e in events if e.name == name and e.fields.get("serial") == serial), None)
 
 
 def ended(events: list[Event], serial: str) -> bool:
@@ -208,8 +212,10 @@ def ended(events: list[Event], serial: str) -> bool:
     problem such as a failed mount, an internal error); the ledger check says which."""
     return any(
         e.fields.get("serial") == serial
-        and (e.name in ("safe-to-unplug", "interrupted", "internal-error")
-             or (e.name == "problem" and "path" not in e.fields))
+        and (
+            e.name in ("safe-to-unplug", "interrupted", "internal-error")
+            or (e.name == "problem" and "path" not in e.fields)
+        )
         for e in events
     )
 
@@ -289,8 +295,11 @@ def other_docks() -> list[str]:
         if not proc.name.isdigit():
             continue
         try:
-            args = [a.decode(errors="replace")
-                    for a in (proc / "cmdline").read_bytes().split(b"\0") if a]
+            args = [
+                a.decode(errors="replace")
+                for a in (proc / "cmdline").read_bytes().split(b"\0")
+                if a
+            ]
         except OSError:
             continue  # gone meanwhile
         if any(str(WORK) in a for a in args):
@@ -312,19 +321,24 @@ def wait_until_alone(timeout: float) -> None:
     deadline = time.monotonic() + timeout
     others = other_docks()
     if others:
-        print("waiting for other docks to go away (a concurrent e2e run?):\n  "
-              + "\n  ".join(others), flush=True)
+        print(
+            "waiting for other docks to go away (a concurrent e2e run?):\n  " + "\n  ".join(others),
+            flush=True,
+        )
     while others:
         if time.monotonic() > deadline:
-            fail(f"other docks still present after {timeout:.0f} s; they would dock our "
-                 "recorders and we theirs (the test udev rule is host-wide):\n  "
-                 + "\n  ".join(others))
+            fail(
+                f"other docks still present after {timeout:.0f} s; they would dock our "
+                "recorders and we theirs (the test udev rule is host-wide):\n  "
+                + "\n  ".join(others)
+            )
         time.sleep(2)
         others = other_docks()
 
 
-def wait_in_log(daemon: Daemon, done: Callable[[list[Event]], bool], timeout: float,
-                what: str) -> list[Event]:
+def wait_in_log(
+    daemon: Daemon, done: Callable[[list[Event]], bool], timeout: float, what: str
+) -> list[Event]:
     """Poll the log file, not `dockd sessions`: each CLI call starts a Python process that
     would compete with the daemon for the CPU while it is being measured. Once a second,
     also check that no other dock appeared (see other_docks)."""
@@ -340,8 +354,10 @@ def wait_in_log(daemon: Daemon, done: Callable[[list[Event]], bool], timeout: fl
             fail(f"timed out after {timeout:.0f} s waiting for {what}:\n{tail(daemon.log)}")
         polls += 1
         if polls % 5 == 0 and (others := other_docks()):
-            fail("another dock appeared during the measurement (it docks our recorders, "
-                 "ours docks its recorders):\n  " + "\n  ".join(others))
+            fail(
+                "another dock appeared during the measurement (it docks our recorders, "
+                "ours docks its recorders):\n  " + "\n  ".join(others)
+            )
         time.sleep(0.2)
 
 
@@ -362,8 +378,9 @@ def docked(home: Path) -> Iterator[tuple[Daemon, Dock]]:
         dock.close()
 
 
-def run_scenario(name: str, images: dict[str, Path], layout: Layout,
-                 wait_idle: float) -> ScenarioRun:
+def run_scenario(
+    name: str, images: dict[str, Path], layout: Layout, wait_idle: float
+) -> ScenarioRun:
     """Start a daemon, drop caches, plug every image back to back, wait until every slot
     is safe to unplug, read the daemon's VmHWM, stop it, and check the ledger."""
     wait_until_alone(wait_idle)
@@ -383,7 +400,9 @@ def run_scenario(name: str, images: dict[str, Path], layout: Layout,
                 slot.devnode = dock.plug(slot.image)
             watcher.wanted = frozenset(f"test-{Path(s.devnode).name}" for s in scenario.slots)
             events = wait_in_log(
-                daemon, lambda ev: all(ended(ev, s) for s in serials), timeout,
+                daemon,
+                lambda ev: all(ended(ev, s) for s in serials),
+                timeout,
                 f"{', '.join(serials)} to be safe to unplug",
             )
         finally:
@@ -393,11 +412,15 @@ def run_scenario(name: str, images: dict[str, Path], layout: Layout,
         if (code := daemon.stop()) != 0:
             fail(f"the daemon exited {code} on SIGTERM:\n{tail(daemon.log)}")
         check_ledger(daemon, scenario)
-        strangers = sorted({e.fields.get("serial", "?") for e in parse_log(daemon.log)
-                            if e.name == "docked"} - set(serials))
+        strangers = sorted(
+            {e.fields.get("serial", "?") for e in parse_log(daemon.log) if e.name == "docked"}
+            - set(serials)
+        )
         if strangers:
-            fail(f"the daemon also docked {', '.join(strangers)}: not our recorders, so the "
-                 "slots and the disk were shared and the figures are not this scenario's")
+            fail(
+                f"the daemon also docked {', '.join(strangers)}: not our recorders, so the "
+                "slots and the disk were shared and the figures are not this scenario's"
+            )
         fill_from_log(scenario, events, watcher.seen)
     return scenario
 
@@ -412,23 +435,34 @@ def check_ledger(daemon: Daemon, scenario: ScenarioRun) -> None:
             fail(f"{slot.serial}: {len(mine)} sessions in the ledger, expected 1: {mine}")
         [session] = mine
         if session["state"] != "completed":
-            fail(f"{slot.serial}: session {session['state']}, expected completed; problems: "
-                 f"{session['problems']}\n{tail(daemon.log)}")
+            fail(
+                f"{slot.serial}: session {session['state']}, expected completed; problems: "
+                f"{session['problems']}\n{tail(daemon.log)}"
+            )
         listed = [r for r in recordings if r["serial"] == slot.serial]
         if session["recordings"] != scenario.layout.files or len(listed) != scenario.layout.files:
-            fail(f"{slot.serial}: {session['recordings']} recordings in the session and "
-                 f"{len(listed)} listed, expected {scenario.layout.files}")
+            fail(
+                f"{slot.serial}: {session['recordings']} recordings in the session and "
+                f"{len(listed)} listed, expected {scenario.layout.files}"
+            )
         if session["bytes_copied"] != scenario.layout.bytes:
-            fail(f"{slot.serial}: {session['bytes_copied']} bytes copied, expected "
-                 f"{scenario.layout.bytes}")
+            fail(
+                f"{slot.serial}: {session['bytes_copied']} bytes copied, expected "
+                f"{scenario.layout.bytes}"
+            )
 
 
 def fill_from_log(scenario: ScenarioRun, events: list[Event], reads: dict[str, float]) -> None:
     """Each slot's timeline from the daemon's own log lines."""
     for slot in scenario.slots:
         points = {}
-        for name in ("docked", "copy-started", "session-started", "recording-verified",
-                     "session-finished"):
+        for name in (
+            "docked",
+            "copy-started",
+            "session-started",
+            "recording-verified",
+            "session-finished",
+        ):
             event = first(events, name, slot.serial)
             if event is None:
                 fail(f"{slot.serial}: no {name} line in the daemon's log")
@@ -458,17 +492,20 @@ def latency(scenario: ScenarioRun) -> list[dict[str, Any]]:
     """udev event -> first byte, split where the daemon's log allows."""
     rows = []
     for s in scenario.slots:
-        rows.append({
-            "scenario": scenario.name,
-            "serial": s.serial,
-            "slot": s.slot,
-            "plug_to_docked_s": r3(s.docked - s.plugged),
-            "mount_s": r3(s.copy_started - s.docked),
-            "mount_to_scan_s": r3(s.session_started - s.copy_started),
-            "mount_to_first_read_s": (None if s.first_read is None
-                                      else r3(s.first_read - s.copy_started)),
-            "first_verified_s": r3(s.first_verified - s.copy_started),
-        })
+        rows.append(
+            {
+                "scenario": scenario.name,
+                "serial": s.serial,
+                "slot": s.slot,
+                "plug_to_docked_s": r3(s.docked - s.plugged),
+                "mount_s": r3(s.copy_started - s.docked),
+                "mount_to_scan_s": r3(s.session_started - s.copy_started),
+                "mount_to_first_read_s": (
+                    None if s.first_read is None else r3(s.first_read - s.copy_started)
+                ),
+                "first_verified_s": r3(s.first_verified - s.copy_started),
+            }
+        )
     return rows
 
 
@@ -492,17 +529,19 @@ def four_figures(run: ScenarioRun, single_mib_s: float) -> dict[str, Any]:
     end = max(s.finished for s in run.slots)
     per_slot: list[dict[str, Any]] = []
     for s in run.slots:
-        per_slot.append({
-            "serial": s.serial,
-            "slot": s.slot,
-            "bytes": run.layout.bytes,
-            "plugged_at_s": r3(s.plugged - t0),
-            "docked_at_s": r3(s.docked - t0),
-            "copy_started_at_s": r3(s.copy_started - t0),
-            "first_verified_at_s": r3(s.first_verified - t0),
-            "finished_at_s": r3(s.finished - t0),
-            "mib_s": round(run.layout.bytes / MIB / (s.finished - s.copy_started), 1),
-        })
+        per_slot.append(
+            {
+                "serial": s.serial,
+                "slot": s.slot,
+                "bytes": run.layout.bytes,
+                "plugged_at_s": r3(s.plugged - t0),
+                "docked_at_s": r3(s.docked - t0),
+                "copy_started_at_s": r3(s.copy_started - t0),
+                "first_verified_at_s": r3(s.first_verified - t0),
+                "finished_at_s": r3(s.finished - t0),
+                "mib_s": round(run.layout.bytes / MIB / (s.finished - s.copy_started), 1),
+            }
+        )
     rates = [run.layout.bytes / MIB / (s.finished - s.copy_started) for s in run.slots]
     aggregate = run.layout.bytes * len(run.slots) / MIB / (end - t0)
     return {
@@ -523,18 +562,29 @@ def four_figures(run: ScenarioRun, single_mib_s: float) -> dict[str, Any]:
 def mount_kind() -> str:
     """dockd mounts with the kernel's vfat when there is one and fusefat otherwise; the
     two differ a lot in speed and CPU, so the figures mean little without saying which."""
-    kernel = any(line.split()[-1] == "vfat"
-                 for line in Path("/proc/filesystems").read_text().splitlines() if line.strip())
+    kernel = any(
+        line.split()[-1] == "vfat"
+        for line in Path("/proc/filesystems").read_text().splitlines()
+        if line.strip()
+    )
     return "kernel vfat" if kernel else "FUSE (fusefat): no vfat kernel driver on this host"
 
 
 def git_state() -> dict[str, Any]:
     """Another engineer edits dockd/ concurrently: say which code was measured (the
     fingerprint hashes the sources themselves, so uncommitted edits count too)."""
-    head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-                          capture_output=True, text=True, check=False).stdout.strip()
-    dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "dockd"],
-                           capture_output=True, text=True, check=False).stdout.strip()
+    head = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "-C", str(REPO), "status", "--porcelain", "--", "dockd"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
     digest = hashlib.sha256()
     for source in sorted((REPO / "dockd").rglob("*.py")):
         digest.update(str(source.relative_to(REPO)).encode() + b"\0" + source.read_bytes())
@@ -552,8 +602,9 @@ def targets(report: dict[str, Any]) -> dict[str, bool]:
     met = {}
     for key, (op, limit) in TARGETS.items():
         # a slot whose first read was never seen has not met the target
-        met[f"{key} {op} {limit:g}"] = all(v is not None and checks[op](float(v), limit)
-                                           for v in values[key])
+        met[f"{key} {op} {limit:g}"] = all(
+            v is not None and checks[op](float(v), limit) for v in values[key]
+        )
     return met
 
 
@@ -570,9 +621,11 @@ def table(report: dict[str, Any]) -> str:
         f"{'finished':>10}{'MiB/s':>8}",
     ]
     for p in four["per_slot"]:
-        lines.append(f"  {p['serial']:<7}{p['slot']:<13}{p['docked_at_s']:>8.2f}"
-                     f"{p['copy_started_at_s']:>9.2f}{p['first_verified_at_s']:>8.2f}"
-                     f"{p['finished_at_s']:>10.2f}{p['mib_s']:>8.1f}")
+        lines.append(
+            f"  {p['serial']:<7}{p['slot']:<13}{p['docked_at_s']:>8.2f}"
+            f"{p['copy_started_at_s']:>9.2f}{p['first_verified_at_s']:>8.2f}"
+            f"{p['finished_at_s']:>10.2f}{p['mib_s']:>8.1f}"
+        )
     lines += [
         "  (seconds after the first plug)",
         f"  aggregate {four['aggregate_mib_s']:.1f} MiB/s over "
@@ -585,11 +638,15 @@ def table(report: dict[str, Any]) -> str:
     ]
     for r in report["latency"]:
         read = "n/a" if r["mount_to_first_read_s"] is None else f"{r['mount_to_first_read_s']:.3f}"
-        lines.append(f"  {r['scenario']:<9}{r['serial']:<7}{r['plug_to_docked_s']:>11.3f}"
-                     f"{r['mount_s']:>7.3f}{r['mount_to_scan_s']:>8.3f}{read:>11}"
-                     f"{r['first_verified_s']:>9.3f}")
-    lines.append("  mount = docked -> copy-started; ->scan = copy-started -> session-started "
-                 "(logged before the scan); ->1st read = copy-started -> first recording open")
+        lines.append(
+            f"  {r['scenario']:<9}{r['serial']:<7}{r['plug_to_docked_s']:>11.3f}"
+            f"{r['mount_s']:>7.3f}{r['mount_to_scan_s']:>8.3f}{read:>11}"
+            f"{r['first_verified_s']:>9.3f}"
+        )
+    lines.append(
+        "  mount = docked -> copy-started; ->scan = copy-started -> session-started "
+        "(logged before the scan); ->1st read = copy-started -> first recording open"
+    )
     for target, ok in report["targets_met"].items():
         lines.append(f"target {target}: {'met' if ok else 'MISSED'}")
     lines.append(f"cold_cache: {report['cold_cache']}")
@@ -618,11 +675,24 @@ def preflight() -> None:
 
 
 def main() -> int:
+    """Every dockd run needs a synchronised station clock, or each session is flagged
+    (exit 1): a real NTP server on loopback tells it true time for the whole run."""
+    with ntp_responder(0.0) as server:
+        os.environ["DOCKD_CLOCK__NTP_SERVERS"] = f'["{server}"]'
+        return _main()
+
+
+def _main() -> int:
     parser = argparse.ArgumentParser(description="dockd dock benchmark (real udev, loop devices)")
     parser.add_argument("--quick", action="store_true", help="2 x 16 MiB per recorder")
     parser.add_argument("--keep-work", action="store_true", help="leave bench/work-dock/ behind")
-    parser.add_argument("--wait-idle", type=float, default=DEFAULT_WAIT_IDLE_S, metavar="S",
-                        help="how long to wait for other docks (e.g. an e2e run) to finish")
+    parser.add_argument(
+        "--wait-idle",
+        type=float,
+        default=DEFAULT_WAIT_IDLE_S,
+        metavar="S",
+        help="how long to wait for other docks (e.g. an e2e run) to finish",
+    )
     args = parser.parse_args()
     layout = Layout(2, 16 * MIB) if args.quick else Layout(6, 48 * MIB)
     preflight()
@@ -633,15 +703,18 @@ def main() -> int:
         (WORK / "images").mkdir(parents=True)
         block = os.urandom(16 * MIB)
         serials = (SINGLE_SERIAL, *FOUR_SERIALS)
-        print(f"building {len(serials)} FAT32 recorders of {layout.files} x "
-              f"{layout.file_size / MIB:g} MiB ...", flush=True)
+        print(
+            f"building {len(serials)} FAT32 recorders of {layout.files} x "
+            f"{layout.file_size / MIB:g} MiB ...",
+            flush=True,
+        )
         images = {s: make_recorder(WORK / "images", s, layout, block) for s in serials}
         print("single recorder ...", flush=True)
-        single = run_scenario("single", {SINGLE_SERIAL: images[SINGLE_SERIAL]}, layout,
-                              args.wait_idle)
+        single = run_scenario(
+            "single", {SINGLE_SERIAL: images[SINGLE_SERIAL]}, layout, args.wait_idle
+        )
         print("four recorders ...", flush=True)
-        four = run_scenario("four", {s: images[s] for s in FOUR_SERIALS}, layout,
-                            args.wait_idle)
+        four = run_scenario("four", {s: images[s] for s in FOUR_SERIALS}, layout, args.wait_idle)
     finally:
         if not args.keep_work:
             remove_tree(WORK)
@@ -664,10 +737,11 @@ def main() -> int:
         "mount_to_scan_s": [r["mount_to_scan_s"] for r in lat],
         "latency": lat,
         "latency_note": LATENCY_NOTE,
-        "daemon_peak_rss_mib": max(single_out["daemon_peak_rss_mib"],
-                                   four_out["daemon_peak_rss_mib"]),
+        "daemon_peak_rss_mib": max(
+            single_out["daemon_peak_rss_mib"], four_out["daemon_peak_rss_mib"]
+        ),
         "rss_method": "VmHWM of the dockd run process, read before SIGTERM (FUSE helpers, "
-                      "separate processes, not included)",
+        "separate processes, not included)",
     }
     report["targets_met"] = targets(report)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
@@ -676,8 +750,9 @@ def main() -> int:
     if four_out["plug_spread_s"] >= 1.0:
         print(f"WARNING: the four plugs took {four_out['plug_spread_s']:.2f} s, not < 1 s")
     if report["dockd_changed_during_run"]:
-        print("WARNING: dockd/ changed during the run; the scenarios may have measured "
-              "different code")
+        print(
+            "WARNING: dockd/ changed during the run; the scenarios may have measured different code"
+        )
     print(f"\nwrote {RESULTS}")
     return 0
 

@@ -13,10 +13,12 @@ from dockd import __version__
 from dockd.adapters.dropfolder import DropFolders
 from dockd.adapters.ledger import Ledger
 from dockd.adapters.mount import Mounter
+from dockd.adapters.ntp import StationClockSource
 from dockd.adapters.store import ObjectStore
 from dockd.config import Config
 from dockd.daemon import Daemon
 from dockd.ingest import Ingestor, Station, utc_now
+from dockd.policy import PolicyPack, load_policy
 from dockd.profiles import RecorderProfile, load_profiles, pick_profile
 
 
@@ -47,6 +49,7 @@ def station() -> Station:
 class App:
     config: Config
     profiles: dict[str, RecorderProfile]
+    policy: PolicyPack
     ledger: Ledger
     store: ObjectStore
     ingestor: Ingestor
@@ -83,6 +86,10 @@ def open_ledger(config: Config) -> Ledger:
 def build(config: Config) -> App:
     """Open everything; sessions a dead dockd left running are closed as interrupted."""
     profiles = load_profiles(config.rules.effective_dir)
+    policy = load_policy(config.rules.effective_dir, config.policy.pack)
+    station_clock = StationClockSource(
+        config.clock.ntp_servers, config.clock.cache_seconds, config.clock.timeout_seconds
+    )
     ledger = open_ledger(config)
     try:
         store = ObjectStore(config.store.root, config.store.chunk_mib << 20)
@@ -91,5 +98,13 @@ def build(config: Config) -> App:
         raise
     here = station()
     ledger.close_abandoned_sessions(here.host, here.boot_id, _pid_alive, utc_now())
-    ingestor = Ingestor(store, ledger, profiles, here, parallel_files=config.store.parallel_files)
-    return App(config, profiles, ledger, store, ingestor)
+    ingestor = Ingestor(
+        store,
+        ledger,
+        profiles,
+        here,
+        station_clock.measure,
+        policy.clock,
+        parallel_files=config.store.parallel_files,
+    )
+    return App(config, profiles, policy, ledger, store, ingestor)

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from dockd.adapters.ntp import parse_servers
 from dockd.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = Path("/etc/dockd/dockd.toml")
@@ -61,8 +62,19 @@ class PolicyConfig(_Section):
 
 class ClockConfig(_Section):
     ntp_servers: list[str] = Field(
-        default_factory=list, description="NTP servers, `host` or `host:port`."
+        default_factory=list,
+        description="NTP servers, `host` or `host:port`; none = ask chrony or timesyncd.",
     )
+    cache_seconds: float = Field(
+        60.0, ge=0, description="A station clock measurement is reused this long."
+    )
+    timeout_seconds: float = Field(1.0, gt=0, le=30, description="Per NTP server.")
+
+    @field_validator("ntp_servers")
+    @classmethod
+    def _servers_parse(cls, servers: list[str]) -> list[str]:
+        parse_servers(servers)
+        return servers
 
 
 class WebConfig(_Section):

@@ -56,6 +56,14 @@ class UnknownProfileError(ConfigError):
     hint = "Use one of the profile ids under rules/recorders, or add a profile there."
 
 
+class StationClockError(DockdError):
+    code = "STATION_CLOCK_UNSYNCHRONISED"
+    hint = (
+        "The policy refuses to ingest while the station's clock is not synchronised. Check "
+        "[clock] ntp_servers (or `chronyc tracking`), then re-dock."
+    )
+
+
 class SourceError(DockdError):
     """The recorder (or folder) cannot be read as a whole."""
 

@@ -20,28 +20,56 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import structlog
 
 from dockd.adapters.hashpipe import SourceReadError
 from dockd.adapters.ledger import Ledger
+from dockd.adapters.ntp import StationClock
 from dockd.adapters.store import ObjectStore, Published, Staged
-from dockd.adapters.volume import GONE_ERRNOS, scan_volume, translate_source_error
+from dockd.adapters.volume import (
+    GONE_ERRNOS,
+    Scan,
+    open_beneath,
+    read_small_file,
+    scan_volume,
+    stores_local_times,
+    translate_source_error,
+)
+from dockd.core.clock import (
+    RecorderClock,
+    Verdict,
+    clock_file_drift,
+    corrected,
+    drift_verdict,
+    lower_bound_drift,
+    parse_clock_text,
+    true_time,
+    wall_clock,
+)
 from dockd.core.container import ContainerInfo, ContainerProblem, read_container
 from dockd.core.layout import extension
 from dockd.core.manifest import build_manifest, manifest_bytes
 from dockd.core.names import parse_name
 from dockd.core.plan import plan_copy
 from dockd.core.timing import recording_times
-from dockd.errors import DockdError, InternalError, RecorderGoneError, StoreError
+from dockd.errors import DockdError, InternalError, RecorderGoneError, StationClockError, StoreError
 from dockd.model import (
     Problem,
     SourceFile,
     StoredDocument,
     VerifiedRecording,
 )
+from dockd.policy import ClockPolicy
 from dockd.profiles import RecorderProfile, pick_profile
-from dockd.views import ManifestRecorder, ManifestStation, RecordingView
+from dockd.views import (
+    ManifestRecorder,
+    ManifestStation,
+    RecorderClockView,
+    RecordingView,
+    StationClockView,
+)
 
 log = structlog.get_logger("dockd.ingest")
 _BATCH = 64
@@ -74,6 +102,9 @@ class SessionOutcome:
     already_verified: int = 0
     deferred: int = 0
     problems: list[Problem] = field(default_factory=list)
+    station_clock: StationClock | None = None
+    recorder_clock: RecorderClock | None = None
+    drift_verdict: Verdict = "unknown"
     error: DockdError | None = None
     manifest: StoredDocument | None = None
 
@@ -82,30 +113,13 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _open_beneath(root: bytes, rel: bytes) -> int:
-    """Open rel under root without following any symlink on the way, even one swapped in
-    after the scan: every component is opened relative to its parent with O_NOFOLLOW."""
-    parts = rel.split(b"/")
-    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        for part in parts[:-1]:
-            child = os.open(
-                part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd
-            )
-            os.close(fd)
-            fd = child
-        return os.open(
-            parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=fd
-        )
-    finally:
-        os.close(fd)
-
-
 @dataclass(frozen=True, slots=True)
 class _CopyRun:
     """What the copy threads of one dock session share."""
 
     cancel: threading.Event
+    recorder_clock: RecorderClock
+    local_file_times: bool
     # Large files gain nothing from more than two streams from one recorder, and each
     # holds a few chunks in its pipeline: this bounds memory whatever the file sizes.
     streams: threading.BoundedSemaphore = field(
@@ -126,8 +140,38 @@ def _stop_when(cancel: threading.Event) -> Callable[[int], None]:
     return check
 
 
-def _file_time(mtime_ns: int) -> datetime | None:
+def _station_view(clock: StationClock | None) -> StationClockView | None:
+    if clock is None:
+        return None
+    return StationClockView(
+        offset_s=clock.offset_s,
+        server=clock.server,
+        stratum=clock.stratum,
+        delay_s=clock.delay_s,
+        synchronised=clock.synchronised,
+        method=clock.method,
+        measured_at=clock.measured_at,
+        detail=clock.detail,
+    )
+
+
+def _recorder_clock_view(clock: RecorderClock | None, verdict: Verdict) -> RecorderClockView | None:
+    if clock is None:
+        return None
+    return RecorderClockView(
+        drift_s=clock.drift_s,
+        method=clock.method,
+        measured_at=clock.measured_at,
+        detail=clock.detail,
+        verdict=verdict,
+    )
+
+
+def _file_time(mtime_ns: int, local_zone: ZoneInfo | None) -> datetime | None:
+    """A file time as an instant; FAT keeps local wall-clock fields, read in the zone."""
     try:
+        if local_zone is not None:
+            return wall_clock(mtime_ns / 1e9, local_zone)
         return datetime.fromtimestamp(mtime_ns / 1e9, UTC)
     except (OverflowError, ValueError, OSError):
         return None
@@ -140,6 +184,8 @@ class Ingestor:
         ledger: Ledger,
         profiles: dict[str, RecorderProfile],
         station: Station,
+        station_clock: Callable[[], StationClock],
+        clock_policy: ClockPolicy,
         clock: Clock = utc_now,
         parallel_files: int = 4,
     ) -> None:
@@ -149,6 +195,8 @@ class Ingestor:
         self.station = station
         self.clock = clock
         self.parallel_files = parallel_files
+        self.station_clock = station_clock
+        self.clock_policy = clock_policy
 
     def ingest(
         self,
@@ -158,9 +206,12 @@ class Ingestor:
         slot: str | None = None,
         cancel: threading.Event | None = None,
         ready: Callable[[SourceFile], bool] | None = None,
+        local_file_times: bool | None = None,
     ) -> SessionOutcome:
         """One dock session. `ready` holds back files that are not complete yet (drop
-        folders); they are counted in `deferred` and left for a later session."""
+        folders); they are counted in `deferred` and left for a later session.
+        `local_file_times`: the volume keeps wall-clock file times (FAT); found out from
+        the mount table when not given."""
         profile = pick_profile(self.profiles, profile_id)
         outcome = SessionOutcome(session_id=str(uuid.uuid4()), serial=serial)
         started = self.clock()
@@ -181,6 +232,7 @@ class Ingestor:
         pending: list[SourceFile] = []
         already: list[tuple[SourceFile, RecordingView]] = []
         try:
+            outcome.station_clock = self._check_station(outcome, bound)
             scan = scan_volume(source, profile)
             outcome.problems.extend(scan.problems)
             complete = [f for f in scan.recordings if ready is None or ready(f)]
@@ -191,8 +243,11 @@ class Ingestor:
             already = [(f, prior[f.identity]) for f in plan.already_verified]
             outcome.already_verified = len(already)
             pending = list(plan.to_copy)
-            run = _CopyRun(cancel or threading.Event())
-            self._copy_all(os.fsencode(source), pending, profile, outcome, bound, run)
+            root = os.fsencode(source)
+            clock = self._recorder_clock(root, profile, scan, outcome)
+            local = stores_local_times(source) if local_file_times is None else local_file_times
+            run = _CopyRun(cancel or threading.Event(), clock, local)
+            self._copy_all(root, pending, profile, outcome, bound, run)
             outcome.state = "completed_with_problems" if outcome.problems else "completed"
         except RecorderGoneError as exc:
             outcome.state, outcome.error = "interrupted", exc
@@ -221,6 +276,68 @@ class Ingestor:
             problems=len(outcome.problems),
         )
         return outcome
+
+    def _check_station(
+        self, outcome: SessionOutcome, bound: structlog.typing.FilteringBoundLogger
+    ) -> StationClock:
+        """Measure the station's own clock; never proceed silently as if it were good."""
+        station = self.station_clock()
+        if station.synchronised:
+            return station
+        message = f"the station clock is not synchronised: {station.detail}"
+        if self.clock_policy.on_unsynchronised == "refuse":
+            raise StationClockError(message)
+        outcome.problems.append(Problem("/", "station-clock-unsynchronised", message))
+        bound.warning("problem", code="station-clock-unsynchronised", message=message)
+        return station
+
+    def _recorder_clock(
+        self, root: bytes, profile: RecorderProfile, scan: Scan, outcome: SessionOutcome
+    ) -> RecorderClock:
+        """The recorder's drift from true time, measured once per dock session."""
+        station = outcome.station_clock
+        measured_at = self.clock()
+        now = true_time(measured_at, station.offset_s if station else None)
+        clock = None
+        if profile.clock_file:
+            raw = read_small_file(root, profile.clock_file.encode())
+            if raw is not None:
+                reported = parse_clock_text(
+                    raw.decode("utf-8", "replace"), profile.clock_format, profile.zone
+                )
+                if reported is None:
+                    outcome.problems.append(
+                        Problem(
+                            profile.clock_file,
+                            "clock-file-unreadable",
+                            f"expected one line in the format {profile.clock_format!r}",
+                        )
+                    )
+                else:
+                    clock = clock_file_drift(reported, now, measured_at, profile.clock_file)
+        if clock is None:
+            starts = (
+                n.start
+                for f in scan.recordings
+                if (n := parse_name(profile, f.path.rpartition(b"/")[2].decode("utf-8", "replace")))
+                is not None
+                and n.start is not None
+            )
+            clock = lower_bound_drift(starts, now, measured_at)
+        outcome.recorder_clock = clock
+        policy = self.clock_policy
+        outcome.drift_verdict = drift_verdict(clock, policy.drift_warn_s, policy.drift_violation_s)
+        if outcome.drift_verdict in ("warn", "violation"):
+            outcome.problems.append(
+                Problem(
+                    "/",
+                    f"recorder-clock-{outcome.drift_verdict}",
+                    f"the recorder's clock is off by {clock.drift_s:+.1f} s ({clock.method}); "
+                    f"warn at {policy.drift_warn_s:g} s, violation at "
+                    f"{policy.drift_violation_s:g} s",
+                )
+            )
+        return clock
 
     def _copy_all(
         self,
@@ -341,6 +458,8 @@ class Ingestor:
         pending: list[SourceFile],
     ) -> None:
         finished = self.clock()
+        station_clock = _station_view(outcome.station_clock)
+        recorder_clock = _recorder_clock_view(outcome.recorder_clock, outcome.drift_verdict)
         manifest = build_manifest(
             session_id=outcome.session_id,
             state=outcome.state,
@@ -350,6 +469,8 @@ class Ingestor:
             recorder=ManifestRecorder(
                 serial=outcome.serial, profile=profile.id, slot=slot, source=str(source)
             ),
+            station_clock=station_clock,
+            recorder_clock=recorder_clock,
             copied=outcome.copied,
             already_verified=already,
             not_copied=pending,
@@ -373,6 +494,8 @@ class Ingestor:
             problems=outcome.problems,
             error_code=outcome.error.code if outcome.error else None,
             manifest=outcome.manifest,
+            station_clock=station_clock,
+            recorder_clock=recorder_clock,
         )
 
     def _copy_one(
@@ -398,14 +521,14 @@ class Ingestor:
         assert staged is not None and seen is not None
         published = self.store.publish(staged)
         back = self.store.verify_published(published)
-        return self._describe(seen, published, profile, back.method, serial)
+        return self._describe(seen, published, profile, back.method, serial, run)
 
     def _stage_from_source(
         self, root: bytes, file: SourceFile, run: _CopyRun
     ) -> tuple[Staged, SourceFile | None]:
         """Copy into staging; the SourceFile as copied, or None when it changed meanwhile."""
         try:
-            fd = _open_beneath(root, file.path)
+            fd = open_beneath(root, file.path)
         except OSError as exc:
             raise self._source_failure(root, exc, "cannot open", run.cancel) from exc
         staged: Staged | None = None
@@ -454,7 +577,7 @@ class Ingestor:
         profile: RecorderProfile,
         method: str,
         serial: str,
-        cancel: threading.Event | None = None,
+        run: _CopyRun,
     ) -> tuple[VerifiedRecording, list[Problem]]:
         """Metadata comes from the verified copy, never from a second read of the recorder."""
         problems: list[Problem] = []
@@ -470,7 +593,7 @@ class Ingestor:
             )
         container = self._container(file, published.key, problems)
         verified_at = self.clock()
-        mtime = _file_time(file.mtime_ns)
+        mtime = _file_time(file.mtime_ns, profile.zone if run.local_file_times else None)
         if mtime is None:
             problems.append(
                 Problem(
@@ -490,6 +613,8 @@ class Ingestor:
             source=file,
             name=name,
             times=times,
+            corrected_start=corrected(times.start, run.recorder_clock),
+            corrected_end=corrected(times.end, run.recorder_clock),
             digests=published.digests,
             object_key=published.key,
             protections=published.protections,

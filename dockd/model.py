@@ -87,6 +87,8 @@ class VerifiedRecording:
     source: SourceFile
     name: NameInfo | None
     times: RecordingTimes
+    corrected_start: datetime | None
+    corrected_end: datetime | None
     digests: Digests
     object_key: str
     protections: tuple[str, ...]

@@ -55,6 +55,13 @@ class RecorderProfile(BaseModel):
     )
     name_patterns: list[NamePattern] = Field(default_factory=list)
     usb: list[UsbId] = Field(default_factory=list, description="USB ids udev tags as this profile.")
+    clock_file: str | None = Field(
+        None, description="File at the volume root where the recorder writes its clock on docking."
+    )
+    clock_format: str = Field("%Y-%m-%d %H:%M:%S", description="strptime format of clock_file.")
+    clock_set_file: str | None = Field(
+        None, description="File the recorder reads at power-up to set its clock (if allowed)."
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -29,6 +29,31 @@ class ProblemView(_View):
     message: str
 
 
+class StationClockView(_View):
+    """The station's offset from true time when the session began (NTP convention:
+    true time = station time + offset_s)."""
+
+    offset_s: float | None
+    server: str | None
+    stratum: int | None
+    delay_s: float | None
+    synchronised: bool
+    method: str = Field(description="ntp, chrony, timesyncd or none")
+    measured_at: Rfc3339
+    detail: str
+
+
+class RecorderClockView(_View):
+    """The recorder's drift: recorder time − true time. Only method 'clock-file' is a
+    measurement; a lower bound says 'at least'."""
+
+    drift_s: float | None
+    method: Literal["clock-file", "newest-recording-lower-bound", "unknown"]
+    measured_at: Rfc3339
+    detail: str
+    verdict: Literal["ok", "warn", "violation", "unknown"]
+
+
 class RecordingView(_View):
     id: int
     session: str = Field(description="Dock session id.")
@@ -36,8 +61,14 @@ class RecordingView(_View):
     path: str = Field(description="Path relative to the volume; undecodable bytes as \\xNN.")
     path_raw_hex: str | None = Field(description="The raw path bytes when they are not UTF-8.")
     size: int
-    start: Rfc3339
-    end: Rfc3339
+    start: Rfc3339 = Field(description="Same as reported_start.")
+    end: Rfc3339 = Field(description="Same as reported_end.")
+    reported_start: Rfc3339 = Field(description="By the recorder's own clock.")
+    reported_end: Rfc3339
+    corrected_start: Rfc3339 | None = Field(
+        description="Reported time minus the measured drift; null when drift was not measured."
+    )
+    corrected_end: Rfc3339 | None
     duration_s: float | None
     time_source: Literal["name", "container", "file-mtime"]
     badge: str | None
@@ -67,6 +98,8 @@ class SessionView(_View):
     error_code: str | None
     problems: list[ProblemView]
     manifest: Hex64 | None = Field(description="BLAKE3 of the session manifest object.")
+    station_clock: StationClockView | None
+    recorder_clock: RecorderClockView | None
 
 
 class ManifestStation(_View):
@@ -88,6 +121,8 @@ class ManifestRecording(_View):
     mtime_ns: int
     start: Rfc3339
     end: Rfc3339
+    corrected_start: Rfc3339 | None
+    corrected_end: Rfc3339 | None
     duration_s: float | None
     time_source: str
     badge: str | None
@@ -110,6 +145,8 @@ class Manifest(_View):
     finished_at: Rfc3339
     station: ManifestStation
     recorder: ManifestRecorder
+    station_clock: StationClockView | None
+    recorder_clock: RecorderClockView | None
     recordings: list[ManifestRecording]
     not_copied: list[str] = Field(
         description="Recordings seen on the recorder but not verified in this session."

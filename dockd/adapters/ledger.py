@@ -34,7 +34,13 @@ from dockd.adapters.ledger_schema import (
 from dockd.core.custody import GENESIS, CustodyEvent, canonical_json, event_hash
 from dockd.errors import LedgerError
 from dockd.model import Problem, StoredDocument, VerifiedRecording, raw_hex
-from dockd.views import ProblemView, RecordingView, SessionView
+from dockd.views import (
+    ProblemView,
+    RecorderClockView,
+    RecordingView,
+    SessionView,
+    StationClockView,
+)
 
 _CHAIN_LOCK = 0x646F636B  # "dock": the PostgreSQL advisory lock of the custody chain
 _MIGRATION_LOCK = 0x646F636D
@@ -378,9 +384,12 @@ class Ledger:
         problems: list[Problem],
         error_code: str | None,
         manifest: StoredDocument | None,
+        station_clock: StationClockView | None = None,
+        recorder_clock: RecorderClockView | None = None,
     ) -> None:
         with self._tx() as session:
             dock = session.get_one(DockSessionRow, session_id)
+            _store_clocks(dock, station_clock, recorder_clock)
             dock.state = state
             dock.finished_at = at
             dock.files_seen = files_seen
@@ -497,6 +506,8 @@ def _recording_row(
         protections=",".join(rec.protections),
         verified_at=rec.verified_at,
         verify_method=rec.verify_method,
+        corrected_start=rec.corrected_start,
+        corrected_end=rec.corrected_end,
     )
 
 
@@ -511,6 +522,10 @@ def _recording_view(row: RecordingRow) -> RecordingView:
         size=row.size,
         start=row.start,
         end=row.end,
+        reported_start=row.start,
+        reported_end=row.end,
+        corrected_start=row.corrected_start,
+        corrected_end=row.corrected_end,
         duration_s=row.duration_s,
         time_source=row.time_source,
         badge=row.badge,
@@ -522,6 +537,53 @@ def _recording_view(row: RecordingRow) -> RecordingView:
         protections=[p for p in row.protections.split(",") if p],
         verified_at=row.verified_at,
         verify_method=row.verify_method,
+    )
+
+
+def _store_clocks(
+    dock: DockSessionRow, station: StationClockView | None, recorder: RecorderClockView | None
+) -> None:
+    if station is not None:
+        dock.station_offset_s = station.offset_s
+        dock.station_server = station.server
+        dock.station_stratum = station.stratum
+        dock.station_delay_s = station.delay_s
+        dock.station_synchronised = station.synchronised
+        dock.station_method = station.method
+        dock.station_measured_at = station.measured_at
+        dock.station_detail = station.detail
+    if recorder is not None:
+        dock.recorder_drift_s = recorder.drift_s
+        dock.recorder_clock_method = recorder.method
+        dock.recorder_clock_measured_at = recorder.measured_at
+        dock.recorder_clock_detail = recorder.detail
+        dock.drift_verdict = recorder.verdict
+
+
+def _station_view(row: DockSessionRow) -> StationClockView | None:
+    if row.station_method is None or row.station_measured_at is None:
+        return None
+    return StationClockView(
+        offset_s=row.station_offset_s,
+        server=row.station_server,
+        stratum=row.station_stratum,
+        delay_s=row.station_delay_s,
+        synchronised=bool(row.station_synchronised),
+        method=row.station_method,
+        measured_at=row.station_measured_at,
+        detail=row.station_detail or "",
+    )
+
+
+def _recorder_clock_view(row: DockSessionRow) -> RecorderClockView | None:
+    if row.recorder_clock_method is None or row.recorder_clock_measured_at is None:
+        return None
+    return RecorderClockView(
+        drift_s=row.recorder_drift_s,
+        method=row.recorder_clock_method,
+        measured_at=row.recorder_clock_measured_at,
+        detail=row.recorder_clock_detail or "",
+        verdict=row.drift_verdict or "unknown",
     )
 
 
@@ -542,4 +604,6 @@ def _session_view(row: DockSessionRow) -> SessionView:
         error_code=row.error_code,
         problems=[ProblemView(path=p.path, code=p.code, message=p.message) for p in row.problems],
         manifest=row.manifest_blake3,
+        station_clock=_station_view(row),
+        recorder_clock=_recorder_clock_view(row),
     )

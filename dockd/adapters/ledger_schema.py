@@ -78,6 +78,19 @@ class DockSessionRow(Base):
     bytes_copied: Mapped[int] = mapped_column(BigInteger, default=0)
     error_code: Mapped[str | None] = mapped_column(String(64))
     manifest_blake3: Mapped[str | None] = mapped_column(String(64))
+    station_offset_s: Mapped[float | None] = mapped_column(Float)
+    station_server: Mapped[str | None] = mapped_column(String(255))
+    station_stratum: Mapped[int | None] = mapped_column(Integer)
+    station_delay_s: Mapped[float | None] = mapped_column(Float)
+    station_synchronised: Mapped[bool | None] = mapped_column(Boolean)
+    station_method: Mapped[str | None] = mapped_column(String(16))
+    station_measured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    station_detail: Mapped[str | None] = mapped_column(Text)
+    recorder_drift_s: Mapped[float | None] = mapped_column(Float)
+    recorder_clock_method: Mapped[str | None] = mapped_column(String(32))
+    recorder_clock_measured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recorder_clock_detail: Mapped[str | None] = mapped_column(Text)
+    drift_verdict: Mapped[str | None] = mapped_column(String(16), index=True)
 
     problems: Mapped[list[SessionProblemRow]] = relationship(
         order_by="SessionProblemRow.id", cascade="all, delete-orphan"
@@ -132,6 +145,8 @@ class RecordingRow(Base):
     protections: Mapped[str] = mapped_column(String(255))
     verified_at: Mapped[datetime] = mapped_column(UTCDateTime)
     verify_method: Mapped[str] = mapped_column(String(32))
+    corrected_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    corrected_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class CustodyEventRow(Base):

@@ -141,3 +141,61 @@ def scan_volume(root: Path, profile: RecorderProfile) -> Scan:
             )
         scan.recordings.append(SourceFile(path, info.st_size, info.st_mtime_ns))
     return scan
+
+
+def open_beneath(root: bytes, rel: bytes) -> int:
+    """Open rel under root without following any symlink on the way, even one swapped in
+    after the scan: every component is opened relative to its parent with O_NOFOLLOW."""
+    parts = rel.split(b"/")
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for part in parts[:-1]:
+            child = os.open(
+                part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd
+            )
+            os.close(fd)
+            fd = child
+        return os.open(
+            parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=fd
+        )
+    finally:
+        os.close(fd)
+
+
+def read_small_file(root: bytes, rel: bytes, limit: int = 4096) -> bytes | None:
+    """A small text file on the volume (a recorder's clock file), or None when absent.
+
+    Read like any recorder file: no symlink followed, regular files only, and never
+    more than `limit` bytes whatever the file claims to be."""
+    try:
+        fd = open_beneath(root, rel)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return os.read(fd, limit)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def stores_local_times(path: Path) -> bool:
+    """Whether the filesystem under path keeps local wall-clock times (FAT) rather than
+    instants: its file times must then be read in the recorder's time zone."""
+    best, fstype = "", ""
+    target = os.path.realpath(path)
+    try:
+        lines = Path("/proc/self/mounts").read_text().splitlines()
+    except OSError:
+        return False
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 3:
+            continue
+        mountpoint = fields[1].replace("\\040", " ")
+        inside = target == mountpoint or target.startswith(mountpoint.rstrip("/") + "/")
+        if inside and len(mountpoint) > len(best):
+            best, fstype = mountpoint, fields[2]
+    return fstype in ("vfat", "msdos", "fuse.fusefat")

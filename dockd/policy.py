@@ -1,0 +1,112 @@
+"""Policy packs: one regulation's regime as data (rules/policies/<pack>.toml).
+
+Every value carries the articles it comes from, so `dockd policy show` can say
+not just what dockd enforces but why, in the words of the regulation.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from dockd.errors import RulesError
+
+_ARTICLE = re.compile(r"00[0-4](/[A-E])?:\d+(\(\d+\))?")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    articles: list[str] = Field(
+        min_length=1, description="Where the values come from: '000:24', '003/B:8', '000:33(7)'."
+    )
+
+    @field_validator("articles")
+    @classmethod
+    def _article_refs(cls, refs: list[str]) -> list[str]:
+        for ref in refs:
+            if not _ARTICLE.fullmatch(ref):
+                raise ValueError(f"{ref!r} is not an article reference like '000:24' or '003/B:8'")
+        return refs
+
+
+class OffloadPolicy(_Section):
+    deadline_hours: float = Field(gt=0, description="Offload within this long of recording end.")
+    two_person_seal: bool = Field(
+        description="A dock session is sealed only after two distinct operators attest it."
+    )
+
+
+class RetentionPolicy(_Section):
+    routine_days: int = Field(gt=0, description="Routine footage is kept at least this long.")
+    evidence: Literal["with-case-file"] = Field(
+        description="Footage linked to a case is kept as long as the case file."
+    )
+    long_term_reasons: list[str] = Field(
+        description="Reasons that place a long-term hold (e.g. complaint, mass-incident)."
+    )
+
+
+class ClockPolicy(_Section):
+    drift_warn_s: float = Field(2.0, gt=0, description="Recorder drift that is flagged.")
+    drift_violation_s: float = Field(30.0, gt=0, description="Recorder drift that is a violation.")
+    on_unsynchronised: Literal["warn", "refuse"] = Field(
+        "warn", description="When the station's own clock is not synchronised."
+    )
+    set_recorder_clock: bool = Field(
+        False, description="Write the recorder's clock-set file after a verified session."
+    )
+
+
+class InterruptionPolicy(_Section):
+    gap_tolerance_s: float = Field(
+        gt=0, description="A hole between consecutive clips longer than this is to be reviewed."
+    )
+
+
+class SpotCheckPolicy(_Section):
+    ratio: float = Field(gt=0, le=1, description="Share of sessions drawn for supervisor review.")
+
+
+class ViewingPolicy(_Section):
+    approvers: list[str] = Field(min_length=1, description="Who approves viewing footage.")
+
+
+class PolicyPack(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str = Field(description="The regulation's title, as published.")
+    authority: str = Field(description="The agency whose regime this is, in English.")
+    seed: str = Field(description="The regulation's text in ../shared/seeds/.")
+    offload: OffloadPolicy
+    retention: RetentionPolicy
+    clock: ClockPolicy
+    interruptions: InterruptionPolicy
+    spot_check: SpotCheckPolicy
+    viewing: ViewingPolicy
+
+
+def load_policy(rules_dir: Path, pack_id: str) -> PolicyPack:
+    folder = rules_dir / "policies"
+    file = folder / f"{pack_id}.toml"
+    if not file.is_file():
+        known = ", ".join(sorted(p.stem for p in folder.glob("*.toml"))) or "none"
+        raise RulesError(
+            f"no policy pack {pack_id!r} in {folder} (known: {known})",
+            hint="Set [policy] pack to one of the known packs.",
+        )
+    try:
+        pack = PolicyPack.model_validate(tomllib.loads(file.read_text("utf-8")))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise RulesError(f"cannot read {file}: {exc}") from exc
+    except ValidationError as exc:
+        keys = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise RulesError(f"{file}: {keys}") from exc
+    if pack.id != pack_id:
+        raise RulesError(f"{file}: id {pack.id!r} must equal the file name {pack_id!r}")
+    return pack

@@ -1,0 +1,206 @@
+"""The five shipped policy packs load, say what their regulations say, and cite real articles."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from dockd.errors import RulesError
+from dockd.policy import PolicyPack, load_policy
+
+REPO = Path(__file__).resolve().parents[2]
+RULES = REPO / "rules"
+SEEDS = REPO.parent / "shared" / "seeds"
+
+PACKS = {
+    "dalian-jinpu-ocean": "000",
+    "luoyang-water": "001",
+    "qidong": "002",
+    "mingshan-emergency": "003",
+    "dandong-civil-affairs": "004",
+}
+# Seed 003 holds five regimes, in this order; each title (whitespace removed) contains its key.
+MINGSHAN_REGIMES = {
+    "A": "音像记录设备使用管理办法和监督规则",
+    "B": "执法全过程记录信息收集、保存、管理使用工作制度",
+    "C": "记录信息调阅监督制度",
+    "D": "执法音像记录管理制度",
+    "E": "信息采集存储分析归档制度",
+}
+
+_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4}
+_DIGITS |= {"五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_UNITS = {"十": 10, "百": 100}
+_NUMERAL = "[零〇一二两三四五六七八九十百]+"
+_HEADING = re.compile(rf"^[ \t\u3000\xa0]*第({_NUMERAL})条", re.MULTILINE)
+_ITEM = re.compile(rf"[（(]\s*({_NUMERAL})\s*[）)]")
+_CITATION = re.compile(r"(\d{3})(?:/([A-E]))?:(\d+)(?:\((\d+)\))?")
+
+
+def chinese_number(text: str) -> int:
+    """一 → 1, 十 → 10, 十五 → 15, 二十 → 20, 三十五 → 35, 一百零二 → 102."""
+    total, digit = 0, 0
+    for ch in text:
+        if ch in _DIGITS:
+            digit = _DIGITS[ch]
+        elif ch in _UNITS:
+            total += (digit or 1) * _UNITS[ch]
+            digit = 0
+        else:
+            raise ValueError(f"{ch!r} in {text!r} is not a Chinese numeral")
+    return total + digit
+
+
+def seed_file(prefix: str) -> Path:
+    if not SEEDS.is_dir():
+        pytest.skip(f"the regulations are not at {SEEDS}")
+    (path,) = SEEDS.glob(f"{prefix}_*.txt")
+    return path
+
+
+def split_articles(text: str) -> list[tuple[int, str, str]]:
+    """(number, body, text before the heading since the previous article) per 第…条 heading."""
+    matches = list(_HEADING.finditer(text))
+    articles = []
+    for i, m in enumerate(matches):
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
+        before = text[matches[i - 1].end() if i else 0 : m.start()]
+        articles.append((chinese_number(m.group(1)), text[m.end() : end], before))
+    return articles
+
+
+@cache
+def seed_regimes(prefix: str) -> dict[str | None, dict[int, str]]:
+    """Article bodies by number, per regime: {None: ...} for one regime, {"A": ..., ...} for 003."""
+    regimes: list[tuple[str, dict[int, str]]] = []
+    for number, body, before in split_articles(seed_file(prefix).read_text("utf-8")):
+        if number == 1:
+            # A restart of 第一条 opens a regime; its title is on the lines just before.
+            lines = [line for line in before.splitlines() if line.strip()]
+            title = "".join("".join(lines[-2:]).split())
+            regimes.append((title, {}))
+        assert number not in regimes[-1][1], f"{prefix}: 第{number}条 twice in one regime"
+        regimes[-1][1][number] = body
+    for title, articles in regimes:
+        assert sorted(articles) == list(range(1, len(articles) + 1)), f"{prefix} {title}: gaps"
+    if prefix != "003":
+        assert len(regimes) == 1, f"{prefix}: expected one regime, found {len(regimes)}"
+        return {None: regimes[0][1]}
+    assert len(regimes) == len(MINGSHAN_REGIMES)
+    for (title, _), (letter, key) in zip(regimes, MINGSHAN_REGIMES.items(), strict=True):
+        assert key in title, f"003/{letter}: title {title!r} lacks {key!r}"
+    return {
+        letter: articles for letter, (_, articles) in zip(MINGSHAN_REGIMES, regimes, strict=True)
+    }
+
+
+def pack(pack_id: str) -> PolicyPack:
+    return load_policy(RULES, pack_id)
+
+
+def citations(p: PolicyPack) -> list[tuple[str, str]]:
+    sections = {
+        "offload": p.offload,
+        "retention": p.retention,
+        "clock": p.clock,
+        "interruptions": p.interruptions,
+        "spot_check": p.spot_check,
+        "viewing": p.viewing,
+    }
+    return [(name, ref) for name, section in sections.items() for ref in section.articles]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("一", 1), ("十", 10), ("十五", 15), ("二十", 20), ("三十五", 35), ("一百零二", 102)],
+)
+def test_chinese_numerals(text: str, value: int) -> None:
+    assert chinese_number(text) == value
+
+
+def test_the_five_packs_and_only_them() -> None:
+    assert {f.stem for f in (RULES / "policies").glob("*.toml")} == set(PACKS)
+    for pack_id in PACKS:
+        assert pack(pack_id).id == pack_id
+
+
+@pytest.mark.parametrize(("pack_id", "prefix"), PACKS.items())
+def test_pack_names_its_seed_and_title(pack_id: str, prefix: str) -> None:
+    p = pack(pack_id)
+    seed = seed_file(prefix)
+    assert p.seed == seed.name
+    assert p.name in "".join(seed.read_text("utf-8").split())
+    assert p.authority.isascii()
+    assert p.authority.strip()
+
+
+@pytest.mark.parametrize(("pack_id", "prefix"), PACKS.items())
+def test_every_cited_article_exists_in_its_seed(pack_id: str, prefix: str) -> None:
+    regimes = seed_regimes(prefix)
+    for section, ref in citations(pack(pack_id)):
+        m = _CITATION.fullmatch(ref)
+        assert m, f"{pack_id}.{section}: {ref!r}"
+        seed, regime, article, item = m.group(1), m.group(2), int(m.group(3)), m.group(4)
+        assert seed == prefix, f"{pack_id}.{section}: {ref} cites another seed"
+        assert regime in regimes, f"{pack_id}.{section}: {ref} names no regime of {prefix}"
+        assert article in regimes[regime], f"{pack_id}.{section}: {ref} is not in {prefix}"
+        if item is not None:
+            items = {chinese_number(i) for i in _ITEM.findall(regimes[regime][article])}
+            assert int(item) in items, f"{pack_id}.{section}: {ref} has no item ({item})"
+
+
+@pytest.mark.parametrize(
+    ("pack_id", "days"),
+    [
+        ("qidong", (183, 184)),  # 002:18(1) 不少于6个月
+        ("dalian-jinpu-ocean", (3 * 365, 3 * 365 + 1)),  # 000:25 保存期3年
+        ("luoyang-water", (365, 366)),  # 001:14 最少保存 1 年
+        ("mingshan-emergency", (3 * 365, 3 * 365 + 1)),  # 003/B:8, 003/D:15 不少于3年
+        ("dandong-civil-affairs", (365, 366)),  # 004:22 最少保存 1 年
+    ],
+)
+def test_routine_retention_is_the_regulations_period(pack_id: str, days: tuple[int, int]) -> None:
+    retention = pack(pack_id).retention
+    assert days[0] <= retention.routine_days <= days[1]
+    assert retention.evidence == "with-case-file"
+
+
+def test_long_term_reasons_only_where_the_text_lists_them() -> None:
+    dalian = pack("dalian-jinpu-ocean").retention.long_term_reasons
+    assert {"complaint", "mass-incident", "obstruction-of-officers"} <= set(dalian)
+    for reason in dalian:
+        assert re.fullmatch(r"[a-z]+(-[a-z]+)*", reason), reason
+    for pack_id in set(PACKS) - {"dalian-jinpu-ocean"}:
+        assert pack(pack_id).retention.long_term_reasons == []
+
+
+def test_only_dandong_requires_a_two_person_seal() -> None:
+    assert {i for i in PACKS if pack(i).offload.two_person_seal} == {"dandong-civil-affairs"}
+
+
+@pytest.mark.parametrize("pack_id", PACKS)
+def test_every_offload_deadline_is_24_hours(pack_id: str) -> None:
+    assert pack(pack_id).offload.deadline_hours == 24
+
+
+@pytest.mark.parametrize("pack_id", PACKS)
+def test_dockd_defaults_where_the_text_gives_no_number(pack_id: str) -> None:
+    p = pack(pack_id)
+    assert (p.clock.drift_warn_s, p.clock.drift_violation_s) == (2, 30)
+    assert p.clock.on_unsynchronised == "warn"
+    assert p.clock.set_recorder_clock is False
+    assert p.interruptions.gap_tolerance_s == 120
+    assert p.spot_check.ratio == 0.05
+    assert p.viewing.approvers
+
+
+def test_unknown_pack_names_the_known_ones() -> None:
+    with pytest.raises(RulesError) as caught:
+        load_policy(RULES, "dalian")
+    message = str(caught.value)
+    assert "'dalian'" in message
+    for pack_id in PACKS:
+        assert pack_id in message

@@ -20,6 +20,7 @@ from dockd.daemon import Daemon
 from dockd.ingest import Ingestor, Station, utc_now
 from dockd.policy import PolicyPack, load_policy
 from dockd.profiles import RecorderProfile, load_profiles, pick_profile
+from dockd.status import StatusBoard
 
 
 def _boot_id() -> str:
@@ -53,6 +54,7 @@ class App:
     ledger: Ledger
     store: ObjectStore
     ingestor: Ingestor
+    board: StatusBoard
 
     def close(self) -> None:
         self.store.close()
@@ -74,6 +76,7 @@ def build_daemon(app: App) -> Daemon:
         Mounter(settings.mount_root),
         settings.max_parallel,
         sd_notify,
+        app.board,
         drops,
         pick_profile(app.profiles, settings.drop_profile).id,
     )
@@ -107,4 +110,4 @@ def build(config: Config) -> App:
         policy.clock,
         parallel_files=config.store.parallel_files,
     )
-    return App(config, profiles, policy, ledger, store, ingestor)
+    return App(config, profiles, policy, ledger, store, ingestor, StatusBoard())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -32,6 +33,24 @@ def _print_json(value: BaseModel | list[RecordingView] | list[SessionView]) -> N
 
 def cmd_run(app: App, args: argparse.Namespace) -> int:
     return build_daemon(app).run()
+
+
+def cmd_policy_show(app: App, args: argparse.Namespace) -> int:
+    pack = app.policy
+    if args.json:
+        _print_json(pack)
+        return EXIT_OK
+    print(f"{pack.id}: {pack.name}")
+    print(f"  {pack.authority} (seeds/{pack.seed})")
+    for section_name, section in pack:
+        if not isinstance(section, BaseModel):
+            continue
+        values = section.model_dump(exclude={"articles"})
+        articles = ", ".join(getattr(section, "articles", []))
+        print(f"[{section_name}]  from {articles}")
+        for key, value in values.items():
+            print(f"  {key} = {json.dumps(value, ensure_ascii=False)}")
+    return EXIT_OK
 
 
 def cmd_udev_rules(app: App, args: argparse.Namespace) -> int:
@@ -137,6 +156,12 @@ def _parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=f"list {what}")
         p.add_argument("--json", action="store_true")
         p.set_defaults(handler=handler)
+
+    policy = sub.add_parser("policy", help="the active policy pack")
+    policy_sub = policy.add_subparsers(dest="policy_command", required=True, metavar="ACTION")
+    show = policy_sub.add_parser("show", help="effective values and the articles they come from")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(handler=cmd_policy_show)
 
     sub.add_parser("udev-rules", help="print udev/99-dockd.rules for the profiles").set_defaults(
         handler=cmd_udev_rules

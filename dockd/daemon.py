@@ -23,21 +23,22 @@ from dockd.adapters.dropfolder import DropFolders
 from dockd.adapters.mount import Mounter
 from dockd.adapters.udev import DeviceEvent, UdevSource, udevd_running
 from dockd.core.devices import RecorderDevice, slot_name
-from dockd.errors import DockdError
+from dockd.errors import DockdError, InternalError
 from dockd.ingest import Ingestor
+from dockd.status import SlotProgress, SlotState, StatusBoard
 
 log = structlog.get_logger("dockd.daemon")
 Notify = Callable[[str], None]
 SHUTDOWN_GRACE_S = 30.0
-RESCAN_S = 5.0
+RESCAN_S = 2.0
+SETTLE_S = 3.0
 
 
 @dataclass
 class Slot:
-    """What the dock shows about one slot (status line now, status pages later)."""
+    """A docked recorder (or a drop folder) and its worker; what it shows is on the board."""
 
     device: RecorderDevice
-    state: str = "mounting"
     drop_folder: Path | None = None
     session: str | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
@@ -51,16 +52,19 @@ class Daemon:
         mounter: Mounter,
         max_parallel: int,
         notify: Notify,
+        board: StatusBoard,
         drops: DropFolders | None = None,
         drop_profile: str = "generic",
     ) -> None:
         self.ingestor = ingestor
         self.mounter = mounter
+        self.board = board
         self.drops = drops
         self.drop_profile = drop_profile
         self.notify = notify
         self.stop = threading.Event()
         self.slots: dict[str, Slot] = {}
+        self._unformatted: dict[str, float] = {}
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_parallel, thread_name_prefix="dockd-slot")
 
@@ -90,17 +94,9 @@ class Daemon:
             if time.monotonic() - last_scan >= RESCAN_S:
                 self._reconcile(source.present())
                 last_scan = time.monotonic()
-            self.notify("WATCHDOG=1\nSTATUS=" + self.status_line())
+            self.notify("WATCHDOG=1\nSTATUS=" + self.board.summary())
         self._shutdown()
         return 0
-
-    def status_line(self) -> str:
-        with self._lock:
-            states = [s.state for s in self.slots.values()]
-        if not states:
-            return "waiting for recorders"
-        counts = {state: states.count(state) for state in sorted(set(states))}
-        return ", ".join(f"{n} {state}" for state, n in counts.items())
 
     def _reconcile(self, present: list[RecorderDevice]) -> None:
         """Dock what udev says is present and we do not hold; release what has gone."""
@@ -125,6 +121,7 @@ class Daemon:
             self._docked(event.recorder)
 
     def _removed(self, devnode: str) -> None:
+        self._unformatted.pop(devnode, None)
         with self._lock:
             gone = [s for s in self.slots.values() if s.device.devnode == devnode]
         for slot in gone:
@@ -132,19 +129,38 @@ class Daemon:
             if slot.job is None or slot.job.done():
                 with self._lock:
                     self.slots.pop(slot.device.slot, None)
+                self.board.clear(slot.device.slot)
             log.info("removed", serial=slot.device.serial, slot=slot.device.slot)
 
     def _docked(self, recorder: RecorderDevice) -> None:
+        if recorder.fs_type is None:
+            # Media announce themselves in steps (loop attach, card readers): no filesystem
+            # yet may mean 'not yet'. Only one still without any after SETTLE_S is corrupt.
+            first = self._unformatted.setdefault(recorder.devnode, time.monotonic())
+            if time.monotonic() - first < SETTLE_S:
+                return
+        else:
+            self._unformatted.pop(recorder.devnode, None)
         with self._lock:
             current = self.slots.get(recorder.slot)
-            if (
-                current is not None
-                and current.device.devnode == recorder.devnode
-                and current.device.serial == recorder.serial
-            ):
+            if current is not None and current.device == recorder:
                 return  # already docked: a repeated change event is not a new dock
             slot = Slot(recorder)
             self.slots[recorder.slot] = slot
+        self.board.set(
+            recorder.slot,
+            state="mounting",
+            serial=recorder.serial,
+            profile=recorder.profile,
+            session=None,
+            message=None,
+            code=None,
+            hint=None,
+            files_total=0,
+            files_done=0,
+            bytes_total=0,
+            bytes_done=0,
+        )
         log.info(
             "docked",
             serial=recorder.serial,
@@ -170,8 +186,9 @@ class Daemon:
                     fs_type=None,
                     serial_source="drop-folder",
                 )
-                slot = Slot(device, state="copying", drop_folder=folder)
+                slot = Slot(device, drop_folder=folder)
                 self.slots[name] = slot
+                self.board.set(name, state="copying", serial=device.serial, profile=device.profile)
         if busy:
             assert self.drops is not None
             self.drops.touch(folder)
@@ -189,6 +206,7 @@ class Daemon:
                 slot=device.slot,
                 cancel=slot.cancel,
                 ready=self.drops.ready_filter(folder),
+                progress=SlotProgress(self.board, device.slot),
             )
             if outcome.deferred:
                 self.drops.touch(folder)
@@ -206,44 +224,84 @@ class Daemon:
         finally:
             with self._lock:
                 self.slots.pop(device.slot, None)
+            self.board.clear(device.slot)
 
     def _dock(self, slot: Slot) -> None:
         device = slot.device
         bound = log.bind(serial=device.serial, slot=device.slot)
         mountpoint: Path | None = None
+        state: SlotState = "error"
         try:
             set_read_only(device.devnode)
             mountpoint = self.mounter.mount(device.devnode, device.fs_type, device.slot)
-            slot.state = "copying"
             bound.info("copy-started", mountpoint=str(mountpoint))
             outcome = self.ingestor.ingest(
-                mountpoint, device.serial, device.profile, slot=device.slot, cancel=slot.cancel
+                mountpoint,
+                device.serial,
+                device.profile,
+                slot=device.slot,
+                cancel=slot.cancel,
+                local_file_times=device.fs_type == "vfat",
+                progress=SlotProgress(self.board, device.slot),
             )
             slot.session = outcome.session_id
-            slot.state = "interrupted" if outcome.state in ("interrupted", "failed") else "done"
+            state = "interrupted" if outcome.state in ("interrupted", "failed") else "done"
+            if outcome.error is not None:
+                self._show_error(device.slot, state, outcome.error)
+            if (
+                state == "done"
+                and outcome.fully_verified
+                and self.ingestor.may_set_clock(device.profile)
+            ):
+                self.mounter.unmount(mountpoint)
+                mountpoint = None
+                self._set_recorder_clock(slot, outcome.session_id)
         except DockdError as exc:
-            slot.state = "error"
             session = self.ingestor.record_failed_dock(
                 device.serial, device.profile, device.slot, device.devnode, exc
             )
             slot.session = session
+            self._show_error(device.slot, "error", exc)
             bound.error(
                 "problem", session=session, code=exc.code, message=exc.message, hint=exc.hint
             )
-        except Exception:
-            slot.state = "error"
+        except Exception as exc:
+            self._show_error(device.slot, "error", InternalError(f"{type(exc).__name__}: {exc}"))
             bound.exception("internal-error")
         finally:
             if mountpoint is not None:
                 self.mounter.unmount(mountpoint)
-        if slot.state == "done":
+        self.board.set(device.slot, state=state, session=slot.session)
+        if state == "done":
             bound.info("safe-to-unplug", session=slot.session)
-        elif slot.state == "interrupted":
+        elif state == "interrupted":
             bound.warning("interrupted", session=slot.session)
         if slot.cancel.is_set():
             with self._lock:
                 if self.slots.get(device.slot) is slot:
                     del self.slots[device.slot]
+            self.board.clear(device.slot)
+
+    def _show_error(self, slot: str, state: SlotState, error: DockdError) -> None:
+        self.board.set(slot, state=state, message=error.message, code=error.code, hint=error.hint)
+
+    def _set_recorder_clock(self, slot: Slot, session_id: str) -> None:
+        """The only write dockd ever makes to a recorder: its clock-set file, after the whole
+        session is verified, on a separate read-write mount that touches nothing else."""
+        device = slot.device
+        set_read_only(device.devnode, False)
+        try:
+            mountpoint = self.mounter.mount(
+                device.devnode, device.fs_type, device.slot, writable=True
+            )
+            try:
+                self.ingestor.write_clock_set_file(
+                    mountpoint, device.profile, device.serial, session_id
+                )
+            finally:
+                self.mounter.unmount(mountpoint)
+        finally:
+            set_read_only(device.devnode, True)
 
     def _shutdown(self) -> None:
         self.notify("STOPPING=1")

@@ -20,6 +20,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -54,7 +55,14 @@ from dockd.core.manifest import build_manifest, manifest_bytes
 from dockd.core.names import parse_name
 from dockd.core.plan import plan_copy
 from dockd.core.timing import recording_times
-from dockd.errors import DockdError, InternalError, RecorderGoneError, StationClockError, StoreError
+from dockd.errors import (
+    DockdError,
+    InternalError,
+    RecorderGoneError,
+    SourceError,
+    StationClockError,
+    StoreError,
+)
 from dockd.model import (
     Problem,
     SourceFile,
@@ -105,6 +113,13 @@ class SessionOutcome:
     station_clock: StationClock | None = None
     recorder_clock: RecorderClock | None = None
     drift_verdict: Verdict = "unknown"
+    not_copied: int = 0
+
+    @property
+    def fully_verified(self) -> bool:
+        """Every recording on the recorder is in the store, proven: nothing left behind."""
+        return self.error is None and self.not_copied == 0 and self.state != "running"
+
     error: DockdError | None = None
     manifest: StoredDocument | None = None
 
@@ -113,11 +128,20 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class ProgressSink(Protocol):
+    """Who watches a session's progress (the status board's slot)."""
+
+    def planned(self, session: str, files: int, nbytes: int, drift_s: float | None) -> None: ...
+    def copied(self, nbytes: int) -> None: ...
+    def verified(self, files: int) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class _CopyRun:
     """What the copy threads of one dock session share."""
 
     cancel: threading.Event
+    progress: ProgressSink | None
     recorder_clock: RecorderClock
     local_file_times: bool
     # Large files gain nothing from more than two streams from one recorder, and each
@@ -127,10 +151,14 @@ class _CopyRun:
     )
 
 
-def _stop_when(cancel: threading.Event) -> Callable[[int], None]:
-    """A progress hook that abandons the file in flight, at the next chunk, once cancelled."""
+def _chunk_hook(run: _CopyRun) -> Callable[[int], None]:
+    """Called per chunk copied: reports progress, and abandons the file in flight, at the
+    next chunk, once the session is cancelled."""
+    cancel, progress = run.cancel, run.progress
 
-    def check(_: int) -> None:
+    def check(nbytes: int) -> None:
+        if progress is not None:
+            progress.copied(nbytes)
         if cancel.is_set():
             raise RecorderGoneError(
                 "the copy was stopped mid-file; nothing of it was kept",
@@ -207,6 +235,7 @@ class Ingestor:
         cancel: threading.Event | None = None,
         ready: Callable[[SourceFile], bool] | None = None,
         local_file_times: bool | None = None,
+        progress: ProgressSink | None = None,
     ) -> SessionOutcome:
         """One dock session. `ready` holds back files that are not complete yet (drop
         folders); they are counted in `deferred` and left for a later session.
@@ -246,7 +275,11 @@ class Ingestor:
             root = os.fsencode(source)
             clock = self._recorder_clock(root, profile, scan, outcome)
             local = stores_local_times(source) if local_file_times is None else local_file_times
-            run = _CopyRun(cancel or threading.Event(), clock, local)
+            run = _CopyRun(cancel or threading.Event(), progress, clock, local)
+            if progress is not None:
+                progress.planned(
+                    outcome.session_id, len(pending), sum(f.size for f in pending), clock.drift_s
+                )
             self._copy_all(root, pending, profile, outcome, bound, run)
             outcome.state = "completed_with_problems" if outcome.problems else "completed"
         except RecorderGoneError as exc:
@@ -259,6 +292,7 @@ class Ingestor:
             outcome.error = InternalError(f"{type(exc).__name__}: {exc}")
         copied = {r.source.path for r in outcome.copied}
         pending = [f for f in pending if f.path not in copied]
+        outcome.not_copied = len(pending)
         if outcome.error is not None:
             outcome.problems.append(Problem("/", outcome.error.code, outcome.error.message))
             bound.error(
@@ -361,6 +395,8 @@ class Ingestor:
             nonlocal last_flush
             self.store.sync()
             ids = self.ledger.add_recordings(outcome.session_id, outcome.serial, batch)
+            if run.progress is not None:
+                run.progress.verified(len(batch))
             for rec, rid in zip(batch, ids, strict=True):
                 bound.info(
                     "recording-verified",
@@ -416,6 +452,43 @@ class Ingestor:
         flush()
         if ending is not None:
             raise ending
+
+    def may_set_clock(self, profile_id: str) -> bool:
+        """Off unless the policy allows it and the recorder has a clock-set file at all."""
+        profile = pick_profile(self.profiles, profile_id)
+        return self.clock_policy.set_recorder_clock and profile.clock_set_file is not None
+
+    def write_clock_set_file(
+        self, mountpoint: Path, profile_id: str, serial: str, session_id: str
+    ) -> None:
+        """Write true time, in the recorder's zone and format, for it to read at power-up."""
+        profile = pick_profile(self.profiles, profile_id)
+        assert profile.clock_set_file is not None
+        station = self.station_clock()
+        now = true_time(self.clock(), station.offset_s).astimezone(profile.zone)
+        text = now.strftime(profile.clock_format) + "\n"
+        path = mountpoint / profile.clock_set_file
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+            try:
+                os.write(fd, text.encode("ascii"))
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise SourceError(f"cannot write {profile.clock_set_file}: {exc.strerror}") from exc
+        self.ledger.record_event(
+            self.clock(),
+            "recorder-clock-set",
+            session_id,
+            {
+                "serial": serial,
+                "file": profile.clock_set_file,
+                "value": text.strip(),
+                "station_synchronised": station.synchronised,
+            },
+        )
+        log.info("recorder-clock-set", serial=serial, session=session_id, value=text.strip())
 
     def record_failed_dock(
         self, serial: str, profile_id: str, slot: str | None, source: str, error: DockdError
@@ -539,9 +612,9 @@ class Ingestor:
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
             if before.st_size > self.store.chunk_size:
                 with run.streams:
-                    staged = self.store.copy_in(fd, _stop_when(run.cancel))
+                    staged = self.store.copy_in(fd, _chunk_hook(run))
             else:
-                staged = self.store.copy_in(fd, _stop_when(run.cancel))
+                staged = self.store.copy_in(fd, _chunk_hook(run))
             after = os.fstat(fd)
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
         except (SourceReadError, OSError) as exc:

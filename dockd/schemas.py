@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from dockd.config import Config
+from dockd.policy import PolicyPack
 from dockd.profiles import RecorderProfile
 from dockd.views import Manifest, RecordingView, SessionView, VerifyReport
 
@@ -25,6 +26,7 @@ def all_schemas() -> dict[str, dict[str, Any]]:
     documents: dict[str, Any] = {
         "config.schema.json": TypeAdapter(Config),
         "recorder-profile.schema.json": TypeAdapter(RecorderProfile),
+        "policy-pack.schema.json": TypeAdapter(PolicyPack),
         "manifest.schema.json": TypeAdapter(Manifest),
         "recordings.schema.json": TypeAdapter(list[RecordingView]),
         "sessions.schema.json": TypeAdapter(list[SessionView]),

@@ -16,20 +16,22 @@ BLKROSET = 0x125D
 BLKROGET = 0x125E
 
 
-def set_read_only(devnode: str) -> None:
+def set_read_only(devnode: str, read_only: bool = True) -> None:
+    """Write-block the device (or, for the one sanctioned write, lift the block)."""
+    wanted = 1 if read_only else 0
     try:
         fd = os.open(devnode, os.O_RDONLY | os.O_CLOEXEC)
     except OSError as exc:
         raise SourceError(f"cannot open {devnode}: {exc.strerror}") from exc
     try:
-        fcntl.ioctl(fd, BLKROSET, struct.pack("i", 1))
+        fcntl.ioctl(fd, BLKROSET, struct.pack("i", wanted))
         flag = struct.unpack("i", fcntl.ioctl(fd, BLKROGET, b"\0" * 4))[0]
     except OSError as exc:
         raise SourceError(
-            f"cannot write-block {devnode}: {exc.strerror}",
+            f"cannot set {devnode} {'read-only' if read_only else 'writable'}: {exc.strerror}",
             hint="dockd needs CAP_SYS_ADMIN to set devices read-only.",
         ) from exc
     finally:
         os.close(fd)
-    if flag != 1:
-        raise SourceError(f"{devnode} is still writable after BLKROSET")
+    if flag != wanted:
+        raise SourceError(f"{devnode}: the read-only flag is {flag} after BLKROSET {wanted}")

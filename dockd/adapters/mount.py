@@ -14,10 +14,10 @@ from pathlib import Path
 from dockd.errors import SourceError
 
 OPTIONS = "ro,nosuid,nodev,noexec"
-_FUSE = {
-    "vfat": ["fusefat", "-o", OPTIONS],
-    "exfat": ["mount.exfat-fuse", "-o", OPTIONS],
-}
+WRITABLE = "rw,nosuid,nodev,noexec"
+_FUSE = {"vfat": "fusefat", "exfat": "mount.exfat-fuse"}
+# fusefat writes only when asked with "rw+" (its writing is marked experimental)
+_FUSE_RW = {"vfat": "rw+,nosuid,nodev,noexec", "exfat": WRITABLE}
 _KERNEL = {"vfat": "vfat", "exfat": "exfat"}
 
 
@@ -48,24 +48,40 @@ def _kernel_supports(fs: str) -> bool:
         return False
 
 
+def _in_mount_table(target: Path) -> bool:
+    wanted = os.path.abspath(target)
+    try:
+        lines = Path("/proc/self/mounts").read_text().splitlines()
+    except OSError:
+        return os.path.ismount(target)
+    return any(
+        len(fields) > 1 and fields[1].replace("\\040", " ") == wanted
+        for fields in (line.split() for line in lines)
+    )
+
+
 class Mounter:
     def __init__(self, mount_root: Path) -> None:
         self.mount_root = mount_root
 
-    def mount(self, devnode: str, fs_type: str | None, slot: str) -> Path:
+    def mount(self, devnode: str, fs_type: str | None, slot: str, writable: bool = False) -> Path:
+        """Read-only unless `writable`: that is only for writing a clock-set file."""
         if fs_type not in _FUSE:
             raise UnknownFilesystemError(
                 f"{devnode} carries {fs_type or 'no recognisable filesystem'}; dockd reads "
                 "FAT32 (vfat) and exFAT"
             )
         target = self.mount_root / slot
+        self.unmount(target)  # a mount left by a yanked recorder or a killed dockd
         target.mkdir(parents=True, exist_ok=True)
-        if os.path.ismount(target):
-            self.unmount(target)
         if _kernel_supports(_KERNEL[fs_type]):
-            cmd = ["mount", "-t", _KERNEL[fs_type], "-o", OPTIONS, devnode, str(target)]
+            options = WRITABLE if writable else OPTIONS
+            if fs_type == "vfat":
+                options += ",tz=UTC"  # FAT keeps local wall time: present it unconverted
+            cmd = ["mount", "-t", _KERNEL[fs_type], "-o", options, devnode, str(target)]
         else:
-            cmd = [*_FUSE[fs_type], devnode, str(target)]
+            options = _FUSE_RW[fs_type] if writable else OPTIONS
+            cmd = [_FUSE[fs_type], "-o", options, devnode, str(target)]
         result = _run(cmd)
         if result.returncode != 0 or not os.path.ismount(target):
             detail = (result.stderr or result.stdout).strip().splitlines()
@@ -76,8 +92,9 @@ class Mounter:
         return target
 
     def unmount(self, target: Path) -> None:
-        """Unmount; a yanked device leaves a dead mount that only a lazy unmount clears."""
-        if not os.path.ismount(target):
+        """Unmount; a yanked device leaves a dead mount that only a lazy unmount clears.
+        The mount table decides, not stat(): a dead FUSE mount cannot even be stat'ed."""
+        if not _in_mount_table(target):
             return
         if _run(["umount", str(target)]).returncode != 0:
             _run(["umount", "-l", str(target)])

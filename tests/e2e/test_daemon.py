@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import signal
+import sqlite3
 import subprocess
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from blake3 import blake3
 
 from tests.e2e.harness import (
+    REPO,
     Daemon,
     Dock,
     exfat_recorder,
@@ -22,6 +27,7 @@ from tests.e2e.harness import (
     running_daemon,
     wait_for,
 )
+from tests.support.media import mounted_exfat
 
 pytestmark = pytest.mark.root
 
@@ -219,3 +225,65 @@ def test_recorder_with_ten_thousand_files(dock: Dock, daemon: Daemon, tmp_path: 
     [session] = wait_for(lambda: daemon.finished("SNMANY"), 600, "10 000 files to be copied")
     assert session["state"] == "completed", session["problems"][:5]
     assert session["recordings"] == 10_000
+
+
+def _image_digest(img: Path) -> str:
+    return hashlib.sha256(img.read_bytes()).hexdigest()
+
+
+def _rules_allowing_clock_set(tmp_path: Path) -> Path:
+    rules = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", rules)
+    pack = rules / "policies" / "dalian-jinpu-ocean.toml"
+    text = pack.read_text()
+    assert "set_recorder_clock = false" in text
+    pack.write_text(text.replace("set_recorder_clock = false", "set_recorder_clock = true"))
+    return rules
+
+
+def test_recorder_is_never_written_unless_policy_allows_the_clock_set_file(
+    dock: Dock, daemon: Daemon, tmp_path: Path
+) -> None:
+    files = {_clip("SNRO", i): _blob(f"ro{i}", 200_000) for i in range(2)}
+    files["DEVCLOCK.TXT"] = b"2026-01-01 00:00:00\n"
+    fat = fat32_recorder(tmp_path / "SNRO.dockrec", "SNRO", files)
+    before = _image_digest(fat)
+    daemon.start()
+    dev = dock.plug(fat)
+    [session] = wait_for(lambda: daemon.finished("SNRO"), 60, "the session")
+    wait_for(lambda: "safe-to-unplug" in daemon.log.read_text(), 10, "safe to unplug")
+    dock.unplug(dev)
+
+    assert session["recorder_clock"]["verdict"] == "violation"
+    assert _image_digest(fat) == before, "dockd wrote to a recorder although policy forbids it"
+    assert "recorder-clock-set" not in daemon.log.read_text()
+
+
+def test_clock_set_file_is_written_after_verification_when_allowed(
+    dock: Dock, daemon: Daemon, tmp_path: Path
+) -> None:
+    files = {_clip("SNSET", i): _blob(f"set{i}", 200_000) for i in range(2)}
+    files["DEVCLOCK.TXT"] = b"2026-01-01 00:00:00\n"
+    img = exfat_recorder(tmp_path / "SNSET.dockrec", "SNSET", files)
+    daemon.write_config(f'[rules]\ndir = "{_rules_allowing_clock_set(tmp_path)}"\n')
+    daemon.start()
+    dev = dock.plug(img)
+    [session] = wait_for(lambda: daemon.finished("SNSET"), 60, "the session")
+    wait_for(lambda: "safe-to-unplug" in daemon.log.read_text(), 20, "safe to unplug")
+    log = daemon.log.read_text()
+    assert log.index("recorder-clock-set") < log.index("safe-to-unplug")
+    assert session["state"] == "completed_with_problems"  # the clock was off: flagged
+    dock.unplug(dev)
+
+    with mounted_exfat(img, tmp_path / "check") as mnt:
+        written = (mnt / "TIMESET.TXT").read_text().strip()
+        assert sorted(p.name for p in mnt.iterdir()) == sorted(
+            [*(name for name in files), "TIMESET.TXT"]
+        ), "the clock-set mount touched something else"
+    told = datetime.strptime(written, "%Y-%m-%d %H:%M:%S").replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert abs((told - datetime.now(UTC)).total_seconds()) < 120
+    assert daemon.cli("audit", "verify").returncode == 0
+    with sqlite3.connect(daemon.home / "ledger.sqlite3") as db:
+        query = "SELECT kind FROM custody_events WHERE kind = 'recorder-clock-set'"
+        events = [kind for (kind,) in db.execute(query)]
+    assert events == ["recorder-clock-set"]

@@ -12,6 +12,7 @@ import systemd.daemon
 from dockd import __version__
 from dockd.adapters.dropfolder import DropFolders
 from dockd.adapters.ledger import Ledger
+from dockd.adapters.ledger_policy import PolicyLedger
 from dockd.adapters.mount import Mounter
 from dockd.adapters.ntp import StationClockSource
 from dockd.adapters.store import ObjectStore
@@ -107,7 +108,8 @@ def build(config: Config) -> App:
         profiles,
         here,
         station_clock.measure,
-        policy.clock,
+        policy,
+        PolicyLedger(ledger),
         parallel_files=config.store.parallel_files,
     )
     return App(config, profiles, policy, ledger, store, ingestor, StatusBoard())

@@ -27,6 +27,7 @@ import structlog
 
 from dockd.adapters.hashpipe import SourceReadError
 from dockd.adapters.ledger import Ledger
+from dockd.adapters.ledger_policy import Custodian, PolicyLedger
 from dockd.adapters.ntp import StationClock
 from dockd.adapters.store import ObjectStore, Published, Staged
 from dockd.adapters.volume import (
@@ -50,10 +51,13 @@ from dockd.core.clock import (
     wall_clock,
 )
 from dockd.core.container import ContainerInfo, ContainerProblem, read_container
+from dockd.core.deadlines import judge
+from dockd.core.gaps import find_gaps
 from dockd.core.layout import extension
 from dockd.core.manifest import build_manifest, manifest_bytes
 from dockd.core.names import parse_name
 from dockd.core.plan import plan_copy
+from dockd.core.retention import retain_until
 from dockd.core.timing import recording_times
 from dockd.errors import (
     DockdError,
@@ -69,7 +73,7 @@ from dockd.model import (
     StoredDocument,
     VerifiedRecording,
 )
-from dockd.policy import ClockPolicy
+from dockd.policy import PolicyPack
 from dockd.profiles import RecorderProfile, pick_profile
 from dockd.views import (
     ManifestRecorder,
@@ -144,6 +148,8 @@ class _CopyRun:
     progress: ProgressSink | None
     recorder_clock: RecorderClock
     local_file_times: bool
+    duty_returns: dict[str, list[datetime]]
+    custodians: list[tuple[Custodian, datetime, datetime | None]]
     # Large files gain nothing from more than two streams from one recorder, and each
     # holds a few chunks in its pipeline: this bounds memory whatever the file sizes.
     streams: threading.BoundedSemaphore = field(
@@ -195,6 +201,16 @@ def _recorder_clock_view(clock: RecorderClock | None, verdict: Verdict) -> Recor
     )
 
 
+def _custodian_badge(
+    custodians: list[tuple[Custodian, datetime, datetime | None]], at: datetime
+) -> str | None:
+    """Who had the recorder when the recording ended ("whoever uses it is responsible")."""
+    for who, since, until in reversed(custodians):
+        if since <= at and (until is None or at < until):
+            return who.badge
+    return None
+
+
 def _file_time(mtime_ns: int, local_zone: ZoneInfo | None) -> datetime | None:
     """A file time as an instant; FAT keeps local wall-clock fields, read in the zone."""
     try:
@@ -213,7 +229,8 @@ class Ingestor:
         profiles: dict[str, RecorderProfile],
         station: Station,
         station_clock: Callable[[], StationClock],
-        clock_policy: ClockPolicy,
+        policy: PolicyPack,
+        duty: PolicyLedger,
         clock: Clock = utc_now,
         parallel_files: int = 4,
     ) -> None:
@@ -224,7 +241,9 @@ class Ingestor:
         self.clock = clock
         self.parallel_files = parallel_files
         self.station_clock = station_clock
-        self.clock_policy = clock_policy
+        self.policy = policy
+        self.clock_policy = policy.clock
+        self.duty = duty
 
     def ingest(
         self,
@@ -275,12 +294,20 @@ class Ingestor:
             root = os.fsencode(source)
             clock = self._recorder_clock(root, profile, scan, outcome)
             local = stores_local_times(source) if local_file_times is None else local_file_times
-            run = _CopyRun(cancel or threading.Event(), progress, clock, local)
+            run = _CopyRun(
+                cancel or threading.Event(),
+                progress,
+                clock,
+                local,
+                self.duty.duty_returns(),
+                self.duty.custodians_at(serial),
+            )
             if progress is not None:
                 progress.planned(
                     outcome.session_id, len(pending), sum(f.size for f in pending), clock.drift_s
                 )
             self._copy_all(root, pending, profile, outcome, bound, run)
+            self._find_interruptions(outcome)
             outcome.state = "completed_with_problems" if outcome.problems else "completed"
         except RecorderGoneError as exc:
             outcome.state, outcome.error = "interrupted", exc
@@ -310,6 +337,22 @@ class Ingestor:
             problems=len(outcome.problems),
         )
         return outcome
+
+    def _find_interruptions(self, outcome: SessionOutcome) -> None:
+        """Holes between this session's clips (and the recorder's previous one), for review."""
+        rules = self.policy.interruptions
+        clips = self.duty.clips_around(outcome.serial, outcome.session_id)
+        gaps = find_gaps(clips, rules.gap_tolerance_s, rules.duty_break_hours * 3600)
+        self.duty.record_interruptions(outcome.session_id, outcome.serial, gaps, self.clock())
+        for gap in gaps:
+            outcome.problems.append(
+                Problem(
+                    "/",
+                    "interruption",
+                    f"{gap.seconds / 60:.1f} min without recording between {gap.start.isoformat()} "
+                    f"and {gap.end.isoformat()}: to be reviewed",
+                )
+            )
 
     def _check_station(
         self, outcome: SessionOutcome, bound: structlog.typing.FilteringBoundLogger
@@ -682,12 +725,34 @@ class Ingestor:
             container.duration_s if container else None,
             mtime,
         )
+        corrected_end = corrected(times.end, run.recorder_clock)
+        end = corrected_end or times.end
+        badge = name.badge if name and name.badge else _custodian_badge(run.custodians, end)
+        offload = judge(
+            end,
+            verified_at,
+            self.policy.offload.deadline_hours,
+            run.duty_returns.get(badge or "", []),
+        )
+        if offload.late:  # a policy violation for the nightly report, not a copy problem
+            log.warning(
+                "late-offload",
+                serial=serial,
+                path=file.display,
+                deadline=offload.deadline.isoformat(),
+                late_by_s=offload.late_by_s,
+            )
         rec = VerifiedRecording(
             source=file,
             name=name,
             times=times,
             corrected_start=corrected(times.start, run.recorder_clock),
-            corrected_end=corrected(times.end, run.recorder_clock),
+            corrected_end=corrected_end,
+            deadline=offload.deadline,
+            late=offload.late,
+            late_by_s=offload.late_by_s,
+            retention_class="routine",
+            retain_until=retain_until(end, self.policy.retention.routine_months),
             digests=published.digests,
             object_key=published.key,
             protections=published.protections,

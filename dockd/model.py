@@ -89,6 +89,11 @@ class VerifiedRecording:
     times: RecordingTimes
     corrected_start: datetime | None
     corrected_end: datetime | None
+    deadline: datetime
+    late: bool
+    late_by_s: float
+    retention_class: str
+    retain_until: datetime
     digests: Digests
     object_key: str
     protections: tuple[str, ...]

@@ -42,7 +42,9 @@ class OffloadPolicy(_Section):
 
 
 class RetentionPolicy(_Section):
-    routine_days: int = Field(gt=0, description="Routine footage is kept at least this long.")
+    routine_months: int = Field(
+        gt=0, description="Routine footage is kept at least this many calendar months."
+    )
     evidence: Literal["with-case-file"] = Field(
         description="Footage linked to a case is kept as long as the case file."
     )
@@ -65,6 +67,9 @@ class ClockPolicy(_Section):
 class InterruptionPolicy(_Section):
     gap_tolerance_s: float = Field(
         gt=0, description="A hole between consecutive clips longer than this is to be reviewed."
+    )
+    duty_break_hours: float = Field(
+        4.0, gt=0, description="A hole this long ends a duty stretch: not an interruption."
     )
 
 

@@ -69,6 +69,13 @@ class RecordingView(_View):
         description="Reported time minus the measured drift; null when drift was not measured."
     )
     corrected_end: Rfc3339 | None
+    deadline: Rfc3339 | None = Field(description="Offload deadline (null before policy).")
+    late: bool | None
+    late_by_s: float | None
+    retention_class: str | None
+    retain_until: Rfc3339 | None
+    holds: list[str] = Field(description="Active holds, as kind:reference.")
+    expired_at: Rfc3339 | None = Field(description="When retention expiry removed its object.")
     duration_s: float | None
     time_source: Literal["name", "container", "file-mtime"]
     badge: str | None
@@ -167,3 +174,85 @@ class VerifyReport(_View):
     ok: int
     findings: list[IntegrityFinding]
     at: Rfc3339
+
+
+class LateOffload(_View):
+    recording: int
+    serial: str
+    path: str
+    end: Rfc3339 = Field(description="Recording end used for the deadline (corrected if known).")
+    deadline: Rfc3339
+    offloaded_at: Rfc3339
+    late_by_s: float
+    unit: str | None
+    custodian: str | None
+
+
+class OverdueRecorder(_View):
+    serial: str
+    last_docked: Rfc3339 | None
+    overdue_by_s: float
+    unit: str | None
+    custodian: str | None
+
+
+class DriftViolation(_View):
+    session: str
+    serial: str
+    drift_s: float | None
+    method: str
+    verdict: Literal["warn", "violation"]
+    at: Rfc3339
+    unit: str | None
+    custodian: str | None
+
+
+class Interruption(_View):
+    serial: str
+    before: str = Field(description="Path of the clip before the gap.")
+    after: str = Field(description="Path of the clip after the gap.")
+    gap_start: Rfc3339
+    gap_end: Rfc3339
+    gap_s: float
+    unit: str | None
+    custodian: str | None
+
+
+class UnsealedSession(_View):
+    session: str
+    serial: str
+    finished_at: Rfc3339 | None
+    attestations: list[str] = Field(description="Badges of the operators who attested so far.")
+    unit: str | None
+    custodian: str | None
+
+
+class VerifyFailure(_View):
+    at: Rfc3339
+    object: str
+    problem: str
+
+
+class DeadlineReport(_View):
+    """`dockd report deadlines --json`: what went wrong in the period, one list per kind."""
+
+    pack: str
+    since: Rfc3339
+    until: Rfc3339
+    late_offloads: list[LateOffload]
+    overdue_recorders: list[OverdueRecorder]
+    drift_violations: list[DriftViolation]
+    interruptions: list[Interruption]
+    unsealed_sessions: list[UnsealedSession]
+    verify_failures: list[VerifyFailure]
+
+    @property
+    def empty(self) -> bool:
+        return not (
+            self.late_offloads
+            or self.overdue_recorders
+            or self.drift_violations
+            or self.interruptions
+            or self.unsealed_sessions
+            or self.verify_failures
+        )

@@ -106,14 +106,14 @@ class Ledger:
         self.engine.dispose()
 
     @contextmanager
-    def _tx(self) -> Iterator[Session]:
+    def transaction(self) -> Iterator[Session]:
         try:
             with self._sessions.begin() as session:
                 yield session
         except SQLAlchemyError as exc:
             raise LedgerError(f"ledger write failed: {exc}") from exc
 
-    def _read(self, fn: Callable[[Session], T]) -> T:
+    def read(self, fn: Callable[[Session], T]) -> T:
         try:
             with self._sessions() as session:
                 return fn(session)
@@ -122,7 +122,7 @@ class Ledger:
 
     # custody chain -------------------------------------------------------
 
-    def _append_custody(
+    def append_custody(
         self,
         session: Session,
         at: datetime,
@@ -159,8 +159,8 @@ class Ledger:
         session.info["custody_head"] = (seq, digest)
 
     def record_event(self, at: datetime, kind: str, subject: str, details: dict[str, Any]) -> None:
-        with self._tx() as session:
-            self._append_custody(session, at, kind, subject, details)
+        with self.transaction() as session:
+            self.append_custody(session, at, kind, subject, details)
 
     def custody_events(self) -> list[CustodyEvent]:
         def load(session: Session) -> list[CustodyEvent]:
@@ -179,7 +179,7 @@ class Ledger:
                 for r in rows
             ]
 
-        return self._read(load)
+        return self.read(load)
 
     # dock sessions -------------------------------------------------------
 
@@ -187,7 +187,7 @@ class Ledger:
         self, host: str, boot_id: str, alive: Callable[[int], bool], at: datetime
     ) -> list[str]:
         """Sessions left 'running' by a dockd that died (killed, crashed, power cut)."""
-        with self._tx() as session:
+        with self.transaction() as session:
             rows = session.scalars(
                 select(DockSessionRow).where(
                     DockSessionRow.state == "running", DockSessionRow.host == host
@@ -209,7 +209,7 @@ class Ledger:
                         "re-dock the recorder to copy what is missing",
                     )
                 )
-                self._append_custody(
+                self.append_custody(
                     session,
                     at,
                     "session-interrupted",
@@ -232,7 +232,7 @@ class Ledger:
         boot_id: str,
         at: datetime,
     ) -> None:
-        with self._tx() as session:
+        with self.transaction() as session:
             recorder = session.scalars(
                 select(RecorderRow).where(RecorderRow.serial == serial)
             ).first()
@@ -261,7 +261,7 @@ class Ledger:
                     bytes_copied=0,
                 )
             )
-            self._append_custody(
+            self.append_custody(
                 session,
                 at,
                 "session-started",
@@ -284,7 +284,7 @@ class Ledger:
             )
             return {(bytes(p), s, m) for p, s, m in rows}
 
-        return self._read(load)
+        return self.read(load)
 
     def prior_recordings(self, serial: str) -> dict[tuple[bytes, int, int], RecordingView]:
         """The verified recordings of this recorder, by identity, for the manifest's inventory."""
@@ -293,7 +293,7 @@ class Ledger:
             rows = session.scalars(select(RecordingRow).where(RecordingRow.serial == serial))
             return {(bytes(r.path_raw), r.size, r.mtime_ns): _recording_view(r) for r in rows}
 
-        return self._read(load)
+        return self.read(load)
 
     def add_recordings(
         self, session_id: str, serial: str, recordings: Sequence[VerifiedRecording]
@@ -302,7 +302,7 @@ class Ledger:
         their ledger ids, in order."""
         if not recordings:
             return []
-        with self._tx() as session:
+        with self.transaction() as session:
             recorder_id = session.scalars(
                 select(RecorderRow.id).where(RecorderRow.serial == serial)
             ).one()
@@ -325,7 +325,7 @@ class Ledger:
             session.add_all(rows)
             session.flush()
             for row, rec in zip(rows, recordings, strict=True):
-                self._append_custody(
+                self.append_custody(
                     session,
                     rec.verified_at,
                     "recording-verified",
@@ -387,7 +387,7 @@ class Ledger:
         station_clock: StationClockView | None = None,
         recorder_clock: RecorderClockView | None = None,
     ) -> None:
-        with self._tx() as session:
+        with self.transaction() as session:
             dock = session.get_one(DockSessionRow, session_id)
             _store_clocks(dock, station_clock, recorder_clock)
             dock.state = state
@@ -416,7 +416,7 @@ class Ledger:
                     at,
                 )
                 dock.manifest_blake3 = manifest.digests.blake3
-            self._append_custody(
+            self.append_custody(
                 session,
                 at,
                 "session-finished",
@@ -434,7 +434,7 @@ class Ledger:
     # read models ---------------------------------------------------------
 
     def recordings(self) -> list[RecordingView]:
-        return self._read(
+        return self.read(
             lambda s: [
                 _recording_view(r)
                 for r in s.scalars(select(RecordingRow).order_by(RecordingRow.id))
@@ -450,18 +450,18 @@ class Ledger:
             )
             return [_session_view(r) for r in rows]
 
-        return self._read(load)
+        return self.read(load)
 
     def session(self, session_id: str) -> SessionView | None:
         def load(session: Session) -> SessionView | None:
             row = session.get(DockSessionRow, session_id)
             return _session_view(row) if row else None
 
-        return self._read(load)
+        return self.read(load)
 
     def objects(self) -> list[tuple[str, str, str, int]]:
         """(blake3, sha256, key, size) of every object the ledger says the store holds."""
-        return self._read(
+        return self.read(
             lambda s: [
                 (r.blake3, r.sha256, r.key, r.size)
                 for r in s.scalars(select(ObjectRow).order_by(ObjectRow.blake3))
@@ -478,7 +478,7 @@ class Ledger:
             recordings = session.execute(select(RecordingRow.id, RecordingRow.blake3)).all()
             return list(closed), [(rid, digest) for rid, digest in recordings]
 
-        return self._read(load)
+        return self.read(load)
 
 
 def _recording_row(
@@ -508,6 +508,11 @@ def _recording_row(
         verify_method=rec.verify_method,
         corrected_start=rec.corrected_start,
         corrected_end=rec.corrected_end,
+        deadline=rec.deadline,
+        late=rec.late,
+        late_by_s=rec.late_by_s,
+        retention_class=rec.retention_class,
+        retain_until=rec.retain_until,
     )
 
 
@@ -526,6 +531,13 @@ def _recording_view(row: RecordingRow) -> RecordingView:
         reported_end=row.end,
         corrected_start=row.corrected_start,
         corrected_end=row.corrected_end,
+        deadline=row.deadline,
+        late=row.late,
+        late_by_s=row.late_by_s,
+        retention_class=row.retention_class,
+        retain_until=row.retain_until,
+        holds=[f"{h.kind}:{h.reference}" for h in row.holds if h.released_at is None],
+        expired_at=row.expired_at,
         duration_s=row.duration_s,
         time_source=row.time_source,
         badge=row.badge,

@@ -19,6 +19,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -91,6 +92,7 @@ class DockSessionRow(Base):
     recorder_clock_measured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     recorder_clock_detail: Mapped[str | None] = mapped_column(Text)
     drift_verdict: Mapped[str | None] = mapped_column(String(16), index=True)
+    sealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     problems: Mapped[list[SessionProblemRow]] = relationship(
         order_by="SessionProblemRow.id", cascade="all, delete-orphan"
@@ -117,11 +119,16 @@ class ObjectRow(Base):
     kind: Mapped[str] = mapped_column(String(16))
     protections: Mapped[str] = mapped_column(String(255))
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class RecordingRow(Base):
     __tablename__ = "recordings"
-    __table_args__ = (Index("ix_recordings_identity", "recorder_id", "path_raw", "size"),)
+    __table_args__ = (
+        Index("ix_recordings_identity", "recorder_id", "path_raw", "size"),
+        Index("ix_recordings_late_verified", "late", "verified_at"),
+        Index("ix_recordings_serial_start", "serial", "start"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     session_id: Mapped[str] = mapped_column(ForeignKey("dock_sessions.id"), index=True)
@@ -147,6 +154,14 @@ class RecordingRow(Base):
     verify_method: Mapped[str] = mapped_column(String(32))
     corrected_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     corrected_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    late: Mapped[bool | None] = mapped_column(Boolean)
+    late_by_s: Mapped[float | None] = mapped_column(Float)
+    retention_class: Mapped[str | None] = mapped_column(String(32))
+    retain_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    expired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    holds: Mapped[list[HoldRow]] = relationship(order_by="HoldRow.id", lazy="selectin")
 
 
 class CustodyEventRow(Base):
@@ -162,3 +177,85 @@ class CustodyEventRow(Base):
     details: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class DeviceRow(Base):
+    """A recorder as a fixed asset (000:6/13): registered with its model."""
+
+    __tablename__ = "devices"
+
+    serial: Mapped[str] = mapped_column(String(128), primary_key=True)
+    model: Mapped[str] = mapped_column(String(128))
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AssignmentRow(Base):
+    """Who was responsible for a recorder, and when ("whoever uses it is responsible")."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (Index("ix_assignments_serial_since", "serial", "since"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    serial: Mapped[str] = mapped_column(ForeignKey("devices.serial"))
+    badge: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    unit: Mapped[str] = mapped_column(String(255))
+    since: Mapped[datetime] = mapped_column(UTCDateTime)
+    until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DutyReturnRow(Base):
+    """An officer's recorded return from remote duty: deadlines run from it (000:24)."""
+
+    __tablename__ = "duty_returns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    badge: Mapped[str] = mapped_column(String(64), index=True)
+    returned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by: Mapped[str] = mapped_column(String(128))
+
+
+class HoldRow(Base):
+    """A case or long-term reason that keeps a recording whatever its retain-until date."""
+
+    __tablename__ = "holds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    reference: Mapped[str] = mapped_column(String(255))
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    placed_by: Mapped[str] = mapped_column(String(128))
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    released_by: Mapped[str | None] = mapped_column(String(128))
+    release_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class AttestationRow(Base):
+    """An operator's attestation of a dock session (two distinct ones seal it, 004:21)."""
+
+    __tablename__ = "attestations"
+    __table_args__ = (UniqueConstraint("session_id", "operator"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("dock_sessions.id"), index=True)
+    operator: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class InterruptionRow(Base):
+    """A hole between two clips of one recorder, for supervisor review."""
+
+    __tablename__ = "interruptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("dock_sessions.id"))
+    serial: Mapped[str] = mapped_column(String(128))
+    before_recording: Mapped[int] = mapped_column(ForeignKey("recordings.id"))
+    after_recording: Mapped[int] = mapped_column(ForeignKey("recordings.id"))
+    gap_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    gap_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    gap_s: Mapped[float] = mapped_column(Float)
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -17,6 +17,7 @@ from dockd.config import Config, load_config
 from dockd.errors import EXIT_OK, EXIT_PROBLEM, DockdError
 from dockd.ingest import utc_now
 from dockd.integrity import audit_chain, verify_store
+from dockd.policy_cli import register as register_policy_commands
 from dockd.udevrules import render_rules
 from dockd.views import RecordingView, SessionView
 
@@ -166,6 +167,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("udev-rules", help="print udev/99-dockd.rules for the profiles").set_defaults(
         handler=cmd_udev_rules
     )
+
+    register_policy_commands(sub)
 
     audit = sub.add_parser("audit", help="custody chain")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")

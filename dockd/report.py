@@ -153,7 +153,14 @@ def _overdue_line(item: OverdueRecorder) -> str:
 
 
 def _drift_cells(item: DriftViolation) -> tuple[str, ...]:
-    return (item.serial, item.session, _drift(item.drift_s), item.verdict, item.method, _when(item.at))
+    return (
+        item.serial,
+        item.session,
+        _drift(item.drift_s),
+        item.verdict,
+        item.method,
+        _when(item.at),
+    )
 
 
 def _drift_line(item: DriftViolation) -> str:
@@ -232,7 +239,7 @@ KINDS: tuple[_Kind, ...] = (
     ),
     _Kind(
         "drift_violations",
-        "Clock drift",
+        "Drift violations",
         "drift violation",
         "drift violations",
         ("Serial", "Session", "Drift", "Verdict", "Method", "Measured"),
@@ -362,7 +369,7 @@ _NOTHING_P = "padding:12px;background:#e6f4ea;border:1px solid #b7dfc1;"
 def _html_table(kind: _Kind, items: Sequence[Any]) -> list[str]:
     span = len(kind.columns)
     out = [
-        f'<table role="presentation" cellspacing="0" cellpadding="0" style="{_TABLE}">',
+        f'<table cellspacing="0" cellpadding="0" style="{_TABLE}">',
         "<tr>" + "".join(f'<th style="{_TH}">{_h(c)}</th>' for c in kind.columns) + "</tr>",
     ]
 
@@ -409,7 +416,7 @@ def render_html(report: DeadlineReport, pack_name: str) -> str:
     if report.empty:
         out.append(f'<p style="{_NOTHING_P}">{_h(_NOTHING_LINE)}</p>')
     else:
-        out.append('<table role="presentation" style="border-collapse:collapse;">')
+        out.append('<table style="border-collapse:collapse;">')
         for kind in KINDS:
             n = kind.count(report)
             weight = "font-weight:bold;" if n else "color:#6a6a6a;"

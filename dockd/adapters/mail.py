@@ -15,6 +15,7 @@ run sends it first: ``keep`` writes atomically (temp + rename, fsynced, mode 064
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import smtplib
@@ -195,12 +196,12 @@ def send(message: EmailMessage, settings: MailSettings) -> None:
             "the report has no recipients",
             hint="Set [mail] recipients (or recipients_by_unit for the units in the report).",
         )
-    if settings.username is not None and settings.security == "none":
-        if not _is_loopback(settings.host):
-            raise MailError(
-                f"refusing to send the [mail] password to {settings.host} in clear",
-                hint='Set [mail] security = "starttls" or "tls", or use a relay on localhost.',
-            )
+    clear = settings.security == "none" and not _is_loopback(settings.host)
+    if settings.username is not None and clear:
+        raise MailError(
+            f"refusing to send the [mail] password to {settings.host} in clear",
+            hint='Set [mail] security = "starttls" or "tls", or use a relay on localhost.',
+        )
     context = _tls_context(settings) if settings.security != "none" else None
     try:
         smtp = _connect(settings, context)
@@ -216,10 +217,8 @@ def send(message: EmailMessage, settings: MailSettings) -> None:
         except (smtplib.SMTPException, ssl.SSLError, OSError) as exc:
             raise _translate(exc, settings) from exc
         # The relay has the message: a failing QUIT must not make it look unsent.
-        try:
+        with contextlib.suppress(smtplib.SMTPException, OSError):
             smtp.quit()
-        except (smtplib.SMTPException, OSError):
-            pass
     finally:
         smtp.close()
     if refused:
@@ -297,7 +296,9 @@ class Outbox:
         except FileNotFoundError:
             return []
         except OSError as exc:
-            raise MailError(f"cannot read the outbox {self.folder}: {exc}", hint=_OUTBOX_HINT) from exc
+            raise MailError(
+                f"cannot read the outbox {self.folder}: {exc}", hint=_OUTBOX_HINT
+            ) from exc
         return sorted(
             p for p in entries if p.suffix == ".eml" and not p.name.startswith(".") and p.is_file()
         )
@@ -307,9 +308,12 @@ class Outbox:
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise MailError(f"cannot read the kept report {path}: {exc}", hint=_OUTBOX_HINT) from exc
+            raise MailError(
+                f"cannot read the kept report {path}: {exc}", hint=_OUTBOX_HINT
+            ) from exc
         message = BytesParser(policy=policy.default).parsebytes(data)
-        assert isinstance(message, EmailMessage)
+        if not isinstance(message, EmailMessage):  # policy.default always makes one
+            raise TypeError(f"{path} did not parse as an EmailMessage")
         return message
 
     def sent(self, path: Path) -> Path:
@@ -323,5 +327,7 @@ class Outbox:
             _fsync_dir(self.sent_folder)
             _fsync_dir(self.folder)
         except OSError as exc:
-            raise MailError(f"cannot move {path} to {self.sent_folder}: {exc}", hint=_OUTBOX_HINT) from exc
+            raise MailError(
+                f"cannot move {path} to {self.sent_folder}: {exc}", hint=_OUTBOX_HINT
+            ) from exc
         return target

@@ -111,6 +111,19 @@ def _make_immutable(path: Path) -> bool:
     return True
 
 
+def _lift_immutable(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        flags = struct.unpack("i", fcntl.ioctl(fd, FS_IOC_GETFLAGS, b"\0" * 4))[0]
+        if flags & FS_IMMUTABLE_FL:
+            fcntl.ioctl(fd, FS_IOC_SETFLAGS, struct.pack("i", flags & ~FS_IMMUTABLE_FL))
+    except OSError as exc:
+        if exc.errno not in (errno.ENOTTY, errno.EOPNOTSUPP):
+            raise
+    finally:
+        os.close(fd)
+
+
 def _protections_of(path: Path) -> tuple[str, ...]:
     applied = []
     if path.stat().st_mode & 0o777 == 0o444:
@@ -270,6 +283,23 @@ class ObjectStore:
             return Published(key, staged.digests, staged.size, _protections_of(final), True)
         protections = ("mode-0444", "immutable") if _make_immutable(final) else ("mode-0444",)
         return Published(key, staged.digests, staged.size, protections, False)
+
+    def expire(self, key: str) -> bool:
+        """Remove an object whose retention expired: the one way anything leaves the store.
+
+        The caller (`dockd retention expire`) has established that every recording of it
+        is past retain-until and under no hold, and records a custody event for it.
+        False when it was already gone."""
+        path = self.root / object_key(Path(key).name)
+        if not path.exists():
+            return False
+        try:
+            _lift_immutable(path)
+            path.unlink()
+            _fsync_dir(path.parent)
+        except OSError as exc:
+            raise translate_store_error(exc, f"expiring {key}") from exc
+        return True
 
     def read_back(self, key: str) -> ReadBack:
         """BLAKE3 of the object as the disk holds it (not the page cache)."""

@@ -1,0 +1,250 @@
+"""The admin's policy commands: devices, duty returns, holds, retention, attestation, report.
+
+Each one names who did it (`--by`, default the login name) because each is a
+custody event: the ledger must say who changed what evidence was kept, and why.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from dockd.adapters.ledger_policy import Custodian, PolicyLedger
+from dockd.app import App
+from dockd.errors import EXIT_OK, EXIT_PROBLEM, ConfigError
+from dockd.ingest import utc_now
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration(text: str) -> timedelta:
+    """'24h', '90m', '7d' -> timedelta; anything else is a usage error."""
+    found = _DURATION.fullmatch(text.strip())
+    if not found:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration like 24h, 90m or 7d")
+    return timedelta(seconds=float(found[1]) * _UNITS[found[2]])
+
+
+def instant(text: str) -> datetime:
+    """An RFC 3339 time with an offset: a time without one is ambiguous evidence."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an RFC 3339 time") from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no UTC offset (e.g. +08:00)")
+    return value
+
+
+def _duty(app: App) -> PolicyLedger:
+    return app.ingestor.duty
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+def cmd_devices_add(app: App, args: argparse.Namespace) -> int:
+    _duty(app).add_device(args.serial, args.model, utc_now(), args.by)
+    print(f"registered recorder {args.serial} ({args.model})")
+    return EXIT_OK
+
+
+def cmd_devices_assign(app: App, args: argparse.Namespace) -> int:
+    who = Custodian(args.badge, args.name, args.unit)
+    _duty(app).assign(args.serial, who, utc_now(), args.by)
+    print(f"recorder {args.serial} is now in the custody of {who.name} ({who.badge}), {who.unit}")
+    return EXIT_OK
+
+
+def cmd_devices_list(app: App, args: argparse.Namespace) -> int:
+    devices = _duty(app).devices()
+    if args.json:
+        _print_json(
+            [
+                {
+                    "serial": d.serial,
+                    "model": d.model,
+                    "custodian": d.custodian.__dict__ if d.custodian else None,
+                    "history": [
+                        {
+                            **c.__dict__,
+                            "since": s.isoformat(),
+                            "until": u.isoformat() if u else None,
+                        }
+                        for c, s, u in d.history
+                    ],
+                }
+                for d in devices
+            ]
+        )
+        return EXIT_OK
+    for d in devices:
+        who = (
+            f"{d.custodian.name} ({d.custodian.badge}), {d.custodian.unit}"
+            if d.custodian
+            else "unassigned"
+        )
+        print(f"{d.serial:<20} {d.model:<20} {who}")
+    return EXIT_OK
+
+
+def cmd_excuse(app: App, args: argparse.Namespace) -> int:
+    changed = _duty(app).add_duty_return(
+        args.badge,
+        args.returned_at,
+        args.reason,
+        utc_now(),
+        args.by,
+        app.policy.offload.deadline_hours,
+    )
+    print(
+        f"recorded: {args.badge} returned from remote duty at {args.returned_at.isoformat()}; "
+        f"{changed} earlier recording(s) changed verdict"
+    )
+    return EXIT_OK
+
+
+def cmd_holds_add(app: App, args: argparse.Namespace) -> int:
+    if args.case:
+        kind, reference = "case", args.case
+    else:
+        reasons = app.policy.retention.long_term_reasons
+        if args.reason not in reasons:
+            raise ConfigError(
+                f"{args.reason!r} is not a long-term reason of pack {app.policy.id}",
+                hint="Use one of: " + (", ".join(reasons) or "(this pack names none: use --case)"),
+            )
+        kind, reference = "long-term", args.reason
+    hold = _duty(app).add_hold(args.recording, kind, reference, utc_now(), args.by)
+    print(f"hold {hold} placed on recording {args.recording}: {kind} {reference}")
+    return EXIT_OK
+
+
+def cmd_holds_list(app: App, args: argparse.Namespace) -> int:
+    for h in _duty(app).holds(active_only=not args.all):
+        state = f"released {h.released_at.isoformat()}" if h.released_at else "active"
+        print(
+            f"{h.id:>6} recording {h.recording:<8} {h.kind}:{h.reference}  "
+            f"placed {h.placed_at.isoformat()} by {h.placed_by}  {state}"
+        )
+    return EXIT_OK
+
+
+def cmd_holds_release(app: App, args: argparse.Namespace) -> int:
+    _duty(app).release_hold(args.hold, args.reason, utc_now(), args.by)
+    print(f"hold {args.hold} released")
+    return EXIT_OK
+
+
+def cmd_retention_expire(app: App, args: argparse.Namespace) -> int:
+    """Only objects past retain-until, under no hold, not shared with a recording that
+    stays; each removal is a custody event. --dry-run lists them."""
+    items = _duty(app).expirable(utc_now())
+    for item in items:
+        if args.dry_run:
+            print(f"would expire {item.key} (retain until {item.retain_until.isoformat()})")
+            continue
+        app.store.expire(item.key)
+        _duty(app).mark_expired(item, utc_now(), args.by)
+        print(f"expired {item.key} (retain until {item.retain_until.isoformat()})")
+    print(f"{len(items)} object(s) {'expirable' if args.dry_run else 'expired'}")
+    return EXIT_OK
+
+
+def cmd_attest(app: App, args: argparse.Namespace) -> int:
+    needed = 2 if app.policy.offload.two_person_seal else 1
+    operators = _duty(app).attest(args.session, args.operator, utc_now(), needed)
+    if len(operators) >= needed:
+        print(f"session {args.session} sealed by {', '.join(operators)}")
+    else:
+        print(
+            f"session {args.session} attested by {', '.join(operators)}; "
+            f"{needed - len(operators)} more operator(s) needed to seal it "
+            f"({app.policy.id}: two-person offload)"
+        )
+    return EXIT_OK
+
+
+def cmd_report_deadlines(app: App, args: argparse.Namespace) -> int:
+    now = utc_now()
+    report = _duty(app).deadline_report(now - args.since, now, app.policy, now)
+    if args.json:
+        print(report.model_dump_json(indent=2))
+    else:
+        from dockd.report import render_text
+
+        print(render_text(report, app.policy.name))
+    return EXIT_OK if report.empty else EXIT_PROBLEM
+
+
+def register(sub: Any) -> None:
+    """Add the policy commands to the `dockd` parser."""
+    by = {"default": getpass.getuser(), "help": "who does this (recorded in the custody log)"}
+
+    devices = sub.add_parser("devices", help="recorders as fixed assets and their custodians")
+    dsub = devices.add_subparsers(dest="devices_command", required=True, metavar="ACTION")
+    add = dsub.add_parser("add", help="register a recorder")
+    add.add_argument("serial")
+    add.add_argument("--model", required=True)
+    add.add_argument("--by", **by)
+    add.set_defaults(handler=cmd_devices_add)
+    assign = dsub.add_parser("assign", help="hand a recorder to an officer")
+    assign.add_argument("serial")
+    assign.add_argument("--badge", required=True)
+    assign.add_argument("--name", required=True)
+    assign.add_argument("--unit", required=True)
+    assign.add_argument("--by", **by)
+    assign.set_defaults(handler=cmd_devices_assign)
+    listing = dsub.add_parser("list", help="recorders, custodians and their history")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=cmd_devices_list)
+
+    excuse = sub.add_parser("excuse", help="an officer returned from remote duty at T")
+    excuse.add_argument("--badge", required=True)
+    excuse.add_argument("--returned-at", type=instant, required=True, help="RFC 3339")
+    excuse.add_argument("--reason", required=True)
+    excuse.add_argument("--by", **by)
+    excuse.set_defaults(handler=cmd_excuse)
+
+    holds = sub.add_parser("holds", help="keep recordings whatever their retention date")
+    hsub = holds.add_subparsers(dest="holds_command", required=True, metavar="ACTION")
+    hadd = hsub.add_parser("add", help="place a hold on a recording")
+    hadd.add_argument("recording", type=int)
+    why = hadd.add_mutually_exclusive_group(required=True)
+    why.add_argument("--case", help="case number: kept with the case file")
+    why.add_argument("--reason", help="a long-term reason of the policy pack")
+    hadd.add_argument("--by", **by)
+    hadd.set_defaults(handler=cmd_holds_add)
+    hlist = hsub.add_parser("list", help="active holds")
+    hlist.add_argument("--all", action="store_true", help="released ones too")
+    hlist.set_defaults(handler=cmd_holds_list)
+    hrel = hsub.add_parser("release", help="release a hold")
+    hrel.add_argument("hold", type=int)
+    hrel.add_argument("--reason", required=True)
+    hrel.add_argument("--by", **by)
+    hrel.set_defaults(handler=cmd_holds_release)
+
+    retention = sub.add_parser("retention", help="retention expiry")
+    rsub = retention.add_subparsers(dest="retention_command", required=True, metavar="ACTION")
+    expire = rsub.add_parser("expire", help="remove objects past retention and under no hold")
+    expire.add_argument("--dry-run", action="store_true")
+    expire.add_argument("--by", **by)
+    expire.set_defaults(handler=cmd_retention_expire)
+
+    attest = sub.add_parser("attest", help="an operator attests a dock session")
+    attest.add_argument("session")
+    attest.add_argument("--operator", required=True, help="the operator's badge")
+    attest.set_defaults(handler=cmd_attest)
+
+    report = sub.add_parser("report", help="reports for supervisors")
+    rep = report.add_subparsers(dest="report_command", required=True, metavar="KIND")
+    deadlines = rep.add_parser("deadlines", help="what went wrong in the period")
+    deadlines.add_argument("--since", type=duration, default=timedelta(hours=24))
+    deadlines.add_argument("--json", action="store_true")
+    deadlines.set_defaults(handler=cmd_report_deadlines)

@@ -476,8 +476,8 @@ def recipients_for(
 
 def _msgid_domain(sender: str) -> str:
     # never socket.getfqdn(): make_msgid's default may wait for DNS on a dock without it
-    domain = getaddresses([sender])[0][1].rpartition("@")[2].strip()
-    return domain if re.fullmatch(r"[A-Za-z0-9.-]+", domain) else _MSGID_FALLBACK_DOMAIN
+    _, at, domain = getaddresses([sender])[0][1].rpartition("@")
+    return domain if at and re.fullmatch(r"[A-Za-z0-9.-]+", domain) else _MSGID_FALLBACK_DOMAIN
 
 
 def build_message(

@@ -33,7 +33,7 @@ class RecorderClock:
 
 def true_time(station_time: datetime, station_offset_s: float | None) -> datetime:
     """The station's time corrected by its NTP offset (true − station); as-is when unknown."""
-    return station_time + timedelta(seconds=station_offset_s or 0.0)
+    return station_time.astimezone(UTC) + timedelta(seconds=station_offset_s or 0.0)
 
 
 def wall_clock(epoch_s: float, zone: ZoneInfo) -> datetime:
@@ -95,7 +95,7 @@ def corrected(reported: datetime, clock: RecorderClock) -> datetime | None:
     """Reported time minus measured drift; None when drift was not measured."""
     if not clock.measured or clock.drift_s is None:
         return None
-    return reported - timedelta(seconds=clock.drift_s)
+    return reported.astimezone(UTC) - timedelta(seconds=clock.drift_s)
 
 
 def drift_verdict(clock: RecorderClock, warn_s: float, violation_s: float) -> Verdict:

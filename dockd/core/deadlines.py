@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +26,9 @@ def offload_deadline(end: datetime, hours: float, returns: Iterable[datetime] = 
     the recording ended moves the deadline to that return + hours, never earlier.
     """
     window = timedelta(hours=hours)
+    end = end.astimezone(UTC)  # elapsed hours, not wall-clock hours across a DST change
     deadline = end + window
-    after = [t for t in returns if t >= end]
+    after = [t.astimezone(UTC) for t in returns if t >= end]
     if after:
         deadline = max(deadline, min(after) + window)
     return deadline

@@ -7,9 +7,15 @@ since recorders close files when they stop). Which one was used is recorded.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from dockd.model import NameInfo, RecordingTimes
+
+
+def _utc(moment: datetime) -> datetime:
+    """Arithmetic on an aware datetime in a DST zone is wall-clock arithmetic; in UTC it is
+    elapsed time, which is what durations and drifts are."""
+    return moment.astimezone(UTC)
 
 
 def recording_times(
@@ -20,9 +26,12 @@ def recording_times(
 ) -> RecordingTimes:
     length = timedelta(seconds=duration_s or 0.0)
     if name is not None and name.start is not None:
-        return RecordingTimes(name.start, name.start + length, duration_s, "name")
+        start = _utc(name.start)
+        return RecordingTimes(start, start + length, duration_s, "name")
     if container_created is not None:
+        container_created = _utc(container_created)
         return RecordingTimes(
             container_created, container_created + length, duration_s, "container"
         )
+    mtime = _utc(mtime)
     return RecordingTimes(mtime - length, mtime, duration_s, "file-mtime")

@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -280,7 +280,6 @@ class Ingestor:
         pending: list[SourceFile] = []
         already: list[tuple[SourceFile, RecordingView]] = []
         try:
-            outcome.station_clock = self._check_station(outcome, bound)
             scan = scan_volume(source, profile)
             outcome.problems.extend(scan.problems)
             complete = [f for f in scan.recordings if ready is None or ready(f)]
@@ -291,6 +290,7 @@ class Ingestor:
             already = [(f, prior[f.identity]) for f in plan.already_verified]
             outcome.already_verified = len(already)
             pending = list(plan.to_copy)
+            self._check_station(outcome, bound)  # after the plan: a refusal lists what is left
             root = os.fsencode(source)
             clock = self._recorder_clock(root, profile, scan, outcome)
             local = stores_local_times(source) if local_file_times is None else local_file_times
@@ -356,17 +356,16 @@ class Ingestor:
 
     def _check_station(
         self, outcome: SessionOutcome, bound: structlog.typing.FilteringBoundLogger
-    ) -> StationClock:
+    ) -> None:
         """Measure the station's own clock; never proceed silently as if it were good."""
-        station = self.station_clock()
+        station = outcome.station_clock = self.station_clock()
         if station.synchronised:
-            return station
+            return
         message = f"the station clock is not synchronised: {station.detail}"
         if self.clock_policy.on_unsynchronised == "refuse":
             raise StationClockError(message)
         outcome.problems.append(Problem("/", "station-clock-unsynchronised", message))
         bound.warning("problem", code="station-clock-unsynchronised", message=message)
-        return station
 
     def _recorder_clock(
         self, root: bytes, profile: RecorderProfile, scan: Scan, outcome: SessionOutcome
@@ -392,6 +391,12 @@ class Ingestor:
                     )
                 else:
                     clock = clock_file_drift(reported, now, measured_at, profile.clock_file)
+                    if station is None or not station.synchronised:
+                        clock = replace(
+                            clock,
+                            detail=clock.detail + " (the station clock is "
+                            "not synchronised: drift is against the station clock)",
+                        )
         if clock is None:
             starts = (
                 n.start
@@ -508,6 +513,14 @@ class Ingestor:
         profile = pick_profile(self.profiles, profile_id)
         assert profile.clock_set_file is not None
         station = self.station_clock()
+        if not station.synchronised:
+            log.warning(
+                "recorder-clock-not-set",
+                serial=serial,
+                session=session_id,
+                reason=f"the station clock is not synchronised: {station.detail}",
+            )
+            return
         now = true_time(self.clock(), station.offset_s).astimezone(profile.zone)
         text = now.strftime(profile.clock_format) + "\n"
         path = mountpoint / profile.clock_set_file

@@ -495,7 +495,7 @@ def build_message(
     if recipients:
         message["To"] = ", ".join(recipients)
     message["Date"] = format_datetime(now if now is not None else datetime.now().astimezone())
-    message["Message-ID"] = make_msgid("dockd-report", domain=_msgid_domain(sender))
+    message["Message-ID"] = make_msgid("dockd", domain=_msgid_domain(sender))
     # RFC 3834: no vacation or out-of-office replies to a machine (and Exchange's variant)
     message["Auto-Submitted"] = "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"

@@ -164,10 +164,15 @@ def _translate(exc: BaseException, settings: MailSettings) -> MailError:
         )
     if isinstance(exc, smtplib.SMTPResponseException):
         return MailError(f"{where} answered {_reply(exc)}")
+    # smtplib reports a read that timed out as "Connection unexpectedly closed: timed out"
+    timed_out = isinstance(exc, TimeoutError) or (
+        isinstance(exc, smtplib.SMTPServerDisconnected)
+        and isinstance(exc.__context__, TimeoutError)
+    )
+    if timed_out:
+        return MailError(f"{where} did not answer within {settings.timeout_s:g} s")
     if isinstance(exc, smtplib.SMTPException):
         return MailError(f"SMTP with {where} failed: {exc}")
-    if isinstance(exc, TimeoutError):
-        return MailError(f"{where} did not answer within {settings.timeout_s:g} s")
     return MailError(f"cannot reach {where}: {exc}")
 
 
@@ -283,7 +288,8 @@ class Outbox:
             os.rename(temp, final)
             _fsync_dir(self.folder)
         except OSError as exc:
-            temp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                temp.unlink(missing_ok=True)
             raise MailError(
                 f"cannot keep the report in {self.folder}: {exc}", hint=_OUTBOX_HINT
             ) from exc

@@ -645,9 +645,7 @@ class DockdCollector(Collector):
             "Recordings copied and verified into the store",
             totals.recordings,
         )
-        sessions = CounterMetricFamily(
-            "dockd_sessions", "Dock sessions by state", labels=["state"]
-        )
+        sessions = CounterMetricFamily("dockd_sessions", "Dock sessions by state", labels=["state"])
         for state in ("running", "completed", "completed_with_problems", "interrupted", "failed"):
             sessions.add_metric([state], totals.sessions_by_state.get(state, 0))
         yield sessions
@@ -1128,6 +1126,21 @@ def fmt_datetime(value: datetime | None) -> str:
     return "—" if value is None else value.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
+def fmt_stamp(value: datetime | None) -> str:
+    """Station-local date and time with its UTC offset, to the second (session details)."""
+    return "—" if value is None else value.astimezone().strftime("%Y-%m-%d %H:%M:%S %z")
+
+
+def fmt_day(value: datetime) -> str:
+    return value.astimezone().strftime("%a %d %b %Y")
+
+
+def fmt_days(days: float | None) -> str:
+    if days is None:
+        return "—"
+    return f"{days:.1f}" if days < 10 else f"{days:,.0f}"
+
+
 def _asset_version() -> str:
     digest = hashlib.sha256()
     for path in sorted(STATIC.iterdir()):
@@ -1152,6 +1165,9 @@ def _environment() -> Environment:
         count=fmt_count,
         time=fmt_time,
         datetime=fmt_datetime,
+        stamp=fmt_stamp,
+        day=fmt_day,
+        days=fmt_days,
     )
     env.globals.update(
         pct=fmt_pct,

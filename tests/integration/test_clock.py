@@ -410,7 +410,7 @@ def test_berlin_name_in_the_repeated_hour_is_read_as_the_first_occurrence(
     assert instant(rec["reported_start"]) == BERLIN_AMBIGUOUS_0230_UTC
     assert rec["reported_start"] == "2026-10-25T00:30:00+00:00"
     [entry] = manifest["recordings"]
-    assert entry["start"] == "2026-10-25T02:30:00+02:00"  # the manifest keeps the zone
+    assert entry["start"] == "2026-10-25T00:30:00+00:00"  # times are kept in UTC
     assert rec["corrected_start"] is None  # no clock file: nothing measured
 
 

@@ -9,11 +9,21 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
+from email.utils import parseaddr
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from dockd.adapters.mail import MailSettings, is_loopback
 from dockd.adapters.ntp import parse_servers
 from dockd.errors import ConfigError
 
@@ -81,11 +91,82 @@ class WebConfig(_Section):
     listen: str = Field("127.0.0.1:8470", description="host:port of the status pages.")
 
 
+def _address(value: str) -> str:
+    if "\r" in value or "\n" in value or "@" not in parseaddr(value)[1]:
+        raise ValueError(f"{value!r} is not an e-mail address")
+    return value
+
+
 class MailConfig(_Section):
-    host: str = Field("localhost", description="SMTP server.")
-    port: int = Field(25, ge=1, le=65535)
+    host: str = Field("localhost", description="SMTP relay.")
+    port: int = Field(25, ge=1, le=65535, description="25 or 587 (starttls), 465 (tls).")
+    security: Literal["none", "starttls", "tls"] = Field(
+        "none",
+        description='"none" (a relay on this host), "starttls", or "tls" from the first byte.',
+    )
+    username: str | None = Field(None, description="SMTP login; unset = no AUTH.")
+    password: SecretStr | None = Field(
+        None, description="With username (or DOCKD_MAIL__PASSWORD); keep dockd.toml 0640."
+    )
+    cafile: Path | None = Field(
+        None, description="PEM CA certificate trusted for the relay instead of the system CAs."
+    )
+    timeout_seconds: float = Field(30.0, gt=0, le=300, description="Per SMTP operation.")
     sender: str = Field("dockd@localhost")
-    recipients: list[str] = Field(default_factory=list)
+    recipients: list[str] = Field(default_factory=list, description="Get every report.")
+    recipients_by_unit: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Unit -> addresses; they also get each report with an item of that unit.",
+    )
+    send_when_empty: bool = Field(
+        True, description='Send "nothing to report" too; false: send nothing on a clean day.'
+    )
+    outbox: Path = Field(
+        Path("var/outbox"), description="Reports not sent yet (sent first next time)."
+    )
+
+    @field_validator("sender")
+    @classmethod
+    def _sender_is_an_address(cls, sender: str) -> str:
+        return _address(sender)
+
+    @field_validator("recipients")
+    @classmethod
+    def _recipients_are_addresses(cls, recipients: list[str]) -> list[str]:
+        return [_address(a) for a in recipients]
+
+    @field_validator("recipients_by_unit")
+    @classmethod
+    def _unit_recipients_are_addresses(cls, by_unit: dict[str, list[str]]) -> dict[str, list[str]]:
+        return {unit: [_address(a) for a in addresses] for unit, addresses in by_unit.items()}
+
+    @model_validator(mode="after")
+    def _login_is_safe(self) -> MailConfig:
+        if self.password is not None and self.username is None:
+            raise ValueError("password is set but username is not")
+        if self.username is not None and self.security == "none" and not is_loopback(self.host):
+            raise ValueError(
+                f'username is set with security = "none": the password would cross the '
+                f'network to {self.host} in clear; use "starttls" or "tls"'
+            )
+        return self
+
+    def settings(self) -> MailSettings:
+        """What dockd.adapters.mail needs, the password revealed only here."""
+        return MailSettings(
+            host=self.host,
+            port=self.port,
+            security=self.security,
+            username=self.username,
+            password=self.password.get_secret_value() if self.password is not None else None,
+            timeout_s=self.timeout_seconds,
+            sender=self.sender,
+            recipients=list(self.recipients),
+            recipients_by_unit={unit: list(a) for unit, a in self.recipients_by_unit.items()},
+            send_when_empty=self.send_when_empty,
+            outbox=self.outbox,
+            cafile=self.cafile,
+        )
 
 
 class DaemonConfig(_Section):

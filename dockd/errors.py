@@ -111,3 +111,32 @@ class LedgerError(DockdError):
 class CustodyChainError(LedgerError):
     code = "CUSTODY_CHAIN_BROKEN"
     hint = "A custody event was altered or removed. Preserve the database and report it."
+
+
+class MailError(DockdError):
+    """The nightly report could not be sent (or kept): relay, TLS, login or outbox."""
+
+    code = "MAIL_FAILED"
+    hint = (
+        "Check [mail] host, port, security, username, password, cafile, timeout_seconds in "
+        "/etc/dockd/dockd.toml (or DOCKD_MAIL__*), and that the relay is reachable from the "
+        "dock. The report is kept in [mail] outbox and sent first next time."
+    )
+
+
+class MailRecipientsRefused(MailError):
+    """The relay took the report for some recipients and refused the others.
+
+    Sending it again would repeat it to those who have it: keep nothing, fix the
+    addresses. ``refused`` maps each refused address to the relay's answer.
+    """
+
+    code = "MAIL_RECIPIENTS_REFUSED"
+    hint = (
+        "Fix the refused addresses in [mail] recipients / recipients_by_unit; the other "
+        "recipients have the report."
+    )
+
+    def __init__(self, message: str, refused: dict[str, str]) -> None:
+        super().__init__(message)
+        self.refused = refused

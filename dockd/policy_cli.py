@@ -10,13 +10,17 @@ import argparse
 import getpass
 import json
 import re
+import sys
 from datetime import datetime, timedelta
 from typing import Any
 
 from dockd.adapters.ledger_policy import Custodian, PolicyLedger
+from dockd.adapters.mail import MailError, MailRecipientsRefused, Outbox, send
 from dockd.app import App
 from dockd.errors import EXIT_OK, EXIT_PROBLEM, ConfigError
 from dockd.ingest import utc_now
+from dockd.report import build_message, recipients_for, render_text
+from dockd.views import DeadlineReport
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -172,15 +176,57 @@ def cmd_attest(app: App, args: argparse.Namespace) -> int:
 
 
 def cmd_report_deadlines(app: App, args: argparse.Namespace) -> int:
+    """Without --email: exit 1 when anything is reported. With --email: exit 1 only when
+    the report could not be delivered (it is then kept in the outbox and re-sent first
+    next time), so the timer's unit fails for a mail problem, not for a late officer."""
     now = utc_now()
     report = _duty(app).deadline_report(now - args.since, now, app.policy, now)
     if args.json:
         print(report.model_dump_json(indent=2))
     else:
-        from dockd.report import render_text
-
         print(render_text(report, app.policy.name))
-    return EXIT_OK if report.empty else EXIT_PROBLEM
+    if not args.email:
+        return EXIT_OK if report.empty else EXIT_PROBLEM
+    return _mail_report(app, report)
+
+
+def _mail_report(app: App, report: DeadlineReport) -> int:
+    settings = app.config.mail.settings()
+    outbox = Outbox(settings.outbox)
+    for kept in outbox.pending():
+        try:
+            send(outbox.load(kept), settings)
+        except MailRecipientsRefused as exc:
+            print(f"kept report {kept.name} partly delivered: {exc.message}", file=sys.stderr)
+        except MailError as exc:
+            print(f"kept report {kept.name} still not sent: {exc.message}", file=sys.stderr)
+            break
+        outbox.sent(kept)
+        print(f"sent kept report {kept.name}")
+    if report.empty and not settings.send_when_empty:
+        print("nothing to report; no e-mail sent ([mail] send_when_empty = false)")
+        return EXIT_OK
+    message = build_message(
+        report,
+        app.policy.name,
+        settings.sender,
+        recipients_for(report, settings.recipients, settings.recipients_by_unit),
+    )
+    try:
+        send(message, settings)
+    except MailRecipientsRefused as exc:
+        print(f"report sent, but {exc.message}", file=sys.stderr)
+        return EXIT_PROBLEM
+    except MailError as exc:
+        kept = outbox.keep(message)
+        print(
+            f"dockd: {exc.code}: {exc.message}\n  hint: {exc.hint}\n  the report is kept "
+            f"in {kept} and is sent first next time",
+            file=sys.stderr,
+        )
+        return EXIT_PROBLEM
+    print(f"report e-mailed to {message['To']}")
+    return EXIT_OK
 
 
 def register(sub: Any) -> None:
@@ -247,4 +293,5 @@ def register(sub: Any) -> None:
     deadlines = rep.add_parser("deadlines", help="what went wrong in the period")
     deadlines.add_argument("--since", type=duration, default=timedelta(hours=24))
     deadlines.add_argument("--json", action="store_true")
+    deadlines.add_argument("--email", action="store_true", help="send it over SMTP ([mail])")
     deadlines.set_defaults(handler=cmd_report_deadlines)

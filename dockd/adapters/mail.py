@@ -30,7 +30,7 @@ from email.utils import getaddresses
 from pathlib import Path
 from typing import Final, Literal
 
-from dockd.errors import DockdError
+from dockd.errors import MailError, MailRecipientsRefused
 
 Security = Literal["none", "starttls", "tls"]
 
@@ -38,35 +38,7 @@ EML_MODE: Final = 0o640
 DIR_MODE: Final = 0o750
 SENT_DIR: Final = "sent"
 
-_KEYS = "[mail] host, port, security, username, password, cafile, timeout_seconds"
-
-
-class MailError(DockdError):
-    """The report could not be sent (or kept); the relay, TLS or login failed."""
-
-    code = "MAIL_FAILED"
-    hint = (
-        f"Check {_KEYS} in /etc/dockd/dockd.toml (or DOCKD_MAIL__*), and that the relay is "
-        "reachable from the dock. The report is kept in [mail] outbox and sent first next time."
-    )
-
-
-class MailRecipientsRefused(MailError):
-    """The relay accepted the report for some recipients and refused the others.
-
-    Sending it again would repeat it to those who have it: keep nothing, fix the
-    addresses. ``refused`` maps each refused address to the relay's answer.
-    """
-
-    code = "MAIL_RECIPIENTS_REFUSED"
-    hint = (
-        "Fix the refused addresses in [mail] recipients / recipients_by_unit; the other "
-        "recipients have the report."
-    )
-
-    def __init__(self, message: str, refused: dict[str, str]) -> None:
-        super().__init__(message)
-        self.refused = refused
+__all__ = ["MailError", "MailRecipientsRefused", "MailSettings", "Outbox", "is_loopback", "send"]
 
 
 @dataclass(frozen=True)
@@ -91,7 +63,8 @@ class MailSettings:
 # --- sending --------------------------------------------------------------------------
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether SMTP to ``host`` stays on this machine (a password may go there in clear)."""
     if host.casefold() in ("localhost", "localhost."):
         return True
     try:
@@ -201,7 +174,7 @@ def send(message: EmailMessage, settings: MailSettings) -> None:
             "the report has no recipients",
             hint="Set [mail] recipients (or recipients_by_unit for the units in the report).",
         )
-    clear = settings.security == "none" and not _is_loopback(settings.host)
+    clear = settings.security == "none" and not is_loopback(settings.host)
     if settings.username is not None and clear:
         raise MailError(
             f"refusing to send the [mail] password to {settings.host} in clear",

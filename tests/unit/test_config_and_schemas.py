@@ -55,6 +55,45 @@ def test_wrong_config_names_the_key(tmp_path: Path, text: str, named: str) -> No
     assert caught.value.exit_code == 2
 
 
+def test_mail_settings_from_file_and_environment(tmp_path: Path) -> None:
+    file = tmp_path / "dockd.toml"
+    file.write_text(
+        '[mail]\nhost = "relay.example.org"\nport = 587\nsecurity = "starttls"\n'
+        'username = "dock7"\nrecipients = ["ops@example.org"]\n'
+        'recipients_by_unit = { "交警大队" = ["Traffic Desk <traffic@example.org>"] }\n'
+    )
+    config = load_config(file, environ={"DOCKD_MAIL__PASSWORD": "s3cret"})
+    assert "s3cret" not in repr(config) and "s3cret" not in config.model_dump_json()
+    settings = config.mail.settings()
+    assert (settings.host, settings.port, settings.security) == (
+        "relay.example.org",
+        587,
+        "starttls",
+    )
+    assert (settings.username, settings.password) == ("dock7", "s3cret")
+    assert settings.recipients_by_unit == {"交警大队": ["Traffic Desk <traffic@example.org>"]}
+    assert settings.send_when_empty and settings.outbox == Path("var/outbox")
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ('[mail]\nrecipients = ["not an address"]\n', "mail.recipients"),
+        ('[mail]\nsender = "dockd@x\\nBcc: a@evil"\n', "mail.sender"),
+        ('[mail]\nrecipients_by_unit = { A = ["nobody"] }\n', "mail.recipients_by_unit"),
+        ('[mail]\nsecurity = "ssl"\n', "mail.security"),
+        ('[mail]\npassword = "x"\n', "username"),
+        ('[mail]\nhost = "relay.example.org"\nusername = "u"\npassword = "p"\n', "in clear"),
+    ],
+)
+def test_wrong_mail_config(tmp_path: Path, text: str, named: str) -> None:
+    file = tmp_path / "dockd.toml"
+    file.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(file, environ={})
+    assert named in caught.value.message
+
+
 def test_missing_config_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(tmp_path / "nope.toml", environ={})

@@ -135,7 +135,8 @@ def test_example_config_fits_the_sandbox() -> None:
     assert config.daemon.mount_root == Path("/run/dockd/mnt")
     writable = [Path(p) for p in unit_settings("Service")["ReadWritePaths"][0].split()]
     ledger_file = Path(config.ledger.url.removeprefix("sqlite:///"))
-    for path in (config.store.root, ledger_file, config.daemon.mount_root):
+    assert config.mail.outbox == Path("/var/lib/dockd/outbox")
+    for path in (config.store.root, ledger_file, config.daemon.mount_root, config.mail.outbox):
         assert any(path.is_relative_to(w) for w in writable), path
 
 

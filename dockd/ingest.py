@@ -765,7 +765,10 @@ class Ingestor:
             late=offload.late,
             late_by_s=offload.late_by_s,
             retention_class="routine",
-            retain_until=retain_until(end, self.policy.retention.routine_months),
+            # calendar months in the recorder's own calendar: 1 July there is 1 July
+            retain_until=retain_until(
+                end.astimezone(profile.zone), self.policy.retention.routine_months
+            ),
             digests=published.digests,
             object_key=published.key,
             protections=published.protections,

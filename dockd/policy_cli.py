@@ -11,6 +11,7 @@ import getpass
 import json
 import re
 import sys
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -74,10 +75,10 @@ def cmd_devices_list(app: App, args: argparse.Namespace) -> int:
                 {
                     "serial": d.serial,
                     "model": d.model,
-                    "custodian": d.custodian.__dict__ if d.custodian else None,
+                    "custodian": asdict(d.custodian) if d.custodian else None,
                     "history": [
                         {
-                            **c.__dict__,
+                            **asdict(c),
                             "since": s.isoformat(),
                             "until": u.isoformat() if u else None,
                         }
@@ -115,8 +116,10 @@ def cmd_excuse(app: App, args: argparse.Namespace) -> int:
 
 
 def cmd_holds_add(app: App, args: argparse.Namespace) -> int:
-    if args.case:
-        kind, reference = "case", args.case
+    if args.case is not None:
+        if not args.case.strip():
+            raise ConfigError("the case number is empty", hint="Give the case file's number.")
+        kind, reference = "case", args.case.strip()
     else:
         reasons = app.policy.retention.long_term_reasons
         if args.reason not in reasons:

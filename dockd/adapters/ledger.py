@@ -464,7 +464,11 @@ class Ledger:
         return self.read(
             lambda s: [
                 (r.blake3, r.sha256, r.key, r.size)
-                for r in s.scalars(select(ObjectRow).order_by(ObjectRow.blake3))
+                for r in s.scalars(
+                    select(ObjectRow)
+                    .where(ObjectRow.removed_at.is_(None))
+                    .order_by(ObjectRow.blake3)
+                )
             ]
         )
 

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -198,9 +198,18 @@ class PolicyLedger:
             ]
             returns.append(returned_at)
             changed = 0
+            end = func.coalesce(RecordingRow.corrected_end, RecordingRow.end)
+            in_custody = exists().where(
+                AssignmentRow.serial == RecordingRow.serial,
+                AssignmentRow.badge == badge,
+                AssignmentRow.since <= RecordingRow.end,
+                AssignmentRow.until.is_(None) | (RecordingRow.end < AssignmentRow.until),
+            )
+            # the officer's own (badge in the name) or, with no badge, made in their custody
             rows = s.scalars(
                 select(RecordingRow).where(
-                    RecordingRow.badge == badge, RecordingRow.end < returned_at
+                    end <= returned_at,
+                    (RecordingRow.badge == badge) | (RecordingRow.badge.is_(None) & in_custody),
                 )
             )
             for row in rows:
@@ -409,7 +418,12 @@ class PolicyLedger:
                 )
                 .order_by(RecordingRow.retain_until)
             ).all()
-            return [Expirable(r.id, r.blake3, r.object_key, r.retain_until) for r in rows]
+            once: dict[str, Expirable] = {}  # one object may be several recordings' bytes
+            for r in rows:
+                item = Expirable(r.id, r.blake3, r.object_key, r.retain_until)
+                if r.blake3 not in once or once[r.blake3].retain_until < item.retain_until:
+                    once[r.blake3] = item
+            return sorted(once.values(), key=lambda e: e.retain_until)
 
         return self.ledger.read(load)
 

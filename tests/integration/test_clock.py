@@ -35,7 +35,7 @@ CLOCK_FORMAT = "%Y-%m-%d %H:%M:%S"
 SERIAL = "SN0001"
 PAST_NAME = f"{SERIAL}_007_20261122081500_0001.JPG"  # 2026-11-22 00:15 UTC; .jpg: no container
 PAST_START = datetime(2026, 11, 22, 0, 15, tzinfo=UTC)
-TOLERANCE_S = 2.0  # the dock reads DEVCLOCK.TXT a second or so after it was written
+TOLERANCE_S = 15.0  # dock start-up time on a loaded machine; EXACT_S checks the math
 EXACT_S = 0.002  # drift is rounded to the millisecond
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -45,6 +46,19 @@ from dockd.views import (
 _CHAIN_LOCK = 0x646F636B  # "dock": the PostgreSQL advisory lock of the custody chain
 _MIGRATION_LOCK = 0x646F636D
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+@dataclass(frozen=True, slots=True)
+class _NewObject:
+    blake3: str
+    sha256: str
+    size: int
+    key: str
+    protections: tuple[str, ...]
+    kind: str
+    at: datetime
+
+
 T = TypeVar("T")
 
 
@@ -307,18 +321,23 @@ class Ledger:
                 select(RecorderRow.id).where(RecorderRow.serial == serial)
             ).one()
             dock = session.get_one(DockSessionRow, session_id)
+            self._ensure_objects(
+                session,
+                [
+                    _NewObject(
+                        rec.digests.blake3,
+                        rec.digests.sha256,
+                        rec.source.size,
+                        rec.object_key,
+                        rec.protections,
+                        "recording",
+                        rec.verified_at,
+                    )
+                    for rec in recordings
+                ],
+            )
             rows = []
             for rec in recordings:
-                self._ensure_object(
-                    session,
-                    rec.digests.blake3,
-                    rec.digests.sha256,
-                    rec.source.size,
-                    rec.object_key,
-                    rec.protections,
-                    "recording",
-                    rec.verified_at,
-                )
                 rows.append(_recording_row(session_id, recorder_id, serial, rec))
                 dock.copied += 1
                 dock.bytes_copied += rec.source.size
@@ -343,35 +362,32 @@ class Ledger:
                 )
             return [row.id for row in rows]
 
-    def _ensure_object(
-        self,
-        session: Session,
-        blake3: str,
-        sha256: str,
-        size: int,
-        key: str,
-        protections: tuple[str, ...],
-        kind: str,
-        at: datetime,
-    ) -> None:
-        existing = session.get(ObjectRow, blake3)
-        if existing is None:
-            session.add(
-                ObjectRow(
-                    blake3=blake3,
-                    sha256=sha256,
-                    size=size,
-                    key=key,
-                    kind=kind,
-                    protections=",".join(protections),
-                    stored_at=at,
+    def _ensure_objects(self, session: Session, objects: Sequence[_NewObject]) -> None:
+        """Add the objects the ledger does not know yet, with one query for the batch;
+        a known digest with another SHA-256 or size would mean a broken store."""
+        wanted = {o.blake3 for o in objects}
+        known = {
+            row.blake3: row
+            for row in session.scalars(select(ObjectRow).where(ObjectRow.blake3.in_(wanted)))
+        }
+        for new in objects:
+            existing = known.get(new.blake3)
+            if existing is None:
+                known[new.blake3] = row = ObjectRow(
+                    blake3=new.blake3,
+                    sha256=new.sha256,
+                    size=new.size,
+                    key=new.key,
+                    kind=new.kind,
+                    protections=",".join(new.protections),
+                    stored_at=new.at,
                 )
-            )
-        elif existing.sha256 != sha256 or existing.size != size:
-            raise LedgerError(
-                f"object {blake3} is already in the ledger with another SHA-256 or size",
-                hint="This should be impossible; preserve the store and ledger and report it.",
-            )
+                session.add(row)
+            elif existing.sha256 != new.sha256 or existing.size != new.size:
+                raise LedgerError(
+                    f"object {new.blake3} is already in the ledger with another SHA-256 or size",
+                    hint="This should be impossible; preserve the store and ledger and report it.",
+                )
 
     def finish_session(
         self,
@@ -405,15 +421,19 @@ class Ledger:
                     )
                 )
             if manifest is not None:
-                self._ensure_object(
+                self._ensure_objects(
                     session,
-                    manifest.digests.blake3,
-                    manifest.digests.sha256,
-                    manifest.size,
-                    manifest.object_key,
-                    manifest.protections,
-                    "manifest",
-                    at,
+                    [
+                        _NewObject(
+                            manifest.digests.blake3,
+                            manifest.digests.sha256,
+                            manifest.size,
+                            manifest.object_key,
+                            manifest.protections,
+                            "manifest",
+                            at,
+                        )
+                    ],
                 )
                 dock.manifest_blake3 = manifest.digests.blake3
             self.append_custody(

@@ -43,6 +43,7 @@ schemas: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/dock.py
+	$(BIN)/python bench/report.py
 
 install: $(STAMP)
 	install -d /etc/dockd /var/lib/dockd

@@ -33,7 +33,11 @@ def _print_json(value: BaseModel | list[RecordingView] | list[SessionView]) -> N
 
 
 def cmd_run(app: App, args: argparse.Namespace) -> int:
-    return build_daemon(app).run()
+    from dockd.web.app import WebServer  # the web stack: only for the daemon
+
+    daemon = build_daemon(app)
+    daemon.web = WebServer(app)  # ConfigError (exit 2) before anything is docked
+    return daemon.run()
 
 
 def cmd_policy_show(app: App, args: argparse.Namespace) -> int:
@@ -114,6 +118,12 @@ def cmd_sessions(app: App, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_status(app: App, args: argparse.Namespace) -> int:
+    from dockd.termstatus import run_status  # rich and the web stack: only when asked for
+
+    return run_status(app, as_json=args.json, watch=args.watch)
+
+
 def cmd_audit_verify(app: App, args: argparse.Namespace) -> int:
     checked, broken, missing = audit_chain(app.ledger)
     if broken is not None:
@@ -157,6 +167,13 @@ def _parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=f"list {what}")
         p.add_argument("--json", action="store_true")
         p.set_defaults(handler=handler)
+
+    status = sub.add_parser(
+        "status", help="the dock's live picture (slots, today, station), as on the status page"
+    )
+    status.add_argument("--json", action="store_true", help="print the /api/status document")
+    status.add_argument("--watch", action="store_true", help="refresh every 2 s until Ctrl-C")
+    status.set_defaults(handler=cmd_status)
 
     policy = sub.add_parser("policy", help="the active policy pack")
     policy_sub = policy.add_subparsers(dest="policy_command", required=True, metavar="ACTION")

@@ -89,6 +89,16 @@ class ClockConfig(_Section):
 
 class WebConfig(_Section):
     listen: str = Field("127.0.0.1:8470", description="host:port of the status pages.")
+    token: SecretStr | None = Field(
+        None,
+        description="Bearer token for the status pages (browsers: any user, the token as "
+        "password); needed, or basic_auth, when listen is not a loopback address.",
+    )
+    basic_auth: str | None = Field(
+        None,
+        description="'user:pbkdf2_sha256$iterations$salt_hex$hash_hex' "
+        "(python -m dockd.web.app hash-password USER).",
+    )
 
 
 def _address(value: str) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import structlog
 
@@ -32,6 +33,14 @@ Notify = Callable[[str], None]
 SHUTDOWN_GRACE_S = 30.0
 RESCAN_S = 2.0
 SETTLE_S = 3.0
+
+
+class WebService(Protocol):
+    """The status pages (dockd.web.app.WebServer): up before the first recorder, down last."""
+
+    def start(self) -> bool: ...
+
+    def stop(self) -> None: ...
 
 
 @dataclass
@@ -66,11 +75,14 @@ class Daemon:
         self.slots: dict[str, Slot] = {}
         self._unformatted: dict[str, float] = {}
         self._lock = threading.Lock()
+        self.web: WebService | None = None
         self._pool = ThreadPoolExecutor(max_parallel, thread_name_prefix="dockd-slot")
 
     def run(self) -> int:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: self.stop.set())
+        if self.web is not None:
+            self.web.start()
         source = UdevSource()
         if not udevd_running():
             log.warning(
@@ -318,3 +330,5 @@ class Daemon:
                 except TimeoutError:
                     log.error("stop-timeout", serial=slot.device.serial, slot=slot.device.slot)
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if self.web is not None:
+            self.web.stop()

@@ -16,7 +16,8 @@ from pydantic import TypeAdapter
 from dockd.config import Config
 from dockd.policy import PolicyPack
 from dockd.profiles import RecorderProfile
-from dockd.views import Manifest, RecordingView, SessionView, VerifyReport
+from dockd.views import DeadlineReport, Manifest, RecordingView, SessionView, VerifyReport
+from dockd.web.app import SessionDocument, StatusDocument
 
 BASE = "https://dockd.invalid/schemas/"
 
@@ -31,6 +32,9 @@ def all_schemas() -> dict[str, dict[str, Any]]:
         "recordings.schema.json": TypeAdapter(list[RecordingView]),
         "sessions.schema.json": TypeAdapter(list[SessionView]),
         "verify.schema.json": TypeAdapter(VerifyReport),
+        "status.schema.json": TypeAdapter(StatusDocument),
+        "session.schema.json": TypeAdapter(SessionDocument),
+        "report.schema.json": TypeAdapter(DeadlineReport),
     }
     out = {}
     for name, adapter in documents.items():

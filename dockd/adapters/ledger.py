@@ -453,13 +453,12 @@ class Ledger:
 
     # read models ---------------------------------------------------------
 
-    def recordings(self) -> list[RecordingView]:
-        return self.read(
-            lambda s: [
-                _recording_view(r)
-                for r in s.scalars(select(RecordingRow).order_by(RecordingRow.id))
-            ]
-        )
+    def recordings(self, session_id: str | None = None) -> list[RecordingView]:
+        """Every verified recording, or one dock session's, in ledger order."""
+        query = select(RecordingRow).order_by(RecordingRow.id)
+        if session_id is not None:
+            query = query.where(RecordingRow.session_id == session_id)
+        return self.read(lambda s: [_recording_view(r) for r in s.scalars(query)])
 
     def sessions(self) -> list[SessionView]:
         def load(session: Session) -> list[SessionView]:

@@ -33,10 +33,9 @@ import socket
 import sys
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -47,6 +46,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
@@ -57,6 +58,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dockd import __version__
+from dockd.adapters.ledger_policy import Custodian, PolicyLedger
+from dockd.adapters.ledger_schema import CustodyEventRow, DockSessionRow
 from dockd.errors import ConfigError, DockdError
 from dockd.ingest import utc_now
 from dockd.status import SlotState, SlotStatus
@@ -83,7 +86,8 @@ TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 
 POLL_S = 2.0  # what the page's script polls at; `dockd status --watch` refreshes at it too
-LEDGER_TTL_S = 5.0  # sessions, deadlines: re-read at most this often (or when a slot changes)
+DOCUMENT_TTL_S = 0.5  # one picture serves every page and scrape asking within this long
+LEDGER_TTL_S = 10.0  # sessions, deadlines: re-read at most this often (or when a slot changes)
 EVENTS_TTL_S = 60.0  # the custody log (last `dockd verify`): a separate process writes it
 CLOCK_TTL_S = 30.0  # the station clock: an NTP exchange per server, so not on every poll
 RATE_WINDOW = timedelta(days=7)  # "days left" extrapolates the ingest of this window
@@ -114,7 +118,11 @@ class SlotCard(_Doc):
     state: SlotState
     serial: str | None
     profile: str | None
-    custodian: str | None = Field(description="From the recorder registry; null while unknown.")
+    custodian: str | None = Field(
+        description="'Name (badge)' of the officer the registry assigns the recorder to; "
+        "null when it is not registered or not assigned."
+    )
+    unit: str | None = Field(description="The custodian's unit.")
     session: str | None = Field(description="Dock session id, once the copy has started.")
     files_total: int = Field(description="Files to copy in this session (new ones only).")
     files_done: int = Field(description="Files copied and verified so far.")
@@ -150,13 +158,14 @@ class SessionLine(_Doc):
 
 
 class Today(_Doc):
-    """Since local midnight at the station. A list that is null was not checked (this dockd
-    cannot compute it yet), which is not the same as an empty list (checked, none found)."""
+    """Since local midnight at the station (overdue recorders and unsealed sessions: as of
+    now). A list that is null could not be checked (the deadline report failed), which is not
+    the same as an empty list (checked, none found)."""
 
     since: Rfc3339
     until: Rfc3339
     deadline_report: bool = Field(
-        description="The ledger's deadline report was available; false: partial picture."
+        description="The ledger's deadline report was read; false: a partial picture."
     )
     sessions: list[SessionLine] = Field(description="Started today or still running; newest first.")
     late_offloads: list[LateOffload] | None
@@ -238,6 +247,8 @@ class SessionDocument(_Doc):
     """`GET /api/sessions/{id}`: one dock session with its recordings and problems."""
 
     session: SessionView
+    custodian: str | None = Field(description="'Name (badge)' at the start of the session.")
+    unit: str | None
     recordings: list[RecordingView]
 
 
@@ -264,15 +275,16 @@ class Totals:
 
 @dataclass(frozen=True)
 class _LedgerPart:
-    day: date
     since: datetime
-    sessions_today: list[SessionView]
-    by_id: dict[str, SessionView]
+    sessions_today: list[SessionLine]
+    drift_today: list[DriftViolation]  # from the sessions, for when the report fails
+    verdicts: dict[str, DriftVerdict]  # finished sessions of the docked recorders
     report: DeadlineReport | None
     week_bytes: int
     recordings: int
     bytes: int
     by_state: dict[str, int]
+    custodians: dict[str, Custodian | None]
 
 
 @dataclass(frozen=True)
@@ -280,6 +292,19 @@ class _VerifyPart:
     last: LastVerify | None
     failures: list[VerifyFailure]
     failures_total: int
+
+
+def custodian_at(duty: PolicyLedger, serial: str, at: datetime) -> Custodian | None:
+    """Who the registry says was responsible for the recorder at `at` (None: not registered
+    or not assigned)."""
+    for custodian, since, until in reversed(duty.custodians_at(serial)):
+        if since <= at and (until is None or at < until):
+            return custodian
+    return None
+
+
+def _who(custodian: Custodian | None) -> str | None:
+    return None if custodian is None else f"{custodian.name} ({custodian.badge})"
 
 
 def local_midnight(now: datetime) -> datetime:
@@ -317,39 +342,29 @@ class StatusSource:
         self._verify_at = -math.inf
         self._clock_part: ClockState | None = None
         self._clock_at = -math.inf
+        self._document: StatusDocument | None = None
+        self._document_at = -math.inf
 
     # cached parts -----------------------------------------------------------------------
 
     def _ledger(self, now: datetime, slots: list[SlotStatus]) -> _LedgerPart:
         since = local_midnight(now)
-        key = (since.date(), tuple((s.slot, s.state, s.session) for s in slots))
+        key = (since.date(), tuple((s.slot, s.state, s.serial, s.session) for s in slots))
         fresh = time.monotonic() - self._ledger_at < LEDGER_TTL_S
         if self._ledger_part is not None and fresh and key == self._ledger_key:
             return self._ledger_part
-        ledger = self.app.ledger
-        sessions = ledger.sessions()
-        week = now - RATE_WINDOW
-        recent = [s for s in sessions if s.started_at >= week or s.state == "running"]
-        today = [s for s in recent if s.started_at >= since or s.state == "running"]
-        today.sort(key=lambda s: s.started_at, reverse=True)
-        report: DeadlineReport | None = None
-        deadline_report = getattr(ledger, "deadline_report", None)
-        if deadline_report is not None:
-            try:
-                report = deadline_report(since, now, self.app.policy)
-            except DockdError as exc:
-                log.warning("deadline-report-failed", code=exc.code, message=exc.message)
-        part = _LedgerPart(
-            day=since.date(),
-            since=since,
-            sessions_today=today,
-            by_id={s.id: s for s in recent},
-            report=report,
-            week_bytes=sum(s.bytes_copied for s in recent if s.started_at >= week),
-            recordings=sum(s.recordings for s in sessions),
-            bytes=sum(s.bytes_copied for s in sessions),
-            by_state=dict(Counter(s.state for s in sessions)),
+        slot_sessions = {s.session for s in slots if s.session}
+        facts = self.app.ledger.read(
+            lambda db: _ledger_facts(db, since, now - RATE_WINDOW, slot_sessions)
         )
+        duty = self.app.ingestor.duty
+        report: DeadlineReport | None = None
+        try:
+            report = duty.deadline_report(since, now, self.app.policy, now)
+        except DockdError as exc:  # the rest of the picture is still worth showing
+            log.warning("deadline-report-failed", code=exc.code, message=exc.message)
+        custodians = {s.serial: custodian_at(duty, s.serial, now) for s in slots if s.serial}
+        part = _LedgerPart(since=since, report=report, custodians=custodians, **facts)
         self._ledger_part, self._ledger_key, self._ledger_at = part, key, time.monotonic()
         return part
 
@@ -358,16 +373,14 @@ class StatusSource:
             return self._verify_part
         last: LastVerify | None = None
         failures: list[VerifyFailure] = []
-        for event in self.app.ledger.custody_events():
-            if event.kind != "store-verified":
-                continue
-            at = datetime.fromisoformat(event.at)
-            found = list(event.details.get("findings") or [])
-            checked = int(event.details.get("checked", 0))
+        for stamp, details in self.app.ledger.read(_verify_events):
+            at = datetime.fromisoformat(stamp)
+            found = list(details.get("findings") or [])
+            checked = int(details.get("checked", 0))
             last = LastVerify(
                 at=at,
                 checked=checked,
-                ok=int(event.details.get("ok", checked - len(found))),
+                ok=int(details.get("ok", checked - len(found))),
                 findings=len(found),
                 result="failed" if found else "ok",
             )
@@ -404,13 +417,23 @@ class StatusSource:
     # the document -------------------------------------------------------------------------
 
     def document(self) -> StatusDocument:
+        """The picture now; shared for DOCUMENT_TTL_S, so that the cost of the pages does not
+        grow with the number of people looking at them."""
         with self._lock:
-            now = self.clock()
-            board = self.app.board
-            slots = board.snapshot() if self.live else []
-            part = self._ledger(now, slots)
-            verifies = self._verifies()
-            clock = self._station_clock()
+            cached = self._document
+            if cached is not None and time.monotonic() - self._document_at < DOCUMENT_TTL_S:
+                return cached
+            document = self._build()
+            self._document, self._document_at = document, time.monotonic()
+            return document
+
+    def _build(self) -> StatusDocument:
+        now = self.clock()
+        board = self.app.board
+        slots = board.snapshot() if self.live else []
+        part = self._ledger(now, slots)
+        verifies = self._verifies()
+        clock = self._station_clock()
         policy = self.app.policy.clock
         cards = [self._card(s, part, policy.drift_warn_s, policy.drift_violation_s) for s in slots]
         today = self._today(part, verifies, now)
@@ -451,22 +474,29 @@ class StatusSource:
         view = self.app.ledger.session(session_id)
         if view is None:
             return None
-        recordings = [r for r in self.app.ledger.recordings() if r.session == session_id]
-        return SessionDocument(session=view, recordings=recordings)
+        recordings = self.app.ledger.recordings(session_id)
+        custodian = custodian_at(self.app.ingestor.duty, view.serial, view.started_at)
+        return SessionDocument(
+            session=view,
+            custodian=_who(custodian),
+            unit=custodian.unit if custodian else None,
+            recordings=recordings,
+        )
 
     def _card(
         self, s: SlotStatus, part: _LedgerPart, warn_s: float, violation_s: float
     ) -> SlotCard:
         verdict = _judge(s.drift_s, warn_s, violation_s)
-        view = part.by_id.get(s.session) if s.session else None
-        if view is not None and view.recorder_clock is not None and view.state != "running":
-            verdict = view.recorder_clock.verdict
+        custodian = part.custodians.get(s.serial) if s.serial else None
+        if s.session in part.verdicts:
+            verdict = part.verdicts[s.session]
         return SlotCard(
             slot=s.slot,
             state=s.state,
             serial=s.serial,
             profile=s.profile,
-            custodian=None,
+            custodian=_who(custodian),
+            unit=custodian.unit if custodian else None,
             session=s.session,
             files_total=s.files_total,
             files_done=s.files_done,
@@ -483,7 +513,7 @@ class StatusSource:
         )
 
     def _today(self, part: _LedgerPart, verifies: _VerifyPart, now: datetime) -> Today:
-        lines = [_session_line(s) for s in part.sessions_today]
+        lines = part.sessions_today
         report = part.report
         if report is not None:
             return Today(
@@ -498,22 +528,6 @@ class StatusSource:
                 unsealed_sessions=report.unsealed_sessions,
                 verify_failures=report.verify_failures,
             )
-        drift = [
-            DriftViolation(
-                session=s.id,
-                serial=s.serial,
-                drift_s=s.recorder_clock.drift_s,
-                method=s.recorder_clock.method,
-                verdict=s.recorder_clock.verdict,
-                at=s.recorder_clock.measured_at,
-                unit=None,
-                custodian=None,
-            )
-            for s in part.sessions_today
-            if s.recorder_clock is not None
-            and s.recorder_clock.verdict in ("warn", "violation")
-            and s.started_at >= part.since
-        ]
         return Today(
             since=part.since,
             until=now,
@@ -521,7 +535,7 @@ class StatusSource:
             sessions=lines,
             late_offloads=None,
             overdue_recorders=None,
-            drift_violations=drift,
+            drift_violations=part.drift_today,
             interruptions=None,
             unsealed_sessions=None,
             verify_failures=[f for f in verifies.failures if f.at >= part.since],
@@ -547,24 +561,98 @@ class StatusSource:
         )
 
 
-def _session_line(s: SessionView) -> SessionLine:
-    rc = s.recorder_clock
-    return SessionLine(
-        id=s.id,
-        serial=s.serial,
-        profile=s.profile,
-        slot=s.slot,
-        state=s.state,
-        started_at=s.started_at,
-        finished_at=s.finished_at,
-        recordings=s.recordings,
-        already_verified=s.already_verified,
-        bytes_copied=s.bytes_copied,
-        problems=len(s.problems),
-        error_code=s.error_code,
-        drift_s=rc.drift_s if rc else None,
-        drift_verdict=rc.verdict if rc else None,
+# Ledger reads, through Ledger.read (which turns SQLAlchemy errors into LedgerError): indexed
+# queries whose cost does not grow with the years of recordings behind them.
+
+
+def _ledger_facts(
+    db: Session, since: datetime, week: datetime, slot_sessions: set[str]
+) -> dict[str, Any]:
+    today = db.scalars(
+        select(DockSessionRow)
+        .options(selectinload(DockSessionRow.problems))
+        .where(or_(DockSessionRow.started_at >= since, DockSessionRow.state == "running"))
+        .order_by(DockSessionRow.started_at.desc(), DockSessionRow.id)
+    ).all()
+    week_bytes = db.scalar(
+        select(func.coalesce(func.sum(DockSessionRow.bytes_copied), 0)).where(
+            DockSessionRow.started_at >= week
+        )
     )
+    by_state: dict[str, int] = {}
+    recordings = nbytes = 0
+    for state, count, copied, copied_bytes in db.execute(
+        select(
+            DockSessionRow.state,
+            func.count(),
+            func.coalesce(func.sum(DockSessionRow.copied), 0),
+            func.coalesce(func.sum(DockSessionRow.bytes_copied), 0),
+        ).group_by(DockSessionRow.state)
+    ):
+        by_state[state] = int(count)
+        recordings += int(copied)
+        nbytes += int(copied_bytes)
+    verdicts = {
+        sid: verdict
+        for sid, verdict in db.execute(
+            select(DockSessionRow.id, DockSessionRow.drift_verdict).where(
+                DockSessionRow.id.in_(slot_sessions),
+                DockSessionRow.state != "running",
+                DockSessionRow.drift_verdict.is_not(None),
+            )
+        )
+    }
+    return {
+        "sessions_today": [_session_line(row) for row in today],
+        "drift_today": [
+            DriftViolation(
+                session=row.id,
+                serial=row.serial,
+                drift_s=row.recorder_drift_s,
+                method=row.recorder_clock_method or "unknown",
+                verdict=row.drift_verdict,
+                at=row.started_at,
+                unit=None,
+                custodian=None,
+            )
+            for row in today
+            if row.drift_verdict in ("warn", "violation") and row.started_at >= since
+        ],
+        "verdicts": verdicts,
+        "week_bytes": int(week_bytes or 0),
+        "recordings": recordings,
+        "bytes": nbytes,
+        "by_state": by_state,
+    }
+
+
+def _session_line(row: DockSessionRow) -> SessionLine:
+    return SessionLine(
+        id=row.id,
+        serial=row.serial,
+        profile=row.profile,
+        slot=row.slot,
+        state=row.state,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        recordings=row.copied,
+        already_verified=row.already_verified,
+        bytes_copied=row.bytes_copied,
+        problems=len(row.problems),
+        error_code=row.error_code,
+        drift_s=row.recorder_drift_s,
+        drift_verdict=row.drift_verdict,
+    )
+
+
+def _verify_events(db: Session) -> list[tuple[str, dict[str, Any]]]:
+    """Every `dockd verify` (custody events store-verified), oldest first."""
+    rows = db.execute(
+        select(CustodyEventRow.at, CustodyEventRow.details)
+        .where(CustodyEventRow.kind == "store-verified")
+        .order_by(CustodyEventRow.seq)
+    )
+    return [(at, json.loads(details)) for at, details in rows]
 
 
 def _alerts(station: StationState, cards: list[SlotCard]) -> list[Alert]:
@@ -645,10 +733,17 @@ class DockdCollector(Collector):
             "Recordings copied and verified into the store",
             totals.recordings,
         )
-        sessions = CounterMetricFamily("dockd_sessions", "Dock sessions by state", labels=["state"])
-        for state in ("running", "completed", "completed_with_problems", "interrupted", "failed"):
+        sessions = CounterMetricFamily(
+            "dockd_sessions", "Finished dock sessions by final state", labels=["state"]
+        )
+        for state in ("completed", "completed_with_problems", "interrupted", "failed"):
             sessions.add_metric([state], totals.sessions_by_state.get(state, 0))
         yield sessions
+        yield GaugeMetricFamily(
+            "dockd_sessions_running",
+            "Dock sessions in progress",
+            value=totals.sessions_by_state.get("running", 0),
+        )
 
         yield CounterMetricFamily(
             "dockd_verify_failures",
@@ -716,7 +811,7 @@ class DockdCollector(Collector):
         violations = GaugeMetricFamily(
             "dockd_violations",
             "Findings today (since the station's local midnight) by kind; "
-            "kinds this dockd cannot check yet are absent",
+            "absent when the deadline report could not be read",
             labels=["kind"],
         )
         for kind in VIOLATION_KINDS:
@@ -832,11 +927,19 @@ class Access:
         )
 
 
+def configured_token(web: object) -> str | None:
+    """`[web] token`, a plain string or a pydantic SecretStr; None when unset or empty."""
+    token = getattr(web, "token", None)
+    if token is not None and hasattr(token, "get_secret_value"):
+        token = token.get_secret_value()
+    return str(token) if token else None
+
+
 def access_for(web: object) -> Access:
     """Read `[web]` (listen, and the optional token / basic_auth); ConfigError saying why when
     the pages would be open to the network without credentials, or the credentials are bad."""
     listen = str(getattr(web, "listen", "127.0.0.1:8470"))
-    token: str | None = getattr(web, "token", None) or None
+    token = configured_token(web)
     basic: str | None = getattr(web, "basic_auth", None) or None
     try:
         host, port = parse_listen(listen)
@@ -1098,12 +1201,14 @@ def fmt_drift(drift_s: float | None) -> str:
         return "unknown"
     if abs(drift_s) < 60:
         return f"{drift_s:+.1f} s"
-    return ("+" if drift_s > 0 else "−") + fmt_duration(abs(drift_s))
+    return ("+" if drift_s > 0 else "-") + fmt_duration(abs(drift_s))
 
 
 def fmt_offset(offset_s: float | None) -> str:
     if offset_s is None:
         return "unknown"
+    if abs(offset_s) < 0.01:
+        return f"{offset_s * 1000:+.2f} ms"
     if abs(offset_s) < 1:
         return f"{offset_s * 1000:+.1f} ms"
     return f"{offset_s:+.3f} s"
@@ -1135,10 +1240,40 @@ def fmt_day(value: datetime) -> str:
     return value.astimezone().strftime("%a %d %b %Y")
 
 
-def fmt_days(days: float | None) -> str:
+def fmt_days_left(days: float | None) -> str:
+    """How long the store lasts, as the page says it: 'About 12 days left'."""
     if days is None:
         return "—"
-    return f"{days:.1f}" if days < 10 else f"{days:,.0f}"
+    if days > 2 * 365:
+        return "More than 2 years left"
+    return f"About {days:.1f} days left" if days < 10 else f"About {days:,.0f} days left"
+
+
+@dataclass(frozen=True)
+class LateGroup:
+    """The late offloads of one recorder: a docked recorder is often late with every clip."""
+
+    serial: str
+    count: int
+    worst_s: float
+    first: LateOffload
+    custodian: str | None
+
+
+def group_late(items: list[LateOffload]) -> list[LateGroup]:
+    groups: dict[str, list[LateOffload]] = {}
+    for item in items:
+        groups.setdefault(item.serial, []).append(item)
+    return [
+        LateGroup(
+            serial=serial,
+            count=len(late),
+            worst_s=max(x.late_by_s for x in late),
+            first=late[0],
+            custodian=next((x.custodian for x in late if x.custodian), None),
+        )
+        for serial, late in groups.items()
+    ]
 
 
 def _asset_version() -> str:
@@ -1167,10 +1302,11 @@ def _environment() -> Environment:
         datetime=fmt_datetime,
         stamp=fmt_stamp,
         day=fmt_day,
-        days=fmt_days,
+        days_left=fmt_days_left,
     )
     env.globals.update(
         pct=fmt_pct,
+        group_late=group_late,
         STATE_LABELS=STATE_LABELS,
         SESSION_LABELS=SESSION_LABELS,
         version=__version__,
@@ -1204,7 +1340,13 @@ def build_asgi(source: StatusSource, access: Access) -> ASGIApp:
         detail = source.session(session_id)
         if detail is None:
             return page("missing.html", 404, session_id=session_id)
-        return page("session.html", s=detail.session, recordings=detail.recordings)
+        return page(
+            "session.html",
+            s=detail.session,
+            custodian=detail.custodian,
+            unit=detail.unit,
+            recordings=detail.recordings,
+        )
 
     def api_status(request: Request) -> Response:
         return json_response(source.document())
@@ -1222,6 +1364,17 @@ def build_asgi(source: StatusSource, access: Access) -> ASGIApp:
     def metrics(request: Request) -> Response:
         return Response(render_metrics(source), media_type=CONTENT_TYPE_LATEST)
 
+    def unavailable(request: Request, exc: Exception) -> Response:
+        """The ledger (or the store) failed under a request: say so; the dock goes on."""
+        code = getattr(exc, "code", "INTERNAL_ERROR")
+        message = getattr(exc, "message", str(exc))
+        log.error("web-problem", path=request.url.path, code=code, message=message)
+        return PlainTextResponse(
+            f"dockd cannot show this right now: {code}: {message}",
+            503,
+            headers={"Cache-Control": "no-store", "Retry-After": "5"},
+        )
+
     routes = [
         Route("/", index),
         Route("/sessions/{session_id}", session_page),
@@ -1231,7 +1384,7 @@ def build_asgi(source: StatusSource, access: Access) -> ASGIApp:
         Route("/metrics", metrics),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    return Guard(Starlette(routes=routes), access)
+    return Guard(Starlette(routes=routes, exception_handlers={DockdError: unavailable}), access)
 
 
 # --- the server -------------------------------------------------------------------------------

@@ -54,17 +54,22 @@
   function drift(d) {
     if (d === null || d === undefined) return "unknown";
     if (Math.abs(d) < 60) return `${signed(d, 1)} s`;
-    return (d > 0 ? "+" : "−") + duration(Math.abs(d));
+    return (d > 0 ? "+" : "-") + duration(Math.abs(d));
   }
   function offset(o) {
     if (o === null || o === undefined) return "unknown";
+    if (Math.abs(o) < 0.01) return `${signed(o * 1000, 2)} ms`;
     return Math.abs(o) < 1 ? `${signed(o * 1000, 1)} ms` : `${signed(o, 3)} s`;
   }
   function pct(done, total) {
     if (total <= 0) return "100%";
     return `${Math.min(100, (100 * done) / total).toFixed(0)}%`;
   }
-  const days = (d) => (d === null || d === undefined ? "—" : d < 10 ? d.toFixed(1) : count(Math.round(d)));
+  function daysLeft(d) {
+    if (d === null || d === undefined) return "—";
+    if (d > 2 * 365) return "More than 2 years left";
+    return d < 10 ? `About ${d.toFixed(1)} days left` : `About ${count(Math.round(d))} days left`;
+  }
 
   // Station-local time: the document carries the station's UTC offset.
   const local = (iso) => new Date(Date.parse(iso) + utcOffset * 1000);
@@ -118,8 +123,8 @@
       <div class="serial">${esc(s.serial || "—")}</div>
       <dl class="facts">
         <div><dt>Profile</dt><dd>${esc(s.profile || "—")}</dd></div>
-        <div><dt>Custodian</dt><dd>${esc(s.custodian || "—")}</dd></div>
-        <div><dt>Clock drift</dt><dd class="verdict-${esc(verdict)}">${drift(s.drift_s)}${judged}</dd></div>
+        <div><dt>Custodian</dt><dd>${esc(s.custodian || "—")}${s.unit ? ` <span class="unit">${esc(s.unit)}</span>` : ""}</dd></div>
+        <div><dt>Clock drift</dt><dd class="verdict-${esc(verdict)}">${s.drift_s === null ? "—" : drift(s.drift_s)}${judged}</dd></div>
       </dl>
       ${middle}${link}
     </article>`;
@@ -134,7 +139,7 @@
 
   function tile(label, items, key) {
     if (items === null) {
-      return `<div class="tile unchecked" title="Not checked by this dockd version"><span class="n">—</span><span class="l">${label}</span></div>`;
+      return `<div class="tile unchecked" title="Not available: the deadline report could not be read"><span class="n">—</span><span class="l">${label}</span></div>`;
     }
     return `<a class="tile ${items.length ? "bad" : "good"}" href="#${key}"><span class="n">${items.length}</span><span class="l">${label}</span></a>`;
   }
@@ -144,6 +149,23 @@
     return `<h3 id="${id}">${title}</h3><ul class="issues">${items.map((x) => `<li>${item(x)}</li>`).join("")}</ul>`;
   }
   const who = (x) => (x.custodian ? ` · ${esc(x.custodian)}` : "");
+
+  // A docked recorder is often late with every clip: one line per recorder.
+  function groupLate(items) {
+    if (!items) return items;
+    const groups = new Map();
+    for (const x of items) {
+      if (!groups.has(x.serial)) groups.set(x.serial, []);
+      groups.get(x.serial).push(x);
+    }
+    return [...groups].map(([serial, late]) => ({
+      serial,
+      count: late.length,
+      worst_s: Math.max(...late.map((x) => x.late_by_s)),
+      first: late[0],
+      custodian: (late.find((x) => x.custodian) || {}).custodian || null,
+    }));
+  }
   const sessionHref = (id) => `/sessions/${encodeURIComponent(id)}`;
 
   function today(doc) {
@@ -153,13 +175,13 @@
       <td class="mono">${esc(s.serial)}</td>
       <td class="hide-sm">${esc(s.slot || "—")}</td>
       <td><span class="badge session-${esc(s.state)}">${esc(SESSION_LABELS[s.state] || s.state)}</span></td>
-      <td class="num">${count(s.recordings)}</td>
+      <td class="num hide-sm">${count(s.recordings)}</td>
       <td class="num hide-sm">${bytes(s.bytes_copied)}</td>
       <td class="num hide-sm verdict-${esc(s.drift_verdict || "none")}">${s.drift_s === null ? "—" : drift(s.drift_s)}</td>
       <td class="num${s.problems ? " bad-text" : ""}">${s.problems}</td>
     </tr>`).join("");
     const table = t.sessions.length
-      ? `<div class="table-wrap"><table class="sessions"><thead><tr><th>Started</th><th>Recorder</th><th class="hide-sm">Slot</th><th>State</th><th class="num">Copied</th><th class="num hide-sm">Size</th><th class="num hide-sm">Drift</th><th class="num">Problems</th></tr></thead><tbody>${rows}</tbody></table></div>`
+      ? `<div class="table-wrap"><table class="sessions"><thead><tr><th>Started</th><th>Recorder</th><th class="hide-sm">Slot</th><th>State</th><th class="num hide-sm">Copied</th><th class="num hide-sm">Size</th><th class="num hide-sm">Drift</th><th class="num">Problems</th></tr></thead><tbody>${rows}</tbody></table></div>`
       : `<p class="empty">No dock sessions yet today.</p>`;
     return `<h2 id="today-h">Today <span class="since">${day(t.since)}</span></h2>
       <div class="tiles">
@@ -169,8 +191,10 @@
         ${tile("Drift violations", t.drift_violations, "drift")}
         ${tile("Interruptions", t.interruptions, "interruptions")}
       </div>
-      ${t.deadline_report ? "" : `<p class="note">Late offloads, overdue recorders and interruptions are not checked by this dockd version yet (—).</p>`}
-      ${list("late", "Late offloads", t.late_offloads, (x) => `<span class="mono">${esc(x.serial)}</span> ${esc(x.path)} <span class="muted">late by ${duration(x.late_by_s)} (deadline ${datetime(x.deadline)})${who(x)}</span>`)}
+      ${t.deadline_report ? "" : `<p class="note">The deadline report could not be read from the ledger: late offloads, overdue recorders and interruptions are not shown (—). See the journal.</p>`}
+      ${list("late", "Late offloads", groupLate(t.late_offloads), (g) => (g.count === 1
+        ? `<span class="mono">${esc(g.serial)}</span> ${esc(g.first.path)} <span class="muted">late by ${duration(g.worst_s)} (deadline ${datetime(g.first.deadline)})${who(g)}</span>`
+        : `<span class="mono">${esc(g.serial)}</span> ${count(g.count)} recordings <span class="muted">up to ${duration(g.worst_s)} late${who(g)}</span>`))}
       ${list("overdue", "Overdue recorders", t.overdue_recorders, (x) => `<span class="mono">${esc(x.serial)}</span> <span class="muted">overdue by ${duration(x.overdue_by_s)}, last docked ${datetime(x.last_docked)}${who(x)}</span>`)}
       ${list("drift", "Clock drift", t.drift_violations, (x) => `<a class="mono" href="${sessionHref(x.session)}">${esc(x.serial)}</a> <span class="verdict-${esc(x.verdict)}">${drift(x.drift_s)} · ${esc(x.verdict)}</span> <span class="muted">${esc(x.method)}, ${time(x.at)}${who(x)}</span>`)}
       ${list("interruptions", "Interruptions", t.interruptions, (x) => `<span class="mono">${esc(x.serial)}</span> gap of ${duration(x.gap_s)} <span class="muted">${time(x.gap_start)}–${time(x.gap_end)}, between ${esc(x.before)} and ${esc(x.after)}</span>`)}
@@ -188,7 +212,7 @@
       clock = `<span class="badge warn">Unknown</span><div class="sub">The clock could not be read.</div>`;
     } else if (c.synchronised) {
       const via = [c.method, c.server, c.stratum ? `stratum ${c.stratum}` : ""].filter(Boolean).map(esc).join(" · ");
-      clock = `<span class="badge good">Synchronised</span> offset ${offset(c.offset_s)}<div class="sub">${via}</div>`;
+      clock = `<span class="badge good">Synchronised</span><div class="line">Offset <strong>${offset(c.offset_s)}</strong></div><div class="sub">${via}</div>`;
     } else {
       clock = `<span class="badge bad">Not synchronised</span><div class="sub">${esc(c.detail)}</div>`;
     }
@@ -199,8 +223,8 @@
     } else {
       const left = s.days_left === null
         ? "Nothing copied in the last 7 days"
-        : `About ${days(s.days_left)} days left at ${bytes(s.ingest_bytes_per_day)}/day`;
-      store = `<strong>${bytes(s.free_bytes)}</strong> free of ${bytes(s.size_bytes)}
+        : `${daysLeft(s.days_left)} at ${bytes(s.ingest_bytes_per_day)}/day`;
+      store = `<div><strong>${bytes(s.free_bytes)}</strong> free of ${bytes(s.size_bytes)}</div>
         <progress class="store-bar" max="${Math.max(s.size_bytes, 1)}" value="${s.size_bytes - s.free_bytes}"></progress>
         <div class="sub">${left}</div>`;
     }
@@ -209,9 +233,9 @@
     if (v === null) {
       verify = `<span class="badge warn">Never</span><div class="sub">Run <code>dockd verify</code> to re-hash the store.</div>`;
     } else if (v.result === "ok") {
-      verify = `<span class="badge good">All match</span> ${count(v.checked)} objects<div class="sub">${datetime(v.at)}</div>`;
+      verify = `<span class="badge good">All match</span><div class="line">${count(v.checked)} objects re-hashed</div><div class="sub">${datetime(v.at)}</div>`;
     } else {
-      verify = `<span class="badge bad">${count(v.findings)} failed</span> of ${count(v.checked)} objects<div class="sub">${datetime(v.at)}</div>`;
+      verify = `<span class="badge bad">${count(v.findings)} failed</span><div class="line">of ${count(v.checked)} objects re-hashed</div><div class="sub">${datetime(v.at)}</div>`;
     }
     const up = st.uptime_s === null ? "daemon not running" : `up ${duration(st.uptime_s)}`;
     return `<h2 id="station-h">Station</h2>
@@ -276,6 +300,7 @@
       render(doc);
       lastOk = Date.now();
       lastGenerated = doc.generated_at;
+      body.dataset.updated = doc.generated_at; // when the shown picture was made
       setLive(true);
     } catch (_error) {
       setLive(false);

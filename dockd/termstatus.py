@@ -1,0 +1,388 @@
+"""`dockd status`: the status page's picture in a terminal (rich tables and progress bars).
+
+The live board is only in the daemon's memory, so the picture is fetched from the daemon's
+`/api/status` at `[web] listen` when it answers (with `[web] token`, or a password asked for
+once when only basic auth is configured). When it does not, the picture is built from the
+ledger alone, the slots are unknown, and the output says so.
+
+`--json` prints the `/api/status` document (with `--watch`: one compact document per line);
+`--watch` redraws every 2 s until Ctrl-C. Exit status 1 when something is wrong at the
+station (a red alert), else 0.
+"""
+
+from __future__ import annotations
+
+import base64
+import getpass
+import json
+import sys
+import time
+import urllib.error
+import urllib.request
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+from rich.console import Console, Group, RenderableType
+from rich.live import Live
+from rich.panel import Panel
+from rich.progress_bar import ProgressBar
+from rich.table import Table
+from rich.text import Text
+
+from dockd.errors import EXIT_OK, EXIT_PROBLEM, ConfigError
+from dockd.web.app import (
+    POLL_S,
+    SESSION_LABELS,
+    STATE_LABELS,
+    SlotCard,
+    StatusDocument,
+    StatusSource,
+    access_for,
+    configured_token,
+    fmt_bytes,
+    fmt_count,
+    fmt_datetime,
+    fmt_days_left,
+    fmt_drift,
+    fmt_duration,
+    fmt_offset,
+    fmt_pct,
+    fmt_rate,
+    fmt_time,
+    group_late,
+    parse_listen,
+)
+
+if TYPE_CHECKING:
+    from dockd.app import App
+
+HTTP_TIMEOUT_S = 2.0
+STATE_STYLES = {
+    "empty": "dim",
+    "mounting": "cyan",
+    "copying": "bold blue",
+    "verifying": "bold blue",
+    "done": "bold green",
+    "interrupted": "bold yellow",
+    "error": "bold red",
+}
+SESSION_STYLES = {
+    "running": "blue",
+    "completed": "green",
+    "completed_with_problems": "yellow",
+    "interrupted": "yellow",
+    "failed": "red",
+}
+VERDICT_STYLES = {"warn": "yellow", "violation": "bold red"}
+
+
+def daemon_url(listen: str) -> str:
+    """Where this machine reaches the daemon's pages: a wildcard bind is reached on loopback."""
+    host, port = parse_listen(listen)
+    if host in ("0.0.0.0", ""):  # noqa: S104 - a wildcard bind, reached through loopback
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/"
+
+
+class Picture:
+    """The newest StatusDocument: from the daemon when it answers, else from the ledger."""
+
+    def __init__(self, app: App, interactive: bool | None = None) -> None:
+        self.app = app
+        self.interactive = sys.stdin.isatty() if interactive is None else interactive
+        self.offline = StatusSource(app, live=False)
+        self.token = configured_token(app.config.web)
+        basic: str | None = getattr(app.config.web, "basic_auth", None) or None
+        self.user = basic.partition(":")[0] if basic else None
+        self.authorization = f"Bearer {self.token}" if self.token else None
+        self.asked = False
+        try:
+            access_for(app.config.web)
+            self.url: str | None = daemon_url(app.config.web.listen)
+            self.problem: str | None = None
+        except ConfigError as exc:
+            self.url, self.problem = None, f"the daemon cannot serve its pages: {exc.message}"
+
+    def get(self) -> tuple[StatusDocument, str | None]:
+        """(document, why it is not live) — the reason is None when it came from the daemon."""
+        if self.url is None:
+            return self.offline.document(), self.problem
+        try:
+            return self._fetch(self.url), None
+        except urllib.error.HTTPError as exc:
+            if exc.code == 401 and self._ask_password():
+                return self.get()
+            reason = f"dockd at {self.url} answered HTTP {exc.code}"
+            if exc.code == 401:
+                reason += " (set [web] token so that `dockd status` can log in)"
+        except (urllib.error.URLError, OSError) as exc:
+            why = getattr(exc, "reason", exc)
+            reason = f"dockd is not running (nothing answers at {self.url}: {why})"
+        except (ValidationError, ValueError) as exc:
+            reason = f"dockd at {self.url} sent a document this dockd cannot read: {exc}"
+        return self.offline.document(), reason
+
+    def _fetch(self, url: str) -> StatusDocument:
+        headers = {"Accept": "application/json"}
+        if self.authorization:
+            headers["Authorization"] = self.authorization
+        request = urllib.request.Request(url + "api/status", headers=headers)  # noqa: S310
+        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_S) as response:  # noqa: S310
+            return StatusDocument.model_validate_json(response.read())
+
+    def _ask_password(self) -> bool:
+        if self.asked or self.user is None or not self.interactive:
+            return False
+        self.asked = True
+        password = getpass.getpass(f"password of {self.user} for {self.url}: ")
+        pair = base64.b64encode(f"{self.user}:{password}".encode()).decode()
+        self.authorization = f"Basic {pair}"
+        return True
+
+
+# --- rendering --------------------------------------------------------------------------------
+
+
+def _drift(value: float | None, verdict: str | None) -> Text:
+    if value is None:
+        return Text("—", style="dim")
+    text = fmt_drift(value)
+    if verdict in ("warn", "violation"):
+        text += f" {verdict}"
+    return Text(text, style=VERDICT_STYLES.get(verdict or "", ""))
+
+
+def _progress(card: SlotCard) -> RenderableType:
+    if card.state in ("copying", "verifying"):
+        bar = ProgressBar(total=max(card.bytes_total, 1), completed=card.bytes_done, width=24)
+        line = Text(
+            f"{fmt_pct(card.bytes_done, card.bytes_total)} · "
+            f"{fmt_count(card.files_done)}/{fmt_count(card.files_total)} files · "
+            f"{fmt_bytes(card.bytes_done)}/{fmt_bytes(card.bytes_total)}"
+        )
+        return Group(bar, line)
+    if card.state == "done":
+        detail = (
+            f"{fmt_count(card.files_done)} of {fmt_count(card.files_total)} files verified"
+            if card.files_total
+            else "nothing new to copy"
+        )
+        return Group(Text(" SAFE TO UNPLUG ", style="bold white on green"), Text(detail))
+    if card.state in ("interrupted", "error"):
+        lines = [Text(f"{card.code or card.state}: {card.message or ''}", style="bold")]
+        if card.hint:
+            lines.append(Text(card.hint, style="dim"))
+        return Group(*lines)
+    if card.state == "mounting":
+        return Text("write-blocked, mounting read-only…", style="dim")
+    return Text("")
+
+
+def _slots(doc: StatusDocument) -> RenderableType:
+    if not doc.live:
+        return Text("Slots unknown: the daemon's live board is not available.", style="yellow")
+    if not doc.slots:
+        return Text("No recorder docked.", style="dim")
+    table = Table(title="Slots", title_justify="left", expand=True, show_lines=True)
+    for name, kwargs in (
+        ("Slot", {}),
+        ("State", {}),
+        ("Recorder", {}),
+        ("Profile", {}),
+        ("Custodian", {}),
+        ("Progress", {"ratio": 3, "min_width": 28}),
+        ("Rate", {"justify": "right"}),
+        ("ETA", {"justify": "right"}),
+        ("Drift", {"justify": "right"}),
+    ):
+        table.add_column(name, **kwargs)
+    for card in doc.slots:
+        table.add_row(
+            card.slot,
+            Text(STATE_LABELS[card.state].lower(), style=STATE_STYLES[card.state]),
+            Text(card.serial or "—", style="bold"),
+            card.profile or "—",
+            card.custodian or "—",
+            _progress(card),
+            fmt_rate(card.rate_bps) if card.rate_bps is not None else "",
+            fmt_duration(card.eta_s) if card.eta_s is not None else "",
+            _drift(card.drift_s, card.drift_verdict),
+        )
+    return table
+
+
+def _count(items: list[object] | None) -> Text:
+    if items is None:
+        return Text("—", style="dim")
+    return Text(str(len(items)), style="bold red" if items else "green")
+
+
+def _today(doc: StatusDocument) -> RenderableType:
+    t = doc.today
+    counts = Table.grid(padding=(0, 3))
+    labels = ("Sessions", "Late offloads", "Overdue recorders", "Drift violations")
+    for label in (*labels, "Interruptions"):
+        counts.add_column(label)
+    counts.add_row(*(Text(label, style="dim") for label in (*labels, "Interruptions")))
+    counts.add_row(
+        Text(str(len(t.sessions)), style="bold"),
+        _count(list(t.late_offloads) if t.late_offloads is not None else None),
+        _count(list(t.overdue_recorders) if t.overdue_recorders is not None else None),
+        _count(list(t.drift_violations)),
+        _count(list(t.interruptions) if t.interruptions is not None else None),
+    )
+    parts: list[RenderableType] = [counts]
+    if not t.deadline_report:
+        parts.append(
+            Text(
+                "— : the deadline report could not be read from the ledger (see the journal)", "dim"
+            )
+        )
+    issues: list[str] = []
+    issues += [
+        f"late offload  {g.serial} {g.first.path}: late by {fmt_duration(g.worst_s)}"
+        if g.count == 1
+        else f"late offloads  {g.serial}: {g.count} recordings, up to {fmt_duration(g.worst_s)}"
+        for g in group_late(t.late_offloads or [])
+    ]
+    issues += [
+        f"overdue  {x.serial}: by {fmt_duration(x.overdue_by_s)}, last docked "
+        f"{fmt_datetime(x.last_docked)}"
+        for x in t.overdue_recorders or []
+    ]
+    issues += [
+        f"clock drift  {x.serial}: {fmt_drift(x.drift_s)} ({x.verdict}, {x.method})"
+        for x in t.drift_violations
+    ]
+    issues += [
+        f"interruption  {x.serial}: gap of {fmt_duration(x.gap_s)} after {x.before}"
+        for x in t.interruptions or []
+    ]
+    issues += [f"unsealed  {x.serial}: session {x.session}" for x in t.unsealed_sessions or []]
+    issues += [f"verify  {x.problem}: {x.object}" for x in t.verify_failures]
+    parts.extend(Text(line, style="yellow") for line in issues)
+    if t.sessions:
+        table = Table(expand=True, box=None, header_style="dim")
+        for name in ("Started", "Recorder", "Slot", "State", "Copied", "Size", "Drift", "Problems"):
+            right = name in ("Copied", "Size", "Drift", "Problems")
+            table.add_column(name, justify="right" if right else "left")
+        for s in t.sessions:
+            table.add_row(
+                fmt_time(s.started_at),
+                s.serial,
+                s.slot or "—",
+                Text(SESSION_LABELS[s.state], style=SESSION_STYLES[s.state]),
+                fmt_count(s.recordings),
+                fmt_bytes(s.bytes_copied),
+                _drift(s.drift_s, s.drift_verdict),
+                Text(str(s.problems), style="bold red" if s.problems else ""),
+            )
+        parts.append(table)
+    else:
+        parts.append(Text("No dock sessions yet today.", style="dim"))
+    return Panel(Group(*parts), title=f"Today · {t.since.astimezone():%a %d %b %Y}", expand=True)
+
+
+def _station(doc: StatusDocument) -> RenderableType:
+    st = doc.station
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="dim")
+    grid.add_column()
+    c = st.clock
+    if c is None:
+        clock = Text("unknown (could not be read)", style="yellow")
+    elif c.synchronised:
+        via = " · ".join(
+            x for x in (c.method, c.server, f"stratum {c.stratum}" if c.stratum else "") if x
+        )
+        clock = Text.assemble(("synchronised", "green"), f" offset {fmt_offset(c.offset_s)}  {via}")
+    else:
+        clock = Text(f"NOT synchronised: {c.detail}", style="bold red")
+    grid.add_row("Station clock", clock)
+    s = st.store
+    if s is None:
+        grid.add_row("Evidence store", Text(f"unreadable: {st.store_error}", style="bold red"))
+    else:
+        left = (
+            "nothing copied in the last 7 days"
+            if s.days_left is None
+            else f"{fmt_days_left(s.days_left)} at {fmt_bytes(s.ingest_bytes_per_day)}/day"
+        )
+        grid.add_row(
+            "Evidence store",
+            Group(
+                Text(f"{fmt_bytes(s.free_bytes)} free of {fmt_bytes(s.size_bytes)} · {left}"),
+                ProgressBar(
+                    total=max(s.size_bytes, 1), completed=s.size_bytes - s.free_bytes, width=40
+                ),
+            ),
+        )
+    v = st.last_verify
+    if v is None:
+        verify = Text("never (run `dockd verify`)", style="yellow")
+    elif v.result == "ok":
+        verify = Text(f"all {fmt_count(v.checked)} objects match · {fmt_datetime(v.at)}", "green")
+    else:
+        verify = Text(
+            f"{v.findings} of {fmt_count(v.checked)} objects FAILED · {fmt_datetime(v.at)}",
+            style="bold red",
+        )
+    grid.add_row("Last verify", verify)
+    grid.add_row("Policy", f"{st.policy_name} ({st.policy})")
+    running = f"up {fmt_duration(st.uptime_s)}" if st.uptime_s is not None else "not running"
+    grid.add_row("dockd", f"{st.version} · {running}")
+    return Panel(grid, title="Station", expand=True)
+
+
+def render(doc: StatusDocument, not_live: str | None) -> RenderableType:
+    head = Text.assemble(
+        ("dockd", "bold"),
+        f" · {doc.station.host} · ",
+        ("live" if doc.live else "from the ledger", "green" if doc.live else "yellow"),
+        f" · {fmt_time(doc.generated_at)}  ",
+        (doc.summary, "dim"),
+    )
+    parts: list[RenderableType] = [head]
+    if not_live:
+        parts.append(Text(f"{not_live}: this picture is from the ledger alone.", style="yellow"))
+    parts.extend(
+        Text(a.text, style="bold red" if a.level == "bad" else "yellow") for a in doc.alerts
+    )
+    parts += [_slots(doc), _today(doc), _station(doc)]
+    return Group(*parts)
+
+
+def exit_code(doc: StatusDocument) -> int:
+    return EXIT_PROBLEM if any(a.level == "bad" for a in doc.alerts) else EXIT_OK
+
+
+def run_status(
+    app: App, *, as_json: bool = False, watch: bool = False, console: Console | None = None
+) -> int:
+    console = console or Console()
+    picture = Picture(app)
+    try:
+        if as_json:
+            while True:
+                doc, not_live = picture.get()
+                if not_live:
+                    sys.stderr.write(f"dockd: {not_live}: this picture is from the ledger alone\n")
+                if not watch:
+                    sys.stdout.write(doc.model_dump_json(indent=2) + "\n")
+                    return exit_code(doc)
+                sys.stdout.write(json.dumps(doc.model_dump(mode="json")) + "\n")
+                sys.stdout.flush()
+                time.sleep(POLL_S)
+        doc, not_live = picture.get()
+        if not watch:
+            console.print(render(doc, not_live))
+            return exit_code(doc)
+        with Live(render(doc, not_live), console=console, auto_refresh=False) as live:
+            while True:
+                time.sleep(POLL_S)
+                live.update(render(*picture.get()), refresh=True)
+    except KeyboardInterrupt:
+        return EXIT_OK

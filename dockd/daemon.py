@@ -21,7 +21,7 @@ import structlog
 
 from dockd.adapters.blockdev import set_read_only
 from dockd.adapters.dropfolder import DropFolders
-from dockd.adapters.mount import Mounter
+from dockd.adapters.mount import Mounter, MountError, UnknownFilesystemError
 from dockd.adapters.udev import DeviceEvent, UdevSource, udevd_running
 from dockd.core.devices import RecorderDevice, slot_name
 from dockd.errors import DockdError, InternalError
@@ -33,6 +33,7 @@ Notify = Callable[[str], None]
 SHUTDOWN_GRACE_S = 30.0
 RESCAN_S = 2.0
 SETTLE_S = 3.0
+MOUNT_RETRY_S = 1.0
 
 
 class WebService(Protocol):
@@ -76,6 +77,7 @@ class Daemon:
         self._unformatted: dict[str, float] = {}
         self._lock = threading.Lock()
         self.web: WebService | None = None
+        self._present: Callable[[], list[RecorderDevice]] = list
         self._pool = ThreadPoolExecutor(max_parallel, thread_name_prefix="dockd-slot")
 
     def run(self) -> int:
@@ -84,6 +86,7 @@ class Daemon:
         if self.web is not None:
             self.web.start()
         source = UdevSource()
+        self._present = source.present
         if not udevd_running():
             log.warning(
                 "no-udevd",
@@ -125,10 +128,20 @@ class Daemon:
             self._docked(recorder)
 
     def _handle(self, event: DeviceEvent) -> None:
-        """'change' without the recorder tag means its media went away (loop detach, card
-        pulled from a reader): the same as 'remove' for whoever holds that device."""
-        if event.action == "remove" or (event.action == "change" and event.recorder is None):
+        """'change' without the recorder tag may mean its media went away (loop detach, card
+        pulled from a reader), or only that udev probed the device while we held it (our
+        own mounts): it frees a finished slot once udev's database agrees it is gone. A
+        running copy learns of a yank from its own I/O errors, or from 'remove'."""
+        if event.action == "remove":
             self._removed(event.devnode)
+        elif event.action == "change" and event.recorder is None:
+            with self._lock:
+                busy = any(
+                    s.device.devnode == event.devnode and s.job is not None and not s.job.done()
+                    for s in self.slots.values()
+                )
+            if not busy and event.devnode not in {r.devnode for r in self._present()}:
+                self._removed(event.devnode)
         elif event.action in ("add", "change") and event.recorder is not None:
             self._docked(event.recorder)
 
@@ -245,7 +258,7 @@ class Daemon:
         state: SlotState = "error"
         try:
             set_read_only(device.devnode)
-            mountpoint = self.mounter.mount(device.devnode, device.fs_type, device.slot)
+            mountpoint = self._mount(device)
             bound.info("copy-started", mountpoint=str(mountpoint))
             outcome = self.ingestor.ingest(
                 mountpoint,
@@ -293,6 +306,17 @@ class Daemon:
                 if self.slots.get(device.slot) is slot:
                     del self.slots[device.slot]
             self.board.clear(device.slot)
+
+    def _mount(self, device: RecorderDevice) -> Path:
+        """Media that has just appeared may not be readable yet (size still 0 while a loop
+        device or card reader settles): one retry a second later before calling it broken."""
+        try:
+            return self.mounter.mount(device.devnode, device.fs_type, device.slot)
+        except UnknownFilesystemError:
+            raise
+        except MountError:
+            time.sleep(MOUNT_RETRY_S)
+            return self.mounter.mount(device.devnode, device.fs_type, device.slot)
 
     def _show_error(self, slot: str, state: SlotState, error: DockdError) -> None:
         self.board.set(slot, state=state, message=error.message, code=error.code, hint=error.hint)

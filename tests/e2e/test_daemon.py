@@ -100,8 +100,9 @@ def test_two_recorders_docked_at_once_fat32_and_exfat(
 
 
 def test_unplug_mid_copy_then_redock_copies_only_what_is_missing(
-    dock: Dock, daemon: Daemon, tmp_path: Path
+    dock: Dock, daemon: Daemon, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("DOCKD_STORE__PARALLEL_FILES", "1")  # slow enough to interrupt
     files = {_clip("SNYANK", i): _blob(f"yank{i}", 24 << 20) for i in range(8)}
     img = fat32_recorder(tmp_path / "SNYANK.dockrec", "SNYANK", files, size_mib=256)
     daemon.start()
@@ -137,9 +138,12 @@ def test_unplug_mid_copy_then_redock_copies_only_what_is_missing(
     assert got == {p: blake3(d).hexdigest() for p, d in files.items()}
 
 
-def test_daemon_killed_mid_copy_then_restarted(dock: Dock, daemon: Daemon, tmp_path: Path) -> None:
-    files = {_clip("SNKILL", i): _blob(f"kill{i}", 24 << 20) for i in range(8)}
-    dock.plug(fat32_recorder(tmp_path / "SNKILL.dockrec", "SNKILL", files, size_mib=256))
+def test_daemon_killed_mid_copy_then_restarted(
+    dock: Dock, daemon: Daemon, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCKD_STORE__PARALLEL_FILES", "1")  # slow enough to interrupt
+    files = {_clip("SNKILL", i): _blob(f"kill{i}", 24 << 20) for i in range(12)}
+    dock.plug(fat32_recorder(tmp_path / "SNKILL.dockrec", "SNKILL", files, size_mib=384))
     daemon.start()
     wait_for(
         lambda: any(r["serial"] == "SNKILL" for r in daemon.recordings()),
@@ -189,7 +193,10 @@ def test_corrupt_filesystem_is_reported_and_the_dock_keeps_working(
     assert daemon.process is not None and daemon.process.poll() is None
 
 
-def test_sigterm_unmounts_and_exits(dock: Dock, daemon: Daemon, tmp_path: Path) -> None:
+def test_sigterm_unmounts_and_exits(
+    dock: Dock, daemon: Daemon, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCKD_STORE__PARALLEL_FILES", "1")  # slow enough to interrupt
     files = {_clip("SNTERM", i): _blob(f"term{i}", 24 << 20) for i in range(6)}
     dev = dock.plug(fat32_recorder(tmp_path / "SNTERM.dockrec", "SNTERM", files, size_mib=256))
     daemon.start()

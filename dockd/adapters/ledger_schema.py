@@ -60,6 +60,8 @@ class RecorderRow(Base):
 
 class DockSessionRow(Base):
     __tablename__ = "dock_sessions"
+    # the nightly report's "last dock of every recorder" (overdue recorders)
+    __table_args__ = (Index("ix_dock_sessions_serial_started", "serial", "started_at"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     recorder_id: Mapped[int] = mapped_column(ForeignKey("recorders.id"), index=True)

@@ -103,12 +103,12 @@ def test_unplug_mid_copy_then_redock_copies_only_what_is_missing(
     dock: Dock, daemon: Daemon, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DOCKD_STORE__PARALLEL_FILES", "1")  # slow enough to interrupt
-    files = {_clip("SNYANK", i): _blob(f"yank{i}", 24 << 20) for i in range(8)}
-    img = fat32_recorder(tmp_path / "SNYANK.dockrec", "SNYANK", files, size_mib=256)
+    files = {_clip("SNYANK", i): _blob(f"yank{i}", 24 << 20) for i in range(20)}
+    img = fat32_recorder(tmp_path / "SNYANK.dockrec", "SNYANK", files, size_mib=640)
     daemon.start()
     dev = dock.plug(img)
     wait_for(
-        lambda: any(r["serial"] == "SNYANK" for r in daemon.recordings()),
+        lambda: daemon.verified("SNYANK") > 0,
         120,
         "the first recording to be verified",
     )
@@ -142,11 +142,11 @@ def test_daemon_killed_mid_copy_then_restarted(
     dock: Dock, daemon: Daemon, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DOCKD_STORE__PARALLEL_FILES", "1")  # slow enough to interrupt
-    files = {_clip("SNKILL", i): _blob(f"kill{i}", 24 << 20) for i in range(12)}
-    dock.plug(fat32_recorder(tmp_path / "SNKILL.dockrec", "SNKILL", files, size_mib=384))
+    files = {_clip("SNKILL", i): _blob(f"kill{i}", 24 << 20) for i in range(20)}
+    dock.plug(fat32_recorder(tmp_path / "SNKILL.dockrec", "SNKILL", files, size_mib=640))
     daemon.start()
     wait_for(
-        lambda: any(r["serial"] == "SNKILL" for r in daemon.recordings()),
+        lambda: daemon.verified("SNKILL") > 0,
         120,
         "the first recording to be verified",
     )

@@ -434,7 +434,10 @@ def check_ledger(daemon: Daemon, scenario: ScenarioRun) -> None:
         if len(mine) != 1:
             fail(f"{slot.serial}: {len(mine)} sessions in the ledger, expected 1: {mine}")
         [session] = mine
-        if session["state"] != "completed":
+        # the bench's clips have no duration, so the holes between them are flagged as
+        # interruptions; only a copy problem makes the numbers worthless
+        copy_problems = [p for p in session["problems"] if p["code"] != "interruption"]
+        if session["state"] not in ("completed", "completed_with_problems") or copy_problems:
             fail(
                 f"{slot.serial}: session {session['state']}, expected completed; problems: "
                 f"{session['problems']}\n{tail(daemon.log)}"

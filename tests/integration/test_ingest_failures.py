@@ -196,10 +196,11 @@ def writable_ext4(img: Path, mnt: Path, size_mib: int) -> Iterator[Path]:
 
 
 def test_killed_mid_copy_then_redocked_copies_only_what_is_missing(
-    dockd: Dockd, tmp_path: Path
+    dockd: Dockd, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("DOCKD_STORE__PARALLEL_FILES", "1")  # slow enough to be caught mid-copy
     src = tmp_path / "recorder"
-    names = [f"clip{i}.avi" for i in range(6)]
+    names = [f"clip{i}.avi" for i in range(10)]
     digests = make_recordings(src, names, 48 * MIB)
     ledger = ledger_path(dockd)
 

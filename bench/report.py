@@ -22,8 +22,9 @@ ledger such a station would have and times the report on it:
    with its ``EXPLAIN QUERY PLAN``, with and without ``sqlite_stat1`` (dockd itself
    never runs ANALYZE, so a real station plans without statistics). A query that is
    slow, or that scans a table growing with history, is tried again with each index
-   that could serve it, created by hand in the synthetic ledger, then dropped; the
-   whole report is also timed with the recommended indexes.
+   that could serve it: a new one is created by hand in the synthetic ledger and
+   dropped again, one the migrations already make is dropped and put back. The whole
+   report is also timed with the recommended new indexes, and without the existing ones.
 
 Writes bench/results/report.json and prints a table. Run as root for cold caches.
 
@@ -281,6 +282,7 @@ class Loaded:
     expected: Expected
     seconds: dict[str, float] = field(default_factory=dict)
     fk: str = "not checked"
+    schema: dict[str, Any] = field(default_factory=dict)  # what the migrations made
 
     def save(self, file: Path, recordings: int, seed: int) -> None:
         file.write_text(
@@ -293,6 +295,7 @@ class Loaded:
                     "expected": vars(self.expected),
                     "seconds": self.seconds,
                     "fk": self.fk,
+                    "schema": self.schema,
                 }
             )
         )
@@ -307,7 +310,7 @@ class Loaded:
             fail(f"--reuse: no ledger of {recordings:,} recordings in {file.parent} (--keep one)")
         anchor = datetime.fromisoformat(data["anchor"])
         expected = Expected(**data["expected"])
-        return cls(anchor, data["rows"], expected, data["seconds"], data.get("fk", "?"))
+        return cls(anchor, data["rows"], expected, data["seconds"], data["fk"], data["schema"])
 
 
 class Writer:
@@ -1036,8 +1039,32 @@ def analyse(
     return out
 
 
+def measured(bench: Bench, entry: dict[str, Any]) -> dict[str, Any]:
+    """The statement's plans and timing in the ledger as it is now."""
+    con = sqlite3.connect(bench.db)
+    bare = bare_schema(bench.db)
+    try:
+        return {
+            "plan": plan(con, entry["sql"], entry["params"]),
+            "plan_without_stat1": plan(bare, entry["sql"], entry["params"]),
+            "sqlite_s": replay(bench, entry["sql"], entry["params"]),
+        }
+    finally:
+        con.close()
+        bare.close()
+
+
+def described(candidate: Candidate, in_schema: bool) -> dict[str, Any]:
+    return {
+        "index": candidate.sqlalchemy,
+        "in": f"{candidate.orm}.__table_args__ (dockd/adapters/ledger_schema.py)",
+        "create_sql": candidate.create_sql,
+        "in_schema": in_schema,
+    }
+
+
 def try_index(bench: Bench, candidate: Candidate, entry: dict[str, Any]) -> dict[str, Any]:
-    """Create the index by hand in the synthetic ledger, measure, drop it again."""
+    """A new index: create it by hand in the synthetic ledger, measure, drop it again."""
     con = sqlite3.connect(bench.db, isolation_level=None)
     mark = time.perf_counter()
     con.execute(candidate.create_sql)
@@ -1045,22 +1072,50 @@ def try_index(bench: Bench, candidate: Candidate, entry: dict[str, Any]) -> dict
     con.execute(f"ANALYZE {candidate.name}")
     con.close()
     try:
-        con = sqlite3.connect(bench.db)
-        bare = bare_schema(bench.db)
-        tried = {
-            "index": candidate.sqlalchemy,
-            "in": f"{candidate.orm}.__table_args__ (dockd/adapters/ledger_schema.py)",
-            "create_sql": candidate.create_sql,
-            "build_s": round(built, 3),
-            "plan": plan(con, entry["sql"], entry["params"]),
-            "plan_without_stat1": plan(bare, entry["sql"], entry["params"]),
-            "sqlite_s": replay(bench, entry["sql"], entry["params"]),
-        }
-        con.close()
-        bare.close()
+        with_it = measured(bench, entry)
     finally:
         drop_index(bench.db, candidate.name)
-    return tried
+    without = {k: entry[k] for k in ("plan", "plan_without_stat1", "sqlite_s")}
+    return described(candidate, False) | {
+        "build_s": round(built, 3),
+        "with": with_it,
+        "without": without,
+    }
+
+
+def try_without(bench: Bench, candidate: Candidate, entry: dict[str, Any]) -> dict[str, Any]:
+    """An index the migrations already make: drop it, measure, put it back as it was."""
+    con = sqlite3.connect(bench.db, isolation_level=None)
+    (sql,) = con.execute(
+        "SELECT sql FROM sqlite_schema WHERE name = ?", (candidate.name,)
+    ).fetchone()
+    con.close()
+    drop_index(bench.db, candidate.name)
+    try:
+        without = measured(bench, entry)
+    finally:
+        con = sqlite3.connect(bench.db, isolation_level=None)
+        con.execute(sql)
+        con.execute(f"ANALYZE {candidate.name}")
+        con.close()
+    with_it = {k: entry[k] for k in ("plan", "plan_without_stat1", "sqlite_s")}
+    return described(candidate, True) | {"with": with_it, "without": without}
+
+
+def alembic_version(db: Path) -> str:
+    con = sqlite3.connect(db)
+    try:
+        return ",".join(v for (v,) in con.execute("SELECT version_num FROM alembic_version"))
+    finally:
+        con.close()
+
+
+def index_names(db: Path) -> set[str]:
+    con = sqlite3.connect(db)
+    try:
+        return {n for (n,) in con.execute("SELECT name FROM sqlite_schema WHERE type = 'index'")}
+    finally:
+        con.close()
 
 
 def drop_index(db: Path, name: str) -> None:
@@ -1070,47 +1125,76 @@ def drop_index(db: Path, name: str) -> None:
     con.close()
 
 
-def propose(bench: Bench, entry: dict[str, Any]) -> Candidate | None:
-    """Try every candidate for a slow statement; recommend the first listed (the plainest)
-    unless another is clearly faster from disk."""
+def propose(bench: Bench, entry: dict[str, Any]) -> tuple[Candidate | None, list[Candidate]]:
+    """Measure every candidate for a slow statement, with and without it. Of the new ones,
+    recommend the first listed (the plainest) unless another is clearly faster from disk.
+    (The recommended new index, the candidates the migrations already make.)"""
     matching = [c for c in CANDIDATES if c.match in entry["sql"]]
     entry["proposed"] = []
-    if not matching:
-        searches = all(not line.strip().startswith("SCAN") for line in entry["plan"])
-        if searches and entry["executions"] > 1:
+    present = index_names(bench.db)
+    old = [c for c in matching if c.name in present]
+    new = [c for c in matching if c.name not in present]
+    for candidate in old:
+        log(f"  without {candidate.name} (the migrations make it)")
+        entry["proposed"].append(try_without(bench, candidate, entry))
+    for candidate in new:
+        log(f"  trying {candidate.name}")
+        entry["proposed"].append(try_index(bench, candidate, entry))
+    scans = any(line.strip().startswith("SCAN") for line in entry["plan"])
+    if old and not new:
+        entry["note"] = (
+            f"{', '.join(c.name for c in old)} (already in the migrations) serves it; no other "
+            "index does better"
+            + (
+                ": what is left is a scan of that index, which grows with every dock "
+                "session; only a different query makes it constant (a code change)"
+                if scans
+                else ""
+            )
+        )
+    elif not matching:
+        if not scans and entry["executions"] > 1:
             entry["note"] = (
                 f"every execution already uses an index; the cost is {entry['executions']} "
                 "round trips (one per row of the query before it): batch them with one "
                 "IN (...) query, a code change, not an index"
             )
-        elif searches:
+        elif not scans:
             entry["note"] = "already uses an index: what is left is reading its rows"
         else:
             entry["note"] = "no candidate index for this statement"
-        return None
-    for candidate in matching:
-        log(f"  trying {candidate.name}")
-        entry["proposed"].append(try_index(bench, candidate, entry))
-    colds = [t["sqlite_s"]["cold"] for t in entry["proposed"]]
+    if not new:
+        entry["recommended"] = None
+        return None, old
+    tried = [t for t in entry["proposed"] if not t["in_schema"]]
+    colds = [t["with"]["sqlite_s"]["cold"] for t in tried]
     best = min(range(len(colds)), key=colds.__getitem__)
     clearly = colds[0] - colds[best] > max(0.3 * colds[0], 0.05)
     pick = best if clearly else 0
-    for n, tried in enumerate(entry["proposed"]):
-        tried["recommended"] = n == pick
-    entry["recommended"] = entry["proposed"][pick]["index"]
-    return matching[pick]
+    for n, t in enumerate(tried):
+        t["recommended"] = n == pick
+    entry["recommended"] = tried[pick]["index"]
+    return new[pick], old
 
 
 def with_indexes(
     bench: Bench,
-    chosen: list[Candidate],
+    add: list[Candidate],
+    remove: list[Candidate],
     packs: dict[str, PolicyPack],
     expected: Expected,
     config: Path,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The whole report, and the command, again with every recommended index in place."""
+    """The whole report, and the command, again with some indexes added (new ones) or
+    removed (ones the migrations make); the ledger is put back as it was afterwards."""
     con = sqlite3.connect(bench.db, isolation_level=None)
-    for candidate in chosen:
+    saved = [
+        con.execute("SELECT sql FROM sqlite_schema WHERE name = ?", (c.name,)).fetchone()[0]
+        for c in remove
+    ]
+    for candidate in remove:
+        con.execute(f"DROP INDEX {candidate.name}")
+    for candidate in add:
         con.execute(candidate.create_sql)
         con.execute(f"ANALYZE {candidate.name}")
     con.close()
@@ -1121,8 +1205,13 @@ def with_indexes(
         }
         return seconds, time_cli(bench, config)
     finally:
-        for candidate in chosen:
+        for candidate in add:
             drop_index(bench.db, candidate.name)
+        con = sqlite3.connect(bench.db, isolation_level=None)
+        for candidate, sql in zip(remove, saved, strict=True):
+            con.execute(sql)
+            con.execute(f"ANALYZE {candidate.name}")
+        con.close()
 
 
 # --- report ------------------------------------------------------------------------------
@@ -1171,17 +1260,21 @@ def table(result: dict[str, Any]) -> str:
         f"\ndeadline report: {result['recordings']:,} recordings, {result['sessions']:,} "
         f"sessions, ledger {result['db_size_mib']:,.0f} MiB (loaded in "
         f"{result['load_seconds']:.0f} s); cold = {result['cold_cache']}",
-        f"  {'seconds':<34}{'cold median / max':>20}{'warm median / max':>20}{'warm CPU':>10}",
+        f"  {'seconds':<38}{'cold median / max':>20}{'warm median / max':>20}{'warm CPU':>10}",
     ]
     rows = [(f"deadline_report {k}", t) for k, t in result["report_seconds"].items()]
     rows.append(("dockd report deadlines", result["cli_seconds"]))
     for k, t in (result.get("report_seconds_with_indexes") or {}).items():
-        rows.append((f"deadline_report {k} + indexes", t))
+        rows.append((f"deadline_report {k} + new indexes", t))
     if result.get("cli_seconds_with_indexes"):
-        rows.append(("dockd report + indexes", result["cli_seconds_with_indexes"]))
+        rows.append(("dockd report + new indexes", result["cli_seconds_with_indexes"]))
+    for k, t in (result.get("report_seconds_without_schema_indexes") or {}).items():
+        rows.append((f"deadline_report {k} - schema idx", t))
+    if result.get("cli_seconds_without_schema_indexes"):
+        rows.append(("dockd report - schema idx", result["cli_seconds_without_schema_indexes"]))
     for label, t in rows:
         cpu = statistics.median(t["warm_cpu"])
-        lines.append(f"  {label:<34}{spread(t['cold']):>20}{spread(t['warm']):>20}{cpu:>10.3f}")
+        lines.append(f"  {label:<38}{spread(t['cold']):>20}{spread(t['warm']):>20}{cpu:>10.3f}")
     verdict = {True: "met", False: "MISSED", None: "-"}
     lines.append(f"  target: {result['target']}")
     lines.append(
@@ -1199,12 +1292,15 @@ def table(result: dict[str, Any]) -> str:
         lines.append(f"    why: {'; '.join(q['slow_because'])}")
         lines += [f"    plan: {line}" for line in q.get("plan", [])]
         for tried in q.get("proposed", []):
-            t = tried["sqlite_s"]
-            mark = "*" if tried["recommended"] else " "
+            w, wo = tried["with"]["sqlite_s"], tried["without"]["sqlite_s"]
+            mark = "*" if tried.get("recommended") else " "
+            where = "in the migrations" if tried["in_schema"] else "new"
             lines.append(
-                f"   {mark}{tried['index']}: {t['cold']:.3f} s cold, {t['warm']:.3f} s warm"
+                f"   {mark}{tried['index']} ({where}): with {w['cold']:.3f} s cold / "
+                f"{w['warm']:.3f} s warm, without {wo['cold']:.3f} / {wo['warm']:.3f}"
             )
-            lines += [f"      plan: {line}" for line in tried["plan"]]
+            lines += [f"      with: {line}" for line in tried["with"]["plan"]]
+            lines += [f"      without: {line}" for line in tried["without"]["plan"]]
         if "note" in q:
             lines.append(f"    note: {q['note']}")
     return "\n".join(lines)
@@ -1239,12 +1335,15 @@ def main() -> int:
             log(f"reusing the ledger loaded at {loaded.anchor:%Y-%m-%d %H:%M} UTC")
         else:
             Ledger(url).close()  # the migrations make the schema
+            schema = {"alembic": alembic_version(db), "indexes": sorted(index_names(db))}
             loaded = load(db, args.recordings, args.seed)
             log(f"loaded in {loaded.seconds['total']:.0f} s: {loaded.rows}")
             loaded.fk = sanity(db, url, fk_check=args.recordings <= 1_000_000)
+            loaded.schema = schema
             loaded.save(meta, args.recordings, args.seed)
         for candidate in CANDIDATES:  # left behind by an interrupted run
-            drop_index(db, candidate.name)
+            if candidate.name not in loaded.schema["indexes"]:
+                drop_index(db, candidate.name)
         size = sum(f.stat().st_size for f in WORK.glob("ledger.sqlite3*"))
         bench = Bench(db, url, loaded.anchor, args.runs)
 
@@ -1261,15 +1360,23 @@ def main() -> int:
         queries = analyse(bench, statements, loaded.rows)
         slow = [q for q in queries if q.get("slow_because")]
         chosen: list[Candidate] = []
+        existing: list[Candidate] = []
         for q in slow:
             log(f"slow: {q['section']}")
-            candidate = propose(bench, q)
+            candidate, old = propose(bench, q)
             if candidate is not None and candidate not in chosen:
                 chosen.append(candidate)
-        indexed = indexed_cli = None
+            existing += [c for c in old if c not in existing]
+        indexed = indexed_cli = unindexed = unindexed_cli = None
         if chosen:
             log(f"timing the report with {', '.join(c.name for c in chosen)}")
-            indexed, indexed_cli = with_indexes(bench, chosen, packs, loaded.expected, config)
+            indexed, indexed_cli = with_indexes(bench, chosen, [], packs, loaded.expected, config)
+        if existing:
+            log(f"timing the report without {', '.join(c.name for c in existing)}")
+            unindexed, unindexed_cli = with_indexes(
+                bench, [], existing, packs, loaded.expected, config
+            )
+        schema_after = alembic_version(db)
     finally:
         if not args.keep:
             shutil.rmtree(WORK, ignore_errors=True)
@@ -1293,6 +1400,11 @@ def main() -> int:
         "load_seconds": round(loaded.seconds["total"], 1),
         "load_breakdown_s": {k: round(v, 1) for k, v in loaded.seconds.items()},
         "foreign_key_check": loaded.fk,
+        "schema": {
+            "alembic_version": loaded.schema["alembic"],
+            "changed_during_run": schema_after != loaded.schema["alembic"],
+            "indexes": loaded.schema["indexes"],
+        },
         "reused_ledger": args.reuse,
         "anchor": loaded.anchor.isoformat(),
         "window": "since = anchor - 24 h, until = now = anchor",
@@ -1321,6 +1433,11 @@ def main() -> int:
         "report_seconds_with_indexes": indexed,
         "cli_seconds_with_indexes": {k: indexed_cli[k] for k in TIMES} if indexed_cli else None,
         "indexes_measured_together": [c.sqlalchemy for c in chosen],
+        "report_seconds_without_schema_indexes": unindexed,
+        "cli_seconds_without_schema_indexes": (
+            {k: unindexed_cli[k] for k in TIMES} if unindexed_cli else None
+        ),
+        "schema_indexes_dropped_for_that": [c.name for c in existing],
         "queries": [q for q in queries if not q.get("slow_because")],
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,6 @@ Writes bench/results/dock.json and prints a table. Run as root.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import platform
@@ -50,6 +49,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # run as a script: bench/ is on sys.path, the repo is not
     sys.path.insert(0, str(REPO))
 
+from bench.common import git_state  # noqa: E402
 from tests.e2e.harness import (  # noqa: E402
     Daemon,
     Dock,
@@ -571,27 +571,6 @@ def mount_kind() -> str:
         if line.strip()
     )
     return "kernel vfat" if kernel else "FUSE (fusefat): no vfat kernel driver on this host"
-
-
-def git_state() -> dict[str, Any]:
-    """Another engineer edits dockd/ concurrently: say which code was measured (the
-    fingerprint hashes the sources themselves, so uncommitted edits count too)."""
-    head = subprocess.run(
-        ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
-    dirty = subprocess.run(
-        ["git", "-C", str(REPO), "status", "--porcelain", "--", "dockd"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
-    digest = hashlib.sha256()
-    for source in sorted((REPO / "dockd").rglob("*.py")):
-        digest.update(str(source.relative_to(REPO)).encode() + b"\0" + source.read_bytes())
-    return {"commit": head, "dockd_dirty": bool(dirty), "dockd_sha256": digest.hexdigest()}
 
 
 def targets(report: dict[str, Any]) -> dict[str, bool]:

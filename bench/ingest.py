@@ -18,7 +18,6 @@ for ``chattr -i`` when cleaning up dockd's immutable objects.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import platform
@@ -37,6 +36,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # run as a script: bench/ is on sys.path, the repo is not
     sys.path.insert(0, str(REPO))
 
+from bench.common import git_state  # noqa: E402
 from tests.support.ntp import ntp_responder  # noqa: E402
 
 WORK = REPO / "bench" / "work"
@@ -307,29 +307,6 @@ def cpu_model() -> str:
         if line.startswith("model name"):
             return f"{line.split(':', 1)[1].strip()} x{os.cpu_count()}"
     return f"{platform.processor() or platform.machine()} x{os.cpu_count()}"
-
-
-def git_state() -> dict[str, Any]:
-    """Another engineer edits dockd/ concurrently: say which code was measured.
-
-    The fingerprint hashes the sources themselves, so uncommitted edits count too.
-    """
-    head = subprocess.run(
-        ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
-    dirty = subprocess.run(
-        ["git", "-C", str(REPO), "status", "--porcelain", "--", "dockd"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
-    digest = hashlib.sha256()
-    for source in sorted((REPO / "dockd").rglob("*.py")):
-        digest.update(str(source.relative_to(REPO)).encode() + b"\0" + source.read_bytes())
-    return {"commit": head, "dockd_dirty": bool(dirty), "dockd_sha256": digest.hexdigest()}
 
 
 def table(report: dict[str, Any]) -> str:

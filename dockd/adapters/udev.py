@@ -6,6 +6,7 @@ recorder plugged in during start-up is seen by one or the other, never neither.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,8 @@ from pathlib import Path
 import pyudev
 
 from dockd.core.devices import RecorderDevice, recorder_from_properties
+
+UDEV_CONTROL = Path("/run/udev/control")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +33,13 @@ def _recorder(device: pyudev.Device) -> RecorderDevice | None:
 
 
 def udevd_running() -> bool:
-    return Path("/run/udev/control").exists()
+    """Connect to udevd's control socket: a udevd that died leaves the socket file behind."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as control:
+        try:
+            control.connect(str(UDEV_CONTROL))
+        except OSError:
+            return False
+    return True
 
 
 class UdevSource:

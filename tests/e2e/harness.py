@@ -46,6 +46,14 @@ def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
+def udevd_listening() -> bool:
+    """A socket file alone is not enough: a udevd that died leaves it behind."""
+    ping = subprocess.run(
+        ["udevadm", "control", "--ping", "--timeout=2"], capture_output=True, check=False
+    )
+    return ping.returncode == 0
+
+
 def require_udev() -> None:
     """Start a real udevd if none runs, and install the test rule."""
     if os.geteuid() != 0:
@@ -63,10 +71,12 @@ def require_udev() -> None:
             pytest.skip("apt-get install udev dosfstools mtools fusefat exfatprogs exfat-fuse")
     if not UDEVD.exists():
         pytest.skip("apt-get install udev")
-    if not Path("/run/udev/control").exists():
+    if not udevd_listening():
         Path("/run/udev").mkdir(parents=True, exist_ok=True)
+        # a udevd that died (or the udev package's install) leaves its control socket behind
+        Path("/run/udev/control").unlink(missing_ok=True)
         subprocess.run([str(UDEVD), "--daemon"], check=True, capture_output=True)
-        wait_for(lambda: Path("/run/udev/control").exists(), 10, "udevd")
+        wait_for(udevd_listening, 10, "udevd")
     if not RULE.exists() or RULE.read_text() != RULE_TEXT:
         RULE.parent.mkdir(parents=True, exist_ok=True)
         RULE.write_text(RULE_TEXT)

@@ -60,6 +60,7 @@ class _NewObject:
 
 
 T = TypeVar("T")
+_READ_ONLY = "dockd_read_only"
 
 
 def _sqlite_engine(url: str) -> Engine:
@@ -79,8 +80,13 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin_immediate(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    def _begin(connection: Any) -> None:
+        # Writers take the write lock up front so two of them never deadlock on an
+        # upgrade; readers take a snapshot and never make a writer (the daemon) wait.
+        if connection.get_execution_options().get(_READ_ONLY):
+            connection.exec_driver_sql("BEGIN DEFERRED")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
@@ -112,6 +118,7 @@ class Ledger:
         except OSError as exc:
             raise LedgerError(f"cannot open the ledger at {self._safe_url()}: {exc}") from exc
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._reader = self.engine.execution_options(**{_READ_ONLY: True})
 
     def _safe_url(self) -> str:
         return make_url(self.url).render_as_string(hide_password=True)
@@ -129,7 +136,7 @@ class Ledger:
 
     def read(self, fn: Callable[[Session], T]) -> T:
         try:
-            with self._sessions() as session:
+            with self._sessions(bind=self._reader) as session:
                 return fn(session)
         except SQLAlchemyError as exc:
             raise LedgerError(f"ledger read failed: {exc}") from exc

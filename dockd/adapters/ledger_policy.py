@@ -26,6 +26,7 @@ from dockd.adapters.ledger_schema import (
     HoldRow,
     InterruptionRow,
     ObjectRow,
+    RecorderRow,
     RecordingRow,
 )
 from dockd.core.deadlines import judge, overdue_by
@@ -478,13 +479,8 @@ class PolicyLedger:
                 )
                 if r.deadline is not None
             ]
-            last_dock = dict(
-                s.execute(
-                    select(DockSessionRow.serial, func.max(DockSessionRow.started_at)).group_by(
-                        DockSessionRow.serial
-                    )
-                ).all()
-            )
+            # a recorder's last_seen is the start of its newest dock session
+            last_dock = dict(s.execute(select(RecorderRow.serial, RecorderRow.last_seen)).all())
             overdue = []
             for a in s.scalars(select(AssignmentRow).where(AssignmentRow.until.is_(None))):
                 late_by = overdue_by(
@@ -545,27 +541,26 @@ class PolicyLedger:
             ]
             unsealed = []
             if pack.offload.two_person_seal:
-                for d in s.scalars(
-                    select(DockSessionRow).where(
+                open_docks = s.scalars(
+                    select(DockSessionRow)
+                    .where(
                         DockSessionRow.sealed_at.is_(None),
                         DockSessionRow.state != "running",
                         DockSessionRow.started_at < until,
                     )
-                ):
-                    ops = sorted(
-                        s.scalars(
-                            select(AttestationRow.operator).where(AttestationRow.session_id == d.id)
-                        )
+                    .order_by(DockSessionRow.started_at, DockSessionRow.id)
+                ).all()
+                operators = _attestations(s, [d.id for d in open_docks])
+                unsealed = [
+                    UnsealedSession(
+                        session=d.id,
+                        serial=d.serial,
+                        finished_at=d.finished_at,
+                        attestations=sorted(operators.get(d.id, [])),
+                        **who.of(d.serial, d.started_at),
                     )
-                    unsealed.append(
-                        UnsealedSession(
-                            session=d.id,
-                            serial=d.serial,
-                            finished_at=d.finished_at,
-                            attestations=ops,
-                            **who.of(d.serial, d.started_at),
-                        )
-                    )
+                    for d in open_docks
+                ]
             failures = []
             for event in s.scalars(
                 select(CustodyEventRow).where(CustodyEventRow.kind == "store-verified")
@@ -591,6 +586,23 @@ class PolicyLedger:
             )
 
         return self.ledger.read(load)
+
+
+_IN_CHUNK = 500  # well under SQLite's bound-parameter limit
+
+
+def _attestations(session: Session, session_ids: list[str]) -> dict[str, list[str]]:
+    """Operators who attested each dock session, in a few IN queries rather than one each."""
+    found: dict[str, list[str]] = {}
+    for start in range(0, len(session_ids), _IN_CHUNK):
+        chunk = session_ids[start : start + _IN_CHUNK]
+        for session_id, operator in session.execute(
+            select(AttestationRow.session_id, AttestationRow.operator).where(
+                AttestationRow.session_id.in_(chunk)
+            )
+        ):
+            found.setdefault(session_id, []).append(operator)
+    return found
 
 
 class _CustodyIndex:

@@ -60,8 +60,6 @@ class RecorderRow(Base):
 
 class DockSessionRow(Base):
     __tablename__ = "dock_sessions"
-    # the nightly report's "last dock of every recorder" (overdue recorders)
-    __table_args__ = (Index("ix_dock_sessions_serial_started", "serial", "started_at"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     recorder_id: Mapped[int] = mapped_column(ForeignKey("recorders.id"), index=True)
@@ -94,7 +92,8 @@ class DockSessionRow(Base):
     recorder_clock_measured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     recorder_clock_detail: Mapped[str | None] = mapped_column(Text)
     drift_verdict: Mapped[str | None] = mapped_column(String(16), index=True)
-    sealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the nightly report's unsealed sessions (two-person offload) are found by it
+    sealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     problems: Mapped[list[SessionProblemRow]] = relationship(
         order_by="SessionProblemRow.id", cascade="all, delete-orphan"

@@ -13,7 +13,7 @@ import re
 import sys
 from dataclasses import asdict
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TextIO
 
 from dockd.adapters.ledger_policy import Custodian, PolicyLedger
 from dockd.adapters.mail import MailError, MailRecipientsRefused, Outbox, send
@@ -25,6 +25,14 @@ from dockd.views import DeadlineReport
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+LAST_REPORT = "last"
+
+
+def report_period(text: str) -> timedelta | str:
+    """`--since`: a duration, or 'last' (from where the last e-mailed report ended)."""
+    return LAST_REPORT if text.strip() == LAST_REPORT else duration(text)
 
 
 def duration(text: str) -> timedelta:
@@ -183,17 +191,29 @@ def cmd_report_deadlines(app: App, args: argparse.Namespace) -> int:
     the report could not be delivered (it is then kept in the outbox and re-sent first
     next time), so the timer's unit fails for a mail problem, not for a late officer."""
     now = utc_now()
-    report = _duty(app).deadline_report(now - args.since, now, app.policy, now)
+    since = _report_start(_duty(app), args.since, now)
+    report = _duty(app).deadline_report(since, now, app.policy, now)
     if args.json:
         print(report.model_dump_json(indent=2))
     else:
         print(render_text(report, app.policy.name))
     if not args.email:
         return EXIT_OK if report.empty else EXIT_PROBLEM
-    return _mail_report(app, report)
+    # with --json, stdout is the report alone; what happened to the mail goes to stderr
+    return _mail_report(app, report, args.by, sys.stderr if args.json else sys.stdout)
 
 
-def _mail_report(app: App, report: DeadlineReport) -> int:
+def _report_start(duty: PolicyLedger, since: timedelta | str, now: datetime) -> datetime:
+    if isinstance(since, timedelta):
+        return now - since
+    last = duty.last_report_until()
+    if last is None:
+        print("no report was e-mailed before: this one covers the last 24 h", file=sys.stderr)
+        return now - timedelta(hours=24)
+    return min(last, now)
+
+
+def _mail_report(app: App, report: DeadlineReport, by: str, out: TextIO) -> int:
     settings = app.config.mail.settings()
     outbox = Outbox(settings.outbox)
     for kept in outbox.pending():
@@ -205,9 +225,10 @@ def _mail_report(app: App, report: DeadlineReport) -> int:
             print(f"kept report {kept.name} still not sent: {exc.message}", file=sys.stderr)
             break
         outbox.sent(kept)
-        print(f"sent kept report {kept.name}")
+        print(f"sent kept report {kept.name}", file=out)
     if report.empty and not settings.send_when_empty:
-        print("nothing to report; no e-mail sent ([mail] send_when_empty = false)")
+        _duty(app).report_issued(report, "nothing to send", "", utc_now(), by)
+        print("nothing to report; no e-mail sent ([mail] send_when_empty = false)", file=out)
         return EXIT_OK
     message = build_message(
         report,
@@ -218,17 +239,20 @@ def _mail_report(app: App, report: DeadlineReport) -> int:
     try:
         send(message, settings)
     except MailRecipientsRefused as exc:
+        _duty(app).report_issued(report, "partly delivered", message["To"], utc_now(), by)
         print(f"report sent, but {exc.message}", file=sys.stderr)
         return EXIT_PROBLEM
     except MailError as exc:
         kept = outbox.keep(message)
+        _duty(app).report_issued(report, f"kept in {kept}", message["To"], utc_now(), by)
         print(
             f"dockd: {exc.code}: {exc.message}\n  hint: {exc.hint}\n  the report is kept "
             f"in {kept} and is sent first next time",
             file=sys.stderr,
         )
         return EXIT_PROBLEM
-    print(f"report e-mailed to {message['To']}")
+    _duty(app).report_issued(report, "sent", message["To"], utc_now(), by)
+    print(f"report e-mailed to {message['To']}", file=out)
     return EXIT_OK
 
 
@@ -294,7 +318,13 @@ def register(sub: Any) -> None:
     report = sub.add_parser("report", help="reports for supervisors")
     rep = report.add_subparsers(dest="report_command", required=True, metavar="KIND")
     deadlines = rep.add_parser("deadlines", help="what went wrong in the period")
-    deadlines.add_argument("--since", type=duration, default=timedelta(hours=24))
+    deadlines.add_argument(
+        "--since",
+        type=report_period,
+        default=timedelta(hours=24),
+        help="a period like 24h or 7d, or 'last': from where the last e-mailed report ended",
+    )
+    deadlines.add_argument("--by", **by)
     deadlines.add_argument("--json", action="store_true")
     deadlines.add_argument("--email", action="store_true", help="send it over SMTP ([mail])")
     deadlines.set_defaults(handler=cmd_report_deadlines)

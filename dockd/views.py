@@ -248,11 +248,14 @@ class DeadlineReport(_View):
 
     @property
     def empty(self) -> bool:
-        return not (
-            self.late_offloads
-            or self.overdue_recorders
-            or self.drift_violations
-            or self.interruptions
-            or self.unsealed_sessions
-            or self.verify_failures
-        )
+        return not any(self.counts().values())
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "late_offloads": len(self.late_offloads),
+            "overdue_recorders": len(self.overdue_recorders),
+            "drift_violations": len(self.drift_violations),
+            "interruptions": len(self.interruptions),
+            "unsealed_sessions": len(self.unsealed_sessions),
+            "verify_failures": len(self.verify_failures),
+        }

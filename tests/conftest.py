@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -57,6 +59,16 @@ class Dockd:
         self, path: Path, serial: str = "SN0001", *extra: str
     ) -> subprocess.CompletedProcess[str]:
         return self.run("ingest", str(path), "--serial", serial, *extra)
+
+    def custody_events(self, kind: str) -> list[dict[str, Any]]:
+        """Read straight from the ledger: what the CLI says is not proof of what it wrote."""
+        db = self.ledger_url.removeprefix("sqlite:///")
+        with contextlib.closing(sqlite3.connect(db)) as con:
+            rows = con.execute(
+                "SELECT subject, actor, details FROM custody_events WHERE kind = ? ORDER BY seq",
+                (kind,),
+            ).fetchall()
+        return [{"subject": s, "actor": a, "details": json.loads(d)} for s, a, d in rows]
 
     def objects(self) -> list[Path]:
         return sorted(p for p in (self.store / "objects").rglob("*") if p.is_file())

@@ -452,6 +452,42 @@ class PolicyLedger:
 
     # the nightly report ----------------------------------------------------------
 
+    def last_report_until(self) -> datetime | None:
+        """Where the last e-mailed report ended: the next one starts there, so a dock
+        that was off at 02:00 (the timer is Persistent) never skips hours."""
+
+        def load(s: Session) -> datetime | None:
+            row = s.scalars(
+                select(CustodyEventRow)
+                .where(CustodyEventRow.kind == "report-issued")
+                .order_by(CustodyEventRow.seq.desc())
+                .limit(1)
+            ).first()
+            return None if row is None else datetime.fromisoformat(json.loads(row.details)["until"])
+
+        return self.ledger.read(load)
+
+    def report_issued(
+        self, report: DeadlineReport, delivery: str, recipients: str, at: datetime, by: str
+    ) -> None:
+        """A report handed to the relay (or kept in the outbox to be re-sent) is evidence
+        that supervisors were told, and the bookmark of the next report's period."""
+        with self.ledger.transaction() as s:
+            self.ledger.append_custody(
+                s,
+                at,
+                "report-issued",
+                report.pack,
+                {
+                    "since": report.since.isoformat(),
+                    "until": report.until.isoformat(),
+                    "delivery": delivery,
+                    "to": recipients,
+                    "counts": report.counts(),
+                },
+                actor=by,
+            )
+
     def deadline_report(
         self, since: datetime, until: datetime, pack: PolicyPack, now: datetime
     ) -> DeadlineReport:

@@ -9,9 +9,7 @@ checked as date arithmetic against the recording's end in the JSON.
 from __future__ import annotations
 
 import calendar
-import contextlib
 import json
-import sqlite3
 import struct
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -107,16 +105,6 @@ def months_later(moment: datetime, months: int) -> datetime:
     return moment.replace(
         year=year, month=month, day=last, hour=23, minute=59, second=59, microsecond=999999
     )
-
-
-def custody_events(dockd: Dockd, kind: str) -> list[dict[str, Any]]:
-    db = dockd.ledger_url.removeprefix("sqlite:///")
-    with contextlib.closing(sqlite3.connect(db)) as con:
-        rows = con.execute(
-            "SELECT subject, actor, details FROM custody_events WHERE kind = ? ORDER BY seq",
-            (kind,),
-        ).fetchall()
-    return [{"subject": s, "actor": a, "details": json.loads(d)} for s, a, d in rows]
 
 
 def audit_ok(dockd: Dockd) -> None:
@@ -224,7 +212,7 @@ def test_qidong_expiry_removes_only_footage_past_six_months_unheld_and_unshared(
     after = recordings(dockd)
     assert after[gone]["expired_at"] is not None
     assert [after[k]["expired_at"] for k in (held, shared, fresh)] == [None, None, None]
-    (event,) = custody_events(dockd, "object-expired")
+    (event,) = dockd.custody_events("object-expired")
     assert event["subject"] == recs[gone]["object"] and event["actor"] == "admin02"
     audit_ok(dockd)
 
@@ -254,7 +242,7 @@ def test_qidong_expiry_lists_and_removes_each_object_once(dockd: Dockd, tmp_path
     assert done.returncode == 0, done.stderr
     assert not (dockd.store / key).exists()
     assert all(r["expired_at"] for r in recordings(dockd).values())
-    assert len(custody_events(dockd, "object-expired")) == 1, "one custody event per object"
+    assert len(dockd.custody_events("object-expired")) == 1, "one custody event per object"
 
 
 # --- Dalian Jinpu Ocean (000:25 three years; 000:26 long-term reasons) -------------------
@@ -293,7 +281,7 @@ def test_dalian_keeps_three_years_and_holds_for_its_long_term_reasons(
     assert recs[twin]["holds"] == [] and recs[other]["holds"] == []
     listing = dockd.run("holds", "list")
     assert "long-term:complaint" in listing.stdout
-    assert len(custody_events(dockd, "hold-placed")) == 1
+    assert len(dockd.custody_events("hold-placed")) == 1
 
     dry = dockd.run("retention", "expire", "--dry-run")
     assert dry.returncode == 0 and "0 object(s) expirable" in dry.stdout
@@ -372,7 +360,7 @@ def test_luoyang_late_offload_is_excused_by_a_return_from_remote_duty(
     assert recs[other]["late"] is True
     assert when(recs[other]["deadline"]) == start + timedelta(hours=24)
 
-    events = custody_events(dockd, "duty-return-recorded")
+    events = dockd.custody_events("duty-return-recorded")
     assert [e["subject"] for e in events] == ["4107", "4108"]
     first = events[0]
     assert first["actor"] == "admin01"
@@ -452,8 +440,8 @@ def test_mingshan_a_ten_minute_hole_is_an_interruption_to_review(
     assert when(item["gap_start"]) == first_start + timedelta(minutes=5)
     assert when(item["gap_end"]) == second_start
     assert rep["late_offloads"] == []
-    assert len(custody_events(dockd, "interruptions-found")) == 1
-    assert custody_events(dockd, "interruptions-found")[0]["subject"] == session["id"]
+    assert len(dockd.custody_events("interruptions-found")) == 1
+    assert dockd.custody_events("interruptions-found")[0]["subject"] == session["id"]
 
 
 def test_mingshan_clips_split_back_to_back_are_no_interruption(
@@ -474,7 +462,7 @@ def test_mingshan_clips_split_back_to_back_are_no_interruption(
     code, rep = report(dockd)
     assert rep["interruptions"] == []
     assert code == 0, rep
-    assert custody_events(dockd, "interruptions-found") == []
+    assert dockd.custody_events("interruptions-found") == []
 
 
 def test_mingshan_a_hole_between_two_docks_is_found(dockd: Dockd, tmp_path: Path) -> None:
@@ -522,10 +510,10 @@ def test_dandong_seals_a_dock_session_only_with_two_operators(dockd: Dockd, tmp_
     code, rep = report(dockd)
     assert rep["unsealed_sessions"] == []
     assert code == 0, rep
-    (sealed,) = custody_events(dockd, "session-sealed")
+    (sealed,) = dockd.custody_events("session-sealed")
     assert sealed["subject"] == session
     assert sealed["details"]["operators"] == ["A100", "B200"]
-    assert len(custody_events(dockd, "session-attested")) == 2
+    assert len(dockd.custody_events("session-attested")) == 2
     audit_ok(dockd)
 
 

@@ -4,7 +4,9 @@ a relay that is down (the report is kept, exit 1), and the kept report sent firs
 from __future__ import annotations
 
 import email
+import json
 import socket
+from datetime import datetime, timedelta
 from email.message import Message
 from email.policy import default
 from pathlib import Path
@@ -90,8 +92,6 @@ def test_without_email_anything_reported_exits_1_and_json_has_every_list(
     _late_recording(dockd, tmp_path)
     result = dockd.run("report", "deadlines", "--since", "48h", "--json")
     assert result.returncode == 1
-    import json
-
     report = json.loads(result.stdout)
     assert set(report) >= {
         "late_offloads",
@@ -103,3 +103,33 @@ def test_without_email_anything_reported_exits_1_and_json_has_every_list(
     }
     [late] = report["late_offloads"]
     assert late["path"] == "SN7_0042_20261101080000_0001.AVI" and late["late_by_s"] > 0
+
+
+def test_since_last_starts_where_the_last_mailed_report_ended(dockd: Dockd, tmp_path: Path) -> None:
+    """The timer is Persistent: a dock that was off at 02:00 must report the whole gap."""
+    _late_recording(dockd, tmp_path)
+    port = _free_port()
+    _configure_mail(dockd, port, tmp_path / "outbox")
+    inbox = Inbox()
+    controller = aiosmtpd.Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        first = dockd.run("report", "deadlines", "--since", "last", "--email", "--json")
+        second = dockd.run("report", "deadlines", "--since", "last", "--email", "--json")
+    finally:
+        controller.stop()
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    assert "no report was e-mailed before" in first.stderr
+    one, two = json.loads(first.stdout), json.loads(second.stdout)
+    until = datetime.fromisoformat(one["until"])
+    assert datetime.fromisoformat(one["since"]) == until - timedelta(hours=24)
+    assert [late["path"] for late in one["late_offloads"]] == ["SN7_0042_20261101080000_0001.AVI"]
+    assert datetime.fromisoformat(two["since"]) == until, "the next period starts there"
+    assert two["late_offloads"] == [], "reported once, not again"
+    assert len(inbox.messages) == 2
+
+    looked = dockd.run("report", "deadlines", "--since", "last", "--json")
+    assert json.loads(looked.stdout)["since"] == two["until"], "only e-mailed reports move it"
+    issued = dockd.custody_events("report-issued")
+    assert [e["details"]["delivery"] for e in issued] == ["sent", "sent"]
+    assert issued[0]["details"]["counts"]["late_offloads"] == 1

@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 SYSTEMD = REPO / "systemd"
 SERVICE = SYSTEMD / "dockd-report.service"
 TIMER = SYSTEMD / "dockd-report.timer"
-EXEC_START = "ExecStart=/opt/dockd/venv/bin/dockd report deadlines --since 24h --email"
+EXEC_START = "ExecStart=/opt/dockd/venv/bin/dockd report deadlines --since last --email"
 INSTALL_HINT = "apt-get install systemd"
 EXPOSURE_LIMIT = 3.0
 

@@ -35,7 +35,6 @@ Writes bench/results/report.json and prints a table. Run as root for cold caches
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import platform
@@ -58,14 +57,18 @@ from typing import Any
 
 from sqlalchemy import event
 
-from dockd.adapters.ledger import Ledger
-from dockd.adapters.ledger_policy import PolicyLedger
-from dockd.core.custody import GENESIS, canonical_json, event_hash
-from dockd.core.retention import add_months
-from dockd.policy import PolicyPack, load_policy
-from dockd.views import DeadlineReport
-
 REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # run as a script: bench/ is on sys.path, the repo is not
+    sys.path.insert(0, str(REPO))
+
+from bench.common import git_state  # noqa: E402
+from dockd.adapters.ledger import Ledger  # noqa: E402
+from dockd.adapters.ledger_policy import PolicyLedger  # noqa: E402
+from dockd.core.custody import GENESIS, canonical_json, event_hash  # noqa: E402
+from dockd.core.retention import add_months  # noqa: E402
+from dockd.policy import PolicyPack, load_policy  # noqa: E402
+from dockd.views import DeadlineReport  # noqa: E402
+
 WORK = REPO / "bench" / "work-report"
 RESULTS = REPO / "bench" / "results" / "report.json"
 RULES = REPO / "rules"
@@ -1222,26 +1225,6 @@ def cpu_model() -> str:
         if line.startswith("model name"):
             return f"{line.split(':', 1)[1].strip()} x{os.cpu_count()}"
     return f"{platform.processor() or platform.machine()} x{os.cpu_count()}"
-
-
-def git_state() -> dict[str, Any]:
-    """Another engineer edits dockd/ concurrently: say which code was measured."""
-    head = subprocess.run(
-        ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
-    dirty = subprocess.run(
-        ["git", "-C", str(REPO), "status", "--porcelain", "--", "dockd"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
-    digest = hashlib.sha256()
-    for source in sorted((REPO / "dockd").rglob("*.py")):
-        digest.update(str(source.relative_to(REPO)).encode() + b"\0" + source.read_bytes())
-    return {"commit": head, "dockd_dirty": bool(dirty), "dockd_sha256": digest.hexdigest()}
 
 
 TIMES = ("cold", "warm", "cold_cpu", "warm_cpu")

@@ -10,8 +10,6 @@
 
 from __future__ import annotations
 
-import os
-import re
 import shutil
 import stat
 import subprocess
@@ -21,85 +19,35 @@ import pytest
 
 from dockd.adapters.journal import MESSAGE_IDS
 from dockd.config import load_config
+from tests.support.units import checkable, exposure, need, settings, verify
 
 REPO = Path(__file__).resolve().parents[2]
 SYSTEMD = REPO / "systemd"
 UNIT = SYSTEMD / "dockd.service"
 EXEC_START = "ExecStart=/opt/dockd/venv/bin/dockd run"
-INSTALL_HINT = "apt-get install systemd"
 EXPOSURE_LIMIT = 5.0
 
 
-def need(tool: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        pytest.skip(f"{tool} is missing: {INSTALL_HINT}")
-    return path
-
-
 def unit_settings(section: str) -> dict[str, list[str]]:
-    """Key -> values (repeatable keys keep every value) of one section of dockd.service."""
-    settings: dict[str, list[str]] = {}
-    current = None
-    for raw in UNIT.read_text("utf-8").splitlines():
-        line = raw.strip()
-        if not line or line.startswith(("#", ";")):
-            continue
-        if line.startswith("["):
-            current = line.strip("[]")
-        elif current == section:
-            key, _, value = line.partition("=")
-            settings.setdefault(key, []).append(value)
-    return settings
+    return settings(UNIT, section)
 
 
 @pytest.fixture
 def checkable_unit(tmp_path: Path) -> Path:
-    """The unit with ExecStart pointing at a binary that exists here.
-
-    `systemd-analyze verify` fails a unit whose ExecStart binary is missing, and
-    /opt/dockd/venv/bin/dockd exists only on an installed dock; /bin/true stands in for
-    it. Only that one line changes, so everything else is checked as shipped.
-    """
-    text = UNIT.read_text("utf-8")
-    assert text.count(EXEC_START + "\n") == 1, "ExecStart changed: update this test"
-    unit = tmp_path / "dockd.service"
-    unit.write_text(text.replace(EXEC_START, "ExecStart=/bin/true"), "utf-8")
-    return unit
+    return checkable(UNIT, EXEC_START, tmp_path)
 
 
 def test_unit_verifies_clean(checkable_unit: Path) -> None:
-    analyze = need("systemd-analyze")
-    result = subprocess.run(
-        [analyze, "verify", str(checkable_unit)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "SYSTEMD_LOG_LEVEL": "warning"},
-        cwd=checkable_unit.parent,
-    )
+    result = verify(checkable_unit.parent, checkable_unit.name)
     about_dockd = [line for line in result.stderr.splitlines() if "dockd" in line]
     assert about_dockd == [], result.stderr
     assert result.returncode == 0, result.stderr
 
 
 def test_unit_security_exposure(checkable_unit: Path) -> None:
-    analyze = need("systemd-analyze")
-    result = subprocess.run(
-        [analyze, "security", "--offline=true", "--no-pager", str(checkable_unit)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=checkable_unit.parent,
-    )
-    print(result.stdout)
-    found = re.search(r"Overall exposure level for dockd\.service: (\d+\.\d+)", result.stdout)
-    assert found is not None, result.stdout + result.stderr
-    exposure = float(found.group(1))
-    print(f"dockd.service exposure: {exposure} (limit {EXPOSURE_LIMIT})")
-    assert exposure < EXPOSURE_LIMIT
+    score = exposure(checkable_unit.parent, checkable_unit.name)
+    print(f"dockd.service exposure: {score} (limit {EXPOSURE_LIMIT})")
+    assert score < EXPOSURE_LIMIT
 
 
 def test_unit_shape() -> None:

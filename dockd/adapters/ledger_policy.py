@@ -533,15 +533,7 @@ class PolicyLedger:
                         )
                     )
             drift = [
-                DriftViolation(
-                    session=d.id,
-                    serial=d.serial,
-                    drift_s=d.recorder_drift_s,
-                    method=d.recorder_clock_method or "unknown",
-                    verdict=d.drift_verdict,
-                    at=d.started_at,
-                    **who.of(d.serial, d.started_at),
-                )
+                drift_violation(d, **who.of(d.serial, d.started_at))
                 for d in s.scalars(
                     select(DockSessionRow).where(
                         DockSessionRow.drift_verdict.in_(("warn", "violation")),
@@ -622,6 +614,22 @@ class PolicyLedger:
             )
 
         return self.ledger.read(load)
+
+
+def drift_violation(
+    row: DockSessionRow, unit: str | None = None, custodian: str | None = None
+) -> DriftViolation:
+    """A dock session whose recorder clock drifted past the pack's warn threshold."""
+    return DriftViolation(
+        session=row.id,
+        serial=row.serial,
+        drift_s=row.recorder_drift_s,
+        method=row.recorder_clock_method or "unknown",
+        verdict=row.drift_verdict,
+        at=row.started_at,
+        unit=unit,
+        custodian=custodian,
+    )
 
 
 _IN_CHUNK = 500  # well under SQLite's bound-parameter limit

@@ -58,7 +58,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dockd import __version__
-from dockd.adapters.ledger_policy import Custodian, PolicyLedger
+from dockd.adapters.ledger_policy import Custodian, PolicyLedger, drift_violation
 from dockd.adapters.ledger_schema import CustodyEventRow, DockSessionRow
 from dockd.errors import ConfigError, DockdError
 from dockd.ingest import utc_now
@@ -605,16 +605,7 @@ def _ledger_facts(
     return {
         "sessions_today": [_session_line(row) for row in today],
         "drift_today": [
-            DriftViolation(
-                session=row.id,
-                serial=row.serial,
-                drift_s=row.recorder_drift_s,
-                method=row.recorder_clock_method or "unknown",
-                verdict=row.drift_verdict,
-                at=row.started_at,
-                unit=None,
-                custodian=None,
-            )
+            drift_violation(row)
             for row in today
             if row.drift_verdict in ("warn", "violation") and row.started_at >= since
         ],

@@ -320,6 +320,10 @@ def test_requests_are_logged(server: WebServer) -> None:
     with capture_logs() as logs, _client(server) as http:
         http.get("/")
         http.get("/api/status", headers={"X-Dockd-Poll": "1"})
+        # the server logs a request once its response is out: the client can be faster
+        deadline = time.monotonic() + 10
+        while sum(e["event"] == "http-request" for e in logs) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
     requests = [e for e in logs if e["event"] == "http-request"]
     assert [(e["path"], e["status"], e["log_level"]) for e in requests] == [
         ("/", 200, "info"),

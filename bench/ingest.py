@@ -12,7 +12,7 @@ each after the page cache was dropped, in one run:
 Writes bench/results/ingest.json and prints a table. Run as root for cold caches and
 for ``chattr -i`` when cleaning up dockd's immutable objects.
 
-    .venv/bin/python bench/ingest.py [--quick] [--keep-work]
+    .venv/bin/python bench/ingest.py [--quick] [--keep-work] [--rounds N]
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import os
 import platform
 import shutil
 import socket
+import statistics
 import struct
 import subprocess
 import sys
@@ -251,8 +252,10 @@ BASELINES = {
 }
 
 
-def bench_shape(shape: Shape) -> tuple[dict[str, Any], bool]:
-    """Generate one source, run every tool on it cold; returns (result, all cold)."""
+def bench_shape(shape: Shape, rounds: int) -> tuple[dict[str, Any], bool]:
+    """Generate one source, run every tool on it cold, `rounds` times over; returns
+    (result, all cold). Rounds interleave the tools, so a disk that slows down for a
+    minute (this one is shared) hits all of them rather than one; medians are compared."""
     src = WORK / f"src-{shape.name}"
     print(
         f"[{shape.name}] generating {shape.files} x {shape.file_size / MIB:g} MiB ...", flush=True
@@ -260,24 +263,30 @@ def bench_shape(shape: Shape) -> tuple[dict[str, Any], bool]:
     make_source(shape, src)
     total = shape.files * shape.file_size
     cold = True
-    results: dict[str, dict[str, float]] = {}
-    for tool in TOOLS:
-        dst = WORK / f"dst-{shape.name}-{tool.replace(' ', '_').replace('+', '_')}"
-        cold = drop_caches() and cold
-        print(f"[{shape.name}] {tool} ...", end=" ", flush=True)
-        if tool == "dockd":
-            run = run_dockd(shape, src, dst)
-        else:
-            run = run_shell(shape, tool, BASELINES[tool], src, dst)
-        print(f"{run.seconds:.2f} s", flush=True)
-        results[tool] = {
-            "seconds": round(run.seconds, 3),
-            "mib_s": round(total / MIB / run.seconds, 1),
-            "files_s": round(shape.files / run.seconds, 1),
-            "peak_rss_mib": round(run.peak_rss_mib, 1),
-        }
-        remove_tree(dst)  # keeps disk use at one copy and every destination fresh
+    runs: dict[str, list[Run]] = {tool: [] for tool in TOOLS}
+    for round_no in range(1, rounds + 1):
+        for tool in TOOLS:
+            dst = WORK / f"dst-{shape.name}-{tool.replace(' ', '_').replace('+', '_')}"
+            cold = drop_caches() and cold
+            print(f"[{shape.name}] round {round_no}: {tool} ...", end=" ", flush=True)
+            if tool == "dockd":
+                run = run_dockd(shape, src, dst)
+            else:
+                run = run_shell(shape, tool, BASELINES[tool], src, dst)
+            print(f"{run.seconds:.2f} s", flush=True)
+            runs[tool].append(run)
+            remove_tree(dst)  # keeps disk use at one copy and every destination fresh
     remove_tree(src)
+    results: dict[str, dict[str, Any]] = {}
+    for tool, done in runs.items():
+        seconds = statistics.median(r.seconds for r in done)
+        results[tool] = {
+            "seconds": round(seconds, 3),
+            "seconds_each_round": [round(r.seconds, 3) for r in done],
+            "mib_s": round(total / MIB / seconds, 1),
+            "files_s": round(shape.files / seconds, 1),
+            "peak_rss_mib": round(max(r.peak_rss_mib for r in done), 1),
+        }
     dockd = results["dockd"]
     ratios: dict[str, float] = {
         f"dockd/{tool}": round(dockd["seconds"] / results[tool]["seconds"], 3) for tool in TOOLS[1:]
@@ -349,7 +358,10 @@ def _main() -> int:
     parser = argparse.ArgumentParser(description="dockd ingest benchmark")
     parser.add_argument("--quick", action="store_true", help="2 x 64 MiB and 500 files")
     parser.add_argument("--keep-work", action="store_true", help="leave bench/work/ behind")
+    parser.add_argument("--rounds", type=int, default=3, help="runs of every tool (median)")
     args = parser.parse_args()
+    if args.rounds < 1:
+        fail("--rounds must be at least 1")
     preflight()
     remove_tree(WORK)
     WORK.mkdir(parents=True)
@@ -358,7 +370,7 @@ def _main() -> int:
     measured: dict[str, Any] = {}
     try:
         for shape in shapes(args.quick):
-            measured[shape.name], shape_cold = bench_shape(shape)
+            measured[shape.name], shape_cold = bench_shape(shape, args.rounds)
             cold = cold and shape_cold
     finally:
         if not args.keep_work:
@@ -386,6 +398,8 @@ def _main() -> int:
         "cold_cache": cold,
         "rss_method": RSS_METHOD,
         "ratios_are": "dockd wall seconds / tool wall seconds (lower is better for dockd)",
+        "rounds": args.rounds,
+        "seconds_are": "median wall seconds over the rounds; peak RSS is the largest seen",
         "shapes": measured,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

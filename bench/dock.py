@@ -479,7 +479,9 @@ def fill_from_log(scenario: ScenarioRun, events: list[Event], reads: dict[str, f
         slot.first_verified = points["recording-verified"].at
         slot.finished = points["session-finished"].at
         slot.state = points["session-finished"].fields.get("state", "")
-        if slot.state != "completed":
+        # the clips carry no duration, so the gaps between them are flagged for review;
+        # check_ledger fails the run on any other problem
+        if slot.state not in ("completed", "completed_with_problems"):
             fail(f"{slot.serial}: session-finished state={slot.state}")
         slot.first_read = reads.get(slot.slot)
 

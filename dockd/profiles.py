@@ -86,7 +86,11 @@ def load_profiles(rules_dir: Path) -> dict[str, RecorderProfile]:
     """Read every recorder profile; one bad file stops start-up with its name and key."""
     folder = rules_dir / "recorders"
     if not folder.is_dir():
-        raise RulesError(f"{folder} is not a directory of recorder profiles")
+        raise RulesError(
+            f"{folder} is not a directory of recorder profiles",
+            hint="An installed dockd carries no rules: copy the repository's rules/ to "
+            '/etc/dockd/rules and set [rules] dir = "/etc/dockd/rules".',
+        )
     profiles: dict[str, RecorderProfile] = {}
     for file in sorted(folder.glob("*.toml")):
         try:

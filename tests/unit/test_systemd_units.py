@@ -84,6 +84,8 @@ def test_example_config_fits_the_sandbox() -> None:
     writable = [Path(p) for p in unit_settings("Service")["ReadWritePaths"][0].split()]
     ledger_file = Path(config.ledger.url.removeprefix("sqlite:///"))
     assert config.mail.outbox == Path("/var/lib/dockd/outbox")
+    # an installed wheel carries no rules/: the README copies them there
+    assert config.rules.dir == Path("/etc/dockd/rules")
     for path in (config.store.root, ledger_file, config.daemon.mount_root, config.mail.outbox):
         assert any(path.is_relative_to(w) for w in writable), path
 

@@ -1,0 +1,82 @@
+"""The README's install on a real dock: `pip install .` into a virtualenv of its own.
+
+An editable checkout hides what a wheel leaves out (migrations, templates, the rules):
+here dockd runs from site-packages, with the rules copied where the README puts them.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO, unfreeze, write_config
+
+
+def _venv_with_dockd(tmp_path: Path) -> Path:
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    build = tmp_path / "checkout"  # a copy: pip must not write build/ into the repository
+    shutil.copytree(
+        REPO,
+        build,
+        ignore=shutil.ignore_patterns(".venv", ".git", "var", "bench", "tests", "*.egg-info"),
+    )
+    installed = subprocess.run(
+        [str(venv / "bin/pip"), "install", "--quiet", str(build)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert installed.returncode == 0, installed.stderr[-3000:]
+    return venv / "bin/dockd"
+
+
+def test_pip_installed_dockd_runs_with_the_rules_installed_beside_its_config(
+    tmp_path: Path,
+) -> None:
+    dockd = _venv_with_dockd(tmp_path)
+    where = subprocess.run(
+        [str(dockd.with_name("python")), "-c", "import dockd; print(dockd.__file__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    ).stdout
+    assert "site-packages" in where, f"not the installed copy: {where}"
+
+    config = write_config(
+        tmp_path / "dockd.toml", tmp_path / "store", f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+    )
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(dockd), "--config", str(config), *args],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+            cwd=tmp_path,
+        )
+
+    missing = run("policy", "show")
+    assert missing.returncode == 2, missing.stdout + missing.stderr
+    assert "RULES_INVALID" in missing.stderr and "/etc/dockd/rules" in missing.stderr
+
+    shutil.copytree(REPO / "rules", tmp_path / "rules")
+    config.write_text(config.read_text() + f'\n[rules]\ndir = "{tmp_path / "rules"}"\n')
+    assert run("policy", "show").returncode == 0
+
+    recorder = tmp_path / "recorder" / "DCIM"
+    recorder.mkdir(parents=True)
+    (recorder / "SN1_007_20261123080000_0001.MP4").write_bytes(b"footage" * 1000)
+    try:
+        ingest = run("ingest", str(recorder.parent), "--serial", "SN1")
+        assert ingest.returncode in (0, 1), ingest.stderr  # 1: the clip is late, say
+        assert "1 copied and verified" in ingest.stdout, ingest.stdout + ingest.stderr
+        assert run("verify").returncode == 0
+        assert run("audit", "verify").returncode == 0
+    finally:
+        unfreeze(tmp_path / "store")

@@ -15,7 +15,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import structlog
-from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.events import (
+    EVENT_TYPE_CLOSED_NO_WRITE,
+    EVENT_TYPE_OPENED,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
 from watchdog.observers import Observer
 
 from dockd.core.plan import settled
@@ -48,12 +53,19 @@ def open_for_writing() -> set[tuple[int, int]]:
     return held
 
 
+# Opening and reading change nothing; reacting to them would make every ingest of a
+# folder (which opens each file) announce that folder again, and dock it twice.
+_READ_ONLY_EVENTS = frozenset({EVENT_TYPE_OPENED, EVENT_TYPE_CLOSED_NO_WRITE})
+
+
 class _Handler(FileSystemEventHandler):
     def __init__(self, root: Path, touched: Callable[[Path], None]) -> None:
         self.root = root
         self.touched = touched
 
     def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type in _READ_ONLY_EVENTS:
+            return
         for raw in (event.src_path, getattr(event, "dest_path", "")):
             path = Path(os.fsdecode(raw)) if raw else None
             if path is None or path == self.root:

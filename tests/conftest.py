@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.support import install
 from tests.support.ntp import ntp_responder
 
 REPO = Path(__file__).resolve().parent.parent
@@ -111,3 +112,10 @@ def dockd(tmp_path: Path) -> Iterator[Dockd]:
     ledger = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
     yield Dockd(write_config(tmp_path / "dockd.toml", store, ledger), store, ledger)
     unfreeze(store)
+
+
+@pytest.fixture(scope="session")
+def installed_dockd() -> Iterator[Path]:
+    """`dockd` pip-installed as on a real dock (tests/support/install.py), once per run."""
+    with install.installed_dockd(REPO) as dockd:
+        yield dockd

@@ -8,36 +8,15 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from tests.conftest import REPO, unfreeze, write_config
 
 
-def _venv_with_dockd(tmp_path: Path) -> Path:
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    build = tmp_path / "checkout"  # a copy: pip must not write build/ into the repository
-    shutil.copytree(
-        REPO,
-        build,
-        ignore=shutil.ignore_patterns(".venv", ".git", "var", "bench", "tests", "*.egg-info"),
-    )
-    installed = subprocess.run(
-        [str(venv / "bin/pip"), "install", "--quiet", str(build)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert installed.returncode == 0, installed.stderr[-3000:]
-    return venv / "bin/dockd"
-
-
 def test_pip_installed_dockd_runs_with_the_rules_installed_beside_its_config(
-    tmp_path: Path,
+    tmp_path: Path, installed_dockd: Path
 ) -> None:
-    dockd = _venv_with_dockd(tmp_path)
+    dockd = installed_dockd
     where = subprocess.run(
         [str(dockd.with_name("python")), "-c", "import dockd; print(dockd.__file__)"],
         capture_output=True,

@@ -1,0 +1,215 @@
+"""The shipped dockd.service under a real PID-1 systemd, docking a real recorder.
+
+`systemd-analyze verify` and `security` only read the unit; this runs it. systemd boots
+as PID 1 of a fresh PID and mount namespace (this machine's own PID 1 is not systemd)
+with a private /run, the host's udev database bound in, and /var/lib/dockd bound to a
+test folder, so nothing of a real dock on this host is touched. The unit file is the
+shipped one; one drop-in only keeps systemd from booting this host's sysinit
+(systemd-tmpfiles would clean its /tmp), and the config is the shipped example with a
+free port and a drop folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, unfreeze
+from tests.e2e.harness import Dock, fat32_recorder, require_udev, wait_for
+
+SYSTEMD = Path("/lib/systemd/systemd")
+MASKED = (
+    "systemd-tmpfiles-setup.service systemd-tmpfiles-setup-dev.service "
+    "systemd-tmpfiles-clean.timer systemd-tmpfiles-clean.service systemd-udevd.service "
+    "systemd-udevd-kernel.socket systemd-udevd-control.socket systemd-udev-trigger.service "
+    "systemd-sysctl.service systemd-modules-load.service systemd-remount-fs.service "
+    "getty.target console-getty.service systemd-logind.service"
+)
+BOOT = """#!/bin/bash
+set -euo pipefail
+mount --make-rprivate /
+mkdir -p {state} && mount --bind {state} /var/lib/dockd
+mount --bind /run/udev {udev}
+mount -t tmpfs tmpfs /run
+mkdir -p /run/udev /run/lock /run/systemd/system/dockd.service.d
+mount --bind {udev} /run/udev
+mount -t tmpfs tmpfs /etc/dockd
+cp -r {repo}/rules /etc/dockd/rules
+cp {config} /etc/dockd/dockd.toml
+sed "s|/opt/dockd/venv/bin/dockd|{dockd}|" {repo}/systemd/dockd.service \\
+    > /run/systemd/system/dockd.service
+cat > /run/systemd/system/dockd-boot.target <<'UNIT'
+[Unit]
+Description=dockd under a real systemd
+DefaultDependencies=no
+Wants=systemd-journald.socket systemd-journald.service dockd.service
+UNIT
+cat > /run/systemd/system/dockd.service.d/boot.conf <<'UNIT'
+[Unit]
+DefaultDependencies=no
+After=systemd-journald.socket
+UNIT
+for unit in {masked}; do ln -sf /dev/null /run/systemd/system/$unit; done
+exec env container=dockd-test {systemd} --system --unit=dockd-boot.target
+"""
+
+
+@dataclass
+class Booted:
+    pid: int
+    state: Path
+    port: int
+
+    def ctl(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["nsenter", "-t", str(self.pid), "-m", "-p", "-u", "-i", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    def unit(self, *props: str) -> dict[str, str]:
+        shown = self.ctl("systemctl", "show", "dockd", *(f"-p{p}" for p in props))
+        return dict(line.split("=", 1) for line in shown.stdout.splitlines() if "=" in line)
+
+    def journal(self) -> list[dict[str, str]]:
+        out = self.ctl("journalctl", "-u", "dockd", "-o", "json", "--no-pager").stdout
+        return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+    def verified(self, serial: str) -> int:
+        ledger = self.state / "ledger.sqlite3"
+        if not ledger.exists():
+            return 0
+        with sqlite3.connect(f"file:{ledger}?mode=ro", uri=True, timeout=1) as db:
+            query = "SELECT count(*) FROM recordings WHERE serial = ?"
+            return int(db.execute(query, (serial,)).fetchone()[0])
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def booted(tmp_path: Path, installed_dockd: Path) -> Iterator[Booted]:
+    require_udev()
+    for tool in ("unshare", "nsenter"):
+        assert shutil.which(tool), f"{tool} is missing: apt-get install util-linux"
+    assert SYSTEMD.exists(), "apt-get install systemd"
+    # mount points for the namespace's own; left as they were found
+    made = [d for d in (Path("/etc/dockd"), Path("/var/lib/dockd")) if not d.exists()]
+    for folder in made:
+        folder.mkdir(parents=True)
+    state, udev = tmp_path / "state", tmp_path / "udev"
+    udev.mkdir()
+    port = _free_port()
+    config = tmp_path / "dockd.toml"
+    example = (REPO / "systemd/dockd.toml.example").read_text()
+    config.write_text(
+        example.replace('listen = "127.0.0.1:8470"', f'listen = "127.0.0.1:{port}"').replace(
+            "watch_dirs = []", 'watch_dirs = ["/var/lib/dockd/drop"]'
+        )
+    )
+    script = tmp_path / "boot.sh"
+    script.write_text(
+        BOOT.format(
+            state=state,
+            udev=udev,
+            repo=REPO,
+            config=config,
+            dockd=installed_dockd,
+            masked=MASKED,
+            systemd=SYSTEMD,
+        )
+    )
+    script.chmod(0o755)
+    console = (tmp_path / "console.log").open("w")
+    unshare = subprocess.Popen(
+        ["unshare", "--fork", "--pid", "--mount", "--uts", "--ipc", "--mount-proc", str(script)],
+        stdout=console,
+        stderr=subprocess.STDOUT,
+    )
+
+    def systemd_pid() -> int | None:
+        children = Path(f"/proc/{unshare.pid}/task/{unshare.pid}/children")
+        text = children.read_text().split() if children.exists() else []
+        return int(text[0]) if text else None
+
+    pid = wait_for(systemd_pid, 30, "systemd to start in its namespace")
+    boot = Booted(pid, state, port)
+    try:
+        yield boot
+    finally:
+        boot.ctl("systemctl", "stop", "dockd")
+        os.kill(pid, signal.SIGRTMIN + 4)  # systemd's "power off"
+        try:
+            unshare.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            unshare.kill()
+            unshare.wait()
+        console.close()
+        unfreeze(state)
+        for folder in made:
+            folder.rmdir()
+
+
+def test_the_shipped_unit_docks_a_recorder_under_systemd(booted: Booted, tmp_path: Path) -> None:
+    wait_for(
+        lambda: booted.unit("ActiveState").get("ActiveState") == "active",
+        60,
+        "dockd to be active",
+    )
+    # Type=notify: systemd calls it started only after READY=1, and shows its STATUS=
+    wait_for(
+        lambda: booted.unit("StatusText").get("StatusText") == "waiting for recorders",
+        30,
+        "dockd's STATUS= in systemctl",
+    )
+
+    image = fat32_recorder(
+        tmp_path / "SD1.dockrec",
+        "SD1",
+        {
+            "DCIM/100MEDIA/SD1_007_20261123080000_0001.MP4": os.urandom(2_000_000),
+            "DCIM/100MEDIA/SD1_007_20261123081000_0002.MP4": os.urandom(2_000_000),
+        },
+    )
+    dock = Dock()
+    try:
+        dev = dock.plug(image)
+        wait_for(lambda: booted.verified("SD1") == 2, 120, "both recordings to be verified")
+        wait_for(
+            lambda: any(e.get("DOCKD_EVENT") == "safe-to-unplug" for e in booted.journal()),
+            60,
+            "safe-to-unplug in the journal",
+        )
+        ro = subprocess.run(["blockdev", "--getro", dev], capture_output=True, text=True)
+        assert ro.stdout.strip() == "1", "the recorder was not write-blocked"
+    finally:
+        dock.close()
+    objects = [p for p in (booted.state / "store/objects").rglob("*") if p.is_file()]
+    assert len(objects) == 3  # two recordings and the session manifest
+    flags = subprocess.run(["lsattr", *map(str, objects)], capture_output=True, text=True)
+    assert all(line.split()[0][4] == "i" for line in flags.stdout.splitlines()), flags.stdout
+
+    entries = booted.journal()
+    docked = [e for e in entries if e.get("DOCKD_EVENT") == "docked"]
+    assert docked and docked[0]["DOCKD_SERIAL"] == "SD1"
+    restarts = booted.unit("NRestarts")["NRestarts"]
+    assert restarts == "0", "the watchdog or a crash restarted dockd"
+
+    booted.ctl("systemctl", "stop", "dockd")
+    stopped = booted.unit("ActiveState", "Result", "ExecMainStatus")
+    assert stopped == {"ActiveState": "inactive", "Result": "success", "ExecMainStatus": "0"}

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 APT_PACKAGES := libsystemd-dev pkg-config dosfstools mtools exfatprogs exfat-fuse fusefat fuse3 e2fsprogs util-linux \
-                rsync b3sum ffmpeg udev systemd postgresql chrony chromium fonts-wqy-microhei python3-venv
+                rsync b3sum ffmpeg udev systemd postgresql chrony chromium fonts-wqy-microhei python3-venv python3-dev
 
 .PHONY: run test lint bench schemas udev-rules install apt-deps clean
 

@@ -310,13 +310,19 @@ class Daemon:
     def _mount(self, device: RecorderDevice) -> Path:
         """Media that has just appeared may not be readable yet (size still 0 while a loop
         device or card reader settles): one retry a second later before calling it broken."""
+        zone = self._zone(device)
         try:
-            return self.mounter.mount(device.devnode, device.fs_type, device.slot)
+            return self.mounter.mount(device.devnode, device.fs_type, device.slot, zone)
         except UnknownFilesystemError:
             raise
         except MountError:
             time.sleep(MOUNT_RETRY_S)
-            return self.mounter.mount(device.devnode, device.fs_type, device.slot)
+            return self.mounter.mount(device.devnode, device.fs_type, device.slot, zone)
+
+    def _zone(self, device: RecorderDevice) -> str:
+        """The recorder's time zone; an unknown profile is reported by the ingest itself."""
+        profile = self.ingestor.profiles.get(device.profile)
+        return profile.timezone if profile is not None else "UTC"
 
     def _show_error(self, slot: str, state: SlotState, error: DockdError) -> None:
         self.board.set(slot, state=state, message=error.message, code=error.code, hint=error.hint)
@@ -328,7 +334,7 @@ class Daemon:
         set_read_only(device.devnode, False)
         try:
             mountpoint = self.mounter.mount(
-                device.devnode, device.fs_type, device.slot, writable=True
+                device.devnode, device.fs_type, device.slot, self._zone(device), writable=True
             )
             try:
                 self.ingestor.write_clock_set_file(

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import subprocess
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from dockd.errors import SourceError
 
@@ -33,8 +35,16 @@ class UnknownFilesystemError(MountError):
     code = "FILESYSTEM_UNKNOWN"
 
 
-def _run(cmd: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
+def _run(cmd: list[str], tz: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = None if tz is None else {**os.environ, "TZ": tz}
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False, env=env)
+
+
+def _minutes_east(zone: str) -> int:
+    """The zone's UTC offset now (the kernel takes one number: a DST zone is off by an hour
+    across its change, which the recorder's own clock is as well)."""
+    offset = datetime.now(ZoneInfo(zone)).utcoffset()
+    return 0 if offset is None else int(offset.total_seconds() // 60)
 
 
 def _kernel_supports(fs: str) -> bool:
@@ -64,8 +74,21 @@ class Mounter:
     def __init__(self, mount_root: Path) -> None:
         self.mount_root = mount_root
 
-    def mount(self, devnode: str, fs_type: str | None, slot: str, writable: bool = False) -> Path:
-        """Read-only unless `writable`: that is only for writing a clock-set file."""
+    def mount(
+        self,
+        devnode: str,
+        fs_type: str | None,
+        slot: str,
+        zone: str = "UTC",
+        writable: bool = False,
+    ) -> Path:
+        """Read-only unless `writable`: that is only for writing a clock-set file.
+
+        File times: FAT keeps local wall-clock fields, presented unconverted (as if UTC)
+        and read in the recorder's `zone` by the ingest. exFAT entries carry their UTC
+        offset when the camera wrote one; entries without one are local time of the
+        recorder, so the driver is told the recorder's zone. The FUSE drivers convert
+        with the TZ of their own process, never the dock's."""
         if fs_type not in _FUSE:
             raise UnknownFilesystemError(
                 f"{devnode} carries {fs_type or 'no recognisable filesystem'}; dockd reads "
@@ -74,15 +97,19 @@ class Mounter:
         target = self.mount_root / slot
         self.unmount(target)  # a mount left by a yanked recorder or a killed dockd
         target.mkdir(parents=True, exist_ok=True)
+        tz = None
         if _kernel_supports(_KERNEL[fs_type]):
             options = WRITABLE if writable else OPTIONS
             if fs_type == "vfat":
-                options += ",tz=UTC"  # FAT keeps local wall time: present it unconverted
+                options += ",tz=UTC"
+            else:
+                options += f",time_offset={_minutes_east(zone)}"
             cmd = ["mount", "-t", _KERNEL[fs_type], "-o", options, devnode, str(target)]
         else:
             options = _FUSE_RW[fs_type] if writable else OPTIONS
             cmd = [_FUSE[fs_type], "-o", options, devnode, str(target)]
-        result = _run(cmd)
+            tz = "UTC" if fs_type == "vfat" else zone
+        result = _run(cmd, tz)
         if result.returncode != 0 or not os.path.ismount(target):
             detail = (result.stderr or result.stdout).strip().splitlines()
             raise MountError(

@@ -273,3 +273,29 @@ def small_ext4(path: Path, mnt: Path, size_mib: int) -> Iterator[Path]:
             _run(tools["umount"], mnt)
         except RuntimeError:
             _run(tools["umount"], "-l", mnt)
+
+
+def strip_exfat_utc_offsets(image: Path, name: str) -> int:
+    """Clear the UTC-offset fields of `name`'s exFAT directory entry set and fix the set's
+    checksum: what a camera that keeps local time writes. Returns the sets changed."""
+    data = bytearray(image.read_bytes())
+    wanted = name.encode("utf-16-le")
+    changed = 0
+    for start in range(0, len(data) - 96, 32):
+        secondaries = data[start + 1]
+        if data[start] != 0x85 or secondaries < 2 or data[start + 32] != 0xC0:
+            continue  # not a file entry followed by its stream extension
+        end = start + 32 * (secondaries + 1)
+        length = data[start + 32 + 3]
+        names = b"".join(bytes(data[e + 2 : e + 32]) for e in range(start + 64, end, 32))
+        if names[: 2 * length] != wanted:
+            continue
+        data[start + 22 : start + 25] = bytes(3)  # create, modify, access offsets: invalid
+        checksum = 0
+        for i, byte in enumerate(data[start:end]):
+            if i not in (2, 3):
+                checksum = ((((checksum & 1) << 15) | (checksum >> 1)) + byte) & 0xFFFF
+        data[start + 2 : start + 4] = checksum.to_bytes(2, "little")
+        changed += 1
+    image.write_bytes(bytes(data))
+    return changed

@@ -13,10 +13,14 @@ backed by ``<SERIAL>.dockrec`` as recorders, FAT32 images, FUSE mounts):
 3. latency from the udev event to the first byte copied, per slot, from the daemon's log
    (docked -> copy-started is the mount; copy-started -> session-started) and from the
    daemon's open file descriptors (copy-started -> first recording opened);
-4. the daemon's peak RSS (VmHWM) before it is stopped.
+4. the daemon's peak RSS (VmHWM) before it is stopped;
+5. the status page's cost: four longer recorders without pages, with five pages polling
+   /api/status every 2 s and /metrics scraped every 15 s, and without again, so that drift
+   of the shared disk shows as the spread of the two runs without pages.
 
-Page caches are dropped before each scenario. Every session must finish ``completed``
-with every recording listed, or the run is aborted: a fast wrong copy is no result.
+Page caches are dropped before each scenario. Every session must finish with every
+recording listed and no problem but the flagged gaps between the bench's duration-less
+clips, or the run is aborted: a fast wrong copy is no result.
 Writes bench/results/dock.json and prints a table. Run as root.
 
     .venv/bin/python bench/dock.py [--quick] [--keep-work]
@@ -31,11 +35,13 @@ import platform
 import re
 import shutil
 import socket
+import statistics
 import struct
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -67,9 +73,15 @@ FIRST_START = datetime(2026, 11, 22, 8, 15, 0)
 CLIP_SECONDS = 600
 SINGLE_SERIAL = "SN0"
 FOUR_SERIALS = ("SN1", "SN2", "SN3", "SN4")
+# the status-page comparison copies for long enough (about 20 s) to see tens of polls
+WATCHED_SERIALS = ("SW1", "SW2", "SW3", "SW4")
 # A slow dock still finishes within this; a hung one should not hold the bench forever.
 MIN_RATE_MIB_S = 2.0
 FD_POLL_S = 0.002
+PAGES = 5
+PAGE_POLL_S = 2.0
+METRICS_SCRAPE_S = 15.0
+STATUS_URL = "http://127.0.0.1:8470"  # the daemon's default [web] listen
 DEFAULT_WAIT_IDLE_S = 900.0
 TARGETS = {
     "fairness": (">=", 0.7),
@@ -138,6 +150,7 @@ class ScenarioRun:
     layout: Layout
     peak_rss_mib: float = 0.0
     cold_cache: bool = False
+    requests_served: int = 0
 
 
 def fail(message: str) -> NoReturn:
@@ -254,6 +267,38 @@ class FirstReads(threading.Thread):
                 if target.startswith(self.prefix) and target.lower().endswith(".avi"):
                     self.seen.setdefault(target[len(self.prefix) :].split("/", 1)[0], now)
             time.sleep(FD_POLL_S)
+
+
+class StatusPages(threading.Thread):
+    """Admins watching the dock: PAGES status pages polling /api/status every 2 s, as the
+    page's own script does, and a Prometheus scrape of /metrics every 15 s."""
+
+    def __init__(self, base_url: str) -> None:
+        super().__init__(name="status-pages", daemon=True)
+        self.base_url = base_url
+        self.done = threading.Event()
+        self.served = 0
+        self.failed = 0
+
+    def _get(self, path: str, headers: dict[str, str]) -> None:
+        request = urllib.request.Request(self.base_url + path, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                response.read()
+            self.served += 1
+        except OSError:
+            self.failed += 1
+
+    def run(self) -> None:
+        for _ in range(PAGES):
+            self._get("/", {})
+        tick = 0
+        while not self.done.wait(PAGE_POLL_S):
+            for _ in range(PAGES):
+                self._get("/api/status", {"X-Dockd-Poll": "1"})
+            if tick % round(METRICS_SCRAPE_S / PAGE_POLL_S) == 0:
+                self._get("/metrics", {})
+            tick += 1
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -379,10 +424,11 @@ def docked(home: Path) -> Iterator[tuple[Daemon, Dock]]:
 
 
 def run_scenario(
-    name: str, images: dict[str, Path], layout: Layout, wait_idle: float
+    name: str, images: dict[str, Path], layout: Layout, wait_idle: float, watched: bool = False
 ) -> ScenarioRun:
     """Start a daemon, drop caches, plug every image back to back, wait until every slot
-    is safe to unplug, read the daemon's VmHWM, stop it, and check the ledger."""
+    is safe to unplug, read the daemon's VmHWM, stop it, and check the ledger. `watched`:
+    with status pages open and polling the whole time."""
     wait_until_alone(wait_idle)
     scenario = ScenarioRun(name, [SlotRun(s, img) for s, img in images.items()], layout)
     total = layout.bytes * len(images)
@@ -394,6 +440,9 @@ def run_scenario(
         scenario.cold_cache = drop_caches()
         watcher = FirstReads(pid, daemon.mount_root)
         watcher.start()
+        pages = StatusPages(STATUS_URL)
+        if watched:
+            pages.start()
         try:
             for slot in scenario.slots:
                 slot.plugged = time.time()
@@ -408,6 +457,12 @@ def run_scenario(
         finally:
             watcher.done.set()
             watcher.join()
+            if watched:
+                pages.done.set()
+                pages.join()
+        if watched and (pages.failed or not pages.served):
+            fail(f"status pages: {pages.served} served, {pages.failed} failed")
+        scenario.requests_served = pages.served
         scenario.peak_rss_mib = peak_rss_mib(pid)
         if (code := daemon.stop()) != 0:
             fail(f"the daemon exited {code} on SIGTERM:\n{tail(daemon.log)}")
@@ -679,6 +734,7 @@ def _main() -> int:
     )
     args = parser.parse_args()
     layout = Layout(2, 16 * MIB) if args.quick else Layout(6, 48 * MIB)
+    long_layout = layout if args.quick else Layout(8, 128 * MIB)
     preflight()
     remove_tree(WORK)
     code_before = git_state()
@@ -693,12 +749,26 @@ def _main() -> int:
             flush=True,
         )
         images = {s: make_recorder(WORK / "images", s, layout, block) for s in serials}
+        print(
+            f"building {len(WATCHED_SERIALS)} FAT32 recorders of {long_layout.files} x "
+            f"{long_layout.file_size / MIB:g} MiB ...",
+            flush=True,
+        )
+        longs = {s: make_recorder(WORK / "images", s, long_layout, block) for s in WATCHED_SERIALS}
         print("single recorder ...", flush=True)
         single = run_scenario(
             "single", {SINGLE_SERIAL: images[SINGLE_SERIAL]}, layout, args.wait_idle
         )
         print("four recorders ...", flush=True)
         four = run_scenario("four", {s: images[s] for s in FOUR_SERIALS}, layout, args.wait_idle)
+        # the status page must not slow the copy: four longer recorders without pages, with
+        # pages open, and without again, so drift of the shared disk shows as a spread
+        print("four longer recorders, no pages ...", flush=True)
+        unwatched = run_scenario("long", longs, long_layout, args.wait_idle)
+        print("four longer recorders, status pages open ...", flush=True)
+        watched = run_scenario("long-watched", longs, long_layout, args.wait_idle, watched=True)
+        print("four longer recorders again, no pages ...", flush=True)
+        again = run_scenario("long-again", longs, long_layout, args.wait_idle)
     finally:
         if not args.keep_work:
             remove_tree(WORK)
@@ -706,6 +776,22 @@ def _main() -> int:
     single_out = single_figures(single)
     four_out = four_figures(four, single_out["mib_s"])
     lat = latency(single) + latency(four)
+    watched_out = four_figures(watched, single_out["mib_s"])
+    plain = [
+        four_figures(run, single_out["mib_s"])["aggregate_mib_s"] for run in (unwatched, again)
+    ]
+    status_pages = {
+        "recorders": f"{len(WATCHED_SERIALS)} x {long_layout.files} x "
+        f"{long_layout.file_size / MIB:g} MiB",
+        "pages": PAGES,
+        "poll_s": PAGE_POLL_S,
+        "metrics_scrape_s": METRICS_SCRAPE_S,
+        "requests_served": watched.requests_served,
+        "aggregate_mib_s_without_pages": plain,
+        "aggregate_mib_s_with_pages": watched_out["aggregate_mib_s"],
+        "with_over_mean_without": r3(watched_out["aggregate_mib_s"] / statistics.mean(plain)),
+        "daemon_peak_rss_mib_with_pages": watched_out["daemon_peak_rss_mib"],
+    }
     report: dict[str, Any] = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "host": socket.gethostname(),
@@ -720,6 +806,7 @@ def _main() -> int:
         "four": four_out,
         "mount_to_scan_s": [r["mount_to_scan_s"] for r in lat],
         "latency": lat,
+        "status_pages": status_pages,
         "latency_note": LATENCY_NOTE,
         "daemon_peak_rss_mib": max(
             single_out["daemon_peak_rss_mib"], four_out["daemon_peak_rss_mib"]
@@ -731,6 +818,12 @@ def _main() -> int:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
     print(table(report))
+    print(
+        f"\nstatus pages: {PAGES} pages polling every {PAGE_POLL_S:g} s ("
+        f"{watched.requests_served} requests): aggregate {watched_out['aggregate_mib_s']} MiB/s"
+        f" with, {plain[0]} and {plain[1]} MiB/s without (with / mean without = "
+        f"{status_pages['with_over_mean_without']})"
+    )
     if four_out["plug_spread_s"] >= 1.0:
         print(f"WARNING: the four plugs took {four_out['plug_spread_s']:.2f} s, not < 1 s")
     if report["dockd_changed_during_run"]:

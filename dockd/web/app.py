@@ -87,6 +87,7 @@ STATIC = HERE / "static"
 
 POLL_S = 2.0  # what the page's script polls at; `dockd status --watch` refreshes at it too
 DOCUMENT_TTL_S = 0.5  # one picture serves every page and scrape asking within this long
+REPORT_TTL_S = 60.0  # the deadline report: see StatusSource._report
 LEDGER_TTL_S = 10.0  # sessions, deadlines: re-read at most this often (or when a slot changes)
 EVENTS_TTL_S = 60.0  # the custody log (last `dockd verify`): a separate process writes it
 CLOCK_TTL_S = 30.0  # the station clock: an NTP exchange per server, so not on every poll
@@ -325,6 +326,9 @@ def _judge(drift_s: float | None, warn_s: float, violation_s: float) -> DriftVer
     return None
 
 
+_ENDED = frozenset({"done", "interrupted", "error"})
+
+
 class StatusSource:
     """Builds StatusDocuments for one App. Thread-safe; shared by the page, the API, /metrics."""
 
@@ -338,11 +342,14 @@ class StatusSource:
         self._ledger_part: _LedgerPart | None = None
         self._ledger_key: tuple[object, ...] = ()
         self._ledger_at = -math.inf
+        self._report_part: DeadlineReport | None = None
+        self._report_key: tuple[object, ...] = ()
+        self._report_at = -math.inf
         self._verify_part: _VerifyPart | None = None
         self._verify_at = -math.inf
         self._clock_part: ClockState | None = None
         self._clock_at = -math.inf
-        self._document: StatusDocument | None = None
+        self._document: tuple[StatusDocument, bytes] | None = None
         self._document_at = -math.inf
 
     # cached parts -----------------------------------------------------------------------
@@ -358,15 +365,31 @@ class StatusSource:
             lambda db: _ledger_facts(db, since, now - RATE_WINDOW, slot_sessions)
         )
         duty = self.app.ingestor.duty
-        report: DeadlineReport | None = None
-        try:
-            report = duty.deadline_report(since, now, self.app.policy, now)
-        except DockdError as exc:  # the rest of the picture is still worth showing
-            log.warning("deadline-report-failed", code=exc.code, message=exc.message)
+        report = self._report(since, now, slots)
         custodians = {s.serial: custodian_at(duty, s.serial, now) for s in slots if s.serial}
         part = _LedgerPart(since=since, report=report, custodians=custodians, **facts)
         self._ledger_part, self._ledger_key, self._ledger_at = part, key, time.monotonic()
         return part
+
+    def _report(
+        self, since: datetime, now: datetime, slots: list[SlotStatus]
+    ) -> DeadlineReport | None:
+        """The day's deadline report: re-read when a dock session ends (its late offloads
+        and drift belong on the page) and otherwise at most every REPORT_TTL_S, not on
+        every slot change: on a large ledger it is the page's most expensive read, and a
+        copy in progress changes nothing in it."""
+        ended = frozenset(s.session for s in slots if s.session and s.state in _ENDED)
+        key = (since.date(), ended)
+        fresh = time.monotonic() - self._report_at < REPORT_TTL_S
+        if self._report_at > -math.inf and fresh and key == self._report_key:
+            return self._report_part
+        report: DeadlineReport | None = None
+        try:
+            report = self.app.ingestor.duty.deadline_report(since, now, self.app.policy, now)
+        except DockdError as exc:  # the rest of the picture is still worth showing
+            log.warning("deadline-report-failed", code=exc.code, message=exc.message)
+        self._report_part, self._report_key, self._report_at = report, key, time.monotonic()
+        return report
 
     def _verifies(self) -> _VerifyPart:
         if self._verify_part is not None and time.monotonic() - self._verify_at < EVENTS_TTL_S:
@@ -419,13 +442,22 @@ class StatusSource:
     def document(self) -> StatusDocument:
         """The picture now; shared for DOCUMENT_TTL_S, so that the cost of the pages does not
         grow with the number of people looking at them."""
+        return self._shared()[0]
+
+    def document_json(self) -> bytes:
+        """The picture as /api/status sends it, serialised once per picture: serialising
+        holds the GIL for milliseconds, and each of them stalls the copy threads."""
+        return self._shared()[1]
+
+    def _shared(self) -> tuple[StatusDocument, bytes]:
         with self._lock:
             cached = self._document
             if cached is not None and time.monotonic() - self._document_at < DOCUMENT_TTL_S:
                 return cached
             document = self._build()
-            self._document, self._document_at = document, time.monotonic()
-            return document
+            shared = (document, document.model_dump_json().encode())
+            self._document, self._document_at = shared, time.monotonic()
+            return shared
 
     def _build(self) -> StatusDocument:
         now = self.clock()
@@ -1340,7 +1372,11 @@ def build_asgi(source: StatusSource, access: Access) -> ASGIApp:
         )
 
     def api_status(request: Request) -> Response:
-        return json_response(source.document())
+        return Response(
+            source.document_json(),
+            media_type="application/json",
+            headers={"Cache-Control": "no-store"},
+        )
 
     def api_session(request: Request) -> Response:
         session_id = str(request.path_params["session_id"])

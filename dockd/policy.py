@@ -79,6 +79,11 @@ class SpotCheckPolicy(_Section):
 
 class ViewingPolicy(_Section):
     approvers: list[str] = Field(min_length=1, description="Who approves viewing footage.")
+    approvers_outside_unit: list[str] = Field(
+        default_factory=list,
+        description="Who approves instead when the viewer is not of the recording's own "
+        "unit (tiered authorisation); empty: the same approvers for everyone.",
+    )
 
 
 class PolicyPack(BaseModel):

@@ -204,3 +204,11 @@ def test_unknown_pack_names_the_known_ones() -> None:
     assert "'dalian'" in message
     for pack_id in PACKS:
         assert pack_id in message
+
+
+def test_qidong_viewing_is_tiered_by_unit() -> None:
+    """002:17: the unit's own officers need the deputy leader in charge; others the head."""
+    viewing = pack("qidong").viewing
+    assert viewing.approvers == ["deputy leader in charge of enforcement"]
+    assert viewing.approvers_outside_unit == ["head of enforcement department"]
+    assert all(not pack(p).viewing.approvers_outside_unit for p in PACKS if p != "qidong")

@@ -668,9 +668,9 @@ class Ingestor:
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
             if before.st_size > self.store.chunk_size:
                 with run.streams:
-                    staged = self.store.copy_in(fd, _chunk_hook(run))
+                    staged = self.store.copy_in(fd, before.st_size, _chunk_hook(run))
             else:
-                staged = self.store.copy_in(fd, _chunk_hook(run))
+                staged = self.store.copy_in(fd, before.st_size, _chunk_hook(run))
             after = os.fstat(fd)
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
         except (SourceReadError, OSError) as exc:

@@ -172,7 +172,7 @@ def need_root() -> None:
 
 
 @contextmanager
-def writable_ext4(img: Path, mnt: Path, size_mib: int) -> Iterator[Path]:
+def writable_ext4(img: Path, mnt: Path, size_mib: int, *mkfs_args: str) -> Iterator[Path]:
     """``small_ext4``, made sure to be writable.
 
     A write-blocked recorder's loop device keeps its BLKROSET flag after it is
@@ -186,7 +186,7 @@ def writable_ext4(img: Path, mnt: Path, size_mib: int) -> Iterator[Path]:
         detached = not (dev / "loop" / "backing_file").exists()
         if blockdev and detached and (dev / "ro").read_text().strip() != "0":
             subprocess.run([blockdev, "--setrw", f"/dev/{dev.name}"], check=False)
-    with small_ext4(img, mnt, size_mib) as root:
+    with small_ext4(img, mnt, size_mib, *mkfs_args) as root:
         if os.statvfs(root).f_flag & os.ST_RDONLY:
             pytest.fail(f"{img} was mounted read-only (loop device write-blocked?)")
         yield root
@@ -309,6 +309,59 @@ def test_store_full_fails_the_session_and_publishes_nothing_half_written(
         assert audit.returncode == 0, audit.stdout + audit.stderr
 
     assert {n: sha256_of(src / n) for n in names} == source_before
+
+
+@pytest.mark.root
+def test_recording_larger_than_the_free_space_is_refused_before_it_is_copied(
+    tmp_path: Path,
+) -> None:
+    """The store reserves a recording's size before reading it: a long recording that
+    cannot fit fails at once, naming its size, instead of after most of it was read."""
+    need_root()
+    src = tmp_path / "recorder"
+    digests = make_recordings(src, ["a_small.avi"], MIB)
+    digests |= make_recordings(src, ["b_long.avi"], 64 * MIB)
+    with writable_ext4(tmp_path / "store.img", tmp_path / "mnt", size_mib=40) as mnt:
+        store = mnt / "store"
+        url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+        d = Dockd(write_config(tmp_path / "dockd.toml", store, url), store, url)
+        used_before = shutil.disk_usage(mnt).used
+
+        result = d.ingest(src, "SNLONG")
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert f"reserving {64 * MIB} bytes for a recording" in result.stdout + result.stderr
+        [session] = d.json("sessions")
+        assert session["error_code"] == "STORE_FULL"
+        assert [r["path"] for r in d.json("recordings")] == ["a_small.avi"]
+        assert d.staging_files() == []
+        assert assert_objects_named_by_content(d) >= {digests["a_small.avi"]}
+        assert shutil.disk_usage(mnt).used - used_before < 4 * MIB, "nothing of it was kept"
+
+
+@pytest.mark.root
+def test_recordings_copied_side_by_side_are_stored_contiguously(tmp_path: Path) -> None:
+    """Two streams writing at once would interleave their blocks on disk without the
+    reservation; each object must come out in a few extents, as a plain copy would.
+    The disk has an evidence disk's geometry (4 KiB blocks, 128 MiB groups), not a tiny
+    filesystem's, whose 8 MiB groups would split every file whatever dockd did."""
+    need_root()
+    src = tmp_path / "recorder"
+    make_recordings(src, [f"clip{i}.avi" for i in range(4)], 48 * MIB)
+    disk = (tmp_path / "store.img", tmp_path / "mnt", 400, "-T", "default")
+    with writable_ext4(*disk) as mnt:
+        url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+        d = Dockd(write_config(tmp_path / "dockd.toml", mnt, url), mnt, url)
+        result = d.ingest(src, "SNFRAG")
+        assert result.returncode == 0, result.stdout + result.stderr
+        extents = {}
+        for obj in d.objects():
+            if obj.stat().st_size == 48 * MIB:
+                report = subprocess.run(
+                    ["filefrag", str(obj)], capture_output=True, text=True, check=True
+                ).stdout
+                extents[obj.name] = int(report.rsplit(":", 1)[1].split()[0])
+        assert len(extents) == 4
+        assert max(extents.values()) <= 3, extents
 
 
 @pytest.mark.root

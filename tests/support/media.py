@@ -255,11 +255,11 @@ def mounted_exfat(img: Path, mnt: Path, readonly: bool = True) -> Iterator[Path]
 
 
 @contextmanager
-def small_ext4(path: Path, mnt: Path, size_mib: int) -> Iterator[Path]:
+def small_ext4(path: Path, mnt: Path, size_mib: int, *mkfs_args: str) -> Iterator[Path]:
     """A tiny real filesystem, so ENOSPC and ``chattr +i`` behave for real."""
     tools = _tools("mkfs.ext4", "mount", "umount", "chattr", root=True)
     _fresh_image(path, size_mib)
-    _run(tools["mkfs.ext4"], "-q", "-F", path)
+    _run(tools["mkfs.ext4"], "-q", "-F", *mkfs_args, path)
     mnt.mkdir(parents=True, exist_ok=True)
     # -o loop sets autoclear, so unmounting also frees the loop device.
     _run(tools["mount"], "-o", "loop", path, mnt)

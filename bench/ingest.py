@@ -15,6 +15,15 @@ Writes bench/results/ingest.json and prints a table. Run as root for cold caches
 for ``chattr -i`` when cleaning up dockd's immutable objects.
 
     .venv/bin/python bench/ingest.py [--quick] [--keep-work] [--rounds N]
+
+Fairness on a virtual disk. What one tool leaves behind changes how fast the next one
+runs: on this VM a plain ``cp`` right after a dockd run took 11-17 s, and 5-9 s after
+another ``cp``, because the host caches the guest's disk and that cache can only be
+dropped on the host. So every round runs the tools in its own shuffled order (seeded,
+and written to the results: no tool always follows the same one), every tool writes
+to the same destination path (ext4 places a new folder by its parent and name), and
+before every tool the source is read once and the guest's page cache is dropped: every
+tool starts with its source cold in the guest and equally warm in the host.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import shutil
 import socket
 import statistics
@@ -160,6 +170,15 @@ def drop_caches() -> bool:
     return True
 
 
+def read_through(src: Path) -> None:
+    """Read every source file once, so the host's cache holds it for every tool alike."""
+    for folder, _, names in os.walk(src):
+        for name in names:
+            with open(os.path.join(folder, name), "rb") as fh:
+                while fh.read(8 * MIB):
+                    pass
+
+
 def remove_tree(path: Path) -> None:
     """rm -rf that also works on dockd's immutable (chattr +i) objects."""
     if not path.exists():
@@ -263,7 +282,8 @@ BASELINES = {
 def bench_shape(shape: Shape, rounds: int) -> tuple[dict[str, Any], bool]:
     """Generate one source, run every tool on it cold, `rounds` times over; returns
     (result, all cold). Rounds interleave the tools, so a disk that slows down for a
-    minute (this one is shared) hits all of them rather than one; medians are compared."""
+    minute (this one is shared) hits all of them rather than one, and each round starts
+    the tools in its own order (module docstring); medians are compared."""
     src = WORK / f"src-{shape.name}"
     print(
         f"[{shape.name}] generating {shape.files} x {shape.file_size / MIB:g} MiB ...", flush=True
@@ -272,9 +292,14 @@ def bench_shape(shape: Shape, rounds: int) -> tuple[dict[str, Any], bool]:
     total = shape.files * shape.file_size
     cold = True
     runs: dict[str, list[Run]] = {tool: [] for tool in TOOLS}
+    dst = WORK / f"dst-{shape.name}"
+    orders: list[list[str]] = []
     for round_no in range(1, rounds + 1):
-        for tool in TOOLS:
-            dst = WORK / f"dst-{shape.name}-{tool.replace(' ', '_').replace('+', '_')}"
+        order = list(TOOLS)
+        random.Random(f"{shape.name}-{round_no}").shuffle(order)
+        orders.append(order)
+        for tool in order:
+            read_through(src)
             cold = drop_caches() and cold
             print(f"[{shape.name}] round {round_no}: {tool} ...", end=" ", flush=True)
             if tool == "dockd":
@@ -310,6 +335,7 @@ def bench_shape(shape: Shape, rounds: int) -> tuple[dict[str, Any], bool]:
         "bytes": total,
         "files": shape.files,
         "file_bytes": shape.file_size,
+        "order_each_round": orders,
         "results": results,
         "ratios": ratios,
         "targets_met": met,
@@ -366,7 +392,9 @@ def _main() -> int:
     parser = argparse.ArgumentParser(description="dockd ingest benchmark")
     parser.add_argument("--quick", action="store_true", help="2 x 64 MiB and 500 files")
     parser.add_argument("--keep-work", action="store_true", help="leave bench/work/ behind")
-    parser.add_argument("--rounds", type=int, default=3, help="runs of every tool (median)")
+    parser.add_argument(
+        "--rounds", type=int, default=len(TOOLS), help="runs of every tool (median)"
+    )
     args = parser.parse_args()
     if args.rounds < 1:
         fail("--rounds must be at least 1")

@@ -151,6 +151,8 @@ class ScenarioRun:
     peak_rss_mib: float = 0.0
     cold_cache: bool = False
     requests_served: int = 0
+    daemon_cpu_s: float = 0.0
+    machine_busy: float = 0.0
 
 
 def fail(message: str) -> NoReturn:
@@ -309,6 +311,19 @@ def peak_rss_mib(pid: int) -> float:
     fail(f"no VmHWM in /proc/{pid}/status")
 
 
+def process_cpu_s(pid: int) -> float:
+    """utime + stime of the daemon process, all its threads (the web server is one)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of every CPU: whether the copy is starved for CPU at all."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return sum(values) - idle, sum(values)
+
+
 def drop_caches() -> bool:
     """Flush and drop the page cache so the recorders are read from disk."""
     subprocess.run(["sync"], check=True)
@@ -440,6 +455,7 @@ def run_scenario(
         scenario.cold_cache = drop_caches()
         watcher = FirstReads(pid, daemon.mount_root)
         watcher.start()
+        cpu_before, ticks_before = process_cpu_s(pid), machine_ticks()
         pages = StatusPages(STATUS_URL)
         if watched:
             pages.start()
@@ -464,6 +480,9 @@ def run_scenario(
             fail(f"status pages: {pages.served} served, {pages.failed} failed")
         scenario.requests_served = pages.served
         scenario.peak_rss_mib = peak_rss_mib(pid)
+        scenario.daemon_cpu_s = process_cpu_s(pid) - cpu_before
+        busy, ticks = (a - b for a, b in zip(machine_ticks(), ticks_before, strict=True))
+        scenario.machine_busy = busy / ticks if ticks else 0.0
         if (code := daemon.stop()) != 0:
             fail(f"the daemon exited {code} on SIGTERM:\n{tail(daemon.log)}")
         check_ledger(daemon, scenario)
@@ -791,6 +810,17 @@ def _main() -> int:
         "aggregate_mib_s_with_pages": watched_out["aggregate_mib_s"],
         "with_over_mean_without": r3(watched_out["aggregate_mib_s"] / statistics.mean(plain)),
         "daemon_peak_rss_mib_with_pages": watched_out["daemon_peak_rss_mib"],
+        "daemon_cpu_s_without_pages": [r3(run.daemon_cpu_s) for run in (unwatched, again)],
+        "daemon_cpu_s_with_pages": r3(watched.daemon_cpu_s),
+        "pages_cpu_s": r3(
+            watched.daemon_cpu_s - statistics.mean(r.daemon_cpu_s for r in (unwatched, again))
+        ),
+        "machine_cpu_busy_without_pages": [r3(r.machine_busy) for r in (unwatched, again)],
+        "machine_cpu_busy_with_pages": r3(watched.machine_busy),
+        "cpu_note": "daemon CPU is utime+stime of the dockd process from plug to the last "
+        "'safe to unplug' (FUSE helpers excluded); pages_cpu_s is what the run with pages "
+        "spent beyond the mean of the runs without; machine busy is (all CPU time - idle - "
+        "iowait) / all CPU time over the same span",
     }
     report: dict[str, Any] = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -822,7 +852,12 @@ def _main() -> int:
         f"\nstatus pages: {PAGES} pages polling every {PAGE_POLL_S:g} s ("
         f"{watched.requests_served} requests): aggregate {watched_out['aggregate_mib_s']} MiB/s"
         f" with, {plain[0]} and {plain[1]} MiB/s without (with / mean without = "
-        f"{status_pages['with_over_mean_without']})"
+        f"{status_pages['with_over_mean_without']}); daemon CPU "
+        f"{status_pages['daemon_cpu_s_with_pages']} s with, "
+        f"{status_pages['daemon_cpu_s_without_pages']} s without (pages: "
+        f"{status_pages['pages_cpu_s']} s); machine busy "
+        f"{status_pages['machine_cpu_busy_with_pages']} with, "
+        f"{status_pages['machine_cpu_busy_without_pages']} without"
     )
     if four_out["plug_spread_s"] >= 1.0:
         print(f"WARNING: the four plugs took {four_out['plug_spread_s']:.2f} s, not < 1 s")

@@ -18,12 +18,13 @@ for ``chattr -i`` when cleaning up dockd's immutable objects.
 
 Fairness on a virtual disk. What one tool leaves behind changes how fast the next one
 runs: on this VM a plain ``cp`` right after a dockd run took 11-17 s, and 5-9 s after
-another ``cp``, because the host caches the guest's disk and that cache can only be
-dropped on the host. So every round runs the tools in its own shuffled order (seeded,
-and written to the results: no tool always follows the same one), every tool writes
-to the same destination path (ext4 places a new folder by its parent and name), and
-before every tool the source is read once and the guest's page cache is dropped: every
-tool starts with its source cold in the guest and equally warm in the host.
+another ``cp``. The cause was not found (not fragmentation, not dockd's parallel copies,
+and a 20 s pause does not clear it); the host's cache of the guest's disk, which cannot
+be dropped from inside, is the suspect. So every round runs the tools in its own
+shuffled order (seeded, and written to the results: no tool always follows the same
+one), every tool writes to the same destination path (no tool's data is placed apart
+by its folder's name), and before every tool the source is read once and the guest's
+page cache is dropped: every tool starts from the same state of the source.
 """
 
 from __future__ import annotations

@@ -666,10 +666,8 @@ class Ingestor:
             if not stat.S_ISREG(before.st_mode):
                 raise FileProblem("not-regular-file", "the entry is no longer a regular file")
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
-            if before.st_size > self.store.chunk_size:
-                with run.streams:
-                    staged = self.store.copy_in(fd, before.st_size, _chunk_hook(run))
-            else:
+            large = before.st_size > self.store.chunk_size
+            with run.streams if large else contextlib.nullcontext():
                 staged = self.store.copy_in(fd, before.st_size, _chunk_hook(run))
             after = os.fstat(fd)
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)

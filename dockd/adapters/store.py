@@ -226,9 +226,7 @@ class ObjectStore:
     def path_of(self, key: str) -> Path:
         return self.root / key
 
-    def copy_in(
-        self, src_fd: int, expected_size: int = 0, progress: Progress | None = None
-    ) -> Staged:
+    def copy_in(self, src_fd: int, expected_size: int, progress: Progress | None = None) -> Staged:
         """Stream src into staging, hashing on the way; the staged file is fsynced and 0444.
 
         The staging file is first given `expected_size` bytes of disk: a full store fails

@@ -62,12 +62,12 @@ if str(REPO) not in sys.path:  # run as a script: bench/ is on sys.path, the rep
     sys.path.insert(0, str(REPO))
 
 from bench.common import git_state  # noqa: E402
-from dockd.adapters.ledger import Ledger  # noqa: E402
-from dockd.adapters.ledger_policy import PolicyLedger  # noqa: E402
+from dockd.adapters.ledger.policy import PolicyLedger  # noqa: E402
+from dockd.adapters.ledger.sessions import Ledger  # noqa: E402
 from dockd.core.custody import GENESIS, canonical_json, event_hash  # noqa: E402
+from dockd.core.policy import PolicyPack, load_policy  # noqa: E402
 from dockd.core.retention import add_months  # noqa: E402
-from dockd.policy import PolicyPack, load_policy  # noqa: E402
-from dockd.views import DeadlineReport  # noqa: E402
+from dockd.core.views import DeadlineReport  # noqa: E402
 
 WORK = REPO / "bench" / "work-report"
 RESULTS = REPO / "bench" / "results" / "report.json"

@@ -11,17 +11,17 @@ import systemd.daemon
 
 from dockd import __version__
 from dockd.adapters.dropfolder import DropFolders
-from dockd.adapters.ledger import Ledger
-from dockd.adapters.ledger_policy import PolicyLedger
+from dockd.adapters.ledger.policy import PolicyLedger
+from dockd.adapters.ledger.sessions import Ledger
 from dockd.adapters.mount import Mounter
 from dockd.adapters.ntp import StationClockSource
-from dockd.adapters.store import ObjectStore
+from dockd.adapters.store.objects import ObjectStore
 from dockd.config import Config
-from dockd.daemon import Daemon
-from dockd.ingest import Ingestor, Station, utc_now
-from dockd.policy import PolicyPack, load_policy
-from dockd.profiles import RecorderProfile, load_profiles, pick_profile
-from dockd.status import StatusBoard
+from dockd.core.policy import PolicyPack, load_policy
+from dockd.core.profiles import RecorderProfile, load_profiles, pick_profile
+from dockd.daemon.board import StatusBoard
+from dockd.daemon.loop import Daemon
+from dockd.services.dock_session import Ingestor, Station, utc_now
 
 
 def _boot_id() -> str:

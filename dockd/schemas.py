@@ -14,9 +14,9 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from dockd.config import Config
-from dockd.policy import PolicyPack
-from dockd.profiles import RecorderProfile
-from dockd.views import DeadlineReport, Manifest, RecordingView, SessionView, VerifyReport
+from dockd.core.policy import PolicyPack
+from dockd.core.profiles import RecorderProfile
+from dockd.core.views import DeadlineReport, Manifest, RecordingView, SessionView, VerifyReport
 from dockd.web.app import SessionDocument, StatusDocument
 
 BASE = "https://dockd.invalid/schemas/"

@@ -23,8 +23,8 @@ from watchdog.events import (
 )
 from watchdog.observers import Observer
 
+from dockd.core.model import SourceFile
 from dockd.core.plan import settled
-from dockd.model import SourceFile
 
 log = structlog.get_logger("dockd.dropfolder")
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dockd.core.layout import is_recording, unsafe_component
+from dockd.core.model import Problem, SourceFile, display_path, is_utf8
+from dockd.core.profiles import RecorderProfile
 from dockd.errors import RecorderGoneError, SourceError
-from dockd.model import Problem, SourceFile, display_path, is_utf8
-from dockd.profiles import RecorderProfile
 
 MAX_DEPTH = 32
 MAX_ENTRIES = 1_000_000

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from dockd.profiles import RecorderProfile
+from dockd.core.profiles import RecorderProfile
 
 LAYOUT_VERSION = 1
 _HEX64 = re.compile(r"[0-9a-f]{64}")

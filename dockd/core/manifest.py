@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from dockd.core.custody import canonical_json
-from dockd.model import Problem, SourceFile, VerifiedRecording, raw_hex
-from dockd.views import (
+from dockd.core.model import Problem, SourceFile, VerifiedRecording, raw_hex
+from dockd.core.views import (
     Manifest,
     ManifestRecorder,
     ManifestRecording,

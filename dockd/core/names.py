@@ -11,8 +11,8 @@ from datetime import datetime
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from dockd.model import NameInfo
-from dockd.profiles import NamePattern, RecorderProfile
+from dockd.core.model import NameInfo
+from dockd.core.profiles import NamePattern, RecorderProfile
 
 
 @cache

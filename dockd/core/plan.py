@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Set
 from dataclasses import dataclass
 
-from dockd.model import SourceFile
+from dockd.core.model import SourceFile
 
 
 @dataclass(frozen=True, slots=True)

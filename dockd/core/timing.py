@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from dockd.model import NameInfo, RecordingTimes
+from dockd.core.model import NameInfo, RecordingTimes
 
 
 def _utc(moment: datetime) -> datetime:

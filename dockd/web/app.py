@@ -58,12 +58,9 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dockd import __version__
-from dockd.adapters.ledger_policy import Custodian, PolicyLedger, drift_violation
-from dockd.adapters.ledger_schema import CustodyEventRow, DockSessionRow
-from dockd.errors import ConfigError, DockdError
-from dockd.ingest import utc_now
-from dockd.status import SlotState, SlotStatus
-from dockd.views import (
+from dockd.adapters.ledger.policy import Custodian, PolicyLedger, drift_violation
+from dockd.adapters.ledger.schema import CustodyEventRow, DockSessionRow
+from dockd.core.views import (
     DeadlineReport,
     DriftViolation,
     Interruption,
@@ -75,6 +72,9 @@ from dockd.views import (
     UnsealedSession,
     VerifyFailure,
 )
+from dockd.daemon.board import SlotState, SlotStatus
+from dockd.errors import ConfigError, DockdError
+from dockd.services.dock_session import utc_now
 
 if TYPE_CHECKING:
     from dockd.app import App

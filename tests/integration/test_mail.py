@@ -37,7 +37,7 @@ from dockd.adapters.mail import (  # noqa: E402
     Outbox,
     send,
 )
-from dockd.report import build_message, recipients_for  # noqa: E402
+from dockd.ui.report import build_message, recipients_for  # noqa: E402
 from tests.unit.test_report import SCRIPT, hostile_report, sample_report  # noqa: E402
 
 HOST = "127.0.0.1"

@@ -10,8 +10,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 
-from dockd.adapters.ledger import MIGRATIONS, SCHEMA_REVISION, Ledger, schema_revision
-from dockd.adapters.ledger_schema import Base
+from dockd.adapters.ledger.schema import Base
+from dockd.adapters.ledger.sessions import MIGRATIONS, SCHEMA_REVISION, Ledger, schema_revision
 
 
 def test_migrations_match_the_models(tmp_path: Path) -> None:

@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dockd.adapters.ledger import Ledger
-from dockd.adapters.ledger_policy import Custodian, PolicyLedger
-from dockd.policy import PolicyPack, load_policy
+from dockd.adapters.ledger.policy import Custodian, PolicyLedger
+from dockd.adapters.ledger.sessions import Ledger
+from dockd.core.policy import PolicyPack, load_policy
 from tests.conftest import REPO, Dockd, write_config
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

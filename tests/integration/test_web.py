@@ -25,12 +25,12 @@ from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 from structlog.testing import capture_logs
 
-from dockd.adapters.ledger_policy import Custodian
+from dockd.adapters.ledger.policy import Custodian
 from dockd.app import App, build
 from dockd.config import WebConfig, load_config
 from dockd.errors import EXIT_USAGE, ConfigError, LedgerError
-from dockd.ingest import utc_now
-from dockd.integrity import verify_store
+from dockd.services.dock_session import utc_now
+from dockd.services.integrity import verify_store
 from dockd.web.app import (
     SessionDocument,
     StatusDocument,

@@ -24,8 +24,8 @@ from dockd.core.clock import (
     true_time,
     wall_clock,
 )
-from dockd.ingest import _file_time
-from dockd.policy import load_policy
+from dockd.core.policy import load_policy
+from dockd.services.dock_session import _file_time
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -10,8 +10,8 @@ import jsonschema
 import pytest
 
 from dockd.config import load_config
+from dockd.core.profiles import load_profiles
 from dockd.errors import ConfigError, RulesError
-from dockd.profiles import load_profiles
 from dockd.schemas import all_schemas, render
 
 REPO = Path(__file__).resolve().parents[2]

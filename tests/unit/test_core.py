@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 
 from dockd.core.custody import GENESIS, CustodyEvent, event_hash, first_break
 from dockd.core.layout import extension, is_recording, object_key, unsafe_component
+from dockd.core.model import NameInfo, SourceFile
 from dockd.core.names import parse_name
 from dockd.core.plan import plan_copy
+from dockd.core.profiles import load_profiles
 from dockd.core.timing import recording_times
-from dockd.model import NameInfo, SourceFile
-from dockd.profiles import load_profiles
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
 PROFILES = load_profiles(RULES)

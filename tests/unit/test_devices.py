@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dockd.core.devices import recorder_from_properties, slot_name
-from dockd.profiles import RecorderProfile, UsbId, load_profiles
-from dockd.udevrules import render_rules
+from dockd.core.profiles import RecorderProfile, UsbId, load_profiles
+from dockd.core.udev_rules import render_rules
 
 REPO = Path(__file__).resolve().parents[2]
 USB = {

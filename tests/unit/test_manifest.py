@@ -10,7 +10,13 @@ from hypothesis import strategies as st
 
 from dockd.core.custody import canonical_json
 from dockd.core.manifest import manifest_bytes
-from dockd.views import Manifest, ManifestRecorder, ManifestRecording, ManifestStation, ProblemView
+from dockd.core.views import (
+    Manifest,
+    ManifestRecorder,
+    ManifestRecording,
+    ManifestStation,
+    ProblemView,
+)
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 names = st.text(min_size=1, max_size=40)  # quotes, backslashes, control and CJK characters

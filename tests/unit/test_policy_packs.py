@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from dockd.core.policy import PolicyPack, load_policy
 from dockd.errors import RulesError
-from dockd.policy import PolicyPack, load_policy
 
 REPO = Path(__file__).resolve().parents[2]
 RULES = REPO / "rules"

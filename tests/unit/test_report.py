@@ -10,15 +10,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dockd.report import (
-    NOTHING,
-    build_message,
-    recipients_for,
-    render_html,
-    render_text,
-    subject,
-)
-from dockd.views import (
+from dockd.core.views import (
     DeadlineReport,
     DriftViolation,
     Interruption,
@@ -26,6 +18,14 @@ from dockd.views import (
     OverdueRecorder,
     UnsealedSession,
     VerifyFailure,
+)
+from dockd.ui.report import (
+    NOTHING,
+    build_message,
+    recipients_for,
+    render_html,
+    render_text,
+    subject,
 )
 
 UNTIL = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)

@@ -25,11 +25,11 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from dockd.adapters.hashpipe import SourceReadError
-from dockd.adapters.ledger import Ledger
-from dockd.adapters.ledger_policy import Custodian, PolicyLedger
+from dockd.adapters.ledger.policy import Custodian, PolicyLedger
+from dockd.adapters.ledger.sessions import Ledger
 from dockd.adapters.ntp import StationClock
-from dockd.adapters.store import ObjectStore, Published, Staged
+from dockd.adapters.store.hashpipe import SourceReadError
+from dockd.adapters.store.objects import ObjectStore, Published, Staged
 from dockd.adapters.volume import (
     GONE_ERRNOS,
     Scan,
@@ -55,10 +55,25 @@ from dockd.core.deadlines import judge
 from dockd.core.gaps import find_gaps
 from dockd.core.layout import extension
 from dockd.core.manifest import build_manifest, manifest_bytes
+from dockd.core.model import (
+    Problem,
+    SourceFile,
+    StoredDocument,
+    VerifiedRecording,
+)
 from dockd.core.names import parse_name
 from dockd.core.plan import plan_copy
+from dockd.core.policy import PolicyPack
+from dockd.core.profiles import RecorderProfile, pick_profile
 from dockd.core.retention import retain_until
 from dockd.core.timing import recording_times
+from dockd.core.views import (
+    ManifestRecorder,
+    ManifestStation,
+    RecorderClockView,
+    RecordingView,
+    StationClockView,
+)
 from dockd.errors import (
     DockdError,
     InternalError,
@@ -67,23 +82,8 @@ from dockd.errors import (
     StationClockError,
     StoreError,
 )
-from dockd.model import (
-    Problem,
-    SourceFile,
-    StoredDocument,
-    VerifiedRecording,
-)
-from dockd.policy import PolicyPack
-from dockd.profiles import RecorderProfile, pick_profile
-from dockd.views import (
-    ManifestRecorder,
-    ManifestStation,
-    RecorderClockView,
-    RecordingView,
-    StationClockView,
-)
 
-log = structlog.get_logger("dockd.ingest")
+log = structlog.get_logger("dockd.services.dock_session")
 _BATCH = 64
 Clock = Callable[[], datetime]
 

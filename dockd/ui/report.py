@@ -23,7 +23,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, make_msgid
 from typing import Any
 
-from dockd.views import (
+from dockd.core.views import (
     DeadlineReport,
     DriftViolation,
     Interruption,

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import dockd.adapters.ledger_schema
+import dockd.adapters.ledger.schema
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -24,7 +24,7 @@ def upgrade() -> None:
         sa.Column("serial", sa.String(length=128), nullable=False),
         sa.Column("model", sa.String(length=128), nullable=False),
         sa.Column(
-            "registered_at", dockd.adapters.ledger_schema.UTCDateTime(timezone=True), nullable=False
+            "registered_at", dockd.adapters.ledger.schema.UTCDateTime(timezone=True), nullable=False
         ),
         sa.PrimaryKeyConstraint("serial"),
     )
@@ -33,11 +33,11 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("badge", sa.String(length=64), nullable=False),
         sa.Column(
-            "returned_at", dockd.adapters.ledger_schema.UTCDateTime(timezone=True), nullable=False
+            "returned_at", dockd.adapters.ledger.schema.UTCDateTime(timezone=True), nullable=False
         ),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column(
-            "recorded_at", dockd.adapters.ledger_schema.UTCDateTime(timezone=True), nullable=False
+            "recorded_at", dockd.adapters.ledger.schema.UTCDateTime(timezone=True), nullable=False
         ),
         sa.Column("recorded_by", sa.String(length=128), nullable=False),
         sa.PrimaryKeyConstraint("id"),
@@ -52,8 +52,8 @@ def upgrade() -> None:
         sa.Column("badge", sa.String(length=64), nullable=False),
         sa.Column("name", sa.String(length=255), nullable=False),
         sa.Column("unit", sa.String(length=255), nullable=False),
-        sa.Column("since", dockd.adapters.ledger_schema.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("until", dockd.adapters.ledger_schema.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("since", dockd.adapters.ledger.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("until", dockd.adapters.ledger.schema.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["serial"],
             ["devices.serial"],
@@ -69,7 +69,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("session_id", sa.String(length=36), nullable=False),
         sa.Column("operator", sa.String(length=64), nullable=False),
-        sa.Column("at", dockd.adapters.ledger_schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", dockd.adapters.ledger.schema.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["session_id"],
             ["dock_sessions.id"],
@@ -89,11 +89,11 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("reference", sa.String(length=255), nullable=False),
         sa.Column(
-            "placed_at", dockd.adapters.ledger_schema.UTCDateTime(timezone=True), nullable=False
+            "placed_at", dockd.adapters.ledger.schema.UTCDateTime(timezone=True), nullable=False
         ),
         sa.Column("placed_by", sa.String(length=128), nullable=False),
         sa.Column(
-            "released_at", dockd.adapters.ledger_schema.UTCDateTime(timezone=True), nullable=True
+            "released_at", dockd.adapters.ledger.schema.UTCDateTime(timezone=True), nullable=True
         ),
         sa.Column("released_by", sa.String(length=128), nullable=True),
         sa.Column("release_reason", sa.Text(), nullable=True),
@@ -114,14 +114,14 @@ def upgrade() -> None:
         sa.Column("before_recording", sa.Integer(), nullable=False),
         sa.Column("after_recording", sa.Integer(), nullable=False),
         sa.Column(
-            "gap_start", dockd.adapters.ledger_schema.UTCDateTime(timezone=True), nullable=False
+            "gap_start", dockd.adapters.ledger.schema.UTCDateTime(timezone=True), nullable=False
         ),
         sa.Column(
-            "gap_end", dockd.adapters.ledger_schema.UTCDateTime(timezone=True), nullable=False
+            "gap_end", dockd.adapters.ledger.schema.UTCDateTime(timezone=True), nullable=False
         ),
         sa.Column("gap_s", sa.Float(), nullable=False),
         sa.Column(
-            "detected_at", dockd.adapters.ledger_schema.UTCDateTime(timezone=True), nullable=False
+            "detected_at", dockd.adapters.ledger.schema.UTCDateTime(timezone=True), nullable=False
         ),
         sa.ForeignKeyConstraint(
             ["after_recording"],
@@ -145,21 +145,21 @@ def upgrade() -> None:
     with op.batch_alter_table("dock_sessions", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column(
-                "sealed_at", dockd.adapters.ledger_schema.UTCDateTime(timezone=True), nullable=True
+                "sealed_at", dockd.adapters.ledger.schema.UTCDateTime(timezone=True), nullable=True
             )
         )
 
     with op.batch_alter_table("objects", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column(
-                "removed_at", dockd.adapters.ledger_schema.UTCDateTime(timezone=True), nullable=True
+                "removed_at", dockd.adapters.ledger.schema.UTCDateTime(timezone=True), nullable=True
             )
         )
 
     with op.batch_alter_table("recordings", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column(
-                "deadline", dockd.adapters.ledger_schema.UTCDateTime(timezone=True), nullable=True
+                "deadline", dockd.adapters.ledger.schema.UTCDateTime(timezone=True), nullable=True
             )
         )
         batch_op.add_column(sa.Column("late", sa.Boolean(), nullable=True))
@@ -168,13 +168,13 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column(
                 "retain_until",
-                dockd.adapters.ledger_schema.UTCDateTime(timezone=True),
+                dockd.adapters.ledger.schema.UTCDateTime(timezone=True),
                 nullable=True,
             )
         )
         batch_op.add_column(
             sa.Column(
-                "expired_at", dockd.adapters.ledger_schema.UTCDateTime(timezone=True), nullable=True
+                "expired_at", dockd.adapters.ledger.schema.UTCDateTime(timezone=True), nullable=True
             )
         )
         batch_op.create_index("ix_recordings_late_verified", ["late", "verified_at"], unique=False)

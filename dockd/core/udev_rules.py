@@ -6,7 +6,7 @@ committed file differs from what the profiles say.
 
 from __future__ import annotations
 
-from dockd.profiles import RecorderProfile
+from dockd.core.profiles import RecorderProfile
 
 HEADER = """\
 # dockd: tag USB mass-storage body-worn recorders for the dock daemon.

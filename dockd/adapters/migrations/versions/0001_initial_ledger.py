@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import dockd.adapters.ledger_schema
+import dockd.adapters.ledger.schema
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -44,7 +44,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("protections", sa.String(length=255), nullable=False),
         sa.Column(
-            "stored_at", dockd.adapters.ledger_schema.UTCDateTime(timezone=True), nullable=False
+            "stored_at", dockd.adapters.ledger.schema.UTCDateTime(timezone=True), nullable=False
         ),
         sa.PrimaryKeyConstraint("blake3"),
     )
@@ -54,10 +54,10 @@ def upgrade() -> None:
         sa.Column("serial", sa.String(length=128), nullable=False),
         sa.Column("profile", sa.String(length=64), nullable=False),
         sa.Column(
-            "first_seen", dockd.adapters.ledger_schema.UTCDateTime(timezone=True), nullable=False
+            "first_seen", dockd.adapters.ledger.schema.UTCDateTime(timezone=True), nullable=False
         ),
         sa.Column(
-            "last_seen", dockd.adapters.ledger_schema.UTCDateTime(timezone=True), nullable=False
+            "last_seen", dockd.adapters.ledger.schema.UTCDateTime(timezone=True), nullable=False
         ),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("serial"),
@@ -74,10 +74,10 @@ def upgrade() -> None:
         sa.Column("pid", sa.Integer(), nullable=False),
         sa.Column("boot_id", sa.String(length=64), nullable=False),
         sa.Column(
-            "started_at", dockd.adapters.ledger_schema.UTCDateTime(timezone=True), nullable=False
+            "started_at", dockd.adapters.ledger.schema.UTCDateTime(timezone=True), nullable=False
         ),
         sa.Column(
-            "finished_at", dockd.adapters.ledger_schema.UTCDateTime(timezone=True), nullable=True
+            "finished_at", dockd.adapters.ledger.schema.UTCDateTime(timezone=True), nullable=True
         ),
         sa.Column("state", sa.String(length=32), nullable=False),
         sa.Column("files_seen", sa.Integer(), nullable=False),
@@ -111,8 +111,8 @@ def upgrade() -> None:
         sa.Column("path_raw", sa.LargeBinary(), nullable=False),
         sa.Column("size", sa.BigInteger(), nullable=False),
         sa.Column("mtime_ns", sa.BigInteger(), nullable=False),
-        sa.Column("start", dockd.adapters.ledger_schema.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("end", dockd.adapters.ledger_schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("start", dockd.adapters.ledger.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("end", dockd.adapters.ledger.schema.UTCDateTime(timezone=True), nullable=False),
         sa.Column("duration_s", sa.Float(), nullable=True),
         sa.Column("time_source", sa.String(length=32), nullable=False),
         sa.Column("badge", sa.String(length=64), nullable=True),
@@ -124,7 +124,7 @@ def upgrade() -> None:
         sa.Column("object_key", sa.String(length=255), nullable=False),
         sa.Column("protections", sa.String(length=255), nullable=False),
         sa.Column(
-            "verified_at", dockd.adapters.ledger_schema.UTCDateTime(timezone=True), nullable=False
+            "verified_at", dockd.adapters.ledger.schema.UTCDateTime(timezone=True), nullable=False
         ),
         sa.Column("verify_method", sa.String(length=32), nullable=False),
         sa.ForeignKeyConstraint(

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from dockd.adapters.ledger_schema import Base
+from dockd.adapters.ledger.schema import Base
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)

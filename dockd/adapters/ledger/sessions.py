@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from dockd.adapters.ledger_schema import (
+from dockd.adapters.ledger.schema import (
     CustodyEventRow,
     DockSessionRow,
     ObjectRow,
@@ -31,15 +31,15 @@ from dockd.adapters.ledger_schema import (
     SessionProblemRow,
 )
 from dockd.core.custody import GENESIS, CustodyEvent, canonical_json, event_hash
-from dockd.errors import LedgerError
-from dockd.model import Problem, StoredDocument, VerifiedRecording, raw_hex
-from dockd.views import (
+from dockd.core.model import Problem, StoredDocument, VerifiedRecording, raw_hex
+from dockd.core.views import (
     ProblemView,
     RecorderClockView,
     RecordingView,
     SessionView,
     StationClockView,
 )
+from dockd.errors import LedgerError
 
 _CHAIN_LOCK = 0x646F636B  # "dock": the PostgreSQL advisory lock of the custody chain
 _MIGRATION_LOCK = 0x646F636D

@@ -13,13 +13,13 @@ from pydantic import BaseModel, TypeAdapter
 from dockd import __version__
 from dockd.adapters.journal import configure_logging
 from dockd.app import App, build, build_daemon
+from dockd.cli.policy import register as register_policy_commands
 from dockd.config import Config, load_config
+from dockd.core.udev_rules import render_rules
+from dockd.core.views import RecordingView, SessionView
 from dockd.errors import EXIT_OK, EXIT_PROBLEM, DockdError
-from dockd.ingest import utc_now
-from dockd.integrity import audit_chain, verify_store
-from dockd.policy_cli import register as register_policy_commands
-from dockd.udevrules import render_rules
-from dockd.views import RecordingView, SessionView
+from dockd.services.dock_session import utc_now
+from dockd.services.integrity import audit_chain, verify_store
 
 Handler = Callable[[App, argparse.Namespace], int]
 
@@ -119,7 +119,7 @@ def cmd_sessions(app: App, args: argparse.Namespace) -> int:
 
 
 def cmd_status(app: App, args: argparse.Namespace) -> int:
-    from dockd.termstatus import run_status  # rich and the web stack: only when asked for
+    from dockd.cli.status import run_status  # rich and the web stack: only when asked for
 
     return run_status(app, as_json=args.json, watch=args.watch)
 

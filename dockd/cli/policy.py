@@ -15,13 +15,13 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any, TextIO
 
-from dockd.adapters.ledger_policy import Custodian, PolicyLedger
+from dockd.adapters.ledger.policy import Custodian, PolicyLedger
 from dockd.adapters.mail import MailError, MailRecipientsRefused, Outbox, send
 from dockd.app import App
+from dockd.core.views import DeadlineReport
 from dockd.errors import EXIT_OK, EXIT_PROBLEM, ConfigError
-from dockd.ingest import utc_now
-from dockd.report import build_message, recipients_for, render_text
-from dockd.views import DeadlineReport
+from dockd.services.dock_session import utc_now
+from dockd.ui.report import build_message, recipients_for, render_text
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from blake3 import blake3
 
-from dockd.model import Digests
+from dockd.core.model import Digests
 
 _DONE = object()
 _QUEUE_DEPTH = 2

@@ -6,11 +6,11 @@ at by a person before anything is touched.
 
 from __future__ import annotations
 
-from dockd.adapters.ledger import Ledger
-from dockd.adapters.store import ObjectStore
+from dockd.adapters.ledger.sessions import Ledger
+from dockd.adapters.store.objects import ObjectStore
 from dockd.core.custody import first_break, unaccounted
-from dockd.ingest import Clock
-from dockd.views import IntegrityFinding, VerifyReport
+from dockd.core.views import IntegrityFinding, VerifyReport
+from dockd.services.dock_session import Clock
 
 
 def verify_store(ledger: Ledger, store: ObjectStore, clock: Clock) -> VerifyReport:

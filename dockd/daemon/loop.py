@@ -24,11 +24,11 @@ from dockd.adapters.dropfolder import DropFolders
 from dockd.adapters.mount import Mounter, MountError, UnknownFilesystemError
 from dockd.adapters.udev import DeviceEvent, UdevSource, udevd_running
 from dockd.core.devices import RecorderDevice, slot_name
+from dockd.daemon.board import SlotProgress, SlotState, StatusBoard
 from dockd.errors import DockdError, InternalError
-from dockd.ingest import Ingestor
-from dockd.status import SlotProgress, SlotState, StatusBoard
+from dockd.services.dock_session import Ingestor
 
-log = structlog.get_logger("dockd.daemon")
+log = structlog.get_logger("dockd.daemon.loop")
 Notify = Callable[[str], None]
 SHUTDOWN_GRACE_S = 30.0
 RESCAN_S = 2.0

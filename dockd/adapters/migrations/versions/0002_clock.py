@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import dockd.adapters.ledger_schema
+import dockd.adapters.ledger.schema
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -29,7 +29,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column(
                 "station_measured_at",
-                dockd.adapters.ledger_schema.UTCDateTime(timezone=True),
+                dockd.adapters.ledger.schema.UTCDateTime(timezone=True),
                 nullable=True,
             )
         )
@@ -39,7 +39,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column(
                 "recorder_clock_measured_at",
-                dockd.adapters.ledger_schema.UTCDateTime(timezone=True),
+                dockd.adapters.ledger.schema.UTCDateTime(timezone=True),
                 nullable=True,
             )
         )
@@ -53,14 +53,14 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column(
                 "corrected_start",
-                dockd.adapters.ledger_schema.UTCDateTime(timezone=True),
+                dockd.adapters.ledger.schema.UTCDateTime(timezone=True),
                 nullable=True,
             )
         )
         batch_op.add_column(
             sa.Column(
                 "corrected_end",
-                dockd.adapters.ledger_schema.UTCDateTime(timezone=True),
+                dockd.adapters.ledger.schema.UTCDateTime(timezone=True),
                 nullable=True,
             )
         )

@@ -15,8 +15,7 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dockd.adapters.ledger import Ledger
-from dockd.adapters.ledger_schema import (
+from dockd.adapters.ledger.schema import (
     AssignmentRow,
     AttestationRow,
     CustodyEventRow,
@@ -29,11 +28,11 @@ from dockd.adapters.ledger_schema import (
     RecorderRow,
     RecordingRow,
 )
+from dockd.adapters.ledger.sessions import Ledger
 from dockd.core.deadlines import judge, overdue_by
 from dockd.core.gaps import Clip, Gap
-from dockd.errors import LedgerError
-from dockd.policy import PolicyPack
-from dockd.views import (
+from dockd.core.policy import PolicyPack
+from dockd.core.views import (
     DeadlineReport,
     DriftViolation,
     Interruption,
@@ -42,6 +41,7 @@ from dockd.views import (
     UnsealedSession,
     VerifyFailure,
 )
+from dockd.errors import LedgerError
 
 
 @dataclass(frozen=True, slots=True)

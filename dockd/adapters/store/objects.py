@@ -24,7 +24,7 @@ from pathlib import Path
 
 from blake3 import blake3
 
-from dockd.adapters.hashpipe import (
+from dockd.adapters.store.hashpipe import (
     Copied,
     DestinationWriteError,
     Progress,
@@ -33,8 +33,8 @@ from dockd.adapters.hashpipe import (
     write_all,
 )
 from dockd.core.layout import LAYOUT_VERSION, object_key
+from dockd.core.model import Digests
 from dockd.errors import ObjectMismatchError, StoreError, StoreFullError, StoreLayoutError
-from dockd.model import Digests
 
 FS_IOC_GETFLAGS = 0x80086601
 FS_IOC_SETFLAGS = 0x40086602

@@ -10,6 +10,7 @@ from pathlib import Path
 import systemd.daemon
 
 from dockd import __version__
+from dockd.adapters.clock import utc_now
 from dockd.adapters.dropfolder import DropFolders
 from dockd.adapters.ledger.policy import PolicyLedger
 from dockd.adapters.ledger.sessions import Ledger
@@ -21,7 +22,7 @@ from dockd.core.policy import PolicyPack, load_policy
 from dockd.core.profiles import RecorderProfile, load_profiles, pick_profile
 from dockd.daemon.board import StatusBoard
 from dockd.daemon.loop import Daemon
-from dockd.services.dock_session import Ingestor, Station, utc_now
+from dockd.services.dock_session import Ingestor, Station
 
 
 def _boot_id() -> str:

@@ -23,8 +23,8 @@ from pydantic import (
     model_validator,
 )
 
-from dockd.adapters.mail import MailSettings, is_loopback
-from dockd.adapters.ntp import parse_servers
+from dockd.adapters.mail import MailSettings
+from dockd.core.net import is_loopback, parse_servers
 from dockd.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = Path("/etc/dockd/dockd.toml")

@@ -16,7 +16,6 @@ run sends it first: ``keep`` writes atomically (temp + rename, fsynced, mode 064
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import os
 import smtplib
 import ssl
@@ -30,6 +29,7 @@ from email.utils import getaddresses
 from pathlib import Path
 from typing import Final, Literal
 
+from dockd.core.net import is_loopback
 from dockd.errors import MailError, MailRecipientsRefused
 
 Security = Literal["none", "starttls", "tls"]
@@ -38,7 +38,7 @@ EML_MODE: Final = 0o640
 DIR_MODE: Final = 0o750
 SENT_DIR: Final = "sent"
 
-__all__ = ["MailError", "MailRecipientsRefused", "MailSettings", "Outbox", "is_loopback", "send"]
+__all__ = ["MailError", "MailRecipientsRefused", "MailSettings", "Outbox", "send"]
 
 
 @dataclass(frozen=True)
@@ -61,16 +61,6 @@ class MailSettings:
 
 
 # --- sending --------------------------------------------------------------------------
-
-
-def is_loopback(host: str) -> bool:
-    """Whether SMTP to ``host`` stays on this machine (a password may go there in clear)."""
-    if host.casefold() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _addresses(message: EmailMessage) -> list[str]:

@@ -24,7 +24,6 @@ that cannot be right (an invalid server entry) raises ``ValueError``.
 from __future__ import annotations
 
 import csv
-import ipaddress
 import os
 import re
 import socket
@@ -38,7 +37,9 @@ from typing import Final, NamedTuple
 
 import ntplib  # type: ignore[import-untyped]
 
-DEFAULT_NTP_PORT: Final = 123
+from dockd.adapters.clock import utc_now
+from dockd.core.net import ServerAddress, parse_servers
+
 #: ntplib defaults to version 2; version 3 is what every server still answers (RFC 1305).
 NTP_VERSION: Final = 3
 MODE_SERVER: Final = 4
@@ -60,14 +61,6 @@ _RESOLVE_GRACE_S: Final = 0.5
 # missing; bound them so that a dock session is never held up by a wedged daemon.
 _TOOL_TIMEOUT_S: Final = 3.0
 
-_HOST_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
-_HOSTNAME = re.compile(rf"{_HOST_LABEL}(?:\.{_HOST_LABEL})*\.?", re.ASCII)
-_BRACKETED = re.compile(r"\[(?P<host>[^\[\]]+)\](?::(?P<port>[^:]*))?")
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
 
 @dataclass(frozen=True, slots=True)
 class StationClock:
@@ -85,72 +78,6 @@ class StationClock:
     measured_at: datetime  # aware UTC, station time of the measurement
     method: str  # "ntp" | "chrony" | "timesyncd" | "none"
     detail: str  # a sentence for humans: how the value was chosen, or why it is unknown
-
-
-# --- configuration -------------------------------------------------------------------
-
-
-class ServerAddress(NamedTuple):
-    """One configured NTP server; ``str()`` is the canonical ``host:port`` label."""
-
-    host: str
-    port: int
-
-    def __str__(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
-
-
-def _parse_port(entry: str, text: str) -> int:
-    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 65535:
-        raise ValueError(f"invalid NTP server {entry!r}: port must be a number 1-65535")
-    return int(text)
-
-
-def parse_server(entry: str) -> ServerAddress:
-    """Parse ``host``, ``host:port``, ``[v6]``, ``[v6]:port`` or a bare IPv6 address.
-
-    Raises ValueError naming the entry, so that a typo in the configuration stops the
-    service at start instead of silently measuring against fewer servers.
-    """
-    text = entry.strip()
-    if not text:
-        raise ValueError(f"invalid NTP server {entry!r}: empty")
-    bracketed = _BRACKETED.fullmatch(text)
-    if bracketed:
-        host = bracketed["host"]
-        try:
-            ipaddress.IPv6Address(host)
-        except ValueError:
-            raise ValueError(
-                f"invalid NTP server {entry!r}: {host!r} in brackets is not an IPv6 address"
-            ) from None
-        port_text = bracketed["port"]
-        port = DEFAULT_NTP_PORT if port_text is None else _parse_port(entry, port_text)
-        return ServerAddress(host, port)
-    if text.count(":") > 1:  # more than one colon: only an unbracketed IPv6 address fits
-        try:
-            ipaddress.IPv6Address(text)
-        except ValueError:
-            raise ValueError(
-                f"invalid NTP server {entry!r}: write an IPv6 address with a port as [addr]:port"
-            ) from None
-        return ServerAddress(text, DEFAULT_NTP_PORT)
-    host, sep, port_text = text.partition(":")
-    if not _HOSTNAME.fullmatch(host):
-        raise ValueError(f"invalid NTP server {entry!r}: {host!r} is not a host name or address")
-    return ServerAddress(host, _parse_port(entry, port_text) if sep else DEFAULT_NTP_PORT)
-
-
-def parse_servers(entries: Sequence[str]) -> list[ServerAddress]:
-    """Parse every entry; a server listed twice is an error, as it would bias the median."""
-    servers: list[ServerAddress] = []
-    for entry in entries:
-        server = parse_server(entry)
-        if server in servers:
-            raise ValueError(f"invalid NTP server {entry!r}: {server} is listed twice")
-        servers.append(server)
-    return servers
 
 
 # --- NTP -----------------------------------------------------------------------------

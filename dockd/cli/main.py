@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import BaseModel, TypeAdapter
 
 from dockd import __version__
+from dockd.adapters.clock import utc_now
 from dockd.adapters.journal import configure_logging
 from dockd.app import App, build, build_daemon
 from dockd.cli.policy import register as register_policy_commands
@@ -18,7 +19,6 @@ from dockd.config import Config, load_config
 from dockd.core.udev_rules import render_rules
 from dockd.core.views import RecordingView, SessionView
 from dockd.errors import EXIT_OK, EXIT_PROBLEM, DockdError
-from dockd.services.dock_session import utc_now
 from dockd.services.integrity import audit_chain, verify_store
 
 Handler = Callable[[App, argparse.Namespace], int]

@@ -15,12 +15,12 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any, TextIO
 
+from dockd.adapters.clock import utc_now
 from dockd.adapters.ledger.policy import Custodian, PolicyLedger
 from dockd.adapters.mail import MailError, MailRecipientsRefused, Outbox, send
 from dockd.app import App
 from dockd.core.views import DeadlineReport
 from dockd.errors import EXIT_OK, EXIT_PROBLEM, ConfigError
-from dockd.services.dock_session import utc_now
 from dockd.ui.report import build_message, recipients_for, render_text
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])")

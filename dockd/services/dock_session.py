@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from dockd.adapters.clock import utc_now
 from dockd.adapters.ledger.policy import Custodian, PolicyLedger
 from dockd.adapters.ledger.sessions import Ledger
 from dockd.adapters.ntp import StationClock
@@ -126,10 +127,6 @@ class SessionOutcome:
 
     error: DockdError | None = None
     manifest: StoredDocument | None = None
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class ProgressSink(Protocol):

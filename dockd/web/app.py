@@ -24,7 +24,6 @@ import binascii
 import getpass
 import hashlib
 import hmac
-import ipaddress
 import json
 import math
 import os
@@ -58,8 +57,10 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dockd import __version__
+from dockd.adapters.clock import utc_now
 from dockd.adapters.ledger.policy import Custodian, PolicyLedger, drift_violation
 from dockd.adapters.ledger.schema import CustodyEventRow, DockSessionRow
+from dockd.core.net import is_loopback, parse_listen
 from dockd.core.views import (
     DeadlineReport,
     DriftViolation,
@@ -74,7 +75,6 @@ from dockd.core.views import (
 )
 from dockd.daemon.board import SlotState, SlotStatus
 from dockd.errors import ConfigError, DockdError
-from dockd.services.dock_session import utc_now
 
 if TYPE_CHECKING:
     from dockd.app import App
@@ -893,40 +893,6 @@ def hash_password(
     return f"{PBKDF2_SCHEME}${iterations}${salt.hex()}${digest.hex()}"
 
 
-def parse_listen(listen: str) -> tuple[str, int]:
-    """`host:port` or `[v6]:port` -> (host, port); ValueError when it is neither."""
-    if listen.startswith("["):
-        host, sep, rest = listen[1:].partition("]")
-        if not sep or not rest.startswith(":"):
-            raise ValueError("expected [address]:port")
-        port_text = rest[1:]
-    else:
-        host, sep, port_text = listen.rpartition(":")
-        if not sep or ":" in host:
-            raise ValueError("expected host:port (IPv6 as [address]:port)")
-    if not host:
-        raise ValueError("the host is missing (use 127.0.0.1 for this machine only)")
-    if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
-        raise ValueError(f"{port_text!r} is not a port number")
-    return host, int(port_text)
-
-
-def is_loopback(host: str) -> bool:
-    """True when every address `host` stands for is a loopback address."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        pass
-    try:
-        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except OSError:
-        return False
-    addresses = {str(info[4][0]).split("%")[0] for info in infos}
-    return bool(addresses) and all(ipaddress.ip_address(a).is_loopback for a in addresses)
-
-
 @dataclass(frozen=True)
 class Access:
     """Who may read the pages: anyone (loopback) or whoever shows the configured credentials."""
@@ -1073,13 +1039,7 @@ def _host_of(header: str) -> str:
 def _local_host_header(header: str) -> bool:
     """A page bound to loopback is only for this machine: a foreign Host is a DNS-rebinding
     attempt (a web page that made its own name point at 127.0.0.1)."""
-    host = _host_of(header).lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback(_host_of(header))
 
 
 SECURITY_HEADERS = (

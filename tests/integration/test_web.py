@@ -25,11 +25,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 from structlog.testing import capture_logs
 
+from dockd.adapters.clock import utc_now
 from dockd.adapters.ledger.policy import Custodian
 from dockd.app import App, build
 from dockd.config import WebConfig, load_config
 from dockd.errors import EXIT_USAGE, ConfigError, LedgerError
-from dockd.services.dock_session import utc_now
 from dockd.services.integrity import verify_store
 from dockd.web.app import (
     SessionDocument,

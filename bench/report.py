@@ -730,7 +730,16 @@ def load(db: Path, recordings: int, seed: int) -> Loaded:
         body = canonical_json(details).decode("utf-8")
         out.add(
             "custody_events",
-            (seq, verified_at, "store-verified", "/var/lib/dockd/store", "dockd", body, prev, digest),
+            (
+                seq,
+                verified_at,
+                "store-verified",
+                "/var/lib/dockd/store",
+                "dockd",
+                body,
+                prev,
+                digest,
+            ),
         )
         prev = digest
     out.flush(commit=True)

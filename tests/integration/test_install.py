@@ -6,6 +6,7 @@ here dockd runs from site-packages, with the rules copied where the README puts 
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import wave
@@ -20,12 +21,15 @@ def test_pip_installed_dockd_runs_with_the_rules_installed_beside_its_config(
     tmp_path: Path, installed_dockd: Path
 ) -> None:
     dockd = installed_dockd
+    # as on a dock: no PYTHONPATH pointing back into a checkout
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     where = subprocess.run(
         [str(dockd.with_name("python")), "-c", "import dockd; print(dockd.__file__)"],
         capture_output=True,
         text=True,
         check=True,
         cwd=tmp_path,
+        env=env,
     ).stdout
     assert "site-packages" in where, f"not the installed copy: {where}"
 
@@ -41,6 +45,7 @@ def test_pip_installed_dockd_runs_with_the_rules_installed_beside_its_config(
             timeout=300,
             check=False,
             cwd=tmp_path,
+            env=env,
         )
 
     missing = run("policy", "show")

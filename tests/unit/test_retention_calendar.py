@@ -18,8 +18,10 @@ from dockd.core.retention import may_expire, retain_until
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def at(year: int, month: int, day: int, *hms: int) -> datetime:
-    return datetime(year, month, day, *hms, tzinfo=SHANGHAI)
+def at(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=SHANGHAI)
 
 
 def end_of(year: int, month: int, day: int) -> datetime:

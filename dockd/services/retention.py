@@ -3,8 +3,8 @@
 Each object goes in three steps: the intent is committed to the custody chain,
 the object is removed, the removal is marked (a second custody event). A crash
 after the intent leaves it on the chain; the next run finishes every started
-expiry before it looks for new ones, so nothing is ever deleted without a record
-and nothing recorded stays half done.
+expiry the rule still allows (removing an object already gone is a no-op), so
+nothing is ever deleted without a record.
 """
 
 from __future__ import annotations
@@ -32,15 +32,16 @@ class Retention:
         self.clock = clock
 
     def due(self, now: datetime) -> list[Expiry]:
-        """What an expiry at `now` removes: started ones first, then what the rule allows."""
-        started = self.records.started()
-        begun = {item.blake3 for item in started}
-        fresh = [
-            item
-            for item in expirable(self.records.candidates(now), now)
-            if item.blake3 not in begun
-        ]
-        return [Expiry(i, True) for i in started] + [Expiry(i, False) for i in fresh]
+        """What an expiry at `now` removes, as the rule decides: expiries a previous run
+        started first. A started one the rule now forbids (a hold placed since) is left
+        alone: its bytes may be gone, and `dockd verify` then says so, but a held object
+        that is still there is never deleted."""
+        allowed = expirable(self.records.candidates(now), now)
+        started = {item.blake3 for item in self.records.started()}
+        return sorted(
+            (Expiry(item, item.blake3 in started) for item in allowed),
+            key=lambda e: not e.finished,
+        )
 
     def expire(self, by: str, done: Callable[[Expiry], None] = lambda _: None) -> list[Expiry]:
         """Remove every due object; `done` is told of each as soon as it is marked."""

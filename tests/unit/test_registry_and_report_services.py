@@ -74,10 +74,10 @@ def reports(mail: FakeMail, last: datetime | None = None) -> tuple[Reports, Fake
 
 
 def test_the_period_runs_from_the_last_mailed_report_or_24_hours() -> None:
-    service, records = reports(FakeMail())
+    service, _ = reports(FakeMail())
     report, note = service.deadlines(None)
     assert report.since == NOW - timedelta(hours=24) and note is not None
-    service, records = reports(FakeMail(), last=NOW - timedelta(hours=30))
+    service, _ = reports(FakeMail(), last=NOW - timedelta(hours=30))
     report, note = service.deadlines(None)
     assert report.since == NOW - timedelta(hours=30) and note is None
     report, _ = service.deadlines(timedelta(hours=2))

@@ -78,8 +78,8 @@ class App:
         from dockd.adapters.clock import utc_now
 
         ledger = open_ledger(self.config)
-        here = station()
-        ledger.close_abandoned_sessions(here.host, here.boot_id, _pid_alive, utc_now())
+        host = socket.gethostname()
+        ledger.close_abandoned_sessions(host, _boot_id(), _pid_alive, utc_now())
         return ledger
 
     @cached_property

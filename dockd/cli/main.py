@@ -25,9 +25,21 @@ from dockd.cli import (
 from dockd.cli.common import Handler
 from dockd.errors import DockdError
 
-# the order of `dockd --help`
-GROUPS = (run, ingest, store, recordings, policy, udev, devices, excuse, holds, retention)
-GROUPS_AFTER = (attest, report)
+# one module per group of commands, in the order of `dockd --help`
+GROUPS = (
+    run,
+    ingest,
+    store,
+    recordings,
+    policy,
+    udev,
+    devices,
+    excuse,
+    holds,
+    retention,
+    attest,
+    report,
+)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -37,7 +49,7 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--verbose", action="store_true", help="debug logging")
     top.add_argument("--version", action="version", version=f"dockd {__version__}")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (*GROUPS, *GROUPS_AFTER):
+    for group in GROUPS:
         group.register(sub)
     return top
 

@@ -65,6 +65,8 @@ def load_profiles(rules_dir: Path) -> dict[str, RecorderProfile]:
 
 def load_policy(rules_dir: Path, pack_id: str) -> PolicyPack:
     folder = rules_dir / "policies"
+    if not folder.is_dir():
+        raise RulesError(f"{folder} is not a directory of policy packs", hint=_RULES_HINT)
     file = folder / f"{pack_id}.toml"
     if not file.is_file():
         known = ", ".join(sorted(p.stem for p in folder.glob("*.toml"))) or "none"

@@ -78,127 +78,141 @@ class LedgerReport:
     ) -> DeadlineReport:
         def load(s: Session) -> DeadlineReport:
             who = _CustodyIndex(s)
-            late = [
-                LateOffload(
-                    recording=r.id,
-                    serial=r.serial,
-                    path=r.path,
-                    end=r.corrected_end or r.end,
-                    deadline=r.deadline,
-                    offloaded_at=r.verified_at,
-                    late_by_s=r.late_by_s or 0.0,
-                    **who.of(r.serial, r.end),
-                )
-                for r in s.scalars(
-                    select(RecordingRow)
-                    .where(
-                        RecordingRow.late.is_(True),
-                        RecordingRow.verified_at >= since,
-                        RecordingRow.verified_at < until,
-                    )
-                    .order_by(RecordingRow.verified_at)
-                )
-                if r.deadline is not None
-            ]
-            # a recorder's last_seen is the start of its newest dock session
-            last_dock = dict(s.execute(select(RecorderRow.serial, RecorderRow.last_seen)).all())
-            overdue = []
-            for a in s.scalars(select(AssignmentRow).where(AssignmentRow.until.is_(None))):
-                late_by = overdue_by(
-                    last_dock.get(a.serial), a.since, now, pack.offload.deadline_hours
-                )
-                if late_by is not None:
-                    overdue.append(
-                        OverdueRecorder(
-                            serial=a.serial,
-                            last_docked=last_dock.get(a.serial),
-                            overdue_by_s=late_by,
-                            unit=a.unit,
-                            custodian=f"{a.name} ({a.badge})",
-                        )
-                    )
-            drift = [
-                drift_violation(d, **who.of(d.serial, d.started_at))
-                for d in s.scalars(
-                    select(DockSessionRow).where(
-                        DockSessionRow.drift_verdict.in_(("warn", "violation")),
-                        DockSessionRow.started_at >= since,
-                        DockSessionRow.started_at < until,
-                    )
-                )
-            ]
-            paths = {}
-            gaps = s.scalars(
-                select(InterruptionRow).where(
-                    InterruptionRow.detected_at >= since, InterruptionRow.detected_at < until
-                )
-            ).all()
-            ids = {g.before_recording for g in gaps} | {g.after_recording for g in gaps}
-            if ids:
-                paths = dict(
-                    s.execute(
-                        select(RecordingRow.id, RecordingRow.path).where(RecordingRow.id.in_(ids))
-                    ).all()
-                )
-            interruptions = [
-                Interruption(
-                    serial=g.serial,
-                    before=paths.get(g.before_recording, "?"),
-                    after=paths.get(g.after_recording, "?"),
-                    gap_start=g.gap_start,
-                    gap_end=g.gap_end,
-                    gap_s=g.gap_s,
-                    **who.of(g.serial, g.gap_start),
-                )
-                for g in gaps
-            ]
-            unsealed = []
-            if pack.offload.two_person_seal:
-                open_docks = s.scalars(
-                    select(DockSessionRow)
-                    .where(
-                        DockSessionRow.sealed_at.is_(None),
-                        DockSessionRow.state != "running",
-                        DockSessionRow.started_at < until,
-                    )
-                    .order_by(DockSessionRow.started_at, DockSessionRow.id)
-                ).all()
-                operators = _attestations(s, [d.id for d in open_docks])
-                unsealed = [
-                    UnsealedSession(
-                        session=d.id,
-                        serial=d.serial,
-                        finished_at=d.finished_at,
-                        attestations=sorted(operators.get(d.id, [])),
-                        **who.of(d.serial, d.started_at),
-                    )
-                    for d in open_docks
-                ]
-            failures = []
-            for event in s.scalars(
-                select(CustodyEventRow).where(CustodyEventRow.kind == "store-verified")
-            ):
-                at = datetime.fromisoformat(event.at)
-                if since <= at < until:
-                    for finding in json.loads(event.details).get("findings", []):
-                        failures.append(
-                            VerifyFailure(
-                                at=at, object=finding["object"], problem=finding["problem"]
-                            )
-                        )
             return DeadlineReport(
                 pack=pack.id,
                 since=since,
                 until=until,
-                late_offloads=late,
-                overdue_recorders=overdue,
-                drift_violations=drift,
-                interruptions=interruptions,
-                unsealed_sessions=unsealed,
-                verify_failures=failures,
+                late_offloads=_late(s, since, until, who),
+                overdue_recorders=_overdue(s, pack, now),
+                drift_violations=_drift(s, since, until, who),
+                interruptions=_interruptions(s, since, until, who),
+                unsealed_sessions=_unsealed(s, until, who) if pack.offload.two_person_seal else [],
+                verify_failures=_verify_failures(s, since, until),
             )
 
         return self.ledger.read(load)
+
+
+def _late(s: Session, since: datetime, until: datetime, who: _CustodyIndex) -> list[LateOffload]:
+    rows = s.scalars(
+        select(RecordingRow)
+        .where(
+            RecordingRow.late.is_(True),
+            RecordingRow.verified_at >= since,
+            RecordingRow.verified_at < until,
+        )
+        .order_by(RecordingRow.verified_at)
+    )
+    return [
+        LateOffload(
+            recording=r.id,
+            serial=r.serial,
+            path=r.path,
+            end=r.corrected_end or r.end,
+            deadline=r.deadline,
+            offloaded_at=r.verified_at,
+            late_by_s=r.late_by_s or 0.0,
+            **who.of(r.serial, r.end),
+        )
+        for r in rows
+        if r.deadline is not None
+    ]
+
+
+def _overdue(s: Session, pack: PolicyPack, now: datetime) -> list[OverdueRecorder]:
+    # a recorder's last_seen is the start of its newest dock session
+    last_dock = dict(s.execute(select(RecorderRow.serial, RecorderRow.last_seen)).all())
+    overdue = []
+    for a in s.scalars(select(AssignmentRow).where(AssignmentRow.until.is_(None))):
+        late_by = overdue_by(last_dock.get(a.serial), a.since, now, pack.offload.deadline_hours)
+        if late_by is not None:
+            overdue.append(
+                OverdueRecorder(
+                    serial=a.serial,
+                    last_docked=last_dock.get(a.serial),
+                    overdue_by_s=late_by,
+                    unit=a.unit,
+                    custodian=f"{a.name} ({a.badge})",
+                )
+            )
+    return overdue
+
+
+def _drift(
+    s: Session, since: datetime, until: datetime, who: _CustodyIndex
+) -> list[DriftViolation]:
+    rows = s.scalars(
+        select(DockSessionRow).where(
+            DockSessionRow.drift_verdict.in_(("warn", "violation")),
+            DockSessionRow.started_at >= since,
+            DockSessionRow.started_at < until,
+        )
+    )
+    return [drift_violation(d, **who.of(d.serial, d.started_at)) for d in rows]
+
+
+def _interruptions(
+    s: Session, since: datetime, until: datetime, who: _CustodyIndex
+) -> list[Interruption]:
+    gaps = s.scalars(
+        select(InterruptionRow).where(
+            InterruptionRow.detected_at >= since, InterruptionRow.detected_at < until
+        )
+    ).all()
+    paths: dict[int, str] = {}
+    ids = {g.before_recording for g in gaps} | {g.after_recording for g in gaps}
+    if ids:
+        found = s.execute(
+            select(RecordingRow.id, RecordingRow.path).where(RecordingRow.id.in_(ids))
+        )
+        paths = {rid: path for rid, path in found}
+    return [
+        Interruption(
+            serial=g.serial,
+            before=paths.get(g.before_recording, "?"),
+            after=paths.get(g.after_recording, "?"),
+            gap_start=g.gap_start,
+            gap_end=g.gap_end,
+            gap_s=g.gap_s,
+            **who.of(g.serial, g.gap_start),
+        )
+        for g in gaps
+    ]
+
+
+def _unsealed(s: Session, until: datetime, who: _CustodyIndex) -> list[UnsealedSession]:
+    open_docks = s.scalars(
+        select(DockSessionRow)
+        .where(
+            DockSessionRow.sealed_at.is_(None),
+            DockSessionRow.state != "running",
+            DockSessionRow.started_at < until,
+        )
+        .order_by(DockSessionRow.started_at, DockSessionRow.id)
+    ).all()
+    operators = _attestations(s, [d.id for d in open_docks])
+    return [
+        UnsealedSession(
+            session=d.id,
+            serial=d.serial,
+            finished_at=d.finished_at,
+            attestations=sorted(operators.get(d.id, [])),
+            **who.of(d.serial, d.started_at),
+        )
+        for d in open_docks
+    ]
+
+
+def _verify_failures(s: Session, since: datetime, until: datetime) -> list[VerifyFailure]:
+    failures = []
+    for event in s.scalars(select(CustodyEventRow).where(CustodyEventRow.kind == "store-verified")):
+        at = datetime.fromisoformat(event.at)
+        if since <= at < until:
+            for finding in json.loads(event.details).get("findings", []):
+                failures.append(
+                    VerifyFailure(at=at, object=finding["object"], problem=finding["problem"])
+                )
+    return failures
 
 
 def drift_violation(

@@ -80,6 +80,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/dock.py
 	$(BIN)/python bench/report.py
+	$(BIN)/python bench/cli.py
 
 install: $(STAMP)
 	install -d /etc/dockd /var/lib/dockd

@@ -12,7 +12,7 @@ ledger such a station would have and times the report on it:
    a few holds and one ``store-verified`` custody event per night; then ``ANALYZE``.
    Secondary indexes are dropped for the load and re-created from the migrations'
    own SQL, so the schema measured is exactly the one the migrations make.
-2. ``PolicyLedger(Ledger(url)).deadline_report(now - 24 h, now, pack, now)`` with the
+2. ``LedgerReport(Ledger(url)).deadline_report(now - 24 h, now, pack, now)`` with the
    dandong-civil-affairs pack (two-person seal: it also lists unsealed sessions) and
    the dalian-jinpu-ocean pack, RUNS times each with cold caches (page cache dropped,
    ledger re-opened) and RUNS times warm; the counts in every section must equal what
@@ -62,10 +62,11 @@ if str(REPO) not in sys.path:  # run as a script: bench/ is on sys.path, the rep
     sys.path.insert(0, str(REPO))
 
 from bench.common import git_state  # noqa: E402
-from dockd.adapters.ledger.policy import PolicyLedger  # noqa: E402
+from dockd.adapters.ledger.report import LedgerReport  # noqa: E402
 from dockd.adapters.ledger.sessions import Ledger  # noqa: E402
+from dockd.adapters.rules import load_policy  # noqa: E402
 from dockd.core.custody import GENESIS, canonical_json, event_hash  # noqa: E402
-from dockd.core.policy import PolicyPack, load_policy  # noqa: E402
+from dockd.core.policy import PolicyPack  # noqa: E402
 from dockd.core.retention import add_months  # noqa: E402
 from dockd.core.views import DeadlineReport  # noqa: E402
 
@@ -819,7 +820,7 @@ class Bench:
 
     def report(self, ledger: Ledger, pack: PolicyPack) -> DeadlineReport:
         since, until = self.anchor - timedelta(hours=24), self.anchor
-        return PolicyLedger(ledger).deadline_report(since, until, pack, self.anchor)
+        return LedgerReport(ledger).deadline_report(since, until, pack, self.anchor)
 
 
 def r3(values: Sequence[float]) -> list[float]:

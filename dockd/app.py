@@ -4,25 +4,28 @@ from __future__ import annotations
 
 import os
 import socket
-from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-
-import systemd.daemon
+from typing import TYPE_CHECKING
 
 from dockd import __version__
-from dockd.adapters.clock import utc_now
-from dockd.adapters.dropfolder import DropFolders
-from dockd.adapters.ledger.policy import PolicyLedger
-from dockd.adapters.ledger.sessions import Ledger
-from dockd.adapters.mount import Mounter
-from dockd.adapters.ntp import StationClockSource
-from dockd.adapters.store.objects import ObjectStore
-from dockd.config import Config
-from dockd.core.policy import PolicyPack, load_policy
-from dockd.core.profiles import RecorderProfile, load_profiles, pick_profile
-from dockd.daemon.board import StatusBoard
-from dockd.daemon.loop import Daemon
-from dockd.services.dock_session import Ingestor, Station
+from dockd.config import Config, MailConfig
+
+if TYPE_CHECKING:  # the parts are imported when first used: `dockd --help` needs none
+    from email.message import EmailMessage
+
+    from dockd.adapters.ledger.sessions import Ledger
+    from dockd.adapters.mail import MailSettings, ReportMailer
+    from dockd.adapters.store.objects import ObjectStore
+    from dockd.core.policy import PolicyPack
+    from dockd.core.profiles import RecorderProfile
+    from dockd.core.views import DeadlineReport
+    from dockd.daemon.board import StatusBoard
+    from dockd.daemon.loop import Daemon
+    from dockd.services.dock_session import Ingestor, Station
+    from dockd.services.registry import Registry
+    from dockd.services.report import Reports
+    from dockd.services.retention import Retention
 
 
 def _boot_id() -> str:
@@ -43,32 +46,155 @@ def _pid_alive(pid: int) -> bool:
 
 
 def station() -> Station:
+    from dockd.services.dock_session import Station
+
     return Station(
         host=socket.gethostname(), boot_id=_boot_id(), pid=os.getpid(), version=__version__
     )
 
 
-@dataclass
 class App:
-    config: Config
-    profiles: dict[str, RecorderProfile]
-    policy: PolicyPack
-    ledger: Ledger
-    store: ObjectStore
-    ingestor: Ingestor
-    board: StatusBoard
+    """Every part, built the first time something asks for it: a command pays only for
+    what it uses (`dockd sessions` opens the ledger and nothing else)."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+
+    @cached_property
+    def profiles(self) -> dict[str, RecorderProfile]:
+        from dockd.adapters.rules import load_profiles
+
+        return load_profiles(self.config.rules.effective_dir)
+
+    @cached_property
+    def policy(self) -> PolicyPack:
+        from dockd.adapters.rules import load_policy
+
+        return load_policy(self.config.rules.effective_dir, self.config.policy.pack)
+
+    @cached_property
+    def ledger(self) -> Ledger:
+        """Sessions a dead dockd left running are closed as interrupted on opening."""
+        from dockd.adapters.clock import utc_now
+
+        ledger = open_ledger(self.config)
+        host = socket.gethostname()
+        ledger.close_abandoned_sessions(host, _boot_id(), _pid_alive, utc_now())
+        return ledger
+
+    @cached_property
+    def store(self) -> ObjectStore:
+        from dockd.adapters.store.objects import ObjectStore
+
+        return ObjectStore(self.config.store.root, self.config.store.chunk_mib << 20)
+
+    @cached_property
+    def board(self) -> StatusBoard:
+        from dockd.daemon.board import StatusBoard
+
+        return StatusBoard()
+
+    @cached_property
+    def ingestor(self) -> Ingestor:
+        from dockd.adapters.ledger.interruptions import LedgerInterruptions
+        from dockd.adapters.ledger.registry import LedgerRegistry
+        from dockd.adapters.ntp import StationClockSource
+        from dockd.services.dock_session import Ingestor
+
+        clock = self.config.clock
+        station_clock = StationClockSource(
+            clock.ntp_servers, clock.cache_seconds, clock.timeout_seconds
+        )
+        profiles, policy, ledger = self.profiles, self.policy, self.ledger
+        return Ingestor(
+            self.store,
+            ledger,
+            profiles,
+            station(),
+            station_clock.measure,
+            policy,
+            LedgerRegistry(ledger),
+            LedgerInterruptions(ledger),
+            parallel_files=self.config.store.parallel_files,
+        )
+
+    @cached_property
+    def registry(self) -> Registry:
+        from dockd.adapters.clock import utc_now
+        from dockd.adapters.ledger.holds import LedgerHolds
+        from dockd.adapters.ledger.registry import LedgerRegistry
+        from dockd.services.registry import Registry
+
+        ledger = self.ledger
+        return Registry(LedgerRegistry(ledger), LedgerHolds(ledger), self.policy, utc_now)
+
+    @cached_property
+    def retention(self) -> Retention:
+        from dockd.adapters.clock import utc_now
+        from dockd.adapters.ledger.retention import LedgerRetention
+        from dockd.services.retention import Retention
+
+        return Retention(LedgerRetention(self.ledger), self.store, utc_now)
+
+    @cached_property
+    def reports(self) -> Reports:
+        from dockd.adapters.clock import utc_now
+        from dockd.adapters.ledger.report import LedgerReport
+        from dockd.services.report import Reports
+
+        return Reports(LedgerReport(self.ledger), self.policy, utc_now, self._mailer)
+
+    def _mailer(self) -> ReportMailer:
+        from dockd.adapters.mail import ReportMailer
+        from dockd.ui.report import build_message, recipients_for
+
+        def compose(report: DeadlineReport, pack_name: str, s: MailSettings) -> EmailMessage:
+            to = recipients_for(report, s.recipients, s.recipients_by_unit)
+            return build_message(report, pack_name, s.sender, to)
+
+        return ReportMailer(mail_settings(self.config.mail), compose)
 
     def close(self) -> None:
-        self.store.close()
-        self.ledger.close()
+        """Close what was opened, and only that."""
+        if "store" in self.__dict__:
+            self.store.close()
+        if "ledger" in self.__dict__:
+            self.ledger.close()
+
+
+def mail_settings(mail: MailConfig) -> MailSettings:
+    """`[mail]` as the mail adapter's settings, the password revealed only here."""
+    from dockd.adapters.mail import MailSettings
+
+    return MailSettings(
+        host=mail.host,
+        port=mail.port,
+        security=mail.security,
+        username=mail.username,
+        password=mail.password.get_secret_value() if mail.password is not None else None,
+        timeout_s=mail.timeout_seconds,
+        sender=mail.sender,
+        recipients=list(mail.recipients),
+        recipients_by_unit={unit: list(a) for unit, a in mail.recipients_by_unit.items()},
+        send_when_empty=mail.send_when_empty,
+        outbox=mail.outbox,
+        cafile=mail.cafile,
+    )
 
 
 def sd_notify(state: str) -> None:
     """Tell systemd (Type=notify) how we are; a no-op when not run by systemd."""
+    import systemd.daemon
+
     systemd.daemon.notify(state)
 
 
 def build_daemon(app: App) -> Daemon:
+    from dockd.adapters.dropfolder import DropFolders
+    from dockd.adapters.mount import Mounter
+    from dockd.core.profiles import pick_profile
+    from dockd.daemon.loop import Daemon
+
     settings = app.config.daemon
     drops = (
         DropFolders(settings.watch_dirs, settings.settle_seconds) if settings.watch_dirs else None
@@ -85,32 +211,17 @@ def build_daemon(app: App) -> Daemon:
 
 
 def open_ledger(config: Config) -> Ledger:
+    from dockd.adapters.ledger.sessions import Ledger
+
     return Ledger(config.ledger.url)
 
 
 def build(config: Config) -> App:
-    """Open everything; sessions a dead dockd left running are closed as interrupted."""
-    profiles = load_profiles(config.rules.effective_dir)
-    policy = load_policy(config.rules.effective_dir, config.policy.pack)
-    station_clock = StationClockSource(
-        config.clock.ntp_servers, config.clock.cache_seconds, config.clock.timeout_seconds
-    )
-    ledger = open_ledger(config)
-    try:
-        store = ObjectStore(config.store.root, config.store.chunk_mib << 20)
-    except BaseException:
-        ledger.close()
-        raise
-    here = station()
-    ledger.close_abandoned_sessions(here.host, here.boot_id, _pid_alive, utc_now())
-    ingestor = Ingestor(
-        store,
-        ledger,
-        profiles,
-        here,
-        station_clock.measure,
-        policy,
-        PolicyLedger(ledger),
-        parallel_files=config.store.parallel_files,
-    )
-    return App(config, profiles, policy, ledger, store, ingestor, StatusBoard())
+    return App(config)
+
+
+def load_config(path: Path | None = None) -> Config:
+    """The config the CLI runs with (`--config FILE`, else /etc/dockd/dockd.toml)."""
+    from dockd.adapters.rules import load_config as read
+
+    return read(path)

@@ -26,7 +26,8 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from dockd.adapters.clock import utc_now
-from dockd.adapters.ledger.policy import Custodian, PolicyLedger
+from dockd.adapters.ledger.interruptions import LedgerInterruptions
+from dockd.adapters.ledger.registry import LedgerRegistry
 from dockd.adapters.ledger.sessions import Ledger
 from dockd.adapters.ntp import StationClock
 from dockd.adapters.store.hashpipe import SourceReadError
@@ -66,6 +67,7 @@ from dockd.core.names import parse_name
 from dockd.core.plan import plan_copy
 from dockd.core.policy import PolicyPack
 from dockd.core.profiles import RecorderProfile, pick_profile
+from dockd.core.registry import Custodian
 from dockd.core.retention import retain_until
 from dockd.core.timing import recording_times
 from dockd.core.views import (
@@ -227,7 +229,8 @@ class Ingestor:
         station: Station,
         station_clock: Callable[[], StationClock],
         policy: PolicyPack,
-        duty: PolicyLedger,
+        registry: LedgerRegistry,
+        interruptions: LedgerInterruptions,
         clock: Clock = utc_now,
         parallel_files: int = 4,
     ) -> None:
@@ -240,7 +243,8 @@ class Ingestor:
         self.station_clock = station_clock
         self.policy = policy
         self.clock_policy = policy.clock
-        self.duty = duty
+        self.registry = registry
+        self.interruptions = interruptions
 
     def ingest(
         self,
@@ -296,8 +300,8 @@ class Ingestor:
                 progress,
                 clock,
                 local,
-                self.duty.duty_returns(),
-                self.duty.custodians_at(serial),
+                self.registry.excuses(),
+                self.registry.custodians_at(serial),
             )
             if progress is not None:
                 progress.planned(
@@ -338,9 +342,11 @@ class Ingestor:
     def _find_interruptions(self, outcome: SessionOutcome) -> None:
         """Holes between this session's clips (and the recorder's previous one), for review."""
         rules = self.policy.interruptions
-        clips = self.duty.clips_around(outcome.serial, outcome.session_id)
+        clips = self.interruptions.clips_around(outcome.serial, outcome.session_id)
         gaps = find_gaps(clips, rules.gap_tolerance_s, rules.duty_break_hours * 3600)
-        self.duty.record_interruptions(outcome.session_id, outcome.serial, gaps, self.clock())
+        self.interruptions.record_interruptions(
+            outcome.session_id, outcome.serial, gaps, self.clock()
+        )
         for gap in gaps:
             outcome.problems.append(
                 Problem(

@@ -12,12 +12,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dockd.adapters.rules import load_profiles
 from dockd.core.custody import GENESIS, CustodyEvent, event_hash, first_break
 from dockd.core.layout import extension, is_recording, object_key, unsafe_component
 from dockd.core.model import NameInfo, SourceFile
 from dockd.core.names import parse_name
 from dockd.core.plan import plan_copy
-from dockd.core.profiles import load_profiles
 from dockd.core.timing import recording_times
 
 RULES = Path(__file__).resolve().parents[2] / "rules"

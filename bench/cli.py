@@ -104,7 +104,7 @@ def main() -> None:
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    for name, figures in result["commands"].items():  # type: ignore[attr-defined]
+    for name, figures in result["commands"].items():
         print(f"{name:<24} {figures['median_s'] * 1000:7.1f} ms (median of {rounds})")
 
 

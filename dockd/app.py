@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -59,6 +61,13 @@ class App:
 
     def __init__(self, config: Config) -> None:
         self.config = config
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        """The station's wall clock, for a command that stamps what it records."""
+        from dockd.adapters.clock import utc_now
+
+        return utc_now
 
     @cached_property
     def profiles(self) -> dict[str, RecorderProfile]:
@@ -180,6 +189,13 @@ def mail_settings(mail: MailConfig) -> MailSettings:
         outbox=mail.outbox,
         cafile=mail.cafile,
     )
+
+
+def configure_logging(verbose: bool) -> None:
+    """journald under systemd, readable lines on a terminal."""
+    from dockd.adapters.journal import configure_logging as configure
+
+    configure(verbose)
 
 
 def sd_notify(state: str) -> None:

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from email.message import EmailMessage
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol
 
+from dockd.core.custody import CustodyEvent
+from dockd.core.model import Digests
 from dockd.core.policy import PolicyPack
 from dockd.core.registry import Custodian, CustodyStretch, DeviceEntry, HoldEntry
 from dockd.core.retention import Expirable, StoredCopy
@@ -67,3 +70,24 @@ class ReportMail(Protocol):
     def kept(self) -> list[str]: ...
     def resend(self, name: str) -> None: ...
     def mark_sent(self, name: str) -> None: ...
+
+
+# --- integrity ---
+
+
+class IntegrityRecords(Protocol):
+    """What `dockd verify` and `dockd audit verify` read from the ledger, and the one
+    event a verify run leaves behind."""
+
+    def objects(self) -> list[tuple[str, str, str, int]]: ...
+    def custody_events(self) -> list[CustodyEvent]: ...
+    def custody_facts(self) -> tuple[list[str], list[tuple[int, str]]]: ...
+    def record_event(
+        self, at: datetime, kind: str, subject: str, details: dict[str, Any]
+    ) -> None: ...
+
+
+class RehashingStore(Protocol):
+    @property
+    def root(self) -> Path: ...
+    def rehash(self, key: str) -> tuple[Digests, int] | None: ...

@@ -56,11 +56,9 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    from dockd.app import build, load_config
+    from dockd.app import build, configure_logging, load_config
 
     if getattr(args, "logs", False):
-        from dockd.adapters.journal import configure_logging
-
         configure_logging(args.verbose)
     try:
         app = build(load_config(args.config))

@@ -21,10 +21,8 @@ def _line(expiry: Expiry) -> str:
 
 def expire(app: App, args: argparse.Namespace) -> int:
     """Each removal is two custody events around the deletion; --dry-run lists them."""
-    from dockd.adapters.clock import utc_now
-
     if args.dry_run:
-        due = app.retention.due(utc_now())
+        due = app.retention.due(app.clock())
         for expiry in due:
             print(f"would expire {_line(expiry)}")
         print(f"{len(due)} object(s) expirable")

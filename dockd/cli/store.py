@@ -13,10 +13,9 @@ if TYPE_CHECKING:
 
 
 def verify(app: App, args: argparse.Namespace) -> int:
-    from dockd.adapters.clock import utc_now
     from dockd.services.integrity import verify_store
 
-    report = verify_store(app.ledger, app.store, utc_now)
+    report = verify_store(app.ledger, app.store, app.clock)
     if args.json:
         print_json(report)
     else:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import systemd.daemon
 
@@ -14,15 +16,22 @@ from dockd.adapters.clock import utc_now
 from dockd.adapters.dropfolder import DropFolders
 from dockd.adapters.ledger.policy import PolicyLedger
 from dockd.adapters.ledger.sessions import Ledger
+from dockd.adapters.ledger.status import StatusReads
 from dockd.adapters.mount import Mounter
 from dockd.adapters.ntp import StationClockSource
 from dockd.adapters.store.objects import ObjectStore
 from dockd.config import Config
+from dockd.core.access import access_for
 from dockd.core.policy import PolicyPack, load_policy
 from dockd.core.profiles import RecorderProfile, load_profiles, pick_profile
+from dockd.core.status import StoreSpace
 from dockd.daemon.board import StatusBoard
 from dockd.daemon.loop import Daemon
 from dockd.services.dock_session import Ingestor, Station
+from dockd.services.status import StatusService
+
+if TYPE_CHECKING:
+    from dockd.web.server import WebServer
 
 
 def _boot_id() -> str:
@@ -82,6 +91,40 @@ def build_daemon(app: App) -> Daemon:
         drops,
         pick_profile(app.profiles, settings.drop_profile).id,
     )
+
+
+def build_status(app: App, *, live: bool) -> StatusService:
+    """The status picture; without the live board (`dockd status` when the daemon does not
+    answer) it comes from the ledger alone."""
+    root = app.store.root
+    settings = app.config.clock
+
+    def store_space() -> StoreSpace:
+        usage = shutil.disk_usage(root)
+        return StoreSpace(str(root), usage.total, usage.free)
+
+    return StatusService(
+        StatusReads(app.ledger, PolicyLedger(app.ledger)),
+        board=app.board if live else None,
+        station_clock=StationClockSource(
+            settings.ntp_servers, settings.cache_seconds, settings.timeout_seconds
+        ).measure,
+        store_space=store_space,
+        store_root=str(root),
+        policy=app.policy,
+        host=socket.gethostname(),
+        version=__version__,
+        clock=utc_now,
+    )
+
+
+def build_web(app: App) -> WebServer:
+    """The status pages of `dockd run`; ConfigError (exit 2) when `[web]` would expose them."""
+    from dockd.web.routes import build_asgi  # the web stack: only for the daemon
+    from dockd.web.server import WebServer
+
+    access = access_for(app.config.web)
+    return WebServer(access, build_asgi(build_status(app, live=True), access))
 
 
 def open_ledger(config: Config) -> Ledger:

@@ -13,7 +13,7 @@ from pydantic import BaseModel, TypeAdapter
 from dockd import __version__
 from dockd.adapters.clock import utc_now
 from dockd.adapters.journal import configure_logging
-from dockd.app import App, build, build_daemon
+from dockd.app import App, build, build_daemon, build_web
 from dockd.cli.policy import register as register_policy_commands
 from dockd.config import Config, load_config
 from dockd.core.udev_rules import render_rules
@@ -33,10 +33,8 @@ def _print_json(value: BaseModel | list[RecordingView] | list[SessionView]) -> N
 
 
 def cmd_run(app: App, args: argparse.Namespace) -> int:
-    from dockd.web.app import WebServer  # the web stack: only for the daemon
-
     daemon = build_daemon(app)
-    daemon.web = WebServer(app)  # ConfigError (exit 2) before anything is docked
+    daemon.web = build_web(app)  # ConfigError (exit 2) before anything is docked
     return daemon.run()
 
 

@@ -8,7 +8,10 @@ Pure: values in, text out. Times of day are shown in the station's local zone, e
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+
+from dockd.core.views import LateOffload
 
 MISSING = "—"
 UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
@@ -135,3 +138,34 @@ def moment(value: datetime | None, missing: str = "unknown") -> str:
         return f"{text} UTC"
     z = value.strftime("%z")
     return f"{text} {z[:3]}:{z[3:]}"
+
+
+# --- grouping for display ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LateGroup:
+    """The late offloads of one recorder: a docked recorder is often late with every clip."""
+
+    serial: str
+    count: int
+    worst_s: float
+    first: LateOffload
+    custodian: str | None
+
+
+def group_late(items: list[LateOffload]) -> list[LateGroup]:
+    """One line per recorder on the page and in the terminal, in the order first seen."""
+    groups: dict[str, list[LateOffload]] = {}
+    for item in items:
+        groups.setdefault(item.serial, []).append(item)
+    return [
+        LateGroup(
+            serial=serial,
+            count=len(late),
+            worst_s=max(x.late_by_s for x in late),
+            first=late[0],
+            custodian=next((x.custodian for x in late if x.custodian), None),
+        )
+        for serial, late in groups.items()
+    ]

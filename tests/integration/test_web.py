@@ -26,19 +26,15 @@ from pydantic import SecretStr
 from structlog.testing import capture_logs
 
 from dockd.adapters.clock import utc_now
-from dockd.adapters.ledger.policy import Custodian
-from dockd.app import App, build
+from dockd.adapters.ledger.policy import Custodian, PolicyLedger
+from dockd.app import App, build, build_web
 from dockd.config import WebConfig, load_config
+from dockd.core.access import access_for
+from dockd.core.status_document import SessionDocument, StatusDocument, status_schema
 from dockd.errors import EXIT_USAGE, ConfigError, LedgerError
 from dockd.services.integrity import verify_store
-from dockd.web.app import (
-    SessionDocument,
-    StatusDocument,
-    WebServer,
-    access_for,
-    hash_password,
-    status_schema,
-)
+from dockd.web.access import hash_password
+from dockd.web.server import WebServer
 from tests.conftest import REPO, unfreeze, write_config
 
 SERIAL = "SN0001"
@@ -127,7 +123,7 @@ def station(tmp_path: Path) -> Iterator[Station]:
 
 @pytest.fixture
 def server(station: Station) -> Iterator[WebServer]:
-    web = WebServer(station.app)
+    web = build_web(station.app)
     assert web.start()
     yield web
     web.stop()
@@ -211,7 +207,7 @@ def test_page_shows_slots_today_and_station(station: Station, server: WebServer)
     assert "Wang Fang (007)" in text
     for url in re.findall(r'(?:src|href)="([^"]+)"', page.text):
         assert url.startswith(("/", "#")) and not url.startswith("//"), f"not local: {url}"
-    assert script.status_code == 200 and "/api/status" in script.text
+    assert script.status_code == 200 and "/parts/status" in script.text
     assert css.status_code == 200
 
 
@@ -293,7 +289,7 @@ def test_without_the_deadline_report_the_page_says_what_it_cannot_show(
     def broken(*args: object) -> None:
         raise LedgerError("ledger read failed: no such table: interruptions")
 
-    monkeypatch.setattr(station.app.ingestor.duty, "deadline_report", broken)
+    monkeypatch.setattr(PolicyLedger, "deadline_report", broken)
     with _client(server) as http:
         doc = StatusDocument.model_validate(http.get("/api/status").json())
         text = visible_text(http.get("/").text)
@@ -336,7 +332,7 @@ def test_non_loopback_without_credentials_refuses_to_start(station: Station) -> 
     exposed = station.app.config.model_copy(update={"web": WebConfig(listen="0.0.0.0:0")})
     station.app.config = exposed
     with pytest.raises(ConfigError) as refused:
-        WebServer(station.app)
+        build_web(station.app)
     assert refused.value.exit_code == EXIT_USAGE
     assert "not a loopback address" in refused.value.message
     assert "token" in refused.value.hint and "basic_auth" in refused.value.hint
@@ -370,7 +366,7 @@ def test_a_secret_token_is_read_too() -> None:
 def _exposed(station: Station, **login: str) -> WebServer:
     web = WebWithLogin(listen="0.0.0.0:0", **login)
     station.app.config = station.app.config.model_copy(update={"web": web})
-    server = WebServer(station.app)
+    server = build_web(station.app)
     assert server.start()
     return server
 

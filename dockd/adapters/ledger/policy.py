@@ -15,6 +15,7 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from dockd.adapters.ledger.mapping import drift_violation
 from dockd.adapters.ledger.schema import (
     AssignmentRow,
     AttestationRow,
@@ -34,7 +35,6 @@ from dockd.core.gaps import Clip, Gap
 from dockd.core.policy import PolicyPack
 from dockd.core.views import (
     DeadlineReport,
-    DriftViolation,
     Interruption,
     LateOffload,
     OverdueRecorder,
@@ -614,22 +614,6 @@ class PolicyLedger:
             )
 
         return self.ledger.read(load)
-
-
-def drift_violation(
-    row: DockSessionRow, unit: str | None = None, custodian: str | None = None
-) -> DriftViolation:
-    """A dock session whose recorder clock drifted past the pack's warn threshold."""
-    return DriftViolation(
-        session=row.id,
-        serial=row.serial,
-        drift_s=row.recorder_drift_s,
-        method=row.recorder_clock_method or "unknown",
-        verdict=row.drift_verdict,
-        at=row.started_at,
-        unit=unit,
-        custodian=custodian,
-    )
 
 
 _IN_CHUNK = 500  # well under SQLite's bound-parameter limit

@@ -104,7 +104,7 @@ def test_page_shows_the_copy_then_safe_to_unplug(
         copying_dom, copying_png = dom.result(), png.result()
     still = _slot(url, SERIAL)
     copying = _card(copying_dom, SERIAL)
-    assert "data-updated=" in copying_dom, "the page's script did not poll /api/status"
+    assert "data-updated=" in copying_dom, "the page's script did not poll /parts/status"
     assert "Copying" in copying, copying
     assert re.search(r"\b\d{1,3}% ", copying), "no progress percentage"
     assert re.search(rf"\d+ / {CLIPS} files", copying), "no file count"

@@ -211,6 +211,23 @@ def test_page_shows_slots_today_and_station(station: Station, server: WebServer)
     assert css.status_code == 200
 
 
+def test_the_script_swaps_in_server_rendered_parts(station: Station, server: WebServer) -> None:
+    """The sections are written once, by the templates: /parts/status renders the same
+    includes as the page, and the script only moves them into place."""
+    with _client(server) as http:
+        served = http.get("/").text
+        parts = http.get("/parts/status", headers={"X-Dockd-Poll": "1"})
+        script = http.get("/static/dockd.js").text
+    assert parts.status_code == 200 and parts.headers["cache-control"] == "no-store"
+    found = dict(re.findall(r'<template data-part="([\w-]+)">(.*?)</template>', parts.text, re.S))
+    assert set(found) == {"live-text", "alerts", "summary", "slots", "today", "station"}
+    page = section_texts(served)
+    for name in ("alerts", "slots", "today"):
+        assert visible_text(found[name]) == page[name], name
+    assert "SAFE TO UNPLUG" in found["slots"] and "Synchronised" in found["station"]
+    assert not re.search(r"<[a-z]", script, re.I), "the script writes HTML of its own"
+
+
 def test_session_detail_page_and_api(station: Station, server: WebServer) -> None:
     with _client(server) as http:
         page = http.get(f"/sessions/{station.session}")
@@ -561,17 +578,19 @@ def section_texts(markup: str) -> dict[str, str]:
 def test_the_script_draws_what_the_server_draws(
     station: Station, server: WebServer, tmp_path: Path
 ) -> None:
-    """The page's script redraws every section from /api/status; a page that never ran it
-    (or ran it) must say the same thing."""
+    """The page's script swaps in every section as the server renders it (/parts/status); a
+    page that never ran it (or ran it) must say the same thing."""
     require_chromium()
     with _client(server) as http:
         served = http.get("/").text
     dom = dump_dom(tmp_path / "chromium", server.url)
-    assert "data-updated=" in dom, "the script did not fetch and draw /api/status"
+    assert "data-updated=" in dom, "the script did not fetch and swap in /parts/status"
     assert "Not updating" not in visible_text(dom)
     before, after = section_texts(served), section_texts(dom)
     # what may change between the two looks: uptime, and the free space of a shared disk
-    changing = re.compile(r"up \d+ (s|min \d+ s)|[\d.]+ [KMGT]?i?B free|(About|More than) .*?/day")
+    changing = re.compile(
+        r"up \d+ (s|min( \d+ s)?|h( \d+ min)?)|[\d.]+ [KMGT]?i?B free|(About|More than) .*?/day"
+    )
     for name in ("alerts", "slots", "today", "station"):
         assert changing.sub("…", after[name]) == changing.sub("…", before[name]), name
     assert "SAFE TO UNPLUG" in after["slots"] and "Copying" in after["slots"]

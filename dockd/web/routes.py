@@ -28,7 +28,7 @@ from starlette.types import ASGIApp
 from dockd import __version__
 from dockd.core.access import Access
 from dockd.core.status import POLL_S
-from dockd.core.status_document import session_schema, status_schema
+from dockd.core.status_document import StatusDocument, session_schema, status_schema
 from dockd.errors import DockdError
 from dockd.services.status import StatusService
 from dockd.ui import format as fmt
@@ -100,8 +100,18 @@ def build_asgi(source: StatusService, access: Access) -> ASGIApp:
     def index(request: Request) -> Response:
         return page("index.html", doc=source.document())
 
+    parts: list[tuple[StatusDocument, bytes]] = []  # the newest picture, rendered
+
     def status_parts(request: Request) -> Response:
-        return page("_parts.html", doc=source.document())
+        """Rendered once per shared picture, however many pages poll: rendering holds the
+        GIL, as serialising /api/status does."""
+        doc = source.document()
+        held = parts[-1] if parts else None
+        if held is None or held[0] is not doc:
+            html = env.get_template("_parts.html").render(host=source.host, doc=doc)
+            held = (doc, html.encode())
+            parts[:] = [held]
+        return HTMLResponse(held[1], headers=NO_STORE)
 
     def session_page(request: Request) -> Response:
         session_id = str(request.path_params["session_id"])

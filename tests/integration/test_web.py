@@ -54,7 +54,7 @@ def _blob(seed: int, size: int) -> bytes:
 class WebWithLogin(WebConfig):
     """[web] with the credential keys the status pages read (token, basic_auth)."""
 
-    token: str | None = None
+    token: str | None = None  # type: ignore[assignment]  # a plain string, as a file gives it
     basic_auth: str | None = None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 from collections.abc import Callable
 from datetime import datetime
@@ -28,6 +29,8 @@ if TYPE_CHECKING:  # the parts are imported when first used: `dockd --help` need
     from dockd.services.registry import Registry
     from dockd.services.report import Reports
     from dockd.services.retention import Retention
+    from dockd.services.status import StatusService
+    from dockd.web.server import WebServer
 
 
 def _boot_id() -> str:
@@ -224,6 +227,49 @@ def build_daemon(app: App) -> Daemon:
         drops,
         pick_profile(app.profiles, settings.drop_profile).id,
     )
+
+
+def build_status(app: App, *, live: bool) -> StatusService:
+    """The status picture; without the live board (`dockd status` when the daemon does not
+    answer) it comes from the ledger alone."""
+    from dockd.adapters.clock import utc_now
+    from dockd.adapters.ledger.registry import LedgerRegistry
+    from dockd.adapters.ledger.report import LedgerReport
+    from dockd.adapters.ledger.status import StatusReads
+    from dockd.adapters.ntp import StationClockSource
+    from dockd.core.status import StoreSpace
+    from dockd.services.status import StatusService
+
+    root = app.store.root
+    settings = app.config.clock
+
+    def store_space() -> StoreSpace:
+        usage = shutil.disk_usage(root)
+        return StoreSpace(str(root), usage.total, usage.free)
+
+    return StatusService(
+        StatusReads(app.ledger, LedgerRegistry(app.ledger), LedgerReport(app.ledger)),
+        board=app.board if live else None,
+        station_clock=StationClockSource(
+            settings.ntp_servers, settings.cache_seconds, settings.timeout_seconds
+        ).measure,
+        store_space=store_space,
+        store_root=str(root),
+        policy=app.policy,
+        host=socket.gethostname(),
+        version=__version__,
+        clock=utc_now,
+    )
+
+
+def build_web(app: App) -> WebServer:
+    """The status pages of `dockd run`; ConfigError (exit 2) when `[web]` would expose them."""
+    from dockd.core.access import access_for
+    from dockd.web.routes import build_asgi  # the web stack: only for the daemon
+    from dockd.web.server import WebServer
+
+    access = access_for(app.config.web)
+    return WebServer(access, build_asgi(build_status(app, live=True), access))
 
 
 def open_ledger(config: Config) -> Ledger:

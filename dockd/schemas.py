@@ -16,8 +16,8 @@ from pydantic import TypeAdapter
 from dockd.config import Config
 from dockd.core.policy import PolicyPack
 from dockd.core.profiles import RecorderProfile
+from dockd.core.status_document import SessionDocument, StatusDocument
 from dockd.core.views import DeadlineReport, Manifest, RecordingView, SessionView, VerifyReport
-from dockd.web.app import SessionDocument, StatusDocument
 
 BASE = "https://dockd.invalid/schemas/"
 

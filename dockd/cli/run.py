@@ -12,11 +12,10 @@ if TYPE_CHECKING:
 
 
 def run(app: App, args: argparse.Namespace) -> int:
-    from dockd.app import build_daemon
-    from dockd.web.app import WebServer
+    from dockd.app import build_daemon, build_web
 
     daemon = build_daemon(app)
-    daemon.web = WebServer(app)  # ConfigError (exit 2) before anything is docked
+    daemon.web = build_web(app)  # ConfigError (exit 2) before anything is docked
     return daemon.run()
 
 

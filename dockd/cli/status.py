@@ -29,29 +29,14 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from dockd.app import build_status
+from dockd.core.access import access_for, configured_token
+from dockd.core.net import parse_listen
+from dockd.core.status import POLL_S
+from dockd.core.status_document import SlotCard, StatusDocument
 from dockd.errors import EXIT_OK, EXIT_PROBLEM, ConfigError
-from dockd.web.app import (
-    POLL_S,
-    SESSION_LABELS,
-    STATE_LABELS,
-    SlotCard,
-    StatusDocument,
-    StatusSource,
-    access_for,
-    configured_token,
-    fmt_bytes,
-    fmt_count,
-    fmt_datetime,
-    fmt_days_left,
-    fmt_drift,
-    fmt_duration,
-    fmt_offset,
-    fmt_pct,
-    fmt_rate,
-    fmt_time,
-    group_late,
-    parse_listen,
-)
+from dockd.ui import format as fmt
+from dockd.ui.format import SESSION_LABELS, STATE_LABELS
 
 if TYPE_CHECKING:
     from dockd.app import App
@@ -93,7 +78,7 @@ class Picture:
     def __init__(self, app: App, interactive: bool | None = None) -> None:
         self.app = app
         self.interactive = sys.stdin.isatty() if interactive is None else interactive
-        self.offline = StatusSource(app, live=False)
+        self.offline = build_status(app, live=False)
         self.token = configured_token(app.config.web)
         basic: str | None = getattr(app.config.web, "basic_auth", None) or None
         self.user = basic.partition(":")[0] if basic else None
@@ -149,7 +134,7 @@ class Picture:
 def _drift(value: float | None, verdict: str | None) -> Text:
     if value is None:
         return Text("—", style="dim")
-    text = fmt_drift(value)
+    text = fmt.drift(value)
     if verdict in ("warn", "violation"):
         text += f" {verdict}"
     return Text(text, style=VERDICT_STYLES.get(verdict or "", ""))
@@ -159,14 +144,14 @@ def _progress(card: SlotCard) -> RenderableType:
     if card.state in ("copying", "verifying"):
         bar = ProgressBar(total=max(card.bytes_total, 1), completed=card.bytes_done, width=24)
         line = Text(
-            f"{fmt_pct(card.bytes_done, card.bytes_total)} · "
-            f"{fmt_count(card.files_done)}/{fmt_count(card.files_total)} files · "
-            f"{fmt_bytes(card.bytes_done)}/{fmt_bytes(card.bytes_total)}"
+            f"{fmt.pct(card.bytes_done, card.bytes_total)} · "
+            f"{fmt.count(card.files_done)}/{fmt.count(card.files_total)} files · "
+            f"{fmt.size(card.bytes_done)}/{fmt.size(card.bytes_total)}"
         )
         return Group(bar, line)
     if card.state == "done":
         detail = (
-            f"{fmt_count(card.files_done)} of {fmt_count(card.files_total)} files verified"
+            f"{fmt.count(card.files_done)} of {fmt.count(card.files_total)} files verified"
             if card.files_total
             else "nothing new to copy"
         )
@@ -207,8 +192,8 @@ def _slots(doc: StatusDocument) -> RenderableType:
             card.profile or "—",
             card.custodian or "—",
             _progress(card),
-            fmt_rate(card.rate_bps) if card.rate_bps is not None else "",
-            fmt_duration(card.eta_s) if card.eta_s is not None else "",
+            fmt.rate(card.rate_bps) if card.rate_bps is not None else "",
+            fmt.duration(card.eta_s) if card.eta_s is not None else "",
             _drift(card.drift_s, card.drift_verdict),
         )
     return table
@@ -243,22 +228,22 @@ def _today(doc: StatusDocument) -> RenderableType:
         )
     issues: list[str] = []
     issues += [
-        f"late offload  {g.serial} {g.first.path}: late by {fmt_duration(g.worst_s)}"
+        f"late offload  {g.serial} {g.first.path}: late by {fmt.duration(g.worst_s)}"
         if g.count == 1
-        else f"late offloads  {g.serial}: {g.count} recordings, up to {fmt_duration(g.worst_s)}"
-        for g in group_late(t.late_offloads or [])
+        else f"late offloads  {g.serial}: {g.count} recordings, up to {fmt.duration(g.worst_s)}"
+        for g in fmt.group_late(t.late_offloads or [])
     ]
     issues += [
-        f"overdue  {x.serial}: by {fmt_duration(x.overdue_by_s)}, last docked "
-        f"{fmt_datetime(x.last_docked)}"
+        f"overdue  {x.serial}: by {fmt.duration(x.overdue_by_s)}, last docked "
+        f"{fmt.local_datetime(x.last_docked)}"
         for x in t.overdue_recorders or []
     ]
     issues += [
-        f"clock drift  {x.serial}: {fmt_drift(x.drift_s)} ({x.verdict}, {x.method})"
+        f"clock drift  {x.serial}: {fmt.drift(x.drift_s)} ({x.verdict}, {x.method})"
         for x in t.drift_violations
     ]
     issues += [
-        f"interruption  {x.serial}: gap of {fmt_duration(x.gap_s)} after {x.before}"
+        f"interruption  {x.serial}: gap of {fmt.duration(x.gap_s)} after {x.before}"
         for x in t.interruptions or []
     ]
     issues += [f"unsealed  {x.serial}: session {x.session}" for x in t.unsealed_sessions or []]
@@ -271,19 +256,19 @@ def _today(doc: StatusDocument) -> RenderableType:
             table.add_column(name, justify="right" if right else "left")
         for s in t.sessions:
             table.add_row(
-                fmt_time(s.started_at),
+                fmt.time_of_day(s.started_at),
                 s.serial,
                 s.slot or "—",
                 Text(SESSION_LABELS[s.state], style=SESSION_STYLES[s.state]),
-                fmt_count(s.recordings),
-                fmt_bytes(s.bytes_copied),
+                fmt.count(s.recordings),
+                fmt.size(s.bytes_copied),
                 _drift(s.drift_s, s.drift_verdict),
                 Text(str(s.problems), style="bold red" if s.problems else ""),
             )
         parts.append(table)
     else:
         parts.append(Text("No dock sessions yet today.", style="dim"))
-    return Panel(Group(*parts), title=f"Today · {t.since.astimezone():%a %d %b %Y}", expand=True)
+    return Panel(Group(*parts), title=f"Today · {fmt.day(t.since)}", expand=True)
 
 
 def _station(doc: StatusDocument) -> RenderableType:
@@ -298,7 +283,7 @@ def _station(doc: StatusDocument) -> RenderableType:
         via = " · ".join(
             x for x in (c.method, c.server, f"stratum {c.stratum}" if c.stratum else "") if x
         )
-        clock = Text.assemble(("synchronised", "green"), f" offset {fmt_offset(c.offset_s)}  {via}")
+        clock = Text.assemble(("synchronised", "green"), f" offset {fmt.offset(c.offset_s)}  {via}")
     else:
         clock = Text(f"NOT synchronised: {c.detail}", style="bold red")
     grid.add_row("Station clock", clock)
@@ -309,12 +294,12 @@ def _station(doc: StatusDocument) -> RenderableType:
         left = (
             "nothing copied in the last 7 days"
             if s.days_left is None
-            else f"{fmt_days_left(s.days_left)} at {fmt_bytes(s.ingest_bytes_per_day)}/day"
+            else f"{fmt.days_left(s.days_left)} at {fmt.size(s.ingest_bytes_per_day)}/day"
         )
         grid.add_row(
             "Evidence store",
             Group(
-                Text(f"{fmt_bytes(s.free_bytes)} free of {fmt_bytes(s.size_bytes)} · {left}"),
+                Text(f"{fmt.size(s.free_bytes)} free of {fmt.size(s.size_bytes)} · {left}"),
                 ProgressBar(
                     total=max(s.size_bytes, 1), completed=s.size_bytes - s.free_bytes, width=40
                 ),
@@ -324,15 +309,16 @@ def _station(doc: StatusDocument) -> RenderableType:
     if v is None:
         verify = Text("never (run `dockd verify`)", style="yellow")
     elif v.result == "ok":
-        verify = Text(f"all {fmt_count(v.checked)} objects match · {fmt_datetime(v.at)}", "green")
+        at = fmt.local_datetime(v.at)
+        verify = Text(f"all {fmt.count(v.checked)} objects match · {at}", "green")
     else:
         verify = Text(
-            f"{v.findings} of {fmt_count(v.checked)} objects FAILED · {fmt_datetime(v.at)}",
+            f"{v.findings} of {fmt.count(v.checked)} objects FAILED · {fmt.local_datetime(v.at)}",
             style="bold red",
         )
     grid.add_row("Last verify", verify)
     grid.add_row("Policy", f"{st.policy_name} ({st.policy})")
-    running = f"up {fmt_duration(st.uptime_s)}" if st.uptime_s is not None else "not running"
+    running = f"up {fmt.duration(st.uptime_s)}" if st.uptime_s is not None else "not running"
     grid.add_row("dockd", f"{st.version} · {running}")
     return Panel(grid, title="Station", expand=True)
 
@@ -342,7 +328,7 @@ def render(doc: StatusDocument, not_live: str | None) -> RenderableType:
         ("dockd", "bold"),
         f" · {doc.station.host} · ",
         ("live" if doc.live else "from the ledger", "green" if doc.live else "yellow"),
-        f" · {fmt_time(doc.generated_at)}  ",
+        f" · {fmt.time_of_day(doc.generated_at)}  ",
         (doc.summary, "dim"),
     )
     parts: list[RenderableType] = [head]

@@ -9,9 +9,8 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from typing import Literal
 
-SlotState = Literal["empty", "mounting", "copying", "verifying", "done", "interrupted", "error"]
+from dockd.core.status_document import SlotState
 
 
 @dataclass(frozen=True, slots=True)

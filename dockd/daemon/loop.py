@@ -37,7 +37,7 @@ MOUNT_RETRY_S = 1.0
 
 
 class WebService(Protocol):
-    """The status pages (dockd.web.app.WebServer): up before the first recorder, down last."""
+    """The status pages (dockd.web.server.WebServer): up before the first recorder, down last."""
 
     def start(self) -> bool: ...
 

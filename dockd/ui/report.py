@@ -32,6 +32,7 @@ from dockd.core.views import (
     UnsealedSession,
     VerifyFailure,
 )
+from dockd.ui import format as fmt
 
 NOTHING = "Nothing late, overdue, drifting or interrupted"
 _NOTHING_LINE = f"{NOTHING}; no unsealed sessions and no verify failures."
@@ -60,40 +61,6 @@ def clean(value: object) -> str:
 
 def _h(value: object) -> str:
     return html.escape(clean(value), quote=True)
-
-
-# --- values ---------------------------------------------------------------------------
-
-
-def _when(value: datetime | None, missing: str = "unknown") -> str:
-    if value is None:
-        return missing
-    text = value.strftime("%Y-%m-%d %H:%M")
-    offset = value.utcoffset()
-    if offset is None:
-        return text
-    if not offset:
-        return f"{text} UTC"
-    return f"{text} {value.strftime('%z')[:3]}:{value.strftime('%z')[3:]}"
-
-
-def _duration(seconds: float) -> str:
-    total = round(abs(seconds))
-    sign = "-" if seconds < 0 and total else ""
-    days, rest = divmod(total, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{sign}{days} d {hours} h"
-    if hours:
-        return f"{sign}{hours} h {minutes} min"
-    if minutes:
-        return f"{sign}{minutes} min {secs} s" if secs else f"{sign}{minutes} min"
-    return f"{sign}{secs} s"
-
-
-def _drift(value: float | None) -> str:
-    return "unknown" if value is None else f"{value:+.1f} s"
 
 
 # --- the six kinds --------------------------------------------------------------------
@@ -126,29 +93,29 @@ def _late_cells(item: LateOffload) -> tuple[str, ...]:
         str(item.recording),
         item.serial,
         item.path,
-        _duration(item.late_by_s),
-        _when(item.end),
-        _when(item.deadline),
-        _when(item.offloaded_at),
+        fmt.duration(item.late_by_s),
+        fmt.moment(item.end),
+        fmt.moment(item.deadline),
+        fmt.moment(item.offloaded_at),
     )
 
 
 def _late_line(item: LateOffload) -> str:
     return (
         f"{clean(item.serial)} {clean(item.path)} (recording {item.recording}): "
-        f"late by {_duration(item.late_by_s)}; ended {_when(item.end)}, "
-        f"deadline {_when(item.deadline)}, offloaded {_when(item.offloaded_at)}"
+        f"late by {fmt.duration(item.late_by_s)}; ended {fmt.moment(item.end)}, "
+        f"deadline {fmt.moment(item.deadline)}, offloaded {fmt.moment(item.offloaded_at)}"
     )
 
 
 def _overdue_cells(item: OverdueRecorder) -> tuple[str, ...]:
-    return (item.serial, _duration(item.overdue_by_s), _when(item.last_docked, "never"))
+    return (item.serial, fmt.duration(item.overdue_by_s), fmt.moment(item.last_docked, "never"))
 
 
 def _overdue_line(item: OverdueRecorder) -> str:
     return (
-        f"{clean(item.serial)}: overdue by {_duration(item.overdue_by_s)}; "
-        f"last docked {_when(item.last_docked, 'never')}"
+        f"{clean(item.serial)}: overdue by {fmt.duration(item.overdue_by_s)}; "
+        f"last docked {fmt.moment(item.last_docked, 'never')}"
     )
 
 
@@ -156,26 +123,26 @@ def _drift_cells(item: DriftViolation) -> tuple[str, ...]:
     return (
         item.serial,
         item.session,
-        _drift(item.drift_s),
+        fmt.drift(item.drift_s),
         item.verdict,
         item.method,
-        _when(item.at),
+        fmt.moment(item.at),
     )
 
 
 def _drift_line(item: DriftViolation) -> str:
     return (
-        f"{clean(item.serial)}: drift {_drift(item.drift_s)} ({clean(item.verdict)}, "
-        f"{clean(item.method)}) in session {clean(item.session)} at {_when(item.at)}"
+        f"{clean(item.serial)}: drift {fmt.drift(item.drift_s)} ({clean(item.verdict)}, "
+        f"{clean(item.method)}) in session {clean(item.session)} at {fmt.moment(item.at)}"
     )
 
 
 def _gap_cells(item: Interruption) -> tuple[str, ...]:
     return (
         item.serial,
-        _duration(item.gap_s),
-        _when(item.gap_start),
-        _when(item.gap_end),
+        fmt.duration(item.gap_s),
+        fmt.moment(item.gap_start),
+        fmt.moment(item.gap_end),
         item.before,
         item.after,
     )
@@ -183,8 +150,9 @@ def _gap_cells(item: Interruption) -> tuple[str, ...]:
 
 def _gap_line(item: Interruption) -> str:
     return (
-        f"{clean(item.serial)}: gap of {_duration(item.gap_s)} from {_when(item.gap_start)} "
-        f"to {_when(item.gap_end)}, between {clean(item.before)} and {clean(item.after)}"
+        f"{clean(item.serial)}: gap of {fmt.duration(item.gap_s)} "
+        f"from {fmt.moment(item.gap_start)} to {fmt.moment(item.gap_end)}, "
+        f"between {clean(item.before)} and {clean(item.after)}"
     )
 
 
@@ -193,22 +161,23 @@ def _attested(item: UnsealedSession) -> str:
 
 
 def _unsealed_cells(item: UnsealedSession) -> tuple[str, ...]:
-    return (item.session, item.serial, _when(item.finished_at, "not finished"), _attested(item))
+    finished = fmt.moment(item.finished_at, "not finished")
+    return (item.session, item.serial, finished, _attested(item))
 
 
 def _unsealed_line(item: UnsealedSession) -> str:
     return (
         f"session {clean(item.session)} ({clean(item.serial)}), finished "
-        f"{_when(item.finished_at, 'not yet')}: attested by {clean(_attested(item))}"
+        f"{fmt.moment(item.finished_at, 'not yet')}: attested by {clean(_attested(item))}"
     )
 
 
 def _verify_cells(item: VerifyFailure) -> tuple[str, ...]:
-    return (item.object, item.problem, _when(item.at))
+    return (item.object, item.problem, fmt.moment(item.at))
 
 
 def _verify_line(item: VerifyFailure) -> str:
-    return f"{clean(item.object)}: {clean(item.problem)} (checked {_when(item.at)})"
+    return f"{clean(item.object)}: {clean(item.problem)} (checked {fmt.moment(item.at)})"
 
 
 def _has_owner(model: type[Any]) -> bool:
@@ -315,7 +284,7 @@ def _title(report: DeadlineReport, pack_name: str) -> str:
 
 
 def _period(report: DeadlineReport) -> str:
-    return f"{_when(report.since)} → {_when(report.until)}"
+    return f"{fmt.moment(report.since)} → {fmt.moment(report.until)}"
 
 
 # --- text -----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -92,7 +93,7 @@ def test_two_recorders_docked_at_once_fat32_and_exfat(
     dock.plug(exf_img)
 
     for serial, files in (("SNFAT", fat), ("SNEXF", exf)):
-        [session] = wait_for(lambda s=serial: daemon.finished(s), 90, f"{serial} to finish")
+        [session] = wait_for(partial(daemon.finished, serial), 90, f"{serial} to finish")
         assert session["state"] == "completed", session["problems"]
         got = {r["path"]: r["sha256"] for r in daemon.recordings() if r["serial"] == serial}
         assert got == {p: hashlib.sha256(d).hexdigest() for p, d in files.items()}

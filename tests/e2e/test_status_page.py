@@ -99,12 +99,12 @@ def test_page_shows_the_copy_then_safe_to_unplug(
     dock.plug(img)
     wait_for(lambda: (s := _slot(url, SERIAL)) and s["state"] == "copying", 60, "the copy")
     with ThreadPoolExecutor(2) as pool:  # both looks at once, while the copy runs
-        dom = pool.submit(dump_dom, tmp_path / "chromium-dom", url)
-        png = pool.submit(screenshot, browser, url, ARTIFACTS / "status-page-copying.png")
-        copying_dom, copying_png = dom.result(), png.result()
+        dom_job = pool.submit(dump_dom, tmp_path / "chromium-dom", url)
+        png_job = pool.submit(screenshot, browser, url, ARTIFACTS / "status-page-copying.png")
+        copying_dom, copying_png = dom_job.result(), png_job.result()
     still = _slot(url, SERIAL)
     copying = _card(copying_dom, SERIAL)
-    assert "data-updated=" in copying_dom, "the page's script did not poll /api/status"
+    assert "data-updated=" in copying_dom, "the page's script did not poll /parts/status"
     assert "Copying" in copying, copying
     assert re.search(r"\b\d{1,3}% ", copying), "no progress percentage"
     assert re.search(rf"\d+ / {CLIPS} files", copying), "no file count"

@@ -27,20 +27,17 @@ from structlog.testing import capture_logs
 
 from dockd.adapters.clock import utc_now
 from dockd.adapters.ledger.registry import LedgerRegistry
+from dockd.adapters.ledger.report import LedgerReport
 from dockd.adapters.rules import load_config
-from dockd.app import App, build
+from dockd.app import App, build, build_web
 from dockd.config import WebConfig
+from dockd.core.access import access_for
 from dockd.core.registry import Custodian
+from dockd.core.status_document import SessionDocument, StatusDocument, status_schema
 from dockd.errors import EXIT_USAGE, ConfigError, LedgerError
 from dockd.services.integrity import verify_store
-from dockd.web.app import (
-    SessionDocument,
-    StatusDocument,
-    WebServer,
-    access_for,
-    hash_password,
-    status_schema,
-)
+from dockd.web.access import hash_password
+from dockd.web.server import WebServer
 from tests.conftest import REPO, unfreeze, write_config
 
 SERIAL = "SN0001"
@@ -60,7 +57,7 @@ def _blob(seed: int, size: int) -> bytes:
 class WebWithLogin(WebConfig):
     """[web] with the credential keys the status pages read (token, basic_auth)."""
 
-    token: str | None = None
+    token: str | None = None  # type: ignore[assignment]  # a plain string, as a file gives it
     basic_auth: str | None = None
 
 
@@ -129,7 +126,7 @@ def station(tmp_path: Path) -> Iterator[Station]:
 
 @pytest.fixture
 def server(station: Station) -> Iterator[WebServer]:
-    web = WebServer(station.app)
+    web = build_web(station.app)
     assert web.start()
     yield web
     web.stop()
@@ -213,8 +210,25 @@ def test_page_shows_slots_today_and_station(station: Station, server: WebServer)
     assert "Wang Fang (007)" in text
     for url in re.findall(r'(?:src|href)="([^"]+)"', page.text):
         assert url.startswith(("/", "#")) and not url.startswith("//"), f"not local: {url}"
-    assert script.status_code == 200 and "/api/status" in script.text
+    assert script.status_code == 200 and "/parts/status" in script.text
     assert css.status_code == 200
+
+
+def test_the_script_swaps_in_server_rendered_parts(station: Station, server: WebServer) -> None:
+    """The sections are written once, by the templates: /parts/status renders the same
+    includes as the page, and the script only moves them into place."""
+    with _client(server) as http:
+        served = http.get("/").text
+        parts = http.get("/parts/status", headers={"X-Dockd-Poll": "1"})
+        script = http.get("/static/dockd.js").text
+    assert parts.status_code == 200 and parts.headers["cache-control"] == "no-store"
+    found = dict(re.findall(r'<template data-part="([\w-]+)">(.*?)</template>', parts.text, re.S))
+    assert set(found) == {"live-text", "alerts", "summary", "slots", "today", "station"}
+    page = section_texts(served)
+    for name in ("alerts", "slots", "today"):
+        assert visible_text(found[name]) == page[name], name
+    assert "SAFE TO UNPLUG" in found["slots"] and "Synchronised" in found["station"]
+    assert not re.search(r"<[a-z]", script, re.I), "the script writes HTML of its own"
 
 
 def test_session_detail_page_and_api(station: Station, server: WebServer) -> None:
@@ -295,7 +309,7 @@ def test_without_the_deadline_report_the_page_says_what_it_cannot_show(
     def broken(*args: object) -> None:
         raise LedgerError("ledger read failed: no such table: interruptions")
 
-    monkeypatch.setattr(station.app.reports, "deadlines_between", broken)
+    monkeypatch.setattr(LedgerReport, "deadline_report", broken)
     with _client(server) as http:
         doc = StatusDocument.model_validate(http.get("/api/status").json())
         text = visible_text(http.get("/").text)
@@ -338,7 +352,7 @@ def test_non_loopback_without_credentials_refuses_to_start(station: Station) -> 
     exposed = station.app.config.model_copy(update={"web": WebConfig(listen="0.0.0.0:0")})
     station.app.config = exposed
     with pytest.raises(ConfigError) as refused:
-        WebServer(station.app)
+        build_web(station.app)
     assert refused.value.exit_code == EXIT_USAGE
     assert "not a loopback address" in refused.value.message
     assert "token" in refused.value.hint and "basic_auth" in refused.value.hint
@@ -372,7 +386,7 @@ def test_a_secret_token_is_read_too() -> None:
 def _exposed(station: Station, **login: str) -> WebServer:
     web = WebWithLogin(listen="0.0.0.0:0", **login)
     station.app.config = station.app.config.model_copy(update={"web": web})
-    server = WebServer(station.app)
+    server = build_web(station.app)
     assert server.start()
     return server
 
@@ -567,17 +581,19 @@ def section_texts(markup: str) -> dict[str, str]:
 def test_the_script_draws_what_the_server_draws(
     station: Station, server: WebServer, tmp_path: Path
 ) -> None:
-    """The page's script redraws every section from /api/status; a page that never ran it
-    (or ran it) must say the same thing."""
+    """The page's script swaps in every section as the server renders it (/parts/status); a
+    page that never ran it (or ran it) must say the same thing."""
     require_chromium()
     with _client(server) as http:
         served = http.get("/").text
     dom = dump_dom(tmp_path / "chromium", server.url)
-    assert "data-updated=" in dom, "the script did not fetch and draw /api/status"
+    assert "data-updated=" in dom, "the script did not fetch and swap in /parts/status"
     assert "Not updating" not in visible_text(dom)
     before, after = section_texts(served), section_texts(dom)
     # what may change between the two looks: uptime, and the free space of a shared disk
-    changing = re.compile(r"up \d+ (s|min \d+ s)|[\d.]+ [KMGT]?i?B free|(About|More than) .*?/day")
+    changing = re.compile(
+        r"up \d+ (s|min( \d+ s)?|h( \d+ min)?)|[\d.]+ [KMGT]?i?B free|(About|More than) .*?/day"
+    )
     for name in ("alerts", "slots", "today", "station"):
         assert changing.sub("…", after[name]) == changing.sub("…", before[name]), name
     assert "SAFE TO UNPLUG" in after["slots"] and "Copying" in after["slots"]

@@ -257,7 +257,8 @@ def test_every_kind_is_grouped_and_shown() -> None:
         "    Custodian: 0733 Wang Fang (1)",
         "      - SN0007: overdue by 1 d 1 h; last docked 2026-11-20 02:00 UTC",
     ]
-    assert "drift -95.5 s (violation, clock-file) in session S-DRIFT" in text
+    # the page, the terminal and the e-mail say a drift the same way (it was "-95.5 s" here)
+    assert "drift -1 min 36 s (violation, clock-file) in session S-DRIFT" in text
     assert "gap of 7 min from 2026-11-22 06:00 UTC to 2026-11-22 06:07 UTC" in text
     assert "session S-UNSEALED (SN0004), finished 2026-11-22 07:00 UTC: attested by 0421" in text
     # verify failures belong to the store, not to an officer: not grouped

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dockd.adapters.ledger.mapping import drift_violation
 from dockd.adapters.ledger.schema import (
     AssignmentRow,
     AttestationRow,
@@ -213,22 +214,6 @@ def _verify_failures(s: Session, since: datetime, until: datetime) -> list[Verif
                     VerifyFailure(at=at, object=finding["object"], problem=finding["problem"])
                 )
     return failures
-
-
-def drift_violation(
-    row: DockSessionRow, unit: str | None = None, custodian: str | None = None
-) -> DriftViolation:
-    """A dock session whose recorder clock drifted past the pack's warn threshold."""
-    return DriftViolation(
-        session=row.id,
-        serial=row.serial,
-        drift_s=row.recorder_drift_s,
-        method=row.recorder_clock_method or "unknown",
-        verdict=row.drift_verdict,
-        at=row.started_at,
-        unit=unit,
-        custodian=custodian,
-    )
 
 
 _IN_CHUNK = 500  # well under SQLite's bound-parameter limit

@@ -1,0 +1,125 @@
+"""Who may read the status pages, decided from `[web]`: anyone on a loopback address, else
+only whoever shows the configured token or basic-auth password.
+
+Here and not in `dockd.web` so that `dockd status` can tell whether the daemon can serve
+its pages (and log in to them) without loading the web stack.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from dockd.core.net import is_loopback, parse_listen
+from dockd.errors import ConfigError
+
+MIN_TOKEN_CHARS = 16
+MIN_PBKDF2_ITERATIONS = 100_000
+PBKDF2_SCHEME = "pbkdf2_sha256"
+HASH_COMMAND = "python -m dockd.web.access hash-password USER"
+
+
+@dataclass(frozen=True)
+class PasswordHash:
+    iterations: int
+    salt: bytes
+    digest: bytes
+
+    @classmethod
+    def parse(cls, text: str) -> PasswordHash:
+        """`pbkdf2_sha256$iterations$salt_hex$hash_hex`; ValueError says what is wrong."""
+        parts = text.split("$")
+        if len(parts) != 4 or parts[0] != PBKDF2_SCHEME:
+            raise ValueError(f"expected {PBKDF2_SCHEME}$iterations$salt_hex$hash_hex")
+        if not parts[1].isdigit():
+            raise ValueError("the iteration count is not a number")
+        iterations = int(parts[1])
+        if iterations < MIN_PBKDF2_ITERATIONS:
+            raise ValueError(f"{iterations} iterations is too few (at least 100000)")
+        try:
+            salt, digest = bytes.fromhex(parts[2]), bytes.fromhex(parts[3])
+        except ValueError:
+            raise ValueError("the salt and the hash must be hexadecimal") from None
+        if len(salt) < 8:
+            raise ValueError("the salt must be at least 8 bytes (16 hex digits)")
+        if len(digest) != 32:
+            raise ValueError("the hash must be 32 bytes (64 hex digits) of PBKDF2-HMAC-SHA256")
+        return cls(iterations, salt, digest)
+
+    def matches(self, password: str) -> bool:
+        found = hashlib.pbkdf2_hmac("sha256", password.encode(), self.salt, self.iterations)
+        return hmac.compare_digest(found, self.digest)
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may read the pages: anyone (loopback) or whoever shows the configured credentials."""
+
+    listen: str
+    host: str
+    port: int
+    loopback: bool
+    token: str | None = None
+    user: str | None = None
+    password: PasswordHash | None = None
+
+    @property
+    def login(self) -> str:
+        if self.loopback:
+            return "none (loopback)"
+        return " or ".join(
+            what
+            for what, on in (("token", self.token), ("basic auth", self.password))
+            if on is not None
+        )
+
+
+def configured_token(web: object) -> str | None:
+    """`[web] token`, a plain string or a pydantic SecretStr; None when unset or empty."""
+    token = getattr(web, "token", None)
+    if token is not None and hasattr(token, "get_secret_value"):
+        token = token.get_secret_value()
+    return str(token) if token else None
+
+
+def access_for(web: object) -> Access:
+    """Read `[web]` (listen, and the optional token / basic_auth); ConfigError saying why when
+    the pages would be open to the network without credentials, or the credentials are bad."""
+    listen = str(getattr(web, "listen", "127.0.0.1:8470"))
+    token = configured_token(web)
+    basic: str | None = getattr(web, "basic_auth", None) or None
+    try:
+        host, port = parse_listen(listen)
+    except ValueError as exc:
+        raise ConfigError(f"[web] listen = {listen!r}: {exc}") from exc
+    if token is not None and len(token) < MIN_TOKEN_CHARS:
+        raise ConfigError(
+            f"[web] token is {len(token)} characters long; it must be at least "
+            f"{MIN_TOKEN_CHARS} so that it cannot be guessed",
+            hint="Generate one: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'",
+        )
+    user: str | None = None
+    password: PasswordHash | None = None
+    if basic is not None:
+        user, sep, hashed = basic.partition(":")
+        if not sep or not user:
+            raise ConfigError(
+                "[web] basic_auth must be 'user:pbkdf2_sha256$iterations$salt_hex$hash_hex'",
+                hint=f"Make one with: {HASH_COMMAND}",
+            )
+        try:
+            password = PasswordHash.parse(hashed)
+        except ValueError as exc:
+            raise ConfigError(
+                f"[web] basic_auth for user {user!r}: {exc}", hint=f"Make one with: {HASH_COMMAND}"
+            ) from exc
+    loopback = is_loopback(host)
+    if not loopback and token is None and password is None:
+        raise ConfigError(
+            f"[web] listen = {listen!r} is not a loopback address and [web] sets neither "
+            "token nor basic_auth: the status pages would be open to the whole network",
+            hint="Set [web] token (or basic_auth = 'user:pbkdf2_sha256$...', made with "
+            f"`{HASH_COMMAND}`), or listen on 127.0.0.1.",
+        )
+    return Access(listen, host, port, loopback, token, user, password)

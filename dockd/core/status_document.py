@@ -1,0 +1,182 @@
+"""The status document: the whole live picture of the dock, as `/api/status`, the status
+page, `/metrics` and `dockd status --json` show it, and as schemas/status.schema.json and
+schemas/session.schema.json publish it. Assembled purely in `dockd.core.status`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from dockd.core.views import (
+    DriftViolation,
+    Interruption,
+    LateOffload,
+    OverdueRecorder,
+    RecordingView,
+    Rfc3339,
+    SessionView,
+    UnsealedSession,
+    VerifyFailure,
+)
+
+SlotState = Literal["empty", "mounting", "copying", "verifying", "done", "interrupted", "error"]
+DriftVerdict = Literal["ok", "warn", "violation", "unknown"]
+SessionState = Literal["running", "completed", "completed_with_problems", "interrupted", "failed"]
+
+
+# --- the document: /api/status, the page and `dockd status` all show this --------------------
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SlotCard(_Doc):
+    """One dock slot, as the daemon's board has it now."""
+
+    slot: str
+    state: SlotState
+    serial: str | None
+    profile: str | None
+    custodian: str | None = Field(
+        description="'Name (badge)' of the officer the registry assigns the recorder to; "
+        "null when it is not registered or not assigned."
+    )
+    unit: str | None = Field(description="The custodian's unit.")
+    session: str | None = Field(description="Dock session id, once the copy has started.")
+    files_total: int = Field(description="Files to copy in this session (new ones only).")
+    files_done: int = Field(description="Files copied and verified so far.")
+    bytes_total: int
+    bytes_done: int = Field(description="Bytes copied so far.")
+    rate_bps: float | None = Field(description="Bytes per second since the copy started.")
+    eta_s: float | None = Field(description="Seconds left at that rate, while copying.")
+    drift_s: float | None = Field(description="Recorder clock − true time, in seconds.")
+    drift_verdict: DriftVerdict | None = Field(
+        description="Against the policy pack; null while not judged yet."
+    )
+    safe_to_unplug: bool = Field(description="The copy is finished, verified and unmounted.")
+    message: str | None = Field(description="What went wrong (interrupted, error).")
+    code: str | None = Field(description="The error's stable code.")
+    hint: str | None = Field(description="What the admin should do about it.")
+
+
+class SessionLine(_Doc):
+    id: str
+    serial: str
+    profile: str
+    slot: str | None
+    state: SessionState
+    started_at: Rfc3339
+    finished_at: Rfc3339 | None
+    recordings: int = Field(description="Recordings copied and verified in this session.")
+    already_verified: int
+    bytes_copied: int
+    problems: int
+    error_code: str | None
+    drift_s: float | None
+    drift_verdict: DriftVerdict | None
+
+
+class Today(_Doc):
+    """Since local midnight at the station (overdue recorders and unsealed sessions: as of
+    now). A list that is null could not be checked (the deadline report failed), which is not
+    the same as an empty list (checked, none found)."""
+
+    since: Rfc3339
+    until: Rfc3339
+    deadline_report: bool = Field(
+        description="The ledger's deadline report was read; false: a partial picture."
+    )
+    sessions: list[SessionLine] = Field(description="Started today or still running; newest first.")
+    late_offloads: list[LateOffload] | None
+    overdue_recorders: list[OverdueRecorder] | None
+    drift_violations: list[DriftViolation]
+    interruptions: list[Interruption] | None
+    unsealed_sessions: list[UnsealedSession] | None
+    verify_failures: list[VerifyFailure]
+
+
+class ClockState(_Doc):
+    """The station's own clock (NTP convention: true time = station time + offset_s)."""
+
+    synchronised: bool
+    offset_s: float | None
+    server: str | None
+    stratum: int | None
+    method: str = Field(description="ntp, chrony, timesyncd or none")
+    measured_at: Rfc3339
+    detail: str
+
+
+class StoreState(_Doc):
+    root: str
+    size_bytes: int
+    free_bytes: int = Field(description="Available to dockd (statvfs f_bavail).")
+    ingest_bytes_per_day: float = Field(description="Bytes copied in the last 7 days, / 7.")
+    days_left: float | None = Field(
+        description="free_bytes / ingest_bytes_per_day; null when nothing was copied in 7 days."
+    )
+
+
+class LastVerify(_Doc):
+    """The newest `dockd verify` (custody event store-verified)."""
+
+    at: Rfc3339
+    checked: int
+    ok: int
+    findings: int
+    result: Literal["ok", "failed"]
+
+
+class StationState(_Doc):
+    host: str
+    version: str
+    policy: str = Field(description="Active policy pack id.")
+    policy_name: str
+    started_at: Rfc3339 | None = Field(description="When the daemon started; null: not running.")
+    uptime_s: float | None
+    utc_offset_s: int = Field(description="The station's UTC offset now; pages show local time.")
+    clock: ClockState | None = Field(description="Null when the clock could not be asked.")
+    store: StoreState | None = Field(description="Null when the store cannot be read.")
+    store_error: str | None
+    last_verify: LastVerify | None = Field(description="Null: the store was never verified.")
+
+
+class Alert(_Doc):
+    level: Literal["warn", "bad"]
+    text: str
+
+
+class StatusDocument(_Doc):
+    """`GET /api/status` and `dockd status --json`: the whole live picture of the dock."""
+
+    document_version: Literal[1] = 1
+    generated_at: Rfc3339
+    live: bool = Field(
+        description="True: slots come from the running daemon. False: built from the ledger "
+        "alone (the daemon is not running or not reachable); slots are unknown."
+    )
+    summary: str = Field(description="One line, as in systemd's STATUS=.")
+    slots: list[SlotCard]
+    alerts: list[Alert] = Field(description="Station-level trouble, worst first.")
+    today: Today
+    station: StationState
+
+
+class SessionDocument(_Doc):
+    """`GET /api/sessions/{id}`: one dock session with its recordings and problems."""
+
+    session: SessionView
+    custodian: str | None = Field(description="'Name (badge)' at the start of the session.")
+    unit: str | None
+    recordings: list[RecordingView]
+
+
+def status_schema() -> dict[str, Any]:
+    return TypeAdapter(StatusDocument).json_schema(mode="serialization")
+
+
+def session_schema() -> dict[str, Any]:
+    return TypeAdapter(SessionDocument).json_schema(mode="serialization")

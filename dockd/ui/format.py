@@ -1,0 +1,171 @@
+"""THE formatters: how a duration, a drift, a size, a rate or a time reads, on the status
+page, in `dockd status` and in the nightly e-mail alike, so that one fact reads the same
+wherever a supervisor meets it (a drift of 75 s is `+1 min 15 s` everywhere).
+
+Pure: values in, text out. Times of day are shown in the station's local zone, except
+``moment``, which keeps the value's own offset and says it (an e-mail is read elsewhere).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from dockd.core.views import LateOffload
+
+MISSING = "—"
+UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
+
+STATE_LABELS: dict[str, str] = {
+    "empty": "Empty",
+    "mounting": "Mounting",
+    "copying": "Copying",
+    "verifying": "Verifying",
+    "done": "Done",
+    "interrupted": "Interrupted",
+    "error": "Error",
+}
+SESSION_LABELS: dict[str, str] = {
+    "running": "Running",
+    "completed": "Completed",
+    "completed_with_problems": "Completed with problems",
+    "interrupted": "Interrupted",
+    "failed": "Failed",
+}
+
+
+def size(n: float | None) -> str:
+    """Binary units, as `df -h` counts: 1.5 GiB, 312 MiB."""
+    if n is None:
+        return MISSING
+    value, unit = float(n), 0
+    while abs(value) >= 1024 and unit < len(UNITS) - 1:
+        value /= 1024
+        unit += 1
+    if unit == 0:
+        return f"{int(value)} B"
+    return f"{value:.1f} {UNITS[unit]}" if abs(value) < 100 else f"{value:.0f} {UNITS[unit]}"
+
+
+def rate(bps: float | None) -> str:
+    return MISSING if bps is None else size(bps) + "/s"
+
+
+def duration(seconds: float | None) -> str:
+    """Two units at most, the smaller dropped when it is zero: 45 s, 1 min 15 s, 7 min,
+    3 h 12 min, 2 d 4 h; negative durations keep their sign."""
+    if seconds is None:
+        return MISSING
+    total = round(abs(seconds))
+    sign = "-" if seconds < 0 and total else ""
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{sign}{days} d {hours} h" if hours else f"{sign}{days} d"
+    if hours:
+        return f"{sign}{hours} h {minutes} min" if minutes else f"{sign}{hours} h"
+    if minutes:
+        return f"{sign}{minutes} min {secs} s" if secs else f"{sign}{minutes} min"
+    return f"{sign}{secs} s"
+
+
+def drift(drift_s: float | None) -> str:
+    """Recorder clock − true time, always signed: +12.5 s, -1 min 15 s."""
+    if drift_s is None:
+        return "unknown"
+    if abs(drift_s) < 60:
+        return f"{drift_s:+.1f} s"
+    return ("+" if drift_s > 0 else "-") + duration(abs(drift_s))
+
+
+def offset(offset_s: float | None) -> str:
+    """The station clock's NTP offset, which is small: +0.42 ms, +12.3 ms, +1.250 s."""
+    if offset_s is None:
+        return "unknown"
+    if abs(offset_s) < 0.01:
+        return f"{offset_s * 1000:+.2f} ms"
+    if abs(offset_s) < 1:
+        return f"{offset_s * 1000:+.1f} ms"
+    return f"{offset_s:+.3f} s"
+
+
+def count(n: int) -> str:
+    return f"{n:,}"
+
+
+def pct(done: float, total: float) -> str:
+    return "100%" if total <= 0 else f"{min(100.0, 100.0 * done / total):.0f}%"
+
+
+def days_left(days: float | None) -> str:
+    """How long the store lasts: 'About 12 days left'."""
+    if days is None:
+        return MISSING
+    if days > 2 * 365:
+        return "More than 2 years left"
+    return f"About {days:.1f} days left" if days < 10 else f"About {days:,.0f} days left"
+
+
+def time_of_day(value: datetime | None) -> str:
+    """Station-local time of day."""
+    return MISSING if value is None else value.astimezone().strftime("%H:%M:%S")
+
+
+def local_datetime(value: datetime | None) -> str:
+    return MISSING if value is None else value.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def stamp(value: datetime | None) -> str:
+    """Station-local date and time with its UTC offset, to the second (session details)."""
+    return MISSING if value is None else value.astimezone().strftime("%Y-%m-%d %H:%M:%S %z")
+
+
+def day(value: datetime) -> str:
+    return value.astimezone().strftime("%a %d %b %Y")
+
+
+def moment(value: datetime | None, missing: str = "unknown") -> str:
+    """Date and time in the value's own offset, which is written out: 2026-11-22 06:00 UTC,
+    2026-11-22 07:00 +01:00. For text read away from the station (the e-mail)."""
+    if value is None:
+        return missing
+    text = value.strftime("%Y-%m-%d %H:%M")
+    zone = value.utcoffset()
+    if zone is None:
+        return text
+    if not zone:
+        return f"{text} UTC"
+    z = value.strftime("%z")
+    return f"{text} {z[:3]}:{z[3:]}"
+
+
+# --- grouping for display ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LateGroup:
+    """The late offloads of one recorder: a docked recorder is often late with every clip."""
+
+    serial: str
+    count: int
+    worst_s: float
+    first: LateOffload
+    custodian: str | None
+
+
+def group_late(items: list[LateOffload]) -> list[LateGroup]:
+    """One line per recorder on the page and in the terminal, in the order first seen."""
+    groups: dict[str, list[LateOffload]] = {}
+    for item in items:
+        groups.setdefault(item.serial, []).append(item)
+    return [
+        LateGroup(
+            serial=serial,
+            count=len(late),
+            worst_s=max(x.late_by_s for x in late),
+            first=late[0],
+            custodian=next((x.custodian for x in late if x.custodian), None),
+        )
+        for serial, late in groups.items()
+    ]

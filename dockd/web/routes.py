@@ -1,0 +1,166 @@
+"""The status pages and `/api/...`: Starlette routes over the status service, rendered by
+the templates in templates/ only.
+
+Everything is read-only and metadata only: no route opens a recording, and only GET and
+HEAD are answered (the Guard in `dockd.web.access`). The page's script polls
+`/parts/status`, the same section templates the page includes, rendered by the server,
+and swaps them in: the HTML is written once, here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import structlog
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from prometheus_client import CONTENT_TYPE_LATEST
+from pydantic import BaseModel
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
+
+from dockd import __version__
+from dockd.core.access import Access
+from dockd.core.status import POLL_S
+from dockd.core.status_document import StatusDocument, session_schema, status_schema
+from dockd.errors import DockdError
+from dockd.services.status import StatusService
+from dockd.ui import format as fmt
+from dockd.web.access import Guard
+from dockd.web.metrics import render_metrics
+
+log = structlog.get_logger("dockd.web")
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _asset_version() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(STATIC.iterdir()):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def environment() -> Environment:
+    """The templates with THE formatters (`dockd.ui.format`) as their filters."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        bytes=fmt.size,
+        rate=fmt.rate,
+        duration=fmt.duration,
+        drift=fmt.drift,
+        offset=fmt.offset,
+        count=fmt.count,
+        time=fmt.time_of_day,
+        datetime=fmt.local_datetime,
+        stamp=fmt.stamp,
+        day=fmt.day,
+        days_left=fmt.days_left,
+    )
+    env.globals.update(
+        pct=fmt.pct,
+        group_late=fmt.group_late,
+        STATE_LABELS=fmt.STATE_LABELS,
+        SESSION_LABELS=fmt.SESSION_LABELS,
+        version=__version__,
+        asset_version=_asset_version(),
+        poll_ms=int(POLL_S * 1000),
+    )
+    return env
+
+
+def build_asgi(source: StatusService, access: Access) -> ASGIApp:
+    """The Starlette app behind the Guard. Handlers are sync: Starlette runs them on its
+    thread pool, so ledger reads never block the event loop."""
+    env = environment()
+
+    def page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        html = env.get_template(template).render(host=source.host, **context)
+        return HTMLResponse(html, status, headers=NO_STORE)
+
+    def json_response(model: BaseModel | dict[str, Any], status: int = 200) -> Response:
+        body = model.model_dump_json() if isinstance(model, BaseModel) else json.dumps(model)
+        return Response(body, status, media_type="application/json", headers=NO_STORE)
+
+    def index(request: Request) -> Response:
+        return page("index.html", doc=source.document())
+
+    parts: list[tuple[StatusDocument, bytes]] = []  # the newest picture, rendered
+
+    def status_parts(request: Request) -> Response:
+        """Rendered once per shared picture, however many pages poll: rendering holds the
+        GIL, as serialising /api/status does."""
+        doc = source.document()
+        held = parts[-1] if parts else None
+        if held is None or held[0] is not doc:
+            html = env.get_template("_parts.html").render(host=source.host, doc=doc)
+            held = (doc, html.encode())
+            parts[:] = [held]
+        return HTMLResponse(held[1], headers=NO_STORE)
+
+    def session_page(request: Request) -> Response:
+        session_id = str(request.path_params["session_id"])
+        detail = source.session(session_id)
+        if detail is None:
+            return page("missing.html", 404, session_id=session_id)
+        return page(
+            "session.html",
+            s=detail.session,
+            custodian=detail.custodian,
+            unit=detail.unit,
+            recordings=detail.recordings,
+        )
+
+    def api_status(request: Request) -> Response:
+        return Response(source.document_json(), media_type="application/json", headers=NO_STORE)
+
+    def api_session(request: Request) -> Response:
+        session_id = str(request.path_params["session_id"])
+        detail = source.session(session_id)
+        if detail is None:
+            return json_response({"error": f"no dock session {session_id} in the ledger"}, 404)
+        return json_response(detail)
+
+    def api_schema(request: Request) -> Response:
+        return json_response({"status": status_schema(), "session": session_schema()})
+
+    def metrics(request: Request) -> Response:
+        return Response(render_metrics(source), media_type=CONTENT_TYPE_LATEST)
+
+    def unavailable(request: Request, exc: Exception) -> Response:
+        """The ledger (or the store) failed under a request: say so; the dock goes on."""
+        code = getattr(exc, "code", "INTERNAL_ERROR")
+        message = getattr(exc, "message", str(exc))
+        log.error("web-problem", path=request.url.path, code=code, message=message)
+        return PlainTextResponse(
+            f"dockd cannot show this right now: {code}: {message}",
+            503,
+            headers={**NO_STORE, "Retry-After": "5"},
+        )
+
+    routes = [
+        Route("/", index),
+        Route("/parts/status", status_parts),
+        Route("/sessions/{session_id}", session_page),
+        Route("/api/status", api_status),
+        Route("/api/sessions/{session_id}", api_session),
+        Route("/api/schema", api_schema),
+        Route("/metrics", metrics),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    return Guard(Starlette(routes=routes, exception_handlers={DockdError: unavailable}), access)

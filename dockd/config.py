@@ -100,7 +100,7 @@ class WebConfig(_Section):
     basic_auth: str | None = Field(
         None,
         description="'user:pbkdf2_sha256$iterations$salt_hex$hash_hex' "
-        "(python -m dockd.web.app hash-password USER).",
+        "(python -m dockd.web.access hash-password USER).",
     )
 
 

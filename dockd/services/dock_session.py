@@ -28,7 +28,7 @@ import structlog
 from dockd.adapters.clock import utc_now
 from dockd.adapters.ledger.policy import Custodian, PolicyLedger
 from dockd.adapters.ledger.sessions import Ledger
-from dockd.adapters.ntp import StationClock
+from dockd.core.station_clock import StationClock
 from dockd.adapters.store.hashpipe import SourceReadError
 from dockd.adapters.store.objects import ObjectStore, Published, Staged
 from dockd.adapters.volume import (

@@ -10,6 +10,7 @@ from pathlib import Path
 import systemd.daemon
 
 from dockd import __version__
+from dockd.adapters.blockdev import set_read_only
 from dockd.adapters.clock import utc_now
 from dockd.adapters.dropfolder import DropFolders
 from dockd.adapters.ledger.policy import PolicyLedger
@@ -17,12 +18,16 @@ from dockd.adapters.ledger.sessions import Ledger
 from dockd.adapters.mount import Mounter
 from dockd.adapters.ntp import StationClockSource
 from dockd.adapters.store.objects import ObjectStore
+from dockd.adapters.udev import UdevSource
+from dockd.adapters.volume import LocalVolume
 from dockd.config import Config
 from dockd.core.policy import PolicyPack, load_policy
 from dockd.core.profiles import RecorderProfile, load_profiles, pick_profile
 from dockd.daemon.board import StatusBoard
 from dockd.daemon.loop import Daemon
-from dockd.services.dock_session import Ingestor, Station
+from dockd.daemon.slots import Slots, SlotWorker
+from dockd.services.clocks import RecorderClockSetting
+from dockd.services.dock_session import DockSession, Station
 
 
 def _boot_id() -> str:
@@ -55,7 +60,11 @@ class App:
     policy: PolicyPack
     ledger: Ledger
     store: ObjectStore
-    ingestor: Ingestor
+    registry: PolicyLedger
+    station: Station
+    station_clock: StationClockSource
+    dock_session: DockSession
+    clock_setting: RecorderClockSetting
     board: StatusBoard
 
     def close(self) -> None:
@@ -69,18 +78,35 @@ def sd_notify(state: str) -> None:
 
 
 def build_daemon(app: App) -> Daemon:
+    """The daemon and its parts; the web stack is imported only here, for the daemon."""
+    from dockd.web.app import WebServer
+
     settings = app.config.daemon
     drops = (
         DropFolders(settings.watch_dirs, settings.settle_seconds) if settings.watch_dirs else None
     )
-    return Daemon(
-        app.ingestor,
+    drop_profile = pick_profile(app.profiles, settings.drop_profile).id
+    web = WebServer(app)  # ConfigError (exit 2) before anything is docked
+    slots = Slots()
+    worker = SlotWorker(
+        app.dock_session,
+        app.clock_setting,
         Mounter(settings.mount_root),
-        settings.max_parallel,
-        sd_notify,
+        set_read_only,
         app.board,
+        slots,
         drops,
-        pick_profile(app.profiles, settings.drop_profile).id,
+    )
+    return Daemon(
+        UdevSource(),
+        worker,
+        slots,
+        app.board,
+        sd_notify,
+        settings.max_parallel,
+        drops,
+        drop_profile,
+        web,
     )
 
 
@@ -103,14 +129,33 @@ def build(config: Config) -> App:
         raise
     here = station()
     ledger.close_abandoned_sessions(here.host, here.boot_id, _pid_alive, utc_now())
-    ingestor = Ingestor(
+    registry = PolicyLedger(ledger)
+    volume = LocalVolume()
+    dock_session = DockSession(
         store,
+        volume,
         ledger,
+        registry,
+        station_clock,
+        utc_now,
         profiles,
-        here,
-        station_clock.measure,
         policy,
-        PolicyLedger(ledger),
+        here,
         parallel_files=config.store.parallel_files,
     )
-    return App(config, profiles, policy, ledger, store, ingestor, StatusBoard())
+    clock_setting = RecorderClockSetting(
+        volume, ledger, station_clock, utc_now, profiles, policy.clock
+    )
+    return App(
+        config,
+        profiles,
+        policy,
+        ledger,
+        store,
+        registry,
+        here,
+        station_clock,
+        dock_session,
+        clock_setting,
+        StatusBoard(),
+    )

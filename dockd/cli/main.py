@@ -33,11 +33,7 @@ def _print_json(value: BaseModel | list[RecordingView] | list[SessionView]) -> N
 
 
 def cmd_run(app: App, args: argparse.Namespace) -> int:
-    from dockd.web.app import WebServer  # the web stack: only for the daemon
-
-    daemon = build_daemon(app)
-    daemon.web = WebServer(app)  # ConfigError (exit 2) before anything is docked
-    return daemon.run()
+    return build_daemon(app).run()
 
 
 def cmd_policy_show(app: App, args: argparse.Namespace) -> int:
@@ -64,7 +60,7 @@ def cmd_udev_rules(app: App, args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(app: App, args: argparse.Namespace) -> int:
-    outcome = app.ingestor.ingest(args.path, args.serial, args.profile, slot=args.slot)
+    outcome = app.dock_session.ingest(args.path, args.serial, args.profile, slot=args.slot)
     view = app.ledger.session(outcome.session_id)
     if args.json and view is not None:
         _print_json(view)

@@ -55,7 +55,7 @@ def instant(text: str) -> datetime:
 
 
 def _duty(app: App) -> PolicyLedger:
-    return app.ingestor.duty
+    return app.registry
 
 
 def _print_json(value: Any) -> None:

@@ -10,7 +10,7 @@ from dockd.adapters.ledger.sessions import Ledger
 from dockd.adapters.store.objects import ObjectStore
 from dockd.core.custody import first_break, unaccounted
 from dockd.core.views import IntegrityFinding, VerifyReport
-from dockd.services.dock_session import Clock
+from dockd.ports import Clock
 
 
 def verify_store(ledger: Ledger, store: ObjectStore, clock: Clock) -> VerifyReport:

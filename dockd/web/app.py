@@ -364,7 +364,7 @@ class StatusSource:
         facts = self.app.ledger.read(
             lambda db: _ledger_facts(db, since, now - RATE_WINDOW, slot_sessions)
         )
-        duty = self.app.ingestor.duty
+        duty = self.app.registry
         report = self._report(since, now, slots)
         custodians = {s.serial: custodian_at(duty, s.serial, now) for s in slots if s.serial}
         part = _LedgerPart(since=since, report=report, custodians=custodians, **facts)
@@ -385,7 +385,7 @@ class StatusSource:
             return self._report_part
         report: DeadlineReport | None = None
         try:
-            report = self.app.ingestor.duty.deadline_report(since, now, self.app.policy, now)
+            report = self.app.registry.deadline_report(since, now, self.app.policy, now)
         except DockdError as exc:  # the rest of the picture is still worth showing
             log.warning("deadline-report-failed", code=exc.code, message=exc.message)
         self._report_part, self._report_key, self._report_at = report, key, time.monotonic()
@@ -421,7 +421,7 @@ class StatusSource:
         if time.monotonic() - self._clock_at < CLOCK_TTL_S:
             return self._clock_part
         try:
-            c = self.app.ingestor.station_clock()
+            c = self.app.station_clock.measure()
             state: ClockState | None = ClockState(
                 synchronised=c.synchronised,
                 offset_s=c.offset_s,
@@ -473,7 +473,7 @@ class StatusSource:
         offset = now.astimezone().utcoffset() or timedelta(0)
         started = datetime.fromtimestamp(board.started, UTC) if self.live else None
         station = StationState(
-            host=self.app.ingestor.station.host,
+            host=self.app.station.host,
             version=__version__,
             policy=self.app.policy.id,
             policy_name=self.app.policy.name,
@@ -507,7 +507,7 @@ class StatusSource:
         if view is None:
             return None
         recordings = self.app.ledger.recordings(session_id)
-        custodian = custodian_at(self.app.ingestor.duty, view.serial, view.started_at)
+        custodian = custodian_at(self.app.registry, view.serial, view.started_at)
         return SessionDocument(
             session=view,
             custodian=_who(custodian),
@@ -1303,7 +1303,7 @@ def build_asgi(source: StatusSource, access: Access) -> ASGIApp:
     """The Starlette app behind the Guard. Handlers are sync: Starlette runs them on its
     thread pool, so ledger reads never block the event loop."""
     env = _environment()
-    host = source.app.ingestor.station.host
+    host = source.app.station.host
 
     def page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
         html = env.get_template(template).render(host=host, **context)

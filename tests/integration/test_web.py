@@ -87,14 +87,14 @@ def station(tmp_path: Path) -> Iterator[Station]:
     for name, data in files.items():
         (src / name).write_bytes(data)
     try:
-        duty, issued = app.ingestor.duty, utc_now() - timedelta(days=30)
+        duty, issued = app.registry, utc_now() - timedelta(days=30)
         for serial, officer in (
             (SERIAL, Custodian("007", "Wang Fang", "Harbour patrol")),
             ("SN0002", Custodian("012", "Li Wei", "Night shift")),
         ):
             duty.add_device(serial, "DSJ-X1", issued, "admin")
             duty.assign(serial, officer, issued, "admin")
-        outcome = app.ingestor.ingest(src, SERIAL, "generic", slot="bay2")
+        outcome = app.dock_session.ingest(src, SERIAL, "generic", slot="bay2")
         assert outcome.state == "completed", outcome.problems
         verify_store(app.ledger, app.store, utc_now)
         app.board.set(
@@ -293,7 +293,7 @@ def test_without_the_deadline_report_the_page_says_what_it_cannot_show(
     def broken(*args: object) -> None:
         raise LedgerError("ledger read failed: no such table: interruptions")
 
-    monkeypatch.setattr(station.app.ingestor.duty, "deadline_report", broken)
+    monkeypatch.setattr(station.app.registry, "deadline_report", broken)
     with _client(server) as http:
         doc = StatusDocument.model_validate(http.get("/api/status").json())
         text = visible_text(http.get("/").text)

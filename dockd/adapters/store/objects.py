@@ -18,8 +18,8 @@ import shutil
 import struct
 import threading
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from blake3 import blake3
@@ -28,13 +28,17 @@ from dockd.adapters.store.hashpipe import (
     Copied,
     DestinationWriteError,
     Progress,
+    SourceReadError,
     copy_and_hash,
     hash_from_disk,
     write_all,
 )
+from dockd.adapters.volume import translate_source_error
 from dockd.core.layout import LAYOUT_VERSION, object_key
 from dockd.core.model import Digests
+from dockd.core.transfer import Published, ReadBack, Staged
 from dockd.errors import ObjectMismatchError, StoreError, StoreFullError, StoreLayoutError
+from dockd.ports import ReadAt, SourceStream
 
 FS_IOC_GETFLAGS = 0x80086601
 FS_IOC_SETFLAGS = 0x40086602
@@ -63,29 +67,6 @@ def translate_store_error(exc: OSError, what: str) -> StoreError:
     if exc.errno in _FULL:
         return StoreFullError(f"{what}: {exc.strerror}")
     return StoreError(f"{what}: {exc.strerror or exc}")
-
-
-@dataclass(frozen=True, slots=True)
-class Staged:
-    path: Path
-    digests: Digests
-    size: int
-
-
-@dataclass(frozen=True, slots=True)
-class Published:
-    key: str
-    digests: Digests
-    size: int
-    protections: tuple[str, ...]
-    duplicate: bool
-
-
-@dataclass(frozen=True, slots=True)
-class ReadBack:
-    blake3: str
-    size: int
-    method: str
 
 
 def _fsync_dir(path: Path) -> None:
@@ -226,7 +207,21 @@ class ObjectStore:
     def path_of(self, key: str) -> Path:
         return self.root / key
 
-    def copy_in(self, src_fd: int, expected_size: int, progress: Progress | None = None) -> Staged:
+    @contextmanager
+    def reader(self, key: str) -> Iterator[ReadAt]:
+        """Random access to a stored object (container metadata of a verified copy)."""
+        try:
+            fd = os.open(self.path_of(key), os.O_RDONLY | os.O_CLOEXEC)
+        except OSError as exc:
+            raise StoreError(f"reading {key}: {exc.strerror}") from exc
+        try:
+            yield lambda offset, length: os.pread(fd, length, offset)
+        finally:
+            os.close(fd)
+
+    def copy_in(
+        self, source: SourceStream, expected_size: int, progress: Progress | None = None
+    ) -> Staged:
         """Stream src into staging, hashing on the way; the staged file is fsynced and 0444.
 
         The staging file is first given `expected_size` bytes of disk: a full store fails
@@ -242,7 +237,10 @@ class ObjectStore:
                 except OSError as exc:
                     what = f"reserving {expected_size} bytes for a recording"
                     raise translate_store_error(exc, what) from exc
-            return copy_and_hash(src_fd, fd, self.chunk_size, progress)
+            try:
+                return copy_and_hash(source.fileno(), fd, self.chunk_size, progress)
+            except SourceReadError as exc:
+                raise translate_source_error(exc.cause, "read failed") from exc
 
         return self._stage(fill)
 

@@ -34,23 +34,31 @@ log = structlog.get_logger("dockd.services.clocks")
 
 
 @dataclass(frozen=True, slots=True)
+class StationCheck:
+    """The measurement, and what it means under the policy: a problem, or a refusal
+    (the measurement is recorded with the refused session all the same)."""
+
+    clock: StationClock
+    problem: Problem | None
+    refusal: StationClockError | None
+
+
+@dataclass(frozen=True, slots=True)
 class RecorderClockCheck:
     clock: RecorderClock
     verdict: Verdict
     problems: list[Problem]
 
 
-def check_station(
-    source: StationClockSource, policy: ClockPolicy
-) -> tuple[StationClock, Problem | None]:
+def check_station(source: StationClockSource, policy: ClockPolicy) -> StationCheck:
     """Measure the station's own clock; never proceed silently as if it were good."""
     station = source.measure()
     if station.synchronised:
-        return station, None
+        return StationCheck(station, None, None)
     message = f"the station clock is not synchronised: {station.detail}"
     if policy.on_unsynchronised == "refuse":
-        raise StationClockError(message)
-    return station, Problem("/", "station-clock-unsynchronised", message)
+        return StationCheck(station, None, StationClockError(message))
+    return StationCheck(station, Problem("/", "station-clock-unsynchronised", message), None)
 
 
 def _from_clock_file(

@@ -26,7 +26,9 @@ from dockd.core.policy import PolicyPack
 from dockd.core.profiles import RecorderProfile, pick_profile
 from dockd.core.recording import SessionFacts
 from dockd.core.station_clock import StationClock
+from dockd.core.transfer import Scan
 from dockd.core.views import (
+    Manifest,
     ManifestRecorder,
     ManifestStation,
     RecorderClockView,
@@ -121,6 +123,66 @@ def _recorder_clock_view(clock: RecorderClock | None, verdict: Verdict) -> Recor
     )
 
 
+def _manifest(
+    run: _Session,
+    station: Station,
+    finished: datetime,
+    station_clock: StationClockView | None,
+    recorder_clock: RecorderClockView | None,
+) -> Manifest:
+    """What the session copied, found already verified, left behind, and why."""
+    outcome = run.outcome
+    copied = {r.source.path for r in outcome.copied}
+    return build_manifest(
+        session_id=outcome.session_id,
+        state=outcome.state,
+        started_at=run.started,
+        finished_at=finished,
+        station=ManifestStation(host=station.host, dockd_version=station.version),
+        recorder=ManifestRecorder(
+            serial=outcome.serial, profile=run.profile.id, slot=run.slot, source=str(run.source)
+        ),
+        station_clock=station_clock,
+        recorder_clock=recorder_clock,
+        copied=outcome.copied,
+        already_verified=run.already,
+        not_copied=[f for f in run.pending if f.path not in copied],
+        problems=outcome.problems,
+    )
+
+
+def _store_manifest(store: EvidenceStore, outcome: SessionOutcome, data: bytes) -> None:
+    """A manifest that cannot be stored fails the session, and says so in its problems."""
+    try:
+        published, _ = store.put_bytes(data)
+        outcome.manifest = StoredDocument(
+            published.digests, published.size, published.key, published.protections
+        )
+    except StoreError as exc:
+        outcome.problems.append(Problem("/", exc.code, f"manifest not stored: {exc.message}"))
+        if outcome.error is None:
+            outcome.state, outcome.error = "failed", exc
+
+
+def _find_interruptions(
+    registry: Registry, policy: PolicyPack, outcome: SessionOutcome, now: datetime
+) -> None:
+    """Holes between this session's clips (and the recorder's previous one), for review."""
+    rules = policy.interruptions
+    clips = registry.clips_around(outcome.serial, outcome.session_id)
+    gaps = find_gaps(clips, rules.gap_tolerance_s, rules.duty_break_hours * 3600)
+    registry.record_interruptions(outcome.session_id, outcome.serial, gaps, now)
+    for gap in gaps:
+        outcome.problems.append(
+            Problem(
+                "/",
+                "interruption",
+                f"{gap.seconds / 60:.1f} min without recording between {gap.start.isoformat()} "
+                f"and {gap.end.isoformat()}: to be reviewed",
+            )
+        )
+
+
 class DockSession:
     """The dock-session service, built once by `dockd.app` over its ports."""
 
@@ -161,7 +223,7 @@ class DockSession:
         run = self._start(source, serial, profile, slot)
         try:
             self._dock(run, cancel or threading.Event(), ready, local_file_times, progress)
-            self._find_interruptions(run.outcome)
+            _find_interruptions(self.registry, self.policy, run.outcome, self.clock())
             outcome = run.outcome
             outcome.state = "completed_with_problems" if outcome.problems else "completed"
         except RecorderGoneError as exc:
@@ -193,9 +255,21 @@ class DockSession:
         local_file_times: bool | None,
         progress: ProgressSink | None,
     ) -> None:
-        """Scan, plan, check the clocks, copy."""
-        outcome, profile = run.outcome, run.profile
-        scan = self.volume.scan(run.source, profile)
+        """Scan and plan, check the clocks (after the plan: a refusal lists what is left),
+        copy."""
+        scan = self._scan_and_plan(run, ready)
+        facts = self._check_clocks(run, scan, local_file_times)
+        outcome = run.outcome
+        if progress is not None:
+            nbytes = sum(f.size for f in run.pending)
+            drift = facts.recorder_clock.drift_s
+            progress.planned(outcome.session_id, len(run.pending), nbytes, drift)
+        copy_run = CopyRun(outcome.session_id, run.source, facts, cancel, progress, run.bound)
+        self.copier.copy_all(run.pending, copy_run, outcome.copied, outcome.problems)
+
+    def _scan_and_plan(self, run: _Session, ready: Callable[[SourceFile], bool] | None) -> Scan:
+        outcome = run.outcome
+        scan = self.volume.scan(run.source, run.profile)
         outcome.problems.extend(scan.problems)
         complete = [f for f in scan.recordings if ready is None or ready(f)]
         outcome.deferred = len(scan.recordings) - len(complete)
@@ -205,65 +279,50 @@ class DockSession:
         run.already = [(f, prior[f.identity]) for f in plan.already_verified]
         outcome.already_verified = len(run.already)
         run.pending = list(plan.to_copy)
-        # after the plan: a refusal lists what is left
-        outcome.station_clock, unsynced = check_station(self.station_clock, self.policy.clock)
+        return scan
+
+    def _check_clocks(
+        self, run: _Session, scan: Scan, local_file_times: bool | None
+    ) -> SessionFacts:
+        """The station's clock, then the recorder's drift; what every recording is judged by."""
+        outcome, policy = run.outcome, self.policy
+        station = check_station(self.station_clock, policy.clock)
+        outcome.station_clock, unsynced = station.clock, station.problem
+        if station.refusal is not None:
+            raise station.refusal
         if unsynced is not None:
             outcome.problems.append(unsynced)
             run.bound.warning("problem", code=unsynced.code, message=unsynced.message)
         checked = check_recorder(
             self.volume,
             run.source,
-            profile,
+            run.profile,
             scan,
             outcome.station_clock,
             self.clock(),
-            self.policy.clock,
+            policy.clock,
         )
         outcome.recorder_clock, outcome.drift_verdict = checked.clock, checked.verdict
         outcome.problems.extend(checked.problems)
-        local = (
-            self.volume.stores_local_times(run.source)
-            if local_file_times is None
-            else local_file_times
-        )
-        facts = SessionFacts(
+        if local_file_times is None:
+            local_file_times = self.volume.stores_local_times(run.source)
+        custody = self.registry.custodians_at(outcome.serial)
+        return SessionFacts(
             serial=outcome.serial,
-            profile=profile,
+            profile=run.profile,
             recorder_clock=checked.clock,
-            local_file_times=local,
-            custodians=[(w.badge, a, b) for w, a, b in self.registry.custodians_at(outcome.serial)],
+            local_file_times=local_file_times,
+            custodians=[(who.badge, since, until) for who, since, until in custody],
             duty_returns=self.registry.duty_returns(),
-            offload_hours=self.policy.offload.deadline_hours,
-            retention_months=self.policy.retention.routine_months,
+            offload_hours=policy.offload.deadline_hours,
+            retention_months=policy.retention.routine_months,
         )
-        if progress is not None:
-            nbytes = sum(f.size for f in run.pending)
-            progress.planned(outcome.session_id, len(run.pending), nbytes, checked.clock.drift_s)
-        copy_run = CopyRun(outcome.session_id, run.source, facts, cancel, progress, run.bound)
-        self.copier.copy_all(run.pending, copy_run, outcome.copied, outcome.problems)
-
-    def _find_interruptions(self, outcome: SessionOutcome) -> None:
-        """Holes between this session's clips (and the recorder's previous one), for review."""
-        rules = self.policy.interruptions
-        clips = self.registry.clips_around(outcome.serial, outcome.session_id)
-        gaps = find_gaps(clips, rules.gap_tolerance_s, rules.duty_break_hours * 3600)
-        self.registry.record_interruptions(outcome.session_id, outcome.serial, gaps, self.clock())
-        for gap in gaps:
-            outcome.problems.append(
-                Problem(
-                    "/",
-                    "interruption",
-                    f"{gap.seconds / 60:.1f} min without recording between {gap.start.isoformat()} "
-                    f"and {gap.end.isoformat()}: to be reviewed",
-                )
-            )
 
     def _finish(self, run: _Session) -> None:
         """Count what was left behind, store the manifest, close the session in the ledger."""
         outcome = run.outcome
         copied = {r.source.path for r in outcome.copied}
-        pending = [f for f in run.pending if f.path not in copied]
-        outcome.not_copied = len(pending)
+        outcome.not_copied = sum(1 for f in run.pending if f.path not in copied)
         if outcome.error is not None:
             error = outcome.error
             outcome.problems.append(Problem("/", error.code, error.message))
@@ -273,23 +332,8 @@ class DockSession:
         finished = self.clock()
         station_clock = _station_view(outcome.station_clock)
         recorder_clock = _recorder_clock_view(outcome.recorder_clock, outcome.drift_verdict)
-        manifest = build_manifest(
-            session_id=outcome.session_id,
-            state=outcome.state,
-            started_at=run.started,
-            finished_at=finished,
-            station=ManifestStation(host=self.station.host, dockd_version=self.station.version),
-            recorder=ManifestRecorder(
-                serial=outcome.serial, profile=run.profile.id, slot=run.slot, source=str(run.source)
-            ),
-            station_clock=station_clock,
-            recorder_clock=recorder_clock,
-            copied=outcome.copied,
-            already_verified=run.already,
-            not_copied=pending,
-            problems=outcome.problems,
-        )
-        self._store_manifest(outcome, manifest_bytes(manifest))
+        manifest = _manifest(run, self.station, finished, station_clock, recorder_clock)
+        _store_manifest(self.store, outcome, manifest_bytes(manifest))
         self.ledger.finish_session(
             outcome.session_id,
             state=outcome.state,
@@ -309,17 +353,6 @@ class DockSession:
             already_verified=outcome.already_verified,
             problems=len(outcome.problems),
         )
-
-    def _store_manifest(self, outcome: SessionOutcome, data: bytes) -> None:
-        try:
-            published, _ = self.store.put_bytes(data)
-            outcome.manifest = StoredDocument(
-                published.digests, published.size, published.key, published.protections
-            )
-        except StoreError as exc:
-            outcome.problems.append(Problem("/", exc.code, f"manifest not stored: {exc.message}"))
-            if outcome.error is None:
-                outcome.state, outcome.error = "failed", exc
 
     def _open_in_ledger(
         self,

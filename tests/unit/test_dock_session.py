@@ -230,3 +230,18 @@ def test_an_unsynchronised_station_clock_is_a_problem_not_a_silence(policy: Poli
     outcome = dock.ingest()
     assert "station-clock-unsynchronised" in codes(outcome)
     assert dock.verified_paths() == [name(1)]
+
+
+def test_a_refusing_policy_copies_nothing_but_records_the_station_clock(
+    policy: PolicyPack,
+) -> None:
+    refusing = policy.model_copy(
+        update={"clock": policy.clock.model_copy(update={"on_unsynchronised": "refuse"})}
+    )
+    dock = Dock(refusing, {name(1): FakeFile(clip(1))}, synchronised=False)
+    outcome = dock.ingest()
+    assert outcome.state == "failed"
+    assert outcome.error is not None and outcome.error.code == "STATION_CLOCK_UNSYNCHRONISED"
+    assert outcome.station_clock is not None and not outcome.station_clock.synchronised
+    assert outcome.recorder_clock is None and dock.volume.streams == []
+    assert outcome.not_copied == 1

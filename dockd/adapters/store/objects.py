@@ -140,6 +140,47 @@ def _protections_of(path: Path) -> tuple[str, ...]:
     return tuple(applied)
 
 
+def _prepare_layout(root: Path) -> None:
+    """Check the layout marker, or lay out an empty folder as a store."""
+    marker = root / _LAYOUT_FILE
+    if marker.exists():
+        found = marker.read_text("utf-8").strip()
+        if found != f"layout {LAYOUT_VERSION}":
+            raise StoreLayoutError(f"{marker} says {found!r}, this dockd needs 'layout 1'")
+    elif any(p.name not in _OURS for p in root.iterdir()):
+        raise StoreLayoutError(f"{root} is not empty and not a dockd store")
+    (root / "objects" / "blake3").mkdir(parents=True, exist_ok=True)
+    (root / "tmp").mkdir(exist_ok=True)
+    if not marker.exists():
+        (root / "README").write_text(_README.format(version=LAYOUT_VERSION), "utf-8")
+        marker.write_text(f"layout {LAYOUT_VERSION}\n", "utf-8")
+        _fsync_dir(root)
+
+
+def _claim_staging(root: Path) -> tuple[Path, int]:
+    """Take a private staging folder, removing those whose owner died (killed mid-copy)."""
+    tmp = root / "tmp"
+    for folder in tmp.iterdir():
+        lock = folder / "lock"
+        try:
+            fd = os.open(lock, os.O_RDWR)
+        except OSError:
+            shutil.rmtree(folder, ignore_errors=True)
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        os.close(fd)
+    mine = tmp / uuid.uuid4().hex
+    mine.mkdir()
+    fd = os.open(mine / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return mine, fd
+
+
 class ObjectStore:
     """One process's handle on the store; safe to share between its copy threads."""
 
@@ -155,50 +196,12 @@ class ObjectStore:
             try:
                 # another dockd (the daemon beside a CLI ingest) may be starting on this store
                 fcntl.flock(guard, fcntl.LOCK_EX)
-                self._prepare_layout()
-                self._staging, self._staging_lock = self._claim_staging()
+                _prepare_layout(root)
+                self._staging, self._staging_lock = _claim_staging(root)
             finally:
                 os.close(guard)
         except OSError as exc:
             raise translate_store_error(exc, f"cannot prepare the store at {root}") from exc
-
-    def _prepare_layout(self) -> None:
-        marker = self.root / _LAYOUT_FILE
-        if marker.exists():
-            found = marker.read_text("utf-8").strip()
-            if found != f"layout {LAYOUT_VERSION}":
-                raise StoreLayoutError(f"{marker} says {found!r}, this dockd needs 'layout 1'")
-        elif any(p.name not in _OURS for p in self.root.iterdir()):
-            raise StoreLayoutError(f"{self.root} is not empty and not a dockd store")
-        (self.root / "objects" / "blake3").mkdir(parents=True, exist_ok=True)
-        (self.root / "tmp").mkdir(exist_ok=True)
-        if not marker.exists():
-            (self.root / "README").write_text(_README.format(version=LAYOUT_VERSION), "utf-8")
-            marker.write_text(f"layout {LAYOUT_VERSION}\n", "utf-8")
-            _fsync_dir(self.root)
-
-    def _claim_staging(self) -> tuple[Path, int]:
-        """Take a private staging folder, removing those whose owner died (killed mid-copy)."""
-        tmp = self.root / "tmp"
-        for folder in tmp.iterdir():
-            lock = folder / "lock"
-            try:
-                fd = os.open(lock, os.O_RDWR)
-            except OSError:
-                shutil.rmtree(folder, ignore_errors=True)
-                continue
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                os.close(fd)
-                continue
-            shutil.rmtree(folder, ignore_errors=True)
-            os.close(fd)
-        mine = tmp / uuid.uuid4().hex
-        mine.mkdir()
-        fd = os.open(mine / "lock", os.O_RDWR | os.O_CREAT, 0o600)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        return mine, fd
 
     def close(self) -> None:
         shutil.rmtree(self._staging, ignore_errors=True)

@@ -1,27 +1,59 @@
 # dockd: `make run` runs the service on embedded defaults under ./var/, `make test` runs the tests.
+# Each installs what it needs first: the Debian packages (as root; otherwise it prints the
+# apt-get line to run), then the virtualenv.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+PYTEST_ARGS ?=
 
-APT_PACKAGES := libsystemd-dev pkg-config dosfstools mtools exfatprogs exfat-fuse fusefat fuse3 e2fsprogs util-linux \
-                rsync b3sum ffmpeg udev systemd postgresql chrony chromium fonts-wqy-microhei python3-venv python3-dev
+# What the service needs: pip builds systemd-python from source (a C compiler, libsystemd-dev,
+# pkg-config, python3-dev), the venv needs python3-venv, and the daemon mounts with
+# mount/umount, fusefat and mount.exfat-fuse, and sets chattr +i (e2fsprogs); pyudev needs libudev.
+RUN_PACKAGES  := python3-venv python3-dev gcc libc6-dev libsystemd-dev pkg-config \
+                 udev mount util-linux e2fsprogs fuse3 fusefat exfat-fuse
+# What the tests add: recorder images (mkfs, mtools), the tools dockd is compared with, ffmpeg
+# for real containers, systemd as PID 1, PostgreSQL, chronyd, Chromium and a CJK font.
+TEST_PACKAGES := $(RUN_PACKAGES) dosfstools mtools exfatprogs rsync b3sum ffmpeg systemd \
+                 postgresql chrony chromium fonts-wqy-microhei
 
-.PHONY: run test lint bench schemas udev-rules install apt-deps clean
+# Install the Debian packages of $(1) that are missing. dpkg-query makes the check instant, so
+# a second run touches no package list; apt-get update runs once, and only when something is
+# missing. Not root: print the line to run and stop.
+define debian-packages
+	@missing=$$(dpkg-query -W -f='$${db:Status-Status} $${Package}\n' $(1) 2>/dev/null | \
+		awk -v want='$(strip $(1))' 'BEGIN { n = split(want, w, " ") } \
+			$$1 == "installed" { ok[$$2] = 1 } \
+			END { for (i = 1; i <= n; i++) if (!(w[i] in ok)) { printf "%s%s", s, w[i]; s = " " } }'); \
+	[ -z "$$missing" ] && exit 0; \
+	line="apt-get install -y --no-install-recommends $$missing"; \
+	if [ "$$(id -u)" != 0 ]; then \
+		echo "dockd needs these Debian packages; as root, run:" >&2; \
+		echo "  apt-get update && $$line" >&2; \
+		echo "then run make again." >&2; \
+		exit 1; \
+	fi; \
+	apt-get update -q && DEBIAN_FRONTEND=noninteractive $$line -q
+endef
 
-$(STAMP): pyproject.toml
+.PHONY: run test lint bench schemas udev-rules install clean run-packages test-packages
+.NOTPARALLEL:
+
+run-packages:
+	$(call debian-packages,$(RUN_PACKAGES))
+
+test-packages:
+	$(call debian-packages,$(TEST_PACKAGES))
+
+$(STAMP): pyproject.toml | run-packages
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-apt-deps:
-	apt-get update -q
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(APT_PACKAGES)
-
 # Embedded defaults under ./var/; recorders are mounted under var/mnt and anything put in
 # var/drop/<SERIAL>/ is ingested too (useful on a machine without udevd or USB ports).
-run: $(STAMP)
+run: run-packages $(STAMP)
 	mkdir -p var/drop
 	DOCKD_DAEMON__MOUNT_ROOT='"var/mnt"' DOCKD_DAEMON__WATCH_DIRS='["var/drop"]' \
 		$(BIN)/dockd run
@@ -29,13 +61,17 @@ run: $(STAMP)
 udev-rules: $(STAMP)
 	$(BIN)/dockd udev-rules > udev/99-dockd.rules
 
-test: $(STAMP)
-	$(BIN)/python -m pytest -q
+# pytest exits 5 when it collected nothing: a run that tested nothing has not passed.
+test: test-packages $(STAMP)
+	@rc=0; $(BIN)/python -m pytest -q $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc = 5 ]; then echo "make test: pytest collected no tests" >&2; fi; \
+	exit $$rc
 
 lint: $(STAMP)
 	$(BIN)/ruff check dockd tests bench
 	$(BIN)/ruff format --check dockd tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 schemas: $(STAMP)
 	$(BIN)/python -m dockd.schemas schemas
@@ -44,6 +80,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/dock.py
 	$(BIN)/python bench/report.py
+	$(BIN)/python bench/cli.py
 
 install: $(STAMP)
 	install -d /etc/dockd /var/lib/dockd

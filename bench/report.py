@@ -12,7 +12,7 @@ ledger such a station would have and times the report on it:
    a few holds and one ``store-verified`` custody event per night; then ``ANALYZE``.
    Secondary indexes are dropped for the load and re-created from the migrations'
    own SQL, so the schema measured is exactly the one the migrations make.
-2. ``PolicyLedger(Ledger(url)).deadline_report(now - 24 h, now, pack, now)`` with the
+2. ``LedgerReport(Ledger(url)).deadline_report(now - 24 h, now, pack, now)`` with the
    dandong-civil-affairs pack (two-person seal: it also lists unsealed sessions) and
    the dalian-jinpu-ocean pack, RUNS times each with cold caches (page cache dropped,
    ledger re-opened) and RUNS times warm; the counts in every section must equal what
@@ -62,10 +62,11 @@ if str(REPO) not in sys.path:  # run as a script: bench/ is on sys.path, the rep
     sys.path.insert(0, str(REPO))
 
 from bench.common import git_state  # noqa: E402
-from dockd.adapters.ledger.policy import PolicyLedger  # noqa: E402
+from dockd.adapters.ledger.report import LedgerReport  # noqa: E402
 from dockd.adapters.ledger.sessions import Ledger  # noqa: E402
+from dockd.adapters.rules import load_policy  # noqa: E402
 from dockd.core.custody import GENESIS, canonical_json, event_hash  # noqa: E402
-from dockd.core.policy import PolicyPack, load_policy  # noqa: E402
+from dockd.core.policy import PolicyPack  # noqa: E402
 from dockd.core.retention import add_months  # noqa: E402
 from dockd.core.views import DeadlineReport  # noqa: E402
 
@@ -631,8 +632,9 @@ def load(db: Path, recordings: int, seed: int) -> Loaded:
                 None,
             ),
         )
-        sealed: int | None = finished + randrange(5 * MINUTE, 2 * HOUR)
-        if random() < UNSEALED_SHARE or sealed >= anchor_us:
+        sealed_at = finished + randrange(5 * MINUTE, 2 * HOUR)
+        sealed: int | None = sealed_at
+        if random() < UNSEALED_SHARE or sealed_at >= anchor_us:
             sealed = None
             expected.unsealed_sessions += 1
         if violation and since_us <= start < until_us:
@@ -720,16 +722,25 @@ def load(db: Path, recordings: int, seed: int) -> Loaded:
         if at_us >= anchor_us:
             break
         seq = day
-        at = from_us(at_us).replace(tzinfo=UTC).isoformat()
+        verified_at = from_us(at_us).replace(tzinfo=UTC).isoformat()
         checked = objects * day // DAYS
         details = {"checked": checked, "ok": checked, "findings": []}
         digest = event_hash(
-            prev, seq, at, "store-verified", "/var/lib/dockd/store", "dockd", details
+            prev, seq, verified_at, "store-verified", "/var/lib/dockd/store", "dockd", details
         )
         body = canonical_json(details).decode("utf-8")
         out.add(
             "custody_events",
-            (seq, at, "store-verified", "/var/lib/dockd/store", "dockd", body, prev, digest),
+            (
+                seq,
+                verified_at,
+                "store-verified",
+                "/var/lib/dockd/store",
+                "dockd",
+                body,
+                prev,
+                digest,
+            ),
         )
         prev = digest
     out.flush(commit=True)
@@ -809,7 +820,7 @@ class Bench:
 
     def report(self, ledger: Ledger, pack: PolicyPack) -> DeadlineReport:
         since, until = self.anchor - timedelta(hours=24), self.anchor
-        return PolicyLedger(ledger).deadline_report(since, until, pack, self.anchor)
+        return LedgerReport(ledger).deadline_report(since, until, pack, self.anchor)
 
 
 def r3(values: Sequence[float]) -> list[float]:
@@ -817,8 +828,9 @@ def r3(values: Sequence[float]) -> list[float]:
 
 
 def counts_of(report: DeadlineReport | dict[str, Any]) -> dict[str, int]:
-    get = report.get if isinstance(report, dict) else report.__getattribute__
-    return {name: len(get(name)) for name in vars(Expected())}
+    if isinstance(report, dict):
+        return {name: len(report[name]) for name in vars(Expected())}
+    return {name: len(getattr(report, name)) for name in vars(Expected())}
 
 
 def time_report(bench: Bench, pack: PolicyPack, expected: dict[str, int]) -> dict[str, Any]:
@@ -1060,7 +1072,7 @@ def measured(bench: Bench, entry: dict[str, Any]) -> dict[str, Any]:
 def described(candidate: Candidate, in_schema: bool) -> dict[str, Any]:
     return {
         "index": candidate.sqlalchemy,
-        "in": f"{candidate.orm}.__table_args__ (dockd/adapters/ledger_schema.py)",
+        "in": f"{candidate.orm}.__table_args__ (dockd/adapters/ledger/schema.py)",
         "create_sql": candidate.create_sql,
         "in_schema": in_schema,
     }
@@ -1324,9 +1336,9 @@ def main() -> int:
             loaded.fk = sanity(db, url, fk_check=args.recordings <= 1_000_000)
             loaded.schema = schema
             loaded.save(meta, args.recordings, args.seed)
-        for candidate in CANDIDATES:  # left behind by an interrupted run
-            if candidate.name not in loaded.schema["indexes"]:
-                drop_index(db, candidate.name)
+        for leftover in CANDIDATES:  # left behind by an interrupted run
+            if leftover.name not in loaded.schema["indexes"]:
+                drop_index(db, leftover.name)
         size = sum(f.stat().st_size for f in WORK.glob("ledger.sqlite3*"))
         bench = Bench(db, url, loaded.anchor, args.runs)
 

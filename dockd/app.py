@@ -4,30 +4,33 @@ from __future__ import annotations
 
 import os
 import socket
-from dataclasses import dataclass
+from collections.abc import Callable
+from datetime import datetime
+from functools import cached_property
 from pathlib import Path
-
-import systemd.daemon
+from typing import TYPE_CHECKING
 
 from dockd import __version__
-from dockd.adapters.blockdev import set_read_only
-from dockd.adapters.clock import utc_now
-from dockd.adapters.dropfolder import DropFolders
-from dockd.adapters.ledger.policy import PolicyLedger
-from dockd.adapters.ledger.sessions import Ledger
-from dockd.adapters.mount import Mounter
-from dockd.adapters.ntp import StationClockSource
-from dockd.adapters.store.objects import ObjectStore
-from dockd.adapters.udev import UdevSource
-from dockd.adapters.volume import LocalVolume
-from dockd.config import Config
-from dockd.core.policy import PolicyPack, load_policy
-from dockd.core.profiles import RecorderProfile, load_profiles, pick_profile
-from dockd.daemon.board import StatusBoard
-from dockd.daemon.loop import Daemon
-from dockd.daemon.slots import Slots, SlotWorker
-from dockd.services.clocks import RecorderClockSetting
-from dockd.services.dock_session import DockSession, Station
+from dockd.config import Config, MailConfig
+
+if TYPE_CHECKING:  # the parts are imported when first used: `dockd --help` needs none
+    from email.message import EmailMessage
+
+    from dockd.adapters.ledger.sessions import Ledger
+    from dockd.adapters.mail import MailSettings, ReportMailer
+    from dockd.adapters.ntp import StationClockSource
+    from dockd.adapters.store.objects import ObjectStore
+    from dockd.adapters.volume import LocalVolume
+    from dockd.core.policy import PolicyPack
+    from dockd.core.profiles import RecorderProfile
+    from dockd.core.views import DeadlineReport
+    from dockd.daemon.board import StatusBoard
+    from dockd.daemon.loop import Daemon
+    from dockd.services.clocks import RecorderClockSetting
+    from dockd.services.dock_session import DockSession, Station
+    from dockd.services.registry import Registry
+    from dockd.services.report import Reports
+    from dockd.services.retention import Retention
 
 
 def _boot_id() -> str:
@@ -48,37 +51,196 @@ def _pid_alive(pid: int) -> bool:
 
 
 def station() -> Station:
+    from dockd.services.dock_session import Station
+
     return Station(
         host=socket.gethostname(), boot_id=_boot_id(), pid=os.getpid(), version=__version__
     )
 
 
-@dataclass
 class App:
-    config: Config
-    profiles: dict[str, RecorderProfile]
-    policy: PolicyPack
-    ledger: Ledger
-    store: ObjectStore
-    registry: PolicyLedger
-    station: Station
-    station_clock: StationClockSource
-    dock_session: DockSession
-    clock_setting: RecorderClockSetting
-    board: StatusBoard
+    """Every part, built the first time something asks for it: a command pays only for
+    what it uses (`dockd sessions` opens the ledger and nothing else)."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        """The station's wall clock, for a command that stamps what it records."""
+        from dockd.adapters.clock import utc_now
+
+        return utc_now
+
+    @cached_property
+    def profiles(self) -> dict[str, RecorderProfile]:
+        from dockd.adapters.rules import load_profiles
+
+        return load_profiles(self.config.rules.effective_dir)
+
+    @cached_property
+    def policy(self) -> PolicyPack:
+        from dockd.adapters.rules import load_policy
+
+        return load_policy(self.config.rules.effective_dir, self.config.policy.pack)
+
+    @cached_property
+    def ledger(self) -> Ledger:
+        """Sessions a dead dockd left running are closed as interrupted on opening."""
+        from dockd.adapters.clock import utc_now
+
+        ledger = open_ledger(self.config)
+        host = socket.gethostname()
+        ledger.close_abandoned_sessions(host, _boot_id(), _pid_alive, utc_now())
+        return ledger
+
+    @cached_property
+    def store(self) -> ObjectStore:
+        from dockd.adapters.store.objects import ObjectStore
+
+        return ObjectStore(self.config.store.root, self.config.store.chunk_mib << 20)
+
+    @cached_property
+    def board(self) -> StatusBoard:
+        from dockd.daemon.board import StatusBoard
+
+        return StatusBoard()
+
+    @cached_property
+    def station(self) -> Station:
+        return station()
+
+    @cached_property
+    def station_clock(self) -> StationClockSource:
+        from dockd.adapters.ntp import StationClockSource
+
+        clock = self.config.clock
+        return StationClockSource(clock.ntp_servers, clock.cache_seconds, clock.timeout_seconds)
+
+    @cached_property
+    def volume(self) -> LocalVolume:
+        from dockd.adapters.volume import LocalVolume
+
+        return LocalVolume()
+
+    @cached_property
+    def dock_session(self) -> DockSession:
+        from dockd.adapters.clock import utc_now
+        from dockd.adapters.ledger.interruptions import LedgerInterruptions
+        from dockd.adapters.ledger.registry import LedgerRegistry
+        from dockd.services.dock_session import DockSession
+
+        ledger = self.ledger
+        return DockSession(
+            self.store,
+            self.volume,
+            ledger,
+            LedgerRegistry(ledger),
+            LedgerInterruptions(ledger),
+            self.station_clock,
+            utc_now,
+            self.profiles,
+            self.policy,
+            self.station,
+            parallel_files=self.config.store.parallel_files,
+        )
+
+    @cached_property
+    def clock_setting(self) -> RecorderClockSetting:
+        from dockd.adapters.clock import utc_now
+        from dockd.services.clocks import RecorderClockSetting
+
+        return RecorderClockSetting(
+            self.volume, self.ledger, self.station_clock, utc_now, self.profiles, self.policy.clock
+        )
+
+    @cached_property
+    def registry(self) -> Registry:
+        from dockd.adapters.clock import utc_now
+        from dockd.adapters.ledger.holds import LedgerHolds
+        from dockd.adapters.ledger.registry import LedgerRegistry
+        from dockd.services.registry import Registry
+
+        ledger = self.ledger
+        return Registry(LedgerRegistry(ledger), LedgerHolds(ledger), self.policy, utc_now)
+
+    @cached_property
+    def retention(self) -> Retention:
+        from dockd.adapters.clock import utc_now
+        from dockd.adapters.ledger.retention import LedgerRetention
+        from dockd.services.retention import Retention
+
+        return Retention(LedgerRetention(self.ledger), self.store, utc_now)
+
+    @cached_property
+    def reports(self) -> Reports:
+        from dockd.adapters.clock import utc_now
+        from dockd.adapters.ledger.report import LedgerReport
+        from dockd.services.report import Reports
+
+        return Reports(LedgerReport(self.ledger), self.policy, utc_now, self._mailer)
+
+    def _mailer(self) -> ReportMailer:
+        from dockd.adapters.mail import ReportMailer
+        from dockd.ui.report import build_message, recipients_for
+
+        def compose(report: DeadlineReport, pack_name: str, s: MailSettings) -> EmailMessage:
+            to = recipients_for(report, s.recipients, s.recipients_by_unit)
+            return build_message(report, pack_name, s.sender, to)
+
+        return ReportMailer(mail_settings(self.config.mail), compose)
 
     def close(self) -> None:
-        self.store.close()
-        self.ledger.close()
+        """Close what was opened, and only that."""
+        if "store" in self.__dict__:
+            self.store.close()
+        if "ledger" in self.__dict__:
+            self.ledger.close()
+
+
+def mail_settings(mail: MailConfig) -> MailSettings:
+    """`[mail]` as the mail adapter's settings, the password revealed only here."""
+    from dockd.adapters.mail import MailSettings
+
+    return MailSettings(
+        host=mail.host,
+        port=mail.port,
+        security=mail.security,
+        username=mail.username,
+        password=mail.password.get_secret_value() if mail.password is not None else None,
+        timeout_s=mail.timeout_seconds,
+        sender=mail.sender,
+        recipients=list(mail.recipients),
+        recipients_by_unit={unit: list(a) for unit, a in mail.recipients_by_unit.items()},
+        send_when_empty=mail.send_when_empty,
+        outbox=mail.outbox,
+        cafile=mail.cafile,
+    )
+
+
+def configure_logging(verbose: bool) -> None:
+    """journald under systemd, readable lines on a terminal."""
+    from dockd.adapters.journal import configure_logging as configure
+
+    configure(verbose)
 
 
 def sd_notify(state: str) -> None:
     """Tell systemd (Type=notify) how we are; a no-op when not run by systemd."""
+    import systemd.daemon
+
     systemd.daemon.notify(state)
 
 
 def build_daemon(app: App) -> Daemon:
-    """The daemon and its parts; the web stack is imported only here, for the daemon."""
+    """The daemon and every part it runs with; the web stack is imported only here."""
+    from dockd.adapters.blockdev import set_read_only
+    from dockd.adapters.dropfolder import DropFolders
+    from dockd.adapters.mount import Mounter
+    from dockd.adapters.udev import UdevSource
+    from dockd.core.profiles import pick_profile
+    from dockd.daemon.loop import Daemon
+    from dockd.daemon.slots import Slots, SlotWorker
     from dockd.web.app import WebServer
 
     settings = app.config.daemon
@@ -111,51 +273,17 @@ def build_daemon(app: App) -> Daemon:
 
 
 def open_ledger(config: Config) -> Ledger:
+    from dockd.adapters.ledger.sessions import Ledger
+
     return Ledger(config.ledger.url)
 
 
 def build(config: Config) -> App:
-    """Open everything; sessions a dead dockd left running are closed as interrupted."""
-    profiles = load_profiles(config.rules.effective_dir)
-    policy = load_policy(config.rules.effective_dir, config.policy.pack)
-    station_clock = StationClockSource(
-        config.clock.ntp_servers, config.clock.cache_seconds, config.clock.timeout_seconds
-    )
-    ledger = open_ledger(config)
-    try:
-        store = ObjectStore(config.store.root, config.store.chunk_mib << 20)
-    except BaseException:
-        ledger.close()
-        raise
-    here = station()
-    ledger.close_abandoned_sessions(here.host, here.boot_id, _pid_alive, utc_now())
-    registry = PolicyLedger(ledger)
-    volume = LocalVolume()
-    dock_session = DockSession(
-        store,
-        volume,
-        ledger,
-        registry,
-        station_clock,
-        utc_now,
-        profiles,
-        policy,
-        here,
-        parallel_files=config.store.parallel_files,
-    )
-    clock_setting = RecorderClockSetting(
-        volume, ledger, station_clock, utc_now, profiles, policy.clock
-    )
-    return App(
-        config,
-        profiles,
-        policy,
-        ledger,
-        store,
-        registry,
-        here,
-        station_clock,
-        dock_session,
-        clock_setting,
-        StatusBoard(),
-    )
+    return App(config)
+
+
+def load_config(path: Path | None = None) -> Config:
+    """The config the CLI runs with (`--config FILE`, else /etc/dockd/dockd.toml)."""
+    from dockd.adapters.rules import load_config as read
+
+    return read(path)

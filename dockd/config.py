@@ -1,4 +1,8 @@
-"""Configuration: embedded defaults < TOML file < DOCKD_* environment < command-line flags.
+"""Configuration: embedded defaults < TOML file < DOCKD_* environment.
+
+The command line chooses only the file (`dockd --config FILE`); every value comes
+from the file or the environment. This module is the models and the pure merge:
+reading the file is `dockd.adapters.rules.load_config`'s job.
 
 Unknown keys are errors rather than warnings: on an evidence station a typo in
 ``retention`` that silently falls back to a default is worse than refusing to start.
@@ -23,7 +27,6 @@ from pydantic import (
     model_validator,
 )
 
-from dockd.adapters.mail import MailSettings
 from dockd.core.net import is_loopback, parse_servers
 from dockd.errors import ConfigError
 
@@ -161,23 +164,6 @@ class MailConfig(_Section):
             )
         return self
 
-    def settings(self) -> MailSettings:
-        """What dockd.adapters.mail needs, the password revealed only here."""
-        return MailSettings(
-            host=self.host,
-            port=self.port,
-            security=self.security,
-            username=self.username,
-            password=self.password.get_secret_value() if self.password is not None else None,
-            timeout_s=self.timeout_seconds,
-            sender=self.sender,
-            recipients=list(self.recipients),
-            recipients_by_unit={unit: list(a) for unit, a in self.recipients_by_unit.items()},
-            send_when_empty=self.send_when_empty,
-            outbox=self.outbox,
-            cafile=self.cafile,
-        )
-
 
 class DaemonConfig(_Section):
     max_parallel: int = Field(4, ge=1, le=64, description="Recorders copied at once.")
@@ -235,31 +221,20 @@ def _describe(error: ValidationError, origin: str) -> str:
     return "; ".join(lines)
 
 
-def load_config(
-    path: Path | None = None,
+def effective_config(
+    data: Mapping[str, Any] | None,
+    origin: str,
     environ: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
 ) -> Config:
-    """Build the effective configuration; a missing default file means embedded defaults."""
+    """Merge the file's `data` (None: none) under the DOCKD_* environment (os.environ by
+    default) and `overrides`; `origin` names the file in errors."""
     environ = os.environ if environ is None else environ
-    data: dict[str, Any] = {}
-    origin = "embedded defaults"
-    file = path if path is not None else DEFAULT_CONFIG_PATH
-    if path is not None or file.exists():
-        try:
-            data = tomllib.loads(file.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise ConfigError(f"config file {file} does not exist") from exc
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read config file {file}: {exc}") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{file} is not valid TOML: {exc}") from exc
-        origin = str(file)
     env = _env_overrides(environ)
     if env:
         origin += " + DOCKD_* environment"
-    data = _merge(_merge(data, env), overrides or {})
+    merged = _merge(_merge(dict(data or {}), env), overrides or {})
     try:
-        return Config.model_validate(data)
+        return Config.model_validate(merged)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, origin)) from exc

@@ -1,24 +1,109 @@
-"""What the use cases need from the world, as Protocols; adapters and tests/fakes implement them.
-
-Each section belongs to one use case. Nothing here does anything: `dockd.app` hands
-the real adapters in, unit tests hand in the fakes of `tests.fakes`.
-"""
+"""What the use cases need from the world, as Protocols: the adapters implement them,
+`dockd.app` hands them in, and `tests/fakes/` holds an in-memory twin of each."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Protocol
 
+from dockd.core.custody import CustodyEvent
 from dockd.core.devices import DeviceEvent, RecorderDevice
 from dockd.core.gaps import Clip, Gap
-from dockd.core.model import Problem, SourceFile, StoredDocument, VerifiedRecording
+from dockd.core.model import Digests, Problem, SourceFile, StoredDocument, VerifiedRecording
+from dockd.core.policy import PolicyPack
 from dockd.core.profiles import RecorderProfile
+from dockd.core.registry import Custodian, CustodyStretch, DeviceEntry, HoldEntry
+from dockd.core.retention import Expirable, StoredCopy
 from dockd.core.station_clock import StationClock
 from dockd.core.transfer import Published, ReadBack, Scan, Staged
-from dockd.core.views import RecorderClockView, RecordingView, StationClockView
+from dockd.core.views import (
+    DeadlineReport,
+    RecorderClockView,
+    RecordingView,
+    StationClockView,
+)
+
+# --- retention, report, registry ---
+
+
+class RetentionRecords(Protocol):
+    """The ledger's side of expiry; both steps are custody events."""
+
+    def candidates(self, now: datetime) -> list[StoredCopy]: ...
+    def started(self) -> list[Expirable]: ...
+    def record_intent(self, item: Expirable, at: datetime, by: str) -> None: ...
+    def mark_expired(self, item: Expirable, at: datetime, by: str) -> None: ...
+
+
+class ExpiringStore(Protocol):
+    def remove_expired(self, key: str) -> bool: ...
+
+
+class RegistryRecords(Protocol):
+    def add_device(self, serial: str, model: str, at: datetime, by: str) -> None: ...
+    def assign(self, serial: str, custodian: Custodian, at: datetime, by: str) -> None: ...
+    def devices(self) -> list[DeviceEntry]: ...
+    def custodians_at(self, serial: str) -> list[CustodyStretch]: ...
+    def excuses(self) -> dict[str, list[datetime]]: ...
+    def add_excuse(
+        self, badge: str, returned_at: datetime, reason: str, at: datetime, by: str, hours: float
+    ) -> int: ...
+    def attest(self, session_id: str, operator: str, at: datetime, needed: int) -> list[str]: ...
+
+
+class HoldRecords(Protocol):
+    def add(self, recording: int, kind: str, reference: str, at: datetime, by: str) -> int: ...
+    def release(self, hold_id: int, reason: str, at: datetime, by: str) -> None: ...
+    def holds(self, active_only: bool = True) -> list[HoldEntry]: ...
+
+
+class ReportRecords(Protocol):
+    def last_report_until(self) -> datetime | None: ...
+    def report_issued(
+        self, report: DeadlineReport, delivery: str, recipients: str, at: datetime, by: str
+    ) -> None: ...
+    def deadline_report(
+        self, since: datetime, until: datetime, pack: PolicyPack, now: datetime
+    ) -> DeadlineReport: ...
+
+
+class ReportMail(Protocol):
+    """The relay and the outbox; every failure is a `MailError`."""
+
+    @property
+    def send_when_empty(self) -> bool: ...
+    def compose(self, report: DeadlineReport, pack_name: str) -> EmailMessage: ...
+    def send(self, message: EmailMessage) -> None: ...
+    def keep(self, message: EmailMessage) -> str: ...
+    def kept(self) -> list[str]: ...
+    def resend(self, name: str) -> None: ...
+    def mark_sent(self, name: str) -> None: ...
+
+
+# --- integrity ---
+
+
+class IntegrityRecords(Protocol):
+    """What `dockd verify` and `dockd audit verify` read from the ledger, and the one
+    event a verify run leaves behind."""
+
+    def objects(self) -> list[tuple[str, str, str, int]]: ...
+    def custody_events(self) -> list[CustodyEvent]: ...
+    def custody_facts(self) -> tuple[list[str], list[tuple[int, str]]]: ...
+    def record_event(
+        self, at: datetime, kind: str, subject: str, details: dict[str, Any]
+    ) -> None: ...
+
+
+class RehashingStore(Protocol):
+    @property
+    def root(self) -> Path: ...
+    def rehash(self, key: str) -> tuple[Digests, int] | None: ...
+
 
 # --- dock session ---
 
@@ -119,16 +204,17 @@ class SessionLedger(Protocol):
     ) -> None: ...
 
 
-class Badged(Protocol):
-    @property
-    def badge(self) -> str: ...
+class CustodianLookup(Protocol):
+    """The registry lookups a dock session makes: who had the recorder when, and the
+    officers' excuses that move an offload deadline."""
+
+    def custodians_at(self, serial: str) -> list[CustodyStretch]: ...
+    def excuses(self) -> dict[str, list[datetime]]: ...
 
 
-class Registry(Protocol):
-    """Who had which recorder when, duty returns, and the recorder's clips around a session."""
+class InterruptionRecords(Protocol):
+    """The recorder's clips around a session, and the gaps found between them."""
 
-    def custodians_at(self, serial: str) -> Sequence[tuple[Badged, datetime, datetime | None]]: ...
-    def duty_returns(self) -> Mapping[str, list[datetime]]: ...
     def clips_around(self, serial: str, session_id: str) -> list[Clip]: ...
     def record_interruptions(
         self, session_id: str, serial: str, gaps: list[Gap], at: datetime

@@ -11,6 +11,8 @@ dialogue leaves this module as a ``MailError`` (code MAIL_FAILED).
 ``Outbox`` keeps a report that could not be sent as an ``.eml`` file, so that the next
 run sends it first: ``keep`` writes atomically (temp + rename, fsynced, mode 0640),
 ``pending`` lists what is waiting, oldest first, ``sent`` moves a file to ``sent/``.
+
+``ReportMailer`` is the two together as the report service sees them (`ports.ReportMail`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import os
 import smtplib
 import ssl
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
@@ -30,6 +33,7 @@ from pathlib import Path
 from typing import Final, Literal
 
 from dockd.core.net import is_loopback
+from dockd.core.views import DeadlineReport
 from dockd.errors import MailError, MailRecipientsRefused
 
 Security = Literal["none", "starttls", "tls"]
@@ -38,7 +42,7 @@ EML_MODE: Final = 0o640
 DIR_MODE: Final = 0o750
 SENT_DIR: Final = "sent"
 
-__all__ = ["MailError", "MailRecipientsRefused", "MailSettings", "Outbox", "send"]
+__all__ = ["MailError", "MailRecipientsRefused", "MailSettings", "Outbox", "ReportMailer", "send"]
 
 
 @dataclass(frozen=True)
@@ -300,3 +304,38 @@ class Outbox:
                 f"cannot move {path} to {self.sent_folder}: {exc}", hint=_OUTBOX_HINT
             ) from exc
         return target
+
+
+Compose = Callable[[DeadlineReport, str, "MailSettings"], EmailMessage]
+
+
+class ReportMailer:
+    """The relay and the outbox of ``settings``; ``compose`` renders a report as a message
+    (handed in, so that this module sends mail and knows nothing of its layout)."""
+
+    def __init__(self, settings: MailSettings, compose: Compose) -> None:
+        self.settings = settings
+        self.outbox = Outbox(settings.outbox)
+        self._compose = compose
+
+    @property
+    def send_when_empty(self) -> bool:
+        return self.settings.send_when_empty
+
+    def compose(self, report: DeadlineReport, pack_name: str) -> EmailMessage:
+        return self._compose(report, pack_name, self.settings)
+
+    def send(self, message: EmailMessage) -> None:
+        send(message, self.settings)
+
+    def keep(self, message: EmailMessage) -> str:
+        return str(self.outbox.keep(message))
+
+    def kept(self) -> list[str]:
+        return [p.name for p in self.outbox.pending()]
+
+    def resend(self, name: str) -> None:
+        send(self.outbox.load(self.outbox.folder / name), self.settings)
+
+    def mark_sent(self, name: str) -> None:
+        self.outbox.sent(self.outbox.folder / name)

@@ -1,4 +1,5 @@
-"""Policy packs: one regulation's regime as data (rules/policies/<pack>.toml).
+"""Policy packs: one regulation's regime as data (rules/policies/<pack>.toml, read by
+`dockd.adapters.rules`).
 
 Every value carries the articles it comes from, so `dockd policy show` can say
 not just what dockd enforces but why, in the words of the regulation.
@@ -7,13 +8,9 @@ not just what dockd enforces but why, in the words of the regulation.
 from __future__ import annotations
 
 import re
-import tomllib
-from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
-from dockd.errors import RulesError
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 _ARTICLE = re.compile(r"00[0-4](/[A-E])?:\d+(\(\d+\))?")
 
@@ -99,24 +96,3 @@ class PolicyPack(BaseModel):
     interruptions: InterruptionPolicy
     spot_check: SpotCheckPolicy
     viewing: ViewingPolicy
-
-
-def load_policy(rules_dir: Path, pack_id: str) -> PolicyPack:
-    folder = rules_dir / "policies"
-    file = folder / f"{pack_id}.toml"
-    if not file.is_file():
-        known = ", ".join(sorted(p.stem for p in folder.glob("*.toml"))) or "none"
-        raise RulesError(
-            f"no policy pack {pack_id!r} in {folder} (known: {known})",
-            hint="Set [policy] pack to one of the known packs.",
-        )
-    try:
-        pack = PolicyPack.model_validate(tomllib.loads(file.read_text("utf-8")))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise RulesError(f"cannot read {file}: {exc}") from exc
-    except ValidationError as exc:
-        keys = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise RulesError(f"{file}: {keys}") from exc
-    if pack.id != pack_id:
-        raise RulesError(f"{file}: id {pack.id!r} must equal the file name {pack_id!r}")
-    return pack

@@ -1,19 +1,18 @@
 """Recorder profiles: how to recognise a recorder model and read its media.
 
-Profiles are data (rules/recorders/*.toml) validated by this model; the JSON
-Schema in schemas/ is generated from it so the two cannot drift apart.
+Profiles are data (rules/recorders/*.toml, read by `dockd.adapters.rules`) validated
+by this model; the JSON Schema in schemas/ is generated from it so the two cannot
+drift apart.
 """
 
 from __future__ import annotations
 
 import re
-import tomllib
-from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from dockd.errors import RulesError, UnknownProfileError
+from dockd.errors import UnknownProfileError
 
 
 class NamePattern(BaseModel):
@@ -80,32 +79,6 @@ class RecorderProfile(BaseModel):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
-
-
-def load_profiles(rules_dir: Path) -> dict[str, RecorderProfile]:
-    """Read every recorder profile; one bad file stops start-up with its name and key."""
-    folder = rules_dir / "recorders"
-    if not folder.is_dir():
-        raise RulesError(
-            f"{folder} is not a directory of recorder profiles",
-            hint="An installed dockd carries no rules: copy the repository's rules/ to "
-            '/etc/dockd/rules and set [rules] dir = "/etc/dockd/rules".',
-        )
-    profiles: dict[str, RecorderProfile] = {}
-    for file in sorted(folder.glob("*.toml")):
-        try:
-            profile = RecorderProfile.model_validate(tomllib.loads(file.read_text("utf-8")))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise RulesError(f"cannot read {file}: {exc}") from exc
-        except ValidationError as exc:
-            keys = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise RulesError(f"{file}: {keys}") from exc
-        if profile.id != file.stem:
-            raise RulesError(f"{file}: id {profile.id!r} must equal the file name {file.stem!r}")
-        profiles[profile.id] = profile
-    if not profiles:
-        raise RulesError(f"no recorder profiles in {folder}")
-    return profiles
 
 
 def pick_profile(profiles: dict[str, RecorderProfile], profile_id: str) -> RecorderProfile:

@@ -36,7 +36,7 @@ class SessionFacts:
     recorder_clock: RecorderClock
     local_file_times: bool
     custodians: Sequence[Custody]
-    duty_returns: Mapping[str, list[datetime]]
+    excuses: Mapping[str, list[datetime]]
     offload_hours: float
     retention_months: int
 
@@ -107,7 +107,7 @@ def build_recording(
     corrected_end = corrected(times.end, facts.recorder_clock)
     end = corrected_end or times.end
     badge = name.badge if name and name.badge else custodian_badge(facts.custodians, end)
-    offload = judge(end, verified_at, facts.offload_hours, facts.duty_returns.get(badge or "", []))
+    offload = judge(end, verified_at, facts.offload_hours, facts.excuses.get(badge or "", []))
     published = copy.published
     rec = VerifiedRecording(
         source=file,

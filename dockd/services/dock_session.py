@@ -38,9 +38,10 @@ from dockd.core.views import (
 from dockd.errors import DockdError, InternalError, RecorderGoneError, StoreError
 from dockd.ports import (
     Clock,
+    CustodianLookup,
     EvidenceStore,
+    InterruptionRecords,
     ProgressSink,
-    Registry,
     SessionLedger,
     StationClockSource,
     Volume,
@@ -165,13 +166,13 @@ def _store_manifest(store: EvidenceStore, outcome: SessionOutcome, data: bytes) 
 
 
 def _find_interruptions(
-    registry: Registry, policy: PolicyPack, outcome: SessionOutcome, now: datetime
+    records: InterruptionRecords, policy: PolicyPack, outcome: SessionOutcome, now: datetime
 ) -> None:
     """Holes between this session's clips (and the recorder's previous one), for review."""
     rules = policy.interruptions
-    clips = registry.clips_around(outcome.serial, outcome.session_id)
+    clips = records.clips_around(outcome.serial, outcome.session_id)
     gaps = find_gaps(clips, rules.gap_tolerance_s, rules.duty_break_hours * 3600)
-    registry.record_interruptions(outcome.session_id, outcome.serial, gaps, now)
+    records.record_interruptions(outcome.session_id, outcome.serial, gaps, now)
     for gap in gaps:
         outcome.problems.append(
             Problem(
@@ -191,7 +192,8 @@ class DockSession:
         store: EvidenceStore,
         volume: Volume,
         ledger: SessionLedger,
-        registry: Registry,
+        custodians: CustodianLookup,
+        interruptions: InterruptionRecords,
         station_clock: StationClockSource,
         clock: Clock,
         profiles: dict[str, RecorderProfile],
@@ -199,7 +201,8 @@ class DockSession:
         station: Station,
         parallel_files: int = 4,
     ) -> None:
-        self.store, self.volume, self.ledger, self.registry = store, volume, ledger, registry
+        self.store, self.volume, self.ledger = store, volume, ledger
+        self.custodians, self.interruptions = custodians, interruptions
         self.station_clock, self.clock = station_clock, clock
         self.profiles, self.policy, self.station = profiles, policy, station
         self.copier = CopyPipeline(store, volume, ledger, clock, parallel_files)
@@ -223,7 +226,7 @@ class DockSession:
         run = self._start(source, serial, profile, slot)
         try:
             self._dock(run, cancel or threading.Event(), ready, local_file_times, progress)
-            _find_interruptions(self.registry, self.policy, run.outcome, self.clock())
+            _find_interruptions(self.interruptions, self.policy, run.outcome, self.clock())
             outcome = run.outcome
             outcome.state = "completed_with_problems" if outcome.problems else "completed"
         except RecorderGoneError as exc:
@@ -306,14 +309,14 @@ class DockSession:
         outcome.problems.extend(checked.problems)
         if local_file_times is None:
             local_file_times = self.volume.stores_local_times(run.source)
-        custody = self.registry.custodians_at(outcome.serial)
+        custody = self.custodians.custodians_at(outcome.serial)
         return SessionFacts(
             serial=outcome.serial,
             profile=run.profile,
             recorder_clock=checked.clock,
             local_file_times=local_file_times,
             custodians=[(who.badge, since, until) for who, since, until in custody],
-            duty_returns=self.registry.duty_returns(),
+            excuses=self.custodians.excuses(),
             offload_hours=policy.offload.deadline_hours,
             retention_months=policy.retention.routine_months,
         )

@@ -6,14 +6,17 @@ at by a person before anything is touched.
 
 from __future__ import annotations
 
-from dockd.adapters.ledger.sessions import Ledger
-from dockd.adapters.store.objects import ObjectStore
+from collections.abc import Callable
+from datetime import datetime
+
 from dockd.core.custody import first_break, unaccounted
 from dockd.core.views import IntegrityFinding, VerifyReport
-from dockd.ports import Clock
+from dockd.ports import IntegrityRecords, RehashingStore
 
 
-def verify_store(ledger: Ledger, store: ObjectStore, clock: Clock) -> VerifyReport:
+def verify_store(
+    ledger: IntegrityRecords, store: RehashingStore, clock: Callable[[], datetime]
+) -> VerifyReport:
     """Re-hash every object the ledger knows (both digests, read from disk)."""
     findings: list[IntegrityFinding] = []
     objects = ledger.objects()
@@ -67,7 +70,7 @@ def verify_store(ledger: Ledger, store: ObjectStore, clock: Clock) -> VerifyRepo
     return report
 
 
-def audit_chain(ledger: Ledger) -> tuple[int, tuple[int, str] | None, list[str]]:
+def audit_chain(ledger: IntegrityRecords) -> tuple[int, tuple[int, str] | None, list[str]]:
     """(events checked, first break of the chain or None, ledger rows no event vouches for)."""
     events = ledger.custody_events()
     closed, recordings = ledger.custody_facts()

@@ -58,9 +58,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dockd import __version__
 from dockd.adapters.clock import utc_now
-from dockd.adapters.ledger.policy import Custodian, PolicyLedger, drift_violation
+from dockd.adapters.ledger.report import drift_violation
 from dockd.adapters.ledger.schema import CustodyEventRow, DockSessionRow
 from dockd.core.net import is_loopback, parse_listen
+from dockd.core.registry import Custodian
 from dockd.core.views import (
     DeadlineReport,
     DriftViolation,
@@ -75,6 +76,7 @@ from dockd.core.views import (
 )
 from dockd.daemon.board import SlotState, SlotStatus
 from dockd.errors import ConfigError, DockdError
+from dockd.services.registry import Registry
 
 if TYPE_CHECKING:
     from dockd.app import App
@@ -295,7 +297,7 @@ class _VerifyPart:
     failures_total: int
 
 
-def custodian_at(duty: PolicyLedger, serial: str, at: datetime) -> Custodian | None:
+def custodian_at(duty: Registry, serial: str, at: datetime) -> Custodian | None:
     """Who the registry says was responsible for the recorder at `at` (None: not registered
     or not assigned)."""
     for custodian, since, until in reversed(duty.custodians_at(serial)):
@@ -385,7 +387,7 @@ class StatusSource:
             return self._report_part
         report: DeadlineReport | None = None
         try:
-            report = self.app.registry.deadline_report(since, now, self.app.policy, now)
+            report = self.app.reports.deadlines_between(since, now)
         except DockdError as exc:  # the rest of the picture is still worth showing
             log.warning("deadline-report-failed", code=exc.code, message=exc.message)
         self._report_part, self._report_key, self._report_at = report, key, time.monotonic()

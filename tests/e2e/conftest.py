@@ -1,4 +1,4 @@
-"""End-to-end fixtures: real system services the tests talk to (journald)."""
+"""End-to-end fixtures: real system services the tests talk to (journald, an NTP server)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.support.ntp import ResponderAddress, true_time_station
 
 JOURNALD = Path("/lib/systemd/systemd-journald")
 JOURNAL_DIR = Path("/run/systemd/journal")
@@ -26,6 +28,14 @@ def journald_listening() -> bool:
         except OSError:
             return False
     return True
+
+
+@pytest.fixture(scope="package", autouse=True)
+def station_ntp() -> Iterator[ResponderAddress]:
+    """Every daemon started here docks against a synchronised station; package scope ends
+    the responder and its environment variable with this folder."""
+    with true_time_station() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

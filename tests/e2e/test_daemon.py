@@ -3,6 +3,7 @@ a real `dockd run` process. What an officer and an admin would notice."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -92,7 +93,7 @@ def test_two_recorders_docked_at_once_fat32_and_exfat(
     dock.plug(exf_img)
 
     for serial, files in (("SNFAT", fat), ("SNEXF", exf)):
-        [session] = wait_for(lambda s=serial: daemon.finished(s), 90, f"{serial} to finish")
+        [session] = wait_for(functools.partial(daemon.finished, serial), 90, f"{serial} to finish")
         assert session["state"] == "completed", session["problems"]
         got = {r["path"]: r["sha256"] for r in daemon.recordings() if r["serial"] == serial}
         assert got == {p: hashlib.sha256(d).hexdigest() for p, d in files.items()}

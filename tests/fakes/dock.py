@@ -22,6 +22,7 @@ from dockd.core.gaps import Clip, Gap
 from dockd.core.layout import object_key
 from dockd.core.model import Digests, Problem, SourceFile, StoredDocument, VerifiedRecording
 from dockd.core.profiles import RecorderProfile
+from dockd.core.registry import CustodyStretch
 from dockd.core.station_clock import StationClock
 from dockd.core.transfer import Published, ReadBack, Scan, Staged
 from dockd.core.views import RecorderClockView, RecordingView, StationClockView
@@ -296,22 +297,21 @@ class FakeLedger:
         self.events.append((at, kind, subject, details))
 
 
-@dataclass(frozen=True)
-class FakeCustodian:
-    badge: str
-
-
-class FakeRegistry:
+class FakeCustodians:
     def __init__(self) -> None:
-        self.custody: dict[str, list[tuple[FakeCustodian, datetime, datetime | None]]] = {}
-        self.returns: dict[str, list[datetime]] = {}
-        self.interruptions: list[Gap] = []
+        self.custody: dict[str, list[CustodyStretch]] = {}
+        self.excused: dict[str, list[datetime]] = {}
 
-    def custodians_at(self, serial: str) -> list[tuple[FakeCustodian, datetime, datetime | None]]:
+    def custodians_at(self, serial: str) -> list[CustodyStretch]:
         return list(self.custody.get(serial, []))
 
-    def duty_returns(self) -> dict[str, list[datetime]]:
-        return dict(self.returns)
+    def excuses(self) -> dict[str, list[datetime]]:
+        return dict(self.excused)
+
+
+class FakeInterruptions:
+    def __init__(self) -> None:
+        self.interruptions: list[Gap] = []
 
     def clips_around(self, serial: str, session_id: str) -> list[Clip]:
         return []

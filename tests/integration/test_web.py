@@ -26,9 +26,11 @@ from pydantic import SecretStr
 from structlog.testing import capture_logs
 
 from dockd.adapters.clock import utc_now
-from dockd.adapters.ledger.policy import Custodian
+from dockd.adapters.ledger.registry import LedgerRegistry
+from dockd.adapters.rules import load_config
 from dockd.app import App, build
-from dockd.config import WebConfig, load_config
+from dockd.config import WebConfig
+from dockd.core.registry import Custodian
 from dockd.errors import EXIT_USAGE, ConfigError, LedgerError
 from dockd.services.integrity import verify_store
 from dockd.web.app import (
@@ -87,7 +89,7 @@ def station(tmp_path: Path) -> Iterator[Station]:
     for name, data in files.items():
         (src / name).write_bytes(data)
     try:
-        duty, issued = app.registry, utc_now() - timedelta(days=30)
+        duty, issued = LedgerRegistry(app.ledger), utc_now() - timedelta(days=30)
         for serial, officer in (
             (SERIAL, Custodian("007", "Wang Fang", "Harbour patrol")),
             ("SN0002", Custodian("012", "Li Wei", "Night shift")),
@@ -293,7 +295,7 @@ def test_without_the_deadline_report_the_page_says_what_it_cannot_show(
     def broken(*args: object) -> None:
         raise LedgerError("ledger read failed: no such table: interruptions")
 
-    monkeypatch.setattr(station.app.registry, "deadline_report", broken)
+    monkeypatch.setattr(station.app.reports, "deadlines_between", broken)
     with _client(server) as http:
         doc = StatusDocument.model_validate(http.get("/api/status").json())
         text = visible_text(http.get("/").text)

@@ -164,6 +164,17 @@ def ntp_responder(
         raise RuntimeError("the NTP responder thread crashed") from crashed[0]
 
 
+@contextmanager
+def true_time_station() -> Iterator[ResponderAddress]:
+    """A real NTP server on loopback telling true time, named in ``DOCKD_CLOCK__NTP_SERVERS``
+    (which overrides config files) for every dockd started meanwhile: a station without a
+    synchronised clock flags every session, as it must. Tests of clock trouble override it.
+    The variable is restored on exit, so it never leaks past the tests that docked."""
+    with ntp_responder(0.0) as server, pytest.MonkeyPatch.context() as env:
+        env.setenv("DOCKD_CLOCK__NTP_SERVERS", f'["{server}"]')
+        yield server
+
+
 # --- a private chronyd ------------------------------------------------------------------
 
 # sbin is often missing from PATH under IDEs and CI runners even as root.

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dockd.adapters.rules import load_policy
 from dockd.core.clock import (
     RecorderClock,
     clock_file_drift,
@@ -24,7 +25,6 @@ from dockd.core.clock import (
     true_time,
     wall_clock,
 )
-from dockd.core.policy import load_policy
 from dockd.core.recording import file_time as _file_time
 
 RULES = Path(__file__).resolve().parents[2] / "rules"

@@ -9,8 +9,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from dockd.config import load_config
-from dockd.core.profiles import load_profiles
+from dockd.adapters.rules import load_config, load_profiles
+from dockd.app import mail_settings
 from dockd.errors import ConfigError, RulesError
 from dockd.schemas import all_schemas, render
 
@@ -64,7 +64,7 @@ def test_mail_settings_from_file_and_environment(tmp_path: Path) -> None:
     )
     config = load_config(file, environ={"DOCKD_MAIL__PASSWORD": "s3cret"})
     assert "s3cret" not in repr(config) and "s3cret" not in config.model_dump_json()
-    settings = config.mail.settings()
+    settings = mail_settings(config.mail)
     assert (settings.host, settings.port, settings.security) == (
         "relay.example.org",
         587,

@@ -5,18 +5,19 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dockd.adapters.rules import load_profiles
 from dockd.core.custody import GENESIS, CustodyEvent, event_hash, first_break
 from dockd.core.layout import extension, is_recording, object_key, unsafe_component
 from dockd.core.model import NameInfo, SourceFile
 from dockd.core.names import parse_name
 from dockd.core.plan import plan_copy
-from dockd.core.profiles import load_profiles
 from dockd.core.timing import recording_times
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
@@ -213,7 +214,7 @@ def test_intact_chain() -> None:
 @given(st.integers(0, 4), st.sampled_from(["at", "kind", "subject", "actor", "details"]))
 def test_any_edit_breaks_the_chain(index: int, field: str) -> None:
     events = _chain(5)
-    changed = {"details": {"n": -1}}.get(field, "tampered")
+    changed: Any = {"details": {"n": -1}}.get(field, "tampered")
     events[index] = dataclasses.replace(events[index], **{field: changed})
     broken = first_break(events)
     assert broken is not None and broken[0] == index + 1

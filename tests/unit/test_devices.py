@@ -7,8 +7,9 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dockd.adapters.rules import load_profiles
 from dockd.core.devices import recorder_from_properties, slot_name
-from dockd.core.profiles import RecorderProfile, UsbId, load_profiles
+from dockd.core.profiles import RecorderProfile, UsbId
 from dockd.core.udev_rules import render_rules
 
 REPO = Path(__file__).resolve().parents[2]

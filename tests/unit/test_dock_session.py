@@ -11,14 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from dockd.core.policy import PolicyPack, load_policy
-from dockd.core.profiles import load_profiles
+from dockd.adapters.rules import load_policy, load_profiles
+from dockd.core.policy import PolicyPack
 from dockd.ports import ProgressSink
 from dockd.services.dock_session import DockSession, SessionOutcome, Station
 from tests.fakes.dock import (
+    FakeCustodians,
     FakeFile,
+    FakeInterruptions,
     FakeLedger,
-    FakeRegistry,
     FakeStationClock,
     FakeStore,
     FakeVolume,
@@ -57,12 +58,14 @@ class Dock:
         self.volume = FakeVolume(files)
         self.store = store or FakeStore()
         self.ledger = FakeLedger()
-        self.registry = FakeRegistry()
+        self.custodians = FakeCustodians()
+        self.interruptions = FakeInterruptions()
         self.service = DockSession(
             self.store,
             self.volume,
             self.ledger,
-            self.registry,
+            self.custodians,
+            self.interruptions,
             FakeStationClock(synchronised),
             FixedClock(),
             load_profiles(RULES),

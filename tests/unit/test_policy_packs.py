@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from dockd.core.policy import PolicyPack, load_policy
+from dockd.adapters.rules import load_policy
+from dockd.core.policy import PolicyPack
 from dockd.errors import RulesError
 
 REPO = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import dockd.adapters.ledger_schema
+import dockd.adapters.ledger.schema
 
 ${imports if imports else ""}
 revision: str = ${repr(up_revision)}

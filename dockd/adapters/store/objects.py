@@ -3,7 +3,9 @@
 Objects are written to a private staging folder, fsynced, hard-linked into
 ``objects/blake3/<2 hex>/<64 hex>`` (a link never replaces an existing name),
 the folder is fsynced, and the object is made read-only and, where the
-capability allows, immutable. Nothing here overwrites or deletes an object.
+capability allows, immutable. Nothing here overwrites an object, and only
+``remove_expired`` deletes one: the retention service calls it for an object
+whose expiry it has already recorded on the custody chain.
 """
 
 from __future__ import annotations
@@ -320,12 +322,12 @@ class ObjectStore:
         protections = ("mode-0444", "immutable") if _make_immutable(final) else ("mode-0444",)
         return Published(key, staged.digests, staged.size, protections, False)
 
-    def expire(self, key: str) -> bool:
-        """Remove an object whose retention expired: the one way anything leaves the store.
+    def remove_expired(self, key: str) -> bool:
+        """Delete an object whose retention expired: the one way anything leaves the store.
 
-        The caller (`dockd retention expire`) has established that every recording of it
-        is past retain-until and under no hold, and records a custody event for it.
-        False when it was already gone."""
+        Only `dockd.services.retention` calls it, after the retention rule allowed it and
+        the intent is committed to the custody chain. False when it was already gone
+        (a run that crashed after deleting it is being finished)."""
         path = self.root / object_key(Path(key).name)
         if not path.exists():
             return False

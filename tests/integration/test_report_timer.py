@@ -47,7 +47,9 @@ def test_verify_would_catch_a_broken_timer(checkable_units: Path) -> None:
         "utf-8",
     )
     result = verify(checkable_units, TIMER.name, SERVICE.name)
-    assert result.returncode != 0 or "dockd-report.timer" in result.stderr
+    assert "Failed to parse calendar specification, ignoring: *-*-* 25:00" in result.stderr
+    assert "dockd-report.timer: Timer unit lacks value setting. Refusing." in result.stderr
+    assert result.returncode == 1, result.stderr
 
 
 def test_calendar_is_two_in_the_morning() -> None:

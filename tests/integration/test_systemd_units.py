@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from dockd.adapters.journal import MESSAGE_IDS
-from dockd.config import load_config
+from dockd.adapters.rules import load_config
 from tests.support.units import checkable, exposure, need, settings, verify
 
 REPO = Path(__file__).resolve().parents[2]

@@ -1,0 +1,67 @@
+"""The ledger's holds: a case number or a long-term reason keeps a recording whatever
+its retention date; placing and releasing one are custody events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dockd.adapters.ledger.schema import HoldRow, RecordingRow
+from dockd.adapters.ledger.sessions import Ledger
+from dockd.core.registry import HoldEntry
+from dockd.errors import LedgerError
+
+
+class LedgerHolds:
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+
+    def add(self, recording: int, kind: str, reference: str, at: datetime, by: str) -> int:
+        with self.ledger.transaction() as s:
+            if s.get(RecordingRow, recording) is None:
+                raise LedgerError(
+                    f"no recording {recording}", hint="See `dockd recordings` for recording ids."
+                )
+            hold = HoldRow(
+                recording_id=recording, kind=kind, reference=reference, placed_at=at, placed_by=by
+            )
+            s.add(hold)
+            s.flush()
+            details = {"hold": hold.id, "kind": kind, "reference": reference}
+            self.ledger.append_custody(s, at, "hold-placed", str(recording), details, actor=by)
+            return hold.id
+
+    def release(self, hold_id: int, reason: str, at: datetime, by: str) -> None:
+        with self.ledger.transaction() as s:
+            hold = s.get(HoldRow, hold_id)
+            if hold is None or hold.released_at is not None:
+                raise LedgerError(
+                    f"no active hold {hold_id}", hint="See `dockd holds list` for active holds."
+                )
+            hold.released_at, hold.released_by, hold.release_reason = at, by, reason
+            details = {"hold": hold_id, "reason": reason}
+            self.ledger.append_custody(
+                s, at, "hold-released", str(hold.recording_id), details, actor=by
+            )
+
+    def holds(self, active_only: bool = True) -> list[HoldEntry]:
+        def load(s: Session) -> list[HoldEntry]:
+            query = select(HoldRow).order_by(HoldRow.id)
+            if active_only:
+                query = query.where(HoldRow.released_at.is_(None))
+            return [
+                HoldEntry(
+                    h.id,
+                    h.recording_id,
+                    h.kind,
+                    h.reference,
+                    h.placed_at,
+                    h.placed_by,
+                    h.released_at,
+                )
+                for h in s.scalars(query)
+            ]
+
+        return self.ledger.read(load)

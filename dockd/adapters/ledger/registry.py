@@ -1,0 +1,206 @@
+"""The ledger's registry: recorders as fixed assets, their custodians, officers' excuses
+(returns from remote duty) and operators' attestations of dock sessions.
+
+Every change an admin makes here is a custody event: the ledger must say who
+changed what, and when.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Select, exists, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from dockd.adapters.ledger.schema import (
+    AssignmentRow,
+    AttestationRow,
+    DeviceRow,
+    DockSessionRow,
+    DutyReturnRow,
+    RecordingRow,
+)
+from dockd.adapters.ledger.sessions import Ledger
+from dockd.core.deadlines import judge
+from dockd.core.registry import Custodian, CustodyStretch, DeviceEntry
+from dockd.errors import LedgerError
+
+
+class LedgerRegistry:
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+
+    # devices and custodians --------------------------------------------------
+
+    def add_device(self, serial: str, model: str, at: datetime, by: str) -> None:
+        try:
+            with self.ledger.transaction() as s:
+                s.add(DeviceRow(serial=serial, model=model, registered_at=at))
+                s.flush()
+                self.ledger.append_custody(
+                    s, at, "device-registered", serial, {"model": model}, actor=by
+                )
+        except LedgerError as exc:
+            if isinstance(exc.__cause__, IntegrityError):
+                raise LedgerError(
+                    f"recorder {serial} is already registered",
+                    hint="Use `dockd devices assign` to change its custodian.",
+                ) from exc
+            raise
+
+    def assign(self, serial: str, custodian: Custodian, at: datetime, by: str) -> None:
+        """Hand a recorder to an officer; the previous assignment ends at the same moment."""
+        with self.ledger.transaction() as s:
+            if s.get(DeviceRow, serial) is None:
+                raise LedgerError(
+                    f"recorder {serial} is not registered",
+                    hint=f"Register it first: dockd devices add {serial} --model M",
+                )
+            s.execute(
+                update(AssignmentRow)
+                .where(AssignmentRow.serial == serial, AssignmentRow.until.is_(None))
+                .values(until=at)
+            )
+            s.add(
+                AssignmentRow(
+                    serial=serial,
+                    badge=custodian.badge,
+                    name=custodian.name,
+                    unit=custodian.unit,
+                    since=at,
+                    until=None,
+                )
+            )
+            details = {"badge": custodian.badge, "name": custodian.name, "unit": custodian.unit}
+            self.ledger.append_custody(s, at, "device-assigned", serial, details, actor=by)
+
+    def devices(self) -> list[DeviceEntry]:
+        def load(s: Session) -> list[DeviceEntry]:
+            out = []
+            for device in s.scalars(select(DeviceRow).order_by(DeviceRow.serial)):
+                history = _history(s, device.serial)
+                current = next((c for c, _, until in reversed(history) if until is None), None)
+                out.append(DeviceEntry(device.serial, device.model, current, history))
+            return out
+
+        return self.ledger.read(load)
+
+    def custodians_at(self, serial: str) -> list[CustodyStretch]:
+        """The recorder's assignment history, for 'who was responsible at time T'."""
+        return self.ledger.read(lambda s: _history(s, serial))
+
+    # excuses: returns from remote duty ----------------------------------------
+
+    def excuses(self) -> dict[str, list[datetime]]:
+        """Each officer's recorded returns from remote duty, by badge."""
+
+        def load(s: Session) -> dict[str, list[datetime]]:
+            out: dict[str, list[datetime]] = {}
+            for badge, at in s.execute(select(DutyReturnRow.badge, DutyReturnRow.returned_at)):
+                out.setdefault(badge, []).append(at)
+            return out
+
+        return self.ledger.read(load)
+
+    def add_excuse(
+        self, badge: str, returned_at: datetime, reason: str, at: datetime, by: str, hours: float
+    ) -> int:
+        """Record a return from remote duty and re-judge that officer's earlier recordings;
+        how many changed verdict."""
+        with self.ledger.transaction() as s:
+            s.add(
+                DutyReturnRow(
+                    badge=badge,
+                    returned_at=returned_at,
+                    reason=reason,
+                    recorded_at=at,
+                    recorded_by=by,
+                )
+            )
+            returns = [
+                t
+                for (t,) in s.execute(
+                    select(DutyReturnRow.returned_at).where(DutyReturnRow.badge == badge)
+                )
+            ]
+            returns.append(returned_at)
+            changed = 0
+            for row in s.scalars(_officers_recordings(badge, returned_at)):
+                verdict = judge(row.corrected_end or row.end, row.verified_at, hours, returns)
+                if verdict.late != row.late:
+                    changed += 1
+                row.deadline, row.late, row.late_by_s = (
+                    verdict.deadline,
+                    verdict.late,
+                    verdict.late_by_s,
+                )
+            details = {
+                "returned_at": returned_at.isoformat(),
+                "reason": reason,
+                "recordings_rejudged": changed,
+            }
+            self.ledger.append_custody(s, at, "duty-return-recorded", badge, details, actor=by)
+            return changed
+
+    # two-person seal ----------------------------------------------------------
+
+    def attest(self, session_id: str, operator: str, at: datetime, needed: int) -> list[str]:
+        """Record an operator's attestation; the session is sealed at the `needed`-th
+        distinct operator. The operators so far."""
+        with self.ledger.transaction() as s:
+            dock = s.get(DockSessionRow, session_id)
+            if dock is None:
+                raise LedgerError(
+                    f"no dock session {session_id}", hint="See `dockd sessions` for session ids."
+                )
+            if dock.state == "running":
+                raise LedgerError(
+                    f"session {session_id} is still running",
+                    hint="Attest it once the recorder is safe to unplug.",
+                )
+            known = set(
+                s.scalars(
+                    select(AttestationRow.operator).where(AttestationRow.session_id == session_id)
+                )
+            )
+            if operator in known:
+                raise LedgerError(
+                    f"operator {operator} already attested session {session_id}",
+                    hint="Offload needs two different people (004:21); ask a second operator.",
+                )
+            s.add(AttestationRow(session_id=session_id, operator=operator, at=at))
+            known.add(operator)
+            self.ledger.append_custody(
+                s, at, "session-attested", session_id, {"operator": operator}, actor=operator
+            )
+            if len(known) >= needed and dock.sealed_at is None:
+                dock.sealed_at = at
+                operators = {"operators": sorted(known)}
+                self.ledger.append_custody(
+                    s, at, "session-sealed", session_id, operators, actor=operator
+                )
+            return sorted(known)
+
+
+def _history(s: Session, serial: str) -> list[CustodyStretch]:
+    rows = s.scalars(
+        select(AssignmentRow).where(AssignmentRow.serial == serial).order_by(AssignmentRow.since)
+    )
+    return [(Custodian(r.badge, r.name, r.unit), r.since, r.until) for r in rows]
+
+
+def _officers_recordings(badge: str, returned_at: datetime) -> Select[RecordingRow]:
+    """The officer's own recordings (badge in the name) or, with no badge, those made in
+    their custody, that ended before the return."""
+    end = func.coalesce(RecordingRow.corrected_end, RecordingRow.end)
+    in_custody = exists().where(
+        AssignmentRow.serial == RecordingRow.serial,
+        AssignmentRow.badge == badge,
+        AssignmentRow.since <= RecordingRow.end,
+        AssignmentRow.until.is_(None) | (RecordingRow.end < AssignmentRow.until),
+    )
+    return select(RecordingRow).where(
+        end <= returned_at,
+        (RecordingRow.badge == badge) | (RecordingRow.badge.is_(None) & in_custody),
+    )

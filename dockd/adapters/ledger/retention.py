@@ -1,0 +1,104 @@
+"""The ledger's side of retention expiry: candidates, the intent, and the mark.
+
+The SQL only fetches candidates (every unexpired recording of an object some
+recording of which is past its date); `dockd.core.retention` decides. An expiry
+is two custody events around the deletion, so a crash between them leaves the
+intent on the chain and the next run finishes it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from dockd.adapters.ledger.schema import CustodyEventRow, HoldRow, ObjectRow, RecordingRow
+from dockd.adapters.ledger.sessions import Ledger
+from dockd.core.retention import Expirable, StoredCopy
+
+INTENT = "object-expiry-started"
+DONE = "object-expired"
+
+
+class LedgerRetention:
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+
+    def candidates(self, now: datetime) -> list[StoredCopy]:
+        def load(s: Session) -> list[StoredCopy]:
+            past = select(RecordingRow.blake3).where(
+                RecordingRow.retain_until < now, RecordingRow.expired_at.is_(None)
+            )
+            holds = (
+                select(func.count())
+                .where(HoldRow.recording_id == RecordingRow.id, HoldRow.released_at.is_(None))
+                .scalar_subquery()
+            )
+            rows = s.execute(
+                select(
+                    RecordingRow.id,
+                    RecordingRow.blake3,
+                    RecordingRow.object_key,
+                    RecordingRow.retain_until,
+                    holds,
+                )
+                .join(ObjectRow, ObjectRow.blake3 == RecordingRow.blake3)
+                .where(
+                    ObjectRow.removed_at.is_(None),
+                    RecordingRow.expired_at.is_(None),
+                    RecordingRow.blake3.in_(past),
+                )
+                .order_by(RecordingRow.id)
+            ).all()
+            return [StoredCopy(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+        return self.ledger.read(load)
+
+    def started(self) -> list[Expirable]:
+        """Expiries whose intent is on the chain but whose object is not marked removed."""
+
+        def load(s: Session) -> list[Expirable]:
+            out: dict[str, Expirable] = {}
+            for event in s.scalars(
+                select(CustodyEventRow)
+                .where(CustodyEventRow.kind == INTENT)
+                .order_by(CustodyEventRow.seq)
+            ):
+                details = json.loads(event.details)
+                until = datetime.fromisoformat(details["retain_until"])
+                out[details["blake3"]] = Expirable(details["blake3"], event.subject, until)
+            if not out:
+                return []
+            removed = set(
+                s.scalars(
+                    select(ObjectRow.blake3).where(
+                        ObjectRow.blake3.in_(list(out)), ObjectRow.removed_at.is_not(None)
+                    )
+                )
+            )
+            return [item for blake3, item in out.items() if blake3 not in removed]
+
+        return self.ledger.read(load)
+
+    def record_intent(self, item: Expirable, at: datetime, by: str) -> None:
+        """Committed before the object is touched: no evidence leaves without a record."""
+        with self.ledger.transaction() as s:
+            self.ledger.append_custody(s, at, INTENT, item.key, _details(item), actor=by)
+
+    def mark_expired(self, item: Expirable, at: datetime, by: str) -> None:
+        with self.ledger.transaction() as s:
+            s.execute(
+                update(RecordingRow)
+                .where(RecordingRow.blake3 == item.blake3, RecordingRow.expired_at.is_(None))
+                .values(expired_at=at)
+            )
+            s.execute(
+                update(ObjectRow).where(ObjectRow.blake3 == item.blake3).values(removed_at=at)
+            )
+            self.ledger.append_custody(s, at, DONE, item.key, _details(item), actor=by)
+
+
+def _details(item: Expirable) -> dict[str, str]:
+    return {"blake3": item.blake3, "retain_until": item.retain_until.isoformat()}

@@ -1,0 +1,95 @@
+"""THE TOML loader: recorder profiles, policy packs and the config file.
+
+Reading a file and parsing it is the only I/O rules and settings need; every
+failure (missing, unreadable, not TOML, not the model) becomes a `DockdError` with
+the file's name and the key at fault, so an operator can act on it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from dockd.config import DEFAULT_CONFIG_PATH, Config, effective_config
+from dockd.core.policy import PolicyPack
+from dockd.core.profiles import RecorderProfile
+from dockd.errors import ConfigError, DockdError, RulesError
+
+M = TypeVar("M", bound=BaseModel)
+
+_RULES_HINT = (
+    "An installed dockd carries no rules: copy the repository's rules/ to "
+    '/etc/dockd/rules and set [rules] dir = "/etc/dockd/rules".'
+)
+
+
+def read_toml(file: Path, error: type[DockdError] = RulesError, what: str = "") -> dict[str, Any]:
+    """`what` names the file for the operator ("config file "); `error` sets the exit code."""
+    try:
+        return tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise error(f"{what}{file} does not exist") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"cannot read {what}{file}: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{file} is not valid TOML: {exc}") from exc
+
+
+def _model(model: type[M], file: Path) -> M:
+    try:
+        return model.model_validate(read_toml(file))
+    except ValidationError as exc:
+        keys = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise RulesError(f"{file}: {keys}") from exc
+
+
+def load_profiles(rules_dir: Path) -> dict[str, RecorderProfile]:
+    """Read every recorder profile; one bad file stops start-up with its name and key."""
+    folder = rules_dir / "recorders"
+    if not folder.is_dir():
+        raise RulesError(f"{folder} is not a directory of recorder profiles", hint=_RULES_HINT)
+    profiles: dict[str, RecorderProfile] = {}
+    for file in sorted(folder.glob("*.toml")):
+        profile = _model(RecorderProfile, file)
+        if profile.id != file.stem:
+            raise RulesError(f"{file}: id {profile.id!r} must equal the file name {file.stem!r}")
+        profiles[profile.id] = profile
+    if not profiles:
+        raise RulesError(f"no recorder profiles in {folder}")
+    return profiles
+
+
+def load_policy(rules_dir: Path, pack_id: str) -> PolicyPack:
+    folder = rules_dir / "policies"
+    if not folder.is_dir():
+        raise RulesError(f"{folder} is not a directory of policy packs", hint=_RULES_HINT)
+    file = folder / f"{pack_id}.toml"
+    if not file.is_file():
+        known = ", ".join(sorted(p.stem for p in folder.glob("*.toml"))) or "none"
+        raise RulesError(
+            f"no policy pack {pack_id!r} in {folder} (known: {known})",
+            hint="Set [policy] pack to one of the known packs.",
+        )
+    pack = _model(PolicyPack, file)
+    if pack.id != pack_id:
+        raise RulesError(f"{file}: id {pack.id!r} must equal the file name {pack_id!r}")
+    return pack
+
+
+def load_config(
+    path: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """The effective configuration: `path`, else /etc/dockd/dockd.toml when it exists,
+    else the embedded defaults; then the DOCKD_* environment (os.environ by default)."""
+    file = path if path is not None else DEFAULT_CONFIG_PATH
+    if path is None and not file.exists():
+        return effective_config(None, "embedded defaults", environ, overrides)
+    return effective_config(
+        read_toml(file, ConfigError, "config file "), str(file), environ, overrides
+    )

@@ -1,0 +1,73 @@
+"""`dockd devices`: recorders as fixed assets and the officers who hold them."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict
+from typing import TYPE_CHECKING
+
+from dockd.cli.common import Subparsers, add_by, print_json
+from dockd.errors import EXIT_OK
+
+if TYPE_CHECKING:
+    from dockd.app import App
+
+
+def add(app: App, args: argparse.Namespace) -> int:
+    app.registry.add_device(args.serial, args.model, args.by)
+    print(f"registered recorder {args.serial} ({args.model})")
+    return EXIT_OK
+
+
+def assign(app: App, args: argparse.Namespace) -> int:
+    from dockd.core.registry import Custodian
+
+    who = Custodian(args.badge, args.name, args.unit)
+    app.registry.assign(args.serial, who, args.by)
+    print(f"recorder {args.serial} is now in the custody of {who.name} ({who.badge}), {who.unit}")
+    return EXIT_OK
+
+
+def listing(app: App, args: argparse.Namespace) -> int:
+    devices = app.registry.devices()
+    if args.json:
+        print_json(
+            [
+                {
+                    "serial": d.serial,
+                    "model": d.model,
+                    "custodian": asdict(d.custodian) if d.custodian else None,
+                    "history": [
+                        {**asdict(c), "since": s.isoformat(), "until": u.isoformat() if u else None}
+                        for c, s, u in d.history
+                    ],
+                }
+                for d in devices
+            ]
+        )
+        return EXIT_OK
+    for d in devices:
+        c = d.custodian
+        who = f"{c.name} ({c.badge}), {c.unit}" if c else "unassigned"
+        print(f"{d.serial:<20} {d.model:<20} {who}")
+    return EXIT_OK
+
+
+def register(sub: Subparsers) -> None:
+    devices = sub.add_parser("devices", help="recorders as fixed assets and their custodians")
+    actions = devices.add_subparsers(dest="devices_command", required=True, metavar="ACTION")
+    p = actions.add_parser("add", help="register a recorder")
+    p.add_argument("serial")
+    p.add_argument("--model", required=True)
+    add_by(p)
+    p.set_defaults(handler=add)
+    p = actions.add_parser("assign", help="hand a recorder to an officer")
+    p.add_argument("serial")
+    p.add_argument("--badge", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--unit", required=True)
+    add_by(p)
+    p.set_defaults(handler=assign)
+    p = actions.add_parser("list", help="recorders, custodians and their history")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=listing)

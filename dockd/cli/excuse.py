@@ -1,0 +1,30 @@
+"""`dockd excuse`: an officer returned from remote duty, so their deadlines run from then."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from dockd.cli.common import Subparsers, add_by, instant
+from dockd.errors import EXIT_OK
+
+if TYPE_CHECKING:
+    from dockd.app import App
+
+
+def excuse(app: App, args: argparse.Namespace) -> int:
+    changed = app.registry.excuse(args.badge, args.returned_at, args.reason, args.by)
+    print(
+        f"recorded: {args.badge} returned from remote duty at {args.returned_at.isoformat()}; "
+        f"{changed} earlier recording(s) changed verdict"
+    )
+    return EXIT_OK
+
+
+def register(sub: Subparsers) -> None:
+    p = sub.add_parser("excuse", help="an officer returned from remote duty at T")
+    p.add_argument("--badge", required=True)
+    p.add_argument("--returned-at", type=instant, required=True, help="RFC 3339")
+    p.add_argument("--reason", required=True)
+    add_by(p)
+    p.set_defaults(handler=excuse)

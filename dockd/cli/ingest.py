@@ -1,0 +1,42 @@
+"""`dockd ingest`: one-shot copy and verify of a mounted recorder or a folder."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dockd.cli.common import Subparsers, print_json
+from dockd.errors import EXIT_OK, EXIT_PROBLEM
+
+if TYPE_CHECKING:
+    from dockd.app import App
+
+
+def ingest(app: App, args: argparse.Namespace) -> int:
+    outcome = app.dock_session.ingest(args.path, args.serial, args.profile, slot=args.slot)
+    view = app.ledger.session(outcome.session_id)
+    if args.json and view is not None:
+        print_json(view)
+    else:
+        print(
+            f"session {outcome.session_id}: {outcome.state}; {len(outcome.copied)} copied and "
+            f"verified, {outcome.already_verified} already in the store"
+        )
+        for problem in outcome.problems:
+            print(f"  problem {problem.code}: {problem.path}: {problem.message}")
+        if outcome.error is not None:
+            print(f"  hint: {outcome.error.hint}")
+        if outcome.manifest is not None:
+            print(f"  manifest {outcome.manifest.object_key}")
+    return EXIT_OK if outcome.state == "completed" else EXIT_PROBLEM
+
+
+def register(sub: Subparsers) -> None:
+    p = sub.add_parser("ingest", help="copy and verify a mounted recorder or a folder")
+    p.add_argument("path", type=Path)
+    p.add_argument("--serial", required=True, help="the recorder's serial number")
+    p.add_argument("--profile", default="generic", help="recorder profile id")
+    p.add_argument("--slot", help="the dock slot, for the ledger")
+    p.add_argument("--json", action="store_true", help="print the session as JSON")
+    p.set_defaults(handler=ingest, logs=True)

@@ -1,0 +1,41 @@
+"""`dockd retention expire`: remove objects past retention and under no hold."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from dockd.cli.common import Subparsers, add_by
+from dockd.errors import EXIT_OK
+
+if TYPE_CHECKING:
+    from dockd.app import App
+    from dockd.services.retention import Expiry
+
+
+def _line(expiry: Expiry) -> str:
+    item = expiry.item
+    started = " (finishing an expiry a previous run started)" if expiry.finished else ""
+    return f"{item.key} (retain until {item.retain_until.isoformat()}){started}"
+
+
+def expire(app: App, args: argparse.Namespace) -> int:
+    """Each removal is two custody events around the deletion; --dry-run lists them."""
+    if args.dry_run:
+        due = app.retention.due(app.clock())
+        for expiry in due:
+            print(f"would expire {_line(expiry)}")
+        print(f"{len(due)} object(s) expirable")
+        return EXIT_OK
+    done = app.retention.expire(args.by, lambda e: print(f"expired {_line(e)}", flush=True))
+    print(f"{len(done)} object(s) expired")
+    return EXIT_OK
+
+
+def register(sub: Subparsers) -> None:
+    retention = sub.add_parser("retention", help="retention expiry")
+    actions = retention.add_subparsers(dest="retention_command", required=True, metavar="ACTION")
+    p = actions.add_parser("expire", help="remove objects past retention and under no hold")
+    p.add_argument("--dry-run", action="store_true")
+    add_by(p)
+    p.set_defaults(handler=expire)

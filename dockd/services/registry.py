@@ -1,0 +1,96 @@
+"""The registry: recorders and their custodians, officers' excuses, holds, attestations.
+
+Each change names who made it (`by`) because each is a custody event. What the
+policy pack decides (which long-term reasons exist, how many operators seal a
+session, the offload deadline an excuse re-judges against) is decided here, so
+every entry point gets the same answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from dockd.core.policy import PolicyPack
+from dockd.core.registry import Custodian, CustodyStretch, DeviceEntry, HoldEntry
+from dockd.errors import ConfigError
+from dockd.ports import HoldRecords, RegistryRecords
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    id: int
+    kind: str
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class Attestation:
+    operators: list[str]
+    needed: int
+
+    @property
+    def sealed(self) -> bool:
+        return len(self.operators) >= self.needed
+
+
+class Registry:
+    def __init__(
+        self,
+        records: RegistryRecords,
+        holds: HoldRecords,
+        policy: PolicyPack,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.records = records
+        self.hold_records = holds
+        self.policy = policy
+        self.clock = clock
+
+    def add_device(self, serial: str, model: str, by: str) -> None:
+        self.records.add_device(serial, model, self.clock(), by)
+
+    def assign(self, serial: str, custodian: Custodian, by: str) -> None:
+        self.records.assign(serial, custodian, self.clock(), by)
+
+    def devices(self) -> list[DeviceEntry]:
+        return self.records.devices()
+
+    def custodians_at(self, serial: str) -> list[CustodyStretch]:
+        return self.records.custodians_at(serial)
+
+    def excuse(self, badge: str, returned_at: datetime, reason: str, by: str) -> int:
+        """Record a return from remote duty; how many earlier recordings changed verdict."""
+        hours = self.policy.offload.deadline_hours
+        return self.records.add_excuse(badge, returned_at, reason, self.clock(), by, hours)
+
+    def place_hold(self, recording: int, case: str | None, reason: str | None, by: str) -> Hold:
+        """A hold for a case number, or for one of the pack's long-term reasons."""
+        if case is not None:
+            if not case.strip():
+                raise ConfigError("the case number is empty", hint="Give the case file's number.")
+            kind, reference = "case", case.strip()
+        else:
+            reasons = self.policy.retention.long_term_reasons
+            if reason not in reasons:
+                raise ConfigError(
+                    f"{reason!r} is not a long-term reason of pack {self.policy.id}",
+                    hint="Use one of: "
+                    + (", ".join(reasons) or "(this pack names none: use --case)"),
+                )
+            kind, reference = "long-term", reason
+        hold = self.hold_records.add(recording, kind, reference, self.clock(), by)
+        return Hold(hold, kind, reference)
+
+    def release_hold(self, hold: int, reason: str, by: str) -> None:
+        self.hold_records.release(hold, reason, self.clock(), by)
+
+    def holds(self, active_only: bool = True) -> list[HoldEntry]:
+        return self.hold_records.holds(active_only)
+
+    def attest(self, session_id: str, operator: str) -> Attestation:
+        """The session is sealed once as many distinct operators as the pack asks attest."""
+        needed = 2 if self.policy.offload.two_person_seal else 1
+        operators = self.records.attest(session_id, operator, self.clock(), needed)
+        return Attestation(operators, needed)

@@ -1,0 +1,103 @@
+"""The deadline report for supervisors: its period, and its delivery by e-mail.
+
+A report handed to the relay, partly delivered, or kept in the outbox is a custody
+event either way: the ledger says supervisors were told (or when they will be), and
+where the next report's period starts. A kept report is re-sent before a new one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from dockd.core.policy import PolicyPack
+from dockd.core.views import DeadlineReport
+from dockd.errors import MailError, MailRecipientsRefused
+from dockd.ports import ReportMail, ReportRecords
+
+FIRST_PERIOD = timedelta(hours=24)
+
+
+@dataclass
+class Mailed:
+    """What happened to the mail: `notes` for the operator, `problems` for stderr."""
+
+    delivered: bool = True
+    notes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+class Reports:
+    def __init__(
+        self,
+        records: ReportRecords,
+        policy: PolicyPack,
+        clock: Callable[[], datetime],
+        mail: Callable[[], ReportMail],
+    ) -> None:
+        self.records = records
+        self.policy = policy
+        self.clock = clock
+        self._mail = mail  # built only when a report is mailed
+
+    def deadlines(self, since: timedelta | None) -> tuple[DeadlineReport, str | None]:
+        """The report of the last `since`, or (None) from where the last e-mailed one
+        ended, so a dock that was off at 02:00 never skips hours; and a note when
+        there was no report before."""
+        now = self.clock()
+        note = None
+        if since is not None:
+            start = now - since
+        elif (last := self.records.last_report_until()) is None:
+            note = "no report was e-mailed before: this one covers the last 24 h"
+            start = now - FIRST_PERIOD
+        else:
+            start = min(last, now)
+        return self.records.deadline_report(start, now, self.policy, now), note
+
+    def deadlines_between(self, since: datetime, until: datetime) -> DeadlineReport:
+        return self.records.deadline_report(since, until, self.policy, self.clock())
+
+    def mail(self, report: DeadlineReport, by: str) -> Mailed:
+        mail = self._mail()
+        out = Mailed()
+        self._resend_kept(mail, out)
+        if report.empty and not mail.send_when_empty:
+            self.records.report_issued(report, "nothing to send", "", self.clock(), by)
+            out.notes.append("nothing to report; no e-mail sent ([mail] send_when_empty = false)")
+            return out
+        message = mail.compose(report, self.policy.name)
+        to = str(message["To"])
+        try:
+            mail.send(message)
+        except MailRecipientsRefused as exc:
+            self.records.report_issued(report, "partly delivered", to, self.clock(), by)
+            out.problems.append(f"report sent, but {exc.message}")
+            out.delivered = False
+            return out
+        except MailError as exc:
+            kept = mail.keep(message)
+            self.records.report_issued(report, f"kept in {kept}", to, self.clock(), by)
+            out.problems.append(
+                f"dockd: {exc.code}: {exc.message}\n  hint: {exc.hint}\n  the report is kept "
+                f"in {kept} and is sent first next time"
+            )
+            out.delivered = False
+            return out
+        self.records.report_issued(report, "sent", to, self.clock(), by)
+        out.notes.append(f"report e-mailed to {to}")
+        return out
+
+    @staticmethod
+    def _resend_kept(mail: ReportMail, out: Mailed) -> None:
+        for kept in mail.kept():
+            try:
+                mail.resend(kept)
+            except MailRecipientsRefused as exc:
+                out.problems.append(f"kept report {kept} partly delivered: {exc.message}")
+            except MailError as exc:
+                out.problems.append(f"kept report {kept} still not sent: {exc.message}")
+                break
+            mail.mark_sent(kept)
+            out.notes.append(f"sent kept report {kept}")

@@ -1,0 +1,16 @@
+"""Integration fixtures: every dockd started here docks against a synchronised station."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.ntp import ResponderAddress, true_time_station
+
+
+@pytest.fixture(scope="package", autouse=True)
+def station_ntp() -> Iterator[ResponderAddress]:
+    """Package scope: the responder and its environment variable end with this folder."""
+    with true_time_station() as server:
+        yield server

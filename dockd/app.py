@@ -19,13 +19,16 @@ if TYPE_CHECKING:  # the parts are imported when first used: `dockd --help` need
 
     from dockd.adapters.ledger.sessions import Ledger
     from dockd.adapters.mail import MailSettings, ReportMailer
+    from dockd.adapters.ntp import StationClockSource
     from dockd.adapters.store.objects import ObjectStore
+    from dockd.adapters.volume import LocalVolume
     from dockd.core.policy import PolicyPack
     from dockd.core.profiles import RecorderProfile
     from dockd.core.views import DeadlineReport
     from dockd.daemon.board import StatusBoard
     from dockd.daemon.loop import Daemon
-    from dockd.services.dock_session import Ingestor, Station
+    from dockd.services.clocks import RecorderClockSetting
+    from dockd.services.dock_session import DockSession, Station
     from dockd.services.registry import Registry
     from dockd.services.report import Reports
     from dockd.services.retention import Retention
@@ -107,27 +110,51 @@ class App:
         return StatusBoard()
 
     @cached_property
-    def ingestor(self) -> Ingestor:
-        from dockd.adapters.ledger.interruptions import LedgerInterruptions
-        from dockd.adapters.ledger.registry import LedgerRegistry
+    def station(self) -> Station:
+        return station()
+
+    @cached_property
+    def station_clock(self) -> StationClockSource:
         from dockd.adapters.ntp import StationClockSource
-        from dockd.services.dock_session import Ingestor
 
         clock = self.config.clock
-        station_clock = StationClockSource(
-            clock.ntp_servers, clock.cache_seconds, clock.timeout_seconds
-        )
-        profiles, policy, ledger = self.profiles, self.policy, self.ledger
-        return Ingestor(
+        return StationClockSource(clock.ntp_servers, clock.cache_seconds, clock.timeout_seconds)
+
+    @cached_property
+    def volume(self) -> LocalVolume:
+        from dockd.adapters.volume import LocalVolume
+
+        return LocalVolume()
+
+    @cached_property
+    def dock_session(self) -> DockSession:
+        from dockd.adapters.clock import utc_now
+        from dockd.adapters.ledger.interruptions import LedgerInterruptions
+        from dockd.adapters.ledger.registry import LedgerRegistry
+        from dockd.services.dock_session import DockSession
+
+        ledger = self.ledger
+        return DockSession(
             self.store,
+            self.volume,
             ledger,
-            profiles,
-            station(),
-            station_clock.measure,
-            policy,
             LedgerRegistry(ledger),
             LedgerInterruptions(ledger),
+            self.station_clock,
+            utc_now,
+            self.profiles,
+            self.policy,
+            self.station,
             parallel_files=self.config.store.parallel_files,
+        )
+
+    @cached_property
+    def clock_setting(self) -> RecorderClockSetting:
+        from dockd.adapters.clock import utc_now
+        from dockd.services.clocks import RecorderClockSetting
+
+        return RecorderClockSetting(
+            self.volume, self.ledger, self.station_clock, utc_now, self.profiles, self.policy.clock
         )
 
     @cached_property
@@ -209,23 +236,41 @@ def sd_notify(state: str) -> None:
 
 
 def build_daemon(app: App) -> Daemon:
+    """The daemon and every part it runs with; the web stack is imported only here."""
+    from dockd.adapters.blockdev import set_read_only
     from dockd.adapters.dropfolder import DropFolders
     from dockd.adapters.mount import Mounter
+    from dockd.adapters.udev import UdevSource
     from dockd.core.profiles import pick_profile
     from dockd.daemon.loop import Daemon
+    from dockd.daemon.slots import Slots, SlotWorker
 
     settings = app.config.daemon
     drops = (
         DropFolders(settings.watch_dirs, settings.settle_seconds) if settings.watch_dirs else None
     )
-    return Daemon(
-        app.ingestor,
+    drop_profile = pick_profile(app.profiles, settings.drop_profile).id
+    web = build_web(app)  # ConfigError (exit 2) before anything is docked
+    slots = Slots()
+    worker = SlotWorker(
+        app.dock_session,
+        app.clock_setting,
         Mounter(settings.mount_root),
-        settings.max_parallel,
-        sd_notify,
+        set_read_only,
         app.board,
+        slots,
         drops,
-        pick_profile(app.profiles, settings.drop_profile).id,
+    )
+    return Daemon(
+        UdevSource(),
+        worker,
+        slots,
+        app.board,
+        sd_notify,
+        settings.max_parallel,
+        drops,
+        drop_profile,
+        web,
     )
 
 
@@ -236,12 +281,10 @@ def build_status(app: App, *, live: bool) -> StatusService:
     from dockd.adapters.ledger.registry import LedgerRegistry
     from dockd.adapters.ledger.report import LedgerReport
     from dockd.adapters.ledger.status import StatusReads
-    from dockd.adapters.ntp import StationClockSource
     from dockd.core.status import StoreSpace
     from dockd.services.status import StatusService
 
     root = app.store.root
-    settings = app.config.clock
 
     def store_space() -> StoreSpace:
         usage = shutil.disk_usage(root)
@@ -250,13 +293,11 @@ def build_status(app: App, *, live: bool) -> StatusService:
     return StatusService(
         StatusReads(app.ledger, LedgerRegistry(app.ledger), LedgerReport(app.ledger)),
         board=app.board if live else None,
-        station_clock=StationClockSource(
-            settings.ntp_servers, settings.cache_seconds, settings.timeout_seconds
-        ).measure,
+        station_clock=app.station_clock.measure,
         store_space=store_space,
         store_root=str(root),
         policy=app.policy,
-        host=socket.gethostname(),
+        host=app.station.host,
         version=__version__,
         clock=utc_now,
     )

@@ -78,6 +78,31 @@ class RecorderGoneError(SourceError):
     hint = "The recorder was disconnected mid-copy. Re-dock it: only what is missing is copied."
 
 
+class SourceFileError(SourceError):
+    """One file on the recorder could not be opened or read (raised at the volume's and the
+    store's edge). Whether that is a bad file or the end of the session is the dock
+    session's call: it knows whether the recorder has gone meanwhile.
+
+    ``problem`` is the per-file problem code should it be only this file's problem:
+    ``read-error``, ``symlink-swapped`` or ``not-regular-file``."""
+
+    def __init__(self, message: str, *, problem: str = "read-error") -> None:
+        super().__init__(message)
+        self.problem = problem
+
+
+class MountError(SourceError):
+    code = "MOUNT_FAILED"
+    hint = (
+        "The recorder's filesystem could not be mounted: it may be corrupt or not FAT32/"
+        "exFAT. The recorder was not written to; have it checked before re-docking."
+    )
+
+
+class UnknownFilesystemError(MountError):
+    code = "FILESYSTEM_UNKNOWN"
+
+
 class StoreError(DockdError):
     code = "STORE_FAILED"
     hint = "Check the store filesystem ([store] root) (dmesg, df); nothing was half-published."

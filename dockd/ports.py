@@ -3,19 +3,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Protocol
 
 from dockd.core.custody import CustodyEvent
-from dockd.core.model import Digests
+from dockd.core.devices import DeviceEvent, RecorderDevice
+from dockd.core.gaps import Clip, Gap
+from dockd.core.model import Digests, Problem, SourceFile, StoredDocument, VerifiedRecording
 from dockd.core.policy import PolicyPack
+from dockd.core.profiles import RecorderProfile
 from dockd.core.registry import Custodian, CustodyStretch, DeviceEntry, HoldEntry
 from dockd.core.retention import Expirable, StoredCopy
+from dockd.core.station_clock import StationClock
 from dockd.core.status import Assignment, LedgerFacts, SlotSnapshot, StoreSpace, VerifyRun
-from dockd.core.views import DeadlineReport, RecordingView, SessionView
+from dockd.core.transfer import Published, ReadBack, Scan, Staged
+from dockd.core.views import (
+    DeadlineReport,
+    RecorderClockView,
+    RecordingView,
+    SessionView,
+    StationClockView,
+)
 
 # --- retention, report, registry ---
 
@@ -155,3 +167,161 @@ class LiveBoard(Protocol):
     def snapshot(self) -> Sequence[SlotSnapshot]: ...
 
     def summary(self) -> str: ...
+
+
+# --- dock session ---
+
+Clock = Callable[[], datetime]
+#: Called per chunk copied, with its size; raising from it abandons the copy.
+ChunkHook = Callable[[int], None]
+#: Reads `length` bytes at `offset` of a stored object.
+ReadAt = Callable[[int, int], bytes]
+
+
+class ProgressSink(Protocol):
+    """Who watches a session's progress (the status board's slot)."""
+
+    def planned(self, session: str, files: int, nbytes: int, drift_s: float | None) -> None: ...
+    def copied(self, nbytes: int) -> None: ...
+    def verified(self, files: int) -> None: ...
+
+
+class SourceStream(Protocol):
+    """One recording opened on the volume for one copy (no symlink followed).
+
+    Raises `errors.SourceFileError` (or `RecorderGoneError`) for what the volume says."""
+
+    size: int
+
+    def fileno(self) -> int: ...
+    def read(self, n: int) -> bytes: ...
+    def as_copied(self) -> SourceFile | None:
+        """The file as it was read, or None when its size or time changed meanwhile."""
+
+    def close(self) -> None: ...
+
+
+class Volume(Protocol):
+    """A docked recorder's volume (or a drop folder), read without trusting anything on it."""
+
+    def scan(self, root: Path, profile: RecorderProfile) -> Scan: ...
+    def open(self, root: Path, file: SourceFile) -> SourceStream: ...
+    def read_small_file(self, root: Path, rel: str) -> bytes | None: ...
+    def write_small_file(self, root: Path, rel: str, data: bytes) -> None: ...
+    def stores_local_times(self, root: Path) -> bool: ...
+    def is_gone(self, root: Path) -> bool:
+        """The volume is no longer there (unmounted, yanked, a dead FUSE mount)."""
+
+
+class EvidenceStore(Protocol):
+    """The write-once, content-addressed store (`errors.StoreError` for its faults)."""
+
+    chunk_size: int
+
+    def copy_in(
+        self, source: SourceStream, expected_size: int, progress: ChunkHook | None = None
+    ) -> Staged: ...
+    def discard(self, staged: Staged) -> None: ...
+    def publish(self, staged: Staged) -> Published: ...
+    def verify_published(self, published: Published) -> ReadBack: ...
+    def sync(self) -> None: ...
+    def reader(self, key: str) -> AbstractContextManager[ReadAt]: ...
+    def put_bytes(self, data: bytes) -> tuple[Published, ReadBack]: ...
+
+
+class SessionLedger(Protocol):
+    """Dock sessions, verified recordings and custody events."""
+
+    def start_session(
+        self,
+        *,
+        session_id: str,
+        serial: str,
+        profile: str,
+        slot: str | None,
+        source: str,
+        host: str,
+        pid: int,
+        boot_id: str,
+        at: datetime,
+    ) -> None: ...
+    def prior_recordings(self, serial: str) -> dict[tuple[bytes, int, int], RecordingView]: ...
+    def add_recordings(
+        self, session_id: str, serial: str, recordings: Sequence[VerifiedRecording]
+    ) -> list[int]: ...
+    def finish_session(
+        self,
+        session_id: str,
+        *,
+        state: str,
+        at: datetime,
+        files_seen: int,
+        already_verified: int,
+        problems: list[Problem],
+        error_code: str | None,
+        manifest: StoredDocument | None,
+        station_clock: StationClockView | None = None,
+        recorder_clock: RecorderClockView | None = None,
+    ) -> None: ...
+    def record_event(
+        self, at: datetime, kind: str, subject: str, details: dict[str, Any]
+    ) -> None: ...
+
+
+class CustodianLookup(Protocol):
+    """The registry lookups a dock session makes: who had the recorder when, and the
+    officers' excuses that move an offload deadline."""
+
+    def custodians_at(self, serial: str) -> list[CustodyStretch]: ...
+    def excuses(self) -> dict[str, list[datetime]]: ...
+
+
+class InterruptionRecords(Protocol):
+    """The recorder's clips around a session, and the gaps found between them."""
+
+    def clips_around(self, serial: str, session_id: str) -> list[Clip]: ...
+    def record_interruptions(
+        self, session_id: str, serial: str, gaps: list[Gap], at: datetime
+    ) -> None: ...
+
+
+class StationClockSource(Protocol):
+    def measure(self) -> StationClock: ...
+
+
+class DeviceSource(Protocol):
+    """Recorders appearing and disappearing (udev), and those present now."""
+
+    def running(self) -> bool: ...
+    def start(self) -> list[RecorderDevice]: ...
+    def present(self) -> list[RecorderDevice]: ...
+    def poll(self, timeout: float) -> Iterator[DeviceEvent]: ...
+
+
+class Mounter(Protocol):
+    """Mounts a recorder (`errors.MountError`, `UnknownFilesystemError`)."""
+
+    def mount(
+        self,
+        devnode: str,
+        fs_type: str | None,
+        slot: str,
+        zone: str = "UTC",
+        writable: bool = False,
+    ) -> Path: ...
+    def unmount(self, target: Path) -> None: ...
+
+
+#: Write-blocks a block device (True) or lifts the block for the one sanctioned write.
+WriteBlocker = Callable[[str, bool], None]
+
+
+class DropFolders(Protocol):
+    """Watched folders: which serial folders went quiet, and which of their files are done."""
+
+    roots: list[Path]
+
+    def start(self) -> None: ...
+    def due(self) -> list[Path]: ...
+    def touch(self, serial_dir: Path) -> None: ...
+    def ready_filter(self, folder: Path) -> Callable[[SourceFile], bool]: ...

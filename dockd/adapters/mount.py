@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from dockd.errors import SourceError
+from dockd.errors import MountError, UnknownFilesystemError
 
 OPTIONS = "ro,nosuid,nodev,noexec"
 WRITABLE = "rw,nosuid,nodev,noexec"
@@ -21,18 +21,6 @@ _FUSE = {"vfat": "fusefat", "exfat": "mount.exfat-fuse"}
 # fusefat writes only when asked with "rw+" (its writing is marked experimental)
 _FUSE_RW = {"vfat": "rw+,nosuid,nodev,noexec", "exfat": WRITABLE}
 _KERNEL = {"vfat": "vfat", "exfat": "exfat"}
-
-
-class MountError(SourceError):
-    code = "MOUNT_FAILED"
-    hint = (
-        "The recorder's filesystem could not be mounted: it may be corrupt or not FAT32/"
-        "exFAT. The recorder was not written to; have it checked before re-docking."
-    )
-
-
-class UnknownFilesystemError(MountError):
-    code = "FILESYSTEM_UNKNOWN"
 
 
 def _run(cmd: list[str], tz: str | None = None) -> subprocess.CompletedProcess[str]:

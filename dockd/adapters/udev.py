@@ -8,21 +8,13 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pyudev
 
-from dockd.core.devices import RecorderDevice, recorder_from_properties
+from dockd.core.devices import DeviceEvent, RecorderDevice, recorder_from_properties
 
 UDEV_CONTROL = Path("/run/udev/control")
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceEvent:
-    action: str
-    devnode: str
-    recorder: RecorderDevice | None
 
 
 def _recorder(device: pyudev.Device) -> RecorderDevice | None:
@@ -47,6 +39,9 @@ class UdevSource:
         self._context = pyudev.Context()
         self._monitor = pyudev.Monitor.from_netlink(self._context)
         self._monitor.filter_by(subsystem="block")
+
+    def running(self) -> bool:
+        return udevd_running()
 
     def start(self) -> list[RecorderDevice]:
         """Listen, then list the recorders already docked (the cold-plug scan)."""

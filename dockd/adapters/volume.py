@@ -7,17 +7,18 @@ must be able to see that a recorder held a FIFO or a link to /etc/passwd.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from dockd.core.layout import is_recording, unsafe_component
 from dockd.core.model import Problem, SourceFile, display_path, is_utf8
 from dockd.core.profiles import RecorderProfile
-from dockd.errors import RecorderGoneError, SourceError
+from dockd.core.transfer import Scan
+from dockd.errors import RecorderGoneError, SourceError, SourceFileError
 
 MAX_DEPTH = 32
 MAX_ENTRIES = 1_000_000
@@ -32,18 +33,12 @@ _KINDS = (
 )
 
 
-@dataclass
-class Scan:
-    recordings: list[SourceFile] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    other_files: int = 0
-
-
 def translate_source_error(exc: OSError, what: str) -> SourceError:
     """Tell a vanished recorder apart from a bad file: the first ends the session."""
     if exc.errno in GONE_ERRNOS:
         return RecorderGoneError(f"{what}: {exc.strerror}")
-    return SourceError(f"{what}: {exc.strerror or exc}")
+    problem = "symlink-swapped" if exc.errno == errno.ELOOP else "read-error"
+    return SourceFileError(f"{what}: {exc.strerror or exc}", problem=problem)
 
 
 def _not_regular(mode: int) -> tuple[str, str] | None:
@@ -199,3 +194,84 @@ def stores_local_times(path: Path) -> bool:
         if inside and len(mountpoint) > len(best):
             best, fstype = mountpoint, fields[2]
     return fstype in ("vfat", "msdos", "fuse.fusefat")
+
+
+class _OpenedRecording:
+    """One recording held open for one copy; its size and time before and after tell
+    whether it changed while it was read."""
+
+    def __init__(self, path: bytes, fd: int) -> None:
+        self.path, self._fd = path, fd
+        try:
+            self._before = os.fstat(fd)
+            if not stat.S_ISREG(self._before.st_mode):
+                raise SourceFileError(
+                    "the entry is no longer a regular file", problem="not-regular-file"
+                )
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
+        except OSError as exc:
+            self.close()
+            raise translate_source_error(exc, "read failed") from exc
+        except SourceFileError:
+            self.close()
+            raise
+        self.size = self._before.st_size
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def read(self, n: int) -> bytes:
+        try:
+            return os.read(self._fd, n)
+        except OSError as exc:
+            raise translate_source_error(exc, "read failed") from exc
+
+    def as_copied(self) -> SourceFile | None:
+        try:
+            after = os.fstat(self._fd)
+            os.posix_fadvise(self._fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        except OSError as exc:
+            raise translate_source_error(exc, "read failed") from exc
+        before = self._before
+        if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
+            return None
+        return SourceFile(self.path, after.st_size, after.st_mtime_ns)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self._fd)  # a dead FUSE mount fails even this
+
+
+class LocalVolume:
+    """The volume port over a mounted recorder or a folder."""
+
+    def scan(self, root: Path, profile: RecorderProfile) -> Scan:
+        return scan_volume(root, profile)
+
+    def open(self, root: Path, file: SourceFile) -> _OpenedRecording:
+        try:
+            fd = open_beneath(os.fsencode(root), file.path)
+        except OSError as exc:
+            raise translate_source_error(exc, "cannot open") from exc
+        return _OpenedRecording(file.path, fd)
+
+    def read_small_file(self, root: Path, rel: str) -> bytes | None:
+        return read_small_file(os.fsencode(root), rel.encode())
+
+    def write_small_file(self, root: Path, rel: str, data: bytes) -> None:
+        """The one write dockd makes to a recorder (its clock-set file), never via a link."""
+        try:
+            fd = os.open(root / rel, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+            try:
+                os.write(fd, data)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise SourceError(f"cannot write {rel}: {exc.strerror}") from exc
+
+    def stores_local_times(self, root: Path) -> bool:
+        return stores_local_times(root)
+
+    def is_gone(self, root: Path) -> bool:
+        return not os.path.isdir(root)

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def ingest(app: App, args: argparse.Namespace) -> int:
-    outcome = app.ingestor.ingest(args.path, args.serial, args.profile, slot=args.slot)
+    outcome = app.dock_session.ingest(args.path, args.serial, args.profile, slot=args.slot)
     view = app.ledger.session(outcome.session_id)
     if args.json and view is not None:
         print_json(view)

@@ -12,11 +12,9 @@ if TYPE_CHECKING:
 
 
 def run(app: App, args: argparse.Namespace) -> int:
-    from dockd.app import build_daemon, build_web
+    from dockd.app import build_daemon
 
-    daemon = build_daemon(app)
-    daemon.web = build_web(app)  # ConfigError (exit 2) before anything is docked
-    return daemon.run()
+    return build_daemon(app).run()
 
 
 def status(app: App, args: argparse.Namespace) -> int:

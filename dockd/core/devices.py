@@ -24,6 +24,15 @@ class RecorderDevice:
     serial_source: str
 
 
+@dataclass(frozen=True, slots=True)
+class DeviceEvent:
+    """A udev event as the daemon sees it: `recorder` is None when the device is not one."""
+
+    action: str
+    devnode: str
+    recorder: RecorderDevice | None
+
+
 def slot_name(raw: str) -> str:
     """A slot id that is safe as one path component (it names the mount point)."""
     cleaned = _UNSAFE.sub("_", raw).strip("._") or "slot"

@@ -10,8 +10,9 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 
+from dockd.adapters.ledger.engine import MIGRATIONS, SCHEMA_REVISION, schema_revision
 from dockd.adapters.ledger.schema import Base
-from dockd.adapters.ledger.sessions import MIGRATIONS, SCHEMA_REVISION, Ledger, schema_revision
+from dockd.adapters.ledger.sessions import Ledger
 
 
 def test_migrations_match_the_models(tmp_path: Path) -> None:

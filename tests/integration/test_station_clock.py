@@ -14,18 +14,18 @@ from pathlib import Path
 
 import pytest
 
-from dockd.adapters.ntp import (
+from dockd.adapters.ntp import StationClockSource
+from dockd.core.net import ServerAddress, parse_server, parse_servers
+from dockd.core.station_clock import (
     ChronyTracking,
     NtpSample,
     StationClock,
-    StationClockSource,
     choose_median,
     parse_chronyc_tracking,
     parse_ntp_message,
     parse_properties,
     timesyncd_station_clock,
 )
-from dockd.core.net import ServerAddress, parse_server, parse_servers
 from tests.support.ntp import free_udp_port, ntp_responder, running_chronyd
 
 # Captured from chronyd 4.3 (Debian 12) with `chronyc -n -c tracking`: synchronised to a

@@ -93,7 +93,7 @@ def station(tmp_path: Path) -> Iterator[Station]:
         ):
             duty.add_device(serial, "DSJ-X1", issued, "admin")
             duty.assign(serial, officer, issued, "admin")
-        outcome = app.ingestor.ingest(src, SERIAL, "generic", slot="bay2")
+        outcome = app.dock_session.ingest(src, SERIAL, "generic", slot="bay2")
         assert outcome.state == "completed", outcome.problems
         verify_store(app.ledger, app.store, utc_now)
         app.board.set(

@@ -25,7 +25,7 @@ from dockd.core.clock import (
     true_time,
     wall_clock,
 )
-from dockd.services.dock_session import _file_time
+from dockd.core.recording import file_time as _file_time
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
 SHANGHAI = ZoneInfo("Asia/Shanghai")

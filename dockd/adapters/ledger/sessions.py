@@ -1,38 +1,28 @@
-"""The ledger: every recorder, dock session, recording, object and custody event.
+"""The ledger of dock sessions: recorders, sessions, verified recordings and their objects.
 
-SQLite (WAL) by default, PostgreSQL by URL; the schema comes from Alembic
-migrations only. Writes that extend the custody chain are serialised (SQLite:
-BEGIN IMMEDIATE; PostgreSQL: an advisory lock) so concurrent slots and a CLI
-running beside the daemon can never fork the chain. SQLAlchemy errors are
-translated into LedgerError here and nowhere else.
+The database itself (engine, pragmas, migrations) is `engine.py`, the custody chain
+every write here extends is `custody.py`; `Ledger` is all three, as handed around.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
-from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, select, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
+from dockd.adapters.ledger.custody import CustodyLedger
 from dockd.adapters.ledger.mapping import recording_view as _recording_view
 from dockd.adapters.ledger.mapping import session_view as _session_view
 from dockd.adapters.ledger.schema import (
-    CustodyEventRow,
     DockSessionRow,
     ObjectRow,
     RecorderRow,
     RecordingRow,
     SessionProblemRow,
 )
-from dockd.core.custody import GENESIS, CustodyEvent, canonical_json, event_hash
 from dockd.core.model import Problem, StoredDocument, VerifiedRecording
 from dockd.core.views import (
     RecorderClockView,
@@ -41,13 +31,6 @@ from dockd.core.views import (
     StationClockView,
 )
 from dockd.errors import LedgerError
-
-_CHAIN_LOCK = 0x646F636B  # "dock": the PostgreSQL advisory lock of the custody chain
-_MIGRATION_LOCK = 0x646F636D
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
-# The newest migration (tests/integration/test_migrations.py keeps it equal to Alembic's
-# head): a ledger already there is opened without importing Alembic at all.
-SCHEMA_REVISION = "0005"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,164 +44,8 @@ class _NewObject:
     at: datetime
 
 
-T = TypeVar("T")
-_READ_ONLY = "dockd_read_only"
-
-
-def _sqlite_engine(url: str) -> Engine:
-    path = make_url(url).database
-    if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 60})
-
-    @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=60000")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(connection: Any) -> None:
-        # Writers take the write lock up front so two of them never deadlock on an
-        # upgrade; readers take a snapshot and never make a writer (the daemon) wait.
-        if connection.get_execution_options().get(_READ_ONLY):
-            connection.exec_driver_sql("BEGIN DEFERRED")
-        else:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
-
-
-def schema_revision(engine: Engine) -> str | None:
-    """The ledger's Alembic revision; None for a new (empty) ledger."""
-    with engine.connect() as connection:
-        if not connection.dialect.has_table(connection, "alembic_version"):
-            return None
-        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-
-
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision.
-
-    Every CLI command opens the ledger, and importing Alembic costs a quarter of a
-    second: it is imported only when there is something to migrate."""
-    if schema_revision(engine) == SCHEMA_REVISION:
-        return
-    from alembic import command
-    from alembic.config import Config as AlembicConfig
-
-    config = AlembicConfig()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            # two dockd starting together on a new database must not both create tables
-            connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
-
-
-class Ledger:
-    def __init__(self, url: str) -> None:
-        self.url = url
-        try:
-            if url.startswith("sqlite"):
-                self.engine = _sqlite_engine(url)
-            else:
-                self.engine = create_engine(url, pool_pre_ping=True)
-            self.dialect = self.engine.dialect.name
-            migrate(self.engine)
-        except SQLAlchemyError as exc:
-            raise LedgerError(f"cannot open the ledger at {self._safe_url()}: {exc}") from exc
-        except OSError as exc:
-            raise LedgerError(f"cannot open the ledger at {self._safe_url()}: {exc}") from exc
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._reader = self.engine.execution_options(**{_READ_ONLY: True})
-
-    def _safe_url(self) -> str:
-        return make_url(self.url).render_as_string(hide_password=True)
-
-    def close(self) -> None:
-        self.engine.dispose()
-
-    @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        try:
-            with self._sessions.begin() as session:
-                yield session
-        except SQLAlchemyError as exc:
-            raise LedgerError(f"ledger write failed: {exc}") from exc
-
-    def read(self, fn: Callable[[Session], T]) -> T:
-        try:
-            with self._sessions(bind=self._reader) as session:
-                return fn(session)
-        except SQLAlchemyError as exc:
-            raise LedgerError(f"ledger read failed: {exc}") from exc
-
-    # custody chain -------------------------------------------------------
-
-    def append_custody(
-        self,
-        session: Session,
-        at: datetime,
-        kind: str,
-        subject: str,
-        details: dict[str, Any],
-        actor: str = "dockd",
-    ) -> None:
-        head: tuple[int, str] | None = session.info.get("custody_head")
-        if head is None:
-            if self.dialect == "postgresql":
-                session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
-            last = session.execute(
-                select(CustodyEventRow.seq, CustodyEventRow.hash)
-                .order_by(CustodyEventRow.seq.desc())
-                .limit(1)
-            ).first()
-            head = (last[0], last[1]) if last else (0, GENESIS)
-        seq, prev = head[0] + 1, head[1]
-        stamp = at.isoformat()
-        digest = event_hash(prev, seq, stamp, kind, subject, actor, details)
-        session.add(
-            CustodyEventRow(
-                seq=seq,
-                at=stamp,
-                kind=kind,
-                subject=subject,
-                actor=actor,
-                details=canonical_json(details).decode("utf-8"),
-                prev_hash=prev,
-                hash=digest,
-            )
-        )
-        session.info["custody_head"] = (seq, digest)
-
-    def record_event(self, at: datetime, kind: str, subject: str, details: dict[str, Any]) -> None:
-        with self.transaction() as session:
-            self.append_custody(session, at, kind, subject, details)
-
-    def custody_events(self) -> list[CustodyEvent]:
-        def load(session: Session) -> list[CustodyEvent]:
-            rows = session.scalars(select(CustodyEventRow).order_by(CustodyEventRow.seq))
-            return [
-                CustodyEvent(
-                    r.seq,
-                    r.at,
-                    r.kind,
-                    r.subject,
-                    r.actor,
-                    json.loads(r.details),
-                    r.prev_hash,
-                    r.hash,
-                )
-                for r in rows
-            ]
-
-        return self.read(load)
+class Ledger(CustodyLedger):
+    """Every recorder, dock session, recording, object and custody event."""
 
     # dock sessions -------------------------------------------------------
 

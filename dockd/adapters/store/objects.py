@@ -20,8 +20,8 @@ import shutil
 import struct
 import threading
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from blake3 import blake3
@@ -30,13 +30,17 @@ from dockd.adapters.store.hashpipe import (
     Copied,
     DestinationWriteError,
     Progress,
+    SourceReadError,
     copy_and_hash,
     hash_from_disk,
     write_all,
 )
+from dockd.adapters.volume import translate_source_error
 from dockd.core.layout import LAYOUT_VERSION, object_key
 from dockd.core.model import Digests
+from dockd.core.transfer import Published, ReadBack, Staged
 from dockd.errors import ObjectMismatchError, StoreError, StoreFullError, StoreLayoutError
+from dockd.ports import ReadAt, SourceStream
 
 FS_IOC_GETFLAGS = 0x80086601
 FS_IOC_SETFLAGS = 0x40086602
@@ -65,29 +69,6 @@ def translate_store_error(exc: OSError, what: str) -> StoreError:
     if exc.errno in _FULL:
         return StoreFullError(f"{what}: {exc.strerror}")
     return StoreError(f"{what}: {exc.strerror or exc}")
-
-
-@dataclass(frozen=True, slots=True)
-class Staged:
-    path: Path
-    digests: Digests
-    size: int
-
-
-@dataclass(frozen=True, slots=True)
-class Published:
-    key: str
-    digests: Digests
-    size: int
-    protections: tuple[str, ...]
-    duplicate: bool
-
-
-@dataclass(frozen=True, slots=True)
-class ReadBack:
-    blake3: str
-    size: int
-    method: str
 
 
 def _fsync_dir(path: Path) -> None:
@@ -161,6 +142,47 @@ def _protections_of(path: Path) -> tuple[str, ...]:
     return tuple(applied)
 
 
+def _prepare_layout(root: Path) -> None:
+    """Check the layout marker, or lay out an empty folder as a store."""
+    marker = root / _LAYOUT_FILE
+    if marker.exists():
+        found = marker.read_text("utf-8").strip()
+        if found != f"layout {LAYOUT_VERSION}":
+            raise StoreLayoutError(f"{marker} says {found!r}, this dockd needs 'layout 1'")
+    elif any(p.name not in _OURS for p in root.iterdir()):
+        raise StoreLayoutError(f"{root} is not empty and not a dockd store")
+    (root / "objects" / "blake3").mkdir(parents=True, exist_ok=True)
+    (root / "tmp").mkdir(exist_ok=True)
+    if not marker.exists():
+        (root / "README").write_text(_README.format(version=LAYOUT_VERSION), "utf-8")
+        marker.write_text(f"layout {LAYOUT_VERSION}\n", "utf-8")
+        _fsync_dir(root)
+
+
+def _claim_staging(root: Path) -> tuple[Path, int]:
+    """Take a private staging folder, removing those whose owner died (killed mid-copy)."""
+    tmp = root / "tmp"
+    for folder in tmp.iterdir():
+        lock = folder / "lock"
+        try:
+            fd = os.open(lock, os.O_RDWR)
+        except OSError:
+            shutil.rmtree(folder, ignore_errors=True)
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        os.close(fd)
+    mine = tmp / uuid.uuid4().hex
+    mine.mkdir()
+    fd = os.open(mine / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return mine, fd
+
+
 class ObjectStore:
     """One process's handle on the store; safe to share between its copy threads."""
 
@@ -176,50 +198,12 @@ class ObjectStore:
             try:
                 # another dockd (the daemon beside a CLI ingest) may be starting on this store
                 fcntl.flock(guard, fcntl.LOCK_EX)
-                self._prepare_layout()
-                self._staging, self._staging_lock = self._claim_staging()
+                _prepare_layout(root)
+                self._staging, self._staging_lock = _claim_staging(root)
             finally:
                 os.close(guard)
         except OSError as exc:
             raise translate_store_error(exc, f"cannot prepare the store at {root}") from exc
-
-    def _prepare_layout(self) -> None:
-        marker = self.root / _LAYOUT_FILE
-        if marker.exists():
-            found = marker.read_text("utf-8").strip()
-            if found != f"layout {LAYOUT_VERSION}":
-                raise StoreLayoutError(f"{marker} says {found!r}, this dockd needs 'layout 1'")
-        elif any(p.name not in _OURS for p in self.root.iterdir()):
-            raise StoreLayoutError(f"{self.root} is not empty and not a dockd store")
-        (self.root / "objects" / "blake3").mkdir(parents=True, exist_ok=True)
-        (self.root / "tmp").mkdir(exist_ok=True)
-        if not marker.exists():
-            (self.root / "README").write_text(_README.format(version=LAYOUT_VERSION), "utf-8")
-            marker.write_text(f"layout {LAYOUT_VERSION}\n", "utf-8")
-            _fsync_dir(self.root)
-
-    def _claim_staging(self) -> tuple[Path, int]:
-        """Take a private staging folder, removing those whose owner died (killed mid-copy)."""
-        tmp = self.root / "tmp"
-        for folder in tmp.iterdir():
-            lock = folder / "lock"
-            try:
-                fd = os.open(lock, os.O_RDWR)
-            except OSError:
-                shutil.rmtree(folder, ignore_errors=True)
-                continue
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                os.close(fd)
-                continue
-            shutil.rmtree(folder, ignore_errors=True)
-            os.close(fd)
-        mine = tmp / uuid.uuid4().hex
-        mine.mkdir()
-        fd = os.open(mine / "lock", os.O_RDWR | os.O_CREAT, 0o600)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        return mine, fd
 
     def close(self) -> None:
         shutil.rmtree(self._staging, ignore_errors=True)
@@ -228,7 +212,21 @@ class ObjectStore:
     def path_of(self, key: str) -> Path:
         return self.root / key
 
-    def copy_in(self, src_fd: int, expected_size: int, progress: Progress | None = None) -> Staged:
+    @contextmanager
+    def reader(self, key: str) -> Iterator[ReadAt]:
+        """Random access to a stored object (container metadata of a verified copy)."""
+        try:
+            fd = os.open(self.path_of(key), os.O_RDONLY | os.O_CLOEXEC)
+        except OSError as exc:
+            raise StoreError(f"reading {key}: {exc.strerror}") from exc
+        try:
+            yield lambda offset, length: os.pread(fd, length, offset)
+        finally:
+            os.close(fd)
+
+    def copy_in(
+        self, source: SourceStream, expected_size: int, progress: Progress | None = None
+    ) -> Staged:
         """Stream src into staging, hashing on the way; the staged file is fsynced and 0444.
 
         The staging file is first given `expected_size` bytes of disk: a full store fails
@@ -244,7 +242,10 @@ class ObjectStore:
                 except OSError as exc:
                     what = f"reserving {expected_size} bytes for a recording"
                     raise translate_store_error(exc, what) from exc
-            return copy_and_hash(src_fd, fd, self.chunk_size, progress)
+            try:
+                return copy_and_hash(source.fileno(), fd, self.chunk_size, progress)
+            except SourceReadError as exc:
+                raise translate_source_error(exc.cause, "read failed") from exc
 
         return self._stage(fill)
 

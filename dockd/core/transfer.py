@@ -1,0 +1,46 @@
+"""The values that cross the volume and store ports during a copy.
+
+A scan of the volume, a copy in staging, a published object and its read-back:
+plain values, so the dock session and its fakes share them with the real adapters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dockd.core.model import Digests, Problem, SourceFile
+
+
+@dataclass
+class Scan:
+    recordings: list[SourceFile] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    other_files: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """A complete, fsynced copy in the store's staging area, not yet an object."""
+
+    path: Path
+    digests: Digests
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """An object in the store; `duplicate`: the name existed and was kept, not replaced."""
+
+    key: str
+    digests: Digests
+    size: int
+    protections: tuple[str, ...]
+    duplicate: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReadBack:
+    blake3: str
+    size: int
+    method: str

@@ -1,0 +1,196 @@
+"""The dock's slots, and the work done in one: write-block, mount, dock session, unmount.
+
+A slot holds a docked recorder (or a drop folder) and its worker. The worker says
+on the board when the recorder is safe to unplug; a recorder removed mid-copy
+cancels its own session only.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import structlog
+
+from dockd.core.devices import RecorderDevice
+from dockd.daemon.board import SlotProgress, SlotState, StatusBoard
+from dockd.errors import DockdError, InternalError, MountError, UnknownFilesystemError
+from dockd.ports import DropFolders, Mounter, WriteBlocker
+from dockd.services.clocks import RecorderClockSetting
+from dockd.services.dock_session import DockSession
+
+log = structlog.get_logger("dockd.daemon.loop")
+MOUNT_RETRY_S = 1.0
+
+
+@dataclass
+class Slot:
+    """A docked recorder (or a drop folder) and its worker; what it shows is on the board."""
+
+    device: RecorderDevice
+    drop_folder: Path | None = None
+    session: str | None = None
+    cancel: threading.Event = field(default_factory=threading.Event)
+    job: Future[None] | None = None
+
+
+class Slots:
+    """The slots in use, shared by the udev loop and the workers."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.by_name: dict[str, Slot] = {}
+
+    def all(self) -> list[Slot]:
+        with self.lock:
+            return list(self.by_name.values())
+
+    def release(self, slot: Slot) -> None:
+        """Free the slot if it still holds this worker (a re-dock may have replaced it)."""
+        with self.lock:
+            if self.by_name.get(slot.device.slot) is slot:
+                del self.by_name[slot.device.slot]
+
+
+class SlotWorker:
+    """What runs in a slot's thread."""
+
+    def __init__(
+        self,
+        sessions: DockSession,
+        clock_setting: RecorderClockSetting,
+        mounter: Mounter,
+        write_block: WriteBlocker,
+        board: StatusBoard,
+        slots: Slots,
+        drops: DropFolders | None,
+    ) -> None:
+        self.sessions, self.clock_setting = sessions, clock_setting
+        self.mounter, self.write_block = mounter, write_block
+        self.board, self.slots, self.drops = board, slots, drops
+
+    def ingest_drop(self, slot: Slot, folder: Path) -> None:
+        """A drop folder's serial subfolder went quiet: ingest what in it is complete."""
+        assert self.drops is not None
+        device = slot.device
+        try:
+            outcome = self.sessions.ingest(
+                folder,
+                device.serial,
+                device.profile,
+                slot=device.slot,
+                cancel=slot.cancel,
+                ready=self.drops.ready_filter(folder),
+                progress=SlotProgress(self.board, device.slot),
+            )
+            if outcome.deferred:
+                self.drops.touch(folder)
+        except DockdError as exc:
+            log.error(
+                "problem",
+                serial=device.serial,
+                slot=device.slot,
+                code=exc.code,
+                message=exc.message,
+                hint=exc.hint,
+            )
+        except Exception:
+            log.exception("internal-error", serial=device.serial, slot=device.slot)
+        finally:
+            self.slots.release(slot)
+            self.board.clear(device.slot)
+
+    def dock(self, slot: Slot) -> None:
+        device = slot.device
+        bound = log.bind(serial=device.serial, slot=device.slot)
+        mountpoint: Path | None = None
+        state: SlotState = "error"
+        try:
+            self.write_block(device.devnode, True)
+            mountpoint = self._mount(device)
+            bound.info("copy-started", mountpoint=str(mountpoint))
+            outcome = self.sessions.ingest(
+                mountpoint,
+                device.serial,
+                device.profile,
+                slot=device.slot,
+                cancel=slot.cancel,
+                local_file_times=device.fs_type == "vfat",
+                progress=SlotProgress(self.board, device.slot),
+            )
+            slot.session = outcome.session_id
+            state = "interrupted" if outcome.state in ("interrupted", "failed") else "done"
+            if outcome.error is not None:
+                self._show_error(device.slot, state, outcome.error)
+            if (
+                state == "done"
+                and outcome.fully_verified
+                and self.clock_setting.allowed(device.profile)
+            ):
+                self.mounter.unmount(mountpoint)
+                mountpoint = None
+                self._set_recorder_clock(slot, outcome.session_id)
+        except DockdError as exc:
+            session = self.sessions.record_failed_dock(
+                device.serial, device.profile, device.slot, device.devnode, exc
+            )
+            slot.session = session
+            self._show_error(device.slot, "error", exc)
+            bound.error(
+                "problem", session=session, code=exc.code, message=exc.message, hint=exc.hint
+            )
+        except Exception as exc:
+            self._show_error(device.slot, "error", InternalError(f"{type(exc).__name__}: {exc}"))
+            bound.exception("internal-error")
+        finally:
+            if mountpoint is not None:
+                self.mounter.unmount(mountpoint)
+        self._done(slot, state, bound)
+
+    def _done(
+        self, slot: Slot, state: SlotState, bound: structlog.typing.FilteringBoundLogger
+    ) -> None:
+        name = slot.device.slot
+        self.board.set(name, state=state, session=slot.session)
+        if state == "done":
+            bound.info("safe-to-unplug", session=slot.session)
+        elif state == "interrupted":
+            bound.warning("interrupted", session=slot.session)
+        if slot.cancel.is_set():
+            self.slots.release(slot)
+            self.board.clear(name)
+
+    def _mount(self, device: RecorderDevice) -> Path:
+        """Media that has just appeared may not be readable yet (size still 0 while a loop
+        device or card reader settles): one retry a second later before calling it broken."""
+        zone = self.sessions.zone_of(device.profile)
+        try:
+            return self.mounter.mount(device.devnode, device.fs_type, device.slot, zone)
+        except UnknownFilesystemError:
+            raise
+        except MountError:
+            time.sleep(MOUNT_RETRY_S)
+            return self.mounter.mount(device.devnode, device.fs_type, device.slot, zone)
+
+    def _show_error(self, slot: str, state: SlotState, error: DockdError) -> None:
+        self.board.set(slot, state=state, message=error.message, code=error.code, hint=error.hint)
+
+    def _set_recorder_clock(self, slot: Slot, session_id: str) -> None:
+        """The only write dockd ever makes to a recorder: its clock-set file, after the whole
+        session is verified, on a separate read-write mount that touches nothing else."""
+        device = slot.device
+        self.write_block(device.devnode, False)
+        try:
+            zone = self.sessions.zone_of(device.profile)
+            mountpoint = self.mounter.mount(
+                device.devnode, device.fs_type, device.slot, zone, writable=True
+            )
+            try:
+                self.clock_setting.write(mountpoint, device.profile, device.serial, session_id)
+            finally:
+                self.mounter.unmount(mountpoint)
+        finally:
+            self.write_block(device.devnode, True)

@@ -1,0 +1,250 @@
+"""The dock session over in-memory fakes of its ports: the faults a real dock meets.
+
+What is asserted is what an admin would see: the session's state and error code, the
+problems listed, what the store holds, what the ledger calls verified.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from dockd.adapters.rules import load_policy, load_profiles
+from dockd.core.policy import PolicyPack
+from dockd.ports import ProgressSink
+from dockd.services.dock_session import DockSession, SessionOutcome, Station
+from tests.fakes.dock import (
+    FakeCustodians,
+    FakeFile,
+    FakeInterruptions,
+    FakeLedger,
+    FakeStationClock,
+    FakeStore,
+    FakeVolume,
+    FixedClock,
+)
+
+RULES = Path(__file__).resolve().parents[2] / "rules"
+SERIAL = "SN1"
+SOURCE = Path("/srv/dock/bay1")
+
+
+def name(seq: int) -> bytes:
+    return f"DCIM/{SERIAL}_B7_20261130080000_{seq}.jpg".encode()
+
+
+def clip(seq: int, size: int = 200_000) -> bytes:
+    return bytes([seq % 251]) * size
+
+
+@pytest.fixture
+def policy() -> PolicyPack:
+    return load_policy(RULES, "dalian-jinpu-ocean")
+
+
+class Dock:
+    """A dock session service wired to fakes, one file at a time unless asked otherwise."""
+
+    def __init__(
+        self,
+        policy: PolicyPack,
+        files: dict[bytes, FakeFile],
+        store: FakeStore | None = None,
+        parallel_files: int = 1,
+        synchronised: bool = True,
+    ) -> None:
+        self.volume = FakeVolume(files)
+        self.store = store or FakeStore()
+        self.ledger = FakeLedger()
+        self.custodians = FakeCustodians()
+        self.interruptions = FakeInterruptions()
+        self.service = DockSession(
+            self.store,
+            self.volume,
+            self.ledger,
+            self.custodians,
+            self.interruptions,
+            FakeStationClock(synchronised),
+            FixedClock(),
+            load_profiles(RULES),
+            policy,
+            Station("dock-1", "boot", 1, "test"),
+            parallel_files=parallel_files,
+        )
+
+    def ingest(
+        self, cancel: threading.Event | None = None, progress: ProgressSink | None = None
+    ) -> SessionOutcome:
+        return self.service.ingest(
+            SOURCE, SERIAL, "generic", slot="bay1", cancel=cancel, progress=progress
+        )
+
+    def verified_paths(self) -> list[bytes]:
+        return sorted(r.source.path for _, r in self.ledger.recordings)
+
+
+def codes(outcome: SessionOutcome) -> list[str]:
+    return [p.code for p in outcome.problems]
+
+
+def test_a_clean_dock_copies_every_file_and_stores_its_manifest(policy: PolicyPack) -> None:
+    dock = Dock(policy, {name(i): FakeFile(clip(i)) for i in range(1, 4)}, parallel_files=4)
+    outcome = dock.ingest()
+    assert (outcome.state, outcome.error, outcome.not_copied) == ("completed", None, 0)
+    assert outcome.fully_verified
+    assert dock.verified_paths() == [name(1), name(2), name(3)]
+    assert outcome.manifest is not None and outcome.manifest.object_key in dock.store.objects
+    assert len(dock.store.objects) == 4  # three recordings and the manifest
+    assert dock.store.staging == {}
+    assert dock.ledger.sessions[outcome.session_id].state == "completed"
+
+
+def test_a_file_that_changes_once_is_copied_again(policy: PolicyPack) -> None:
+    dock = Dock(policy, {name(1): FakeFile(clip(1), changes_left=1)})
+    outcome = dock.ingest()
+    assert outcome.state == "completed"
+    assert dock.verified_paths() == [name(1)]
+    (rec,) = [r for _, r in dock.ledger.recordings]
+    assert rec.source.mtime_ns == dock.volume.files[name(1)].mtime_ns  # as it was copied
+    assert dock.store.staging == {}
+
+
+def test_a_file_that_changes_twice_is_left_with_a_problem(policy: PolicyPack) -> None:
+    files = {name(1): FakeFile(clip(1), changes_left=2), name(2): FakeFile(clip(2))}
+    dock = Dock(policy, files)
+    outcome = dock.ingest()
+    assert outcome.state == "completed_with_problems"
+    assert codes(outcome) == ["source-changed"]
+    assert outcome.problems[0].path == name(1).decode()
+    assert dock.verified_paths() == [name(2)]  # the other file is not held up
+    assert outcome.not_copied == 1 and not outcome.fully_verified
+    assert dock.store.staging == {}  # both attempts discarded
+    assert len(dock.store.objects) == 2  # the other recording and the manifest
+
+
+def test_a_recorder_that_vanishes_mid_file_ends_its_session_as_interrupted(
+    policy: PolicyPack,
+) -> None:
+    files = {
+        name(1): FakeFile(clip(1)),
+        name(2): FakeFile(clip(2), vanish_at=FakeStore.chunk_size),
+        name(3): FakeFile(clip(3)),
+    }
+    dock = Dock(policy, files)
+    outcome = dock.ingest()
+    assert outcome.state == "interrupted"
+    assert outcome.error is not None and outcome.error.code == "RECORDER_GONE"
+    assert codes(outcome)[-1] == "RECORDER_GONE"
+    assert dock.verified_paths() == [name(1)]  # what was verified before it went stays
+    assert outcome.not_copied == 2
+    assert dock.store.staging == {}  # nothing of the file in flight is kept
+    assert all(s.closed for s in dock.volume.streams)
+    assert dock.ledger.sessions[outcome.session_id].finished["error_code"] == "RECORDER_GONE"
+    assert outcome.manifest is not None  # the manifest says what was not copied
+
+
+def test_a_store_that_fills_fails_the_session_and_keeps_what_was_verified(
+    policy: PolicyPack,
+) -> None:
+    files = {name(1): FakeFile(clip(1)), name(2): FakeFile(clip(2)), name(3): FakeFile(clip(3))}
+    dock = Dock(policy, files, store=FakeStore(capacity=300_000))
+    outcome = dock.ingest()
+    assert outcome.state == "failed"
+    assert outcome.error is not None and outcome.error.code == "STORE_FULL"
+    assert "reserving 200000 bytes" in outcome.error.message
+    assert dock.verified_paths() == [name(1)]
+    assert outcome.not_copied == 2
+    assert all(s.closed for s in dock.volume.streams)
+    assert dock.store.staging == {}
+    assert outcome.manifest is not None
+
+
+def test_a_store_too_full_for_the_manifest_says_so(policy: PolicyPack) -> None:
+    dock = Dock(policy, {name(1): FakeFile(clip(1))}, store=FakeStore(capacity=200_100))
+    outcome = dock.ingest()
+    assert outcome.state == "failed"
+    assert outcome.error is not None and outcome.error.code == "STORE_FULL"
+    assert outcome.manifest is None
+    assert "manifest not stored" in outcome.problems[-1].message
+    assert dock.verified_paths() == [name(1)]  # the recording itself is verified
+
+
+class CancelAfter:
+    """A slot's progress that pulls the recorder (cancels) once `limit` bytes are copied."""
+
+    def __init__(self, cancel: threading.Event, limit: int) -> None:
+        self.cancel, self.limit, self.done = cancel, limit, 0
+
+    def planned(self, session: str, files: int, nbytes: int, drift_s: float | None) -> None:
+        self.files = files
+
+    def copied(self, nbytes: int) -> None:
+        self.done += nbytes
+        if self.done >= self.limit:
+            self.cancel.set()
+
+    def verified(self, files: int) -> None:
+        pass
+
+
+def test_a_cancelled_session_keeps_what_was_verified_and_abandons_the_rest(
+    policy: PolicyPack,
+) -> None:
+    files = {name(i): FakeFile(clip(i)) for i in range(1, 5)}
+    dock = Dock(policy, files)
+    cancel = threading.Event()
+    progress = CancelAfter(cancel, 200_000 + FakeStore.chunk_size)
+    outcome = dock.ingest(cancel=cancel, progress=progress)
+    assert progress.files == 4
+    assert outcome.state == "interrupted"
+    assert outcome.error is not None and outcome.error.code == "RECORDER_GONE"
+    assert dock.verified_paths() == [name(1)]
+    assert outcome.not_copied == 3
+    assert dock.store.staging == {}
+
+
+def test_a_session_cancelled_before_the_copy_copies_nothing(policy: PolicyPack) -> None:
+    dock = Dock(policy, {name(1): FakeFile(clip(1))})
+    cancel = threading.Event()
+    cancel.set()
+    outcome = dock.ingest(cancel=cancel)
+    assert outcome.state == "interrupted"
+    assert dock.verified_paths() == [] and dock.volume.streams == []
+    assert outcome.not_copied == 1
+
+
+def test_a_duplicate_object_is_kept_once_and_both_recordings_are_verified(
+    policy: PolicyPack,
+) -> None:
+    same = clip(9)
+    dock = Dock(policy, {name(1): FakeFile(same), name(2): FakeFile(same)})
+    outcome = dock.ingest()
+    assert outcome.state == "completed"
+    recs = sorted((r for _, r in dock.ledger.recordings), key=lambda r: r.source.path)
+    assert [r.duplicate for r in recs] == [False, True]
+    assert recs[0].object_key == recs[1].object_key
+    assert len(dock.store.objects) == 2  # one recording object and the manifest
+
+
+def test_an_unsynchronised_station_clock_is_a_problem_not_a_silence(policy: PolicyPack) -> None:
+    dock = Dock(policy, {name(1): FakeFile(clip(1))}, synchronised=False)
+    outcome = dock.ingest()
+    assert "station-clock-unsynchronised" in codes(outcome)
+    assert dock.verified_paths() == [name(1)]
+
+
+def test_a_refusing_policy_copies_nothing_but_records_the_station_clock(
+    policy: PolicyPack,
+) -> None:
+    refusing = policy.model_copy(
+        update={"clock": policy.clock.model_copy(update={"on_unsynchronised": "refuse"})}
+    )
+    dock = Dock(refusing, {name(1): FakeFile(clip(1))}, synchronised=False)
+    outcome = dock.ingest()
+    assert outcome.state == "failed"
+    assert outcome.error is not None and outcome.error.code == "STATION_CLOCK_UNSYNCHRONISED"
+    assert outcome.station_clock is not None and not outcome.station_clock.synchronised
+    assert outcome.recorder_clock is None and dock.volume.streams == []
+    assert outcome.not_copied == 1

@@ -225,15 +225,14 @@ def effective_config(
     data: Mapping[str, Any] | None,
     origin: str,
     environ: Mapping[str, str] | None = None,
-    overrides: Mapping[str, Any] | None = None,
 ) -> Config:
     """Merge the file's `data` (None: none) under the DOCKD_* environment (os.environ by
-    default) and `overrides`; `origin` names the file in errors."""
+    default); `origin` names the file in errors."""
     environ = os.environ if environ is None else environ
     env = _env_overrides(environ)
     if env:
         origin += " + DOCKD_* environment"
-    merged = _merge(_merge(dict(data or {}), env), overrides or {})
+    merged = _merge(dict(data or {}), env)
     try:
         return Config.model_validate(merged)
     except ValidationError as exc:

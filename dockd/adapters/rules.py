@@ -83,13 +83,10 @@ def load_policy(rules_dir: Path, pack_id: str) -> PolicyPack:
 def load_config(
     path: Path | None = None,
     environ: Mapping[str, str] | None = None,
-    overrides: Mapping[str, Any] | None = None,
 ) -> Config:
     """The effective configuration: `path`, else /etc/dockd/dockd.toml when it exists,
     else the embedded defaults; then the DOCKD_* environment (os.environ by default)."""
     file = path if path is not None else DEFAULT_CONFIG_PATH
     if path is None and not file.exists():
-        return effective_config(None, "embedded defaults", environ, overrides)
-    return effective_config(
-        read_toml(file, ConfigError, "config file "), str(file), environ, overrides
-    )
+        return effective_config(None, "embedded defaults", environ)
+    return effective_config(read_toml(file, ConfigError, "config file "), str(file), environ)

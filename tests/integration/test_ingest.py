@@ -107,7 +107,8 @@ def test_rerun_adds_nothing_and_shared_content_is_stored_once(dockd: Dockd, tmp_
     src.mkdir()
     (src / NAME.format(1)).write_bytes(_blob(7, 200_000))
     (src / NAME.format(2)).write_bytes(_blob(7, 200_000))  # same bytes, another recording
-    assert dockd.ingest(src, "ABC123").returncode in (0, 1)
+    # random bytes named .MP4: each is a container problem (exit 1), and still copied
+    assert dockd.ingest(src, "ABC123").returncode == 1
     objects_after_first = dockd.objects()
     recordings = dockd.json("recordings")
     assert len(recordings) == 2 and recordings[0]["object"] == recordings[1]["object"]
@@ -185,7 +186,7 @@ def test_fat32_image_through_a_read_only_mount(dockd: Dockd, tmp_path: Path) -> 
     img = make_fat32_image(tmp_path / "rec.img", files)
     with mounted_fat(img, tmp_path / "mnt") as mnt:
         result = dockd.run("ingest", str(mnt), "--serial", "DCIM01", "--profile", "dcim")
-    assert result.returncode in (0, 1), result.stderr
+    assert result.returncode == 1, result.stderr  # random bytes named .MP4: container problems
     recordings = {r["path"]: r for r in dockd.json("recordings")}
     assert set(recordings) == {p for p in files if p.endswith(".MP4")}
     for path, rec in recordings.items():

@@ -26,14 +26,14 @@ def test_embedded_defaults_without_a_file(tmp_path: Path) -> None:
     assert config.rules.effective_dir == REPO / "rules"
 
 
-def test_file_then_env_then_overrides(tmp_path: Path) -> None:
+def test_file_then_env(tmp_path: Path) -> None:
     file = tmp_path / "dockd.toml"
     file.write_text('[store]\nroot = "/srv/a"\n[daemon]\nmax_parallel = 2\n')
     env = {"DOCKD_STORE__ROOT": "/srv/b", "DOCKD_CLOCK__NTP_SERVERS": '["a", "b:123"]'}
-    config = load_config(file, environ=env, overrides={"daemon": {"max_parallel": 3}})
+    config = load_config(file, environ=env)
     assert config.store.root == Path("/srv/b")
     assert config.clock.ntp_servers == ["a", "b:123"]
-    assert config.daemon.max_parallel == 3
+    assert config.daemon.max_parallel == 2
 
 
 @pytest.mark.parametrize(

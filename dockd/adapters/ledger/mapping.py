@@ -6,9 +6,10 @@ session page, in the status document and in the deadline report.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dockd.adapters.ledger.schema import DockSessionRow, RecordingRow
 from dockd.core.model import raw_hex
-from dockd.core.status_document import SessionLine
 from dockd.core.views import (
     DriftViolation,
     ProblemView,
@@ -17,6 +18,9 @@ from dockd.core.views import (
     SessionView,
     StationClockView,
 )
+
+if TYPE_CHECKING:
+    from dockd.core.status_document import SessionLine
 
 
 def recording_view(row: RecordingRow) -> RecordingView:
@@ -106,6 +110,8 @@ def session_view(row: DockSessionRow) -> SessionView:
 
 def session_line(row: DockSessionRow) -> SessionLine:
     """A dock session as one line of the status page's "Today" (problems loaded)."""
+    from dockd.core.status_document import SessionLine  # the page's model: not every command's
+
     return SessionLine(
         id=row.id,
         serial=row.serial,

@@ -14,8 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from dockd.adapters.ledger.custody import CustodyLedger
-from dockd.adapters.ledger.mapping import recording_view as _recording_view
-from dockd.adapters.ledger.mapping import session_view as _session_view
+from dockd.adapters.ledger.mapping import recording_view, session_view
 from dockd.adapters.ledger.schema import (
     DockSessionRow,
     ObjectRow,
@@ -157,7 +156,7 @@ class Ledger(CustodyLedger):
 
         def load(session: Session) -> dict[tuple[bytes, int, int], RecordingView]:
             rows = session.scalars(select(RecordingRow).where(RecordingRow.serial == serial))
-            return {(bytes(r.path_raw), r.size, r.mtime_ns): _recording_view(r) for r in rows}
+            return {(bytes(r.path_raw), r.size, r.mtime_ns): recording_view(r) for r in rows}
 
         return self.read(load)
 
@@ -310,7 +309,7 @@ class Ledger(CustodyLedger):
         query = select(RecordingRow).order_by(RecordingRow.id)
         if session_id is not None:
             query = query.where(RecordingRow.session_id == session_id)
-        return self.read(lambda s: [_recording_view(r) for r in s.scalars(query)])
+        return self.read(lambda s: [recording_view(r) for r in s.scalars(query)])
 
     def sessions(self) -> list[SessionView]:
         def load(session: Session) -> list[SessionView]:
@@ -319,14 +318,14 @@ class Ledger(CustodyLedger):
                 .options(selectinload(DockSessionRow.problems))
                 .order_by(DockSessionRow.started_at, DockSessionRow.id)
             )
-            return [_session_view(r) for r in rows]
+            return [session_view(r) for r in rows]
 
         return self.read(load)
 
     def session(self, session_id: str) -> SessionView | None:
         def load(session: Session) -> SessionView | None:
             row = session.get(DockSessionRow, session_id)
-            return _session_view(row) if row else None
+            return session_view(row) if row else None
 
         return self.read(load)
 

@@ -13,15 +13,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from dockd.core.clock import RecorderClock, corrected, wall_clock
+from dockd.core.clock import RecorderClock, Verdict, corrected, wall_clock
 from dockd.core.container import ContainerInfo
 from dockd.core.deadlines import judge
 from dockd.core.model import Problem, SourceFile, VerifiedRecording
 from dockd.core.names import parse_name
 from dockd.core.profiles import RecorderProfile
 from dockd.core.retention import retain_until
+from dockd.core.station_clock import StationClock
 from dockd.core.timing import recording_times
 from dockd.core.transfer import Published
+from dockd.core.views import RecorderClockView, StationClockView
 
 #: (badge, since, until): who had the recorder over which span.
 Custody = tuple[str, datetime, datetime | None]
@@ -129,3 +131,32 @@ def build_recording(
         duplicate=published.duplicate,
     )
     return rec, problems
+
+
+def station_clock_view(clock: StationClock | None) -> StationClockView | None:
+    """The station clock as the ledger and the manifest record it."""
+    if clock is None:
+        return None
+    return StationClockView(
+        offset_s=clock.offset_s,
+        server=clock.server,
+        stratum=clock.stratum,
+        delay_s=clock.delay_s,
+        synchronised=clock.synchronised,
+        method=clock.method,
+        measured_at=clock.measured_at,
+        detail=clock.detail,
+    )
+
+
+def recorder_clock_view(clock: RecorderClock | None, verdict: Verdict) -> RecorderClockView | None:
+    """The recorder's drift and its verdict, as the ledger and the manifest record them."""
+    if clock is None:
+        return None
+    return RecorderClockView(
+        drift_s=clock.drift_s,
+        method=clock.method,
+        measured_at=clock.measured_at,
+        detail=clock.detail,
+        verdict=verdict,
+    )

@@ -24,7 +24,7 @@ from dockd.core.model import Problem, SourceFile, StoredDocument, VerifiedRecord
 from dockd.core.plan import plan_copy
 from dockd.core.policy import PolicyPack
 from dockd.core.profiles import RecorderProfile, pick_profile
-from dockd.core.recording import SessionFacts
+from dockd.core.recording import SessionFacts, recorder_clock_view, station_clock_view
 from dockd.core.station_clock import StationClock
 from dockd.core.transfer import Scan
 from dockd.core.views import (
@@ -95,33 +95,6 @@ class _Session:
     files_seen: int = 0
     already: list[tuple[SourceFile, RecordingView]] = field(default_factory=list)
     pending: list[SourceFile] = field(default_factory=list)
-
-
-def _station_view(clock: StationClock | None) -> StationClockView | None:
-    if clock is None:
-        return None
-    return StationClockView(
-        offset_s=clock.offset_s,
-        server=clock.server,
-        stratum=clock.stratum,
-        delay_s=clock.delay_s,
-        synchronised=clock.synchronised,
-        method=clock.method,
-        measured_at=clock.measured_at,
-        detail=clock.detail,
-    )
-
-
-def _recorder_clock_view(clock: RecorderClock | None, verdict: Verdict) -> RecorderClockView | None:
-    if clock is None:
-        return None
-    return RecorderClockView(
-        drift_s=clock.drift_s,
-        method=clock.method,
-        measured_at=clock.measured_at,
-        detail=clock.detail,
-        verdict=verdict,
-    )
 
 
 def _manifest(
@@ -333,8 +306,8 @@ class DockSession:
                 "session-" + outcome.state, code=error.code, message=error.message, hint=error.hint
             )
         finished = self.clock()
-        station_clock = _station_view(outcome.station_clock)
-        recorder_clock = _recorder_clock_view(outcome.recorder_clock, outcome.drift_verdict)
+        station_clock = station_clock_view(outcome.station_clock)
+        recorder_clock = recorder_clock_view(outcome.recorder_clock, outcome.drift_verdict)
         manifest = _manifest(run, self.station, finished, station_clock, recorder_clock)
         _store_manifest(self.store, outcome, manifest_bytes(manifest))
         self.ledger.finish_session(

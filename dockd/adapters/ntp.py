@@ -250,13 +250,4 @@ class StationClockSource:
             except _ToolFailed:
                 timesync = {}  # timesyncd not running (another daemon may keep the time)
             return timesyncd_station_clock(synced, timesync, measured_at)
-        return StationClock(
-            offset_s=None,
-            server=None,
-            stratum=None,
-            delay_s=None,
-            synchronised=False,
-            measured_at=measured_at,
-            method="none",
-            detail="; ".join(reasons),
-        )
+        return StationClock.unknown("none", "; ".join(reasons), measured_at)

@@ -41,6 +41,11 @@ class StationClock:
     method: str  # "ntp" | "chrony" | "timesyncd" | "none"
     detail: str  # a sentence for humans: how the value was chosen, or why it is unknown
 
+    @classmethod
+    def unknown(cls, method: str, detail: str, measured_at: datetime) -> StationClock:
+        """No usable source: the offset is unknown, and `detail` says why."""
+        return cls(None, None, None, None, False, measured_at, method, detail)
+
 
 # --- NTP -----------------------------------------------------------------------------
 
@@ -111,16 +116,7 @@ def summarise_ntp(
     chosen = choose_median(usable)
     if chosen is None:
         lead = "no synchronised server answered" if any_answer else "no server answered"
-        return StationClock(
-            offset_s=None,
-            server=None,
-            stratum=None,
-            delay_s=None,
-            synchronised=False,
-            measured_at=measured_at,
-            method="ntp",
-            detail=f"{lead}: {'; '.join(problems)}",
-        )
+        return StationClock.unknown("ntp", f"{lead}: {'; '.join(problems)}", measured_at)
     count = len(usable)
     detail = f"median of {count} servers" if count > 1 else "1 server"
     if problems:

@@ -14,6 +14,7 @@ from dockd.core.custody import CustodyEvent
 from dockd.core.devices import DeviceEvent, RecorderDevice
 from dockd.core.gaps import Clip, Gap
 from dockd.core.model import Digests, Problem, SourceFile, StoredDocument, VerifiedRecording
+from dockd.core.operators import Operator
 from dockd.core.policy import PolicyPack
 from dockd.core.profiles import RecorderProfile
 from dockd.core.registry import Custodian, CustodyStretch, DeviceEntry, HoldEntry
@@ -325,3 +326,16 @@ class DropFolders(Protocol):
     def due(self) -> list[Path]: ...
     def touch(self, serial_dir: Path) -> None: ...
     def ready_filter(self, folder: Path) -> Callable[[SourceFile], bool]: ...
+
+
+# --- operators ---
+
+
+class OperatorAuth(Protocol):
+    """Proves that a registered, enabled operator is present: their passphrase checks out.
+
+    A wrong passphrase, an unknown or disabled badge, or a locked operator is a DockdError
+    naming which (and a wrong passphrase counts towards the lock-out); never a bare False.
+    """
+
+    def authenticate(self, badge: str, passphrase: str, at: datetime) -> Operator: ...

@@ -211,6 +211,7 @@ class Volume(Protocol):
     def stores_local_times(self, root: Path) -> bool: ...
     def is_gone(self, root: Path) -> bool:
         """The volume is no longer there (unmounted, yanked, a dead FUSE mount)."""
+
     def space_in_use(self, root: Path) -> tuple[int, int] | None:
         """(bytes in use, cluster size) as the mounted filesystem counts them, if it does."""
 

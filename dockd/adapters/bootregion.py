@@ -15,8 +15,15 @@ import stat
 import struct
 
 from dockd.core.completeness import CheckResult, FatSurvey, check_volume_size, is_directory_loop
-from dockd.core.fat import BootRegion, FatError, FatTable, decode_fat, follow_chain
-from dockd.core.fat import parse_boot_region, parse_directory
+from dockd.core.fat import (
+    BootRegion,
+    FatError,
+    FatTable,
+    decode_fat,
+    follow_chain,
+    parse_boot_region,
+    parse_directory,
+)
 from dockd.core.model import Problem
 from dockd.core.transfer import VolumeEvidence
 from dockd.errors import SourceError

@@ -24,6 +24,23 @@ MiB = 1 << 20
 UNACCOUNTED_SLACK_BYTES = 2 * MiB
 UNACCOUNTED_SLACK_CLUSTERS = 16
 
+#: The board's code for a finished session whose checks found something missing.
+INCOMPLETE_CODE = "offload-incomplete"
+#: The problem codes that mean "something on the recorder may not have been copied".
+INCOMPLETE_CODES = frozenset(
+    {
+        "recordings-missing",
+        "sequence-reset",
+        "volume-truncated",
+        "unaccounted-space",
+        "directory-loop",
+        "cross-linked",
+        "size-overrun",
+        "broken-chain",
+        "fat-unreadable",
+        "volume-unrecognised",
+    }
+)
 CheckStatus = Literal["ok", "problem", "not-applicable"]
 
 
@@ -42,8 +59,12 @@ def not_applicable(name: str, why: str) -> CheckResult:
     return CheckResult(name, "not-applicable", why)
 
 
-def _result(name: str, detail: str, figures: dict[str, int | float | str | None],
-            problems: Sequence[Problem]) -> CheckResult:
+def _result(
+    name: str,
+    detail: str,
+    figures: dict[str, int | float | str | None],
+    problems: Sequence[Problem],
+) -> CheckResult:
     return CheckResult(name, "problem" if problems else "ok", detail, figures, tuple(problems))
 
 
@@ -70,8 +91,9 @@ def check_volume_size(boot: BootRegion, device_bytes: int) -> CheckResult:
                 f"({_mib(device_bytes)}): recordings past the end cannot be read",
             )
         )
-    return _result("volume-size", "boot sector's volume size against the device's", figures,
-                   problems)
+    return _result(
+        "volume-size", "boot sector's volume size against the device's", figures, problems
+    )
 
 
 def round_up(size: int, cluster: int) -> int:
@@ -104,8 +126,7 @@ def check_unaccounted_space(
                 "file found: files that could not be listed, lost chains or hidden data",
             )
         )
-    return _result("unaccounted-space", "space in use against the files found", figures,
-                   problems)
+    return _result("unaccounted-space", "space in use against the files found", figures, problems)
 
 
 def is_directory_loop(identity: object, ancestors: Iterable[object]) -> bool:
@@ -164,8 +185,9 @@ class FatSurvey:
             "entries": self.entries,
             "clusters_claimed": len(self.owner),
         }
-        return _result("fat-consistency", "directory entries against the FAT's chains",
-                       figures, self.problems)
+        return _result(
+            "fat-consistency", "directory entries against the FAT's chains", figures, self.problems
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,8 +254,7 @@ def check_sequence(found: Iterable[Numbered], last_seen: int | None) -> CheckRes
                 "or its counter wrapped round (a reset, not counted as missing)",
             )
         )
-    return _result("sequence", "clip numbers against the recorder's last known", figures,
-                   problems)
+    return _result("sequence", "clip numbers against the recorder's last known", figures, problems)
 
 
 def last_sequence(prior: Iterable[tuple[str, datetime, datetime, int | None]]) -> int | None:

@@ -63,7 +63,16 @@ def _fat(s: bytes) -> BootRegion:
     (total32, fat32, root_cluster) = struct.unpack_from("<I", s, 32) + struct.unpack_from(
         "<I4xI", s, 36
     )
-    if per_sector not in (512, 1024, 2048, 4096) or per_cluster not in (1, 2, 4, 8, 16, 32, 64, 128):
+    if per_sector not in (512, 1024, 2048, 4096) or per_cluster not in (
+        1,
+        2,
+        4,
+        8,
+        16,
+        32,
+        64,
+        128,
+    ):
         raise FatError(f"not a FAT boot sector (sector {per_sector}, cluster {per_cluster})")
     if reserved == 0 or fats == 0:
         raise FatError("not a FAT boot sector (no reserved sectors or no FAT)")
@@ -98,7 +107,9 @@ def _exfat(s: bytes) -> BootRegion:
     (length, fat_offset, fat_length, heap, clusters, root) = struct.unpack_from("<QIIIII", s, 72)
     sector_shift, cluster_shift = s[108], s[109]
     if not 9 <= sector_shift <= 12 or sector_shift + cluster_shift > 25:
-        raise FatError(f"exFAT sector/cluster shifts out of range ({sector_shift}, {cluster_shift})")
+        raise FatError(
+            f"exFAT sector/cluster shifts out of range ({sector_shift}, {cluster_shift})"
+        )
     per_sector = 1 << sector_shift
     if heap == 0 or clusters == 0 or root < 2:
         raise FatError("exFAT boot sector without a cluster heap or root directory")

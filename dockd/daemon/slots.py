@@ -111,6 +111,7 @@ class SlotWorker:
         device = slot.device
         bound = log.bind(serial=device.serial, slot=device.slot)
         mountpoint: Path | None = None
+        evidence: VolumeEvidence | None = None
         state: SlotState = "error"
         try:
             self.write_block(device.devnode, True)
@@ -143,7 +144,7 @@ class SlotWorker:
                 self._set_recorder_clock(slot, outcome.session_id)
         except DockdError as exc:
             session = self.sessions.record_failed_dock(
-                device.serial, device.profile, device.slot, device.devnode, exc
+                device.serial, device.profile, device.slot, device.devnode, exc, evidence
             )
             slot.session = session
             self._show_error(device.slot, "error", exc)

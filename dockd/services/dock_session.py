@@ -378,9 +378,17 @@ class DockSession:
         )
 
     def record_failed_dock(
-        self, serial: str, profile_id: str, slot: str | None, source: str, error: DockdError
+        self,
+        serial: str,
+        profile_id: str,
+        slot: str | None,
+        source: str,
+        error: DockdError,
+        evidence: VolumeEvidence | None = None,
     ) -> str:
-        """A dock that failed before there was anything to scan (write-block, mount)."""
+        """A dock that failed before there was anything to scan (write-block, mount); what
+        the raw volume showed before that (a truncated filesystem no driver mounts) is kept."""
+        found = [p for c in (evidence.checks if evidence else ()) for p in c.problems]
         session_id = str(uuid.uuid4())
         self._open_in_ledger(session_id, serial, profile_id, slot, source, self.clock())
         self.ledger.finish_session(
@@ -389,7 +397,7 @@ class DockSession:
             at=self.clock(),
             files_seen=0,
             already_verified=0,
-            problems=[Problem("/", error.code, error.message)],
+            problems=[*found, Problem("/", error.code, error.message)],
             error_code=error.code,
             manifest=None,
         )

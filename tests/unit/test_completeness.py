@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from dockd.core.completeness import (
-    MiB,
     FatSurvey,
+    MiB,
     Numbered,
     check_sequence,
     check_unaccounted_space,

@@ -186,9 +186,14 @@ class SlotWorker:
 
     def _examine(self, devnode: str) -> VolumeEvidence:
         """The recorder's filesystem from its own bytes, before a driver decides what it
-        shows; a device that cannot even be read that far is the session's problem."""
+        shows; a device that cannot even be read that far is the session's problem. Media
+        that has just appeared may still show size 0: one retry a second later."""
         try:
-            return self.raw.examine(devnode)
+            evidence = self.raw.examine(devnode)
+            if evidence.device_bytes == 0:
+                time.sleep(MOUNT_RETRY_S)
+                evidence = self.raw.examine(devnode)
+            return evidence
         except DockdError as exc:
             return VolumeEvidence(0, None, exc.message)
 

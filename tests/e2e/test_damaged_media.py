@@ -118,6 +118,10 @@ def test_folders_pointing_at_the_root_and_at_their_parent_are_loops_not_followed
     assert session["state"] == "completed_with_problems"
     assert _copied(daemon, "SNLOOP") == _sha(files, *files)  # each once, at its real path
     assert _manifest_checks(daemon, session)["directory-loops"]["figures"]["loops"] == 2
+    status = daemon.cli("status", "--json")
+    [card] = [c for c in json.loads(status.stdout)["slots"] if c["serial"] == "SNLOOP"]
+    assert card["safe_to_unplug"] and card["hand_to_admin"], card
+    assert "directory-loop" in card["message"]
 
 
 def test_cross_linked_and_overrunning_entries_are_named(

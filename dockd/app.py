@@ -238,6 +238,7 @@ def sd_notify(state: str) -> None:
 def build_daemon(app: App) -> Daemon:
     """The daemon and every part it runs with; the web stack is imported only here."""
     from dockd.adapters.blockdev import set_read_only
+    from dockd.adapters.bootregion import RawVolumes
     from dockd.adapters.dropfolder import DropFolders
     from dockd.adapters.mount import Mounter
     from dockd.adapters.udev import UdevSource
@@ -260,6 +261,7 @@ def build_daemon(app: App) -> Daemon:
         app.board,
         slots,
         drops,
+        RawVolumes(),
     )
     return Daemon(
         UdevSource(),

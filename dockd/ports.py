@@ -21,7 +21,7 @@ from dockd.core.registry import Custodian, CustodyStretch, DeviceEntry, HoldEntr
 from dockd.core.retention import Expirable, StoredCopy
 from dockd.core.station_clock import StationClock
 from dockd.core.status import Assignment, LedgerFacts, SlotSnapshot, StoreSpace, VerifyRun
-from dockd.core.transfer import Published, ReadBack, Scan, Staged
+from dockd.core.transfer import Published, ReadBack, Scan, Staged, VolumeEvidence
 from dockd.core.views import (
     DeadlineReport,
     RecorderClockView,
@@ -212,6 +212,15 @@ class Volume(Protocol):
     def stores_local_times(self, root: Path) -> bool: ...
     def is_gone(self, root: Path) -> bool:
         """The volume is no longer there (unmounted, yanked, a dead FUSE mount)."""
+
+    def space_in_use(self, root: Path) -> tuple[int, int] | None:
+        """(bytes in use, cluster size) as the mounted filesystem counts them, if it does."""
+
+
+class RawVolumes(Protocol):
+    """A recorder's filesystem read from its block device before mounting, never written."""
+
+    def examine(self, devnode: str) -> VolumeEvidence: ...
 
 
 class EvidenceStore(Protocol):

@@ -12,8 +12,10 @@ import errno
 import os
 import stat
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+from dockd.core.completeness import directory_loop, is_directory_loop
 from dockd.core.layout import is_recording, unsafe_component
 from dockd.core.model import Problem, SourceFile, display_path, is_utf8
 from dockd.core.profiles import RecorderProfile
@@ -48,13 +50,68 @@ def _not_regular(mode: int) -> tuple[str, str] | None:
     return None
 
 
+Listing = tuple[tuple[bytes, bool, int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Folder:
+    """A folder on the way down: the identity and listing its descendants are held to."""
+
+    rel: bytes
+    identity: tuple[int, int]
+    listing: Listing
+
+
+def _listing(entries: list[os.DirEntry[bytes]]) -> Listing:
+    """What a folder holds, as names, kinds, sizes and times: on FUSE, where the inode
+    numbers are the driver's own, a folder that is its ancestor again lists the same."""
+    shown = []
+    for entry in entries:
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        shown.append((entry.name, stat.S_ISDIR(info.st_mode), info.st_size, info.st_mtime_ns))
+    return tuple(sorted(shown))
+
+
+def _list(root: bytes, rel: bytes) -> list[os.DirEntry[bytes]]:
+    with os.scandir(os.path.join(root, rel) if rel else root) as listing:
+        return sorted(listing, key=lambda e: e.name)
+
+
+def _same_below(root: bytes, a: bytes, b: bytes, listing: Listing) -> bool:
+    """Two folders with the same listing whose subfolders list the same too: one is the
+    other seen again (an empty X/X/X only looks like a loop one level deep)."""
+    for name, is_dir, _, _ in listing:
+        if not is_dir:
+            continue
+        try:
+            mine = _listing(_list(root, a + b"/" + name if a else name))
+            theirs = _listing(_list(root, b + b"/" + name if b else name))
+        except OSError:
+            return False
+        if mine != theirs:
+            return False
+    return True
+
+
+def _loop_of(root: bytes, here: _Folder, ancestors: list[_Folder]) -> _Folder | None:
+    for folder in ancestors:
+        if is_directory_loop(here.identity, [folder.identity]):
+            return folder
+        if here.listing == folder.listing and _same_below(root, here.rel, folder.rel, here.listing):
+            return folder
+    return None
+
+
 def _entries(
-    root: bytes, rel: bytes, depth: int, scan: Scan
+    root: bytes, rel: bytes, ancestors: list[_Folder], scan: Scan
 ) -> Iterator[tuple[bytes, os.stat_result]]:
-    here = os.path.join(root, rel) if rel else root
     try:
-        with os.scandir(here) as listing:
-            entries = list(listing)
+        entries = _list(root, rel)
+        identity = os.stat(os.path.join(root, rel) if rel else root, follow_symlinks=False)
+        here = _Folder(rel, (identity.st_dev, identity.st_ino), _listing(entries))
     except OSError as exc:
         if exc.errno in GONE_ERRNOS:
             raise translate_source_error(exc, f"listing {display_path(rel) or '/'}") from exc
@@ -66,7 +123,13 @@ def _entries(
             )
         )
         return
-    for entry in sorted(entries, key=lambda e: e.name):
+    again = _loop_of(root, here, ancestors)
+    if again is not None:
+        scan.problems.append(directory_loop(display_path(rel), display_path(again.rel) or "/"))
+        return
+    scan.directories += 1 if rel else 0
+    below = [*ancestors, here]
+    for entry in entries:
         name = entry.name
         path = rel + b"/" + name if rel else name
         reason = unsafe_component(name)
@@ -81,7 +144,7 @@ def _entries(
             scan.problems.append(Problem(display_path(path), "unreadable-entry", str(exc.strerror)))
             continue
         if stat.S_ISDIR(info.st_mode):
-            if depth >= MAX_DEPTH:
+            if len(ancestors) >= MAX_DEPTH:
                 scan.problems.append(
                     Problem(
                         display_path(path),
@@ -90,7 +153,7 @@ def _entries(
                     )
                 )
                 continue
-            yield from _entries(root, path, depth + 1, scan)
+            yield from _entries(root, path, below, scan)
         else:
             yield path, info
 
@@ -108,7 +171,7 @@ def scan_volume(root: Path, profile: RecorderProfile) -> Scan:
             hint="Give the mount point of the recorder, or a folder of recordings.",
         )
     seen = 0
-    for path, info in _entries(os.fsencode(root), b"", 0, scan):
+    for path, info in _entries(os.fsencode(root), b"", [], scan):
         seen += 1
         if seen > MAX_ENTRIES:
             scan.problems.append(
@@ -123,6 +186,7 @@ def scan_volume(root: Path, profile: RecorderProfile) -> Scan:
         if odd is not None:
             scan.problems.append(Problem(display_path(path), *odd))
             continue
+        scan.file_sizes.append(info.st_size)
         if not is_recording(profile, path):
             scan.other_files += 1
             continue
@@ -275,3 +339,14 @@ class LocalVolume:
 
     def is_gone(self, root: Path) -> bool:
         return not os.path.isdir(root)
+
+    def space_in_use(self, root: Path) -> tuple[int, int] | None:
+        """Bytes in use and the allocation unit, as the mounted filesystem counts them; None
+        when its driver does not count (fusefat reports no blocks at all)."""
+        try:
+            fs = os.statvfs(root)
+        except OSError:
+            return None
+        if fs.f_blocks == 0:
+            return None
+        return (fs.f_blocks - fs.f_bfree) * fs.f_frsize, fs.f_bsize

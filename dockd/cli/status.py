@@ -155,7 +155,11 @@ def _progress(card: SlotCard) -> RenderableType:
             if card.files_total
             else "nothing new to copy"
         )
-        return Group(Text(" SAFE TO UNPLUG ", style="bold white on green"), Text(detail))
+        safe = Text(" SAFE TO UNPLUG ", style="bold white on green")
+        if card.hand_to_admin:
+            admin = Text(f"Hand this recorder to the admin: {card.message or ''}", style="bold")
+            return Group(safe, Text(detail), admin)
+        return Group(safe, Text(detail))
     if card.state in ("interrupted", "error"):
         lines = [Text(f"{card.code or card.state}: {card.message or ''}", style="bold")]
         if card.hint:

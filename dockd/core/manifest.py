@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from dockd.core.completeness import CheckResult
 from dockd.core.custody import canonical_json
 from dockd.core.model import Problem, SourceFile, VerifiedRecording, raw_hex
 from dockd.core.views import (
+    CheckView,
     Manifest,
     ManifestRecorder,
     ManifestRecording,
@@ -85,6 +87,7 @@ def build_manifest(
     already_verified: Iterable[tuple[SourceFile, RecordingView]],
     not_copied: Iterable[SourceFile],
     problems: Iterable[Problem],
+    checks: Iterable[CheckResult] = (),
 ) -> Manifest:
     entries = [_from_verified(r) for r in copied]
     entries += [_from_prior(f, p) for f, p in already_verified]
@@ -101,6 +104,17 @@ def build_manifest(
         recordings=entries,
         not_copied=sorted(f.display for f in not_copied),
         problems=[ProblemView(path=p.path, code=p.code, message=p.message) for p in problems],
+        checks=[_check(c) for c in checks],
+    )
+
+
+def _check(check: CheckResult) -> CheckView:
+    return CheckView(
+        name=check.name,
+        status=check.status,
+        detail=check.detail,
+        figures=dict(check.figures),
+        problems=sorted({p.code for p in check.problems}),
     )
 
 

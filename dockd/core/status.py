@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from dockd.core.clock import RecorderClock, drift_verdict
+from dockd.core.completeness import INCOMPLETE_CODE
 from dockd.core.status_document import (
     Alert,
     ClockState,
@@ -250,6 +251,7 @@ def _card(s: SlotSnapshot, facts: StatusFacts, now: datetime) -> SlotCard:
         drift_s=s.drift_s,
         drift_verdict=verdict,
         safe_to_unplug=s.state == "done",
+        hand_to_admin=s.state == "done" and s.code == INCOMPLETE_CODE,
         message=s.message,
         code=s.code,
         hint=s.hint,

@@ -57,6 +57,12 @@ class SlotCard(_Doc):
         description="Against the policy pack; null while not judged yet."
     )
     safe_to_unplug: bool = Field(description="The copy is finished, verified and unmounted.")
+    hand_to_admin: bool = Field(
+        default=False,
+        description="The completeness checks found recordings that may not have been copied "
+        "(a truncated volume, unaccounted space, a directory loop, missing clip numbers): "
+        "the officer hands the recorder to the admin.",
+    )
     message: str | None = Field(description="What went wrong (interrupted, error).")
     code: str | None = Field(description="The error's stable code.")
     hint: str | None = Field(description="What the admin should do about it.")

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dockd.core.completeness import CheckResult
+from dockd.core.fat import BootRegion
 from dockd.core.model import Digests, Problem, SourceFile
 
 
@@ -17,6 +19,9 @@ class Scan:
     recordings: list[SourceFile] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     other_files: int = 0
+    #: every regular file's size and the folders read: what the space in use is held to
+    file_sizes: list[int] = field(default_factory=list)
+    directories: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,3 +49,16 @@ class ReadBack:
     blake3: str
     size: int
     method: str
+
+
+@dataclass(frozen=True, slots=True)
+class VolumeEvidence:
+    """What a docked recorder's own filesystem said before it was mounted: the device's
+    size, its boot region (None with the reason when it is not FAT or exFAT), the
+    checks already made on it, and the space its FAT counts as in use."""
+
+    device_bytes: int
+    boot: BootRegion | None
+    unrecognised: str | None
+    checks: tuple[CheckResult, ...] = ()
+    fat_used_bytes: int | None = None

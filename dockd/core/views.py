@@ -142,6 +142,18 @@ class ManifestRecording(_View):
     verified_at: Rfc3339
 
 
+class CheckView(_View):
+    """One completeness check of a dock session and the figures it compared."""
+
+    name: str = Field(
+        description="volume-size, fat-consistency, unaccounted-space, directory-loops, sequence"
+    )
+    status: Literal["ok", "problem", "not-applicable"]
+    detail: str
+    figures: dict[str, int | float | str | None]
+    problems: list[str] = Field(description="Codes of the problems it named (in `problems`).")
+
+
 class Manifest(_View):
     """Everything needed to check a dock session by hand with b3sum and sha256sum."""
 
@@ -159,6 +171,10 @@ class Manifest(_View):
         description="Recordings seen on the recorder but not verified in this session."
     )
     problems: list[ProblemView]
+    checks: list[CheckView] = Field(
+        default_factory=list,
+        description="Whether everything on the recorder was copied: each check and its figures.",
+    )
 
 
 class IntegrityFinding(_View):
@@ -233,6 +249,23 @@ class VerifyFailure(_View):
     problem: str
 
 
+class IncompleteOffload(_View):
+    """A dock session whose completeness checks found recordings that may be missing
+    (deleted on the recorder, unreadable, unlisted), with who had the recorder then."""
+
+    session: str
+    serial: str
+    docked_at: Rfc3339
+    code: str = Field(
+        description="recordings-missing, sequence-reset, volume-truncated, unaccounted-space, "
+        "directory-loop, cross-linked, size-overrun, broken-chain, fat-unreadable or "
+        "volume-unrecognised."
+    )
+    detail: str = Field(description="What the check found, with its figures.")
+    unit: str | None
+    custodian: str | None
+
+
 class DeadlineReport(_View):
     """`dockd report deadlines --json`: what went wrong in the period, one list per kind."""
 
@@ -245,6 +278,7 @@ class DeadlineReport(_View):
     interruptions: list[Interruption]
     unsealed_sessions: list[UnsealedSession]
     verify_failures: list[VerifyFailure]
+    incomplete_offloads: list[IncompleteOffload] = Field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -258,4 +292,5 @@ class DeadlineReport(_View):
             "interruptions": len(self.interruptions),
             "unsealed_sessions": len(self.unsealed_sessions),
             "verify_failures": len(self.verify_failures),
+            "incomplete_offloads": len(self.incomplete_offloads),
         }

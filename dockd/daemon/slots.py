@@ -15,10 +15,13 @@ from pathlib import Path
 
 import structlog
 
+from dockd.core.completeness import INCOMPLETE_CODE
 from dockd.core.devices import RecorderDevice
+from dockd.core.model import Problem
+from dockd.core.transfer import VolumeEvidence
 from dockd.daemon.board import SlotProgress, SlotState, StatusBoard
 from dockd.errors import DockdError, InternalError, MountError, UnknownFilesystemError
-from dockd.ports import DropFolders, Mounter, WriteBlocker
+from dockd.ports import DropFolders, Mounter, RawVolumes, WriteBlocker
 from dockd.services.clocks import RecorderClockSetting
 from dockd.services.dock_session import DockSession
 
@@ -67,9 +70,10 @@ class SlotWorker:
         board: StatusBoard,
         slots: Slots,
         drops: DropFolders | None,
+        raw: RawVolumes,
     ) -> None:
         self.sessions, self.clock_setting = sessions, clock_setting
-        self.mounter, self.write_block = mounter, write_block
+        self.mounter, self.write_block, self.raw = mounter, write_block, raw
         self.board, self.slots, self.drops = board, slots, drops
 
     def ingest_drop(self, slot: Slot, folder: Path) -> None:
@@ -107,9 +111,11 @@ class SlotWorker:
         device = slot.device
         bound = log.bind(serial=device.serial, slot=device.slot)
         mountpoint: Path | None = None
+        evidence: VolumeEvidence | None = None
         state: SlotState = "error"
         try:
             self.write_block(device.devnode, True)
+            evidence = self._examine(device.devnode)
             mountpoint = self._mount(device)
             bound.info("copy-started", mountpoint=str(mountpoint))
             outcome = self.sessions.ingest(
@@ -120,11 +126,14 @@ class SlotWorker:
                 cancel=slot.cancel,
                 local_file_times=device.fs_type == "vfat",
                 progress=SlotProgress(self.board, device.slot),
+                evidence=evidence,
             )
             slot.session = outcome.session_id
             state = "interrupted" if outcome.state in ("interrupted", "failed") else "done"
             if outcome.error is not None:
                 self._show_error(device.slot, state, outcome.error)
+            elif outcome.incomplete:
+                self._show_incomplete(device.slot, outcome.incomplete)
             if (
                 state == "done"
                 and outcome.fully_verified
@@ -135,7 +144,7 @@ class SlotWorker:
                 self._set_recorder_clock(slot, outcome.session_id)
         except DockdError as exc:
             session = self.sessions.record_failed_dock(
-                device.serial, device.profile, device.slot, device.devnode, exc
+                device.serial, device.profile, device.slot, device.devnode, exc, evidence
             )
             slot.session = session
             self._show_error(device.slot, "error", exc)
@@ -174,6 +183,28 @@ class SlotWorker:
         except MountError:
             time.sleep(MOUNT_RETRY_S)
             return self.mounter.mount(device.devnode, device.fs_type, device.slot, zone)
+
+    def _examine(self, devnode: str) -> VolumeEvidence:
+        """The recorder's filesystem from its own bytes, before a driver decides what it
+        shows; a device that cannot even be read that far is the session's problem. Media
+        that has just appeared may still show size 0: one retry a second later."""
+        try:
+            evidence = self.raw.examine(devnode)
+            if evidence.device_bytes == 0:
+                time.sleep(MOUNT_RETRY_S)
+                evidence = self.raw.examine(devnode)
+            return evidence
+        except DockdError as exc:
+            return VolumeEvidence(0, None, exc.message)
+
+    def _show_incomplete(self, slot: str, problems: list[Problem]) -> None:
+        codes = ", ".join(sorted({p.code for p in problems}))
+        self.board.set(
+            slot,
+            message=f"the recorder may hold recordings that could not be copied ({codes})",
+            code=INCOMPLETE_CODE,
+            hint="Hand the recorder to the admin before it is used or wiped again.",
+        )
 
     def _show_error(self, slot: str, state: SlotState, error: DockdError) -> None:
         self.board.set(slot, state=state, message=error.message, code=error.code, hint=error.hint)

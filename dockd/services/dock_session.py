@@ -18,6 +18,7 @@ from pathlib import Path
 import structlog
 
 from dockd.core.clock import RecorderClock, Verdict
+from dockd.core.completeness import CheckResult
 from dockd.core.gaps import find_gaps
 from dockd.core.manifest import build_manifest, manifest_bytes
 from dockd.core.model import Problem, SourceFile, StoredDocument, VerifiedRecording
@@ -26,7 +27,7 @@ from dockd.core.policy import PolicyPack
 from dockd.core.profiles import RecorderProfile, pick_profile
 from dockd.core.recording import SessionFacts, recorder_clock_view, station_clock_view
 from dockd.core.station_clock import StationClock
-from dockd.core.transfer import Scan
+from dockd.core.transfer import Scan, VolumeEvidence
 from dockd.core.views import (
     Manifest,
     ManifestRecorder,
@@ -47,6 +48,7 @@ from dockd.ports import (
     Volume,
 )
 from dockd.services.clocks import check_recorder, check_station
+from dockd.services.completeness import check_completeness
 from dockd.services.copy import CopyPipeline, CopyRun
 
 log = structlog.get_logger("dockd.services.dock_session")
@@ -75,6 +77,13 @@ class SessionOutcome:
     not_copied: int = 0
     error: DockdError | None = None
     manifest: StoredDocument | None = None
+    checks: list[CheckResult] = field(default_factory=list)
+
+    @property
+    def incomplete(self) -> list[Problem]:
+        """What the completeness checks found: recordings that may not have been copied
+        because they could not be seen; the recorder goes to the admin."""
+        return [p for c in self.checks for p in c.problems]
 
     @property
     def fully_verified(self) -> bool:
@@ -92,6 +101,7 @@ class _Session:
     slot: str | None
     bound: structlog.typing.FilteringBoundLogger
     started: datetime
+    evidence: VolumeEvidence | None = None
     files_seen: int = 0
     already: list[tuple[SourceFile, RecordingView]] = field(default_factory=list)
     pending: list[SourceFile] = field(default_factory=list)
@@ -122,6 +132,7 @@ def _manifest(
         already_verified=run.already,
         not_copied=[f for f in run.pending if f.path not in copied],
         problems=outcome.problems,
+        checks=outcome.checks,
     )
 
 
@@ -190,13 +201,16 @@ class DockSession:
         ready: Callable[[SourceFile], bool] | None = None,
         local_file_times: bool | None = None,
         progress: ProgressSink | None = None,
+        evidence: VolumeEvidence | None = None,
     ) -> SessionOutcome:
         """One dock session. `ready` holds back files that are not complete yet (drop
         folders); they are counted in `deferred` and left for a later session.
         `local_file_times`: the volume keeps wall-clock file times (FAT); found out from
-        the mount table when not given."""
+        the mount table when not given. `evidence`: the recorder's filesystem as read from
+        its block device before mounting (None for a folder)."""
         profile = pick_profile(self.profiles, profile_id)
         run = self._start(source, serial, profile, slot)
+        run.evidence = evidence
         try:
             self._dock(run, cancel or threading.Event(), ready, local_file_times, progress)
             _find_interruptions(self.interruptions, self.policy, run.outcome, self.clock())
@@ -255,6 +269,18 @@ class DockSession:
         run.already = [(f, prior[f.identity]) for f in plan.already_verified]
         outcome.already_verified = len(run.already)
         run.pending = list(plan.to_copy)
+        outcome.checks = check_completeness(
+            evidence=run.evidence,
+            volume=self.volume,
+            source=run.source,
+            scan=scan,
+            profile=run.profile,
+            prior=prior,
+        )
+        for problem in outcome.incomplete:
+            if problem not in outcome.problems:
+                outcome.problems.append(problem)
+                run.bound.warning("problem", code=problem.code, message=problem.message)
         return scan
 
     def _check_clocks(
@@ -352,9 +378,17 @@ class DockSession:
         )
 
     def record_failed_dock(
-        self, serial: str, profile_id: str, slot: str | None, source: str, error: DockdError
+        self,
+        serial: str,
+        profile_id: str,
+        slot: str | None,
+        source: str,
+        error: DockdError,
+        evidence: VolumeEvidence | None = None,
     ) -> str:
-        """A dock that failed before there was anything to scan (write-block, mount)."""
+        """A dock that failed before there was anything to scan (write-block, mount); what
+        the raw volume showed before that (a truncated filesystem no driver mounts) is kept."""
+        found = [p for c in (evidence.checks if evidence else ()) for p in c.problems]
         session_id = str(uuid.uuid4())
         self._open_in_ledger(session_id, serial, profile_id, slot, source, self.clock())
         self.ledger.finish_session(
@@ -363,7 +397,7 @@ class DockSession:
             at=self.clock(),
             files_seen=0,
             already_verified=0,
-            problems=[Problem("/", error.code, error.message)],
+            problems=[*found, Problem("/", error.code, error.message)],
             error_code=error.code,
             manifest=None,
         )

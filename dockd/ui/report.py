@@ -26,6 +26,7 @@ from typing import Any
 from dockd.core.views import (
     DeadlineReport,
     DriftViolation,
+    IncompleteOffload,
     Interruption,
     LateOffload,
     OverdueRecorder,
@@ -34,7 +35,7 @@ from dockd.core.views import (
 )
 from dockd.ui import format as fmt
 
-NOTHING = "Nothing late, overdue, drifting or interrupted"
+NOTHING = "Nothing late, overdue, drifting, interrupted or missing"
 _NOTHING_LINE = f"{NOTHING}; no unsealed sessions and no verify failures."
 NO_UNIT = "(no unit on record)"
 NO_CUSTODIAN = "(no custodian on record)"
@@ -180,6 +181,17 @@ def _verify_line(item: VerifyFailure) -> str:
     return f"{clean(item.object)}: {clean(item.problem)} (checked {fmt.moment(item.at)})"
 
 
+def _incomplete_cells(item: IncompleteOffload) -> tuple[str, ...]:
+    return (item.serial, item.code, item.detail, fmt.moment(item.docked_at), item.session)
+
+
+def _incomplete_line(item: IncompleteOffload) -> str:
+    return (
+        f"{clean(item.serial)}: {clean(item.code)}: {clean(item.detail)} "
+        f"(docked {fmt.moment(item.docked_at)}, session {clean(item.session)})"
+    )
+
+
 def _has_owner(model: type[Any]) -> bool:
     fields = model.model_fields
     return "unit" in fields and "custodian" in fields
@@ -245,6 +257,16 @@ KINDS: tuple[_Kind, ...] = (
         _verify_cells,
         _verify_line,
         _has_owner(VerifyFailure),
+    ),
+    _Kind(
+        "incomplete_offloads",
+        "Recordings that may be missing",
+        "offload that may be incomplete",
+        "offloads that may be incomplete",
+        ("Serial", "Found", "Detail", "Docked", "Session"),
+        _incomplete_cells,
+        _incomplete_line,
+        _has_owner(IncompleteOffload),
     ),
 )
 

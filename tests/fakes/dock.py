@@ -134,6 +134,9 @@ class FakeVolume:
     def is_gone(self, root: Path) -> bool:
         return self.gone
 
+    def space_in_use(self, root: Path) -> tuple[int, int] | None:
+        return None
+
 
 # --- store ---------------------------------------------------------------------------
 

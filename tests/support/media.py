@@ -299,3 +299,57 @@ def strip_exfat_utc_offsets(image: Path, name: str) -> int:
         changed += 1
     image.write_bytes(bytes(data))
     return changed
+
+
+# --- damage, as a pulled card or a bad reader leaves it ------------------------------------
+
+
+def _short_name(name: str) -> bytes:
+    base, _, ext = name.upper().partition(".")
+    if len(base) > 8 or len(ext) > 3:
+        raise ValueError(f"{name!r} is not an 8.3 name")
+    return base.ljust(8).encode() + ext.ljust(3).encode()
+
+
+def fat_entry_offset(image: Path, name: str) -> int:
+    """Where the one live short directory entry called `name` lies in a FAT image."""
+    data = image.read_bytes()
+    wanted = _short_name(name)
+    found = [
+        at
+        for at in range(0, len(data) - 32, 32)
+        if data[at : at + 11] == wanted and data[at + 11] != 0x0F
+    ]
+    if len(found) != 1:
+        raise ValueError(f"{len(found)} directory entries called {name} in {image}")
+    return found[0]
+
+
+def fat_first_cluster(image: Path, name: str) -> int:
+    with open(image, "rb") as fh:
+        fh.seek(fat_entry_offset(image, name) + 20)
+        entry = fh.read(12)
+    return int.from_bytes(entry[0:2], "little") << 16 | int.from_bytes(entry[6:8], "little")
+
+
+def patch_fat_entry(
+    image: Path, name: str, *, first_cluster: int | None = None, size: int | None = None
+) -> None:
+    """Point a directory entry at another cluster (a cross-link, a loop) or give it a size
+    its clusters cannot hold: the damage a card pulled during a write leaves."""
+    at = fat_entry_offset(image, name)
+    with open(image, "r+b") as fh:
+        if first_cluster is not None:
+            fh.seek(at + 20)
+            fh.write((first_cluster >> 16).to_bytes(2, "little"))
+            fh.seek(at + 26)
+            fh.write((first_cluster & 0xFFFF).to_bytes(2, "little"))
+        if size is not None:
+            fh.seek(at + 28)
+            fh.write(size.to_bytes(4, "little"))
+
+
+def cut_short(image: Path, keep_bytes: int) -> None:
+    """The device ends before its filesystem does (a card cut short, a failing reader)."""
+    with open(image, "r+b") as fh:
+        fh.truncate(keep_bytes)

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from dockd.core.views import (
     DeadlineReport,
     DriftViolation,
+    IncompleteOffload,
     Interruption,
     LateOffload,
     OverdueRecorder,
@@ -126,6 +127,17 @@ def sample_report() -> DeadlineReport:
                 at=SINCE + timedelta(hours=6), object="objects/blake3/ab/abcd", problem="corrupt"
             )
         ],
+        incomplete_offloads=[
+            IncompleteOffload(
+                session="S-MISSING",
+                serial="SN0005",
+                docked_at=SINCE + timedelta(hours=7),
+                code="recordings-missing",
+                detail="6 recording(s) numbered 2-7 are neither on the recorder nor in the ledger",
+                unit="Traffic",
+                custodian="0612 Zhang Min",
+            )
+        ],
     )
 
 
@@ -189,7 +201,8 @@ def test_subject_counts_the_kinds_present() -> None:
 def test_subject_names_every_kind_in_a_fixed_order() -> None:
     assert subject(sample_report()) == (
         "dockd: 5 late offloads, 1 overdue recorder, 1 drift violation, "
-        "1 interruption to review, 1 unsealed session, 1 verify failure — 2026-11-22 → 2026-11-23"
+        "1 interruption to review, 1 unsealed session, 1 verify failure, "
+        "1 offload that may be incomplete — 2026-11-22 → 2026-11-23"
     )
 
 
@@ -204,6 +217,7 @@ def test_text_summary_counts_every_kind() -> None:
         "Interruptions to review": 1,
         "Unsealed sessions": 1,
         "Verify failures": 1,
+        "Recordings that may be missing": 1,
     }
     assert "LATE OFFLOADS (5)" in text
 

@@ -19,13 +19,16 @@ from dockd.adapters.ledger.schema import (
     InterruptionRow,
     RecorderRow,
     RecordingRow,
+    SessionProblemRow,
 )
 from dockd.adapters.ledger.sessions import Ledger
+from dockd.core.completeness import INCOMPLETE_CODES
 from dockd.core.deadlines import overdue_by
 from dockd.core.policy import PolicyPack
 from dockd.core.views import (
     DeadlineReport,
     DriftViolation,
+    IncompleteOffload,
     Interruption,
     LateOffload,
     OverdueRecorder,
@@ -89,6 +92,7 @@ class LedgerReport:
                 interruptions=_interruptions(s, since, until, who),
                 unsealed_sessions=_unsealed(s, until, who) if pack.offload.two_person_seal else [],
                 verify_failures=_verify_failures(s, since, until),
+                incomplete_offloads=_incomplete(s, since, until, who),
             )
 
         return self.ledger.read(load)
@@ -201,6 +205,41 @@ def _unsealed(s: Session, until: datetime, who: _CustodyIndex) -> list[UnsealedS
             **who.of(d.serial, d.started_at),
         )
         for d in open_docks
+    ]
+
+
+def _incomplete(
+    s: Session, since: datetime, until: datetime, who: _CustodyIndex
+) -> list[IncompleteOffload]:
+    """What the completeness checks found, by dock session; the custodian is whoever had
+    the recorder when it was docked (the last to hold it before the loss was seen)."""
+    rows = s.execute(
+        select(
+            DockSessionRow.id,
+            DockSessionRow.serial,
+            DockSessionRow.started_at,
+            SessionProblemRow.code,
+            SessionProblemRow.path,
+            SessionProblemRow.message,
+        )
+        .join(SessionProblemRow, SessionProblemRow.session_id == DockSessionRow.id)
+        .where(
+            SessionProblemRow.code.in_(sorted(INCOMPLETE_CODES)),
+            DockSessionRow.started_at >= since,
+            DockSessionRow.started_at < until,
+        )
+        .order_by(DockSessionRow.started_at, SessionProblemRow.id)
+    )
+    return [
+        IncompleteOffload(
+            session=r.id,
+            serial=r.serial,
+            docked_at=r.started_at,
+            code=r.code,
+            detail=r.message if r.path == "/" else f"{r.path}: {r.message}",
+            **who.of(r.serial, r.started_at),
+        )
+        for r in rows
     ]
 
 

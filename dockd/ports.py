@@ -72,6 +72,7 @@ class ReportRecords(Protocol):
     def deadline_report(
         self, since: datetime, until: datetime, pack: PolicyPack, now: datetime
     ) -> DeadlineReport: ...
+    def chain_head(self) -> tuple[int, str]: ...
 
 
 class ReportMail(Protocol):

@@ -233,6 +233,18 @@ class VerifyFailure(_View):
     problem: str
 
 
+class ChainHead(_View):
+    """The custody chain's newest event when a report was made: a copy outside the ledger
+    that `dockd audit verify --head SEQ:HASH` compares the ledger with."""
+
+    seq: int = Field(description="Sequence number of the newest custody event (0: none yet).")
+    hash: str = Field(description="Its chain hash (BLAKE3, 64 hex).")
+
+    @property
+    def text(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+
 class DeadlineReport(_View):
     """`dockd report deadlines --json`: what went wrong in the period, one list per kind."""
 
@@ -245,6 +257,9 @@ class DeadlineReport(_View):
     interruptions: list[Interruption]
     unsealed_sessions: list[UnsealedSession]
     verify_failures: list[VerifyFailure]
+    chain_head: ChainHead | None = Field(
+        None, description="The custody chain's head when the report was made."
+    )
 
     @property
     def empty(self) -> bool:

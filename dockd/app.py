@@ -20,7 +20,9 @@ if TYPE_CHECKING:  # the parts are imported when first used: `dockd --help` need
     from dockd.adapters.ledger.sessions import Ledger
     from dockd.adapters.mail import MailSettings, ReportMailer
     from dockd.adapters.ntp import StationClockSource
+    from dockd.adapters.station_key import StationKey
     from dockd.adapters.store.objects import ObjectStore
+    from dockd.adapters.store.signatures import SignatureFiles
     from dockd.adapters.volume import LocalVolume
     from dockd.core.policy import PolicyPack
     from dockd.core.profiles import RecorderProfile
@@ -93,6 +95,7 @@ class App:
         from dockd.adapters.clock import utc_now
 
         ledger = open_ledger(self.config)
+        ledger.sign_checkpoints(self.signer)  # the key is read only when a checkpoint is due
         host = socket.gethostname()
         ledger.close_abandoned_sessions(host, _boot_id(), _pid_alive, utc_now())
         return ledger
@@ -102,6 +105,20 @@ class App:
         from dockd.adapters.store.objects import ObjectStore
 
         return ObjectStore(self.config.store.root, self.config.store.chunk_mib << 20)
+
+    @cached_property
+    def signer(self) -> StationKey:
+        """The station key, created at first use; read only when something is signed."""
+        from dockd.adapters.station_key import StationKey
+
+        station = self.config.station
+        return StationKey(station.key_file or self.config.store.root.parent / "station.key")
+
+    @cached_property
+    def signatures(self) -> SignatureFiles:
+        from dockd.adapters.store.signatures import SignatureFiles
+
+        return SignatureFiles(self.store.root)
 
     @cached_property
     def board(self) -> StatusBoard:
@@ -134,6 +151,7 @@ class App:
         from dockd.services.dock_session import DockSession
 
         ledger = self.ledger
+        self.signer.ensure()  # a bad key stops dockd before anything is docked
         return DockSession(
             self.store,
             self.volume,
@@ -145,6 +163,8 @@ class App:
             self.profiles,
             self.policy,
             self.station,
+            self.signer,
+            self.signatures,
             parallel_files=self.config.store.parallel_files,
         )
 

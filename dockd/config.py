@@ -165,6 +165,15 @@ class MailConfig(_Section):
         return self
 
 
+class StationConfig(_Section):
+    key_file: Path | None = Field(
+        None,
+        description="This station's Ed25519 signing key (PEM, 0600); made at first start, "
+        "never replaced; `dockd station key` prints its public key. Default: station.key in "
+        "the folder that holds [store] root (var/station.key for `make run`).",
+    )
+
+
 class DaemonConfig(_Section):
     max_parallel: int = Field(4, ge=1, le=64, description="Recorders copied at once.")
     mount_root: Path = Field(Path("/run/dockd/mnt"), description="Where recorders are mounted.")
@@ -186,6 +195,7 @@ class Config(_Section):
     web: WebConfig = WebConfig()
     mail: MailConfig = MailConfig()
     daemon: DaemonConfig = DaemonConfig()
+    station: StationConfig = StationConfig()
 
 
 def _env_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, Any]]:

@@ -56,6 +56,17 @@ class UnknownProfileError(ConfigError):
     hint = "Use one of the profile ids under rules/recorders, or add a profile there."
 
 
+class StationKeyError(ConfigError):
+    """The station's signing key ([station] key_file) cannot be used as it is."""
+
+    code = "STATION_KEY_INVALID"
+    hint = (
+        "Fix the file named by [station] key_file: it must be this station's Ed25519 key in "
+        "PEM, owned by the user dockd runs as, mode 0600 (chmod 600 FILE). Restore it from "
+        "backup rather than making a new one: a new key cannot vouch for earlier signatures."
+    )
+
+
 class StationClockError(DockdError):
     code = "STATION_CLOCK_UNSYNCHRONISED"
     hint = (

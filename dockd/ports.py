@@ -19,6 +19,7 @@ from dockd.core.policy import PolicyPack
 from dockd.core.profiles import RecorderProfile
 from dockd.core.registry import Custodian, CustodyStretch, DeviceEntry, HoldEntry
 from dockd.core.retention import Expirable, StoredCopy
+from dockd.core.signing import ManifestSignature
 from dockd.core.station_clock import StationClock
 from dockd.core.status import Assignment, LedgerFacts, SlotSnapshot, StoreSpace, VerifyRun
 from dockd.core.transfer import Published, ReadBack, Scan, Staged, VolumeEvidence
@@ -72,6 +73,7 @@ class ReportRecords(Protocol):
     def deadline_report(
         self, since: datetime, until: datetime, pack: PolicyPack, now: datetime
     ) -> DeadlineReport: ...
+    def chain_head(self) -> tuple[int, str]: ...
 
 
 class ReportMail(Protocol):
@@ -85,6 +87,26 @@ class ReportMail(Protocol):
     def kept(self) -> list[str]: ...
     def resend(self, name: str) -> None: ...
     def mark_sent(self, name: str) -> None: ...
+
+
+# --- signing ---
+
+
+class Signer(Protocol):
+    """The station key (`errors.StationKeyError` when it cannot be used)."""
+
+    @property
+    def fingerprint(self) -> str: ...
+    def sign(self, data: bytes) -> bytes: ...
+    def verify(self, data: bytes, signature: bytes) -> bool: ...
+    def public_pem(self) -> str: ...
+
+
+class SignatureStore(Protocol):
+    """Signatures of stored objects, beside them in the store, written once."""
+
+    def keep(self, blake3: str, signature: bytes) -> None: ...
+    def read(self, blake3: str) -> bytes | None: ...
 
 
 # --- integrity ---
@@ -272,10 +294,12 @@ class SessionLedger(Protocol):
         manifest: StoredDocument | None,
         station_clock: StationClockView | None = None,
         recorder_clock: RecorderClockView | None = None,
+        signature: ManifestSignature | None = None,
     ) -> None: ...
     def record_event(
         self, at: datetime, kind: str, subject: str, details: dict[str, Any]
     ) -> None: ...
+    def chain_head(self) -> tuple[int, str]: ...
 
 
 class CustodianLookup(Protocol):

@@ -19,6 +19,7 @@ from dockd.cli import (
     report,
     retention,
     run,
+    station,
     store,
     udev,
 )
@@ -39,6 +40,7 @@ GROUPS = (
     retention,
     attest,
     report,
+    station,
 )
 
 

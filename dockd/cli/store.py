@@ -25,17 +25,31 @@ def verify(app: App, args: argparse.Namespace) -> int:
     return EXIT_PROBLEM if report.findings else EXIT_OK
 
 
+def _head(text: str) -> tuple[int, str]:
+    from dockd.core.signing import parse_head
+
+    try:
+        return parse_head(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def audit_verify(app: App, args: argparse.Namespace) -> int:
-    from dockd.services.integrity import audit_chain
+    from dockd.services.integrity import audit_anchors, audit_chain
 
     checked, broken, missing = audit_chain(app.ledger)
+    anchors = audit_anchors(app.ledger, app.signer, args.head)
     if broken is not None:
         seq, reason = broken
         print(f"custody chain BROKEN at event {seq}: {reason}")
     for line in missing:
         print(f"custody gap: {line}")
-    if broken is None and not missing:
+    for line in anchors:
+        print(f"anchor: {line}")
+    if broken is None and not missing and not anchors:
         print(f"custody chain intact: {checked} events, every session and recording accounted for")
+        if args.head is not None:
+            print(f"the ledger still holds head {args.head[0]}:{args.head[1]}")
         return EXIT_OK
     return EXIT_PROBLEM
 
@@ -47,4 +61,12 @@ def register(sub: Subparsers) -> None:
 
     audit = sub.add_parser("audit", help="custody chain")
     actions = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
-    actions.add_parser("verify", help="prove the custody chain").set_defaults(handler=audit_verify)
+    p = actions.add_parser("verify", help="prove the custody chain")
+    p.add_argument(
+        "--head",
+        type=_head,
+        metavar="SEQ:HASH",
+        help="a chain head copied outside the ledger (journal, nightly report): exit 1 if "
+        "the ledger no longer holds it",
+    )
+    p.set_defaults(handler=audit_verify)

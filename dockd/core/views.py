@@ -266,6 +266,18 @@ class IncompleteOffload(_View):
     custodian: str | None
 
 
+class ChainHead(_View):
+    """The custody chain's newest event when a report was made: a copy outside the ledger
+    that `dockd audit verify --head SEQ:HASH` compares the ledger with."""
+
+    seq: int = Field(description="Sequence number of the newest custody event (0: none yet).")
+    hash: str = Field(description="Its chain hash (BLAKE3, 64 hex).")
+
+    @property
+    def text(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+
 class DeadlineReport(_View):
     """`dockd report deadlines --json`: what went wrong in the period, one list per kind."""
 
@@ -279,6 +291,9 @@ class DeadlineReport(_View):
     unsealed_sessions: list[UnsealedSession]
     verify_failures: list[VerifyFailure]
     incomplete_offloads: list[IncompleteOffload] = Field(default_factory=list)
+    chain_head: ChainHead | None = Field(
+        None, description="The custody chain's head when the report was made."
+    )
 
     @property
     def empty(self) -> bool:

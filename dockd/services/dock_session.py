@@ -26,6 +26,7 @@ from dockd.core.plan import plan_copy
 from dockd.core.policy import PolicyPack
 from dockd.core.profiles import RecorderProfile, pick_profile
 from dockd.core.recording import SessionFacts, recorder_clock_view, station_clock_view
+from dockd.core.signing import ManifestSignature
 from dockd.core.station_clock import StationClock
 from dockd.core.transfer import Scan, VolumeEvidence
 from dockd.core.views import (
@@ -44,6 +45,8 @@ from dockd.ports import (
     InterruptionRecords,
     ProgressSink,
     SessionLedger,
+    SignatureStore,
+    Signer,
     StationClockSource,
     Volume,
 )
@@ -136,17 +139,29 @@ def _manifest(
     )
 
 
-def _store_manifest(store: EvidenceStore, outcome: SessionOutcome, data: bytes) -> None:
-    """A manifest that cannot be stored fails the session, and says so in its problems."""
+def _store_manifest(
+    store: EvidenceStore,
+    signer: Signer,
+    signatures: SignatureStore,
+    outcome: SessionOutcome,
+    data: bytes,
+) -> ManifestSignature | None:
+    """Store the manifest and its signature over exactly the stored bytes; one that cannot
+    be stored fails the session, and says so in its problems."""
     try:
         published, _ = store.put_bytes(data)
         outcome.manifest = StoredDocument(
             published.digests, published.size, published.key, published.protections
         )
+        signed = ManifestSignature(signer.sign(data), signer.fingerprint)
+        signatures.keep(published.digests.blake3, signed.signature)
+        return signed
     except StoreError as exc:
-        outcome.problems.append(Problem("/", exc.code, f"manifest not stored: {exc.message}"))
+        what = "manifest" if outcome.manifest is None else "manifest signature"
+        outcome.problems.append(Problem("/", exc.code, f"{what} not stored: {exc.message}"))
         if outcome.error is None:
             outcome.state, outcome.error = "failed", exc
+        return None
 
 
 def _find_interruptions(
@@ -183,9 +198,12 @@ class DockSession:
         profiles: dict[str, RecorderProfile],
         policy: PolicyPack,
         station: Station,
+        signer: Signer,
+        signatures: SignatureStore,
         parallel_files: int = 4,
     ) -> None:
         self.store, self.volume, self.ledger = store, volume, ledger
+        self.signer, self.signatures = signer, signatures
         self.custodians, self.interruptions = custodians, interruptions
         self.station_clock, self.clock = station_clock, clock
         self.profiles, self.policy, self.station = profiles, policy, station
@@ -335,7 +353,9 @@ class DockSession:
         station_clock = station_clock_view(outcome.station_clock)
         recorder_clock = recorder_clock_view(outcome.recorder_clock, outcome.drift_verdict)
         manifest = _manifest(run, self.station, finished, station_clock, recorder_clock)
-        _store_manifest(self.store, outcome, manifest_bytes(manifest))
+        signed = _store_manifest(
+            self.store, self.signer, self.signatures, outcome, manifest_bytes(manifest)
+        )
         self.ledger.finish_session(
             outcome.session_id,
             state=outcome.state,
@@ -347,6 +367,7 @@ class DockSession:
             manifest=outcome.manifest,
             station_clock=station_clock,
             recorder_clock=recorder_clock,
+            signature=signed,
         )
         run.bound.info(
             "session-finished",
@@ -355,6 +376,13 @@ class DockSession:
             already_verified=outcome.already_verified,
             problems=len(outcome.problems),
         )
+        self._log_head(run.bound)
+
+    def _log_head(self, bound: structlog.typing.FilteringBoundLogger) -> None:
+        """The chain head in the journal, a copy outside the ledger: `dockd audit verify
+        --head SEQ:HASH` finds any later cut of the chain's tail."""
+        seq, head = self.ledger.chain_head()
+        bound.info("chain-head", chain_seq=seq, chain_hash=head, head=f"{seq}:{head}")
 
     def _open_in_ledger(
         self,
@@ -401,6 +429,7 @@ class DockSession:
             error_code=error.code,
             manifest=None,
         )
+        self._log_head(log.bind(session=session_id, serial=serial, slot=slot))
         return session_id
 
     def zone_of(self, profile_id: str) -> str:

@@ -10,8 +10,9 @@ from collections.abc import Callable
 from datetime import datetime
 
 from dockd.core.custody import first_break, unaccounted
+from dockd.core.signing import checkpoint_findings, head_findings
 from dockd.core.views import IntegrityFinding, VerifyReport
-from dockd.ports import IntegrityRecords, RehashingStore
+from dockd.ports import IntegrityRecords, RehashingStore, Signer
 
 
 def verify_store(
@@ -75,3 +76,16 @@ def audit_chain(ledger: IntegrityRecords) -> tuple[int, tuple[int, str] | None, 
     events = ledger.custody_events()
     closed, recordings = ledger.custody_facts()
     return len(events), first_break(events), unaccounted(events, closed, recordings)
+
+
+def audit_anchors(
+    ledger: IntegrityRecords, signer: Signer, head: tuple[int, str] | None
+) -> list[str]:
+    """What the chain alone cannot prove: each checkpoint is the station key's signature
+    over a head the chain still holds, and a head copied outside the ledger (the journal,
+    a nightly report) is still there, unchanged."""
+    events = ledger.custody_events()
+    findings = checkpoint_findings(events, signer.verify, signer.fingerprint)
+    if head is not None:
+        findings += head_findings(events, *head)
+    return findings

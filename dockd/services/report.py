@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from dockd.core.policy import PolicyPack
-from dockd.core.views import DeadlineReport
+from dockd.core.views import ChainHead, DeadlineReport
 from dockd.errors import MailError, MailRecipientsRefused
 from dockd.ports import ReportMail, ReportRecords
 
@@ -54,10 +54,17 @@ class Reports:
             start = now - FIRST_PERIOD
         else:
             start = min(last, now)
-        return self.records.deadline_report(start, now, self.policy, now), note
+        return self._with_head(self.records.deadline_report(start, now, self.policy, now)), note
 
     def deadlines_between(self, since: datetime, until: datetime) -> DeadlineReport:
-        return self.records.deadline_report(since, until, self.policy, self.clock())
+        report = self.records.deadline_report(since, until, self.policy, self.clock())
+        return self._with_head(report)
+
+    def _with_head(self, report: DeadlineReport) -> DeadlineReport:
+        """Every report carries the chain head: each copy a supervisor keeps can later show
+        that the ledger's tail was cut (`dockd audit verify --head`)."""
+        seq, head = self.records.chain_head()
+        return report.model_copy(update={"chain_head": ChainHead(seq=seq, hash=head)})
 
     def mail(self, report: DeadlineReport, by: str) -> Mailed:
         mail = self._mail()

@@ -309,12 +309,19 @@ def _period(report: DeadlineReport) -> str:
     return f"{fmt.moment(report.since)} → {fmt.moment(report.until)}"
 
 
+def _head_line(report: DeadlineReport) -> list[str]:
+    """Keep this line: `dockd audit verify --head SEQ:HASH` proves the ledger still holds it."""
+    head = report.chain_head
+    return [] if head is None else [f"Custody chain head: {head.text}"]
+
+
 # --- text -----------------------------------------------------------------------------
 
 
 def render_text(report: DeadlineReport, pack_name: str) -> str:
     """The report for the terminal and the text/plain part of the e-mail."""
-    lines = [clean(_title(report, pack_name)), f"Period: {_period(report)}", ""]
+    lines = [clean(_title(report, pack_name)), f"Period: {_period(report)}"]
+    lines += [*_head_line(report), ""]
     if report.empty:
         lines.append(_NOTHING_LINE)
         return "\n".join(lines) + "\n"
@@ -403,6 +410,9 @@ def render_html(report: DeadlineReport, pack_name: str) -> str:
         f'<body style="{_BODY}">',
         f'<h1 style="{_H1}">{title}</h1>',
         f'<p style="margin:0 0 12px 0;">Period: {_h(_period(report))}</p>',
+    ]
+    out += [
+        f'<p style="margin:0 0 12px 0;"><code>{_h(line)}</code></p>' for line in _head_line(report)
     ]
     if report.empty:
         out.append(f'<p style="{_NOTHING_P}">{_h(_NOTHING_LINE)}</p>')

@@ -23,6 +23,7 @@ from dockd.core.layout import object_key
 from dockd.core.model import Digests, Problem, SourceFile, StoredDocument, VerifiedRecording
 from dockd.core.profiles import RecorderProfile
 from dockd.core.registry import CustodyStretch
+from dockd.core.signing import ManifestSignature
 from dockd.core.station_clock import StationClock
 from dockd.core.transfer import Published, ReadBack, Scan, Staged
 from dockd.core.views import RecorderClockView, RecordingView, StationClockView
@@ -285,6 +286,7 @@ class FakeLedger:
         manifest: StoredDocument | None,
         station_clock: StationClockView | None = None,
         recorder_clock: RecorderClockView | None = None,
+        signature: ManifestSignature | None = None,
     ) -> None:
         session = self.sessions[session_id]
         assert session.state == "running", "a session is finished once"
@@ -294,10 +296,14 @@ class FakeLedger:
             "problems": list(problems),
             "error_code": error_code,
             "manifest": manifest,
+            "signature": signature,
         }
 
     def record_event(self, at: datetime, kind: str, subject: str, details: dict[str, Any]) -> None:
         self.events.append((at, kind, subject, details))
+
+    def chain_head(self) -> tuple[int, str]:
+        return len(self.events), f"{len(self.events):064x}"
 
 
 class FakeCustodians:

@@ -20,6 +20,9 @@ class FakeReportRecords:
     def last_report_until(self) -> datetime | None:
         return self.last_until
 
+    def chain_head(self) -> tuple[int, str]:
+        return 7, "ab" * 32
+
     def report_issued(
         self, report: DeadlineReport, delivery: str, recipients: str, at: datetime, by: str
     ) -> None:

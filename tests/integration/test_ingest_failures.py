@@ -588,15 +588,17 @@ def test_removed_custody_event_breaks_the_chain(dockd: Dockd, tmp_path: Path) ->
 
 
 def test_removed_newest_custody_event_is_detected(dockd: Dockd, tmp_path: Path) -> None:
-    """Deleting the last event (here: the session-finished record) must not pass the audit.
+    """Deleting the last events (the session-finished record and the checkpoint after it)
+    must not pass the audit.
 
     The ledger still shows the session as finished and its recordings as verified,
     but the chain no longer holds the events that say so.
     """
     ledger = _ingested_ledger(dockd, tmp_path)
-    [(last, kind)] = query(ledger, "SELECT seq, kind FROM custody_events ORDER BY seq DESC LIMIT 1")
-    assert kind == "session-finished"
-    tamper(ledger, f"DELETE FROM custody_events WHERE seq = {last}")
+    kinds = query(ledger, "SELECT seq, kind FROM custody_events ORDER BY seq DESC LIMIT 2")
+    assert [kind for _, kind in kinds] == ["chain-checkpoint", "session-finished"]
+    for seq, _ in kinds:
+        tamper(ledger, f"DELETE FROM custody_events WHERE seq = {seq}")
     result = dockd.run("audit", "verify")
     assert result.returncode == 1, (
         "a truncated custody chain passes `audit verify`:\n" + result.stdout

@@ -250,8 +250,9 @@ def test_concurrent_ingests_keep_one_custody_chain(tmp_path: Path) -> None:
         for r in recordings:
             assert r["blake3"] == digests[r["serial"]][r["path"].encode()]
 
-        assert "intact: 16 events" in ok(pg, "audit", "verify")  # 2 x (start + 6 + finish)
-        assert custody_seqs(pg.ledger_url) == list(range(1, 17))
+        # 2 x (start + 6 + finish + its checkpoint), and the checkpoint of the first event ever
+        assert "intact: 19 events" in ok(pg, "audit", "verify")
+        assert custody_seqs(pg.ledger_url) == list(range(1, 20))
         ok(pg, "verify")
 
 

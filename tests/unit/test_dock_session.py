@@ -25,6 +25,7 @@ from tests.fakes.dock import (
     FakeVolume,
     FixedClock,
 )
+from tests.fakes.signing import FakeSignatures, FakeSigner
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
 SERIAL = "SN1"
@@ -60,6 +61,7 @@ class Dock:
         self.ledger = FakeLedger()
         self.custodians = FakeCustodians()
         self.interruptions = FakeInterruptions()
+        self.signer, self.signatures = FakeSigner(), FakeSignatures()
         self.service = DockSession(
             self.store,
             self.volume,
@@ -71,6 +73,8 @@ class Dock:
             load_profiles(RULES),
             policy,
             Station("dock-1", "boot", 1, "test"),
+            self.signer,
+            self.signatures,
             parallel_files=parallel_files,
         )
 
@@ -99,6 +103,18 @@ def test_a_clean_dock_copies_every_file_and_stores_its_manifest(policy: PolicyPa
     assert len(dock.store.objects) == 4  # three recordings and the manifest
     assert dock.store.staging == {}
     assert dock.ledger.sessions[outcome.session_id].state == "completed"
+
+
+def test_the_manifest_is_signed_over_its_stored_bytes(policy: PolicyPack) -> None:
+    dock = Dock(policy, {name(1): FakeFile(clip(1))})
+    outcome = dock.ingest()
+    assert outcome.manifest is not None
+    stored = dock.store.objects[outcome.manifest.object_key]
+    signature = dock.signatures.kept[outcome.manifest.digests.blake3]
+    assert dock.signer.verify(stored, signature)
+    assert not dock.signer.verify(stored + b" ", signature)
+    carried = dock.ledger.sessions[outcome.session_id].finished["signature"]
+    assert (carried.signature, carried.key) == (signature, dock.signer.fingerprint)
 
 
 def test_a_file_that_changes_once_is_copied_again(policy: PolicyPack) -> None:

@@ -111,3 +111,17 @@ def test_partial_delivery_and_a_quiet_day_are_recorded_too() -> None:
     mailed = service.mail(report, "timer")
     assert mailed.delivered and quiet.delivered == []
     assert records.issued == [("nothing to send", "", "timer")]
+
+
+def test_every_report_carries_the_chain_head_in_json_text_and_html() -> None:
+    from dockd.ui.report import render_html, render_text
+
+    service, _ = reports(FakeMail())
+    report, _ = service.deadlines(None)
+    between = service.deadlines_between(NOW - timedelta(hours=1), NOW)
+    head = "7:" + "ab" * 32
+    assert report.chain_head is not None and report.chain_head.text == head
+    assert between.chain_head == report.chain_head
+    assert report.model_dump(mode="json")["chain_head"] == {"seq": 7, "hash": "ab" * 32}
+    assert f"Custody chain head: {head}" in render_text(report, DALIAN.name)
+    assert f"<code>Custody chain head: {head}</code>" in render_html(report, DALIAN.name)

@@ -41,6 +41,9 @@ class LedgerReport:
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
 
+    def chain_head(self) -> tuple[int, str]:
+        return self.ledger.chain_head()
+
     def last_report_until(self) -> datetime | None:
         """Where the last e-mailed report ended: the next one starts there, so a dock
         that was off at 02:00 (the timer is Persistent) never skips hours."""

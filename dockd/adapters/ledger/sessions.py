@@ -23,6 +23,7 @@ from dockd.adapters.ledger.schema import (
     SessionProblemRow,
 )
 from dockd.core.model import Problem, StoredDocument, VerifiedRecording
+from dockd.core.signing import ManifestSignature
 from dockd.core.views import (
     RecorderClockView,
     RecordingView,
@@ -253,6 +254,7 @@ class Ledger(CustodyLedger):
         manifest: StoredDocument | None,
         station_clock: StationClockView | None = None,
         recorder_clock: RecorderClockView | None = None,
+        signature: ManifestSignature | None = None,
     ) -> None:
         with self.transaction() as session:
             dock = session.get_one(DockSessionRow, session_id)
@@ -299,6 +301,8 @@ class Ledger(CustodyLedger):
                     "problems": len(problems),
                     "error_code": error_code,
                     "manifest": manifest.digests.blake3 if manifest else None,
+                    "manifest_signature": signature.signature.hex() if signature else None,
+                    "signed_by": signature.key if signature else None,
                 },
             )
 

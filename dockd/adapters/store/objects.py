@@ -49,13 +49,18 @@ _FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 _LAYOUT_FILE = "DOCKD-STORE"
 _GUARD_FILE = ".dockd-lock"
 # what a store may hold before its marker exists; lost+found: a freshly made evidence disk
-_OURS = frozenset({"objects", "tmp", "README", _LAYOUT_FILE, _GUARD_FILE, "lost+found"})
+_OURS = frozenset(
+    {"objects", "signatures", "tmp", "README", _LAYOUT_FILE, _GUARD_FILE, "lost+found"}
+)
 _README = """\
 This folder is a dockd evidence store (layout version {version}). Do not edit it.
 
 objects/blake3/<first 2 hex>/<64 hex>   one recording (or manifest) per file, named by
                                         the BLAKE3 of its bytes; mode 0444, immutable
                                         where the filesystem and capabilities allow
+signatures/blake3/<2 hex>/<64 hex>.sig  the station key's Ed25519 signature (64 raw bytes)
+                                        of the manifest with that name; `dockd station key`
+                                        prints the public key
 tmp/                                    private staging of running copies; anything
                                         here is incomplete and removed at next start
 

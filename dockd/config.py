@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from dockd.core.net import is_loopback, parse_servers
+from dockd.core.station import is_station_id
 from dockd.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = Path("/etc/dockd/dockd.toml")
@@ -45,10 +46,30 @@ class StoreConfig(_Section):
     parallel_files: int = Field(4, ge=1, le=32, description="Files of one recorder copied at once.")
 
 
+class StationConfig(_Section):
+    id: str | None = Field(
+        None,
+        description="This station's name in the ledger (its sessions and the objects its store "
+        "holds): lower-case letters, digits, hyphens, at most 63; unset = dock- and 12 hex of a "
+        "hash of /etc/machine-id (the host name without one).",
+    )
+
+    @field_validator("id")
+    @classmethod
+    def _is_slug(cls, value: str | None) -> str | None:
+        if value is not None and not is_station_id(value):
+            raise ValueError(
+                f"{value!r} is not a station id: lower-case letters, digits and inner "
+                "hyphens, at most 63 characters (e.g. dock-hq-1)"
+            )
+        return value
+
+
 class LedgerConfig(_Section):
     url: str = Field(
         "sqlite:///var/ledger.sqlite3",
-        description="SQLAlchemy URL of the ledger: sqlite:///PATH or postgresql+psycopg://...",
+        description="SQLAlchemy URL of the ledger: sqlite:///PATH (?timeout=SECONDS: how long "
+        "a writer waits for the lock, default 60) or postgresql+psycopg://USER:PASSWORD@HOST/DB",
     )
 
     @field_validator("url")
@@ -178,6 +199,7 @@ class DaemonConfig(_Section):
 
 
 class Config(_Section):
+    station: StationConfig = StationConfig()
     store: StoreConfig = StoreConfig()
     ledger: LedgerConfig = LedgerConfig()
     rules: RulesConfig = RulesConfig()

@@ -2,6 +2,9 @@
 
 The database itself (engine, pragmas, migrations) is `engine.py`, the custody chain
 every write here extends is `custody.py`; `Ledger` is all three, as handed around.
+A `Ledger` is one station's view: its sessions and object locations carry the
+station's id, and `objects()` is what this station's store holds. The one-session-
+per-recorder lock is `locks.py`.
 """
 
 from __future__ import annotations
@@ -9,14 +12,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, selectinload
 
 from dockd.adapters.ledger.custody import CustodyLedger
+from dockd.adapters.ledger.locks import Holder, pid_alive, release_lock, take_lock
 from dockd.adapters.ledger.mapping import recording_view, session_view
 from dockd.adapters.ledger.schema import (
     DockSessionRow,
+    ObjectLocationRow,
     ObjectRow,
     RecorderRow,
     RecordingRow,
@@ -30,6 +36,9 @@ from dockd.core.views import (
     StationClockView,
 )
 from dockd.errors import LedgerError
+
+# where objects stored before stations had names are; every station counts them as its own
+UNNAMED_STATION = "local"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +54,19 @@ class _NewObject:
 
 class Ledger(CustodyLedger):
     """Every recorder, dock session, recording, object and custody event."""
+
+    def __init__(
+        self, url: str, *, station: str = UNNAMED_STATION, alive: Callable[[int], bool] = pid_alive
+    ) -> None:
+        """`station`: this station's `[station] id`; `alive`: whether a pid of this boot
+        still runs (a recorder lock held by a dead pid is taken over)."""
+        super().__init__(url)
+        self.station = station
+        self.alive = alive
+
+    def stations(self) -> tuple[str, ...]:
+        """The location names that are this station's copies: its id, and 'local'."""
+        return (self.station, UNNAMED_STATION)
 
     # dock sessions -------------------------------------------------------
 
@@ -62,27 +84,31 @@ class Ledger(CustodyLedger):
             for row in rows:
                 if row.boot_id == boot_id and alive(row.pid):
                     continue
-                row.state = "interrupted"
-                row.finished_at = at
-                row.error_code = "DOCKD_DIED"
-                session.add(
-                    SessionProblemRow(
-                        session_id=row.id,
-                        path="/",
-                        code="session-abandoned",
-                        message="dockd stopped during this session (killed, crashed, power lost); "
-                        "re-dock the recorder to copy what is missing",
-                    )
-                )
-                self.append_custody(
-                    session,
-                    at,
-                    "session-interrupted",
-                    row.id,
-                    {"serial": row.serial, "reason": "dockd-died"},
-                )
+                self._close_abandoned(session, row, at)
                 closed.append(row.id)
             return closed
+
+    def _close_abandoned(self, session: Session, row: DockSessionRow, at: datetime) -> None:
+        row.state = "interrupted"
+        row.finished_at = at
+        row.error_code = "DOCKD_DIED"
+        session.add(
+            SessionProblemRow(
+                session_id=row.id,
+                path="/",
+                code="session-abandoned",
+                message="dockd stopped during this session (killed, crashed, power lost); "
+                "re-dock the recorder to copy what is missing",
+            )
+        )
+        self.append_custody(
+            session,
+            at,
+            "session-interrupted",
+            row.id,
+            {"serial": row.serial, "reason": "dockd-died"},
+        )
+        release_lock(session, row.id)
 
     def start_session(
         self,
@@ -97,7 +123,15 @@ class Ledger(CustodyLedger):
         boot_id: str,
         at: datetime,
     ) -> None:
+        """Open a dock session holding the recorder's lock; RecorderBusyError (and nothing
+        written) while another live session copies it."""
         with self.transaction() as session:
+            holder = Holder(session_id, self.station, host, boot_id, pid)
+            dead = take_lock(session, serial, holder, at, self.alive)
+            if dead is not None:
+                abandoned = session.get(DockSessionRow, dead)
+                if abandoned is not None and abandoned.state == "running":
+                    self._close_abandoned(session, abandoned, at)
             recorder = session.scalars(
                 select(RecorderRow).where(RecorderRow.serial == serial)
             ).first()
@@ -115,6 +149,7 @@ class Ledger(CustodyLedger):
                     profile=profile,
                     slot=slot,
                     source=source,
+                    station=self.station,
                     host=host,
                     pid=pid,
                     boot_id=boot_id,
@@ -136,6 +171,7 @@ class Ledger(CustodyLedger):
                     "profile": profile,
                     "slot": slot,
                     "source": source,
+                    "station": self.station,
                     "host": host,
                 },
             )
@@ -221,6 +257,7 @@ class Ledger(CustodyLedger):
             row.blake3: row
             for row in session.scalars(select(ObjectRow).where(ObjectRow.blake3.in_(wanted)))
         }
+        self._ensure_locations(session, objects)
         for new in objects:
             existing = known.get(new.blake3)
             if existing is None:
@@ -240,6 +277,27 @@ class Ledger(CustodyLedger):
                     hint="This should be impossible; preserve the store and ledger and report it.",
                 )
 
+    def _ensure_locations(self, session: Session, objects: Sequence[_NewObject]) -> None:
+        """This station's store holds these objects (again, should one have expired here)."""
+        located = {
+            row.blake3: row
+            for row in session.scalars(
+                select(ObjectLocationRow).where(
+                    ObjectLocationRow.blake3.in_({o.blake3 for o in objects}),
+                    ObjectLocationRow.station == self.station,
+                )
+            )
+        }
+        for new in objects:
+            row = located.get(new.blake3)
+            if row is None:
+                located[new.blake3] = ObjectLocationRow(
+                    blake3=new.blake3, station=self.station, since=new.at
+                )
+                session.add(located[new.blake3])
+            elif row.removed_at is not None:
+                row.since, row.removed_at = new.at, None
+
     def finish_session(
         self,
         session_id: str,
@@ -256,6 +314,7 @@ class Ledger(CustodyLedger):
     ) -> None:
         with self.transaction() as session:
             dock = session.get_one(DockSessionRow, session_id)
+            release_lock(session, session_id)
             _store_clocks(dock, station_clock, recorder_clock)
             dock.state = state
             dock.finished_at = at
@@ -330,16 +389,29 @@ class Ledger(CustodyLedger):
         return self.read(load)
 
     def objects(self) -> list[tuple[str, str, str, int]]:
-        """(blake3, sha256, key, size) of every object the ledger says the store holds."""
+        """(blake3, sha256, key, size) of every object the ledger says this station's store
+        holds (another station's copies are that station's to verify)."""
         return self.read(
             lambda s: [
                 (r.blake3, r.sha256, r.key, r.size)
                 for r in s.scalars(
                     select(ObjectRow)
-                    .where(ObjectRow.removed_at.is_(None))
+                    .where(ObjectRow.removed_at.is_(None), self.holds(ObjectRow.blake3))
                     .order_by(ObjectRow.blake3)
                 )
             ]
+        )
+
+    def holds(self, blake3: Any) -> ColumnElement[bool]:
+        """SQL: this station's store holds the object with this BLAKE3 (a column)."""
+        return (
+            select(ObjectLocationRow.blake3)
+            .where(
+                ObjectLocationRow.blake3 == blake3,
+                ObjectLocationRow.station.in_(self.stations()),
+                ObjectLocationRow.removed_at.is_(None),
+            )
+            .exists()
         )
 
     def custody_facts(self) -> tuple[list[str], list[tuple[int, str]]]:

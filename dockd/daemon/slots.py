@@ -140,7 +140,6 @@ class SlotWorker:
                 mountpoint = None
                 self._set_recorder_clock(slot, outcome.session_id)
         except RecorderBusyError as exc:  # udev gave us a recorder already being copied
-            slot.session = exc.session_id
             self._show_error(device.slot, "error", exc)
             bound.error("problem", session=exc.session_id, code=exc.code, message=exc.message)
         except DockdError as exc:

@@ -54,33 +54,34 @@ def holder_is_dead(lock: RecorderLockRow, me: Holder, alive: Callable[[int], boo
     return lock.boot_id != me.boot_id or not alive(lock.pid)
 
 
-def take_lock(
-    session: Session,
-    serial: str,
-    me: Holder,
-    at: datetime,
-    alive: Callable[[int], bool],
+def clear_lock(
+    session: Session, serial: str, me: Holder, alive: Callable[[int], bool]
 ) -> str | None:
-    """Take the recorder's lock for `me`, in the caller's transaction; the session id of a
-    dead holder whose lock was taken over (its session must be closed), else None.
+    """Make sure nobody alive holds the recorder's lock, in the caller's transaction (which
+    then holds it with `hold_lock`): the session id of a dead holder whose lock was
+    dropped (its session must be closed), else None.
 
     RecorderBusyError when a live session holds it."""
     if session.get_bind().dialect.name == "postgresql":
         # without it two takers both see no row under READ COMMITTED and one dies on the key
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCKS_LOCK})
     lock = session.get(RecorderLockRow, serial, populate_existing=True)
-    taken_over = None
-    if lock is not None:
-        if not holder_is_dead(lock, me, alive):
-            raise RecorderBusyError(
-                f"recorder {serial} is being copied by dock session {lock.session_id} "
-                f"(station {lock.station}, host {lock.host}, pid {lock.pid}, since "
-                f"{lock.taken_at.isoformat()}); this ingest wrote nothing",
-                session_id=lock.session_id,
-            )
-        taken_over = lock.session_id
-        session.delete(lock)
-        session.flush()
+    if lock is None:
+        return None
+    if not holder_is_dead(lock, me, alive):
+        raise RecorderBusyError(
+            f"recorder {serial} is being copied by dock session {lock.session_id} "
+            f"(station {lock.station}, host {lock.host}, pid {lock.pid}, since "
+            f"{lock.taken_at.isoformat()}); this ingest wrote nothing",
+            session_id=lock.session_id,
+        )
+    session.delete(lock)
+    session.flush()
+    return lock.session_id
+
+
+def hold_lock(session: Session, serial: str, me: Holder, at: datetime) -> None:
+    """After `clear_lock`, once `me`'s dock session row is written (the lock names it)."""
     session.add(
         RecorderLockRow(
             serial=serial,
@@ -92,8 +93,6 @@ def take_lock(
             taken_at=at,
         )
     )
-    session.flush()
-    return taken_over
 
 
 def release_lock(session: Session, session_id: str) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, selectinload
 
 from dockd.adapters.ledger.custody import CustodyLedger
-from dockd.adapters.ledger.locks import Holder, pid_alive, release_lock, take_lock
+from dockd.adapters.ledger.locks import Holder, clear_lock, hold_lock, pid_alive, release_lock
 from dockd.adapters.ledger.mapping import recording_view, session_view
 from dockd.adapters.ledger.schema import (
     DockSessionRow,
@@ -127,7 +127,7 @@ class Ledger(CustodyLedger):
         written) while another live session copies it."""
         with self.transaction() as session:
             holder = Holder(session_id, self.station, host, boot_id, pid)
-            dead = take_lock(session, serial, holder, at, self.alive)
+            dead = clear_lock(session, serial, holder, self.alive)
             if dead is not None:
                 abandoned = session.get(DockSessionRow, dead)
                 if abandoned is not None and abandoned.state == "running":
@@ -161,6 +161,8 @@ class Ledger(CustodyLedger):
                     bytes_copied=0,
                 )
             )
+            session.flush()
+            hold_lock(session, serial, holder, at)
             self.append_custody(
                 session,
                 at,
@@ -257,7 +259,6 @@ class Ledger(CustodyLedger):
             row.blake3: row
             for row in session.scalars(select(ObjectRow).where(ObjectRow.blake3.in_(wanted)))
         }
-        self._ensure_locations(session, objects)
         for new in objects:
             existing = known.get(new.blake3)
             if existing is None:
@@ -276,6 +277,8 @@ class Ledger(CustodyLedger):
                     f"object {new.blake3} is already in the ledger with another SHA-256 or size",
                     hint="This should be impossible; preserve the store and ledger and report it.",
                 )
+        session.flush()  # the objects before the locations that name them
+        self._ensure_locations(session, objects)
 
     def _ensure_locations(self, session: Session, objects: Sequence[_NewObject]) -> None:
         """This station's store holds these objects (again, should one have expired here)."""

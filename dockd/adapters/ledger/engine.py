@@ -8,6 +8,7 @@ cause: an admin sees a code and a hint, never a traceback.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,18 +42,27 @@ _SQLITE_TIMEOUT_S = 60.0
 _SQLITE_FULL = ("SQLITE_FULL",)
 _SQLITE_LOCKED = ("SQLITE_BUSY", "SQLITE_LOCKED")
 _PG_DISK_FULL = "53100"
+_NEARLY_FULL = 1 << 20  # bytes free under which a SQLite I/O error is a full disk
 
 
-def ledger_fault(exc: Exception, doing: str, where: str) -> LedgerError:
+def ledger_fault(
+    exc: Exception, doing: str, where: str, disk_full: Callable[[], bool] = lambda: False
+) -> LedgerError:
     """The named ledger fault of a SQLAlchemy or driver exception.
 
     PostgreSQL's connection failures carry no SQLSTATE in psycopg, so they are told apart
-    by libpq's message; anything else that fails before a statement ran is "unreachable"."""
+    by libpq's message; anything else that fails before a statement ran is "unreachable".
+    SQLite reports a disk that filled under its WAL or shared memory as an I/O error:
+    `disk_full` tells whether the ledger's filesystem is out of space."""
     orig = getattr(exc, "orig", None)
     said = str(orig if orig is not None else exc).strip()
     message = f"{doing} {where}: {said}"
     sqlite_name = str(getattr(orig, "sqlite_errorname", ""))
-    if sqlite_name.startswith(_SQLITE_FULL) or getattr(orig, "sqlstate", None) == _PG_DISK_FULL:
+    if (
+        sqlite_name.startswith(_SQLITE_FULL)
+        or getattr(orig, "sqlstate", None) == _PG_DISK_FULL
+        or (sqlite_name.startswith("SQLITE_IOERR") and disk_full())
+    ):
         return LedgerFullError(message)
     if sqlite_name.startswith(_SQLITE_LOCKED):
         return LedgerLockedError(message)
@@ -150,13 +160,27 @@ class LedgerEngine:
             self.dialect = self.engine.dialect.name
             migrate(self.engine)
         except (SQLAlchemyError, ValueError, ImportError) as exc:
-            raise ledger_fault(exc, "cannot open the ledger at", self._safe_url()) from exc
+            raise self._fault(exc, "cannot open the ledger at") from exc
         except OSError as exc:
             raise LedgerUnreachableError(
                 f"cannot open the ledger at {self._safe_url()}: {exc}"
             ) from exc
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._reader = self.engine.execution_options(**{_READ_ONLY: True})
+
+    def _fault(self, exc: Exception, doing: str) -> LedgerError:
+        return ledger_fault(exc, doing, self._safe_url(), self._disk_full)
+
+    def _disk_full(self) -> bool:
+        """The SQLite file's filesystem has (almost) no space left."""
+        try:
+            url = make_url(self.url)
+            path = url.database
+            if not path or url.get_backend_name() != "sqlite":
+                return False
+            return shutil.disk_usage(Path(path).parent).free < _NEARLY_FULL
+        except (ArgumentError, ValueError, OSError):
+            return False
 
     def _safe_url(self) -> str:
         """The URL without its password, for messages; an unparsable one is not repeated."""
@@ -174,11 +198,11 @@ class LedgerEngine:
             with self._sessions.begin() as session:
                 yield session
         except SQLAlchemyError as exc:
-            raise ledger_fault(exc, "ledger write failed at", self._safe_url()) from exc
+            raise self._fault(exc, "ledger write failed at") from exc
 
     def read(self, fn: Callable[[Session], T]) -> T:
         try:
             with self._sessions(bind=self._reader) as session:
                 return fn(session)
         except SQLAlchemyError as exc:
-            raise ledger_fault(exc, "ledger read failed at", self._safe_url()) from exc
+            raise self._fault(exc, "ledger read failed at") from exc

@@ -45,14 +45,17 @@ def _boot_id() -> str:
         return "unknown"
 
 
-def _pid_alive(pid: int) -> bool:
+def station_id(config: Config) -> str:
+    """`[station] id`, or the name derived from this machine's /etc/machine-id."""
+    from dockd.core.station import default_station_id
+
+    if config.station.id is not None:
+        return config.station.id
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        machine_id: str | None = Path("/etc/machine-id").read_text("ascii")
+    except (OSError, UnicodeDecodeError):
+        machine_id = None
+    return default_station_id(machine_id, socket.gethostname())
 
 
 def station() -> Station:
@@ -93,11 +96,12 @@ class App:
     def ledger(self) -> Ledger:
         """Sessions a dead dockd left running are closed as interrupted on opening."""
         from dockd.adapters.clock import utc_now
+        from dockd.adapters.ledger.locks import pid_alive
 
         ledger = open_ledger(self.config)
         ledger.sign_checkpoints(self.signer)  # the key is read only when a checkpoint is due
         host = socket.gethostname()
-        ledger.close_abandoned_sessions(host, _boot_id(), _pid_alive, utc_now())
+        ledger.close_abandoned_sessions(host, _boot_id(), pid_alive, utc_now())
         return ledger
 
     @cached_property
@@ -336,9 +340,10 @@ def build_web(app: App) -> WebServer:
 
 
 def open_ledger(config: Config) -> Ledger:
+    """This station's view of the ledger: its sessions and the objects its store holds."""
     from dockd.adapters.ledger.sessions import Ledger
 
-    return Ledger(config.ledger.url)
+    return Ledger(config.ledger.url, station=station_id(config))
 
 
 def build(config: Config) -> App:

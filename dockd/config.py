@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from dockd.core.net import is_loopback, parse_servers
+from dockd.core.station import is_station_id
 from dockd.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = Path("/etc/dockd/dockd.toml")
@@ -45,10 +46,36 @@ class StoreConfig(_Section):
     parallel_files: int = Field(4, ge=1, le=32, description="Files of one recorder copied at once.")
 
 
+class StationConfig(_Section):
+    id: str | None = Field(
+        None,
+        description="This station's name in the ledger (its sessions and the objects its store "
+        "holds): lower-case letters, digits, hyphens, at most 63; unset = dock- and 12 hex of a "
+        "hash of /etc/machine-id (the host name without one).",
+    )
+    key_file: Path | None = Field(
+        None,
+        description="This station's Ed25519 signing key (PEM, 0600); made at first start, "
+        "never replaced; `dockd station key` prints its public key. Default: station.key in "
+        "the folder that holds [store] root (var/station.key for `make run`).",
+    )
+
+    @field_validator("id")
+    @classmethod
+    def _is_slug(cls, value: str | None) -> str | None:
+        if value is not None and not is_station_id(value):
+            raise ValueError(
+                f"{value!r} is not a station id: lower-case letters, digits and inner "
+                "hyphens, at most 63 characters (e.g. dock-hq-1)"
+            )
+        return value
+
+
 class LedgerConfig(_Section):
     url: str = Field(
         "sqlite:///var/ledger.sqlite3",
-        description="SQLAlchemy URL of the ledger: sqlite:///PATH or postgresql+psycopg://...",
+        description="SQLAlchemy URL of the ledger: sqlite:///PATH (?timeout=SECONDS: how long "
+        "a writer waits for the lock, default 60) or postgresql+psycopg://USER:PASSWORD@HOST/DB",
     )
 
     @field_validator("url")
@@ -165,15 +192,6 @@ class MailConfig(_Section):
         return self
 
 
-class StationConfig(_Section):
-    key_file: Path | None = Field(
-        None,
-        description="This station's Ed25519 signing key (PEM, 0600); made at first start, "
-        "never replaced; `dockd station key` prints its public key. Default: station.key in "
-        "the folder that holds [store] root (var/station.key for `make run`).",
-    )
-
-
 class DaemonConfig(_Section):
     max_parallel: int = Field(4, ge=1, le=64, description="Recorders copied at once.")
     mount_root: Path = Field(Path("/run/dockd/mnt"), description="Where recorders are mounted.")
@@ -187,6 +205,7 @@ class DaemonConfig(_Section):
 
 
 class Config(_Section):
+    station: StationConfig = StationConfig()
     store: StoreConfig = StoreConfig()
     ledger: LedgerConfig = LedgerConfig()
     rules: RulesConfig = RulesConfig()
@@ -195,7 +214,6 @@ class Config(_Section):
     web: WebConfig = WebConfig()
     mail: MailConfig = MailConfig()
     daemon: DaemonConfig = DaemonConfig()
-    station: StationConfig = StationConfig()
 
 
 def _env_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, Any]]:

@@ -144,6 +144,77 @@ class LedgerError(DockdError):
     hint = "Check [ledger] url, that the database is reachable, and its disk space."
 
 
+class LedgerUrlError(LedgerError):
+    """[ledger] url is not one dockd can use: unparsable, an unknown dialect or driver."""
+
+    code = "LEDGER_URL_INVALID"
+    hint = (
+        "Set [ledger] url (or DOCKD_LEDGER__URL) to sqlite:////var/lib/dockd/ledger.sqlite3 or "
+        "postgresql+psycopg://USER:PASSWORD@HOST:5432/DATABASE."
+    )
+    exit_code = EXIT_USAGE
+
+
+class LedgerUnreachableError(LedgerError):
+    code = "LEDGER_UNREACHABLE"
+    hint = (
+        "Nothing answered at the host and port of [ledger] url, or the SQLite file cannot be "
+        "opened: check the address, that the database server runs and the network or "
+        "directory permissions let dockd reach it."
+    )
+    exit_code = EXIT_USAGE
+
+
+class LedgerAuthError(LedgerError):
+    code = "LEDGER_AUTH_FAILED"
+    hint = (
+        "The database refused the user or password of [ledger] url: fix them there (or in "
+        "DOCKD_LEDGER__URL), or the server's pg_hba.conf."
+    )
+    exit_code = EXIT_USAGE
+
+
+class LedgerMissingError(LedgerError):
+    code = "LEDGER_DATABASE_MISSING"
+    hint = (
+        "The database named in [ledger] url does not exist on that server: create it "
+        "(createdb -O USER NAME) or fix the name; dockd creates the tables itself."
+    )
+    exit_code = EXIT_USAGE
+
+
+class LedgerLockedError(LedgerError):
+    """SQLite stayed locked by another writer beyond the busy timeout."""
+
+    code = "LEDGER_LOCKED"
+    hint = (
+        "Another process holds the SQLite ledger's write lock (a long transaction, a sqlite3 "
+        "shell with an open BEGIN): find it with `fuser -v LEDGER_FILE`, end it, try again."
+    )
+
+
+class LedgerFullError(LedgerError):
+    code = "LEDGER_FULL"
+    hint = (
+        "The ledger's disk is full: nothing of the failed write was kept. Free space on the "
+        "filesystem of the ledger (df), then re-dock: only what is missing is copied."
+    )
+
+
+class RecorderBusyError(DockdError):
+    """Another dock session holds the recorder's lock in the ledger; nothing was written."""
+
+    code = "RECORDER_BUSY"
+    hint = (
+        "Wait for the named dock session to finish (dockd sessions); a session whose dockd died "
+        "releases the recorder by itself when its station's dockd starts again."
+    )
+
+    def __init__(self, message: str, session_id: str) -> None:
+        super().__init__(message)
+        self.session_id = session_id
+
+
 class CustodyChainError(LedgerError):
     code = "CUSTODY_CHAIN_BROKEN"
     hint = "A custody event was altered or removed. Preserve the database and report it."

@@ -95,6 +95,10 @@ class SessionView(_View):
     profile: str
     slot: str | None
     source: str
+    station: str = Field(
+        description="The [station] id that ran it; 'local' for sessions from before stations "
+        "had names."
+    )
     state: Literal["running", "completed", "completed_with_problems", "interrupted", "failed"]
     started_at: Rfc3339
     finished_at: Rfc3339 | None

@@ -20,7 +20,13 @@ from dockd.core.devices import RecorderDevice
 from dockd.core.model import Problem
 from dockd.core.transfer import VolumeEvidence
 from dockd.daemon.board import SlotProgress, SlotState, StatusBoard
-from dockd.errors import DockdError, InternalError, MountError, UnknownFilesystemError
+from dockd.errors import (
+    DockdError,
+    InternalError,
+    MountError,
+    RecorderBusyError,
+    UnknownFilesystemError,
+)
 from dockd.ports import DropFolders, Mounter, RawVolumes, WriteBlocker
 from dockd.services.clocks import RecorderClockSetting
 from dockd.services.dock_session import DockSession
@@ -142,6 +148,9 @@ class SlotWorker:
                 self.mounter.unmount(mountpoint)
                 mountpoint = None
                 self._set_recorder_clock(slot, outcome.session_id)
+        except RecorderBusyError as exc:  # udev gave us a recorder already being copied
+            self._show_error(device.slot, "error", exc)
+            bound.error("problem", session=exc.session_id, code=exc.code, message=exc.message)
         except DockdError as exc:
             session = self.sessions.record_failed_dock(
                 device.serial, device.profile, device.slot, device.devnode, exc, evidence

@@ -22,6 +22,7 @@ from dockd.adapters.ledger.registry import LedgerRegistry
 from dockd.adapters.ledger.retention import LedgerRetention
 from dockd.adapters.ledger.sessions import Ledger
 from dockd.adapters.rules import load_policy
+from dockd.app import load_config, open_ledger
 from dockd.core.policy import PolicyPack
 from dockd.core.registry import Custodian
 from dockd.core.retention import expirable
@@ -121,8 +122,8 @@ def audit_ok(dockd: Dockd) -> None:
 
 def ledger_api(dockd: Dockd) -> Ledger:
     """The ledger the CLI wrote, opened in-process: only for what the clock forbids
-    (a date years ahead, an assignment in the past)."""
-    return Ledger(dockd.ledger_url)
+    (a date years ahead, an assignment in the past); as this station, like the CLI."""
+    return open_ledger(load_config(dockd.config))
 
 
 def expirable_keys(ledger: Ledger, now: datetime) -> set[str]:

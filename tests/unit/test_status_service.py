@@ -116,6 +116,7 @@ def test_the_custodian_of_a_session_is_the_one_at_its_start() -> None:
         profile="generic",
         slot="bay1",
         source="/media/SN1",
+        station="dock-1",
         state="completed",
         started_at=started,
         finished_at=started + timedelta(minutes=5),

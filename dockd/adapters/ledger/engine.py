@@ -1,39 +1,100 @@
 """The ledger's database: the engine, SQLite's pragmas, the schema's revision and migrations.
 
 SQLite (WAL) by default, PostgreSQL by URL; the schema comes from Alembic
-migrations only. SQLAlchemy errors are translated into LedgerError here and in
-the aggregate modules that build on this, nowhere else.
+migrations only. SQLAlchemy and driver errors are translated here (`ledger_fault`),
+for opening, every transaction and every read, into the LedgerError that names the
+cause: an admin sees a code and a hint, never a traceback.
 """
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from dockd.errors import LedgerError
+from dockd.errors import (
+    LedgerAuthError,
+    LedgerError,
+    LedgerFullError,
+    LedgerLockedError,
+    LedgerMissingError,
+    LedgerUnreachableError,
+    LedgerUrlError,
+)
 
 _MIGRATION_LOCK = 0x646F636D
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 # The newest migration (tests/integration/test_migrations.py keeps it equal to Alembic's
 # head): a ledger already there is opened without importing Alembic at all.
-SCHEMA_REVISION = "0005"
+SCHEMA_REVISION = "0006"
 
 T = TypeVar("T")
 _READ_ONLY = "dockd_read_only"
+# how long a writer waits for SQLite's write lock; `?timeout=SECONDS` in the URL changes it
+_SQLITE_TIMEOUT_S = 60.0
+_SQLITE_FULL = ("SQLITE_FULL",)
+_SQLITE_LOCKED = ("SQLITE_BUSY", "SQLITE_LOCKED")
+_PG_DISK_FULL = "53100"
+_NEARLY_FULL = 1 << 20  # bytes free under which a SQLite I/O error is a full disk
 
 
-def _sqlite_engine(url: str) -> Engine:
-    path = make_url(url).database
+def ledger_fault(
+    exc: Exception, doing: str, where: str, disk_full: Callable[[], bool] = lambda: False
+) -> LedgerError:
+    """The named ledger fault of a SQLAlchemy or driver exception.
+
+    PostgreSQL's connection failures carry no SQLSTATE in psycopg, so they are told apart
+    by libpq's message; anything else that fails before a statement ran is "unreachable".
+    SQLite reports a disk that filled under its WAL or shared memory as an I/O error:
+    `disk_full` tells whether the ledger's filesystem is out of space."""
+    orig = getattr(exc, "orig", None)
+    said = str(orig if orig is not None else exc).strip()
+    message = f"{doing} {where}: {said}"
+    sqlite_name = str(getattr(orig, "sqlite_errorname", ""))
+    if (
+        sqlite_name.startswith(_SQLITE_FULL)
+        or getattr(orig, "sqlstate", None) == _PG_DISK_FULL
+        or (sqlite_name.startswith("SQLITE_IOERR") and disk_full())
+    ):
+        return LedgerFullError(message)
+    if sqlite_name.startswith(_SQLITE_LOCKED):
+        return LedgerLockedError(message)
+    if sqlite_name.startswith("SQLITE_CANTOPEN"):
+        return LedgerUnreachableError(message)
+    if isinstance(exc, ArgumentError | ValueError | ImportError):
+        return LedgerUrlError(message)
+    if isinstance(exc, DBAPIError) and (exc.statement is None or exc.connection_invalidated):
+        if "password authentication failed" in said or "no password supplied" in said:
+            return LedgerAuthError(message)
+        if "database" in said and "does not exist" in said:
+            return LedgerMissingError(message)
+        return LedgerUnreachableError(message)
+    return LedgerError(message)
+
+
+def _ledger_url(url: str) -> URL:
+    """The URL as SQLAlchemy takes it; a bare postgresql:// means the installed psycopg."""
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    path = url.database
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 60})
+    timeout = float(url.query.get("timeout", _SQLITE_TIMEOUT_S))  # type: ignore[arg-type]
+    engine = create_engine(
+        url.difference_update_query(["timeout"]), connect_args={"timeout": timeout}
+    )
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -42,7 +103,7 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -91,21 +152,42 @@ class LedgerEngine:
     def __init__(self, url: str) -> None:
         self.url = url
         try:
-            if url.startswith("sqlite"):
-                self.engine = _sqlite_engine(url)
+            parsed = _ledger_url(url)
+            if parsed.get_backend_name() == "sqlite":
+                self.engine = _sqlite_engine(parsed)
             else:
-                self.engine = create_engine(url, pool_pre_ping=True)
+                self.engine = create_engine(parsed, pool_pre_ping=True)
             self.dialect = self.engine.dialect.name
             migrate(self.engine)
-        except SQLAlchemyError as exc:
-            raise LedgerError(f"cannot open the ledger at {self._safe_url()}: {exc}") from exc
+        except (SQLAlchemyError, ValueError, ImportError) as exc:
+            raise self._fault(exc, "cannot open the ledger at") from exc
         except OSError as exc:
-            raise LedgerError(f"cannot open the ledger at {self._safe_url()}: {exc}") from exc
+            raise LedgerUnreachableError(
+                f"cannot open the ledger at {self._safe_url()}: {exc}"
+            ) from exc
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._reader = self.engine.execution_options(**{_READ_ONLY: True})
 
+    def _fault(self, exc: Exception, doing: str) -> LedgerError:
+        return ledger_fault(exc, doing, self._safe_url(), self._disk_full)
+
+    def _disk_full(self) -> bool:
+        """The SQLite file's filesystem has (almost) no space left."""
+        try:
+            url = make_url(self.url)
+            path = url.database
+            if not path or url.get_backend_name() != "sqlite":
+                return False
+            return shutil.disk_usage(Path(path).parent).free < _NEARLY_FULL
+        except (ArgumentError, ValueError, OSError):
+            return False
+
     def _safe_url(self) -> str:
-        return make_url(self.url).render_as_string(hide_password=True)
+        """The URL without its password, for messages; an unparsable one is not repeated."""
+        try:
+            return make_url(self.url).render_as_string(hide_password=True)
+        except (ArgumentError, ValueError):
+            return "[ledger] url (not a URL SQLAlchemy can read)"
 
     def close(self) -> None:
         self.engine.dispose()
@@ -116,11 +198,11 @@ class LedgerEngine:
             with self._sessions.begin() as session:
                 yield session
         except SQLAlchemyError as exc:
-            raise LedgerError(f"ledger write failed: {exc}") from exc
+            raise self._fault(exc, "ledger write failed at") from exc
 
     def read(self, fn: Callable[[Session], T]) -> T:
         try:
             with self._sessions(bind=self._reader) as session:
                 return fn(session)
         except SQLAlchemyError as exc:
-            raise LedgerError(f"ledger read failed: {exc}") from exc
+            raise self._fault(exc, "ledger read failed at") from exc

@@ -93,6 +93,7 @@ def session_view(row: DockSessionRow) -> SessionView:
         profile=row.profile,
         slot=row.slot,
         source=row.source,
+        station=row.station,
         state=row.state,
         started_at=row.started_at,
         finished_at=row.finished_at,

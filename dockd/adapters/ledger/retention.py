@@ -1,9 +1,10 @@
 """The ledger's side of retention expiry: candidates, the intent, and the mark.
 
-The SQL only fetches candidates (every unexpired recording of an object some
-recording of which is past its date); `dockd.core.retention` decides. An expiry
-is two custody events around the deletion, so a crash between them leaves the
-intent on the chain and the next run finishes it.
+The SQL only fetches candidates (every unexpired recording of an object this
+station's store holds, some recording of which is past its date);
+`dockd.core.retention` decides. An expiry is two custody events around the
+deletion, so a crash between them leaves the intent on the chain and the next
+run finishes it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,13 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from dockd.adapters.ledger.schema import CustodyEventRow, HoldRow, ObjectRow, RecordingRow
+from dockd.adapters.ledger.schema import (
+    CustodyEventRow,
+    HoldRow,
+    ObjectLocationRow,
+    ObjectRow,
+    RecordingRow,
+)
 from dockd.adapters.ledger.sessions import Ledger
 from dockd.core.retention import Expirable, StoredCopy
 
@@ -47,6 +54,7 @@ class LedgerRetention:
                 .join(ObjectRow, ObjectRow.blake3 == RecordingRow.blake3)
                 .where(
                     ObjectRow.removed_at.is_(None),
+                    self.ledger.holds(RecordingRow.blake3),
                     RecordingRow.expired_at.is_(None),
                     RecordingRow.blake3.in_(past),
                 )
@@ -96,6 +104,14 @@ class LedgerRetention:
             )
             s.execute(
                 update(ObjectRow).where(ObjectRow.blake3 == item.blake3).values(removed_at=at)
+            )
+            s.execute(
+                update(ObjectLocationRow)
+                .where(
+                    ObjectLocationRow.blake3 == item.blake3,
+                    ObjectLocationRow.station.in_(self.ledger.stations()),
+                )
+                .values(removed_at=at)
             )
             self.ledger.append_custody(s, at, DONE, item.key, _details(item), actor=by)
 

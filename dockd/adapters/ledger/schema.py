@@ -67,6 +67,8 @@ class DockSessionRow(Base):
     profile: Mapped[str] = mapped_column(String(64))
     slot: Mapped[str | None] = mapped_column(String(255))
     source: Mapped[str] = mapped_column(Text)
+    # the `[station] id` that ran it; 'local' for sessions from before stations had names
+    station: Mapped[str] = mapped_column(String(64), server_default="local")
     host: Mapped[str] = mapped_column(String(255))
     pid: Mapped[int] = mapped_column(Integer)
     boot_id: Mapped[str] = mapped_column(String(64))
@@ -121,6 +123,33 @@ class ObjectRow(Base):
     protections: Mapped[str] = mapped_column(String(255))
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ObjectLocationRow(Base):
+    """A station whose store holds (or held) a copy of an object: `verify` and retention
+    act only on their own station's copies. 'local' = stored before stations had names."""
+
+    __tablename__ = "object_locations"
+    __table_args__ = (Index("ix_object_locations_station", "station", "removed_at"),)
+
+    blake3: Mapped[str] = mapped_column(ForeignKey("objects.blake3"), primary_key=True)
+    station: Mapped[str] = mapped_column(String(64), primary_key=True)
+    since: Mapped[datetime] = mapped_column(UTCDateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RecorderLockRow(Base):
+    """The one dock session copying a recorder now; the row exists only while it runs."""
+
+    __tablename__ = "recorder_locks"
+
+    serial: Mapped[str] = mapped_column(String(128), primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("dock_sessions.id"))
+    station: Mapped[str] = mapped_column(String(64))
+    host: Mapped[str] = mapped_column(String(255))
+    boot_id: Mapped[str] = mapped_column(String(64))
+    pid: Mapped[int] = mapped_column(Integer)
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class RecordingRow(Base):

@@ -2,6 +2,9 @@
 
 The database itself (engine, pragmas, migrations) is `engine.py`, the custody chain
 every write here extends is `custody.py`; `Ledger` is all three, as handed around.
+A `Ledger` is one station's view: its sessions and object locations carry the
+station's id, and `objects()` is what this station's store holds. The one-session-
+per-recorder lock is `locks.py`.
 """
 
 from __future__ import annotations
@@ -9,14 +12,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, selectinload
 
 from dockd.adapters.ledger.custody import CustodyLedger
+from dockd.adapters.ledger.locks import Holder, clear_lock, hold_lock, pid_alive, release_lock
 from dockd.adapters.ledger.mapping import recording_view, session_view
 from dockd.adapters.ledger.schema import (
     DockSessionRow,
+    ObjectLocationRow,
     ObjectRow,
     RecorderRow,
     RecordingRow,
@@ -32,6 +38,9 @@ from dockd.core.views import (
 )
 from dockd.errors import LedgerError
 
+# where objects stored before stations had names are; every station counts them as its own
+UNNAMED_STATION = "local"
+
 
 @dataclass(frozen=True, slots=True)
 class _NewObject:
@@ -46,6 +55,19 @@ class _NewObject:
 
 class Ledger(CustodyLedger):
     """Every recorder, dock session, recording, object and custody event."""
+
+    def __init__(
+        self, url: str, *, station: str = UNNAMED_STATION, alive: Callable[[int], bool] = pid_alive
+    ) -> None:
+        """`station`: this station's `[station] id`; `alive`: whether a pid of this boot
+        still runs (a recorder lock held by a dead pid is taken over)."""
+        super().__init__(url)
+        self.station = station
+        self.alive = alive
+
+    def stations(self) -> tuple[str, ...]:
+        """The location names that are this station's copies: its id, and 'local'."""
+        return (self.station, UNNAMED_STATION)
 
     # dock sessions -------------------------------------------------------
 
@@ -63,27 +85,31 @@ class Ledger(CustodyLedger):
             for row in rows:
                 if row.boot_id == boot_id and alive(row.pid):
                     continue
-                row.state = "interrupted"
-                row.finished_at = at
-                row.error_code = "DOCKD_DIED"
-                session.add(
-                    SessionProblemRow(
-                        session_id=row.id,
-                        path="/",
-                        code="session-abandoned",
-                        message="dockd stopped during this session (killed, crashed, power lost); "
-                        "re-dock the recorder to copy what is missing",
-                    )
-                )
-                self.append_custody(
-                    session,
-                    at,
-                    "session-interrupted",
-                    row.id,
-                    {"serial": row.serial, "reason": "dockd-died"},
-                )
+                self._close_abandoned(session, row, at)
                 closed.append(row.id)
             return closed
+
+    def _close_abandoned(self, session: Session, row: DockSessionRow, at: datetime) -> None:
+        row.state = "interrupted"
+        row.finished_at = at
+        row.error_code = "DOCKD_DIED"
+        session.add(
+            SessionProblemRow(
+                session_id=row.id,
+                path="/",
+                code="session-abandoned",
+                message="dockd stopped during this session (killed, crashed, power lost); "
+                "re-dock the recorder to copy what is missing",
+            )
+        )
+        self.append_custody(
+            session,
+            at,
+            "session-interrupted",
+            row.id,
+            {"serial": row.serial, "reason": "dockd-died"},
+        )
+        release_lock(session, row.id)
 
     def start_session(
         self,
@@ -98,7 +124,15 @@ class Ledger(CustodyLedger):
         boot_id: str,
         at: datetime,
     ) -> None:
+        """Open a dock session holding the recorder's lock; RecorderBusyError (and nothing
+        written) while another live session copies it."""
         with self.transaction() as session:
+            holder = Holder(session_id, self.station, host, boot_id, pid)
+            dead = clear_lock(session, serial, holder, self.alive)
+            if dead is not None:
+                abandoned = session.get(DockSessionRow, dead)
+                if abandoned is not None and abandoned.state == "running":
+                    self._close_abandoned(session, abandoned, at)
             recorder = session.scalars(
                 select(RecorderRow).where(RecorderRow.serial == serial)
             ).first()
@@ -116,6 +150,7 @@ class Ledger(CustodyLedger):
                     profile=profile,
                     slot=slot,
                     source=source,
+                    station=self.station,
                     host=host,
                     pid=pid,
                     boot_id=boot_id,
@@ -127,6 +162,8 @@ class Ledger(CustodyLedger):
                     bytes_copied=0,
                 )
             )
+            session.flush()
+            hold_lock(session, serial, holder, at)
             self.append_custody(
                 session,
                 at,
@@ -137,6 +174,7 @@ class Ledger(CustodyLedger):
                     "profile": profile,
                     "slot": slot,
                     "source": source,
+                    "station": self.station,
                     "host": host,
                 },
             )
@@ -240,6 +278,29 @@ class Ledger(CustodyLedger):
                     f"object {new.blake3} is already in the ledger with another SHA-256 or size",
                     hint="This should be impossible; preserve the store and ledger and report it.",
                 )
+        session.flush()  # the objects before the locations that name them
+        self._ensure_locations(session, objects)
+
+    def _ensure_locations(self, session: Session, objects: Sequence[_NewObject]) -> None:
+        """This station's store holds these objects (again, should one have expired here)."""
+        located = {
+            row.blake3: row
+            for row in session.scalars(
+                select(ObjectLocationRow).where(
+                    ObjectLocationRow.blake3.in_({o.blake3 for o in objects}),
+                    ObjectLocationRow.station == self.station,
+                )
+            )
+        }
+        for new in objects:
+            row = located.get(new.blake3)
+            if row is None:
+                located[new.blake3] = ObjectLocationRow(
+                    blake3=new.blake3, station=self.station, since=new.at
+                )
+                session.add(located[new.blake3])
+            elif row.removed_at is not None:
+                row.since, row.removed_at = new.at, None
 
     def finish_session(
         self,
@@ -258,6 +319,7 @@ class Ledger(CustodyLedger):
     ) -> None:
         with self.transaction() as session:
             dock = session.get_one(DockSessionRow, session_id)
+            release_lock(session, session_id)
             _store_clocks(dock, station_clock, recorder_clock)
             dock.state = state
             dock.finished_at = at
@@ -334,16 +396,29 @@ class Ledger(CustodyLedger):
         return self.read(load)
 
     def objects(self) -> list[tuple[str, str, str, int]]:
-        """(blake3, sha256, key, size) of every object the ledger says the store holds."""
+        """(blake3, sha256, key, size) of every object the ledger says this station's store
+        holds (another station's copies are that station's to verify)."""
         return self.read(
             lambda s: [
                 (r.blake3, r.sha256, r.key, r.size)
                 for r in s.scalars(
                     select(ObjectRow)
-                    .where(ObjectRow.removed_at.is_(None))
+                    .where(ObjectRow.removed_at.is_(None), self.holds(ObjectRow.blake3))
                     .order_by(ObjectRow.blake3)
                 )
             ]
+        )
+
+    def holds(self, blake3: Any) -> ColumnElement[bool]:
+        """SQL: this station's store holds the object with this BLAKE3 (a column)."""
+        return (
+            select(ObjectLocationRow.blake3)
+            .where(
+                ObjectLocationRow.blake3 == blake3,
+                ObjectLocationRow.station.in_(self.stations()),
+                ObjectLocationRow.removed_at.is_(None),
+            )
+            .exists()
         )
 
     def custody_facts(self) -> tuple[list[str], list[tuple[int, str]]]:

@@ -10,6 +10,7 @@ from dockd.errors import EXIT_OK, EXIT_PROBLEM
 
 if TYPE_CHECKING:
     from dockd.app import App
+    from dockd.core.audit import RowDifference
 
 
 def verify(app: App, args: argparse.Namespace) -> int:
@@ -26,18 +27,35 @@ def verify(app: App, args: argparse.Namespace) -> int:
 
 
 def audit_verify(app: App, args: argparse.Namespace) -> int:
-    from dockd.services.integrity import audit_chain
+    """The chain first, then every evidence row against it, then every manifest."""
+    from dockd.services.integrity import audit_ledger
 
-    checked, broken, missing = audit_chain(app.ledger)
-    if broken is not None:
-        seq, reason = broken
-        print(f"custody chain BROKEN at event {seq}: {reason}")
-    for line in missing:
-        print(f"custody gap: {line}")
-    if broken is None and not missing:
-        print(f"custody chain intact: {checked} events, every session and recording accounted for")
+    report = audit_ledger(app.ledger_audit, app.store)
+    if args.json:
+        print_json(report)
+        return EXIT_OK if report.ok else EXIT_PROBLEM
+    if report.broken is not None:
+        print(f"custody chain BROKEN at event {report.broken.seq}: {report.broken.reason}")
+    for found in report.differences:
+        print(_difference(found))
+    if report.ok:
+        print(
+            f"custody chain intact: {report.events} events; all {report.rows_checked} evidence "
+            f"rows and {report.manifests_checked} manifests match it"
+        )
         return EXIT_OK
+    print(f"{len(report.differences)} difference(s) between the ledger and its custody chain")
     return EXIT_PROBLEM
+
+
+def _difference(found: RowDifference) -> str:
+    where = f"{found.table} {found.id}" + (f" {found.field}" if found.field else "")
+    other = "manifest" if found.by == "manifest" else "chain"
+    if found.problem == "missing":
+        return f"row missing: {where}: the {other} vouches for it, the ledger has no such row"
+    if found.problem == "inserted":
+        return f"row inserted: {where}: nothing on the {other} vouches for it"
+    return f"row edited: {where}: {other} says {found.vouched!r}, the ledger {found.row!r}"
 
 
 def register(sub: Subparsers) -> None:
@@ -47,4 +65,8 @@ def register(sub: Subparsers) -> None:
 
     audit = sub.add_parser("audit", help="custody chain")
     actions = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
-    actions.add_parser("verify", help="prove the custody chain").set_defaults(handler=audit_verify)
+    p = actions.add_parser(
+        "verify", help="prove the custody chain, then every evidence row and manifest against it"
+    )
+    p.add_argument("--json", action="store_true", help="the report (schemas/audit.schema.json)")
+    p.set_defaults(handler=audit_verify)

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import DeclarativeBase, Session, selectinload
 
 from dockd.adapters.ledger.custody import CustodyLedger
+from dockd.adapters.ledger.facts import facts
 from dockd.adapters.ledger.mapping import recording_view, session_view
 from dockd.adapters.ledger.schema import (
     DockSessionRow,
@@ -65,21 +66,21 @@ class Ledger(CustodyLedger):
                 row.state = "interrupted"
                 row.finished_at = at
                 row.error_code = "DOCKD_DIED"
-                session.add(
-                    SessionProblemRow(
-                        session_id=row.id,
-                        path="/",
-                        code="session-abandoned",
-                        message="dockd stopped during this session (killed, crashed, power lost); "
-                        "re-dock the recorder to copy what is missing",
-                    )
+                problem = SessionProblemRow(
+                    session_id=row.id,
+                    path="/",
+                    code="session-abandoned",
+                    message="dockd stopped during this session (killed, crashed, power lost); "
+                    "re-dock the recorder to copy what is missing",
                 )
+                session.add(problem)
+                session.flush()
                 self.append_custody(
                     session,
                     at,
                     "session-interrupted",
                     row.id,
-                    {"serial": row.serial, "reason": "dockd-died"},
+                    {"serial": row.serial, "reason": "dockd-died", **facts(row, problem)},
                 )
                 closed.append(row.id)
             return closed
@@ -107,25 +108,25 @@ class Ledger(CustodyLedger):
                 session.flush()
             recorder.last_seen = at
             recorder.profile = profile
-            session.add(
-                DockSessionRow(
-                    id=session_id,
-                    recorder_id=recorder.id,
-                    serial=serial,
-                    profile=profile,
-                    slot=slot,
-                    source=source,
-                    host=host,
-                    pid=pid,
-                    boot_id=boot_id,
-                    started_at=at,
-                    state="running",
-                    files_seen=0,
-                    copied=0,
-                    already_verified=0,
-                    bytes_copied=0,
-                )
+            dock = DockSessionRow(
+                id=session_id,
+                recorder_id=recorder.id,
+                serial=serial,
+                profile=profile,
+                slot=slot,
+                source=source,
+                host=host,
+                pid=pid,
+                boot_id=boot_id,
+                started_at=at,
+                state="running",
+                files_seen=0,
+                copied=0,
+                already_verified=0,
+                bytes_copied=0,
             )
+            session.add(dock)
+            session.flush()
             self.append_custody(
                 session,
                 at,
@@ -137,6 +138,7 @@ class Ledger(CustodyLedger):
                     "slot": slot,
                     "source": source,
                     "host": host,
+                    **facts(recorder, dock),
                 },
             )
 
@@ -172,7 +174,7 @@ class Ledger(CustodyLedger):
                 select(RecorderRow.id).where(RecorderRow.serial == serial)
             ).one()
             dock = session.get_one(DockSessionRow, session_id)
-            self._ensure_objects(
+            new_objects = self._ensure_objects(
                 session,
                 [
                     _NewObject(
@@ -194,7 +196,14 @@ class Ledger(CustodyLedger):
                 dock.bytes_copied += rec.source.size
             session.add_all(rows)
             session.flush()
-            for row, rec in zip(rows, recordings, strict=True):
+            for index, (row, rec) in enumerate(zip(rows, recordings, strict=True)):
+                # the object first stored by this recording, and the session's counts
+                # with the batch's last one: each row changed here is on the chain
+                changed: list[DeclarativeBase] = [row]
+                if (stored := new_objects.pop(rec.digests.blake3, None)) is not None:
+                    changed.append(stored)
+                if index == len(rows) - 1:
+                    changed.append(dock)
                 self.append_custody(
                     session,
                     rec.verified_at,
@@ -209,18 +218,23 @@ class Ledger(CustodyLedger):
                         "sha256": rec.digests.sha256,
                         "object": rec.object_key,
                         "duplicate_content": rec.duplicate,
+                        **facts(*changed),
                     },
                 )
             return [row.id for row in rows]
 
-    def _ensure_objects(self, session: Session, objects: Sequence[_NewObject]) -> None:
+    def _ensure_objects(
+        self, session: Session, objects: Sequence[_NewObject]
+    ) -> dict[str, ObjectRow]:
         """Add the objects the ledger does not know yet, with one query for the batch;
-        a known digest with another SHA-256 or size would mean a broken store."""
+        a known digest with another SHA-256 or size would mean a broken store. The rows
+        added, by BLAKE3."""
         wanted = {o.blake3 for o in objects}
         known = {
             row.blake3: row
             for row in session.scalars(select(ObjectRow).where(ObjectRow.blake3.in_(wanted)))
         }
+        added: dict[str, ObjectRow] = {}
         for new in objects:
             existing = known.get(new.blake3)
             if existing is None:
@@ -234,11 +248,13 @@ class Ledger(CustodyLedger):
                     stored_at=new.at,
                 )
                 session.add(row)
+                added[new.blake3] = row
             elif existing.sha256 != new.sha256 or existing.size != new.size:
                 raise LedgerError(
                     f"object {new.blake3} is already in the ledger with another SHA-256 or size",
                     hint="This should be impossible; preserve the store and ledger and report it.",
                 )
+        return added
 
     def finish_session(
         self,
@@ -262,8 +278,9 @@ class Ledger(CustodyLedger):
             dock.files_seen = files_seen
             dock.already_verified = already_verified
             dock.error_code = error_code
+            changed: list[DeclarativeBase] = [dock]
             for problem in problems:
-                session.add(
+                changed.append(
                     SessionProblemRow(
                         session_id=session_id,
                         path=problem.path,
@@ -271,8 +288,9 @@ class Ledger(CustodyLedger):
                         message=problem.message,
                     )
                 )
+            session.add_all(changed[1:])
             if manifest is not None:
-                self._ensure_objects(
+                changed += self._ensure_objects(
                     session,
                     [
                         _NewObject(
@@ -285,8 +303,9 @@ class Ledger(CustodyLedger):
                             at,
                         )
                     ],
-                )
+                ).values()
                 dock.manifest_blake3 = manifest.digests.blake3
+            session.flush()
             self.append_custody(
                 session,
                 at,
@@ -299,6 +318,7 @@ class Ledger(CustodyLedger):
                     "problems": len(problems),
                     "error_code": error_code,
                     "manifest": manifest.digests.blake3 if manifest else None,
+                    **facts(*changed),
                 },
             )
 
@@ -341,18 +361,6 @@ class Ledger(CustodyLedger):
                 )
             ]
         )
-
-    def custody_facts(self) -> tuple[list[str], list[tuple[int, str]]]:
-        """Closed session ids and (recording id, BLAKE3): what custody events must vouch for."""
-
-        def load(session: Session) -> tuple[list[str], list[tuple[int, str]]]:
-            closed = session.scalars(
-                select(DockSessionRow.id).where(DockSessionRow.state != "running")
-            ).all()
-            recordings = session.execute(select(RecordingRow.id, RecordingRow.blake3)).all()
-            return list(closed), [(rid, digest) for rid, digest in recordings]
-
-        return self.read(load)
 
 
 def _recording_row(

@@ -10,7 +10,6 @@ from dockd.errors import EXIT_OK, EXIT_PROBLEM
 
 if TYPE_CHECKING:
     from dockd.app import App
-    from dockd.core.audit import RowDifference
 
 
 def verify(app: App, args: argparse.Namespace) -> int:
@@ -29,6 +28,7 @@ def verify(app: App, args: argparse.Namespace) -> int:
 def audit_verify(app: App, args: argparse.Namespace) -> int:
     """The chain first, then every evidence row against it, then every manifest."""
     from dockd.services.integrity import audit_ledger
+    from dockd.ui.format import row_difference
 
     report = audit_ledger(app.ledger_audit, app.store)
     if args.json:
@@ -37,7 +37,7 @@ def audit_verify(app: App, args: argparse.Namespace) -> int:
     if report.broken is not None:
         print(f"custody chain BROKEN at event {report.broken.seq}: {report.broken.reason}")
     for found in report.differences:
-        print(_difference(found))
+        print(row_difference(found))
     if report.ok:
         print(
             f"custody chain intact: {report.events} events; all {report.rows_checked} evidence "
@@ -46,16 +46,6 @@ def audit_verify(app: App, args: argparse.Namespace) -> int:
         return EXIT_OK
     print(f"{len(report.differences)} difference(s) between the ledger and its custody chain")
     return EXIT_PROBLEM
-
-
-def _difference(found: RowDifference) -> str:
-    where = f"{found.table} {found.id}" + (f" {found.field}" if found.field else "")
-    other = "manifest" if found.by == "manifest" else "chain"
-    if found.problem == "missing":
-        return f"row missing: {where}: the {other} vouches for it, the ledger has no such row"
-    if found.problem == "inserted":
-        return f"row inserted: {where}: nothing on the {other} vouches for it"
-    return f"row edited: {where}: {other} says {found.vouched!r}, the ledger {found.row!r}"
 
 
 def register(sub: Subparsers) -> None:

@@ -165,7 +165,12 @@ def genuine(event: CustodyEvent) -> bool:
 
 def instant(value: Any) -> datetime | None:
     """A time as the facts encode it (ISO 8601), for comparing across encodings."""
-    return datetime.fromisoformat(value) if isinstance(value, str) else None
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 _ENTRY_COLUMNS = {
@@ -266,10 +271,14 @@ def manifest_differences(
                 if not _agree(entry.get(name), row.get(column))
             ]
     for entry in entries:
-        if entry.get("status") == "already-verified" and known.get(
-            str(entry.get("blake3"))
-        ) != entry.get("sha256"):
-            out.append(diff("missing", f"recordings[{entry.get('path')}]", entry, None))
+        if entry.get("status") != "already-verified":
+            continue
+        name = f"recordings[{entry.get('path')}]"
+        sha256 = known.get(str(entry.get("blake3")))
+        if sha256 is None:
+            out.append(diff("missing", name, entry, None))
+        elif sha256 != entry.get("sha256"):
+            out.append(diff("edited", f"{name}.sha256", entry.get("sha256"), sha256))
     return out
 
 

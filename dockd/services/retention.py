@@ -72,9 +72,17 @@ class Retention:
         )
         return due, disputed
 
-    def expire(self, by: str, done: Callable[[Expiry], None] = lambda _: None) -> list[Expiry]:
-        """Remove every due object; `done` is told of each as soon as it is marked."""
-        due = self.due(self.clock())
+    def expire(
+        self,
+        by: str,
+        done: Callable[[Expiry], None] = lambda _: None,
+        disputed: Callable[[RowDifference], None] = lambda _: None,
+    ) -> list[Expiry]:
+        """Remove every due object; `done` is told of each as soon as it is marked,
+        `disputed` of each candidate kept because its row disagrees with the chain."""
+        due, kept = self.plan(self.clock())
+        for found in kept:
+            disputed(found)
         for expiry in due:
             if not expiry.finished:
                 self.records.record_intent(expiry.item, self.clock(), by)

@@ -5,7 +5,12 @@ retention expiry never acts on a retain-until the chain does not vouch for."""
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +21,7 @@ import sqlalchemy as sa
 from dockd.adapters.ledger.interruptions import LedgerInterruptions
 from dockd.adapters.ledger.sessions import Ledger
 from dockd.core.gaps import Gap
-from tests.conftest import Dockd, unfreeze, write_config
+from tests.conftest import REPO, Dockd, unfreeze, write_config
 from tests.support.postgres import running_postgres
 
 pytestmark = pytest.mark.root
@@ -90,17 +95,14 @@ def ledger(
         unfreeze(store)
 
 
-def _engine(d: Dockd) -> sa.Engine:
-    engine = sa.create_engine(d.ledger_url)
-    if engine.dialect.name == "postgresql":
-        # a superuser with a SQL shell can switch the foreign keys off; so does the test
-
-        @sa.event.listens_for(engine, "connect")
-        def _replica(dbapi: Any, _: Any) -> None:
-            with dbapi.cursor() as cur:
-                cur.execute("SET session_replication_role = replica")
-
-    return engine
+@contextmanager
+def _shell(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A transaction as a SQL shell would run it: a PostgreSQL superuser can switch the
+    foreign keys off, and so does the test."""
+    with engine.begin() as c:
+        if engine.dialect.name == "postgresql":
+            c.execute(sa.text("SET LOCAL session_replication_role = replica"))
+        yield c
 
 
 def _changed(value: Any) -> Any:
@@ -113,14 +115,15 @@ def _changed(value: Any) -> Any:
 
 def _tamper(d: Dockd, table_name: str, change: str) -> tuple[str, Callable[[], None]]:
     """Edit, delete or insert one row like a SQL shell would; (the row's id, undo)."""
-    engine = _engine(d)
+    engine = sa.create_engine(d.ledger_url)
     table = sa.Table(table_name, sa.MetaData(), autoload_with=engine)
     [pk] = table.primary_key.columns
-    with engine.begin() as c:
+    with _shell(engine) as c:
         rows = c.execute(sa.select(table).order_by(pk.desc())).mappings().all()
         # the newest row: nothing else refers to it, so a deletion is not refused
         row = dict(rows[0])
         key = row[pk.name]
+        undo: sa.Executable
         if change == "edit":
             column = EDITED[table_name]
             c.execute(table.update().where(pk == key).values({column: _changed(row[column])}))
@@ -138,7 +141,7 @@ def _tamper(d: Dockd, table_name: str, change: str) -> tuple[str, Callable[[], N
             undo = table.delete().where(pk == key)
 
     def restore() -> None:
-        with engine.begin() as c:
+        with _shell(engine) as c:
             c.execute(undo)
         engine.dispose()
 
@@ -161,17 +164,17 @@ def test_every_tampered_evidence_row_is_named(ledger: Dockd, table: str, change:
 
 
 def test_reordered_events_break_the_chain(ledger: Dockd) -> None:
-    engine = _engine(ledger)
+    engine = sa.create_engine(ledger.ledger_url)
     swap = "UPDATE custody_events SET seq = :to WHERE seq = :at"
     try:
-        with engine.begin() as c:
+        with _shell(engine) as c:
             for at, to in ((2, -2), (3, 2), (-2, 3)):
                 c.execute(sa.text(swap), {"at": at, "to": to})
         result = ledger.run("audit", "verify")
         assert result.returncode == 1, result.stdout
         assert "custody chain BROKEN at event 2" in result.stdout, result.stdout
     finally:
-        with engine.begin() as c:
+        with _shell(engine) as c:
             for at, to in ((2, -2), (3, 2), (-2, 3)):
                 c.execute(sa.text(swap), {"at": at, "to": to})
         engine.dispose()
@@ -181,8 +184,8 @@ def test_reordered_events_break_the_chain(ledger: Dockd) -> None:
 def test_a_retain_until_moved_into_the_past_expires_nothing_and_is_reported(
     ledger: Dockd,
 ) -> None:
-    engine = _engine(ledger)
-    with engine.begin() as c:
+    engine = sa.create_engine(ledger.ledger_url)
+    with _shell(engine) as c:
         rid, key, until = c.execute(
             sa.text("SELECT id, object_key, retain_until FROM recordings ORDER BY id DESC")
         ).first()  # type: ignore[misc]
@@ -201,7 +204,62 @@ def test_a_retain_until_moved_into_the_past_expires_nothing_and_is_reported(
         assert audit.returncode == 1
         assert f"row edited: recordings {rid} retain_until" in audit.stdout
     finally:
-        with engine.begin() as c:
+        with _shell(engine) as c:
             c.execute(move, {"u": until, "id": rid})
         engine.dispose()
     assert "intact" in _ok(ledger, "audit", "verify")
+
+
+def _events(url: str) -> int:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as c:
+            return int(c.execute(sa.text("SELECT count(*) FROM custody_events")).scalar_one())
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError):
+        return 0  # not created yet
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_a_dockd_killed_while_it_writes_events_leaves_a_chain_that_verifies(
+    dialect: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "recorder"
+    folder.mkdir()
+    for n in range(80):
+        (folder / f"clip{n:03}.mp4").write_bytes(os.urandom(256 << 10))
+    store = tmp_path / "store"
+    with running_postgres(tmp_path / "pg") if dialect == "postgresql" else _sqlite(tmp_path) as url:
+        d = Dockd(write_config(tmp_path / "d.toml", store, url), store, url)
+        try:
+            killed = 0
+            for pause in (0.0, 0.05, 0.2):
+                before = _events(url)
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "dockd.cli", "--config", str(d.config),
+                     "ingest", str(folder), "--serial", "SNK"],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO,
+                )  # fmt: skip
+                deadline = time.monotonic() + 60
+                while _events(url) <= before + 1 and proc.poll() is None:
+                    assert time.monotonic() < deadline, "ingest wrote no events"
+                    time.sleep(0.005)
+                time.sleep(pause)
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGKILL)
+                    killed += 1
+                proc.wait(timeout=60)
+            assert killed >= 2, "every ingest finished before it could be killed"
+            audit = d.run("audit", "verify")
+            assert audit.returncode == 0, audit.stdout + audit.stderr
+            assert "custody chain intact" in audit.stdout
+            states = [s["state"] for s in d.json("sessions")]
+            assert states.count("interrupted") == killed, states
+        finally:
+            unfreeze(store)
+
+
+@contextmanager
+def _sqlite(tmp_path: Path) -> Iterator[str]:
+    yield f"sqlite:///{tmp_path / 'l.db'}"

@@ -41,7 +41,13 @@ def rows(*facts: tuple[str, str, dict[str, Any]]) -> dict[str, Any]:
     return {"rows": [{"table": t, "id": i, "row": r} for t, i, r in facts]}
 
 
-REC = {"id": 1, "blake3": "b" * 64, "object_key": "objects/b", "retain_until": None, "size": 5}
+REC: dict[str, Any] = {
+    "id": 1,
+    "blake3": "b" * 64,
+    "object_key": "objects/b",
+    "retain_until": None,
+    "size": 5,
+}
 
 
 def test_the_last_fact_about_a_row_wins_and_events_without_rows_are_skipped() -> None:
@@ -58,7 +64,7 @@ def test_the_last_fact_about_a_row_wins_and_events_without_rows_are_skipped() ->
 
 def test_an_edited_a_deleted_and_an_inserted_row_are_each_named() -> None:
     state = {("recordings", "1"): REC, ("recordings", "2"): {**REC, "id": 2}}
-    found = {
+    found: dict[tuple[str, str], dict[str, Any]] = {
         ("recordings", "1"): {**REC, "size": 9},
         ("holds", "4"): {"id": 4},
         ("sessions_not_audited", "x"): {"id": "x"},
@@ -108,7 +114,7 @@ def test_any_one_edit_deletion_or_insertion_is_named_and_nothing_else(
     if change == "edit":
         name = data.draw(st.sampled_from(sorted(state[key])))
         found[key] = {**state[key], name: ["not", "a", "column value"]}
-        expected = {(key[0], key[1], "edited", name)}
+        expected: set[tuple[str, str, str, str | None]] = {(key[0], key[1], "edited", name)}
     elif change == "delete":
         del found[key]
         expected = {(key[0], key[1], "missing", None)}
@@ -131,7 +137,7 @@ SESSION = {
     "source": "/media/x",
     "manifest_blake3": "m" * 64,
 }
-ROW = {
+ROW: dict[str, Any] = {
     "id": 7,
     "path": "a.mp4",
     "path_raw": b"a.mp4".hex(),

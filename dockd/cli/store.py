@@ -38,6 +38,8 @@ def audit_verify(app: App, args: argparse.Namespace) -> int:
         print(f"custody chain BROKEN at event {report.broken.seq}: {report.broken.reason}")
     for found in report.differences:
         print(row_difference(found))
+    if report.manifests_not_here:
+        print(f"{report.manifests_not_here} manifest(s) not in this store: see `dockd verify`")
     if report.ok:
         print(
             f"custody chain intact: {report.events} events; all {report.rows_checked} evidence "

@@ -89,6 +89,9 @@ class AuditReport(BaseModel):
     broken: ChainBreak | None = Field(description="The first event that does not chain.")
     rows_checked: int
     manifests_checked: int
+    manifests_not_here: int = Field(
+        0, description="Manifests this station's store does not hold (see `dockd verify`)."
+    )
     differences: list[RowDifference]
 
     @property

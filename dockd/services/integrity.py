@@ -90,13 +90,17 @@ def audit_ledger(ledger: AuditRecords, store: ObjectReader) -> AuditReport:
         if table == "recordings":
             recordings.setdefault(str(row["session_id"]), []).append(row)
             known[str(row["blake3"])] = str(row["sha256"])
-    manifests = 0
+    manifests = elsewhere = 0
     for session in sessions:
         digest = session.get("manifest_blake3")
         if digest is None:
             continue
+        try:
+            document = _manifest(store, rows.get(("objects", str(digest))), str(digest))
+        except FileNotFoundError:
+            elsewhere += 1  # another station's store, or deleted: `dockd verify` tells which
+            continue
         manifests += 1
-        document = _manifest(store, rows.get(("objects", str(digest))), str(digest))
         differences += manifest_differences(
             session, document, recordings.get(str(session["id"]), []), known
         )
@@ -105,6 +109,7 @@ def audit_ledger(ledger: AuditRecords, store: ObjectReader) -> AuditReport:
         broken=None if broken is None else ChainBreak(seq=broken[0], reason=broken[1]),
         rows_checked=len(rows),
         manifests_checked=manifests,
+        manifests_not_here=elsewhere,
         differences=differences,
     )
 
@@ -112,13 +117,16 @@ def audit_ledger(ledger: AuditRecords, store: ObjectReader) -> AuditReport:
 def _manifest(
     store: ObjectReader, stored: Mapping[str, Any] | None, digest: str
 ) -> dict[str, Any] | None:
-    """The manifest object as stored, or None when it is gone or is not that BLAKE3."""
+    """The manifest object as stored, or None when it is unreadable or not that BLAKE3;
+    FileNotFoundError when this store does not hold it."""
     if stored is None:
         return None
     try:
         with store.reader(str(stored["key"])) as read_at:
             data = read_at(0, int(stored["size"]))
-    except StoreError:
+    except StoreError as exc:
+        if isinstance(exc.__cause__, FileNotFoundError):
+            raise exc.__cause__ from exc
         return None
     if blake3_of(data).hexdigest() != digest:
         return None

@@ -17,6 +17,7 @@ from dockd.config import Config, MailConfig
 if TYPE_CHECKING:  # the parts are imported when first used: `dockd --help` needs none
     from email.message import EmailMessage
 
+    from dockd.adapters.ledger.audit import LedgerAudit
     from dockd.adapters.ledger.sessions import Ledger
     from dockd.adapters.mail import MailSettings, ReportMailer
     from dockd.adapters.ntp import StationClockSource
@@ -103,6 +104,12 @@ class App:
         host = socket.gethostname()
         ledger.close_abandoned_sessions(host, _boot_id(), pid_alive, utc_now())
         return ledger
+
+    @cached_property
+    def ledger_audit(self) -> LedgerAudit:
+        from dockd.adapters.ledger.audit import LedgerAudit
+
+        return LedgerAudit(self.ledger)
 
     @cached_property
     def store(self) -> ObjectStore:

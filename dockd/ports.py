@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from email.message import EmailMessage
@@ -38,6 +38,7 @@ class RetentionRecords(Protocol):
     """The ledger's side of expiry; both steps are custody events."""
 
     def candidates(self, now: datetime) -> list[StoredCopy]: ...
+    def vouching(self, recordings: Iterable[int]) -> list[CustodyEvent]: ...
     def started(self) -> list[Expirable]: ...
     def record_intent(self, item: Expirable, at: datetime, by: str) -> None: ...
     def mark_expired(self, item: Expirable, at: datetime, by: str) -> None: ...
@@ -113,15 +114,29 @@ class SignatureStore(Protocol):
 
 
 class IntegrityRecords(Protocol):
-    """What `dockd verify` and `dockd audit verify` read from the ledger, and the one
-    event a verify run leaves behind."""
+    """What `dockd verify` reads from the ledger, and the one event a verify run leaves
+    behind."""
 
     def objects(self) -> list[tuple[str, str, str, int]]: ...
-    def custody_events(self) -> list[CustodyEvent]: ...
-    def custody_facts(self) -> tuple[list[str], list[tuple[int, str]]]: ...
     def record_event(
         self, at: datetime, kind: str, subject: str, details: dict[str, Any]
     ) -> None: ...
+
+
+class AuditRecords(Protocol):
+    """What `dockd audit verify` reads: the chain, and every row of every evidence table,
+    encoded as the chain encodes them (`dockd.core.audit.RowFact`)."""
+
+    @property
+    def evidence_tables(self) -> Sequence[str]: ...
+    def custody_events(self) -> list[CustodyEvent]: ...
+    def evidence_rows(self) -> Mapping[tuple[str, str], Mapping[str, Any]]: ...
+
+
+class ObjectReader(Protocol):
+    """Whole small objects (manifests) out of the store; `errors.StoreError` when unreadable."""
+
+    def reader(self, key: str) -> AbstractContextManager[Callable[[int, int], bytes]]: ...
 
 
 class RehashingStore(Protocol):

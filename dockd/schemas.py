@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from dockd.config import Config
+from dockd.core.audit import AuditReport
 from dockd.core.policy import PolicyPack
 from dockd.core.profiles import RecorderProfile
 from dockd.core.status_document import SessionDocument, StatusDocument
@@ -32,6 +33,7 @@ def all_schemas() -> dict[str, dict[str, Any]]:
         "recordings.schema.json": TypeAdapter(list[RecordingView]),
         "sessions.schema.json": TypeAdapter(list[SessionView]),
         "verify.schema.json": TypeAdapter(VerifyReport),
+        "audit.schema.json": TypeAdapter(AuditReport),
         "status.schema.json": TypeAdapter(StatusDocument),
         "session.schema.json": TypeAdapter(SessionDocument),
         "report.schema.json": TypeAdapter(DeadlineReport),

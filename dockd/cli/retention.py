@@ -6,10 +6,11 @@ import argparse
 from typing import TYPE_CHECKING
 
 from dockd.cli.common import Subparsers, add_by
-from dockd.errors import EXIT_OK
+from dockd.errors import EXIT_OK, EXIT_PROBLEM
 
 if TYPE_CHECKING:
     from dockd.app import App
+    from dockd.core.audit import RowDifference
     from dockd.services.retention import Expiry
 
 
@@ -21,15 +22,32 @@ def _line(expiry: Expiry) -> str:
 
 def expire(app: App, args: argparse.Namespace) -> int:
     """Each removal is two custody events around the deletion; --dry-run lists them."""
+    from dockd.ui.format import row_difference
+
     if args.dry_run:
-        due = app.retention.due(app.clock())
+        due, disputed = app.retention.plan(app.clock())
+        for found in disputed:
+            print(f"kept, {row_difference(found)}")
         for expiry in due:
             print(f"would expire {_line(expiry)}")
         print(f"{len(due)} object(s) expirable")
-        return EXIT_OK
-    done = app.retention.expire(args.by, lambda e: print(f"expired {_line(e)}", flush=True))
+        return EXIT_PROBLEM if disputed else EXIT_OK
+    kept: list[RowDifference] = []
+
+    def dispute(found: RowDifference) -> None:
+        kept.append(found)
+        print(f"kept, {row_difference(found)}", flush=True)
+
+    done = app.retention.expire(
+        args.by, lambda e: print(f"expired {_line(e)}", flush=True), dispute
+    )
     print(f"{len(done)} object(s) expired")
-    return EXIT_OK
+    if kept:
+        print(
+            "objects whose ledger rows disagree with the custody chain were kept: "
+            "run `dockd audit verify`"
+        )
+    return EXIT_PROBLEM if kept else EXIT_OK
 
 
 def register(sub: Subparsers) -> None:

@@ -35,22 +35,35 @@ def _head(text: str) -> tuple[int, str]:
 
 
 def audit_verify(app: App, args: argparse.Namespace) -> int:
-    from dockd.services.integrity import audit_anchors, audit_chain
+    """The chain first, then every evidence row against it, then every manifest, then the
+    signed checkpoints and a head copied outside the ledger."""
+    from dockd.services.integrity import audit_anchors, audit_ledger
+    from dockd.ui.format import row_difference
 
-    checked, broken, missing = audit_chain(app.ledger)
-    anchors = audit_anchors(app.ledger, app.signer, args.head)
-    if broken is not None:
-        seq, reason = broken
-        print(f"custody chain BROKEN at event {seq}: {reason}")
-    for line in missing:
-        print(f"custody gap: {line}")
-    for line in anchors:
+    report = audit_ledger(app.ledger_audit, app.store)
+    anchors = audit_anchors(app.ledger_audit, app.signer, args.head)
+    report = report.model_copy(update={"anchors": anchors})
+    if args.json:
+        print_json(report)
+        return EXIT_OK if report.ok else EXIT_PROBLEM
+    if report.broken is not None:
+        print(f"custody chain BROKEN at event {report.broken.seq}: {report.broken.reason}")
+    for found in report.differences:
+        print(row_difference(found))
+    for line in report.anchors:
         print(f"anchor: {line}")
-    if broken is None and not missing and not anchors:
-        print(f"custody chain intact: {checked} events, every session and recording accounted for")
+    if report.manifests_not_here:
+        print(f"{report.manifests_not_here} manifest(s) not in this store: see `dockd verify`")
+    if report.ok:
+        print(
+            f"custody chain intact: {report.events} events; all {report.rows_checked} evidence "
+            f"rows and {report.manifests_checked} manifests match it"
+        )
         if args.head is not None:
             print(f"the ledger still holds head {args.head[0]}:{args.head[1]}")
         return EXIT_OK
+    if report.differences:
+        print(f"{len(report.differences)} difference(s) between the ledger and its custody chain")
     return EXIT_PROBLEM
 
 
@@ -61,7 +74,9 @@ def register(sub: Subparsers) -> None:
 
     audit = sub.add_parser("audit", help="custody chain")
     actions = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
-    p = actions.add_parser("verify", help="prove the custody chain")
+    p = actions.add_parser(
+        "verify", help="prove the custody chain, then every evidence row and manifest against it"
+    )
     p.add_argument(
         "--head",
         type=_head,
@@ -69,4 +84,5 @@ def register(sub: Subparsers) -> None:
         help="a chain head copied outside the ledger (journal, nightly report): exit 1 if "
         "the ledger no longer holds it",
     )
+    p.add_argument("--json", action="store_true", help="the report (schemas/audit.schema.json)")
     p.set_defaults(handler=audit_verify)

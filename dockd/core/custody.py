@@ -66,29 +66,3 @@ def first_break(events: Iterable[CustodyEvent]) -> tuple[int, str] | None:
         prev = event.hash
         expected_seq += 1
     return None
-
-
-def unaccounted(
-    events: Iterable[CustodyEvent],
-    closed_sessions: Iterable[str],
-    recordings: Iterable[tuple[int, str]],
-) -> list[str]:
-    """Ledger rows with no custody event vouching for them.
-
-    The chain alone cannot show that its newest events were cut off; every closed
-    session and every verified recording must still have its event, with the
-    same digest, or someone removed evidence of custody.
-    """
-    seen = {(e.kind, e.subject): e for e in events}
-    missing = [
-        f"session {sid} has no session-finished or session-interrupted event"
-        for sid in closed_sessions
-        if ("session-finished", sid) not in seen and ("session-interrupted", sid) not in seen
-    ]
-    for rid, digest in recordings:
-        event = seen.get(("recording-verified", str(rid)))
-        if event is None:
-            missing.append(f"recording {rid} has no recording-verified event")
-        elif event.details.get("blake3") != digest:
-            missing.append(f"recording {rid} has a BLAKE3 its custody event does not")
-    return missing

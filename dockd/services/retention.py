@@ -5,6 +5,10 @@ the object is removed, the removal is marked (a second custody event). A crash
 after the intent leaves it on the chain; the next run finishes every started
 expiry the rule still allows (removing an object already gone is a no-op), so
 nothing is ever deleted without a record.
+
+The rule decides on the facts the custody chain holds: each candidate's row is checked
+against its own events, and one that disagrees (a retain-until moved with a SQL shell, a
+hold row deleted) keeps its object and is logged for the operator.
 """
 
 from __future__ import annotations
@@ -13,8 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+import structlog
+
+from dockd.core.audit import RowDifference, confirm
 from dockd.core.retention import Expirable, expirable
 from dockd.ports import ExpiringStore, RetentionRecords
+
+log = structlog.get_logger("dockd.services.retention")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,16 +45,44 @@ class Retention:
         started first. A started one the rule now forbids (a hold placed since) is left
         alone: its bytes may be gone, and `dockd verify` then says so, but a held object
         that is still there is never deleted."""
-        allowed = expirable(self.records.candidates(now), now)
+        allowed, _ = self.plan(now)
+        return allowed
+
+    def plan(self, now: datetime) -> tuple[list[Expiry], list[RowDifference]]:
+        """What is due, and the candidates kept because their rows disagree with the chain."""
+        candidates = self.records.candidates(now)
+        copies, disputed = confirm(
+            candidates, self.records.vouching(c.recording for c in candidates)
+        )
+        for found in disputed:
+            log.warning(
+                "retention-disputed",
+                table=found.table,
+                id=found.id,
+                field=found.field,
+                chain=found.vouched,
+                row=found.row,
+                message="kept: the ledger row disagrees with its custody chain",
+            )
+        allowed = expirable(copies, now)
         started = {item.blake3 for item in self.records.started()}
-        return sorted(
+        due = sorted(
             (Expiry(item, item.blake3 in started) for item in allowed),
             key=lambda e: not e.finished,
         )
+        return due, disputed
 
-    def expire(self, by: str, done: Callable[[Expiry], None] = lambda _: None) -> list[Expiry]:
-        """Remove every due object; `done` is told of each as soon as it is marked."""
-        due = self.due(self.clock())
+    def expire(
+        self,
+        by: str,
+        done: Callable[[Expiry], None] = lambda _: None,
+        disputed: Callable[[RowDifference], None] = lambda _: None,
+    ) -> list[Expiry]:
+        """Remove every due object; `done` is told of each as soon as it is marked,
+        `disputed` of each candidate kept because its row disagrees with the chain."""
+        due, kept = self.plan(self.clock())
+        for found in kept:
+            disputed(found)
         for expiry in due:
             if not expiry.finished:
                 self.records.record_intent(expiry.item, self.clock(), by)

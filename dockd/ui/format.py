@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from dockd.core.audit import RowDifference
 from dockd.core.views import LateOffload
 
 MISSING = "—"
@@ -169,3 +170,16 @@ def group_late(items: list[LateOffload]) -> list[LateGroup]:
         )
         for serial, late in groups.items()
     ]
+
+
+def row_difference(found: RowDifference) -> str:
+    """One ledger row (or manifest entry) that disagrees with what vouches for it."""
+    where = f"{found.table} {found.id}" + (f" {found.field}" if found.field else "")
+    other = "manifest" if found.by == "manifest" else "chain"
+    if found.by == "manifest" and found.field is None:
+        return f"manifest unreadable: {where}: not the object the ledger records"
+    if found.problem == "missing":
+        return f"row missing: {where}: the {other} vouches for it, the ledger has no such row"
+    if found.problem == "inserted":
+        return f"row inserted: {where}: nothing on the {other} vouches for it"
+    return f"row edited: {where}: the {other} says {found.vouched!r}, the ledger {found.row!r}"

@@ -122,18 +122,19 @@ class CustodyLedger(LedgerEngine):
     def custody_events(self) -> list[CustodyEvent]:
         def load(session: Session) -> list[CustodyEvent]:
             rows = session.scalars(select(CustodyEventRow).order_by(CustodyEventRow.seq))
-            return [
-                CustodyEvent(
-                    r.seq,
-                    r.at,
-                    r.kind,
-                    r.subject,
-                    r.actor,
-                    json.loads(r.details),
-                    r.prev_hash,
-                    r.hash,
-                )
-                for r in rows
-            ]
+            return [custody_event(r) for r in rows]
 
         return self.read(load)
+
+
+def custody_event(row: CustodyEventRow) -> CustodyEvent:
+    return CustodyEvent(
+        row.seq,
+        row.at,
+        row.kind,
+        row.subject,
+        row.actor,
+        json.loads(row.details),
+        row.prev_hash,
+        row.hash,
+    )

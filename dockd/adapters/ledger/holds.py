@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dockd.adapters.ledger.facts import facts
 from dockd.adapters.ledger.schema import HoldRow, RecordingRow
 from dockd.adapters.ledger.sessions import Ledger
 from dockd.core.registry import HoldEntry
@@ -29,7 +30,7 @@ class LedgerHolds:
             )
             s.add(hold)
             s.flush()
-            details = {"hold": hold.id, "kind": kind, "reference": reference}
+            details = {"hold": hold.id, "kind": kind, "reference": reference, **facts(hold)}
             self.ledger.append_custody(s, at, "hold-placed", str(recording), details, actor=by)
             return hold.id
 
@@ -41,7 +42,7 @@ class LedgerHolds:
                     f"no active hold {hold_id}", hint="See `dockd holds list` for active holds."
                 )
             hold.released_at, hold.released_by, hold.release_reason = at, by, reason
-            details = {"hold": hold_id, "reason": reason}
+            details = {"hold": hold_id, "reason": reason, **facts(hold)}
             self.ledger.append_custody(
                 s, at, "hold-released", str(hold.recording_id), details, actor=by
             )

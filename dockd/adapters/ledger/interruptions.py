@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dockd.adapters.ledger.facts import facts
 from dockd.adapters.ledger.schema import InterruptionRow, RecordingRow
 from dockd.adapters.ledger.sessions import Ledger
 from dockd.core.gaps import Clip, Gap
@@ -50,19 +51,20 @@ class LedgerInterruptions:
         if not gaps:
             return
         with self.ledger.transaction() as s:
-            for gap in gaps:
-                s.add(
-                    InterruptionRow(
-                        session_id=session_id,
-                        serial=serial,
-                        before_recording=int(gap.before),
-                        after_recording=int(gap.after),
-                        gap_start=gap.start,
-                        gap_end=gap.end,
-                        gap_s=gap.seconds,
-                        detected_at=at,
-                    )
+            rows = [
+                InterruptionRow(
+                    session_id=session_id,
+                    serial=serial,
+                    before_recording=int(gap.before),
+                    after_recording=int(gap.after),
+                    gap_start=gap.start,
+                    gap_end=gap.end,
+                    gap_s=gap.seconds,
+                    detected_at=at,
                 )
-            self.ledger.append_custody(
-                s, at, "interruptions-found", session_id, {"serial": serial, "count": len(gaps)}
-            )
+                for gap in gaps
+            ]
+            s.add_all(rows)
+            s.flush()
+            details = {"serial": serial, "count": len(gaps), **facts(*rows)}
+            self.ledger.append_custody(s, at, "interruptions-found", session_id, details)

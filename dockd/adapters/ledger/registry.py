@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, exists, func, select, update
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from dockd.adapters.ledger.facts import facts
 from dockd.adapters.ledger.schema import (
     AssignmentRow,
     AttestationRow,
@@ -36,11 +37,11 @@ class LedgerRegistry:
     def add_device(self, serial: str, model: str, at: datetime, by: str) -> None:
         try:
             with self.ledger.transaction() as s:
-                s.add(DeviceRow(serial=serial, model=model, registered_at=at))
+                device = DeviceRow(serial=serial, model=model, registered_at=at)
+                s.add(device)
                 s.flush()
-                self.ledger.append_custody(
-                    s, at, "device-registered", serial, {"model": model}, actor=by
-                )
+                details = {"model": model, **facts(device)}
+                self.ledger.append_custody(s, at, "device-registered", serial, details, actor=by)
         except LedgerError as exc:
             if isinstance(exc.__cause__, IntegrityError):
                 raise LedgerError(
@@ -57,22 +58,29 @@ class LedgerRegistry:
                     f"recorder {serial} is not registered",
                     hint=f"Register it first: dockd devices add {serial} --model M",
                 )
-            s.execute(
-                update(AssignmentRow)
-                .where(AssignmentRow.serial == serial, AssignmentRow.until.is_(None))
-                .values(until=at)
-            )
-            s.add(
-                AssignmentRow(
-                    serial=serial,
-                    badge=custodian.badge,
-                    name=custodian.name,
-                    unit=custodian.unit,
-                    since=at,
-                    until=None,
+            ended = s.scalars(
+                select(AssignmentRow).where(
+                    AssignmentRow.serial == serial, AssignmentRow.until.is_(None)
                 )
+            ).all()
+            for previous in ended:
+                previous.until = at
+            assignment = AssignmentRow(
+                serial=serial,
+                badge=custodian.badge,
+                name=custodian.name,
+                unit=custodian.unit,
+                since=at,
+                until=None,
             )
-            details = {"badge": custodian.badge, "name": custodian.name, "unit": custodian.unit}
+            s.add(assignment)
+            s.flush()
+            details = {
+                "badge": custodian.badge,
+                "name": custodian.name,
+                "unit": custodian.unit,
+                **facts(*ended, assignment),
+            }
             self.ledger.append_custody(s, at, "device-assigned", serial, details, actor=by)
 
     def devices(self) -> list[DeviceEntry]:
@@ -109,15 +117,15 @@ class LedgerRegistry:
         """Record a return from remote duty and re-judge that officer's earlier recordings;
         how many changed verdict."""
         with self.ledger.transaction() as s:
-            s.add(
-                DutyReturnRow(
-                    badge=badge,
-                    returned_at=returned_at,
-                    reason=reason,
-                    recorded_at=at,
-                    recorded_by=by,
-                )
+            excuse = DutyReturnRow(
+                badge=badge,
+                returned_at=returned_at,
+                reason=reason,
+                recorded_at=at,
+                recorded_by=by,
             )
+            s.add(excuse)
+            s.flush()
             returns = [
                 t
                 for (t,) in s.execute(
@@ -126,10 +134,17 @@ class LedgerRegistry:
             ]
             returns.append(returned_at)
             changed = 0
+            rejudged: list[RecordingRow] = []
             for row in s.scalars(_officers_recordings(badge, returned_at)):
                 verdict = judge(row.corrected_end or row.end, row.verified_at, hours, returns)
                 if verdict.late != row.late:
                     changed += 1
+                if (verdict.deadline, verdict.late, verdict.late_by_s) != (
+                    row.deadline,
+                    row.late,
+                    row.late_by_s,
+                ):
+                    rejudged.append(row)
                 row.deadline, row.late, row.late_by_s = (
                     verdict.deadline,
                     verdict.late,
@@ -139,6 +154,7 @@ class LedgerRegistry:
                 "returned_at": returned_at.isoformat(),
                 "reason": reason,
                 "recordings_rejudged": changed,
+                **facts(excuse, *rejudged),
             }
             self.ledger.append_custody(s, at, "duty-return-recorded", badge, details, actor=by)
             return changed
@@ -169,14 +185,17 @@ class LedgerRegistry:
                     f"operator {operator} already attested session {session_id}",
                     hint="Offload needs two different people (004:21); ask a second operator.",
                 )
-            s.add(AttestationRow(session_id=session_id, operator=operator, at=at))
+            attestation = AttestationRow(session_id=session_id, operator=operator, at=at)
+            s.add(attestation)
+            s.flush()
             known.add(operator)
+            details = {"operator": operator, **facts(attestation)}
             self.ledger.append_custody(
-                s, at, "session-attested", session_id, {"operator": operator}, actor=operator
+                s, at, "session-attested", session_id, details, actor=operator
             )
             if len(known) >= needed and dock.sealed_at is None:
                 dock.sealed_at = at
-                operators = {"operators": sorted(known)}
+                operators = {"operators": sorted(known), **facts(dock)}
                 self.ledger.append_custody(
                     s, at, "session-sealed", session_id, operators, actor=operator
                 )

@@ -4,17 +4,22 @@ The SQL only fetches candidates (every unexpired recording of an object this
 station's store holds, some recording of which is past its date);
 `dockd.core.retention` decides. An expiry is two custody events around the
 deletion, so a crash between them leaves the intent on the chain and the next
-run finishes it.
+run finishes it. The candidates' own custody events (`vouching`) let the rule
+decide on the facts the chain holds, not on rows anyone with a SQL shell could
+have edited.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dockd.adapters.ledger.custody import custody_event
+from dockd.adapters.ledger.facts import facts
 from dockd.adapters.ledger.schema import (
     CustodyEventRow,
     HoldRow,
@@ -23,10 +28,14 @@ from dockd.adapters.ledger.schema import (
     RecordingRow,
 )
 from dockd.adapters.ledger.sessions import Ledger
+from dockd.core.custody import CustodyEvent
 from dockd.core.retention import Expirable, StoredCopy
 
 INTENT = "object-expiry-started"
 DONE = "object-expired"
+VOUCHING = ("recording-verified", "hold-placed", "hold-released")
+"""The kinds of event whose subject is a recording id and whose facts decide its expiry."""
+_BATCH = 500
 
 
 class LedgerRetention:
@@ -64,6 +73,25 @@ class LedgerRetention:
 
         return self.ledger.read(load)
 
+    def vouching(self, recordings: Iterable[int]) -> list[CustodyEvent]:
+        """The custody events about these recordings that decide whether they may expire,
+        found by subject, in chain order: no replay of the whole chain."""
+        subjects = sorted({str(r) for r in recordings})
+
+        def load(s: Session) -> list[CustodyEvent]:
+            out: list[CustodyEvent] = []
+            for start in range(0, len(subjects), _BATCH):
+                rows = s.scalars(
+                    select(CustodyEventRow).where(
+                        CustodyEventRow.kind.in_(VOUCHING),
+                        CustodyEventRow.subject.in_(subjects[start : start + _BATCH]),
+                    )
+                )
+                out += [custody_event(r) for r in rows]
+            return sorted(out, key=lambda e: e.seq)
+
+        return self.ledger.read(load)
+
     def started(self) -> list[Expirable]:
         """Expiries whose intent is on the chain but whose object is not marked removed."""
 
@@ -97,24 +125,28 @@ class LedgerRetention:
 
     def mark_expired(self, item: Expirable, at: datetime, by: str) -> None:
         with self.ledger.transaction() as s:
-            s.execute(
-                update(RecordingRow)
-                .where(RecordingRow.blake3 == item.blake3, RecordingRow.expired_at.is_(None))
-                .values(expired_at=at)
-            )
-            s.execute(
-                update(ObjectRow).where(ObjectRow.blake3 == item.blake3).values(removed_at=at)
-            )
-            s.execute(
-                update(ObjectLocationRow)
-                .where(
+            recordings = s.scalars(
+                select(RecordingRow).where(
+                    RecordingRow.blake3 == item.blake3, RecordingRow.expired_at.is_(None)
+                )
+            ).all()
+            for recording in recordings:
+                recording.expired_at = at
+            stored = s.get_one(ObjectRow, item.blake3)
+            stored.removed_at = at
+            locations = s.scalars(
+                select(ObjectLocationRow).where(
                     ObjectLocationRow.blake3 == item.blake3,
                     ObjectLocationRow.station.in_(self.ledger.stations()),
+                    ObjectLocationRow.removed_at.is_(None),
                 )
-                .values(removed_at=at)
-            )
-            self.ledger.append_custody(s, at, DONE, item.key, _details(item), actor=by)
+            ).all()
+            for location in locations:
+                location.removed_at = at
+            s.flush()
+            details = {**_details(item), **facts(stored, *recordings, *locations)}
+            self.ledger.append_custody(s, at, DONE, item.key, details, actor=by)
 
 
-def _details(item: Expirable) -> dict[str, str]:
+def _details(item: Expirable) -> dict[str, object]:
     return {"blake3": item.blake3, "retain_until": item.retain_until.isoformat()}

@@ -198,6 +198,7 @@ class CustodyEventRow(Base):
     """Append-only; `hash` chains each row to the one before (see dockd.core.custody)."""
 
     __tablename__ = "custody_events"
+    __table_args__ = (Index("ix_custody_events_kind_subject", "kind", "subject"),)
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at: Mapped[str] = mapped_column(String(40))

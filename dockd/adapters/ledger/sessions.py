@@ -15,9 +15,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import DeclarativeBase, Session, selectinload
 
 from dockd.adapters.ledger.custody import CustodyLedger
+from dockd.adapters.ledger.facts import facts
 from dockd.adapters.ledger.locks import Holder, clear_lock, hold_lock, pid_alive, release_lock
 from dockd.adapters.ledger.mapping import recording_view, session_view
 from dockd.adapters.ledger.schema import (
@@ -93,21 +94,21 @@ class Ledger(CustodyLedger):
         row.state = "interrupted"
         row.finished_at = at
         row.error_code = "DOCKD_DIED"
-        session.add(
-            SessionProblemRow(
-                session_id=row.id,
-                path="/",
-                code="session-abandoned",
-                message="dockd stopped during this session (killed, crashed, power lost); "
-                "re-dock the recorder to copy what is missing",
-            )
+        problem = SessionProblemRow(
+            session_id=row.id,
+            path="/",
+            code="session-abandoned",
+            message="dockd stopped during this session (killed, crashed, power lost); "
+            "re-dock the recorder to copy what is missing",
         )
+        session.add(problem)
+        session.flush()
         self.append_custody(
             session,
             at,
             "session-interrupted",
             row.id,
-            {"serial": row.serial, "reason": "dockd-died"},
+            {"serial": row.serial, "reason": "dockd-died", **facts(row, problem)},
         )
         release_lock(session, row.id)
 
@@ -142,26 +143,25 @@ class Ledger(CustodyLedger):
                 session.flush()
             recorder.last_seen = at
             recorder.profile = profile
-            session.add(
-                DockSessionRow(
-                    id=session_id,
-                    recorder_id=recorder.id,
-                    serial=serial,
-                    profile=profile,
-                    slot=slot,
-                    source=source,
-                    station=self.station,
-                    host=host,
-                    pid=pid,
-                    boot_id=boot_id,
-                    started_at=at,
-                    state="running",
-                    files_seen=0,
-                    copied=0,
-                    already_verified=0,
-                    bytes_copied=0,
-                )
+            dock = DockSessionRow(
+                id=session_id,
+                recorder_id=recorder.id,
+                serial=serial,
+                profile=profile,
+                slot=slot,
+                source=source,
+                station=self.station,
+                host=host,
+                pid=pid,
+                boot_id=boot_id,
+                started_at=at,
+                state="running",
+                files_seen=0,
+                copied=0,
+                already_verified=0,
+                bytes_copied=0,
             )
+            session.add(dock)
             session.flush()
             hold_lock(session, serial, holder, at)
             self.append_custody(
@@ -176,6 +176,7 @@ class Ledger(CustodyLedger):
                     "source": source,
                     "station": self.station,
                     "host": host,
+                    **facts(recorder, dock),
                 },
             )
 
@@ -211,7 +212,7 @@ class Ledger(CustodyLedger):
                 select(RecorderRow.id).where(RecorderRow.serial == serial)
             ).one()
             dock = session.get_one(DockSessionRow, session_id)
-            self._ensure_objects(
+            new_objects = self._ensure_objects(
                 session,
                 [
                     _NewObject(
@@ -233,7 +234,13 @@ class Ledger(CustodyLedger):
                 dock.bytes_copied += rec.source.size
             session.add_all(rows)
             session.flush()
-            for row, rec in zip(rows, recordings, strict=True):
+            for index, (row, rec) in enumerate(zip(rows, recordings, strict=True)):
+                # the object first stored by this recording, and the session's counts
+                # with the batch's last one: each row changed here is on the chain
+                changed: list[DeclarativeBase] = [row]
+                changed.extend(new_objects.pop(rec.digests.blake3, []))
+                if index == len(rows) - 1:
+                    changed.append(dock)
                 self.append_custody(
                     session,
                     rec.verified_at,
@@ -248,18 +255,23 @@ class Ledger(CustodyLedger):
                         "sha256": rec.digests.sha256,
                         "object": rec.object_key,
                         "duplicate_content": rec.duplicate,
+                        **facts(*changed),
                     },
                 )
             return [row.id for row in rows]
 
-    def _ensure_objects(self, session: Session, objects: Sequence[_NewObject]) -> None:
-        """Add the objects the ledger does not know yet, with one query for the batch;
-        a known digest with another SHA-256 or size would mean a broken store."""
+    def _ensure_objects(
+        self, session: Session, objects: Sequence[_NewObject]
+    ) -> dict[str, list[DeclarativeBase]]:
+        """Add the objects the ledger does not know yet, with one query for the batch, and
+        this station's location of each; a known digest with another SHA-256 or size would
+        mean a broken store. The rows added or changed, by BLAKE3, for the chain."""
         wanted = {o.blake3 for o in objects}
         known = {
             row.blake3: row
             for row in session.scalars(select(ObjectRow).where(ObjectRow.blake3.in_(wanted)))
         }
+        added: dict[str, list[DeclarativeBase]] = {}
         for new in objects:
             existing = known.get(new.blake3)
             if existing is None:
@@ -273,16 +285,23 @@ class Ledger(CustodyLedger):
                     stored_at=new.at,
                 )
                 session.add(row)
+                added[new.blake3] = [row]
             elif existing.sha256 != new.sha256 or existing.size != new.size:
                 raise LedgerError(
                     f"object {new.blake3} is already in the ledger with another SHA-256 or size",
                     hint="This should be impossible; preserve the store and ledger and report it.",
                 )
         session.flush()  # the objects before the locations that name them
-        self._ensure_locations(session, objects)
+        for blake3, location in self._ensure_locations(session, objects).items():
+            added.setdefault(blake3, []).append(location)
+        return added
 
-    def _ensure_locations(self, session: Session, objects: Sequence[_NewObject]) -> None:
-        """This station's store holds these objects (again, should one have expired here)."""
+    def _ensure_locations(
+        self, session: Session, objects: Sequence[_NewObject]
+    ) -> dict[str, ObjectLocationRow]:
+        """This station's store holds these objects (again, should one have expired here);
+        the location rows added or reopened, by BLAKE3."""
+        changed: dict[str, ObjectLocationRow] = {}
         located = {
             row.blake3: row
             for row in session.scalars(
@@ -299,8 +318,12 @@ class Ledger(CustodyLedger):
                     blake3=new.blake3, station=self.station, since=new.at
                 )
                 session.add(located[new.blake3])
+                changed[new.blake3] = located[new.blake3]
             elif row.removed_at is not None:
                 row.since, row.removed_at = new.at, None
+                changed[new.blake3] = row
+        session.flush()
+        return changed
 
     def finish_session(
         self,
@@ -326,8 +349,9 @@ class Ledger(CustodyLedger):
             dock.files_seen = files_seen
             dock.already_verified = already_verified
             dock.error_code = error_code
+            changed: list[DeclarativeBase] = [dock]
             for problem in problems:
-                session.add(
+                changed.append(
                     SessionProblemRow(
                         session_id=session_id,
                         path=problem.path,
@@ -335,8 +359,9 @@ class Ledger(CustodyLedger):
                         message=problem.message,
                     )
                 )
+            session.add_all(changed[1:])
             if manifest is not None:
-                self._ensure_objects(
+                stored = self._ensure_objects(
                     session,
                     [
                         _NewObject(
@@ -350,7 +375,9 @@ class Ledger(CustodyLedger):
                         )
                     ],
                 )
+                changed += [row for rows in stored.values() for row in rows]
                 dock.manifest_blake3 = manifest.digests.blake3
+            session.flush()
             self.append_custody(
                 session,
                 at,
@@ -365,6 +392,7 @@ class Ledger(CustodyLedger):
                     "manifest": manifest.digests.blake3 if manifest else None,
                     "manifest_signature": signature.signature.hex() if signature else None,
                     "signed_by": signature.key if signature else None,
+                    **facts(*changed),
                 },
             )
 
@@ -420,18 +448,6 @@ class Ledger(CustodyLedger):
             )
             .exists()
         )
-
-    def custody_facts(self) -> tuple[list[str], list[tuple[int, str]]]:
-        """Closed session ids and (recording id, BLAKE3): what custody events must vouch for."""
-
-        def load(session: Session) -> tuple[list[str], list[tuple[int, str]]]:
-            closed = session.scalars(
-                select(DockSessionRow.id).where(DockSessionRow.state != "running")
-            ).all()
-            recordings = session.execute(select(RecordingRow.id, RecordingRow.blake3)).all()
-            return list(closed), [(rid, digest) for rid, digest in recordings]
-
-        return self.read(load)
 
 
 def _recording_row(

@@ -61,9 +61,14 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["session_id"], ["dock_sessions.id"]),
         sa.PrimaryKeyConstraint("serial"),
     )
+    # retention finds a candidate's own events by kind and subject, among millions
+    op.create_index(
+        "ix_custody_events_kind_subject", "custody_events", ["kind", "subject"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_custody_events_kind_subject", table_name="custody_events")
     op.drop_table("recorder_locks")
     with op.batch_alter_table("object_locations", schema=None) as batch_op:
         batch_op.drop_index("ix_object_locations_station")

@@ -1,0 +1,80 @@
+"""Ledger rows as evidence facts: the one encoding both the custody chain and the audit use.
+
+Every write that creates or changes an evidence row puts the whole row, encoded here,
+into the custody event of the same transaction; `dockd audit verify` encodes the rows
+it reads with the same function and compares (`dockd.core.audit`). The encoding is
+driven by the column types, so a value reads back exactly as it was written, on SQLite
+and PostgreSQL alike, and a column added to a table is covered without a second list.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, Float, Integer, LargeBinary, Table
+from sqlalchemy.orm import DeclarativeBase
+
+from dockd.adapters.ledger.schema import (
+    AssignmentRow,
+    AttestationRow,
+    DeviceRow,
+    DockSessionRow,
+    DutyReturnRow,
+    HoldRow,
+    InterruptionRow,
+    ObjectLocationRow,
+    ObjectRow,
+    RecorderRow,
+    RecordingRow,
+    SessionProblemRow,
+    UTCDateTime,
+)
+from dockd.core.audit import RowFact
+
+EVIDENCE_TABLES: tuple[type[DeclarativeBase], ...] = (
+    RecorderRow,
+    DockSessionRow,
+    SessionProblemRow,
+    ObjectRow,
+    ObjectLocationRow,
+    RecordingRow,
+    HoldRow,
+    DeviceRow,
+    AssignmentRow,
+    DutyReturnRow,
+    AttestationRow,
+    InterruptionRow,
+)
+"""Every table whose rows are evidence; each row must be vouched for by the chain."""
+
+
+def _encode(kind: object, value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(kind, UTCDateTime):
+        assert isinstance(value, datetime)
+        return value.astimezone(UTC).isoformat()
+    if isinstance(kind, LargeBinary):
+        return bytes(value).hex()
+    if isinstance(kind, Boolean):
+        return bool(value)
+    if isinstance(kind, Integer | BigInteger):
+        return int(value)
+    if isinstance(kind, Float):
+        return float(value)
+    return str(value)
+
+
+def row_fact(row: DeclarativeBase) -> RowFact:
+    """The whole row as the chain carries it: its table, its key, every column."""
+    table = row.__table__
+    assert isinstance(table, Table)
+    fields = {col.name: _encode(col.type, getattr(row, col.key)) for col in table.columns}
+    key = "/".join(str(fields[col.name]) for col in table.primary_key.columns)
+    return RowFact(table=table.name, id=key, fields=fields)
+
+
+def facts(*rows: DeclarativeBase) -> dict[str, list[dict[str, Any]]]:
+    """The `rows` entry of a custody event's details: the rows it created or changed."""
+    return {"rows": [row_fact(row).as_json() for row in rows]}

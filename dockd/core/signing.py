@@ -78,10 +78,12 @@ def checkpoint_findings(
     events: Iterable[CustodyEvent], verify: Verify, station_fingerprint: str
 ) -> list[str]:
     """Every checkpoint must be signed by the station key over the head it names, and the
-    chain must still hold that head."""
+    chain must still hold that head. Once the chain has a checkpoint, every session end
+    after it must be followed by its own: a chain rewritten without the key cannot
+    forge them, so dropping them is a finding rather than an escape."""
     chain = list(events)
     hashes = {e.seq: e.hash for e in chain}
-    findings = []
+    findings = _unanchored_session_ends(chain)
     for event in (e for e in chain if e.kind == CHECKPOINT):
         details = event.details
         try:
@@ -100,4 +102,22 @@ def checkpoint_findings(
             findings.append(f"{where}: the signature does not match its head (edited?)")
         if hashes.get(seq) != head:
             findings.append(f"{where} names hash {head}, the chain's event {seq} differs")
+    return findings
+
+
+def _unanchored_session_ends(chain: list[CustodyEvent]) -> list[str]:
+    """Session ends after the first checkpoint that no checkpoint names right after them
+    (a ledger written before checkpoints existed has none before its first)."""
+    first = next((i for i, e in enumerate(chain) if e.kind == CHECKPOINT), None)
+    if first is None:
+        return []
+    findings = []
+    for event, after in zip(chain[first:], [*chain[first + 1 :], None], strict=True):
+        if event.kind not in SESSION_END_KINDS:
+            continue
+        if after is None or after.kind != CHECKPOINT or after.details.get("seq") != event.seq:
+            findings.append(
+                f"session end event {event.seq} is not followed by a signed checkpoint of it "
+                "(checkpoints removed, or events written without the station key)"
+            )
     return findings

@@ -111,6 +111,19 @@ def test_a_checkpoint_of_another_key_or_of_a_head_the_chain_lacks_is_a_finding()
     assert finding.startswith("checkpoint event 3 (head 2) names hash")
 
 
+def test_after_the_first_checkpoint_every_session_end_needs_its_own() -> None:
+    signer = FakeSigner()
+    events = signed_chain(signer)
+    later = chain([*((e.kind, e.details) for e in events), ("session-finished", {})])
+    assert checkpoint_findings(later, signer.verify, signer.fingerprint) == [
+        "session end event 4 is not followed by a signed checkpoint of it "
+        "(checkpoints removed, or events written without the station key)"
+    ]
+    legacy = chain([("session-finished", {}), *((e.kind, e.details) for e in events)])
+    (finding,) = checkpoint_findings(legacy, signer.verify, signer.fingerprint)
+    assert finding.startswith("checkpoint event 4 (head 2) names hash")  # not the legacy end
+
+
 def test_a_malformed_checkpoint_is_a_finding() -> None:
     signer = FakeSigner()
     events = chain([("a", {}), (CHECKPOINT, {"seq": 1, "hash": "x"})])

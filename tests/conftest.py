@@ -66,7 +66,7 @@ class Dockd:
         self, badge: str, *roles: str, unit: str | None = None, passphrase: str | None = None
     ) -> str:
         """Register an operator; their passphrase (by default `pass-<badge>`)."""
-        phrase = passphrase or f"pass-{badge}"
+        phrase = passphrase or f"passphrase-{badge}"
         args = ["operators", "add", badge, "--name", f"Operator {badge}", "--passphrase-stdin"]
         args += [a for role in roles for a in ("--role", role)]
         args += ["--unit", unit] if unit else []

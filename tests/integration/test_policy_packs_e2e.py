@@ -511,10 +511,10 @@ def test_dandong_seals_a_dock_session_only_with_two_operators(dockd: Dockd, tmp_
         return done.returncode, done.stdout + done.stderr
 
     refusals = {
-        "one person": (("A100",), "pass-A100\n", 1, "needs 2 distinct operators"),
-        "a badge typed twice": (("A100", "A100"), "pass-A100\npass-A100\n", 1, "given twice"),
-        "a missing passphrase": (("A100", "B200"), "pass-A100\n", 2, "PASSPHRASE_MISSING"),
-        "a wrong passphrase": (("A100", "B200"), "pass-A100\nguess\n", 1, "PASSPHRASE_WRONG"),
+        "one person": (("A100",), "passphrase-A100\n", 1, "needs 2 distinct operators"),
+        "a badge typed twice": (("A100", "A100"), "passphrase-A100\npassphrase-A100\n", 1, "given twice"),
+        "a missing passphrase": (("A100", "B200"), "passphrase-A100\n", 2, "PASSPHRASE_MISSING"),
+        "a wrong passphrase": (("A100", "B200"), "passphrase-A100\nguess\n", 1, "PASSPHRASE_WRONG"),
     }
     for what, (badges, stdin, code, said) in refusals.items():
         got, output = attest(*badges, stdin=stdin)
@@ -525,7 +525,7 @@ def test_dandong_seals_a_dock_session_only_with_two_operators(dockd: Dockd, tmp_
         ], f"{what} seals nothing"
     assert dockd.custody_events("session-attested") == []
 
-    code, said = attest("A100", "B200", stdin="pass-A100\npass-B200\n")
+    code, said = attest("A100", "B200", stdin="passphrase-A100\npassphrase-B200\n")
     assert code == 0, said
     assert "sealed by A100, B200" in said
     code, rep = report(dockd)
@@ -547,7 +547,7 @@ def test_without_a_two_person_rule_no_session_is_unsealed(dockd: Dockd, tmp_path
     assert code == 0, rep
     dockd.add_operator("A100", "deputy leader in charge of enforcement")
     one = dockd.run(
-        "attest", session, "--operator", "A100", "--passphrase-stdin", input="pass-A100\n"
+        "attest", session, "--operator", "A100", "--passphrase-stdin", input="passphrase-A100\n"
     )
     assert one.returncode == 0 and "sealed by A100" in one.stdout, one.stderr
     assert report(dockd)[1]["unsealed_sessions"] == []

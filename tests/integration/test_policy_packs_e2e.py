@@ -512,7 +512,12 @@ def test_dandong_seals_a_dock_session_only_with_two_operators(dockd: Dockd, tmp_
 
     refusals = {
         "one person": (("A100",), "passphrase-A100\n", 1, "needs 2 distinct operators"),
-        "a badge typed twice": (("A100", "A100"), "passphrase-A100\npassphrase-A100\n", 1, "given twice"),
+        "a badge typed twice": (
+            ("A100", "A100"),
+            "passphrase-A100\npassphrase-A100\n",
+            1,
+            "given twice",
+        ),
         "a missing passphrase": (("A100", "B200"), "passphrase-A100\n", 2, "PASSPHRASE_MISSING"),
         "a wrong passphrase": (("A100", "B200"), "passphrase-A100\nguess\n", 1, "PASSPHRASE_WRONG"),
     }

@@ -219,19 +219,10 @@ def test_no_viewing_without_approval_and_refusals_end_a_request(
     assert "why: complaint 17" in text and "refused by L: not needed" in text
 
 
-def test_an_approval_expires_and_a_tampered_object_is_not_handed_out(
+def test_a_tampered_object_is_not_handed_out_and_an_approval_expires(
     dockd: Dockd, tmp_path: Path
 ) -> None:
-    rules = tmp_path / "rules"
-    (rules / "policies").mkdir(parents=True)
-    (rules / "recorders").symlink_to(REPO / "rules" / "recorders")
-    pack = (REPO / "rules" / "policies" / "dalian-jinpu-ocean.toml").read_text("utf-8")
-    pack = pack.replace(
-        'approvers = ["case leader"]', 'approvers = ["case leader"]\nopen_hours = 0.0008'
-    )
-    (rules / "policies" / "dalian-jinpu-ocean.toml").write_text(pack, "utf-8")
-    extra = f'\n[policy]\npack = "dalian-jinpu-ocean"\n\n[rules]\ndir = "{rules}"\n'
-    write_config(dockd.config, dockd.store, dockd.ledger_url, extra)
+    use_pack(dockd, "dalian-jinpu-ocean")
     rec = docked(dockd, tmp_path, "DL02", "Brigade 2", b"soon gone")
     dockd.add_operator("V", "inspector", unit="Brigade 2")
     dockd.add_operator("L", "case leader", unit="Brigade 2")
@@ -249,7 +240,22 @@ def test_an_approval_expires_and_a_tampered_object_is_not_handed_out(
     assert not out.exists(), "nothing of a mismatching object is left"
     assert dockd.custody_events("viewing-opened") == []
 
-    time.sleep(3)
-    code, said = view_open(dockd, tampered, "V", tmp_path / "late")
+    # the same pack with a window of 1.8 s: the request keeps the window it was made with
+    rules = tmp_path / "rules"
+    (rules / "policies").mkdir(parents=True)
+    (rules / "recorders").symlink_to(REPO / "rules" / "recorders")
+    pack = (REPO / "rules" / "policies" / "dalian-jinpu-ocean.toml").read_text("utf-8")
+    short = pack.replace(
+        'approvers = ["case leader"]', 'approvers = ["case leader"]\nopen_hours = 0.0005'
+    )
+    (rules / "policies" / "dalian-jinpu-ocean.toml").write_text(short, "utf-8")
+    extra = f'\n[policy]\npack = "dalian-jinpu-ocean"\n\n[rules]\ndir = "{rules}"\n'
+    write_config(dockd.config, dockd.store, dockd.ledger_url, extra)
+    brief = ask(dockd, "V", rec)
+    assert approve(dockd, brief, "L")[0] == 0
+    time.sleep(2)
+    code, said = view_open(dockd, brief, "V", tmp_path / "late")
     assert (code, "ended at" in said) == (1, True), said
-    assert register(dockd)[tampered]["state"] == "expired"
+    entries = register(dockd)
+    assert (entries[tampered]["state"], entries[brief]["state"]) == ("approved", "expired")
+    assert entries[tampered]["open_hours"] == 8

@@ -10,7 +10,14 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    computed_field,
+    field_validator,
+    model_validator,
+)
 
 _ARTICLE = re.compile(r"00[0-4](/[A-E])?:\d+(\(\d+\))?")
 
@@ -114,6 +121,9 @@ class ViewingPolicy(_Section):
             raise ValueError("[viewing] names no approver at all: every viewing needs one")
         return self
 
+    @computed_field(  # type: ignore[prop-decorator]
+        description="The window dockd applies: open_hours, or dockd's own default when null."
+    )
     @property
     def effective_open_hours(self) -> float:
         return self.open_hours if self.open_hours is not None else DOCKD_VIEWING_HOURS

@@ -30,12 +30,15 @@ if TYPE_CHECKING:  # the parts are imported when first used: `dockd --help` need
     from dockd.core.views import DeadlineReport
     from dockd.daemon.board import StatusBoard
     from dockd.daemon.loop import Daemon
+    from dockd.services.archive import Archive
     from dockd.services.clocks import RecorderClockSetting
     from dockd.services.dock_session import DockSession, Station
+    from dockd.services.operators import Operators
     from dockd.services.registry import Registry
     from dockd.services.report import Reports
     from dockd.services.retention import Retention
     from dockd.services.status import StatusService
+    from dockd.services.viewing import ViewingService
     from dockd.web.server import WebServer
 
 
@@ -197,6 +200,43 @@ class App:
 
         ledger = self.ledger
         return Registry(LedgerRegistry(ledger), LedgerHolds(ledger), self.policy, utc_now)
+
+    @cached_property
+    def operators(self) -> Operators:
+        """The registered operators; also `ports.OperatorAuth` for every use case."""
+        from dockd.adapters.clock import utc_now
+        from dockd.adapters.ledger.operators import LedgerOperators
+        from dockd.services.operators import Operators
+
+        return Operators(LedgerOperators(self.ledger), self.policy, utc_now)
+
+    @cached_property
+    def viewing(self) -> ViewingService:
+        from dockd.adapters.clock import utc_now
+        from dockd.adapters.ledger.operators import LedgerOperators
+        from dockd.adapters.ledger.viewing import LedgerViewing
+        from dockd.adapters.store.copies import StoreCopies
+        from dockd.services.viewing import ViewingService
+
+        return ViewingService(
+            LedgerViewing(self.ledger),
+            LedgerOperators(self.ledger),
+            self.operators,
+            StoreCopies(self.config.store.root),
+            self.policy,
+            utc_now,
+        )
+
+    @cached_property
+    def archive(self) -> Archive:
+        from dockd.adapters.clock import utc_now
+        from dockd.adapters.ledger.archive import LedgerArchive
+        from dockd.adapters.store.copies import StoreCopies
+        from dockd.services.archive import Archive
+
+        return Archive(
+            LedgerArchive(self.ledger), self.operators, StoreCopies(self.config.store.root), utc_now
+        )
 
     @cached_property
     def retention(self) -> Retention:

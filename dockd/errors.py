@@ -247,3 +247,50 @@ class MailRecipientsRefused(MailError):
     def __init__(self, message: str, refused: dict[str, str]) -> None:
         super().__init__(message)
         self.refused = refused
+
+
+class OperatorError(DockdError):
+    """An operator could not be shown to be present, or may not do what was asked."""
+
+    code = "OPERATOR_REFUSED"
+    hint = "See `dockd operators list` for who is registered and the roles they hold."
+
+
+class OperatorUnknownError(OperatorError):
+    code = "OPERATOR_UNKNOWN"
+    hint = "Register the person first: dockd operators add BADGE --name N --role R ..."
+
+
+class OperatorDisabledError(OperatorError):
+    code = "OPERATOR_DISABLED"
+    hint = "A disabled operator can no longer act; register the person's new badge instead."
+
+
+class WrongPassphraseError(OperatorError):
+    code = "PASSPHRASE_WRONG"
+    hint = "Type the operator's own passphrase; five wrong ones in a row lock them out."
+
+
+class PassphraseMissingError(OperatorError):
+    code = "PASSPHRASE_MISSING"
+    hint = "Give one passphrase per operator on stdin, one line each, in the order given."
+    exit_code = EXIT_USAGE
+
+
+class OperatorLockedError(OperatorError):
+    code = "OPERATOR_LOCKED"
+    hint = "Too many wrong passphrases in a row: wait until the lock ends, then try again."
+
+
+class NotAuthorisedError(OperatorError):
+    """The operators are who they say, but the pack does not let them do this."""
+
+    code = "NOT_AUTHORISED"
+    hint = "See `dockd policy show` for the roles the pack requires."
+
+
+class ViewingClosedError(OperatorError):
+    """A viewing request that is not (or no longer) approved shows nothing."""
+
+    code = "VIEWING_NOT_OPEN"
+    hint = "See `dockd view register` for the request's state and who still has to approve."

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Protocol
 
+from dockd.core.archive import ArchiveItem, Footage
 from dockd.core.custody import CustodyEvent
 from dockd.core.devices import DeviceEvent, RecorderDevice
 from dockd.core.gaps import Clip, Gap
 from dockd.core.model import Digests, Problem, SourceFile, StoredDocument, VerifiedRecording
-from dockd.core.operators import Operator
+from dockd.core.operators import Credential, Operator
 from dockd.core.policy import PolicyPack
 from dockd.core.profiles import RecorderProfile
 from dockd.core.registry import Custodian, CustodyStretch, DeviceEntry, HoldEntry
@@ -23,6 +24,7 @@ from dockd.core.signing import ManifestSignature
 from dockd.core.station_clock import StationClock
 from dockd.core.status import Assignment, LedgerFacts, SlotSnapshot, StoreSpace, VerifyRun
 from dockd.core.transfer import Published, ReadBack, Scan, Staged, VolumeEvidence
+from dockd.core.viewing import Viewing, ViewingRequest
 from dockd.core.views import (
     DeadlineReport,
     RecorderClockView,
@@ -57,7 +59,9 @@ class RegistryRecords(Protocol):
     def add_excuse(
         self, badge: str, returned_at: datetime, reason: str, at: datetime, by: str, hours: float
     ) -> int: ...
-    def attest(self, session_id: str, operator: str, at: datetime, needed: int) -> list[str]: ...
+    def attest(
+        self, session_id: str, operators: Sequence[str], at: datetime, needed: int
+    ) -> list[str]: ...
 
 
 class HoldRecords(Protocol):
@@ -387,3 +391,80 @@ class OperatorAuth(Protocol):
     """
 
     def authenticate(self, badge: str, passphrase: str, at: datetime) -> Operator: ...
+
+
+# --- viewing ---
+
+
+class OperatorRecords(Protocol):
+    """The ledger's operators; every change is a custody event naming who made it."""
+
+    def add(self, credential: Credential, at: datetime, by: str) -> None: ...
+    def operators(self) -> list[Operator]: ...
+    def credential(self, badge: str) -> Credential | None: ...
+    def disable(self, badge: str, at: datetime, by: str) -> None: ...
+    def record_failure(
+        self, badge: str, at: datetime, lock_after: int, lock_for: timedelta
+    ) -> datetime | None:
+        """Count a wrong passphrase; the end of the lock when this one locked them out."""
+
+    def record_success(self, badge: str) -> None: ...
+
+
+class ViewingRecords(Protocol):
+    """Viewing requests, their approvals and viewings, and what they need of recordings."""
+
+    def recording_units(self, recordings: Sequence[int]) -> list[str | None]:
+        """The unit of each recording's custodian when it was made (LedgerError when one
+        is unknown or its footage has expired)."""
+
+    def add_request(self, request: ViewingRequest, at: datetime) -> int: ...
+    def request(self, request_id: int) -> ViewingRequest | None: ...
+    def requests(self) -> list[ViewingRequest]: ...
+    def add_approval(
+        self, request_id: int, approver: str, role: str, at: datetime, seen: int, complete: bool
+    ) -> None:
+        """Record an approval decided on `seen` earlier approvals (LedgerError when another
+        came meanwhile)."""
+
+    def refuse(self, request_id: int, by: str, reason: str, at: datetime) -> None: ...
+    def footage(self, recordings: Sequence[int]) -> list[Footage]: ...
+    def add_viewing(self, request_id: int, viewing: Viewing) -> None: ...
+
+
+class CheckedCopies(Protocol):
+    """Copies out of the store, each checked against the ledger's digests as it is written.
+
+    A store object that does not match is an `ObjectMismatchError`, and nothing of the
+    copy is left behind."""
+
+    def copy_out(self, out: Path, files: Sequence[tuple[str, Footage]]) -> int:
+        """Write each (name, footage) read-only under `out` (absent or empty); bytes written."""
+
+    def write_tree(
+        self,
+        out: Path,
+        files: Sequence[tuple[str, Footage]],
+        documents: dict[str, bytes],
+        link: bool,
+    ) -> None:
+        """The archive tree: each file linked to (or copied from) the store, the documents
+        at the root."""
+
+
+class ArchiveRecords(Protocol):
+    """The archive labels of recordings (003/E:18); each change is a custody event."""
+
+    def items(self) -> list[ArchiveItem]: ...
+    def label(
+        self,
+        recording: int,
+        level: str | None,
+        subject: str | None,
+        matter: str | None,
+        at: datetime,
+        by: str,
+    ) -> None: ...
+    def record_event(
+        self, at: datetime, kind: str, subject: str, details: dict[str, object], by: str
+    ) -> None: ...

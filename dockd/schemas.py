@@ -18,6 +18,7 @@ from dockd.core.audit import AuditReport
 from dockd.core.policy import PolicyPack
 from dockd.core.profiles import RecorderProfile
 from dockd.core.status_document import SessionDocument, StatusDocument
+from dockd.core.viewing import OperatorEntry, RegisterEntry, Requested
 from dockd.core.views import DeadlineReport, Manifest, RecordingView, SessionView, VerifyReport
 
 BASE = "https://dockd.invalid/schemas/"
@@ -37,6 +38,9 @@ def all_schemas() -> dict[str, dict[str, Any]]:
         "status.schema.json": TypeAdapter(StatusDocument),
         "session.schema.json": TypeAdapter(SessionDocument),
         "report.schema.json": TypeAdapter(DeadlineReport),
+        "operators.schema.json": TypeAdapter(list[OperatorEntry]),
+        "view-request.schema.json": TypeAdapter(Requested),
+        "view-register.schema.json": TypeAdapter(list[RegisterEntry]),
     }
     out = {}
     for name, adapter in documents.items():

@@ -34,12 +34,14 @@ class Dockd:
         check: bool = False,
         timeout: float = 600,
         env: dict[str, str] | None = None,
+        input: str | None = None,
     ) -> subprocess.CompletedProcess[str]:
         cmd = [sys.executable, "-m", "dockd.cli", "--config", str(self.config), *args]
         result = subprocess.run(
             cmd,
             capture_output=True,
             text=True,
+            input=input,
             timeout=timeout,
             env={**os.environ, **(env or {})},
             cwd=REPO,
@@ -59,6 +61,17 @@ class Dockd:
         self, path: Path, serial: str = "SN0001", *extra: str
     ) -> subprocess.CompletedProcess[str]:
         return self.run("ingest", str(path), "--serial", serial, *extra)
+
+    def add_operator(
+        self, badge: str, *roles: str, unit: str | None = None, passphrase: str | None = None
+    ) -> str:
+        """Register an operator; their passphrase (by default `pass-<badge>`)."""
+        phrase = passphrase or f"passphrase-{badge}"
+        args = ["operators", "add", badge, "--name", f"Operator {badge}", "--passphrase-stdin"]
+        args += [a for role in roles for a in ("--role", role)]
+        args += ["--unit", unit] if unit else []
+        self.run(*args, input=phrase + "\n", check=True)
+        return phrase
 
     def custody_events(self, kind: str) -> list[dict[str, Any]]:
         """Read straight from the ledger: what the CLI says is not proof of what it wrote."""

@@ -1,5 +1,5 @@
-"""`dockd attest`: an operator attests a dock session (two of them seal it, where the
-pack asks for two-person offload)."""
+"""`dockd attest`: operators seal a dock session at one sitting, each with their
+passphrase (two distinct ones where the pack asks for two-person offload, 004:21)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from dockd.cli.common import Subparsers
+from dockd.cli.operators import add_passphrase_stdin, read_passphrases
 from dockd.errors import EXIT_OK
 
 if TYPE_CHECKING:
@@ -14,20 +15,20 @@ if TYPE_CHECKING:
 
 
 def attest(app: App, args: argparse.Namespace) -> int:
-    done = app.registry.attest(args.session, args.operator)
-    if done.sealed:
-        print(f"session {args.session} sealed by {', '.join(done.operators)}")
-    else:
-        print(
-            f"session {args.session} attested by {', '.join(done.operators)}; "
-            f"{done.needed - len(done.operators)} more operator(s) needed to seal it "
-            f"({app.policy.id}: two-person offload)"
-        )
+    sitting = list(zip(args.operator, read_passphrases(args.operator), strict=True))
+    done = app.registry.attest(args.session, sitting, app.operators)
+    print(f"session {args.session} sealed by {', '.join(done.operators)}")
     return EXIT_OK
 
 
 def register(sub: Subparsers) -> None:
-    p = sub.add_parser("attest", help="an operator attests a dock session")
+    p = sub.add_parser("attest", help="operators seal a dock session")
     p.add_argument("session")
-    p.add_argument("--operator", required=True, help="the operator's badge")
+    p.add_argument(
+        "--operator",
+        action="append",
+        required=True,
+        help="an operator's badge (repeat: once per person at the sitting)",
+    )
+    add_passphrase_stdin(p, "operators' passphrases")
     p.set_defaults(handler=attest)

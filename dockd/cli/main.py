@@ -9,11 +9,13 @@ from pathlib import Path
 
 from dockd import __version__
 from dockd.cli import (
+    archive,
     attest,
     devices,
     excuse,
     holds,
     ingest,
+    operators,
     policy,
     recordings,
     report,
@@ -22,6 +24,7 @@ from dockd.cli import (
     station,
     store,
     udev,
+    view,
 )
 from dockd.cli.common import Handler
 from dockd.errors import DockdError
@@ -39,6 +42,9 @@ GROUPS = (
     holds,
     retention,
     attest,
+    operators,
+    view,
+    archive,
     report,
     station,
 )

@@ -10,7 +10,14 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    computed_field,
+    field_validator,
+    model_validator,
+)
 
 _ARTICLE = re.compile(r"00[0-4](/[A-E])?:\d+(\(\d+\))?")
 
@@ -74,13 +81,59 @@ class SpotCheckPolicy(_Section):
     ratio: float = Field(gt=0, le=1, description="Share of sessions drawn for supervisor review.")
 
 
+#: How long an approved viewing stays open when the pack does not say: dockd's own choice
+#: (one working day), since no seed article sets it.
+DOCKD_VIEWING_HOURS = 8.0
+
+
 class ViewingPolicy(_Section):
-    approvers: list[str] = Field(min_length=1, description="Who approves viewing footage.")
+    approvers: list[str] = Field(
+        description="Roles that must each approve a viewing by one of the recording's own "
+        "unit; empty: the unit views its own footage without approval (still registered)."
+    )
     approvers_outside_unit: list[str] = Field(
         default_factory=list,
         description="Who approves instead when the viewer is not of the recording's own "
-        "unit (tiered authorisation); empty: the same approvers for everyone.",
+        "unit, or not one of its officers (tiered authorisation); empty: the same approvers "
+        "for everyone.",
     )
+    officer_role: str | None = Field(
+        None,
+        description="The role that makes a viewer of the unit one of its own enforcement "
+        "officers (002:17 执法人员); a viewer of the unit without it is another person. "
+        "null: everyone of the unit counts as its own.",
+    )
+    ordered: bool = Field(
+        False,
+        description="The approvals must come in the order the roles are listed (004:24: "
+        "reviewed, then approved).",
+    )
+    open_hours: float | None = Field(
+        None,
+        gt=0,
+        description="How long an approved viewing stays open; null: dockd's own default "
+        f"of {DOCKD_VIEWING_HOURS:g} hours (no article sets it).",
+    )
+
+    @model_validator(mode="after")
+    def _someone_approves(self) -> ViewingPolicy:
+        if not self.approvers and not self.approvers_outside_unit:
+            raise ValueError("[viewing] names no approver at all: every viewing needs one")
+        return self
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="The window dockd applies: open_hours, or dockd's own default when null."
+    )
+    @property
+    def effective_open_hours(self) -> float:
+        return self.open_hours if self.open_hours is not None else DOCKD_VIEWING_HOURS
+
+    def roles(self) -> list[str]:
+        """Every role this section names, in order, once."""
+        named = [*self.approvers, *self.approvers_outside_unit]
+        if self.officer_role:
+            named.append(self.officer_role)
+        return list(dict.fromkeys(named))
 
 
 class PolicyPack(BaseModel):

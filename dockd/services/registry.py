@@ -8,14 +8,14 @@ every entry point gets the same answer.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from dockd.core.policy import PolicyPack
 from dockd.core.registry import Custodian, CustodyStretch, DeviceEntry, HoldEntry
-from dockd.errors import ConfigError
-from dockd.ports import HoldRecords, RegistryRecords
+from dockd.errors import ConfigError, NotAuthorisedError
+from dockd.ports import HoldRecords, OperatorAuth, RegistryRecords
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +89,28 @@ class Registry:
     def holds(self, active_only: bool = True) -> list[HoldEntry]:
         return self.hold_records.holds(active_only)
 
-    def attest(self, session_id: str, operator: str) -> Attestation:
-        """The session is sealed once as many distinct operators as the pack asks attest."""
+    def attest(
+        self, session_id: str, sitting: Sequence[tuple[str, str]], auth: OperatorAuth
+    ) -> Attestation:
+        """Seal a session by as many distinct operators as the pack asks, each proven by
+        their passphrase, at one sitting (004:21: 两个人（含两人）以上同时操作). A badge
+        typed twice, a wrong passphrase or too few people seal nothing."""
         needed = 2 if self.policy.offload.two_person_seal else 1
-        operators = self.records.attest(session_id, operator, self.clock(), needed)
+        badges = [badge for badge, _ in sitting]
+        twice = sorted({b for b in badges if badges.count(b) > 1})
+        if twice:
+            raise NotAuthorisedError(
+                f"operator {', '.join(twice)} given twice: one person seals once",
+                hint="Offload needs two different people (004:21); ask a second operator.",
+            )
+        if len(badges) < needed:
+            raise NotAuthorisedError(
+                f"session {session_id} needs {needed} distinct operators at one sitting "
+                f"({self.policy.id}: two-person offload); {len(badges)} given",
+                hint="Give --operator once per person, their passphrases one line each.",
+            )
+        at = self.clock()
+        for badge, passphrase in sitting:
+            auth.authenticate(badge, passphrase, at)
+        operators = self.records.attest(session_id, badges, at, needed)
         return Attestation(operators, needed)

@@ -3,6 +3,7 @@ holds."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -49,11 +50,14 @@ class FakeRegistryRecords:
         self.calls.append(("add_excuse", badge, hours))
         return 0
 
-    def attest(self, session_id: str, operator: str, at: datetime, needed: int) -> list[str]:
+    def attest(
+        self, session_id: str, operators: Sequence[str], at: datetime, needed: int
+    ) -> list[str]:
         known = self.attested.setdefault(session_id, [])
-        if operator in known:
-            raise LedgerError(f"operator {operator} already attested session {session_id}")
-        known.append(operator)
+        for operator in operators:
+            if operator in known:
+                raise LedgerError(f"operator {operator} already attested session {session_id}")
+            known.append(operator)
         return sorted(known)
 
 

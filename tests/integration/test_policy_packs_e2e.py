@@ -503,22 +503,37 @@ def test_dandong_seals_a_dock_session_only_with_two_operators(dockd: Dockd, tmp_
     (item,) = rep["unsealed_sessions"]
     assert (item["session"], item["serial"], item["attestations"]) == (session, "DD01", [])
 
-    once = dockd.run("attest", session, "--operator", "A100")
-    assert once.returncode == 0, once.stderr
-    assert "1 more operator(s) needed" in once.stdout
-    _, rep = report(dockd)
-    assert [(u["session"], u["attestations"]) for u in rep["unsealed_sessions"]] == [
-        (session, ["A100"])
-    ]
+    for badge in ("A100", "B200"):
+        dockd.add_operator(badge, "office staff", unit="Office")
 
-    again = dockd.run("attest", session, "--operator", "A100")
-    assert again.returncode == 1
-    assert "A100 already attested" in again.stderr
-    assert "two different people" in again.stderr
+    def attest(*badges: str, stdin: str) -> tuple[int, str]:
+        args = [a for b in badges for a in ("--operator", b)]
+        done = dockd.run("attest", session, *args, "--passphrase-stdin", input=stdin)
+        return done.returncode, done.stdout + done.stderr
 
-    second = dockd.run("attest", session, "--operator", "B200")
-    assert second.returncode == 0, second.stderr
-    assert "sealed by A100, B200" in second.stdout
+    refusals = {
+        "one person": (("A100",), "passphrase-A100\n", 1, "needs 2 distinct operators"),
+        "a badge typed twice": (
+            ("A100", "A100"),
+            "passphrase-A100\npassphrase-A100\n",
+            1,
+            "given twice",
+        ),
+        "a missing passphrase": (("A100", "B200"), "passphrase-A100\n", 2, "PASSPHRASE_MISSING"),
+        "a wrong passphrase": (("A100", "B200"), "passphrase-A100\nguess\n", 1, "PASSPHRASE_WRONG"),
+    }
+    for what, (badges, stdin, code, said) in refusals.items():
+        got, output = attest(*badges, stdin=stdin)
+        assert (got, said in output) == (code, True), f"{what}: {output}"
+        _, rep = report(dockd)
+        assert [(u["session"], u["attestations"]) for u in rep["unsealed_sessions"]] == [
+            (session, [])
+        ], f"{what} seals nothing"
+    assert dockd.custody_events("session-attested") == []
+
+    code, said = attest("A100", "B200", stdin="passphrase-A100\npassphrase-B200\n")
+    assert code == 0, said
+    assert "sealed by A100, B200" in said
     code, rep = report(dockd)
     assert rep["unsealed_sessions"] == []
     assert code == 0, rep
@@ -536,8 +551,11 @@ def test_without_a_two_person_rule_no_session_is_unsealed(dockd: Dockd, tmp_path
     code, rep = report(dockd)
     assert rep["unsealed_sessions"] == []
     assert code == 0, rep
-    one = dockd.run("attest", session, "--operator", "A100")
-    assert one.returncode == 0 and "sealed by A100" in one.stdout
+    dockd.add_operator("A100", "deputy leader in charge of enforcement")
+    one = dockd.run(
+        "attest", session, "--operator", "A100", "--passphrase-stdin", input="passphrase-A100\n"
+    )
+    assert one.returncode == 0 and "sealed by A100" in one.stdout, one.stderr
     assert report(dockd)[1]["unsealed_sessions"] == []
 
 

@@ -195,7 +195,8 @@ def test_dockd_defaults_where_the_text_gives_no_number(pack_id: str) -> None:
     assert p.clock.set_recorder_clock is False
     assert p.interruptions.gap_tolerance_s == 120
     assert p.spot_check.ratio == 0.05
-    assert p.viewing.approvers
+    assert p.viewing.approvers or p.viewing.approvers_outside_unit
+    assert p.viewing.open_hours is None, "how long a viewing stays open is dockd's own"
 
 
 def test_unknown_pack_names_the_known_ones() -> None:
@@ -212,4 +213,20 @@ def test_qidong_viewing_is_tiered_by_unit() -> None:
     viewing = pack("qidong").viewing
     assert viewing.approvers == ["deputy leader in charge of enforcement"]
     assert viewing.approvers_outside_unit == ["head of enforcement department"]
-    assert all(not pack(p).viewing.approvers_outside_unit for p in PACKS if p != "qidong")
+    assert viewing.officer_role == "enforcement officer"
+    tiered = {"qidong", "mingshan-emergency"}
+    assert all(not pack(p).viewing.approvers_outside_unit for p in PACKS if p not in tiered)
+
+
+def test_mingshan_handling_section_views_its_own_files_without_approval() -> None:
+    """003/C:6: the handling section views its own files; 003/C:5-8: others need its leader."""
+    viewing = pack("mingshan-emergency").viewing
+    assert viewing.approvers == []
+    assert viewing.approvers_outside_unit == ["leader in charge of the handling section"]
+
+
+def test_dandong_approvals_come_in_order() -> None:
+    """004:24: the office director reviews, then the deputy director in charge approves."""
+    viewing = pack("dandong-civil-affairs").viewing
+    assert viewing.ordered
+    assert viewing.approvers == ["office director", "deputy director in charge"]

@@ -8,12 +8,20 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from dockd.adapters.rules import load_policy
+from dockd.core.operators import Operator
 from dockd.core.policy import PolicyPack
 from dockd.core.registry import Custodian
-from dockd.errors import ConfigError, MailError, MailRecipientsRefused
+from dockd.errors import (
+    ConfigError,
+    MailError,
+    MailRecipientsRefused,
+    NotAuthorisedError,
+    WrongPassphraseError,
+)
 from dockd.services.registry import Registry
 from dockd.services.report import Reports
 from tests.conftest import REPO
+from tests.fakes.operators import FakeOperatorAuth
 from tests.fakes.registry import FakeHoldRecords, FakeRegistryRecords
 from tests.fakes.report import FakeMail, FakeReportRecords
 
@@ -51,12 +59,21 @@ def test_an_excuse_rejudges_against_the_packs_offload_deadline() -> None:
 
 def test_the_seal_needs_as_many_operators_as_the_pack_asks() -> None:
     assert DANDONG.offload.two_person_seal and not DALIAN.offload.two_person_seal
+    auth = FakeOperatorAuth()
+    for badge in ("op1", "op2"):
+        auth.add(Operator(badge, badge.upper(), "Office", ("office staff",)), f"pass-{badge}")
     single, _, _ = registry(DALIAN)
-    assert single.attest("s1", "op1").sealed
-    double, _, _ = registry(DANDONG)
-    first = double.attest("s1", "op1")
-    assert not first.sealed and first.needed == 2
-    assert double.attest("s1", "op2").sealed
+    assert single.attest("s1", [("op1", "pass-op1")], auth).sealed
+    double, records, _ = registry(DANDONG)
+    with pytest.raises(NotAuthorisedError, match="needs 2 distinct operators"):
+        double.attest("s1", [("op1", "pass-op1")], auth)
+    with pytest.raises(NotAuthorisedError, match="op1 given twice"):
+        double.attest("s1", [("op1", "pass-op1"), ("op1", "pass-op1")], auth)
+    with pytest.raises(WrongPassphraseError):
+        double.attest("s1", [("op1", "pass-op1"), ("op2", "wrong")], auth)
+    assert records.attested == {}, "a refused sitting records nothing"
+    done = double.attest("s1", [("op1", "pass-op1"), ("op2", "pass-op2")], auth)
+    assert done.sealed and done.operators == ["op1", "op2"] and done.needed == 2
 
 
 def test_devices_and_custodians_pass_the_clock() -> None:

@@ -29,6 +29,10 @@ from dockd.adapters.ledger.schema import (
     RecordingRow,
     SessionProblemRow,
     UTCDateTime,
+    ViewingApprovalRow,
+    ViewingRecordingRow,
+    ViewingRequestRow,
+    ViewingRow,
 )
 from dockd.core.audit import RowFact
 
@@ -45,6 +49,10 @@ EVIDENCE_TABLES: tuple[type[DeclarativeBase], ...] = (
     DutyReturnRow,
     AttestationRow,
     InterruptionRow,
+    ViewingRequestRow,
+    ViewingRecordingRow,
+    ViewingApprovalRow,
+    ViewingRow,
 )
 """Every table whose rows are evidence; each row must be vouched for by the chain."""
 

@@ -7,6 +7,7 @@ changed what, and when.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Select, exists, func, select
@@ -161,8 +162,10 @@ class LedgerRegistry:
 
     # two-person seal ----------------------------------------------------------
 
-    def attest(self, session_id: str, operator: str, at: datetime, needed: int) -> list[str]:
-        """Record an operator's attestation; the session is sealed at the `needed`-th
+    def attest(
+        self, session_id: str, operators: Sequence[str], at: datetime, needed: int
+    ) -> list[str]:
+        """Record the operators' attestations; the session is sealed at the `needed`-th
         distinct operator. The operators so far."""
         with self.ledger.transaction() as s:
             dock = s.get(DockSessionRow, session_id)
@@ -180,25 +183,26 @@ class LedgerRegistry:
                     select(AttestationRow.operator).where(AttestationRow.session_id == session_id)
                 )
             )
-            if operator in known:
-                raise LedgerError(
-                    f"operator {operator} already attested session {session_id}",
-                    hint="Offload needs two different people (004:21); ask a second operator.",
+            for operator in operators:
+                if operator in known:
+                    raise LedgerError(
+                        f"operator {operator} already attested session {session_id}",
+                        hint="Offload needs two different people (004:21); ask a second operator.",
+                    )
+                attestation = AttestationRow(session_id=session_id, operator=operator, at=at)
+                s.add(attestation)
+                s.flush()
+                known.add(operator)
+                details = {"operator": operator, **facts(attestation)}
+                self.ledger.append_custody(
+                    s, at, "session-attested", session_id, details, actor=operator
                 )
-            attestation = AttestationRow(session_id=session_id, operator=operator, at=at)
-            s.add(attestation)
-            s.flush()
-            known.add(operator)
-            details = {"operator": operator, **facts(attestation)}
-            self.ledger.append_custody(
-                s, at, "session-attested", session_id, details, actor=operator
-            )
             if len(known) >= needed and dock.sealed_at is None:
                 dock.sealed_at = at
-                operators = {"operators": sorted(known), **facts(dock)}
-                self.ledger.append_custody(
-                    s, at, "session-sealed", session_id, operators, actor=operator
-                )
+                s.flush()
+                sealed = {"operators": sorted(known), **facts(dock)}
+                actor = ",".join(operators)
+                self.ledger.append_custody(s, at, "session-sealed", session_id, sealed, actor=actor)
             return sorted(known)
 
 

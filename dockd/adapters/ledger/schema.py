@@ -190,6 +190,10 @@ class RecordingRow(Base):
     retention_class: Mapped[str | None] = mapped_column(String(32))
     retain_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     expired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the archive label (003/E:18): 密级, and the subject and matter of its folder (003/E:17)
+    classification: Mapped[str] = mapped_column(String(16), default="内部", server_default="内部")
+    archive_subject: Mapped[str | None] = mapped_column(String(255))
+    archive_matter: Mapped[str | None] = mapped_column(String(255))
 
     holds: Mapped[list[HoldRow]] = relationship(order_by="HoldRow.id", lazy="selectin")
 
@@ -290,3 +294,100 @@ class InterruptionRow(Base):
     gap_end: Mapped[datetime] = mapped_column(UTCDateTime)
     gap_s: Mapped[float] = mapped_column(Float)
     detected_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class OperatorRow(Base):
+    """A person who approves, views, exports or seals; the passphrase only as a scrypt hash.
+
+    `failures` counts wrong passphrases in a row; `locked_until` ends a lock-out."""
+
+    __tablename__ = "operators"
+
+    badge: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    unit: Mapped[str | None] = mapped_column(String(255))
+    kdf: Mapped[str] = mapped_column(String(64))
+    salt: Mapped[bytes] = mapped_column(LargeBinary)
+    passphrase_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    added_by: Mapped[str] = mapped_column(String(128))
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    roles: Mapped[list[OperatorRoleRow]] = relationship(
+        order_by="OperatorRoleRow.id", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class OperatorRoleRow(Base):
+    __tablename__ = "operator_roles"
+    __table_args__ = (UniqueConstraint("badge", "role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    badge: Mapped[str] = mapped_column(ForeignKey("operators.badge"), index=True)
+    role: Mapped[str] = mapped_column(String(255))
+
+
+class ViewingRequestRow(Base):
+    """A request to view recordings; the roles it needs are fixed when it is made."""
+
+    __tablename__ = "viewing_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    viewer: Mapped[str] = mapped_column(ForeignKey("operators.badge"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    tier: Mapped[str] = mapped_column(String(16))
+    required_roles: Mapped[str] = mapped_column(Text)  # JSON list, in the pack's order
+    ordered: Mapped[bool] = mapped_column(Boolean)
+    open_hours: Mapped[float] = mapped_column(Float)
+    pack: Mapped[str] = mapped_column(String(64))
+    refused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refused_by: Mapped[str | None] = mapped_column(String(64))
+    refusal_reason: Mapped[str | None] = mapped_column(Text)
+
+    recordings: Mapped[list[ViewingRecordingRow]] = relationship(
+        order_by="ViewingRecordingRow.id", cascade="all, delete-orphan", lazy="selectin"
+    )
+    approvals: Mapped[list[ViewingApprovalRow]] = relationship(
+        order_by="ViewingApprovalRow.id", cascade="all, delete-orphan", lazy="selectin"
+    )
+    viewings: Mapped[list[ViewingRow]] = relationship(
+        order_by="ViewingRow.id", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class ViewingRecordingRow(Base):
+    __tablename__ = "viewing_recordings"
+    __table_args__ = (UniqueConstraint("request_id", "recording_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("viewing_requests.id"), index=True)
+    recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id"))
+
+
+class ViewingApprovalRow(Base):
+    __tablename__ = "viewing_approvals"
+    __table_args__ = (UniqueConstraint("request_id", "approver"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("viewing_requests.id"), index=True)
+    approver: Mapped[str] = mapped_column(ForeignKey("operators.badge"))
+    role: Mapped[str] = mapped_column(String(255))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ViewingRow(Base):
+    """One opening of an approved request: a checked, read-only copy written out."""
+
+    __tablename__ = "viewings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("viewing_requests.id"), index=True)
+    viewer: Mapped[str] = mapped_column(ForeignKey("operators.badge"))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    until: Mapped[datetime] = mapped_column(UTCDateTime)
+    out: Mapped[str] = mapped_column(Text)
+    files: Mapped[int] = mapped_column(Integer)
+    bytes: Mapped[int] = mapped_column(BigInteger)

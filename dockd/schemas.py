@@ -17,7 +17,15 @@ from dockd.config import Config
 from dockd.core.policy import PolicyPack
 from dockd.core.profiles import RecorderProfile
 from dockd.core.status_document import SessionDocument, StatusDocument
-from dockd.core.views import DeadlineReport, Manifest, RecordingView, SessionView, VerifyReport
+from dockd.core.views import (
+    DeadlineReport,
+    ExportCreated,
+    ExportView,
+    Manifest,
+    RecordingView,
+    SessionView,
+    VerifyReport,
+)
 
 BASE = "https://dockd.invalid/schemas/"
 
@@ -35,6 +43,8 @@ def all_schemas() -> dict[str, dict[str, Any]]:
         "status.schema.json": TypeAdapter(StatusDocument),
         "session.schema.json": TypeAdapter(SessionDocument),
         "report.schema.json": TypeAdapter(DeadlineReport),
+        "exports.schema.json": TypeAdapter(list[ExportView]),
+        "export.schema.json": TypeAdapter(ExportCreated),
     }
     out = {}
     for name, adapter in documents.items():

@@ -12,6 +12,7 @@ from dockd.cli import (
     attest,
     devices,
     excuse,
+    export,
     holds,
     ingest,
     policy,
@@ -38,6 +39,7 @@ GROUPS = (
     holds,
     retention,
     attest,
+    export,
     report,
 )
 

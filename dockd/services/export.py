@@ -55,6 +55,16 @@ class ExportRequest:
     iso: bool = False
 
 
+class PackageChecks:
+    """`dockd export verify`: a package checked by itself, anywhere, with nothing else."""
+
+    def __init__(self, packages: Packages) -> None:
+        self.packages = packages
+
+    def verify(self, path: Path) -> PackageCheck:
+        return self.packages.verify(path)
+
+
 class Exports:
     def __init__(
         self,
@@ -118,9 +128,6 @@ class Exports:
 
     def exports(self) -> list[ExportView]:
         return self.records.exports()
-
-    def verify(self, path: Path) -> PackageCheck:
-        return self.packages.verify(path)
 
     # steps ---------------------------------------------------------------
 

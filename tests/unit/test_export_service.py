@@ -143,7 +143,7 @@ def test_dandong_accepts_two_people_and_the_package_says_who_and_what(dandong: W
 def test_a_store_object_unlike_the_ledger_fails_the_export(dandong: World) -> None:
     rec = dandong.records.known[1]
     dandong.store.objects[rec.object] = b"footage 0ne"
-    with pytest.raises(ExportObjectMismatch, match="recording 1: store object .* SHA-256"):
+    with pytest.raises(ExportObjectMismatch, match=r"recording 1: store object .* SHA-256"):
         dandong.exports.create(dandong.request(("O1", "pw1"), ("O2", "pw2")))
     (package,) = dandong.packages.made
     assert package.state == "abandoned"

@@ -34,9 +34,10 @@ def _joliet(name: str, taken: set[str]) -> str:
 def write_image(bag: Path, target: Path, volume_id: str) -> None:
     """The folder `bag` as the root of a new image at `target`."""
     image = pycdlib.PyCdlib()
-    volume = re.sub(r"[^A-Z0-9_]", "_", volume_id.upper())[:32]
+    # 16 characters: the Joliet volume name holds 32 bytes of UCS-2
+    volume = re.sub(r"[^A-Z0-9_]", "_", volume_id.upper())[:16]
+    image.new(interchange_level=3, joliet=3, rock_ridge="1.09", vol_ident=volume)
     try:
-        image.new(interchange_level=3, joliet=3, rock_ridge="1.09", vol_ident=volume)
         counter = 0
         places = {bag: ("", "")}  # folder -> (ISO 9660 path, Joliet path)
         for folder, dirs, files in os.walk(bag):

@@ -16,25 +16,26 @@ from typing import Any
 
 from dockd.core.registry import Custodian, CustodyStretch
 
-#: Bytes kept as they are in a package's file names: printable UTF-8 except '%' and '/'.
-_ESCAPED = {ord("%"), ord("/"), 0x7F, *range(0x20)}
+#: Written as #XX in a package's file names: the escape itself, '/', control characters,
+#: and '%', which RFC 8493 and bagit-python would each read differently in a manifest.
+_ESCAPED = {ord("#"), ord("%"), ord("/"), 0x7F, *range(0x20)}
 
 
 def bag_component(raw: bytes) -> str:
-    """One name as a package file name: valid UTF-8 is kept; '%', control characters and
-    bytes that are not UTF-8 become %XX, so `original_component` gives the raw name back."""
+    """One name as a package file name: valid UTF-8 is kept; the characters above and
+    bytes that are not UTF-8 become #XX, so `original_component` gives the raw name back."""
     out: list[str] = []
     text = raw.decode("utf-8", "surrogateescape")
     for char in text:
         code = ord(char)
         if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte, as surrogateescape keeps it
-            out.append(f"%{code - 0xDC00:02X}")
+            out.append(f"#{code - 0xDC00:02X}")
         elif code in _ESCAPED:
-            out.append(f"%{code:02X}")
+            out.append(f"#{code:02X}")
         else:
             out.append(char)
     name = "".join(out)
-    return name.replace(".", "%2E") if name in {".", ".."} else name
+    return name.replace(".", "#2E") if name in {".", ".."} else name
 
 
 def original_component(name: str) -> bytes:
@@ -42,7 +43,7 @@ def original_component(name: str) -> bytes:
     out = bytearray()
     i = 0
     while i < len(name):
-        if name[i] == "%" and i + 3 <= len(name):
+        if name[i] == "#" and i + 3 <= len(name):
             out.append(int(name[i + 1 : i + 3], 16))
             i += 3
         else:

@@ -35,8 +35,8 @@ def test_names_escape_reversibly(raw: bytes) -> None:
 
 def test_names_keep_utf8_and_escape_the_rest() -> None:
     assert bag_component("执法_01.MP4".encode()) == "执法_01.MP4"
-    assert bag_component(b"\xff%A.MP4") == "%FF%25A.MP4"
-    assert payload_path("SN 1", "s-1", b"/DCIM/100/\xe9.MP4") == "data/SN 1/s-1/DCIM/100/%E9.MP4"
+    assert bag_component(b"\xff%A.MP4") == "#FF#25A.MP4"
+    assert payload_path("SN 1", "s-1", b"/DCIM/100/\xe9.MP4") == "data/SN 1/s-1/DCIM/100/#E9.MP4"
 
 
 def test_format_is_the_extension() -> None:
@@ -55,7 +55,7 @@ def test_custodian_at_picks_the_stretch_covering_the_time() -> None:
 def _file(**over: object) -> ExportedFile:
     values: dict[str, object] = dict(
         recording=7,
-        path="data/SN1/s-1/DCIM/%FF.MP4",
+        path="data/SN1/s-1/DCIM/#FF.MP4",
         original_path="DCIM/\\xff.MP4",
         original_path_hex="4443494d2fff2e4d5034",
         format="MP4",

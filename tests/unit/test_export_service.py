@@ -168,7 +168,7 @@ def test_a_session_exports_its_recordings_and_manifest() -> None:
     assert made.recordings == [1, 2]
     files = world.packages.made[0].files
     assert files["dock-sessions/s-1.json"] == manifest
-    assert files["data/SN1/s-1/DCIM/%FF1.MP4"] == b"clip 1"
+    assert files["data/SN1/s-1/DCIM/#FF1.MP4"] == b"clip 1"
 
 
 @pytest.mark.parametrize(

@@ -159,6 +159,17 @@ def test_every_export_is_listed_and_in_the_custody_chain(station: Station) -> No
     assert listed["id"] in text and "by O1, O2" in text
 
 
+def test_exports_appear_in_the_nightly_report(station: Station) -> None:
+    station.tmp.mkdir()
+    station.create(station.tmp / "pkg", *TWO)
+    (made,) = station.exports.exports()
+    report = json.loads(station.dockd.run("report", "deadlines", "--json").stdout)
+    assert [(e["id"], e["operators"]) for e in report["exports"]] == [(made.id, ["O1", "O2"])]
+    text = station.dockd.run("report", "deadlines").stdout
+    assert "EXPORTS (1)" in text
+    assert f"{made.id} completed: case 丹民罚〔2026〕7号, by O1, O2" in text
+
+
 def test_dandong_refuses_a_one_person_export_and_writes_nothing(station: Station) -> None:
     station.tmp.mkdir()
     with pytest.raises(ExportRefused, match="2 distinct operators must export together; 1 given"):

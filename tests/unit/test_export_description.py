@@ -163,3 +163,25 @@ def test_dandong_refuses_fewer_than_two_people_or_one_without_the_role(
 
 def test_dandong_accepts_two_office_staff() -> None:
     assert DANDONG.refusal([_op("O1", "office staff"), _op("O2", "office staff", "x")]) is None
+
+
+def test_the_nightly_report_lists_exports_without_counting_them_as_problems() -> None:
+    from dockd.core.views import DeadlineReport, ExportView
+    from dockd.ui.report import render_html, render_text, subject
+
+    export = ExportView(
+        id="e-1", state="completed", started_at=T0, finished_at=T0, case="C<7>", purpose="P",
+        maker="M", operators=["O1", "O2"], recordings=[3, 4], path="/x", iso=None, bytes=10,
+        tag_manifest_sha256="a" * 64, error_code=None,
+    )  # fmt: skip
+    report = DeadlineReport(
+        pack="dandong-civil-affairs", since=T0 - timedelta(days=1), until=T0 + timedelta(1),
+        late_offloads=[], overdue_recorders=[], drift_violations=[], interruptions=[],
+        unsealed_sessions=[], verify_failures=[], exports=[export],
+    )  # fmt: skip
+    assert report.empty
+    assert "nothing to report" in subject(report)
+    text = render_text(report, "pack")
+    assert "EXPORTS (1)\n  - e-1 completed: case C<7>, by O1, O2, recordings 3, 4" in text
+    html = render_html(report, "pack")
+    assert "Exports (1)" in html and "C&lt;7&gt;" in html and "C<7>" not in html

@@ -202,6 +202,10 @@ class BagPackages:
         return BagWriter(out)
 
     def verify(self, path: Path) -> PackageCheck:
+        if not path.exists():
+            raise ExportUsageError(
+                f"no package at {path}", hint="Give the package folder or its .iso image."
+            )
         if path.is_file():
             with tempfile.TemporaryDirectory(prefix="dockd-verify-") as tmp:
                 bag = Path(tmp) / "bag"

@@ -97,19 +97,21 @@ class Exports:
         people = self._authorised(request)
         writer = self.packages.start(request.out)  # refuses an --out that exists
         export_id, at = self.new_id(), self.clock()
-        badges = tuple(o.badge for o in people)
-        self.records.begin(
-            ExportIntent(
-                export_id,
-                at,
-                request.case,
-                request.purpose,
-                request.maker,
-                badges,
-                tuple(r.id for r in recordings),
-                str(request.out),
-            )
+        intent = ExportIntent(
+            export_id,
+            at,
+            request.case,
+            request.purpose,
+            request.maker,
+            tuple(o.badge for o in people),
+            tuple(r.id for r in recordings),
+            str(request.out),
         )
+        try:
+            self.records.begin(intent)
+        except BaseException:
+            writer.abandon()
+            raise
         try:
             nbytes, tag_sha256 = self._write(writer, export_id, request, recordings, people)
         except BaseException as exc:

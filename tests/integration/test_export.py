@@ -26,7 +26,7 @@ from dockd.adapters.bag import BagPackages
 from dockd.adapters.clock import utc_now
 from dockd.adapters.ledger.exports import LedgerExports
 from dockd.app import App, build, load_config
-from dockd.errors import ExportObjectMismatch, ExportRefused
+from dockd.errors import ExportObjectMismatch, ExportRefused, ExportUsageError
 from dockd.services.export import ExportRequest, Exports
 from tests.conftest import REPO, Dockd, unfreeze, write_config
 from tests.fakes.export import FakeSigner
@@ -337,3 +337,26 @@ def test_cli_two_operators_export_a_signed_bag_and_iso(registered: Station) -> N
     for target in (made["path"], made["path"] + ".iso"):
         check = registered.dockd.run("export", "verify", target)
         assert check.returncode == 0, check.stdout
+
+
+def test_policy_show_marks_the_export_roles_dockd_made_up(dockd: Dockd) -> None:
+    env = {"DOCKD_POLICY__PACK": "qidong"}
+    text = dockd.run("policy", "show", env=env, check=True).stdout
+    assert '[export]  from 002:19\n  roles = ["evidence officer"]  (dockd\'s own' in text
+    shown = json.loads(dockd.run("policy", "show", "--json", env=env, check=True).stdout)
+    assert shown["export"]["dockd_own"] == ["roles", "operators"]
+    dandong = dockd.run("policy", "show", env={"DOCKD_POLICY__PACK": "dandong-civil-affairs"})
+    assert '  roles = ["office staff"]\n  operators = 2\n' in dandong.stdout
+
+
+def test_an_existing_out_is_never_replaced_and_a_missing_package_is_a_usage_error(
+    station: Station,
+) -> None:
+    station.tmp.mkdir()
+    (station.tmp / "pkg").mkdir()
+    with pytest.raises(ExportUsageError, match="already exists"):
+        station.create(station.tmp / "pkg", *TWO)
+    assert _leftovers(station.tmp) == ["pkg"] and _leftovers(station.tmp / "pkg") == []
+    result = station.dockd.run("export", "verify", str(station.tmp / "nothing"))
+    assert result.returncode == 2
+    assert "EXPORT_USAGE: no package at" in result.stderr

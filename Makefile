@@ -13,9 +13,10 @@ PYTEST_ARGS ?=
 RUN_PACKAGES  := python3-venv python3-dev gcc libc6-dev libsystemd-dev pkg-config \
                  udev mount util-linux e2fsprogs fuse3 fusefat exfat-fuse
 # What the tests add: recorder images (mkfs, mtools), the tools dockd is compared with, ffmpeg
-# for real containers, systemd as PID 1, PostgreSQL, chronyd, Chromium and a CJK font.
+# for real containers, systemd as PID 1, PostgreSQL, chronyd, Chromium and a CJK font;
+# isoinfo (genisoimage) and xorriso read export discs as a peer would.
 TEST_PACKAGES := $(RUN_PACKAGES) dosfstools mtools exfatprogs rsync b3sum ffmpeg systemd \
-                 postgresql chrony chromium fonts-wqy-microhei
+                 postgresql chrony chromium fonts-wqy-microhei genisoimage xorriso
 
 # Install the Debian packages of $(1) that are missing. dpkg-query makes the check instant, so
 # a second run touches no package list; apt-get update runs once, and only when something is

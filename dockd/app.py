@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # the parts are imported when first used: `dockd --help` need
     from dockd.services.archive import Archive
     from dockd.services.clocks import RecorderClockSetting
     from dockd.services.dock_session import DockSession, Station
+    from dockd.services.export import Exports, PackageChecks
     from dockd.services.operators import Operators
     from dockd.services.registry import Registry
     from dockd.services.report import Reports
@@ -253,6 +254,34 @@ class App:
         from dockd.services.report import Reports
 
         return Reports(LedgerReport(self.ledger), self.policy, utc_now, self._mailer)
+
+    @cached_property
+    def exports(self) -> Exports:
+        from dockd.adapters.bag import BagPackages
+        from dockd.adapters.clock import utc_now
+        from dockd.adapters.ledger.exports import LedgerExports
+        from dockd.services.export import Exports
+
+        return Exports(
+            LedgerExports(self.ledger),
+            self.store,
+            BagPackages(),
+            self.operators,
+            self.signer,
+            self.station_clock,
+            utc_now,
+            self.policy,
+            self.station.host,
+            f"dockd {__version__}",
+        )
+
+    @cached_property
+    def package_checks(self) -> PackageChecks:
+        """`dockd export verify`: the package alone, no ledger, store or key."""
+        from dockd.adapters.bag import BagPackages
+        from dockd.services.export import PackageChecks
+
+        return PackageChecks(BagPackages())
 
     def _mailer(self) -> ReportMailer:
         from dockd.adapters.mail import ReportMailer

@@ -294,3 +294,50 @@ class ViewingClosedError(OperatorError):
 
     code = "VIEWING_NOT_OPEN"
     hint = "See `dockd view register` for the request's state and who still has to approve."
+
+
+class ExportError(DockdError):
+    """An export package cannot be made as asked; nothing was written."""
+
+    code = "EXPORT_FAILED"
+    hint = "Nothing was written; fix what is named and run `dockd export create` again."
+
+
+class ExportUsageError(ExportError):
+    code = "EXPORT_USAGE"
+    hint = (
+        "Name existing recordings (`dockd recordings`) or a dock session (`dockd sessions`), "
+        "and an --out folder that does not exist yet beside which dockd may write."
+    )
+    exit_code = EXIT_USAGE
+
+
+class ExportRefused(ExportError):
+    """The operators may not export under the active pack (roles, how many, passphrases)."""
+
+    code = "EXPORT_REFUSED"
+    hint = (
+        "`dockd policy show` names the export roles and how many distinct operators must "
+        "export together; each gives their own passphrase, one line each, in --operator order."
+    )
+
+
+class ExportObjectMismatch(ObjectMismatchError):
+    """A store object read for an export is not what the ledger says it is."""
+
+    code = "EXPORT_OBJECT_MISMATCH"
+    hint = (
+        "The store object does not match the ledger: nothing was exported. Run `dockd verify` "
+        "and keep the store unchanged until it is examined."
+    )
+
+
+class PackageAltered(DockdError):
+    """An export package is not as it was made: a file changed, went missing or was added,
+    or the signature does not hold."""
+
+    code = "PACKAGE_ALTERED"
+    hint = (
+        "Do not use this copy as evidence; make a new one from the station "
+        "(`dockd export create`) or compare with the disc kept with the case file."
+    )

@@ -19,7 +19,15 @@ from dockd.core.policy import PolicyPack
 from dockd.core.profiles import RecorderProfile
 from dockd.core.status_document import SessionDocument, StatusDocument
 from dockd.core.viewing import OperatorEntry, RegisterEntry, Requested
-from dockd.core.views import DeadlineReport, Manifest, RecordingView, SessionView, VerifyReport
+from dockd.core.views import (
+    DeadlineReport,
+    ExportCreated,
+    ExportView,
+    Manifest,
+    RecordingView,
+    SessionView,
+    VerifyReport,
+)
 
 BASE = "https://dockd.invalid/schemas/"
 
@@ -41,6 +49,8 @@ def all_schemas() -> dict[str, dict[str, Any]]:
         "operators.schema.json": TypeAdapter(list[OperatorEntry]),
         "view-request.schema.json": TypeAdapter(Requested),
         "view-register.schema.json": TypeAdapter(list[RegisterEntry]),
+        "exports.schema.json": TypeAdapter(list[ExportView]),
+        "export.schema.json": TypeAdapter(ExportCreated),
     }
     out = {}
     for name, adapter in documents.items():

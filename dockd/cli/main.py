@@ -13,6 +13,7 @@ from dockd.cli import (
     attest,
     devices,
     excuse,
+    export,
     holds,
     ingest,
     operators,
@@ -45,6 +46,7 @@ GROUPS = (
     operators,
     view,
     archive,
+    export,
     report,
     station,
 )

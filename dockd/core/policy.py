@@ -8,6 +8,7 @@ not just what dockd enforces but why, in the words of the regulation.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import (
@@ -18,6 +19,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from dockd.core.operators import Operator
 
 _ARTICLE = re.compile(r"00[0-4](/[A-E])?:\d+(\(\d+\))?")
 
@@ -136,6 +139,37 @@ class ViewingPolicy(_Section):
         return list(dict.fromkeys(named))
 
 
+class ExportPolicy(_Section):
+    roles: list[str] = Field(
+        min_length=1, description="Roles that may export evidence; every operator needs one."
+    )
+    operators: int = Field(
+        1, ge=1, description="Distinct operators who must export together (004:21: two)."
+    )
+    dockd_own: list[Literal["roles", "operators"]] = Field(
+        default_factory=list,
+        description="Keys whose values are dockd's own because the seed names none.",
+    )
+
+    def refusal(self, operators: Sequence[Operator]) -> str | None:
+        """Why these operators may not export together, or None when they may."""
+        badges = [o.badge for o in operators]
+        if len(set(badges)) != len(badges):
+            return (
+                f"an operator is named twice ({', '.join(badges)}): each must be a different person"
+            )
+        if len(operators) < self.operators:
+            return (
+                f"{self.operators} distinct operators must export together; {len(operators)} given"
+            )
+        for o in operators:
+            if not any(o.holds(role) for role in self.roles):
+                return (
+                    f"operator {o.badge} holds none of the export roles ({', '.join(self.roles)})"
+                )
+        return None
+
+
 class PolicyPack(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -149,3 +183,4 @@ class PolicyPack(BaseModel):
     interruptions: InterruptionPolicy
     spot_check: SpotCheckPolicy
     viewing: ViewingPolicy
+    export: ExportPolicy

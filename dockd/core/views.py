@@ -282,6 +282,36 @@ class ChainHead(_View):
         return f"{self.seq}:{self.hash}"
 
 
+class ExportView(_View):
+    """One export package (`dockd export list --json`), as the ledger recorded it."""
+
+    id: str
+    state: Literal["started", "completed", "failed"] = Field(
+        description="started: begun and not finished (a crash leaves it so)."
+    )
+    started_at: Rfc3339
+    finished_at: Rfc3339 | None
+    case: str
+    purpose: str
+    maker: str
+    operators: list[str] = Field(description="Badges of the operators who exported together.")
+    recordings: list[int]
+    path: str
+    iso: str | None
+    bytes: int | None
+    tag_manifest_sha256: Hex64 | None = Field(description="What the station key signed.")
+    error_code: str | None
+
+
+class ExportCreated(_View):
+    """`dockd export create --json`."""
+
+    id: str
+    path: str
+    recordings: list[int]
+    bytes: int
+
+
 class DeadlineReport(_View):
     """`dockd report deadlines --json`: what went wrong in the period, one list per kind."""
 
@@ -297,6 +327,9 @@ class DeadlineReport(_View):
     incomplete_offloads: list[IncompleteOffload] = Field(default_factory=list)
     chain_head: ChainHead | None = Field(
         None, description="The custody chain's head when the report was made."
+    )
+    exports: list[ExportView] = Field(
+        default_factory=list, description="Export packages made in the period (not problems)."
     )
 
     @property

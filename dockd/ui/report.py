@@ -26,6 +26,7 @@ from typing import Any
 from dockd.core.views import (
     DeadlineReport,
     DriftViolation,
+    ExportView,
     IncompleteOffload,
     Interruption,
     LateOffload,
@@ -324,7 +325,7 @@ def render_text(report: DeadlineReport, pack_name: str) -> str:
     lines += [*_head_line(report), ""]
     if report.empty:
         lines.append(_NOTHING_LINE)
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines + _exports_text(report)) + "\n"
     width = max(len(kind.title) for kind in KINDS)
     lines.append("Summary:")
     for kind in KINDS:
@@ -343,7 +344,46 @@ def render_text(report: DeadlineReport, pack_name: str) -> str:
             for custodian, group in custodians:
                 lines.append(f"    Custodian: {clean(_custodian_label(custodian))} ({len(group)})")
                 lines += [f"      - {kind.line(item)}" for item in group]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _exports_text(report)) + "\n"
+
+
+# --- exports: what left the store, not problems ----------------------------------------
+
+_EXPORT_COLUMNS = ("Export", "State", "Case", "Operators", "Recordings", "Started")
+
+
+def _export_cells(e: ExportView) -> tuple[str, ...]:
+    recordings = ", ".join(map(str, e.recordings))
+    return (e.id, e.state, e.case, ", ".join(e.operators), recordings, fmt.stamp(e.started_at))
+
+
+def _exports_text(report: DeadlineReport) -> list[str]:
+    if not report.exports:
+        return []
+    lines = ["", f"EXPORTS ({len(report.exports)})"]
+    for e in report.exports:
+        export, state, case, operators, recordings, started = map(clean, _export_cells(e))
+        lines.append(
+            f"  - {export} {state}: case {case}, by {operators}, recordings {recordings}, "
+            f"started {started}"
+        )
+    return lines
+
+
+def _exports_html(report: DeadlineReport) -> list[str]:
+    if not report.exports:
+        return []
+    head = "".join(f'<th style="{_TH}">{_h(c)}</th>' for c in _EXPORT_COLUMNS)
+    rows = [
+        "<tr>" + "".join(f'<td style="{_TD}">{_h(c)}</td>' for c in _export_cells(e)) + "</tr>"
+        for e in report.exports
+    ]
+    return [
+        f'<h2 style="{_H2}">Exports ({len(report.exports)})</h2>',
+        f'<table style="{_TABLE}"><tr>{head}</tr>',
+        *rows,
+        "</table>",
+    ]
 
 
 # --- HTML -----------------------------------------------------------------------------
@@ -431,6 +471,7 @@ def render_html(report: DeadlineReport, pack_name: str) -> str:
             if items:
                 out.append(f'<h2 style="{_H2}">{_h(kind.title)} ({len(items)})</h2>')
                 out += _html_table(kind, items)
+    out += _exports_html(report)
     out += [
         '<p style="margin:24px 0 0 0;color:#6a6a6a;font-size:12px;">'
         "Sent by dockd. The same report: <code>dockd report deadlines</code> on the dock.</p>",

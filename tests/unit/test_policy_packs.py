@@ -110,6 +110,7 @@ def citations(p: PolicyPack) -> list[tuple[str, str]]:
         "interruptions": p.interruptions,
         "spot_check": p.spot_check,
         "viewing": p.viewing,
+        "export": p.export,
     }
     return [(name, ref) for name, section in sections.items() for ref in section.articles]
 

@@ -21,6 +21,7 @@ from dockd.adapters.ledger.schema import (
     DeviceRow,
     DockSessionRow,
     DutyReturnRow,
+    ExportRow,
     HoldRow,
     InterruptionRow,
     ObjectLocationRow,
@@ -53,6 +54,7 @@ EVIDENCE_TABLES: tuple[type[DeclarativeBase], ...] = (
     ViewingRecordingRow,
     ViewingApprovalRow,
     ViewingRow,
+    ExportRow,
 )
 """Every table whose rows are evidence; each row must be vouched for by the chain."""
 

@@ -10,12 +10,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dockd.adapters.ledger.exports import export_view
 from dockd.adapters.ledger.mapping import drift_violation
 from dockd.adapters.ledger.schema import (
     AssignmentRow,
     AttestationRow,
     CustodyEventRow,
     DockSessionRow,
+    ExportRow,
     InterruptionRow,
     RecorderRow,
     RecordingRow,
@@ -28,6 +30,7 @@ from dockd.core.policy import PolicyPack
 from dockd.core.views import (
     DeadlineReport,
     DriftViolation,
+    ExportView,
     IncompleteOffload,
     Interruption,
     LateOffload,
@@ -96,6 +99,7 @@ class LedgerReport:
                 unsealed_sessions=_unsealed(s, until, who) if pack.offload.two_person_seal else [],
                 verify_failures=_verify_failures(s, since, until),
                 incomplete_offloads=_incomplete(s, since, until, who),
+                exports=_exports(s, since, until),
             )
 
         return self.ledger.read(load)
@@ -244,6 +248,15 @@ def _incomplete(
         )
         for r in rows
     ]
+
+
+def _exports(s: Session, since: datetime, until: datetime) -> list[ExportView]:
+    rows = s.scalars(
+        select(ExportRow)
+        .where(ExportRow.started_at >= since, ExportRow.started_at < until)
+        .order_by(ExportRow.started_at, ExportRow.id)
+    )
+    return [export_view(r) for r in rows]
 
 
 def _verify_failures(s: Session, since: datetime, until: datetime) -> list[VerifyFailure]:

@@ -391,3 +391,24 @@ class ViewingRow(Base):
     out: Mapped[str] = mapped_column(Text)
     files: Mapped[int] = mapped_column(Integer)
     bytes: Mapped[int] = mapped_column(BigInteger)
+
+
+class ExportRow(Base):
+    """An export package: begun (the intent, written first), then completed or failed."""
+
+    __tablename__ = "exports"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    case_ref: Mapped[str] = mapped_column(String(255))
+    purpose: Mapped[str] = mapped_column(Text)
+    maker: Mapped[str] = mapped_column(String(255))
+    operators: Mapped[str] = mapped_column(Text)  # JSON list of badges, in the order given
+    recordings: Mapped[str] = mapped_column(Text)  # JSON list of recording ids
+    path: Mapped[str] = mapped_column(Text)
+    iso_path: Mapped[str | None] = mapped_column(Text)
+    bytes: Mapped[int | None] = mapped_column(BigInteger)
+    tag_sha256: Mapped[str | None] = mapped_column(String(64))
+    error_code: Mapped[str | None] = mapped_column(String(64))

@@ -276,12 +276,6 @@ def test_a_store_object_unlike_the_ledger_fails_the_export_and_leaves_nothing(
 
 # --- the `export create` command, with the operators registry and the station key ------
 
-NEEDS = [REPO / "dockd/adapters/ledger/operators.py", REPO / "dockd/adapters/station_key.py"]
-cli_parts = pytest.mark.skipif(
-    not all(p.exists() for p in NEEDS),
-    reason="needs the operators adapter (issue 14A) and the station key (issue 11B)",
-)
-
 
 def _dockd_stdin(dockd: Dockd, stdin: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -312,7 +306,6 @@ def _create(station: Station, stdin: str, *operators: str) -> subprocess.Complet
     )  # fmt: skip
 
 
-@cli_parts
 def test_cli_dandong_refuses_one_operator(registered: Station) -> None:
     result = _create(registered, "pw-O1\n", "O1")
     assert result.returncode == 1
@@ -320,7 +313,6 @@ def test_cli_dandong_refuses_one_operator(registered: Station) -> None:
     assert _leftovers(registered.tmp) == []
 
 
-@cli_parts
 def test_cli_refuses_a_wrong_passphrase(registered: Station) -> None:
     result = _create(registered, "pw-O1\nwrong\n", "O1", "O2")
     assert result.returncode == 1
@@ -328,7 +320,6 @@ def test_cli_refuses_a_wrong_passphrase(registered: Station) -> None:
     assert _leftovers(registered.tmp) == []
 
 
-@cli_parts
 def test_cli_two_operators_export_a_signed_bag_and_iso(registered: Station) -> None:
     result = _create(registered, "pw-O1\npw-O2\n", "O1", "O2")
     assert result.returncode == 0, result.stderr

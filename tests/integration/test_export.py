@@ -288,7 +288,7 @@ def _dockd_stdin(dockd: Dockd, stdin: str, *args: str) -> subprocess.CompletedPr
 def registered(station: Station) -> Station:
     for badge, name in (("O1", "张三"), ("O2", "赵六")):
         result = _dockd_stdin(
-            station.dockd, f"pw-{badge}\n", "operators", "add", badge, "--name", name,
+            station.dockd, f"passphrase-{badge}\n", "operators", "add", badge, "--name", name,
             "--role", "office staff", "--passphrase-stdin",
         )  # fmt: skip
         assert result.returncode == 0, result.stderr
@@ -307,21 +307,21 @@ def _create(station: Station, stdin: str, *operators: str) -> subprocess.Complet
 
 
 def test_cli_dandong_refuses_one_operator(registered: Station) -> None:
-    result = _create(registered, "pw-O1\n", "O1")
+    result = _create(registered, "passphrase-O1\n", "O1")
     assert result.returncode == 1
     assert "EXPORT_REFUSED" in result.stderr
     assert _leftovers(registered.tmp) == []
 
 
 def test_cli_refuses_a_wrong_passphrase(registered: Station) -> None:
-    result = _create(registered, "pw-O1\nwrong\n", "O1", "O2")
+    result = _create(registered, "passphrase-O1\nwrong-passphrase\n", "O1", "O2")
     assert result.returncode == 1
     assert "O2" in result.stderr
     assert _leftovers(registered.tmp) == []
 
 
 def test_cli_two_operators_export_a_signed_bag_and_iso(registered: Station) -> None:
-    result = _create(registered, "pw-O1\npw-O2\n", "O1", "O2")
+    result = _create(registered, "passphrase-O1\npassphrase-O2\n", "O1", "O2")
     assert result.returncode == 0, result.stderr
     made = json.loads(result.stdout)
     assert set(made) == {"id", "path", "recordings", "bytes"}

@@ -63,7 +63,10 @@ def _populate(d: Dockd, tmp: Path) -> None:
         "--reason", "abroad", "--by", "admin")  # fmt: skip
     _ok(d, "holds", "add", "1", "--case", "CASE-1", "--by", "admin")
     [session] = d.json("sessions")
-    _ok(d, "attest", session["id"], "--operator", "op1")
+    phrase = d.add_operator("op1", "office staff")
+    sealed = d.run("attest", session["id"], "--operator", "op1", "--passphrase-stdin",
+                   input=phrase + "\n")  # fmt: skip
+    assert sealed.returncode == 0, sealed.stdout + sealed.stderr
     ledger = Ledger(d.ledger_url)
     try:
         now = datetime.now(UTC)

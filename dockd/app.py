@@ -339,12 +339,17 @@ def build_daemon(app: App) -> Daemon:
     """The daemon and every part it runs with; the web stack is imported only here."""
     from dockd.adapters.blockdev import set_read_only
     from dockd.adapters.bootregion import RawVolumes
+    from dockd.adapters.clock import utc_now
     from dockd.adapters.dropfolder import DropFolders
+    from dockd.adapters.listing import VolumeSampler
     from dockd.adapters.mount import Mounter
     from dockd.adapters.udev import UdevSource
+    from dockd.adapters.unlock import run_unlock
     from dockd.core.profiles import pick_profile
     from dockd.daemon.loop import Daemon
     from dockd.daemon.slots import Slots, SlotWorker
+    from dockd.daemon.unlock import Unlocker
+    from dockd.services.detection import Detector
 
     settings = app.config.daemon
     drops = (
@@ -362,9 +367,11 @@ def build_daemon(app: App) -> Daemon:
         slots,
         drops,
         RawVolumes(),
+        Detector(VolumeSampler(), app.volume, app.profiles),
     )
+    unlocker = Unlocker(app.profiles, run_unlock, app.ledger, utc_now, app.board)
     return Daemon(
-        UdevSource(),
+        UdevSource(settings.ports, [Path("/"), app.config.store.root]),
         worker,
         slots,
         app.board,
@@ -373,6 +380,7 @@ def build_daemon(app: App) -> Daemon:
         drops,
         drop_profile,
         web,
+        unlocker,
     )
 
 

@@ -202,6 +202,12 @@ class DaemonConfig(_Section):
         5.0, ge=0, description="A drop-folder file is taken after this long unchanged."
     )
     drop_profile: str = Field("generic", description="Recorder profile of drop-folder files.")
+    ports: list[str] = Field(
+        default_factory=lambda: ["*"],
+        min_length=1,
+        description='The bays whose USB disks are recorders: udev ID_PATH globs, "*" = every '
+        "USB port (the disk holding / or the store never is).",
+    )
 
 
 class Config(_Section):

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from dockd.core.archive import ArchiveItem, Footage
 from dockd.core.custody import CustodyEvent
+from dockd.core.detect import VolumeSample
 from dockd.core.devices import DeviceEvent, RecorderDevice
 from dockd.core.export_description import ExportIntent, FileDigests, PackageCheck
 from dockd.core.gaps import Clip, Gap
@@ -258,6 +259,12 @@ class Volume(Protocol):
 
     def space_in_use(self, root: Path) -> tuple[int, int] | None:
         """(bytes in use, cluster size) as the mounted filesystem counts them, if it does."""
+
+
+class VolumeSampler(Protocol):
+    """The top of a mounted volume and a sample of its names (dockd.core.detect)."""
+
+    def sample(self, root: Path) -> VolumeSample: ...
 
 
 class RawVolumes(Protocol):

@@ -2,26 +2,52 @@
 
 The monitor is started *before* the enumeration of present devices, so a
 recorder plugged in during start-up is seen by one or the other, never neither.
+It also hears USB devices (not disks) that a profile's unlock command must switch to
+mass storage (DOCKD_UNLOCK, set by udev/99-dockd.rules).
 """
 
 from __future__ import annotations
 
+import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pyudev
 
-from dockd.core.devices import DeviceEvent, RecorderDevice, recorder_from_properties
+from dockd.core.devices import (
+    DeviceEvent,
+    DeviceScope,
+    RecorderDevice,
+    recorder_from_properties,
+    unlock_profile,
+)
 
 UDEV_CONTROL = Path("/run/udev/control")
 
 
-def _recorder(device: pyudev.Device) -> RecorderDevice | None:
-    partitioned = device.device_type == "disk" and any(
-        child.device_type == "partition" for child in device.children
-    )
-    return recorder_from_properties(device.device_node, dict(device.properties), partitioned)
+def _disk(device: pyudev.Device) -> str | None:
+    """The whole disk a block device is on: itself, or a partition's parent."""
+    if device.device_type == "partition":
+        parent = device.find_parent("block", "disk")
+        return parent.device_node if parent is not None else None
+    return str(device.device_node) if device.device_node else None
+
+
+def system_disks(context: pyudev.Context, paths: Iterable[Path]) -> frozenset[str]:
+    """The disks holding these paths (/ and the store): never recorders, whatever udev
+    says. Paths on no block device (tmpfs, overlay) hold none."""
+    disks = set()
+    for path in paths:
+        try:
+            number = os.stat(path).st_dev
+            device = pyudev.Devices.from_device_number(context, "block", number)
+        except (OSError, pyudev.DeviceNotFoundError):
+            continue
+        disk = _disk(device)
+        if disk is not None:
+            disks.add(disk)
+    return frozenset(disks)
 
 
 def udevd_running() -> bool:
@@ -35,10 +61,20 @@ def udevd_running() -> bool:
 
 
 class UdevSource:
-    def __init__(self) -> None:
+    def __init__(self, ports: list[str], own_paths: Iterable[Path]) -> None:
         self._context = pyudev.Context()
         self._monitor = pyudev.Monitor.from_netlink(self._context)
         self._monitor.filter_by(subsystem="block")
+        self._monitor.filter_by(subsystem="usb", device_type="usb_device")
+        self._scope = DeviceScope(tuple(ports), system_disks(self._context, own_paths))
+
+    def _recorder(self, device: pyudev.Device) -> RecorderDevice | None:
+        partitioned = device.device_type == "disk" and any(
+            child.device_type == "partition" for child in device.children
+        )
+        return recorder_from_properties(
+            device.device_node, dict(device.properties), partitioned, self._scope, _disk(device)
+        )
 
     def running(self) -> bool:
         return udevd_running()
@@ -57,7 +93,7 @@ class UdevSource:
         """
         found = []
         for device in self._context.list_devices(subsystem="block", DOCKD_RECORDER="1"):
-            recorder = _recorder(device)
+            recorder = self._recorder(device)
             if recorder is not None:
                 found.append(recorder)
         return found
@@ -67,9 +103,13 @@ class UdevSource:
         while device is not None:
             node = device.device_node
             if node is not None:
+                props = dict(device.properties)
                 yield DeviceEvent(
                     device.action or "change",
                     node,
-                    recorder_from_properties(node, dict(device.properties)),
+                    recorder_from_properties(node, props, False, self._scope, _disk(device))
+                    if device.subsystem == "block"
+                    else None,
+                    unlock_profile(props),
                 )
             device = self._monitor.poll(timeout=0)

@@ -1,15 +1,21 @@
 """Which udev block devices are recorders, and what they are called.
 
-Pure over the device's udev properties (see the contract in DESIGN.md): the
-daemon acts only on DOCKD_RECORDER=1, takes the serial from DOCKD_SERIAL or the
-USB descriptor, and the slot from DOCKD_SLOT or the USB port path.
+Pure over the device's udev properties (see the contract in DESIGN.md). A dock is a
+dedicated machine: the shipped rule tags every USB mass-storage disk and partition
+DOCKD_RECORDER=1, and the daemon takes those on its ports ([daemon] ports, ID_PATH
+globs, "*" = all), never the disk holding / or the store. The serial comes from
+DOCKD_SERIAL or the USB descriptor, the slot from DOCKD_SLOT or the USB port path;
+DOCKD_PROFILE is the profile a declared USB id names (the volume's content decides
+first, see dockd.core.detect). DOCKD_UNLOCK names the profile whose vendor command
+switches a USB device to mass storage.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -22,6 +28,7 @@ class RecorderDevice:
     slot: str
     fs_type: str | None
     serial_source: str
+    declared_profile: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +38,30 @@ class DeviceEvent:
     action: str
     devnode: str
     recorder: RecorderDevice | None
+    unlock_profile: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceScope:
+    """Which tagged devices the dock takes: those on its ports, none of its own disks."""
+
+    ports: Sequence[str] = ("*",)
+    system_disks: frozenset[str] = frozenset()
+
+    def takes(self, props: Mapping[str, str], disk: str | None) -> bool:
+        if disk is not None and disk in self.system_disks:
+            return False
+        if "*" in self.ports:
+            return True
+        path = props.get("ID_PATH")
+        return path is not None and any(fnmatchcase(path, glob) for glob in self.ports)
+
+
+def unlock_profile(props: Mapping[str, str]) -> str | None:
+    """A USB device (not yet a disk) that a profile's vendor command must unlock."""
+    if props.get("DOCKD_UNLOCK") and props.get("DEVNAME"):
+        return props["DOCKD_UNLOCK"]
+    return None
 
 
 def slot_name(raw: str) -> str:
@@ -40,14 +71,23 @@ def slot_name(raw: str) -> str:
 
 
 def recorder_from_properties(
-    devnode: str | None, props: Mapping[str, str], has_partitions: bool = False
+    devnode: str | None,
+    props: Mapping[str, str],
+    has_partitions: bool = False,
+    scope: DeviceScope = DeviceScope(),
+    disk: str | None = None,
 ) -> RecorderDevice | None:
     """The recorder a udev block device is, or None when dockd must leave it alone.
 
     A disk whose partitions the kernel found is left to those partitions; any
     other tagged device is docked even with no recognisable filesystem, so that
-    a corrupt recorder is reported rather than silently ignored."""
+    a corrupt recorder is reported rather than silently ignored. `disk` is the whole
+    disk the device is on (itself, or a partition's parent)."""
     if devnode is None or props.get("DOCKD_RECORDER") != "1":
+        return None
+    if props.get("DEVTYPE") not in (None, "disk", "partition"):
+        return None
+    if not scope.takes(props, disk or devnode):
         return None
     if props.get("DEVTYPE") == "disk" and has_partitions and not props.get("ID_FS_TYPE"):
         return None
@@ -69,4 +109,5 @@ def recorder_from_properties(
         slot=slot_name(slot),
         fs_type=props.get("ID_FS_TYPE") or None,
         serial_source=serial_source,
+        declared_profile=props.get("DOCKD_PROFILE") or None,
     )

@@ -8,9 +8,10 @@ drift apart.
 from __future__ import annotations
 
 import re
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dockd.errors import UnknownProfileError
 
@@ -42,6 +43,24 @@ class UsbId(BaseModel):
     model_id: str = Field(pattern=r"^[0-9a-f]{4}$")
 
 
+class ContentSignature(BaseModel):
+    """What a volume of this model looks like, so that it is recognised by its content
+    (dockd.core.detect) before any USB id is trusted: all of it must be there."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    folders: list[str] = Field(
+        default_factory=list, description="Top-level folders the volume has (case-insensitive)."
+    )
+    files: list[str] = Field(
+        default_factory=list, description="Files at the volume root (case-insensitive)."
+    )
+    names: bool = Field(
+        False,
+        description="Most sampled recording names (at least one) match the name_patterns.",
+    )
+
+
 class RecorderProfile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -61,6 +80,36 @@ class RecorderProfile(BaseModel):
     clock_set_file: str | None = Field(
         None, description="File the recorder reads at power-up to set its clock (if allowed)."
     )
+    detect: ContentSignature | None = Field(
+        None, description="How a volume of this model is recognised by its content."
+    )
+    serial_from: Literal["usb", "names", "file"] = Field(
+        "usb",
+        description="Where the recorder's serial comes from: the USB descriptor, the "
+        "`serial` group of its file names, or serial_file.",
+    )
+    serial_file: str | None = Field(None, description="Vendor ID file at the volume root.")
+    serial_regex: str = Field(
+        r"(?P<serial>[A-Za-z0-9][A-Za-z0-9-]*)",
+        description="Searched in serial_file; the named group `serial` is the serial.",
+    )
+    unlock: list[str] = Field(
+        default_factory=list,
+        description="Vendor command switching the USB device to mass storage; "
+        "{devnode} is the USB device node. Run on the profile's USB ids.",
+    )
+    unlock_timeout_s: float = Field(30.0, gt=0, le=600, description="Timeout of `unlock`.")
+
+    @field_validator("serial_regex")
+    @classmethod
+    def _serial_group(cls, regex: str) -> str:
+        try:
+            compiled = re.compile(regex)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from exc
+        if "serial" not in compiled.groupindex:
+            raise ValueError("the pattern needs a named group 'serial'")
+        return regex
 
     @field_validator("timezone")
     @classmethod
@@ -75,6 +124,18 @@ class RecorderProfile(BaseModel):
     @classmethod
     def _lower(cls, extensions: list[str]) -> list[str]:
         return [ext.lower().lstrip(".") for ext in extensions]
+
+    @model_validator(mode="after")
+    def _serial_source_declared(self) -> RecorderProfile:
+        if self.serial_from == "file" and not self.serial_file:
+            raise ValueError('serial_from = "file" needs serial_file')
+        if self.serial_from == "names" and not any(
+            "serial" in re.compile(p.regex).groupindex for p in self.name_patterns
+        ):
+            raise ValueError('serial_from = "names" needs a name pattern with a group "serial"')
+        if self.unlock and not self.usb:
+            raise ValueError("unlock runs on the profile's USB ids: declare [[usb]]")
+        return self
 
     @property
     def zone(self) -> ZoneInfo:

@@ -22,6 +22,7 @@ import structlog
 from dockd.core.devices import DeviceEvent, RecorderDevice, slot_name
 from dockd.daemon.board import StatusBoard
 from dockd.daemon.slots import Slot, Slots, SlotWorker
+from dockd.daemon.unlock import Unlocker, board_slot
 from dockd.ports import DeviceSource, DropFolders
 
 log = structlog.get_logger("dockd.daemon.loop")
@@ -51,12 +52,15 @@ class Daemon:
         drops: DropFolders | None = None,
         drop_profile: str = "generic",
         web: WebService | None = None,
+        unlocker: Unlocker | None = None,
     ) -> None:
         self.devices, self.worker, self.slots = devices, worker, slots
         self.board, self.notify = board, notify
         self.drops, self.drop_profile, self.web = drops, drop_profile, web
+        self.unlocker = unlocker
         self.stop = threading.Event()
         self._unformatted: dict[str, float] = {}
+        self._unlocking: set[str] = set()
         self._pool = ThreadPoolExecutor(max_parallel, thread_name_prefix="dockd-slot")
 
     def run(self) -> int:
@@ -108,6 +112,7 @@ class Daemon:
         pulled from a reader), or only that udev probed the device while we held it (our
         own mounts): it frees a finished slot once udev's database agrees it is gone. A
         running copy learns of a yank from its own I/O errors, or from 'remove'."""
+        self._unlock(event)
         if event.action == "remove":
             self._removed(event.devnode)
         elif event.action == "change" and event.recorder is None:
@@ -119,6 +124,19 @@ class Daemon:
                 self._removed(event.devnode)
         elif event.action in ("add", "change") and event.recorder is not None:
             self._docked(event.recorder)
+
+    def _unlock(self, event: DeviceEvent) -> None:
+        """Once per appearance of a USB device a profile must unlock (udev may repeat
+        'change' for it); its going away, or losing the tag, allows the next attempt."""
+        if event.unlock_profile is None or event.action == "remove":
+            if event.devnode in self._unlocking:
+                self._unlocking.discard(event.devnode)
+                self.board.clear(board_slot(event.devnode))
+            return
+        if self.unlocker is None or event.devnode in self._unlocking:
+            return
+        self._unlocking.add(event.devnode)
+        self._pool.submit(self.unlocker.unlock, event.devnode, event.unlock_profile)
 
     def _removed(self, devnode: str) -> None:
         self._unformatted.pop(devnode, None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import structlog
@@ -29,6 +29,7 @@ from dockd.errors import (
 )
 from dockd.ports import DropFolders, Mounter, RawVolumes, WriteBlocker
 from dockd.services.clocks import RecorderClockSetting
+from dockd.services.detection import Detector
 from dockd.services.dock_session import DockSession
 
 log = structlog.get_logger("dockd.daemon.loop")
@@ -77,8 +78,9 @@ class SlotWorker:
         slots: Slots,
         drops: DropFolders | None,
         raw: RawVolumes,
+        detector: Detector,
     ) -> None:
-        self.sessions, self.clock_setting = sessions, clock_setting
+        self.sessions, self.clock_setting, self.detector = sessions, clock_setting, detector
         self.mounter, self.write_block, self.raw = mounter, write_block, raw
         self.board, self.slots, self.drops = board, slots, drops
 
@@ -123,7 +125,9 @@ class SlotWorker:
             self.write_block(device.devnode, True)
             evidence = self._examine(device.devnode)
             mountpoint = self._mount(device)
-            bound.info("copy-started", mountpoint=str(mountpoint))
+            device, mountpoint, findings = self._identify(device, mountpoint)
+            bound = bound.bind(serial=device.serial)
+            bound.info("copy-started", mountpoint=str(mountpoint), profile=device.profile)
             outcome = self.sessions.ingest(
                 mountpoint,
                 device.serial,
@@ -133,6 +137,7 @@ class SlotWorker:
                 local_file_times=device.fs_type == "vfat",
                 progress=SlotProgress(self.board, device.slot),
                 evidence=evidence,
+                findings=findings,
             )
             slot.session = outcome.session_id
             state = "interrupted" if outcome.state in ("interrupted", "failed") else "done"
@@ -147,7 +152,7 @@ class SlotWorker:
             ):
                 self.mounter.unmount(mountpoint)
                 mountpoint = None
-                self._set_recorder_clock(slot, outcome.session_id)
+                self._set_recorder_clock(device, outcome.session_id)
         except RecorderBusyError as exc:  # udev gave us a recorder already being copied
             self._show_error(device.slot, "error", exc)
             bound.error("problem", session=exc.session_id, code=exc.code, message=exc.message)
@@ -180,6 +185,29 @@ class SlotWorker:
         if slot.cancel.is_set():
             self.slots.release(slot)
             self.board.clear(name)
+
+    def _identify(
+        self, device: RecorderDevice, mountpoint: Path
+    ) -> tuple[RecorderDevice, Path, list[Problem]]:
+        """Model and serial from the volume's content (remounted when the model's clock
+        zone differs from the one it was mounted with: FAT file times depend on it)."""
+        found = self.detector.detect(mountpoint, device)
+        identified = replace(
+            device, profile=found.profile, serial=found.serial, serial_source=found.serial_source
+        )
+        if self.sessions.zone_of(found.profile) != self.sessions.zone_of(device.profile):
+            self.mounter.unmount(mountpoint)
+            mountpoint = self._mount(identified)
+        log.info(
+            "identified",
+            slot=device.slot,
+            serial=found.serial,
+            serial_source=found.serial_source,
+            profile=found.profile,
+            chosen_by=found.how,
+        )
+        self.board.set(device.slot, serial=found.serial, profile=found.profile)
+        return identified, mountpoint, found.problems
 
     def _mount(self, device: RecorderDevice) -> Path:
         """Media that has just appeared may not be readable yet (size still 0 while a loop
@@ -218,10 +246,9 @@ class SlotWorker:
     def _show_error(self, slot: str, state: SlotState, error: DockdError) -> None:
         self.board.set(slot, state=state, message=error.message, code=error.code, hint=error.hint)
 
-    def _set_recorder_clock(self, slot: Slot, session_id: str) -> None:
+    def _set_recorder_clock(self, device: RecorderDevice, session_id: str) -> None:
         """The only write dockd ever makes to a recorder: its clock-set file, after the whole
         session is verified, on a separate read-write mount that touches nothing else."""
-        device = slot.device
         self.write_block(device.devnode, False)
         try:
             zone = self.sessions.zone_of(device.profile)

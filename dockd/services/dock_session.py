@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -220,15 +220,18 @@ class DockSession:
         local_file_times: bool | None = None,
         progress: ProgressSink | None = None,
         evidence: VolumeEvidence | None = None,
+        findings: Sequence[Problem] = (),
     ) -> SessionOutcome:
         """One dock session. `ready` holds back files that are not complete yet (drop
         folders); they are counted in `deferred` and left for a later session.
         `local_file_times`: the volume keeps wall-clock file times (FAT); found out from
         the mount table when not given. `evidence`: the recorder's filesystem as read from
-        its block device before mounting (None for a folder)."""
+        its block device before mounting (None for a folder). `findings`: what detection
+        found wrong with the recorder's identity (an unrecognised model, a serial mismatch)."""
         profile = pick_profile(self.profiles, profile_id)
         run = self._start(source, serial, profile, slot)
         run.evidence = evidence
+        run.outcome.problems.extend(findings)
         try:
             self._dock(run, cancel or threading.Event(), ready, local_file_times, progress)
             _find_interruptions(self.interruptions, self.policy, run.outcome, self.clock())

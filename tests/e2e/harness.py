@@ -32,7 +32,7 @@ RULE_TEXT = (
     'SUBSYSTEM=="block", KERNEL=="loop*", ATTR{loop/backing_file}=="*.dockrec", '
     'PROGRAM="/usr/bin/basename %s{loop/backing_file} .dockrec", '
     'ENV{DOCKD_RECORDER}="1", ENV{DOCKD_SERIAL}="%c", '
-    'ENV{DOCKD_SLOT}="test-%k", ENV{UDISKS_IGNORE}="1"\n'
+    'ENV{DOCKD_SLOT}="test-%k", ENV{DOCKD_PROFILE}="generic", ENV{UDISKS_IGNORE}="1"\n'
 )
 
 

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dockd.adapters.rules import load_profiles
-from dockd.core.devices import recorder_from_properties, slot_name
+from dockd.core.devices import DeviceScope, recorder_from_properties, slot_name, unlock_profile
 from dockd.core.profiles import RecorderProfile, UsbId
 from dockd.core.udev_rules import render_rules
 
@@ -94,7 +94,57 @@ def test_every_declared_usb_id_is_tagged_with_its_profile() -> None:
     )
     rules = render_rules({"acme-bc1": profile})
     assert (
-        'ENV{ID_VENDOR_ID}=="1d6b", ENV{ID_MODEL_ID}=="0104", ENV{DOCKD_RECORDER}="1", '
-        'ENV{DOCKD_PROFILE}="acme-bc1"'
-    ) in rules
+        'ENV{ID_VENDOR_ID}=="1d6b", ENV{ID_MODEL_ID}=="0104", ENV{DOCKD_PROFILE}="acme-bc1"'
+        in rules
+    )
     assert rules.rstrip().endswith('LABEL="dockd_end"')
+
+
+def test_every_usb_disk_is_tagged_without_vendor_ids_and_automounters_stay_off() -> None:
+    rules = render_rules({})
+    lines = rules.splitlines()
+    tag = 'ENV{DOCKD_RECORDER}="1", ENV{UDISKS_IGNORE}="1", ENV{UDISKS_AUTO}="0"'
+    assert tag in lines
+    before = lines[: lines.index(tag)]
+    assert 'ENV{ID_BUS}!="usb", GOTO="dockd_end"' in before
+    assert 'SUBSYSTEM!="block", GOTO="dockd_end"' in before
+    assert "ID_VENDOR_ID" not in rules
+
+
+def test_a_profile_with_an_unlock_command_tags_its_usb_devices() -> None:
+    profile = RecorderProfile(
+        id="acme-bc2",
+        description="ACME BC-2",
+        timezone="UTC",
+        extensions=["mp4"],
+        usb=[UsbId(vendor_id="2a3b", model_id="0001")],
+        unlock=["/usr/lib/dockd/unlock/acme", "{devnode}"],
+    )
+    rules = render_rules({"acme-bc2": profile}).splitlines()
+    unlock = (
+        'SUBSYSTEM=="usb", ENV{DEVTYPE}=="usb_device", ATTR{idVendor}=="2a3b", '
+        'ATTR{idProduct}=="0001", ENV{DOCKD_UNLOCK}="acme-bc2"'
+    )
+    # before the block-only part, which a USB device (not a disk) would never reach
+    assert rules.index(unlock) < rules.index('SUBSYSTEM!="block", GOTO="dockd_end"')
+
+
+def test_only_the_docks_ports_and_never_its_own_disks() -> None:
+    bays = DeviceScope(ports=("pci-0000:00:14.0-usb-0:3:*",), system_disks=frozenset())
+    assert recorder_from_properties("/dev/sdb", USB, scope=bays) is not None
+    elsewhere = {**USB, "ID_PATH": "pci-0000:00:14.0-usb-0:4:1.0-scsi-0:0:0:0"}
+    assert recorder_from_properties("/dev/sdb", elsewhere, scope=bays) is None
+    no_path = {k: v for k, v in USB.items() if k != "ID_PATH"}
+    assert recorder_from_properties("/dev/sdb", no_path, scope=bays) is None
+    assert recorder_from_properties("/dev/sdb", no_path) is not None  # ports = ["*"]
+    own = DeviceScope(system_disks=frozenset({"/dev/sdb"}))
+    part = {**USB, "DEVTYPE": "partition"}
+    assert recorder_from_properties("/dev/sdb1", part, scope=own, disk="/dev/sdb") is None
+    assert recorder_from_properties("/dev/sdc1", part, scope=own, disk="/dev/sdc") is not None
+
+
+def test_usb_devices_to_unlock_are_named_by_their_profile() -> None:
+    usb = {"DEVNAME": "/dev/bus/usb/001/004", "DEVTYPE": "usb_device"}
+    assert unlock_profile({**usb, "DOCKD_UNLOCK": "acme-bc2"}) == "acme-bc2"
+    assert unlock_profile(usb) is None
+    assert recorder_from_properties("/dev/bus/usb/001/004", {**usb, "DOCKD_RECORDER": "1"}) is None

@@ -87,7 +87,7 @@ class LedgerReport:
         self, since: datetime, until: datetime, pack: PolicyPack, now: datetime
     ) -> DeadlineReport:
         def load(s: Session) -> DeadlineReport:
-            who = _CustodyIndex(s)
+            who = CustodyIndex(s)
             return DeadlineReport(
                 pack=pack.id,
                 since=since,
@@ -105,7 +105,7 @@ class LedgerReport:
         return self.ledger.read(load)
 
 
-def _late(s: Session, since: datetime, until: datetime, who: _CustodyIndex) -> list[LateOffload]:
+def _late(s: Session, since: datetime, until: datetime, who: CustodyIndex) -> list[LateOffload]:
     rows = s.scalars(
         select(RecordingRow)
         .where(
@@ -150,9 +150,7 @@ def _overdue(s: Session, pack: PolicyPack, now: datetime) -> list[OverdueRecorde
     return overdue
 
 
-def _drift(
-    s: Session, since: datetime, until: datetime, who: _CustodyIndex
-) -> list[DriftViolation]:
+def _drift(s: Session, since: datetime, until: datetime, who: CustodyIndex) -> list[DriftViolation]:
     rows = s.scalars(
         select(DockSessionRow).where(
             DockSessionRow.drift_verdict.in_(("warn", "violation")),
@@ -164,7 +162,7 @@ def _drift(
 
 
 def _interruptions(
-    s: Session, since: datetime, until: datetime, who: _CustodyIndex
+    s: Session, since: datetime, until: datetime, who: CustodyIndex
 ) -> list[Interruption]:
     gaps = s.scalars(
         select(InterruptionRow).where(
@@ -192,7 +190,7 @@ def _interruptions(
     ]
 
 
-def _unsealed(s: Session, until: datetime, who: _CustodyIndex) -> list[UnsealedSession]:
+def _unsealed(s: Session, until: datetime, who: CustodyIndex) -> list[UnsealedSession]:
     open_docks = s.scalars(
         select(DockSessionRow)
         .where(
@@ -216,7 +214,7 @@ def _unsealed(s: Session, until: datetime, who: _CustodyIndex) -> list[UnsealedS
 
 
 def _incomplete(
-    s: Session, since: datetime, until: datetime, who: _CustodyIndex
+    s: Session, since: datetime, until: datetime, who: CustodyIndex
 ) -> list[IncompleteOffload]:
     """What the completeness checks found, by dock session; the custodian is whoever had
     the recorder when it was docked (the last to hold it before the loss was seen)."""
@@ -288,7 +286,7 @@ def _attestations(session: Session, session_ids: list[str]) -> dict[str, list[st
     return found
 
 
-class _CustodyIndex:
+class CustodyIndex:
     """Who was responsible for a recorder at a moment, cached per report."""
 
     def __init__(self, session: Session) -> None:

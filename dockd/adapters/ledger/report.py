@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dockd.adapters.ledger import supervision_report
 from dockd.adapters.ledger.exports import export_view
 from dockd.adapters.ledger.mapping import drift_violation
 from dockd.adapters.ledger.schema import (
@@ -18,7 +19,6 @@ from dockd.adapters.ledger.schema import (
     CustodyEventRow,
     DockSessionRow,
     ExportRow,
-    InterruptionRow,
     RecorderRow,
     RecordingRow,
     SessionProblemRow,
@@ -32,7 +32,6 @@ from dockd.core.views import (
     DriftViolation,
     ExportView,
     IncompleteOffload,
-    Interruption,
     LateOffload,
     OverdueRecorder,
     UnsealedSession,
@@ -95,11 +94,12 @@ class LedgerReport:
                 late_offloads=_late(s, since, until, who),
                 overdue_recorders=_overdue(s, pack, now),
                 drift_violations=_drift(s, since, until, who),
-                interruptions=_interruptions(s, since, until, who),
+                interruptions=supervision_report.interruptions(s, since, until, who.of),
                 unsealed_sessions=_unsealed(s, until, who) if pack.offload.two_person_seal else [],
                 verify_failures=_verify_failures(s, since, until),
                 incomplete_offloads=_incomplete(s, since, until, who),
                 exports=_exports(s, since, until),
+                **supervision_report.sections(s, since, until, pack, now, who.of),
             )
 
         return self.ledger.read(load)
@@ -159,35 +159,6 @@ def _drift(s: Session, since: datetime, until: datetime, who: CustodyIndex) -> l
         )
     )
     return [drift_violation(d, **who.of(d.serial, d.started_at)) for d in rows]
-
-
-def _interruptions(
-    s: Session, since: datetime, until: datetime, who: CustodyIndex
-) -> list[Interruption]:
-    gaps = s.scalars(
-        select(InterruptionRow).where(
-            InterruptionRow.detected_at >= since, InterruptionRow.detected_at < until
-        )
-    ).all()
-    paths: dict[int, str] = {}
-    ids = {g.before_recording for g in gaps} | {g.after_recording for g in gaps}
-    if ids:
-        found = s.execute(
-            select(RecordingRow.id, RecordingRow.path).where(RecordingRow.id.in_(ids))
-        )
-        paths = {rid: path for rid, path in found}
-    return [
-        Interruption(
-            serial=g.serial,
-            before=paths.get(g.before_recording, "?"),
-            after=paths.get(g.after_recording, "?"),
-            gap_start=g.gap_start,
-            gap_end=g.gap_end,
-            gap_s=g.gap_s,
-            **who.of(g.serial, g.gap_start),
-        )
-        for g in gaps
-    ]
 
 
 def _unsealed(s: Session, until: datetime, who: CustodyIndex) -> list[UnsealedSession]:

@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # the parts are imported when first used: `dockd --help` need
     from dockd.services.report import Reports
     from dockd.services.retention import Retention
     from dockd.services.status import StatusService
+    from dockd.services.supervision import Supervision
     from dockd.services.viewing import ViewingService
     from dockd.web.server import WebServer
 
@@ -256,6 +257,14 @@ class App:
         return Reports(LedgerReport(self.ledger), self.policy, utc_now, self._mailer)
 
     @cached_property
+    def supervision(self) -> Supervision:
+        from dockd.adapters.clock import utc_now
+        from dockd.adapters.ledger.supervision import LedgerSupervision
+        from dockd.services.supervision import Supervision
+
+        return Supervision(LedgerSupervision(self.ledger), self.operators, self.policy, utc_now)
+
+    @cached_property
     def exports(self) -> Exports:
         from dockd.adapters.bag import BagPackages
         from dockd.adapters.clock import utc_now
@@ -381,6 +390,7 @@ def build_daemon(app: App) -> Daemon:
         drop_profile,
         web,
         unlocker,
+        app.supervision.record_unplug,
     )
 
 

@@ -220,6 +220,13 @@ class CustodyChainError(LedgerError):
     hint = "A custody event was altered or removed. Preserve the database and report it."
 
 
+class ChainMovedError(LedgerError):
+    """The custody chain moved between reading a spot-check draw's seed and writing it."""
+
+    code = "CHAIN_MOVED"
+    hint = "Another event was written meanwhile; draw again."
+
+
 class MailError(DockdError):
     """The nightly report could not be sent (or kept): relay, TLS, login or outbox."""
 

@@ -6,7 +6,7 @@ import argparse
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
-from dockd.cli.common import Subparsers, add_by, print_json
+from dockd.cli.common import Subparsers, add_by, instant, print_json
 from dockd.errors import EXIT_OK
 
 if TYPE_CHECKING:
@@ -23,8 +23,14 @@ def assign(app: App, args: argparse.Namespace) -> int:
     from dockd.core.registry import Custodian
 
     who = Custodian(args.badge, args.name, args.unit)
-    app.registry.assign(args.serial, who, args.by)
+    app.registry.assign(args.serial, who, args.by, args.at)
     print(f"recorder {args.serial} is now in the custody of {who.name} ({who.badge}), {who.unit}")
+    return EXIT_OK
+
+
+def change(app: App, args: argparse.Namespace) -> int:
+    app.supervision.change_device(args.serial, args.kind, args.reason, args.by)
+    print(f"recorder {args.serial} {args.kind}: {args.reason}")
     return EXIT_OK
 
 
@@ -66,8 +72,18 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--badge", required=True)
     p.add_argument("--name", required=True)
     p.add_argument("--unit", required=True)
+    p.add_argument("--at", type=instant, help="when it was handed over (RFC 3339; default now)")
     add_by(p)
     p.set_defaults(handler=assign)
+    for action, kind, doing in (
+        ("reclaim", "reclaimed", "back to the pool"),
+        ("retire", "retired", "out of service"),
+    ):
+        p = actions.add_parser(action, help=f"take a recorder {doing}, with the reason")
+        p.add_argument("serial")
+        p.add_argument("--reason", required=True)
+        add_by(p)
+        p.set_defaults(handler=change, kind=kind)
     p = actions.add_parser("list", help="recorders, custodians and their history")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=listing)

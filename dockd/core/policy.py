@@ -84,6 +84,21 @@ class SpotCheckPolicy(_Section):
     ratio: float = Field(gt=0, le=1, description="Share of sessions drawn for supervisor review.")
 
 
+class MediaReturnPolicy(_Section):
+    hours: float = Field(
+        gt=0, description="A recorder taken off the dock must be docked again within this long."
+    )
+
+
+class EquipmentPolicy(_Section):
+    officers_per_recorder: float | None = Field(
+        None, gt=0, description="At most this many of a unit's officers share one recorder."
+    )
+    min_per_unit: int | None = Field(
+        None, ge=1, description="Every unit with enforcement duties has at least this many."
+    )
+
+
 #: How long an approved viewing stays open when the pack does not say: dockd's own choice
 #: (one working day), since no seed article sets it.
 DOCKD_VIEWING_HOURS = 8.0
@@ -184,3 +199,5 @@ class PolicyPack(BaseModel):
     spot_check: SpotCheckPolicy
     viewing: ViewingPolicy
     export: ExportPolicy
+    media_return: MediaReturnPolicy | None = None
+    equipment: EquipmentPolicy | None = None

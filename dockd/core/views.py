@@ -228,6 +228,7 @@ class DriftViolation(_View):
 
 
 class Interruption(_View):
+    id: int | None = Field(None, description="For `dockd interruptions explain ID`.")
     serial: str
     before: str = Field(description="Path of the clip before the gap.")
     after: str = Field(description="Path of the clip after the gap.")
@@ -236,6 +237,12 @@ class Interruption(_View):
     gap_s: float
     unit: str | None
     custodian: str | None
+    explanation: str | None = Field(None, description="Why recording stopped; null: unexplained.")
+    explained_by: str | None = None
+    reviewed_by: str | None = Field(None, description="The supervisor who reviewed it.")
+    covered_by: list[int] = Field(
+        default_factory=list, description="Work records that cover the whole gap."
+    )
 
 
 class UnsealedSession(_View):
@@ -312,6 +319,81 @@ class ExportCreated(_View):
     bytes: int
 
 
+# --- supervision ---
+
+
+class SpotCheckItem(_View):
+    """A drawn recording: open until reviewed; a finding when any answer is no."""
+
+    item: int
+    draw: int
+    recording: int
+    path: str
+    drawn_at: Rfc3339
+    reviewer: str | None
+    recorded: bool | None
+    uninterrupted: bool | None
+    handed_over: bool | None
+    note: str | None
+    unit: str | None
+    custodian: str | None
+
+
+class WorkRecordView(_View):
+    """Recording was impossible (000:12, 001:7, 002:12, 003/A:5, 004:11)."""
+
+    id: int
+    badge: str
+    start: Rfc3339
+    end: Rfc3339
+    reason: str
+    basis: str
+    reported_to: str
+    unit: str | None
+    custodian: str | None
+
+
+class Lending(_View):
+    """A file name's badge is not the recorder's custodian's (000:33(2), 002:22(6))."""
+
+    recording: int
+    serial: str
+    path: str
+    badge_in_name: str
+    unit: str | None
+    custodian: str | None
+
+
+class MediaHeld(_View):
+    """A recorder kept off the dock longer than the pack allows (003/E:9)."""
+
+    serial: str
+    unplugged_at: Rfc3339
+    docked_again: Rfc3339 | None
+    held_over_s: float
+    unit: str | None
+    custodian: str | None
+
+
+class UnregisteredRecorder(_View):
+    serial: str
+    first_docked: Rfc3339
+    last_docked: Rfc3339
+    unit: str | None = None
+    custodian: str | None = None
+
+
+class EquipmentShortfall(_View):
+    """A unit with fewer recorders in service than the pack's ratio asks."""
+
+    unit: str
+    recorders: int = Field(description="Recorders assigned to the unit's officers now.")
+    officers: int = Field(description="Officers of the unit who have held a recorder.")
+    needed: int
+    articles: list[str]
+    custodian: str | None = None
+
+
 class DeadlineReport(_View):
     """`dockd report deadlines --json`: what went wrong in the period, one list per kind."""
 
@@ -331,6 +413,15 @@ class DeadlineReport(_View):
     exports: list[ExportView] = Field(
         default_factory=list, description="Export packages made in the period (not problems)."
     )
+    spot_checks_open: list[SpotCheckItem] = Field(default_factory=list)
+    spot_check_findings: list[SpotCheckItem] = Field(default_factory=list)
+    work_records: list[WorkRecordView] = Field(
+        default_factory=list, description="Work records of the period (not problems)."
+    )
+    lending: list[Lending] = Field(default_factory=list)
+    media_held: list[MediaHeld] = Field(default_factory=list)
+    unregistered_recorders: list[UnregisteredRecorder] = Field(default_factory=list)
+    equipment: list[EquipmentShortfall] = Field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -345,4 +436,10 @@ class DeadlineReport(_View):
             "unsealed_sessions": len(self.unsealed_sessions),
             "verify_failures": len(self.verify_failures),
             "incomplete_offloads": len(self.incomplete_offloads),
+            "spot_checks_open": len(self.spot_checks_open),
+            "spot_check_findings": len(self.spot_check_findings),
+            "lending": len(self.lending),
+            "media_held": len(self.media_held),
+            "unregistered_recorders": len(self.unregistered_recorders),
+            "equipment": len(self.equipment),
         }

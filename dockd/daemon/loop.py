@@ -23,6 +23,7 @@ from dockd.core.devices import DeviceEvent, RecorderDevice, slot_name
 from dockd.daemon.board import StatusBoard
 from dockd.daemon.slots import Slot, Slots, SlotWorker
 from dockd.daemon.unlock import Unlocker, board_slot
+from dockd.errors import DockdError
 from dockd.ports import DeviceSource, DropFolders
 
 log = structlog.get_logger("dockd.daemon.loop")
@@ -53,11 +54,13 @@ class Daemon:
         drop_profile: str = "generic",
         web: WebService | None = None,
         unlocker: Unlocker | None = None,
+        unplugged: Callable[[str, str | None], None] | None = None,
     ) -> None:
         self.devices, self.worker, self.slots = devices, worker, slots
         self.board, self.notify = board, notify
         self.drops, self.drop_profile, self.web = drops, drop_profile, web
         self.unlocker = unlocker
+        self.unplugged = unplugged
         self.stop = threading.Event()
         self._unformatted: dict[str, float] = {}
         self._unlocking: set[str] = set()
@@ -146,7 +149,18 @@ class Daemon:
                 with self.slots.lock:
                     self.slots.by_name.pop(slot.device.slot, None)
                 self.board.clear(slot.device.slot)
+                if self.unplugged is not None and slot.session is not None:
+                    self._note_unplug(slot.device.serial, slot.session)
             log.info("removed", serial=slot.device.serial, slot=slot.device.slot)
+
+    def _note_unplug(self, serial: str, session: str) -> None:
+        """The media-return clock (003/E:9) starts when a docked recorder is taken away; a
+        ledger fault here is logged, never allowed to stop the dock."""
+        assert self.unplugged is not None
+        try:
+            self.unplugged(serial, session)
+        except DockdError as exc:
+            log.error("unplug-not-recorded", serial=serial, code=exc.code, message=exc.message)
 
     def _settling(self, recorder: RecorderDevice) -> bool:
         """Media announce themselves in steps (loop attach, card readers): no filesystem

@@ -51,8 +51,17 @@ class Registry:
     def add_device(self, serial: str, model: str, by: str) -> None:
         self.records.add_device(serial, model, self.clock(), by)
 
-    def assign(self, serial: str, custodian: Custodian, by: str) -> None:
-        self.records.assign(serial, custodian, self.clock(), by)
+    def assign(
+        self, serial: str, custodian: Custodian, by: str, at: datetime | None = None
+    ) -> None:
+        """Hand over now, or at `at`: a handover entered late keeps its real time (lending
+        is judged against who had the recorder when a clip was made)."""
+        now = self.clock()
+        if at is not None and at > now:
+            raise ConfigError(
+                f"--at {at.isoformat()} is in the future", hint="Give the handover's real time."
+            )
+        self.records.assign(serial, custodian, now if at is None else at, by)
 
     def devices(self) -> list[DeviceEntry]:
         return self.records.devices()

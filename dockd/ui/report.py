@@ -26,13 +26,19 @@ from typing import Any
 from dockd.core.views import (
     DeadlineReport,
     DriftViolation,
+    EquipmentShortfall,
     ExportView,
     IncompleteOffload,
     Interruption,
     LateOffload,
+    Lending,
+    MediaHeld,
     OverdueRecorder,
+    SpotCheckItem,
+    UnregisteredRecorder,
     UnsealedSession,
     VerifyFailure,
+    WorkRecordView,
 )
 from dockd.ui import format as fmt
 
@@ -139,8 +145,19 @@ def _drift_line(item: DriftViolation) -> str:
     )
 
 
+def _gap_state(item: Interruption) -> str:
+    if item.covered_by:
+        return "covered by work record " + ", ".join(map(str, item.covered_by))
+    if item.explanation is None:
+        return "unexplained"
+    reviewed = f", reviewed by {item.reviewed_by}" if item.reviewed_by else ", not yet reviewed"
+    return f"explained by {item.explained_by}: {item.explanation}{reviewed}"
+
+
 def _gap_cells(item: Interruption) -> tuple[str, ...]:
     return (
+        str(item.id),
+        _gap_state(item),
         item.serial,
         fmt.duration(item.gap_s),
         fmt.moment(item.gap_start),
@@ -154,7 +171,102 @@ def _gap_line(item: Interruption) -> str:
     return (
         f"{clean(item.serial)}: gap of {fmt.duration(item.gap_s)} "
         f"from {fmt.moment(item.gap_start)} to {fmt.moment(item.gap_end)}, "
-        f"between {clean(item.before)} and {clean(item.after)}"
+        f"between {clean(item.before)} and {clean(item.after)} "
+        f"(interruption {item.id}: {clean(_gap_state(item))})"
+    )
+
+
+def _answer(value: bool | None) -> str:
+    return "?" if value is None else ("yes" if value else "NO")
+
+
+def _spot_cells(item: SpotCheckItem) -> tuple[str, ...]:
+    return (
+        str(item.item),
+        str(item.draw),
+        str(item.recording),
+        item.path,
+        item.reviewer or "",
+        _answer(item.recorded),
+        _answer(item.uninterrupted),
+        _answer(item.handed_over),
+        item.note or "",
+    )
+
+
+def _spot_line(item: SpotCheckItem) -> str:
+    said = (
+        f"reviewed by {clean(item.reviewer)}: recorded {_answer(item.recorded)}, "
+        f"uninterrupted {_answer(item.uninterrupted)}, handed over {_answer(item.handed_over)}"
+        + (f"; {clean(item.note)}" if item.note else "")
+        if item.reviewer
+        else f"drawn {fmt.moment(item.drawn_at)}, not yet reviewed"
+    )
+    return f"item {item.item} (draw {item.draw}): {clean(item.path)} ({item.recording}): {said}"
+
+
+def _work_cells(item: WorkRecordView) -> tuple[str, ...]:
+    return (
+        str(item.id),
+        item.badge,
+        fmt.moment(item.start),
+        fmt.moment(item.end),
+        item.reason,
+        item.basis,
+        item.reported_to,
+    )
+
+
+def _work_line(item: WorkRecordView) -> str:
+    return (
+        f"work record {item.id}: {clean(item.badge)} could not record from "
+        f"{fmt.moment(item.start)} to {fmt.moment(item.end)}: {clean(item.reason)} "
+        f"({clean(item.basis)}), reported to {clean(item.reported_to)}"
+    )
+
+
+def _lending_cells(item: Lending) -> tuple[str, ...]:
+    return (str(item.recording), item.serial, item.path, item.badge_in_name)
+
+
+def _lending_line(item: Lending) -> str:
+    return (
+        f"{clean(item.serial)} {clean(item.path)} (recording {item.recording}): the name "
+        f"says {clean(item.badge_in_name)}, the recorder was in someone else's custody"
+    )
+
+
+def _held_cells(item: MediaHeld) -> tuple[str, ...]:
+    back = fmt.moment(item.docked_again, "not yet")
+    return (item.serial, fmt.moment(item.unplugged_at), back, fmt.duration(item.held_over_s))
+
+
+def _held_line(item: MediaHeld) -> str:
+    return (
+        f"{clean(item.serial)}: off the dock since {fmt.moment(item.unplugged_at)}, back "
+        f"{fmt.moment(item.docked_again, 'not yet')}: {fmt.duration(item.held_over_s)} too long"
+    )
+
+
+def _unregistered_cells(item: UnregisteredRecorder) -> tuple[str, ...]:
+    return (item.serial, fmt.moment(item.first_docked), fmt.moment(item.last_docked))
+
+
+def _unregistered_line(item: UnregisteredRecorder) -> str:
+    return (
+        f"{clean(item.serial)}: docked {fmt.moment(item.last_docked)} without being "
+        f"registered (dockd devices add {clean(item.serial)} --model M)"
+    )
+
+
+def _equipment_cells(item: EquipmentShortfall) -> tuple[str, ...]:
+    return (str(item.recorders), str(item.officers), str(item.needed), ", ".join(item.articles))
+
+
+def _equipment_line(item: EquipmentShortfall) -> str:
+    return (
+        f"{item.recorders} recorder(s) in service for {item.officers} officer(s); "
+        f"{item.needed} needed ({', '.join(item.articles)})"
     )
 
 
@@ -191,6 +303,19 @@ def _incomplete_line(item: IncompleteOffload) -> str:
         f"{clean(item.serial)}: {clean(item.code)}: {clean(item.detail)} "
         f"(docked {fmt.moment(item.docked_at)}, session {clean(item.session)})"
     )
+
+
+_SPOT_COLUMNS = (
+    "Item",
+    "Draw",
+    "Recording",
+    "Path",
+    "Reviewer",
+    "Recorded",
+    "Uninterrupted",
+    "Handed over",
+    "Note",
+)
 
 
 def _has_owner(model: type[Any]) -> bool:
@@ -234,7 +359,7 @@ KINDS: tuple[_Kind, ...] = (
         "Interruptions to review",
         "interruption to review",
         "interruptions to review",
-        ("Serial", "Gap", "From", "To", "Clip before", "Clip after"),
+        ("Id", "State", "Serial", "Gap", "From", "To", "Clip before", "Clip after"),
         _gap_cells,
         _gap_line,
         _has_owner(Interruption),
@@ -268,6 +393,82 @@ KINDS: tuple[_Kind, ...] = (
         _incomplete_cells,
         _incomplete_line,
         _has_owner(IncompleteOffload),
+    ),
+    # --- supervision ---
+    *(
+        _Kind(field, title, one, many, columns, cells, line, _has_owner(model))
+        for field, title, one, many, columns, cells, line, model in (
+            (
+                "spot_checks_open",
+                "Spot checks to review",
+                "spot check to review",
+                "spot checks to review",
+                _SPOT_COLUMNS,
+                _spot_cells,
+                _spot_line,
+                SpotCheckItem,
+            ),
+            (
+                "spot_check_findings",
+                "Spot-check findings",
+                "spot-check finding",
+                "spot-check findings",
+                _SPOT_COLUMNS,
+                _spot_cells,
+                _spot_line,
+                SpotCheckItem,
+            ),
+            (
+                "lending",
+                "Recorders lent",
+                "recording on a lent recorder",
+                "recordings on a lent recorder",
+                ("Recording", "Serial", "Path", "Badge in name"),
+                _lending_cells,
+                _lending_line,
+                Lending,
+            ),
+            (
+                "media_held",
+                "Media held too long",
+                "recorder held too long",
+                "recorders held too long",
+                ("Serial", "Unplugged", "Docked again", "Too long by"),
+                _held_cells,
+                _held_line,
+                MediaHeld,
+            ),
+            (
+                "unregistered_recorders",
+                "Unregistered recorders",
+                "unregistered recorder",
+                "unregistered recorders",
+                ("Serial", "First docked", "Last docked"),
+                _unregistered_cells,
+                _unregistered_line,
+                UnregisteredRecorder,
+            ),
+            (
+                "equipment",
+                "Units short of recorders",
+                "unit short of recorders",
+                "units short of recorders",
+                ("Recorders", "Officers", "Needed", "Articles"),
+                _equipment_cells,
+                _equipment_line,
+                EquipmentShortfall,
+            ),
+            (
+                "work_records",
+                "Work records (recording impossible)",
+                "work record",
+                "work records",
+                ("Id", "Badge", "From", "To", "Reason", "Basis", "Reported to"),
+                _work_cells,
+                _work_line,
+                WorkRecordView,
+            ),
+        )
     ),
 )
 

@@ -218,6 +218,13 @@ def test_text_summary_counts_every_kind() -> None:
         "Unsealed sessions": 1,
         "Verify failures": 1,
         "Recordings that may be missing": 1,
+        "Spot checks to review": 0,
+        "Spot-check findings": 0,
+        "Recorders lent": 0,
+        "Media held too long": 0,
+        "Unregistered recorders": 0,
+        "Units short of recorders": 0,
+        "Work records (recording impossible)": 0,
     }
     assert "LATE OFFLOADS (5)" in text
 

@@ -18,22 +18,28 @@ from sqlalchemy.orm import DeclarativeBase
 from dockd.adapters.ledger.schema import (
     AssignmentRow,
     AttestationRow,
+    DeviceChangeRow,
     DeviceRow,
     DockSessionRow,
     DutyReturnRow,
     ExportRow,
     HoldRow,
+    InterruptionReviewRow,
     InterruptionRow,
     ObjectLocationRow,
     ObjectRow,
     RecorderRow,
+    RecorderUnplugRow,
     RecordingRow,
     SessionProblemRow,
+    SpotCheckDrawRow,
+    SpotCheckItemRow,
     UTCDateTime,
     ViewingApprovalRow,
     ViewingRecordingRow,
     ViewingRequestRow,
     ViewingRow,
+    WorkRecordRow,
 )
 from dockd.core.audit import RowFact
 
@@ -55,6 +61,12 @@ EVIDENCE_TABLES: tuple[type[DeclarativeBase], ...] = (
     ViewingApprovalRow,
     ViewingRow,
     ExportRow,
+    SpotCheckDrawRow,
+    SpotCheckItemRow,
+    InterruptionReviewRow,
+    WorkRecordRow,
+    DeviceChangeRow,
+    RecorderUnplugRow,
 )
 """Every table whose rows are evidence; each row must be vouched for by the chain."""
 

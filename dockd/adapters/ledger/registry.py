@@ -18,6 +18,7 @@ from dockd.adapters.ledger.facts import facts
 from dockd.adapters.ledger.schema import (
     AssignmentRow,
     AttestationRow,
+    DeviceChangeRow,
     DeviceRow,
     DockSessionRow,
     DutyReturnRow,
@@ -64,6 +65,20 @@ class LedgerRegistry:
                     AssignmentRow.serial == serial, AssignmentRow.until.is_(None)
                 )
             ).all()
+            later = [p for p in ended if p.since > at]
+            if later:
+                raise LedgerError(
+                    f"recorder {serial} was handed to {later[0].badge} at "
+                    f"{later[0].since.isoformat()}, after {at.isoformat()}",
+                    hint="An earlier handover (--at) must come after the current one began.",
+                )
+            retired = s.scalars(
+                select(DeviceChangeRow.id).where(
+                    DeviceChangeRow.serial == serial, DeviceChangeRow.kind == "retired"
+                )
+            ).first()
+            if retired is not None:
+                raise LedgerError(f"recorder {serial} is retired", hint="Register a new one.")
             for previous in ended:
                 previous.until = at
             assignment = AssignmentRow(

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dockd.adapters.ledger import supervision_report
 from dockd.adapters.ledger.exports import export_view
 from dockd.adapters.ledger.mapping import drift_violation
 from dockd.adapters.ledger.schema import (
@@ -18,7 +19,6 @@ from dockd.adapters.ledger.schema import (
     CustodyEventRow,
     DockSessionRow,
     ExportRow,
-    InterruptionRow,
     RecorderRow,
     RecordingRow,
     SessionProblemRow,
@@ -32,7 +32,6 @@ from dockd.core.views import (
     DriftViolation,
     ExportView,
     IncompleteOffload,
-    Interruption,
     LateOffload,
     OverdueRecorder,
     UnsealedSession,
@@ -87,7 +86,7 @@ class LedgerReport:
         self, since: datetime, until: datetime, pack: PolicyPack, now: datetime
     ) -> DeadlineReport:
         def load(s: Session) -> DeadlineReport:
-            who = _CustodyIndex(s)
+            who = CustodyIndex(s)
             return DeadlineReport(
                 pack=pack.id,
                 since=since,
@@ -95,17 +94,18 @@ class LedgerReport:
                 late_offloads=_late(s, since, until, who),
                 overdue_recorders=_overdue(s, pack, now),
                 drift_violations=_drift(s, since, until, who),
-                interruptions=_interruptions(s, since, until, who),
+                interruptions=supervision_report.interruptions(s, since, until, who.of),
                 unsealed_sessions=_unsealed(s, until, who) if pack.offload.two_person_seal else [],
                 verify_failures=_verify_failures(s, since, until),
                 incomplete_offloads=_incomplete(s, since, until, who),
                 exports=_exports(s, since, until),
+                **supervision_report.sections(s, since, until, pack, now, who.of),
             )
 
         return self.ledger.read(load)
 
 
-def _late(s: Session, since: datetime, until: datetime, who: _CustodyIndex) -> list[LateOffload]:
+def _late(s: Session, since: datetime, until: datetime, who: CustodyIndex) -> list[LateOffload]:
     rows = s.scalars(
         select(RecordingRow)
         .where(
@@ -150,9 +150,7 @@ def _overdue(s: Session, pack: PolicyPack, now: datetime) -> list[OverdueRecorde
     return overdue
 
 
-def _drift(
-    s: Session, since: datetime, until: datetime, who: _CustodyIndex
-) -> list[DriftViolation]:
+def _drift(s: Session, since: datetime, until: datetime, who: CustodyIndex) -> list[DriftViolation]:
     rows = s.scalars(
         select(DockSessionRow).where(
             DockSessionRow.drift_verdict.in_(("warn", "violation")),
@@ -163,36 +161,7 @@ def _drift(
     return [drift_violation(d, **who.of(d.serial, d.started_at)) for d in rows]
 
 
-def _interruptions(
-    s: Session, since: datetime, until: datetime, who: _CustodyIndex
-) -> list[Interruption]:
-    gaps = s.scalars(
-        select(InterruptionRow).where(
-            InterruptionRow.detected_at >= since, InterruptionRow.detected_at < until
-        )
-    ).all()
-    paths: dict[int, str] = {}
-    ids = {g.before_recording for g in gaps} | {g.after_recording for g in gaps}
-    if ids:
-        found = s.execute(
-            select(RecordingRow.id, RecordingRow.path).where(RecordingRow.id.in_(ids))
-        )
-        paths = {rid: path for rid, path in found}
-    return [
-        Interruption(
-            serial=g.serial,
-            before=paths.get(g.before_recording, "?"),
-            after=paths.get(g.after_recording, "?"),
-            gap_start=g.gap_start,
-            gap_end=g.gap_end,
-            gap_s=g.gap_s,
-            **who.of(g.serial, g.gap_start),
-        )
-        for g in gaps
-    ]
-
-
-def _unsealed(s: Session, until: datetime, who: _CustodyIndex) -> list[UnsealedSession]:
+def _unsealed(s: Session, until: datetime, who: CustodyIndex) -> list[UnsealedSession]:
     open_docks = s.scalars(
         select(DockSessionRow)
         .where(
@@ -216,7 +185,7 @@ def _unsealed(s: Session, until: datetime, who: _CustodyIndex) -> list[UnsealedS
 
 
 def _incomplete(
-    s: Session, since: datetime, until: datetime, who: _CustodyIndex
+    s: Session, since: datetime, until: datetime, who: CustodyIndex
 ) -> list[IncompleteOffload]:
     """What the completeness checks found, by dock session; the custodian is whoever had
     the recorder when it was docked (the last to hold it before the loss was seen)."""
@@ -288,7 +257,7 @@ def _attestations(session: Session, session_ids: list[str]) -> dict[str, list[st
     return found
 
 
-class _CustodyIndex:
+class CustodyIndex:
     """Who was responsible for a recorder at a moment, cached per report."""
 
     def __init__(self, session: Session) -> None:

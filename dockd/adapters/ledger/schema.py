@@ -412,3 +412,94 @@ class ExportRow(Base):
     bytes: Mapped[int | None] = mapped_column(BigInteger)
     tag_sha256: Mapped[str | None] = mapped_column(String(64))
     error_code: Mapped[str | None] = mapped_column(String(64))
+
+
+# --- supervision (migration 0009) -----------------------------------------------------
+
+
+class SpotCheckDrawRow(Base):
+    """A spot-check draw (000:32, 002:20, 004:28): the seed is the chain's head when it was
+    drawn, the population every recording it was drawn from, so anyone can redraw it."""
+
+    __tablename__ = "spot_check_draws"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    drawn_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    drawn_by: Mapped[str] = mapped_column(String(128))
+    since: Mapped[datetime] = mapped_column(UTCDateTime)
+    until: Mapped[datetime] = mapped_column(UTCDateTime)
+    seed: Mapped[str] = mapped_column(String(64))
+    ratio: Mapped[float] = mapped_column(Float)
+    population: Mapped[str] = mapped_column(Text)  # JSON [[recording, unit, custodian], ...]
+
+
+class SpotCheckItemRow(Base):
+    """One drawn recording and, once reviewed, what the supervisor found."""
+
+    __tablename__ = "spot_check_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    draw_id: Mapped[int] = mapped_column(ForeignKey("spot_check_draws.id"), index=True)
+    recording: Mapped[int] = mapped_column(ForeignKey("recordings.id"))
+    unit: Mapped[str | None] = mapped_column(String(255))
+    custodian: Mapped[str | None] = mapped_column(String(255))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewer: Mapped[str | None] = mapped_column(String(64))
+    recorded: Mapped[bool | None] = mapped_column(Boolean)
+    uninterrupted: Mapped[bool | None] = mapped_column(Boolean)
+    handed_over: Mapped[bool | None] = mapped_column(Boolean)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class InterruptionReviewRow(Base):
+    """Why a recording was interrupted (000:20, 001:11, 002:13, 003/D:10), and who reviewed it."""
+
+    __tablename__ = "interruption_reviews"
+
+    interruption_id: Mapped[int] = mapped_column(ForeignKey("interruptions.id"), primary_key=True)
+    explanation: Mapped[str] = mapped_column(Text)
+    explained_by: Mapped[str] = mapped_column(String(64))
+    explained_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reviewed_by: Mapped[str | None] = mapped_column(String(64))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WorkRecordRow(Base):
+    """A work record when recording was impossible (000:12, 001:7, 002:12, 003/A:5, 004:11)."""
+
+    __tablename__ = "work_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    badge: Mapped[str] = mapped_column(String(64), index=True)
+    start: Mapped[datetime] = mapped_column(UTCDateTime)
+    end: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(Text)
+    basis: Mapped[str] = mapped_column(String(64))
+    reported_to: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by: Mapped[str] = mapped_column(String(128))
+
+
+class DeviceChangeRow(Base):
+    """A recorder reclaimed to the pool or retired, and why."""
+
+    __tablename__ = "device_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    serial: Mapped[str] = mapped_column(ForeignKey("devices.serial"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # reclaimed | retired
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    by: Mapped[str] = mapped_column(String(128))
+
+
+class RecorderUnplugRow(Base):
+    """When a docked recorder was taken off the dock (media return, 003/E:9)."""
+
+    __tablename__ = "recorder_unplugs"
+    __table_args__ = (Index("ix_recorder_unplugs_serial_at", "serial", "unplugged_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    serial: Mapped[str] = mapped_column(String(128))
+    session_id: Mapped[str | None] = mapped_column(String(36))
+    unplugged_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,250 @@
+"""Supervision through the real command line on a real SQLite ledger: one scenario per
+duty (spot checks, interruptions, work records, lending, media return, devices), each
+ending with `dockd audit verify` intact. Expected values are written out by hand."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from dockd.adapters.ledger.supervision import LedgerSupervision
+from tests.conftest import Dockd
+from tests.integration.test_policy_packs_e2e import (
+    audit_ok,
+    ingest,
+    ledger_api,
+    local_now,
+    mp4,
+    name,
+    recorder,
+    recordings,
+    use_pack,
+)
+
+
+def deadlines(dockd: Dockd) -> dict[str, Any]:
+    result = dockd.run("report", "deadlines", "--since", "24h", "--json")
+    assert result.returncode in (0, 1), result.stderr
+    rep: dict[str, Any] = json.loads(result.stdout)
+    return rep
+
+
+def sql(dockd: Dockd, statement: str, *params: object) -> None:
+    db = dockd.ledger_url.removeprefix("sqlite:///")
+    with contextlib.closing(sqlite3.connect(db)) as con:
+        con.execute(statement, params)
+        con.commit()
+
+
+def registered(dockd: Dockd, serial: str, badge: str, unit: str, at: datetime) -> None:
+    dockd.run("devices", "add", serial, "--model", "DSJ", "--by", "admin", check=True)
+    dockd.run(
+        "devices", "assign", serial, "--badge", badge, "--name", f"Officer {badge}",
+        "--unit", unit, "--at", at.isoformat(), "--by", "admin", check=True,
+    )  # fmt: skip
+
+
+def test_spot_check_draw_is_recorded_first_reviewed_and_tamper_evident(
+    dockd: Dockd, tmp_path: Path
+) -> None:
+    use_pack(dockd, "qidong")  # ratio 0.05
+    registered(dockd, "QD01", "3301", "Patrol", local_now() - timedelta(days=1))
+    start = local_now() - timedelta(hours=3)
+    clips = {name("QD01", "3301", start + timedelta(minutes=i), i): b"c%d" % i for i in (1, 2, 3)}
+    ingest(dockd, recorder(tmp_path / "rec", clips), "QD01")
+    before = dockd.custody_events("device-assigned")
+
+    drawn = dockd.json("spotcheck", "draw", "--since", "1d", "--by", "supervisor")
+    assert drawn["population"] == 3
+    assert drawn["ratio"] == 0.05
+    (item,) = drawn["items"]  # ceil(0.05 × 3) = 1
+    assert item["unit"] == "Patrol"
+    assert item["custodian"] == "Officer 3301 (3301)"
+    (event,) = dockd.custody_events("spotcheck-drawn")
+    assert event["details"]["seed"] == drawn["seed"]
+    assert event["actor"] == "supervisor"
+    assert before  # the draw came after the assignment: the seed is not the genesis hash
+    assert drawn["seed"] != "0" * 64
+
+    ok = dockd.run("spotcheck", "verify", str(drawn["id"]))
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    rep = deadlines(dockd)
+    assert [o["item"] for o in rep["spot_checks_open"]] == [item["item"]]
+    assert rep["spot_check_findings"] == []
+
+    dockd.add_operator("9001", "supervisor", unit="Patrol")
+    wrong = dockd.run(
+        "spotcheck", "review", str(item["item"]), "--reviewer", "9001", "--recorded", "yes",
+        "--uninterrupted", "yes", "--handed-over", "no", "--passphrase-stdin", input="nope-nope\n",
+    )  # fmt: skip
+    assert wrong.returncode != 0
+    done = dockd.run(
+        "spotcheck", "review", str(item["item"]), "--reviewer", "9001", "--recorded", "yes",
+        "--uninterrupted", "yes", "--handed-over", "no", "--note", "handed over late",
+        "--passphrase-stdin", input="passphrase-9001\n",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    rep = deadlines(dockd)
+    assert rep["spot_checks_open"] == []
+    (finding,) = rep["spot_check_findings"]
+    assert (finding["reviewer"], finding["handed_over"], finding["note"]) == (
+        "9001",
+        False,
+        "handed over late",
+    )
+    audit_ok(dockd)
+
+    others = sorted(r["id"] for r in recordings(dockd).values() if r["id"] != item["recording"])
+    sql(dockd, "UPDATE spot_check_items SET recording = ? WHERE id = ?", others[0], item["item"])
+    bad = dockd.run("spotcheck", "verify", str(drawn["id"]))
+    assert bad.returncode == 1
+    assert "differs" in bad.stdout
+
+
+def test_interruption_explained_reviewed_and_covered_by_a_work_record(
+    dockd: Dockd, tmp_path: Path
+) -> None:
+    use_pack(dockd, "qidong")  # gap tolerance 120 s
+    first_start = local_now() - timedelta(hours=3)
+    second_start = first_start + timedelta(minutes=15)  # 10 minutes after the first ends
+    first = name("QD02", "3302", first_start, 1, "MP4")
+    second = name("QD02", "3302", second_start, 2, "MP4")
+    ingest(dockd, recorder(tmp_path / "rec", {first: mp4(300, 1), second: mp4(300, 2)}), "QD02")
+
+    (gap,) = deadlines(dockd)["interruptions"]
+    assert (gap["explanation"], gap["covered_by"]) == (None, [])
+    gid = str(gap["id"])
+    early = dockd.run("interruptions", "review", gid, "--by", "9001")
+    assert early.returncode != 0
+    assert "no explanation" in early.stderr
+
+    dockd.run("interruptions", "explain", gid, "--by", "3302", "--text", "battery", check=True)
+    dockd.run("interruptions", "review", gid, "--by", "9001", check=True)
+    (gap,) = deadlines(dockd)["interruptions"]
+    assert (gap["explanation"], gap["explained_by"], gap["reviewed_by"]) == (
+        "battery",
+        "3302",
+        "9001",
+    )
+
+    gap_start = first_start + timedelta(minutes=5)
+    added = dockd.run(
+        "exemptions", "add", "--badge", "3302",
+        "--from", (gap_start - timedelta(minutes=1)).isoformat(),
+        "--to", (second_start + timedelta(minutes=1)).isoformat(),
+        "--reason", "informant's request", "--basis", "002:12", "--reported-to", "9001",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    rep = deadlines(dockd)
+    (record,) = rep["work_records"]
+    assert (record["badge"], record["basis"], record["reported_to"]) == ("3302", "002:12", "9001")
+    assert rep["interruptions"][0]["covered_by"] == [record["id"]]
+    backwards = dockd.run(
+        "exemptions", "add", "--badge", "3302", "--from", second_start.isoformat(),
+        "--to", first_start.isoformat(), "--reason", "x", "--basis", "002:12",
+        "--reported-to", "9001",
+    )  # fmt: skip
+    assert backwards.returncode == 2
+    assert "is not after" in backwards.stderr
+    audit_ok(dockd)
+
+
+def test_an_unexplained_gap_stays_in_later_reports(dockd: Dockd, tmp_path: Path) -> None:
+    use_pack(dockd, "qidong")
+    first_start = local_now() - timedelta(hours=3)
+    clips = {
+        name("QD03", "3303", first_start, 1, "MP4"): mp4(60, 1),
+        name("QD03", "3303", first_start + timedelta(minutes=30), 2, "MP4"): mp4(60, 2),
+    }
+    ingest(dockd, recorder(tmp_path / "rec", clips), "QD03")
+    (gap,) = deadlines(dockd)["interruptions"]
+    week_ago = datetime.now(UTC) - timedelta(days=7)
+    sql(dockd, "UPDATE interruptions SET detected_at = ?", week_ago.strftime("%Y-%m-%d %H:%M:%S"))
+    assert [g["id"] for g in deadlines(dockd)["interruptions"]] == [gap["id"]]
+    dockd.run("interruptions", "explain", str(gap["id"]), "--by", "3303", "--text", "x", check=True)
+    assert deadlines(dockd)["interruptions"] == []
+
+
+def test_lending_is_flagged_against_the_custodian_at_the_recordings_time(
+    dockd: Dockd, tmp_path: Path
+) -> None:
+    use_pack(dockd, "qidong")
+    now = local_now()
+    registered(dockd, "QD04", "3304", "Patrol", now - timedelta(days=2))
+    # handed to 3305 six hours ago, entered only now with its real time
+    dockd.run(
+        "devices", "assign", "QD04", "--badge", "3305", "--name", "Officer 3305",
+        "--unit", "Patrol", "--at", (now - timedelta(hours=6)).isoformat(), check=True,
+    )  # fmt: skip
+    own = name("QD04", "3305", now - timedelta(hours=2), 1)
+    borrowed = name("QD04", "3306", now - timedelta(hours=1), 2)
+    ingest(dockd, recorder(tmp_path / "rec", {own: b"own", borrowed: b"lent"}), "QD04")
+
+    (item,) = deadlines(dockd)["lending"]
+    assert (item["path"], item["badge_in_name"], item["custodian"]) == (
+        borrowed,
+        "3306",
+        "Officer 3305 (3305)",
+    )
+    assert item["recording"] == recordings(dockd)[borrowed]["id"]
+    audit_ok(dockd)
+
+
+def test_devices_reclaimed_retired_unregistered_and_short_of_the_ratio(
+    dockd: Dockd, tmp_path: Path
+) -> None:
+    use_pack(dockd, "dandong-civil-affairs")  # 004:9: at least two per unit
+    now = local_now()
+    registered(dockd, "DD01", "4401", "Office", now - timedelta(days=1))
+    registered(dockd, "DD02", "4402", "Office", now - timedelta(days=1))
+    assert deadlines(dockd)["equipment"] == []
+
+    dockd.run("devices", "reclaim", "DD02", "--reason", "officer transferred", check=True)
+    (short,) = deadlines(dockd)["equipment"]
+    assert (short["unit"], short["recorders"], short["officers"], short["needed"]) == (
+        "Office",
+        1,
+        2,
+        2,
+    )
+    assert short["articles"] == ["004:9"]
+    again = dockd.run("devices", "reclaim", "DD02", "--reason", "twice")
+    assert again.returncode != 0
+    dockd.run("devices", "retire", "DD02", "--reason", "lens broken", check=True)
+    refused = dockd.run(
+        "devices", "assign", "DD02", "--badge", "4402", "--name", "x", "--unit", "Office"
+    )
+    assert refused.returncode != 0
+    assert "retired" in refused.stderr
+
+    ingest(dockd, recorder(tmp_path / "rec", {name("DD09", "4409", now): b"x"}), "DD09")
+    (stranger,) = deadlines(dockd)["unregistered_recorders"]
+    assert stranger["serial"] == "DD09"
+    kinds = [e["details"]["rows"][-1]["table"] for e in dockd.custody_events("device-retired")]
+    assert kinds == ["device_changes"]
+    audit_ok(dockd)
+
+
+def test_mingshan_reports_a_recorder_kept_off_the_dock_over_24_hours(
+    dockd: Dockd, tmp_path: Path
+) -> None:
+    use_pack(dockd, "mingshan-emergency")  # 003/E:9: back within 24 h
+    now = datetime.now(UTC).replace(microsecond=0)
+    ledger = ledger_api(dockd)
+    try:
+        supervision = LedgerSupervision(ledger)
+        supervision.record_unplug("MS05", None, now - timedelta(hours=25))
+        supervision.record_unplug("MS06", None, now - timedelta(hours=23))
+    finally:
+        ledger.close()
+    (held,) = deadlines(dockd)["media_held"]
+    assert held["serial"] == "MS05"
+    assert held["docked_again"] is None
+    assert 3600 <= held["held_over_s"] < 3600 + 120
+    use_pack(dockd, "qidong")  # no media-return article
+    assert deadlines(dockd)["media_held"] == []
+    audit_ok(dockd)

@@ -135,7 +135,9 @@ def expirable_keys(ledger: Ledger, now: datetime) -> set[str]:
 # --- 6 months of 002:18(1), which only patrol and inspection footage takes ---------------
 
 
-def test_qidong_keeps_footage_of_unknown_kind_twelve_calendar_months(dockd: Dockd, tmp_path: Path) -> None:
+def test_qidong_keeps_footage_of_unknown_kind_twelve_calendar_months(
+    dockd: Dockd, tmp_path: Path
+) -> None:
     pack = use_pack(dockd, "qidong")
     assert pack.retention.routine_months == 12
     assert pack.retention.classes == {"patrol-inspection": 6}

@@ -20,8 +20,8 @@ from tests.conftest import REPO
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def local(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=SHANGHAI)  # type: ignore[misc]
+def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)
 
 
 #: The officer's day, 3 March 2026 in Shanghai: a clip at 09:00, the last at 17:30.

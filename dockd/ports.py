@@ -307,6 +307,12 @@ class SessionLedger(Protocol):
         at: datetime,
     ) -> None: ...
     def prior_recordings(self, serial: str) -> dict[tuple[bytes, int, int], RecordingView]: ...
+    def recording_ends(
+        self, serial: str, badges: Sequence[str], since: datetime, until: datetime
+    ) -> list[tuple[str | None, datetime]]:
+        """(name badge, corrected end) of the recordings ending in [since, until) that are
+        this recorder's or name one of `badges`: where earlier working days ended."""
+
     def add_recordings(
         self, session_id: str, serial: str, recordings: Sequence[VerifiedRecording]
     ) -> list[int]: ...

@@ -25,12 +25,12 @@ def show(app: App, args: argparse.Namespace) -> int:
     for section_name, section in pack:
         if not isinstance(section, BaseModel):
             continue
-        values = section.model_dump(exclude={"articles", "dockd_own"})
+        values = section.model_dump(mode="json", exclude={"articles", "dockd_own"})
         articles = ", ".join(getattr(section, "articles", []))
         own = set(getattr(section, "dockd_own", ()))
         print(f"[{section_name}]  from {articles}")
         for key, value in values.items():
-            mark = "  (dockd's own: the seed names none)" if key in own else ""
+            mark = "  (dockd's own, not the seed's)" if key in own else ""
             print(f"  {key} = {json.dumps(value, ensure_ascii=False)}{mark}")
     return EXIT_OK
 

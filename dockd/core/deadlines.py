@@ -1,15 +1,20 @@
-"""Offload deadlines: recording end + the pack's hours, or return from remote duty + hours.
+"""Offload deadlines: the end of the officer's working day + the pack's hours, or a return
+from remote duty + hours.
 
-The regulations let an officer working away offload within 24 h of returning
-(000:24, 003/D:14, ...): an admin records the return time, and every recording
-that officer made before it runs its deadline from the return instead.
+The seeds count from the day's work, not from each clip: "在当天执法活动结束后" (after the
+day's enforcement work ends, 000:24, 001:13, 002:16, 003/A:11, 003/D:14, 004:21). The day's
+work ends with the officer's last recording of that local day, or at a duty-day end the pack
+sets, whichever is later. An officer working away offloads within 24 h of returning
+(000:24, 003/D:14, ...): an admin records the return time, and every recording that officer
+made before it runs its deadline from the return instead, never earlier.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,15 +24,43 @@ class Verdict:
     late_by_s: float
 
 
-def offload_deadline(end: datetime, hours: float, returns: Iterable[datetime] = ()) -> datetime:
+def working_day_end(
+    end: datetime,
+    others: Iterable[datetime],
+    zone: ZoneInfo,
+    duty_day_end: time | None = None,
+) -> datetime:
+    """When the officer's working day that holds `end` ended.
+
+    `others`: ends of the same officer's other recordings (any day; only those of the
+    same local day in `zone` count). Never before `end` itself."""
+    day = end.astimezone(zone).date()
+    latest = end.astimezone(UTC)
+    for other in others:
+        if other.astimezone(zone).date() == day:
+            latest = max(latest, other.astimezone(UTC))
+    if duty_day_end is not None:
+        latest = max(latest, datetime.combine(day, duty_day_end, zone).astimezone(UTC))
+    return latest
+
+
+def offload_deadline(
+    end: datetime,
+    hours: float,
+    returns: Iterable[datetime] = (),
+    day_end: datetime | None = None,
+) -> datetime:
     """The latest moment the recording may reach the store.
 
-    `returns`: the officer's recorded returns from remote duty. The first return after
-    the recording ended moves the deadline to that return + hours, never earlier.
+    `day_end`: the end of the working day the recording belongs to (`working_day_end`);
+    None: the recording's own end. `returns`: the officer's recorded returns from remote
+    duty. The first return after the recording ended moves the deadline to that
+    return + hours, never earlier.
     """
     window = timedelta(hours=hours)
     end = end.astimezone(UTC)  # elapsed hours, not wall-clock hours across a DST change
-    deadline = end + window
+    base = max(end, day_end.astimezone(UTC)) if day_end is not None else end
+    deadline = base + window
     after = [t.astimezone(UTC) for t in returns if t >= end]
     if after:
         deadline = max(deadline, min(after) + window)
@@ -35,9 +68,13 @@ def offload_deadline(end: datetime, hours: float, returns: Iterable[datetime] = 
 
 
 def judge(
-    end: datetime, offloaded_at: datetime, hours: float, returns: Iterable[datetime] = ()
+    end: datetime,
+    offloaded_at: datetime,
+    hours: float,
+    returns: Iterable[datetime] = (),
+    day_end: datetime | None = None,
 ) -> Verdict:
-    deadline = offload_deadline(end, hours, returns)
+    deadline = offload_deadline(end, hours, returns, day_end)
     late_by = (offloaded_at - deadline).total_seconds()
     return Verdict(deadline, late_by > 0, max(0.0, late_by))
 

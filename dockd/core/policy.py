@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import time
 from typing import Literal
 
 from pydantic import (
@@ -29,7 +30,13 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     articles: list[str] = Field(
-        min_length=1, description="Where the values come from: '000:24', '003/B:8', '000:33(7)'."
+        description="Where the values come from: '000:24', '003/B:8', '000:33(7)'; empty only "
+        "when every value of the section is dockd's own."
+    )
+    dockd_own: list[str] = Field(
+        default_factory=list,
+        description="Keys of this section whose values are dockd's own (its default or its "
+        "interpretation), not the seed's: `policy show` marks them.",
     )
 
     @field_validator("articles")
@@ -40,9 +47,35 @@ class _Section(BaseModel):
                 raise ValueError(f"{ref!r} is not an article reference like '000:24' or '003/B:8'")
         return refs
 
+    @model_validator(mode="after")
+    def _own_keys_exist(self) -> _Section:
+        """A misspelt key in `dockd_own` would silently mark nothing."""
+        keys = set(type(self).model_fields) - {"articles", "dockd_own"}
+        unknown = [k for k in self.dockd_own if k not in keys]
+        if unknown:
+            raise ValueError(
+                f"dockd_own names {', '.join(map(repr, unknown))}, not a key of this section "
+                f"(keys: {', '.join(sorted(keys))})"
+            )
+        if not self.articles and set(self.dockd_own) != keys:
+            raise ValueError(
+                "articles is empty: cite the seed, or list every key in dockd_own "
+                "(the seed says nothing of this section)"
+            )
+        return self
+
 
 class OffloadPolicy(_Section):
-    deadline_hours: float = Field(gt=0, description="Offload within this long of recording end.")
+    deadline_hours: float = Field(
+        gt=0,
+        description="Offload within this long of the end of the officer's working day (the "
+        "day's last recording, or duty_day_end), or of a return from remote duty.",
+    )
+    duty_day_end: time | None = Field(
+        None,
+        description="Local time the duty day ends; the day's work ends at the later of it and "
+        "the day's last recording. null: the day's last recording.",
+    )
     two_person_seal: bool = Field(
         description="A dock session is sealed only after two distinct operators attest it."
     )
@@ -50,7 +83,14 @@ class OffloadPolicy(_Section):
 
 class RetentionPolicy(_Section):
     routine_months: int = Field(
-        gt=0, description="Routine footage is kept at least this many calendar months."
+        gt=0,
+        description="Routine footage whose kind is not known is kept at least this many "
+        "calendar months: the longest routine class, never a shorter one.",
+    )
+    classes: dict[str, int] = Field(
+        default_factory=dict,
+        description="Routine classes with a period of their own (class -> calendar months), "
+        "given to a recording by the activity it records (002:18(1) patrol and inspection).",
     )
     evidence: Literal["with-case-file"] = Field(
         description="Footage linked to a case is kept as long as the case file."
@@ -58,6 +98,25 @@ class RetentionPolicy(_Section):
     long_term_reasons: list[str] = Field(
         description="Reasons that place a long-term hold (e.g. complaint, mass-incident)."
     )
+
+    @model_validator(mode="after")
+    def _routine_is_longest(self) -> RetentionPolicy:
+        """New footage defaults to routine, so routine must never be shorter than a class."""
+        for name, months in self.classes.items():
+            if months <= 0 or months > self.routine_months:
+                raise ValueError(
+                    f"[retention] class {name!r} keeps {months} months: a class keeps "
+                    f"1..routine_months ({self.routine_months}), so the default is never shorter"
+                )
+        return self
+
+    def months_for(self, classes: Sequence[str]) -> tuple[str, int]:
+        """The class and period of footage of these kinds: the longest that applies."""
+        known = [(self.classes[c], c) for c in classes if c in self.classes]
+        if not known or len(known) < len(classes):
+            return "routine", self.routine_months
+        months, name = max(known)
+        return name, months
 
 
 class ClockPolicy(_Section):
@@ -161,10 +220,6 @@ class ExportPolicy(_Section):
     operators: int = Field(
         1, ge=1, description="Distinct operators who must export together (004:21: two)."
     )
-    dockd_own: list[Literal["roles", "operators"]] = Field(
-        default_factory=list,
-        description="Keys whose values are dockd's own because the seed names none.",
-    )
 
     def refusal(self, operators: Sequence[Operator]) -> str | None:
         """Why these operators may not export together, or None when they may."""
@@ -185,6 +240,17 @@ class ExportPolicy(_Section):
         return None
 
 
+class ActivityPolicy(_Section):
+    need_footage: list[str] = Field(
+        description="Activity types that must be recorded (000:11, 001:6, 002:9, 004:10); "
+        "an imported activity of another type is kept but never reported unrecorded."
+    )
+    retention_class: dict[str, str] = Field(
+        default_factory=dict,
+        description="Activity type -> the [retention] class its recordings take (Qidong).",
+    )
+
+
 class PolicyPack(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -201,3 +267,13 @@ class PolicyPack(BaseModel):
     export: ExportPolicy
     media_return: MediaReturnPolicy | None = None
     equipment: EquipmentPolicy | None = None
+    activities: ActivityPolicy
+
+    @model_validator(mode="after")
+    def _classes_exist(self) -> PolicyPack:
+        unknown = set(self.activities.retention_class.values()) - set(self.retention.classes)
+        if unknown:
+            raise ValueError(
+                f"[activities] retention_class names {sorted(unknown)}, not in [retention] classes"
+            )
+        return self

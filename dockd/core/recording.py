@@ -9,13 +9,13 @@ and never from the clock: `verified_at` is handed in.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 from dockd.core.clock import RecorderClock, Verdict, corrected, wall_clock
 from dockd.core.container import ContainerInfo
-from dockd.core.deadlines import judge
+from dockd.core.deadlines import judge, working_day_end
 from dockd.core.model import Problem, SourceFile, VerifiedRecording
 from dockd.core.names import parse_name
 from dockd.core.profiles import RecorderProfile
@@ -41,6 +41,10 @@ class SessionFacts:
     excuses: Mapping[str, list[datetime]]
     offload_hours: float
     retention_months: int
+    #: badge -> ends of that officer's recordings around this session (this session's scan,
+    #: earlier sessions' ledger rows), for the end of each working day
+    day_ends: Mapping[str, Sequence[datetime]] = field(default_factory=dict)
+    duty_day_end: time | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +66,22 @@ def file_time(mtime_ns: int, local_zone: ZoneInfo | None) -> datetime | None:
         return datetime.fromtimestamp(mtime_ns / 1e9, UTC)
     except (OverflowError, ValueError, OSError):
         return None
+
+
+def estimated_end(file: SourceFile, facts: SessionFacts) -> tuple[str, datetime] | None:
+    """Whose recording a scanned file is and when it ended, before it is copied: what the
+    name and the file time say (no container yet), drift-corrected; None when neither
+    dates it or no officer is known. Used only to find where each working day ends."""
+    name = parse_name(facts.profile, file.path.rpartition(b"/")[2].decode("utf-8", "replace"))
+    mtime = file_time(file.mtime_ns, facts.profile.zone if facts.local_file_times else None)
+    starts = name.start if name is not None else None
+    moments = [m.astimezone(UTC) for m in (starts, mtime) if m is not None]
+    if not moments:
+        return None
+    end = max(moments)
+    end = corrected(end, facts.recorder_clock) or end
+    badge = name.badge if name and name.badge else custodian_badge(facts.custodians, end)
+    return (badge, end) if badge else None
 
 
 def custodian_badge(custodians: Sequence[Custody], at: datetime) -> str | None:
@@ -109,7 +129,12 @@ def build_recording(
     corrected_end = corrected(times.end, facts.recorder_clock)
     end = corrected_end or times.end
     badge = name.badge if name and name.badge else custodian_badge(facts.custodians, end)
-    offload = judge(end, verified_at, facts.offload_hours, facts.excuses.get(badge or "", []))
+    day_end = working_day_end(
+        end, facts.day_ends.get(badge or "", ()), profile.zone, facts.duty_day_end
+    )
+    offload = judge(
+        end, verified_at, facts.offload_hours, facts.excuses.get(badge or "", []), day_end
+    )
     published = copy.published
     rec = VerifiedRecording(
         source=file,

@@ -11,8 +11,8 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import structlog
@@ -25,7 +25,13 @@ from dockd.core.model import Problem, SourceFile, StoredDocument, VerifiedRecord
 from dockd.core.plan import plan_copy
 from dockd.core.policy import PolicyPack
 from dockd.core.profiles import RecorderProfile, pick_profile
-from dockd.core.recording import SessionFacts, recorder_clock_view, station_clock_view
+from dockd.core.recording import (
+    SessionFacts,
+    custodian_badge,
+    estimated_end,
+    recorder_clock_view,
+    station_clock_view,
+)
 from dockd.core.signing import ManifestSignature
 from dockd.core.station_clock import StationClock
 from dockd.core.transfer import Scan, VolumeEvidence
@@ -55,6 +61,10 @@ from dockd.services.completeness import check_completeness
 from dockd.services.copy import CopyPipeline, CopyRun
 
 log = structlog.get_logger("dockd.services.dock_session")
+
+#: How far either side of this session's files earlier recordings are looked up: a working
+#: day is a local calendar day, never longer than this in any zone.
+_DAY = timedelta(hours=26)
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,7 +340,7 @@ class DockSession:
         if local_file_times is None:
             local_file_times = self.volume.stores_local_times(run.source)
         custody = self.custodians.custodians_at(outcome.serial)
-        return SessionFacts(
+        facts = SessionFacts(
             serial=outcome.serial,
             profile=run.profile,
             recorder_clock=checked.clock,
@@ -339,7 +349,28 @@ class DockSession:
             excuses=self.custodians.excuses(),
             offload_hours=policy.offload.deadline_hours,
             retention_months=policy.retention.routine_months,
+            duty_day_end=policy.offload.duty_day_end,
         )
+        return replace(facts, day_ends=self._day_ends(facts, scan))
+
+    def _day_ends(self, facts: SessionFacts, scan: Scan) -> dict[str, list[datetime]]:
+        """Each officer's recording ends on the days this session's files were made: from
+        the scan, and from earlier sessions in one ledger query, so a working day split
+        over two dockings ends at its last recording."""
+        ends: dict[str, list[datetime]] = {}
+        for file in scan.recordings:
+            found = estimated_end(file, facts)
+            if found is not None:
+                ends.setdefault(found[0], []).append(found[1])
+        moments = [e for day in ends.values() for e in day]
+        if not moments:
+            return ends
+        since, until = min(moments) - _DAY, max(moments) + _DAY
+        for badge, end in self.ledger.recording_ends(facts.serial, sorted(ends), since, until):
+            who = badge or custodian_badge(facts.custodians, end)
+            if who is not None:
+                ends.setdefault(who, []).append(end)
+        return ends
 
     def _finish(self, run: _Session) -> None:
         """Count what was left behind, store the manifest, close the session in the ledger."""

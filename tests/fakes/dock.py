@@ -265,6 +265,16 @@ class FakeLedger:
     def prior_recordings(self, serial: str) -> dict[tuple[bytes, int, int], RecordingView]:
         return dict(self.prior)
 
+    def recording_ends(
+        self, serial: str, badges: Sequence[str], since: datetime, until: datetime
+    ) -> list[tuple[str | None, datetime]]:
+        ends = [
+            (r.badge, r.corrected_end or r.times.end)
+            for session_id, r in self.recordings
+            if r.badge in badges or self.sessions[session_id].serial == serial
+        ]
+        return [(b, e) for b, e in ends if since <= e < until]
+
     def add_recordings(
         self, session_id: str, serial: str, recordings: Sequence[VerifiedRecording]
     ) -> list[int]:

@@ -131,12 +131,16 @@ def expirable_keys(ledger: Ledger, now: datetime) -> set[str]:
     return {e.key for e in expirable(LedgerRetention(ledger).candidates(now), now)}
 
 
-# --- Qidong (002:18): routine footage kept 6 months ------------------------------------
+# --- Qidong (002:18): footage of unknown kind kept 12 months (dockd's own), never the -----
+# --- 6 months of 002:18(1), which only patrol and inspection footage takes ---------------
 
 
-def test_qidong_keeps_routine_footage_six_calendar_months(dockd: Dockd, tmp_path: Path) -> None:
+def test_qidong_keeps_footage_of_unknown_kind_twelve_calendar_months(
+    dockd: Dockd, tmp_path: Path
+) -> None:
     pack = use_pack(dockd, "qidong")
-    assert pack.retention.routine_months == 6
+    assert pack.retention.routine_months == 12
+    assert pack.retention.classes == {"patrol-inspection": 6}
     start = local_now() - timedelta(hours=2)
     clip = name("QD01", "3301", start)
     ingest(dockd, recorder(tmp_path / "rec", {clip: b"qidong patrol"}), "QD01")
@@ -146,8 +150,8 @@ def test_qidong_keeps_routine_footage_six_calendar_months(dockd: Dockd, tmp_path
     assert end == start, "no container: the clip ends where its name says it starts"
     assert rec["retention_class"] == "routine"
     until = when(rec["retain_until"]).astimezone(SHANGHAI)
-    assert until == months_later(end, 6)
-    assert until - end >= timedelta(days=181), "six months is never cut to a short half-year"
+    assert until == months_later(end, 12)
+    assert until - end >= timedelta(days=365), "never the shorter patrol class by default"
     assert rec["holds"] == [] and rec["expired_at"] is None
     assert rec["late"] is False and rec["late_by_s"] == 0
 
@@ -165,40 +169,13 @@ def test_qidong_keeps_routine_footage_six_calendar_months(dockd: Dockd, tmp_path
     assert recordings(dockd)[clip]["holds"] == ["case:QD-2026-17"]
 
 
-def test_qidong_six_months_run_in_the_local_calendar_when_the_drift_is_measured(
+def test_qidong_expiry_removes_only_footage_past_its_period_unheld_and_unshared(
     dockd: Dockd, tmp_path: Path
 ) -> None:
-    """A clip that ended at 04:00 on 1 July in Qidong is kept until 04:00 on 1 January.
-
-    With a clock file the end is drift-corrected, and the corrected end is in UTC
-    (20:00 on 30 June): counting calendar months there ends the period on 30 December
-    UTC, i.e. 04:00 on 31 December in Qidong, one day early."""
-    use_pack(dockd, "qidong")
-    now = local_now()
-    year = now.year if now > now.replace(month=7, day=2, hour=0, minute=0) else now.year - 1
-    start = datetime(year, 7, 1, 4, 0, tzinfo=SHANGHAI)
-    clip = name("QD02", "3302", start)
-    ingest(dockd, recorder(tmp_path / "rec", {clip: b"july"}, clock=local_now()), "QD02")
-
-    rec = recordings(dockd)[clip]
-    assert rec["corrected_end"] is not None, "the clock file was read"
-    end = when(rec["corrected_end"]).astimezone(SHANGHAI)
-    assert abs((end - start).total_seconds()) < 5
-    until = when(rec["retain_until"]).astimezone(SHANGHAI)
-    assert until >= months_later(end, 6), (
-        f"retain_until {until.isoformat()} is before 6 calendar months after the end "
-        f"{end.isoformat()} in the recorder's zone ({months_later(end, 6).isoformat()}): "
-        "the period was counted in UTC"
-    )
-
-
-def test_qidong_expiry_removes_only_footage_past_six_months_unheld_and_unshared(
-    dockd: Dockd, tmp_path: Path
-) -> None:
-    """Footage that ended seven months ago is past 002:18's six months already at the dock:
+    """Footage that ended thirteen months ago is past its 12 months already at the dock:
     the one removal path runs for real, on today's clock."""
     use_pack(dockd, "qidong")
-    old = local_now() - timedelta(days=215)
+    old = local_now() - timedelta(days=400)
     gone, held, shared = (name("QD04", "3304", old + timedelta(minutes=i), i) for i in (1, 2, 3))
     fresh = name("QD04", "3304", local_now() - timedelta(hours=2), 4)
     files = {gone: b"past retention", held: b"for a case", shared: b"kept", fresh: b"kept"}
@@ -239,7 +216,7 @@ def test_qidong_expiry_lists_and_removes_each_object_once(dockd: Dockd, tmp_path
     """Two expired recordings with the same bytes are one object: one line, one removal,
     one custody event."""
     use_pack(dockd, "qidong")
-    old = local_now() - timedelta(days=215)
+    old = local_now() - timedelta(days=400)
     first, twin = (name("QD05", "3305", old + timedelta(minutes=i), i) for i in (1, 2))
     ingest(dockd, recorder(tmp_path / "rec", {first: b"same", twin: b"same"}), "QD05")
     recs = recordings(dockd)

@@ -3,7 +3,7 @@ interruptions between clips, and overdue recorders. No ledger, no clock, no file
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dockd.core.deadlines import judge, offload_deadline, overdue_by
+from dockd.core.deadlines import judge, offload_deadline, overdue_by, working_day_end
 from dockd.core.gaps import Clip, find_gaps
 from dockd.core.retention import add_months, may_expire, retain_until
 
@@ -101,6 +101,44 @@ def test_thirty_hours_after_the_end_is_six_hours_late_unless_excused() -> None:
 def test_offload_exactly_at_the_deadline_is_on_time() -> None:
     verdict = judge(T0, T0 + timedelta(hours=24), 24)
     assert not verdict.late and verdict.late_by_s == 0
+
+
+def test_the_day_ends_with_its_last_recording_in_the_officers_local_day() -> None:
+    """000:24 当天执法活动结束后: 09:00 and 17:30 Shanghai on 3 March; 00:30 on the 4th is
+    another day; 23:00 on the 2nd too."""
+    morning = datetime(2026, 3, 3, 1, 0, tzinfo=UTC)  # 09:00 +08
+    evening = datetime(2026, 3, 3, 9, 30, tzinfo=UTC)  # 17:30 +08
+    next_day = datetime(2026, 3, 3, 16, 30, tzinfo=UTC)  # 00:30 +08 on the 4th
+    day_before = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # 23:00 +08 on the 2nd
+    others = [evening, next_day, day_before]
+    assert working_day_end(morning, others, SHANGHAI) == evening
+    assert working_day_end(evening, [morning], SHANGHAI) == evening
+    assert working_day_end(next_day, others, SHANGHAI) == next_day
+    day_end = working_day_end(morning, others, SHANGHAI)
+    assert offload_deadline(morning, 24, (), day_end) == datetime(2026, 3, 4, 9, 30, tzinfo=UTC)
+    assert judge(morning, datetime(2026, 3, 4, 9, 30, tzinfo=UTC), 24, (), day_end).late is False
+    assert judge(morning, datetime(2026, 3, 4, 9, 31, tzinfo=UTC), 24, (), day_end).late is True
+
+
+def test_a_duty_day_end_set_by_the_pack_is_the_earliest_the_day_ends() -> None:
+    morning = datetime(2026, 3, 3, 1, 0, tzinfo=UTC)  # 09:00 +08
+    late_clip = datetime(2026, 3, 3, 12, 0, tzinfo=UTC)  # 20:00 +08
+    duty = time(18, 0)
+    assert working_day_end(morning, [], SHANGHAI, duty) == datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
+    assert working_day_end(morning, [late_clip], SHANGHAI, duty) == late_clip
+
+
+def test_a_return_still_moves_a_day_deadline_only_later() -> None:
+    morning = datetime(2026, 3, 3, 1, 0, tzinfo=UTC)
+    day_end = datetime(2026, 3, 3, 9, 30, tzinfo=UTC)
+    early_return = datetime(2026, 3, 3, 5, 0, tzinfo=UTC)
+    late_return = datetime(2026, 3, 5, 2, 0, tzinfo=UTC)
+    assert offload_deadline(morning, 24, [early_return], day_end) == datetime(
+        2026, 3, 4, 9, 30, tzinfo=UTC
+    )
+    assert offload_deadline(morning, 24, [late_return], day_end) == datetime(
+        2026, 3, 6, 2, 0, tzinfo=UTC
+    )
 
 
 # --- retention -----------------------------------------------------------------------------

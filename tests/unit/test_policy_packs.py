@@ -111,6 +111,7 @@ def citations(p: PolicyPack) -> list[tuple[str, str]]:
         "spot_check": p.spot_check,
         "viewing": p.viewing,
         "export": p.export,
+        "activities": p.activities,
     }
     return [(name, ref) for name, section in sections.items() for ref in section.articles]
 
@@ -157,7 +158,7 @@ def test_every_cited_article_exists_in_its_seed(pack_id: str, prefix: str) -> No
 @pytest.mark.parametrize(
     ("pack_id", "months"),
     [
-        ("qidong", 6),  # 002:18(1) 不少于6个月
+        ("qidong", 12),  # the seed names no period for other routine footage: dockd's own
         ("dalian-jinpu-ocean", 36),  # 000:25 保存期3年
         ("luoyang-water", 12),  # 001:14 最少保存 1 年
         ("mingshan-emergency", 36),  # 003/B:8, 003/D:15 不少于3年
@@ -168,6 +169,35 @@ def test_routine_retention_is_the_regulations_period(pack_id: str, months: int) 
     retention = pack(pack_id).retention
     assert retention.routine_months == months
     assert retention.evidence == "with-case-file"
+    assert ("routine_months" in retention.dockd_own) == (pack_id == "qidong")
+
+
+def test_qidong_patrol_and_inspection_footage_has_its_own_shorter_class() -> None:
+    """002:18(1): 日常巡查检查 footage at least 6 months; unknown kinds keep the longest."""
+    p = pack("qidong")
+    assert p.retention.classes == {"patrol-inspection": 6}
+    assert p.retention.months_for(["patrol-inspection"]) == ("patrol-inspection", 6)
+    assert p.retention.months_for([]) == ("routine", 12)
+    assert p.retention.months_for(["patrol-inspection", "routine"]) == ("routine", 12)
+    assert p.activities.retention_class["patrol"] == "patrol-inspection"
+    assert "special-inspection" not in p.activities.retention_class
+    assert all(not pack(i).retention.classes for i in PACKS if i != "qidong")
+
+
+@pytest.mark.parametrize(
+    ("pack_id", "types"),
+    [
+        ("dalian-jinpu-ocean", {"inspection", "complaint", "service", "coercive-enforcement"}),
+        ("luoyang-water", {"inspection", "interview", "correction-check", "non-cooperation"}),
+        ("qidong", {"patrol", "summary-penalty", "petition-reception"}),
+        ("mingshan-emergency", {"inspection", "coercive-measure"}),
+        ("dandong-civil-affairs", {"inspection", "service", "coercive-measure"}),
+    ],
+)
+def test_activities_that_need_footage_follow_the_seed(pack_id: str, types: set[str]) -> None:
+    need = pack(pack_id).activities.need_footage
+    assert types <= set(need)
+    assert len(set(need)) == len(need)
 
 
 def test_long_term_reasons_only_where_the_text_lists_them() -> None:
@@ -188,6 +218,23 @@ def test_every_offload_deadline_is_24_hours(pack_id: str) -> None:
     assert pack(pack_id).offload.deadline_hours == 24
 
 
+def test_first_opportunity_as_a_number_is_dockds_interpretation() -> None:
+    """000:24, 001:13, 004:21 say 第一时间; 002:16 says 执法活动结束后: the number is dockd's.
+    003/A:11 and 003/D:14 themselves say 24 h after the day's work."""
+    own = {i for i in PACKS if "deadline_hours" in pack(i).offload.dockd_own}
+    assert own == set(PACKS) - {"mingshan-emergency"}
+
+
+def test_spot_check_ratios_cite_only_spot_check_articles() -> None:
+    """000:32, 002:20 and 004:28 are about spot checks; Luoyang and Mingshan have none."""
+    cited = {i: pack(i).spot_check.articles for i in PACKS}
+    assert cited["luoyang-water"] == [] and cited["mingshan-emergency"] == []
+    assert cited["dalian-jinpu-ocean"] == ["000:32"]
+    assert cited["qidong"] == ["002:20"]
+    assert cited["dandong-civil-affairs"] == ["004:28"]
+    assert all(pack(i).spot_check.dockd_own == ["ratio"] for i in PACKS)
+
+
 @pytest.mark.parametrize("pack_id", PACKS)
 def test_dockd_defaults_where_the_text_gives_no_number(pack_id: str) -> None:
     p = pack(pack_id)
@@ -198,6 +245,13 @@ def test_dockd_defaults_where_the_text_gives_no_number(pack_id: str) -> None:
     assert p.spot_check.ratio == 0.05
     assert p.viewing.approvers or p.viewing.approvers_outside_unit
     assert p.viewing.open_hours is None, "how long a viewing stays open is dockd's own"
+    assert set(p.clock.dockd_own) == {
+        "drift_warn_s",
+        "drift_violation_s",
+        "on_unsynchronised",
+        "set_recorder_clock",
+    }
+    assert set(p.interruptions.dockd_own) == {"gap_tolerance_s", "duty_break_hours"}
 
 
 def test_unknown_pack_names_the_known_ones() -> None:
@@ -231,3 +285,15 @@ def test_dandong_approvals_come_in_order() -> None:
     viewing = pack("dandong-civil-affairs").viewing
     assert viewing.ordered
     assert viewing.approvers == ["office director", "deputy director in charge"]
+
+
+def test_dockd_own_must_name_keys_of_its_section() -> None:
+    from pydantic import ValidationError
+
+    from dockd.core.policy import SpotCheckPolicy
+
+    with pytest.raises(ValidationError, match="'ratoi', not a key of this section"):
+        SpotCheckPolicy(ratio=0.1, articles=["000:32"], dockd_own=["ratoi"])
+    with pytest.raises(ValidationError, match="articles is empty"):
+        SpotCheckPolicy(ratio=0.1, articles=[])
+    assert SpotCheckPolicy(ratio=0.1, articles=[], dockd_own=["ratio"]).articles == []

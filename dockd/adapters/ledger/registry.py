@@ -8,7 +8,7 @@ changed what, and when.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.exc import IntegrityError
@@ -152,7 +152,12 @@ class LedgerRegistry:
             changed = 0
             rejudged: list[RecordingRow] = []
             for row in s.scalars(_officers_recordings(badge, returned_at)):
-                verdict = judge(row.corrected_end or row.end, row.verified_at, hours, returns)
+                # the deadline set at ingest already runs from the end of the working day;
+                # a return only moves it later
+                day_end = row.deadline - timedelta(hours=hours) if row.deadline else None
+                verdict = judge(
+                    row.corrected_end or row.end, row.verified_at, hours, returns, day_end
+                )
                 if verdict.late != row.late:
                     changed += 1
                 if (verdict.deadline, verdict.late, verdict.late_by_s) != (

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import DeclarativeBase, Session, selectinload
 
 from dockd.adapters.ledger.custody import CustodyLedger
@@ -38,6 +38,10 @@ from dockd.core.views import (
     StationClockView,
 )
 from dockd.errors import LedgerError
+
+#: Reads around the window by a clip's longest plausible length and drift, so the index
+#: on start (or end) bounds the scan; the exact window is applied after.
+_LONGEST_CLIP = timedelta(hours=12)
 
 # where objects stored before stations had names are; every station counts them as its own
 UNNAMED_STATION = "local"
@@ -197,6 +201,30 @@ class Ledger(CustodyLedger):
         def load(session: Session) -> dict[tuple[bytes, int, int], RecordingView]:
             rows = session.scalars(select(RecordingRow).where(RecordingRow.serial == serial))
             return {(bytes(r.path_raw), r.size, r.mtime_ns): recording_view(r) for r in rows}
+
+        return self.read(load)
+
+    def recording_ends(
+        self, serial: str, badges: Sequence[str], since: datetime, until: datetime
+    ) -> list[tuple[str | None, datetime]]:
+        """Indexed by (serial, start) and (badge, end); a recording ends after it starts."""
+        end = func.coalesce(RecordingRow.corrected_end, RecordingRow.end)
+
+        def load(session: Session) -> list[tuple[str | None, datetime]]:
+            mine = select(RecordingRow.badge, end).where(
+                RecordingRow.serial == serial,
+                RecordingRow.start >= since - _LONGEST_CLIP,
+                RecordingRow.start < until,
+            )
+            theirs = select(RecordingRow.badge, end).where(
+                RecordingRow.badge.in_(list(badges)),
+                RecordingRow.end >= since - _LONGEST_CLIP,
+                RecordingRow.end < until + _LONGEST_CLIP,
+            )
+            found = {(b, e) for b, e in session.execute(mine)}
+            if badges:
+                found |= {(b, e) for b, e in session.execute(theirs)}
+            return sorted(((b, e) for b, e in found if since <= e < until), key=lambda x: x[1])
 
         return self.read(load)
 

@@ -350,7 +350,8 @@ def test_unreadable_clock_file_is_a_problem_and_measures_nothing(
 def test_no_clock_file_and_only_past_recordings_leave_drift_unknown(
     dockd: Dockd, tmp_path: Path
 ) -> None:
-    src = recorder(tmp_path, PAST_NAME, f"{SERIAL}_007_20240101120000_0002.JPG")
+    # numbered before PAST_NAME's 0001, as it was recorded before it: no sequence finding
+    src = recorder(tmp_path, PAST_NAME, f"{SERIAL}_007_20240101120000_0000.JPG")
     session, recordings, _ = dock(dockd, src, exit_code=0)
 
     assert session["state"] == "completed"

@@ -39,9 +39,9 @@ main(["--config", sys.argv[2], "retention", "expire", "--by", "admin02"])
 
 
 def _expired_recording(dockd: Dockd, tmp_path: Path) -> str:
-    """One recording seven months old under Qidong's six months; its object key."""
+    """One recording 13 months old under Qidong's 12 months for routine footage; its key."""
     use_pack(dockd, "qidong")
-    old = name("QD09", "3309", local_now() - timedelta(days=215))
+    old = name("QD09", "3309", local_now() - timedelta(days=400))
     ingest(dockd, recorder(tmp_path / "rec", {old: b"past retention"}), "QD09")
     return str(recordings(dockd)[old]["object"])
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the parts are imported when first used: `dockd --help` need
     from dockd.core.views import DeadlineReport
     from dockd.daemon.board import StatusBoard
     from dockd.daemon.loop import Daemon
+    from dockd.services.activities import Activities
     from dockd.services.archive import Archive
     from dockd.services.clocks import RecorderClockSetting
     from dockd.services.dock_session import DockSession, Station
@@ -263,6 +264,14 @@ class App:
         from dockd.services.supervision import Supervision
 
         return Supervision(LedgerSupervision(self.ledger), self.operators, self.policy, utc_now)
+
+    @cached_property
+    def activities(self) -> Activities:
+        from dockd.adapters.clock import utc_now
+        from dockd.adapters.ledger.activities import LedgerActivities
+        from dockd.services.activities import Activities
+
+        return Activities(LedgerActivities(self.ledger), self.policy, utc_now)
 
     @cached_property
     def exports(self) -> Exports:

@@ -46,6 +46,13 @@ class ConfigError(DockdError):
     exit_code = EXIT_USAGE
 
 
+class ActivityListError(ConfigError):
+    """An activity list (`dockd activities import`) with bad lines: nothing was imported."""
+
+    code = "ACTIVITIES_INVALID"
+    hint = "Fix the named lines of the CSV and import it again; nothing was imported."
+
+
 class RulesError(ConfigError):
     code = "RULES_INVALID"
     hint = "Fix the named file under the rules directory ([rules] dir); it must match schemas/."

@@ -10,6 +10,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Protocol
 
+from dockd.core.activities import Activity, Matching
 from dockd.core.archive import ArchiveItem, Footage
 from dockd.core.custody import CustodyEvent
 from dockd.core.detect import VolumeSample
@@ -564,3 +565,22 @@ class SupervisionRecords(Protocol):
     def change_device(self, serial: str, kind: str, reason: str, at: datetime, by: str) -> None: ...
 
     def record_unplug(self, serial: str, session_id: str | None, at: datetime) -> None: ...
+
+
+# --- activities ---
+
+
+class ActivityRecords(Protocol):
+    """The agency's activity list and the recordings matched to it; each write is a custody
+    event carrying its rows."""
+
+    def existing(self, ids: Collection[str]) -> dict[str, Activity]: ...
+    def add(
+        self, activities: Sequence[Activity], pack: PolicyPack, at: datetime, by: str
+    ) -> Matching:
+        """Add these activities (none already there) and match them, in one transaction."""
+        ...
+
+    def rematch(self, since: datetime, pack: PolicyPack, at: datetime, by: str) -> Matching:
+        """Match again the activities that started since: footage docked after the import."""
+        ...

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from dockd import __version__
 from dockd.cli import (
+    activities,
     archive,
     attest,
     devices,
@@ -46,6 +47,7 @@ GROUPS = (
     exemptions,
     interruptions,
     spotcheck,
+    activities,
     holds,
     retention,
     attest,

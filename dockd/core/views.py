@@ -353,6 +353,26 @@ class WorkRecordView(_View):
     custodian: str | None
 
 
+class UnrecordedActivity(_View):
+    """An activity that must be recorded (000:11, 001:6, 002:9, 004:10) whose window its
+    officers' footage does not cover: none at all, or only part of it."""
+
+    activity: str
+    type: str
+    badges: list[str]
+    start: Rfc3339
+    end: Rfc3339
+    place: str
+    state: Literal["unrecorded", "partial", "covered"] = Field(
+        description="covered: a work record of one of its officers spans the whole window."
+    )
+    covered_share: float = Field(ge=0, le=1, description="Share of the window on footage.")
+    recordings: list[int] = Field(description="The officers' recordings in the window.")
+    covered_by: list[int] = Field(description="Work records spanning the whole window.")
+    unit: str | None
+    custodian: str | None = Field(description="The activity's officers, by badge.")
+
+
 class Lending(_View):
     """A file name's badge is not the recorder's custodian's (000:33(2), 002:22(6))."""
 
@@ -422,6 +442,7 @@ class DeadlineReport(_View):
     media_held: list[MediaHeld] = Field(default_factory=list)
     unregistered_recorders: list[UnregisteredRecorder] = Field(default_factory=list)
     equipment: list[EquipmentShortfall] = Field(default_factory=list)
+    unrecorded_activities: list[UnrecordedActivity] = Field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -442,4 +463,5 @@ class DeadlineReport(_View):
             "media_held": len(self.media_held),
             "unregistered_recorders": len(self.unregistered_recorders),
             "equipment": len(self.equipment),
+            "unrecorded_activities": len(self.unrecorded_activities),
         }

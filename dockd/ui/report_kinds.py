@@ -23,6 +23,7 @@ from dockd.core.views import (
     MediaHeld,
     OverdueRecorder,
     SpotCheckItem,
+    UnrecordedActivity,
     UnregisteredRecorder,
     UnsealedSession,
     VerifyFailure,
@@ -215,6 +216,28 @@ def _lending_line(item: Lending) -> str:
     return (
         f"{clean(item.serial)} {clean(item.path)} (recording {item.recording}): the name "
         f"says {clean(item.badge_in_name)}, the recorder was in someone else's custody"
+    )
+
+
+def _activity_cells(item: UnrecordedActivity) -> tuple[str, ...]:
+    return (
+        item.activity,
+        item.type,
+        item.state,
+        f"{item.covered_share:.0%}",
+        fmt.moment(item.start),
+        fmt.moment(item.end),
+        item.place,
+        ", ".join(f"work record {w}" for w in item.covered_by),
+    )
+
+
+def _activity_line(item: UnrecordedActivity) -> str:
+    covered = f", covered by work record {', '.join(map(str, item.covered_by))}"
+    return (
+        f"activity {clean(item.activity)} ({clean(item.type)}, {clean(item.place)}) "
+        f"{fmt.moment(item.start)} to {fmt.moment(item.end)}: {item.covered_share:.0%} "
+        f"on footage{covered if item.covered_by else ''}"
     )
 
 
@@ -439,6 +462,16 @@ KINDS: tuple[Kind, ...] = (
                 _equipment_cells,
                 _equipment_line,
                 EquipmentShortfall,
+            ),
+            (
+                "unrecorded_activities",
+                "Activities without footage",
+                "activity without full footage",
+                "activities without full footage",
+                ("Activity", "Type", "State", "On footage", "From", "To", "Place", "Covered by"),
+                _activity_cells,
+                _activity_line,
+                UnrecordedActivity,
             ),
             (
                 "work_records",

@@ -224,6 +224,7 @@ def test_text_summary_counts_every_kind() -> None:
         "Media held too long": 0,
         "Unregistered recorders": 0,
         "Units short of recorders": 0,
+        "Activities without footage": 0,
         "Work records (recording impossible)": 0,
     }
     assert "LATE OFFLOADS (5)" in text

@@ -16,6 +16,8 @@ from sqlalchemy import BigInteger, Boolean, Float, Integer, LargeBinary, Table
 from sqlalchemy.orm import DeclarativeBase
 
 from dockd.adapters.ledger.schema import (
+    ActivityRecordingRow,
+    ActivityRow,
     AssignmentRow,
     AttestationRow,
     DeviceChangeRow,
@@ -67,6 +69,8 @@ EVIDENCE_TABLES: tuple[type[DeclarativeBase], ...] = (
     WorkRecordRow,
     DeviceChangeRow,
     RecorderUnplugRow,
+    ActivityRow,
+    ActivityRecordingRow,
 )
 """Every table whose rows are evidence; each row must be vouched for by the chain."""
 

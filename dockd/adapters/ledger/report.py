@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dockd.adapters.ledger import supervision_report
+from dockd.adapters.ledger import activities, supervision_report
 from dockd.adapters.ledger.exports import export_view
 from dockd.adapters.ledger.mapping import drift_violation
 from dockd.adapters.ledger.schema import (
@@ -100,6 +100,7 @@ class LedgerReport:
                 incomplete_offloads=_incomplete(s, since, until, who),
                 exports=_exports(s, since, until),
                 **supervision_report.sections(s, since, until, pack, now, who.of),
+                unrecorded_activities=activities.unrecorded_activities(s, since, until, pack),
             )
 
         return self.ledger.read(load)

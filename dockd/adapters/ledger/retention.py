@@ -33,7 +33,7 @@ from dockd.core.retention import Expirable, StoredCopy
 
 INTENT = "object-expiry-started"
 DONE = "object-expired"
-VOUCHING = ("recording-verified", "hold-placed", "hold-released")
+VOUCHING = ("recording-verified", "hold-placed", "hold-released", "recording-reclassified")
 """The kinds of event whose subject is a recording id and whose facts decide its expiry."""
 _BATCH = 500
 

@@ -158,6 +158,7 @@ class RecordingRow(Base):
         Index("ix_recordings_identity", "recorder_id", "path_raw", "size"),
         Index("ix_recordings_late_verified", "late", "verified_at"),
         Index("ix_recordings_serial_start", "serial", "start"),
+        Index("ix_recordings_badge_end", "badge", "end"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -503,3 +504,34 @@ class RecorderUnplugRow(Base):
     serial: Mapped[str] = mapped_column(String(128))
     session_id: Mapped[str | None] = mapped_column(String(36))
     unplugged_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ActivityRow(Base):
+    """An activity from the agency's case or dispatch list (000:11, 001:6, 002:9, 004:10)."""
+
+    __tablename__ = "activities"
+    __table_args__ = (Index("ix_activities_end", "end"),)
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    type: Mapped[str] = mapped_column(String(64))
+    badges: Mapped[str] = mapped_column(Text)  # ";"-separated, in the list's order
+    unit: Mapped[str] = mapped_column(String(255))
+    start: Mapped[datetime] = mapped_column(UTCDateTime)
+    end: Mapped[datetime] = mapped_column(UTCDateTime)
+    place: Mapped[str] = mapped_column(Text)
+    # the list's own UTC offset: retention months are counted in the agency's calendar
+    utc_offset_min: Mapped[int] = mapped_column(Integer)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    imported_by: Mapped[str] = mapped_column(String(128))
+
+
+class ActivityRecordingRow(Base):
+    """A recording matched to an activity: its officers', in its window."""
+
+    __tablename__ = "activity_recordings"
+
+    activity_id: Mapped[str] = mapped_column(ForeignKey("activities.id"), primary_key=True)
+    recording: Mapped[int] = mapped_column(
+        ForeignKey("recordings.id"), primary_key=True, index=True
+    )
+    matched_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -4,18 +4,26 @@ The install goes into an empty root with `dpkg --root --force-script-chrootless`
 maintainer scripts run for real on this machine with DPKG_ROOT set, and must touch
 nothing outside that root (systemctl, systemd-tmpfiles and journalctl all take --root).
 --force-depends only because the empty root has no python3 or systemd of its own.
+
+Then the installed units run, unchanged, under a real PID-1 systemd in namespaces of
+its own (as tests/e2e/test_systemd_boot.py runs the checkout's): the root's /opt/dockd,
+/etc/dockd and /var/lib/dockd are bound over this machine's, in that namespace only.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import socket
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, unfreeze
+from tests.e2e.harness import Dock, fat32_recorder, require_udev, wait_for
 
 UNITS = (
     "dockd.service",
@@ -143,3 +151,148 @@ def test_install_remove_purge_in_a_clean_root_keeps_the_evidence(
     assert (root / "var/lib/dockd/station.key").read_bytes() == b"key"
     status = (root / "var/lib/dpkg/status").read_text()
     assert "Package: dockd" not in status
+
+
+SYSTEMD = Path("/lib/systemd/systemd")
+MASKED = (
+    "systemd-tmpfiles-setup.service systemd-tmpfiles-setup-dev.service "
+    "systemd-tmpfiles-clean.timer systemd-tmpfiles-clean.service systemd-udevd.service "
+    "systemd-udevd-kernel.socket systemd-udevd-control.socket systemd-udev-trigger.service "
+    "systemd-sysctl.service systemd-modules-load.service systemd-remount-fs.service "
+    "getty.target console-getty.service systemd-logind.service"
+)
+# The units are copied byte for byte from the installed root; the drop-ins only keep
+# systemd from booting this host's sysinit (systemd-tmpfiles would clean its /tmp).
+BOOT = """#!/bin/bash
+set -euo pipefail
+mount --make-rprivate /
+for dir in opt/dockd etc/dockd var/lib/dockd; do mount --bind {root}/$dir /$dir; done
+mount --bind /run/udev {udev}
+mount -t tmpfs tmpfs /run
+mkdir -p /run/udev /run/lock /run/systemd/system
+mount --bind {udev} /run/udev
+cp {root}/usr/lib/systemd/system/dockd* /run/systemd/system/
+for unit in dockd.service dockd-verify.service; do
+    mkdir -p /run/systemd/system/$unit.d
+    printf '[Unit]\\nDefaultDependencies=no\\nAfter=systemd-journald.socket\\n' \\
+        > /run/systemd/system/$unit.d/boot.conf
+done
+printf '[Unit]\\nDefaultDependencies=no\\nWants=systemd-journald.socket dockd.service\\n' \\
+    > /run/systemd/system/dockd-boot.target
+for unit in {masked}; do ln -sf /dev/null /run/systemd/system/$unit; done
+exec env container=dockd-test {systemd} --system --unit=dockd-boot.target
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _ctl(pid: int, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["nsenter", "-t", str(pid), "-m", "-p", "-u", "-i", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def _show(pid: int, unit: str, *props: str) -> dict[str, str]:
+    shown = _ctl(pid, "systemctl", "show", unit, *(f"-p{p}" for p in props)).stdout
+    return dict(line.split("=", 1) for line in shown.splitlines() if "=" in line)
+
+
+def _count(ledger: Path, query: str, *args: str) -> int:
+    if not ledger.exists():
+        return 0
+    with sqlite3.connect(f"file:{ledger}?mode=ro", uri=True, timeout=1) as db:
+        return int(db.execute(query, args).fetchone()[0])
+
+
+@pytest.fixture
+def booted(deb: Path, root: Path, tmp_path: Path) -> Iterator[int]:
+    """The package installed into root, its units booted: systemd's PID (this side)."""
+    require_udev()
+    assert SYSTEMD.exists(), "apt-get install systemd"
+    dpkg(root, "-i", str(deb))
+    config = root / "etc/dockd/dockd.toml"
+    config.write_text(
+        config.read_text().replace(
+            'listen = "127.0.0.1:8470"', f'listen = "127.0.0.1:{_free_port()}"'
+        )
+    )
+    made = [Path(d) for d in ("/opt/dockd", "/etc/dockd", "/var/lib/dockd")]
+    made = [d for d in made if not d.exists()]
+    for folder in made:
+        folder.mkdir(parents=True)
+    udev = tmp_path / "udev"
+    udev.mkdir()
+    script = tmp_path / "boot.sh"
+    script.write_text(BOOT.format(root=root, udev=udev, masked=MASKED, systemd=SYSTEMD))
+    script.chmod(0o755)
+    console = (tmp_path / "console.log").open("w")
+    unshare = subprocess.Popen(
+        ["unshare", "--fork", "--pid", "--mount", "--uts", "--ipc", "--mount-proc", str(script)],
+        stdout=console,
+        stderr=subprocess.STDOUT,
+    )
+
+    def systemd_pid() -> int | None:
+        children = Path(f"/proc/{unshare.pid}/task/{unshare.pid}/children")
+        text = children.read_text().split() if children.exists() else []
+        return int(text[0]) if text else None
+
+    pid = wait_for(systemd_pid, 30, "systemd to start in its namespace")
+    try:
+        yield pid
+    finally:
+        _ctl(pid, "systemctl", "stop", "dockd")
+        os.kill(pid, signal.SIGRTMIN + 4)  # systemd's "power off"
+        try:
+            unshare.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            unshare.kill()
+            unshare.wait()
+        console.close()
+        unfreeze(root / "var/lib/dockd")
+        for folder in made:
+            folder.rmdir()
+
+
+def test_the_installed_units_dock_a_recorder_and_scrub_under_systemd(
+    booted: int, root: Path, tmp_path: Path
+) -> None:
+    wait_for(
+        lambda: _show(booted, "dockd", "ActiveState").get("ActiveState") == "active",
+        60,
+        "the installed dockd to be active",
+    )
+    ledger = root / "var/lib/dockd/ledger.sqlite3"
+    image = fat32_recorder(
+        tmp_path / "PK1.dockrec",
+        "PK1",
+        {"DCIM/100MEDIA/PK1_007_20261123080000_0001.MP4": os.urandom(1_000_000)},
+    )
+    dock = Dock()
+    try:
+        dock.plug(image)
+        wait_for(
+            lambda: _count(ledger, "SELECT count(*) FROM recordings WHERE serial = ?", "PK1"),
+            120,
+            "the recording to be verified",
+        )
+    finally:
+        dock.close()
+
+    # the weekly scrub, as its timer would start it: idle priority, no capability
+    scrub = _ctl(booted, "systemctl", "start", "dockd-verify.service")
+    assert scrub.returncode == 0, (
+        scrub.stderr + _ctl(booted, "journalctl", "-u", "dockd-verify").stdout
+    )
+    ran = _show(booted, "dockd-verify", "Result", "ExecMainStatus")
+    assert ran == {"Result": "success", "ExecMainStatus": "0"}
+    query = "SELECT count(*) FROM custody_events WHERE kind = ?"
+    assert _count(ledger, query, "store-verified") == 1

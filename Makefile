@@ -6,6 +6,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
+# make install / make deb: Debian's own python3, so the venv runs on the dock's.
+DESTDIR ?=
+PREFIX  ?= /opt/dockd
+DIST    ?= dist
+SYSTEM_PYTHON := /usr/bin/python3
 
 # What the service needs: pip builds systemd-python from source (a C compiler, libsystemd-dev,
 # pkg-config, python3-dev), the venv needs python3-venv, and the daemon mounts with
@@ -15,7 +20,9 @@ RUN_PACKAGES  := python3-venv python3-dev gcc libc6-dev libsystemd-dev pkg-confi
 # What the tests add: recorder images (mkfs, mtools), the tools dockd is compared with, ffmpeg
 # for real containers, systemd as PID 1, PostgreSQL, chronyd, Chromium and a CJK font;
 # isoinfo (genisoimage) and xorriso read export discs as a peer would.
-TEST_PACKAGES := $(RUN_PACKAGES) dosfstools mtools exfatprogs rsync b3sum ffmpeg systemd \
+# make deb: dpkg-deb is part of dpkg; the package is staged by packaging/install.sh.
+DEB_PACKAGES  := dpkg
+TEST_PACKAGES := $(RUN_PACKAGES) $(DEB_PACKAGES) dosfstools mtools exfatprogs rsync b3sum ffmpeg systemd \
                  postgresql chrony chromium fonts-wqy-microhei genisoimage xorriso
 
 # Install the Debian packages of $(1) that are missing. dpkg-query makes the check instant, so
@@ -37,7 +44,8 @@ define debian-packages
 	apt-get update -q && DEBIAN_FRONTEND=noninteractive $$line -q
 endef
 
-.PHONY: run test lint bench schemas udev-rules install clean run-packages test-packages
+.PHONY: run test lint bench schemas udev-rules install uninstall deb clean \
+        run-packages test-packages deb-packages
 .NOTPARALLEL:
 
 run-packages:
@@ -45,6 +53,9 @@ run-packages:
 
 test-packages:
 	$(call debian-packages,$(TEST_PACKAGES))
+
+deb-packages:
+	$(call debian-packages,$(DEB_PACKAGES))
 
 $(STAMP): pyproject.toml | run-packages
 	$(PYTHON) -m venv $(VENV)
@@ -83,9 +94,18 @@ bench: $(STAMP)
 	$(BIN)/python bench/report.py
 	$(BIN)/python bench/cli.py
 
-install: $(STAMP)
-	install -d /etc/dockd /var/lib/dockd
-	@echo "installed into $(VENV); see README.md 'On a real dock'"
+# Install on this machine, or into a staged tree with DESTDIR=; PREFIX= moves the venv
+# (default /opt/dockd/venv). See packaging/install.sh for what goes where. Uninstall
+# keeps /etc/dockd (configuration, rules) and /var/lib/dockd (store, ledger, station key).
+install: run-packages
+	DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' PYTHON='$(SYSTEM_PYTHON)' packaging/install.sh install
+
+uninstall:
+	DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' packaging/install.sh uninstall
+
+# $(DIST)/dockd_<version>_<arch>.deb, staged by packaging/install.sh (packaging/build-deb.sh).
+deb: run-packages deb-packages
+	PYTHON='$(SYSTEM_PYTHON)' packaging/build-deb.sh '$(DIST)'
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var dist

@@ -1,0 +1,90 @@
+"""systemd/dockd-verify.service and .timer, checked by systemd's own tools, offline.
+
+Verified together, as the report timer is (a timer checked alone is not told that its
+service is missing); the scrub must stay out of docking's way and need no capability.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.support.units import checkable, exposure, need, settings, verify
+
+REPO = Path(__file__).resolve().parents[2]
+SYSTEMD = REPO / "systemd"
+SERVICE = SYSTEMD / "dockd-verify.service"
+TIMER = SYSTEMD / "dockd-verify.timer"
+EXEC_START = "ExecStart=/opt/dockd/venv/bin/dockd verify"
+EXPOSURE_LIMIT = 3.0
+
+
+@pytest.fixture
+def checkable_units(tmp_path: Path) -> Path:
+    checkable(SERVICE, EXEC_START, tmp_path)
+    (tmp_path / TIMER.name).write_text(TIMER.read_text("utf-8"), "utf-8")
+    return tmp_path
+
+
+def test_timer_and_service_verify_clean(checkable_units: Path) -> None:
+    result = verify(checkable_units, TIMER.name, SERVICE.name)
+    about_us = [line for line in result.stderr.splitlines() if "dockd-verify" in line]
+    assert about_us == [], result.stderr
+    assert result.returncode == 0, result.stderr
+
+
+def test_verify_would_catch_a_bad_scheduling_class(checkable_units: Path) -> None:
+    """The check above is not vacuous: a misspelt IO class is reported."""
+    service = checkable_units / SERVICE.name
+    service.write_text(
+        service.read_text("utf-8").replace("IOSchedulingClass=idle", "IOSchedulingClass=idel"),
+        "utf-8",
+    )
+    result = verify(checkable_units, TIMER.name, SERVICE.name)
+    assert "Failed to parse IO scheduling class, ignoring: idel" in result.stderr
+
+
+def test_calendar_is_sunday_three_in_the_morning() -> None:
+    analyze = need("systemd-analyze")
+    [calendar] = settings(TIMER, "Timer")["OnCalendar"]
+    result = subprocess.run(
+        [analyze, "calendar", calendar],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={**os.environ, "TZ": "UTC", "SYSTEMD_COLORS": "0"},
+    )
+    assert "Normalized form: Sun *-*-* 03:00:00" in result.stdout, result.stdout
+    assert re.search(r"Next elapse: Sun \d{4}-\d\d-\d\d 03:00:00", result.stdout), result.stdout
+
+
+def test_service_security_exposure(checkable_units: Path) -> None:
+    score = exposure(checkable_units, SERVICE.name)
+    print(f"dockd-verify.service exposure: {score} (limit {EXPOSURE_LIMIT})")
+    assert score < EXPOSURE_LIMIT
+
+
+def test_units_shape() -> None:
+    """What the weekly scrub relies on, spelled out."""
+    timer = settings(TIMER, "Timer")
+    assert timer["Persistent"] == ["true"]
+    assert timer.get("Unit", [SERVICE.name]) == [SERVICE.name]
+    assert settings(TIMER, "Install")["WantedBy"] == ["timers.target"]
+
+    service = settings(SERVICE, "Service")
+    assert service["Type"] == ["oneshot"]
+    assert service["ExecStart"] == [EXEC_START.removeprefix("ExecStart=")]
+    assert "Restart" not in service  # next week covers what this one missed
+    # out of docking's way
+    assert service["IOSchedulingClass"] == ["idle"]
+    assert service["CPUSchedulingPolicy"] == ["idle"]
+    assert service["Nice"] == ["19"]
+    assert service["CapabilityBoundingSet"] == [""]
+    assert service["ReadWritePaths"] == ["/var/lib/dockd"]  # the custody event
+    assert settings(SERVICE, "Unit")["AssertPathExists"] == ["/etc/dockd/dockd.toml"]
+    assert settings(SERVICE, "Install") == {}  # started by the timer only

@@ -3,7 +3,8 @@ the templates in templates/ only.
 
 The status is read-only and metadata only. Footage is shown only under `/view`
 (`dockd.web.viewing`): the one place that answers POST, each with its CSRF token.
-The page's script polls `/parts/status`, the same section templates the page includes, rendered by the server,
+The page's script polls `/parts/status`, the same section templates the page includes,
+rendered by the server,
 and swaps them in: the HTML is written once, here.
 """
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, BinaryIO, Protocol
 from urllib.parse import parse_qs
 
@@ -123,7 +123,9 @@ def viewing_routes(
         log.info("viewing-opened", request=rid, viewer=opened.viewer.badge, until=opened.until)
         session = str(request.cookies.get(SESSION_COOKIE))
         age = min(VIEWING_COOKIE_TTL_S, int((opened.until - clock()).total_seconds()))
-        grant = signer.viewing(rid, opened.viewer.badge, opened.until, session)
+        # the grant itself expires with the cookie, not only in the browser
+        expires = min(opened.until, clock() + timedelta(seconds=VIEWING_COOKIE_TTL_S))
+        grant = signer.viewing(rid, opened.viewer.badge, expires, session)
         response = RedirectResponse(f"/view/{rid}/watch", 303, headers=NO_STORE)
         set_cookie(response, request, cookie_name(rid), grant, max(age, 1))
         return response

@@ -434,12 +434,16 @@ def build_status(app: App, *, live: bool) -> StatusService:
 
 def build_web(app: App) -> WebServer:
     """The status pages of `dockd run`; ConfigError (exit 2) when `[web]` would expose them."""
+    from dockd.adapters.clock import utc_now
+    from dockd.adapters.store.stream import StoreReader
     from dockd.core.access import access_for
     from dockd.web.routes import build_asgi  # the web stack: only for the daemon
-    from dockd.web.server import WebServer
+    from dockd.web.server import WebServer, check_tls
 
     access = access_for(app.config.web)
-    return WebServer(access, build_asgi(build_status(app, live=True), access))
+    check_tls(access)
+    viewing = (app.viewing, StoreReader(str(app.config.store.root)), utc_now)
+    return WebServer(access, build_asgi(build_status(app, live=True), access, viewing))
 
 
 def open_ledger(config: Config) -> Ledger:

@@ -129,6 +129,12 @@ class WebConfig(_Section):
         description="'user:pbkdf2_sha256$iterations$salt_hex$hash_hex' "
         "(python -m dockd.web.access hash-password USER).",
     )
+    tls_cert: Path | None = Field(
+        None,
+        description="PEM certificate (chain) of the status pages; with tls_key the pages are "
+        "served over HTTPS only. Needed when listen is not a loopback address.",
+    )
+    tls_key: Path | None = Field(None, description="PEM private key of tls_cert.")
 
 
 def _address(value: str) -> str:

@@ -74,6 +74,17 @@ class StationKeyError(ConfigError):
     )
 
 
+class TlsError(ConfigError):
+    """`[web] tls_cert` / `tls_key` cannot be read, or the key is not the certificate's."""
+
+    code = "WEB_TLS_INVALID"
+    hint = (
+        "Point [web] tls_cert at a PEM certificate and tls_key at its own private key, both "
+        "readable by the user dockd runs as (check: openssl x509 -noout -pubkey -in CERT; "
+        "openssl pkey -pubout -in KEY; the two must print the same key)."
+    )
+
+
 class StationClockError(DockdError):
     code = "STATION_CLOCK_UNSYNCHRONISED"
     hint = (

@@ -1,5 +1,7 @@
 """Who may read the status pages, decided from `[web]`: anyone on a loopback address, else
-only whoever shows the configured token or basic-auth password.
+only whoever shows the configured token or basic-auth password, over HTTPS only
+(`[web] tls_cert`, `tls_key`): a credential, or an operator's passphrase, never crosses the
+network in clear.
 
 Here and not in `dockd.web` so that `dockd status` can tell whether the daemon can serve
 its pages (and log in to them) without loading the web stack.
@@ -63,6 +65,12 @@ class Access:
     token: str | None = None
     user: str | None = None
     password: PasswordHash | None = None
+    tls_cert: str | None = None
+    tls_key: str | None = None
+
+    @property
+    def https(self) -> bool:
+        return self.tls_cert is not None
 
     @property
     def login(self) -> str:
@@ -122,4 +130,26 @@ def access_for(web: object) -> Access:
             hint="Set [web] token (or basic_auth = 'user:pbkdf2_sha256$...', made with "
             f"`{HASH_COMMAND}`), or listen on 127.0.0.1.",
         )
-    return Access(listen, host, port, loopback, token, user, password)
+    cert, key = _tls_files(web)
+    if not loopback and cert is None:
+        raise ConfigError(
+            f"[web] listen = {listen!r} is not a loopback address and [web] sets no tls_cert: "
+            "the login, and the operators' passphrases, would cross the network in clear",
+            hint="Set [web] tls_cert and tls_key (PEM files; e.g. `openssl req -x509 -newkey "
+            "ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout key.pem -out cert.pem -subj "
+            "/CN=HOST -addext subjectAltName=DNS:HOST`), or listen on 127.0.0.1.",
+        )
+    return Access(listen, host, port, loopback, token, user, password, cert, key)
+
+
+def _tls_files(web: object) -> tuple[str | None, str | None]:
+    """`[web] tls_cert` and `tls_key`: both or neither (whether they can be read and belong
+    together is checked where files may be opened, `dockd.web.server.check_tls`)."""
+    cert, key = getattr(web, "tls_cert", None), getattr(web, "tls_key", None)
+    if (cert is None) != (key is None):
+        given, missing = ("tls_cert", "tls_key") if key is None else ("tls_key", "tls_cert")
+        raise ConfigError(
+            f"[web] sets {given} but not {missing}: HTTPS needs both",
+            hint="Set [web] tls_cert to the PEM certificate and tls_key to its private key.",
+        )
+    return (None, None) if cert is None else (str(cert), str(key))

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from dockd.core import viewing as rules
-from dockd.core.archive import copy_name
+from dockd.core.archive import Footage, copy_name
 from dockd.core.policy import PolicyPack
 from dockd.core.viewing import Person, RegisterEntry, Viewing, ViewingRequest
 from dockd.errors import ConfigError, LedgerError, OperatorDisabledError, OperatorUnknownError
@@ -98,6 +98,33 @@ class ViewingService:
         )
         self.records.add_viewing(request_id, viewing)
         return viewing
+
+    def open_stream(
+        self, request_id: int, viewer: str, passphrase: str
+    ) -> tuple[Viewing, list[Footage]]:
+        """A viewing streamed to the status page: recorded (a custody event) when it opens;
+        the bytes are the footage's sizes, served by range as the browser asks."""
+        at = self.clock()
+        who = self.auth.authenticate(viewer, passphrase, at)
+        request = self._request(request_id)
+        until = rules.check_open(request, who.badge, at)
+        footage = self.records.footage(request.recordings)
+        viewing = Viewing(
+            viewer=Person.of(who),
+            opened_at=at,
+            until=until,
+            out="stream:web",
+            files=len(footage),
+            bytes=sum(f.size for f in footage),
+        )
+        self.records.add_viewing(request_id, viewing)
+        return viewing, footage
+
+    def streamable(self, request_id: int, viewer: str) -> tuple[datetime, list[Footage]]:
+        """The end of the window and the footage, while `viewer` may still stream it."""
+        request = self._request(request_id)
+        until = rules.check_open(request, viewer, self.clock())
+        return until, self.records.footage(request.recordings)
 
     def register(self) -> list[RegisterEntry]:
         now = self.clock()

@@ -1,8 +1,8 @@
 """Access to the status pages: the login check and the ASGI guard every request passes.
 
 Bound to a loopback address, no login (and a Host check against DNS rebinding). Bound to
-any other address, `[web] token` or `[web] basic_auth` must be set, else the daemon
-refuses to start (ConfigError, exit 2; the rules are in `dockd.core.access`).
+any other address, `[web] token` or `[web] basic_auth` and HTTPS must be set, else the
+daemon refuses to start (ConfigError, exit 2; the rules are in `dockd.core.access`).
 
     python -m dockd.web.access hash-password USER   # prints a [web] basic_auth value
 """
@@ -33,6 +33,8 @@ log = structlog.get_logger("dockd.web")
 DEFAULT_PBKDF2_ITERATIONS = 600_000
 CREDENTIAL_CACHE_S = 600.0
 POLL_HEADER = "x-dockd-poll"
+POST_PREFIX = "/view/"  # the viewing forms; each POST carries its CSRF token
+HSTS = "max-age=31536000"
 
 
 def hash_password(
@@ -125,7 +127,8 @@ SECURITY_HEADERS = (
     (
         "content-security-policy",
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+        "media-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+        "form-action 'self'",
     ),
 )
 
@@ -152,6 +155,8 @@ class Guard:
         peer = f"{client[0]}:{client[1]}" if client else None
         status = 500
         user: str | None = None
+        https = scope.get("scheme") == "https"
+        posting = method == "POST" and path.startswith(POST_PREFIX)
 
         async def send_with_headers(message: Message) -> None:
             nonlocal status
@@ -161,15 +166,25 @@ class Guard:
                 for name, value in SECURITY_HEADERS:
                     if name not in out:
                         out[name] = value
+                if https:
+                    out["strict-transport-security"] = HSTS
             await send(message)
 
         try:
             refusal: Response | None = None
             if self.access.loopback and not _local_host_header(headers.get("host", "")):
                 refusal = PlainTextResponse("This page is only served to this machine.", 421)
-            elif method not in ("GET", "HEAD"):
+            elif method not in ("GET", "HEAD") and not posting:
                 refusal = PlainTextResponse(
                     "The status pages are read-only.", 405, headers={"Allow": "GET, HEAD"}
+                )
+            elif not self.access.loopback and not https:
+                # build_web refuses such a start; this guards any other way of serving
+                log.warning("plain-http-refused", client=peer, path=path)
+                refusal = PlainTextResponse(
+                    "Off this machine the pages are served over HTTPS only: no login or "
+                    "passphrase is accepted over plain HTTP.",
+                    403,
                 )
             elif not self.access.loopback:
                 authorization = headers.get("authorization")

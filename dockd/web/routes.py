@@ -1,9 +1,10 @@
 """The status pages and `/api/...`: Starlette routes over the status service, rendered by
 the templates in templates/ only.
 
-Everything is read-only and metadata only: no route opens a recording, and only GET and
-HEAD are answered (the Guard in `dockd.web.access`). The page's script polls
-`/parts/status`, the same section templates the page includes, rendered by the server,
+The status is read-only and metadata only. Footage is shown only under `/view`
+(`dockd.web.viewing`): the one place that answers POST, each with its CSRF token.
+The page's script polls `/parts/status`, the same section templates the page includes,
+rendered by the server,
 and swaps them in: the HTML is written once, here.
 """
 
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +34,11 @@ from dockd.core.status import POLL_S
 from dockd.core.status_document import StatusDocument, session_schema, status_schema
 from dockd.errors import DockdError
 from dockd.services.status import StatusService
+from dockd.services.viewing import ViewingService
 from dockd.ui import format as fmt
 from dockd.web.access import Guard
 from dockd.web.metrics import render_metrics
+from dockd.web.viewing import FootageReader, viewing_routes
 
 log = structlog.get_logger("dockd.web")
 
@@ -84,7 +89,11 @@ def environment() -> Environment:
     return env
 
 
-def build_asgi(source: StatusService, access: Access) -> ASGIApp:
+def build_asgi(
+    source: StatusService,
+    access: Access,
+    viewing: tuple[ViewingService, FootageReader, Callable[[], datetime]] | None = None,
+) -> ASGIApp:
     """The Starlette app behind the Guard. Handlers are sync: Starlette runs them on its
     thread pool, so ledger reads never block the event loop."""
     env = environment()
@@ -163,4 +172,7 @@ def build_asgi(source: StatusService, access: Access) -> ASGIApp:
         Route("/metrics", metrics),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
+    if viewing is not None:
+        service, reader, clock = viewing
+        routes[-1:-1] = viewing_routes(service, reader, page, clock)
     return Guard(Starlette(routes=routes, exception_handlers={DockdError: unavailable}), access)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 
@@ -11,6 +12,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from dockd.core.access import Access
+from dockd.errors import TlsError
 
 log = structlog.get_logger("dockd.web")
 
@@ -30,6 +32,29 @@ def _bind(host: str, port: int) -> socket.socket:
         sock.close()
         raise
     return sock
+
+
+def check_tls(access: Access) -> None:
+    """Load the certificate and key now, so that a bad pair stops `dockd run` with its cause
+    (TlsError) instead of a server that never answers."""
+    if access.tls_cert is None or access.tls_key is None:
+        return
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(access.tls_cert, access.tls_key)
+    except FileNotFoundError as exc:
+        raise TlsError(f"[web] TLS file {exc.filename} does not exist") from exc
+    except PermissionError as exc:
+        raise TlsError(f"[web] TLS file {exc.filename} cannot be read: permission denied") from exc
+    except ssl.SSLError as exc:
+        mismatch = "KEY_VALUES_MISMATCH" in str(exc) or "key values mismatch" in str(exc)
+        what = (
+            f"[web] tls_key {access.tls_key} is not the private key of tls_cert {access.tls_cert}"
+            if mismatch
+            else f"[web] tls_cert {access.tls_cert} / tls_key {access.tls_key} are not a "
+            f"PEM certificate and key: {exc.reason or exc}"
+        )
+        raise TlsError(what) from exc
 
 
 class WebServer:
@@ -52,7 +77,8 @@ class WebServer:
     def url(self) -> str:
         host = self.access.host
         shown = f"[{host}]" if ":" in host else host
-        return f"http://{shown}:{self.port}/"
+        scheme = "https" if self.access.https else "http"
+        return f"{scheme}://{shown}:{self.port}/"
 
     def start(self, timeout: float = 10.0) -> bool:
         try:
@@ -80,6 +106,8 @@ class WebServer:
             server_header=False,
             limit_concurrency=64,
             timeout_graceful_shutdown=3,
+            ssl_certfile=self.access.tls_cert,
+            ssl_keyfile=self.access.tls_key,
         )
         server = uvicorn.Server(config)
         thread = threading.Thread(

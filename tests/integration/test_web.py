@@ -9,6 +9,7 @@ import html.parser
 import os
 import re
 import shutil
+import ssl
 import subprocess
 import sys
 import time
@@ -39,6 +40,7 @@ from dockd.services.integrity import verify_store
 from dockd.web.access import hash_password
 from dockd.web.server import WebServer
 from tests.conftest import REPO, unfreeze, write_config
+from tests.support.tls import TlsPair, make_tls_pair
 
 SERIAL = "SN0001"
 TOKEN = "correct-horse-battery-staple-42"
@@ -375,27 +377,44 @@ def test_bad_credentials_in_the_config_are_config_errors(
         access_for(WebWithLogin(listen="0.0.0.0:8470", token=token, basic_auth=basic))
 
 
-def test_a_secret_token_is_read_too() -> None:
+@pytest.fixture
+def tls(tmp_path: Path) -> TlsPair:
+    return make_tls_pair(tmp_path / "tls")
+
+
+def test_a_secret_token_is_read_too(tls: TlsPair) -> None:
     class WebWithSecret(WebConfig):
         token: SecretStr | None = None
 
-    access = access_for(WebWithSecret(listen="0.0.0.0:8470", token=SecretStr(TOKEN)))
+    access = access_for(
+        WebWithSecret(
+            listen="0.0.0.0:8470", token=SecretStr(TOKEN), tls_cert=tls.cert, tls_key=tls.key
+        )
+    )
     assert access.token == TOKEN and not access.loopback
 
 
-def _exposed(station: Station, **login: str) -> WebServer:
-    web = WebWithLogin(listen="0.0.0.0:0", **login)
+def _exposed(station: Station, tls: TlsPair, **login: str) -> WebServer:
+    web = WebWithLogin(listen="0.0.0.0:0", tls_cert=tls.cert, tls_key=tls.key, **login)
     station.app.config = station.app.config.model_copy(update={"web": web})
     server = build_web(station.app)
     assert server.start()
     return server
 
 
-def test_token_login(station: Station) -> None:
-    server = _exposed(station, token=TOKEN)
+def _https(server: WebServer, tls: TlsPair) -> httpx.Client:
+    """A client of the exposed pages over HTTPS, trusting only the test's certificate."""
+    return httpx.Client(
+        base_url=f"https://127.0.0.1:{server.port}",
+        trust_env=False,
+        verify=ssl.create_default_context(cafile=tls.cert),
+    )
+
+
+def test_token_login(station: Station, tls: TlsPair) -> None:
+    server = _exposed(station, tls, token=TOKEN)
     try:
-        base = f"http://127.0.0.1:{server.port}"
-        with capture_logs() as logs, httpx.Client(base_url=base, trust_env=False) as http:
+        with capture_logs() as logs, _https(server, tls) as http:
             anonymous = http.get("/api/status")
             wrong = http.get("/api/status", headers={"Authorization": "Bearer not-the-token"})
             right = http.get("/api/status", headers={"Authorization": f"Bearer {TOKEN}"})
@@ -414,13 +433,12 @@ def test_token_login(station: Station) -> None:
     assert failed[0]["user"] == "(bearer)" and "not-the-token" not in str(failed[0])
 
 
-def test_basic_auth_login_with_a_pbkdf2_hash(station: Station) -> None:
+def test_basic_auth_login_with_a_pbkdf2_hash(station: Station, tls: TlsPair) -> None:
     hashed = hash_password(PASSWORD, iterations=100_000)
     assert re.fullmatch(r"pbkdf2_sha256\$100000\$[0-9a-f]{32}\$[0-9a-f]{64}", hashed)
-    server = _exposed(station, basic_auth=f"admin:{hashed}")
+    server = _exposed(station, tls, basic_auth=f"admin:{hashed}")
     try:
-        base = f"http://127.0.0.1:{server.port}"
-        with capture_logs() as logs, httpx.Client(base_url=base, trust_env=False) as http:
+        with capture_logs() as logs, _https(server, tls) as http:
             wrong_password = http.get("/api/status", auth=("admin", "guess"))
             wrong_user = http.get("/api/status", auth=("root", PASSWORD))
             bearer = http.get("/api/status", headers={"Authorization": f"Bearer {PASSWORD}"})

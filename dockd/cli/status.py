@@ -15,10 +15,12 @@ from __future__ import annotations
 import base64
 import getpass
 import json
+import ssl
 import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
@@ -61,7 +63,7 @@ SESSION_STYLES = {
 VERDICT_STYLES = {"warn": "yellow", "violation": "bold red"}
 
 
-def daemon_url(listen: str) -> str:
+def daemon_url(listen: str, tls: bool) -> str:
     """Where this machine reaches the daemon's pages: a wildcard bind is reached on loopback."""
     host, port = parse_listen(listen)
     if host in ("0.0.0.0", ""):  # noqa: S104 - a wildcard bind, reached through loopback
@@ -69,7 +71,17 @@ def daemon_url(listen: str) -> str:
     elif host == "::":
         host = "::1"
     shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}/"
+    return f"{'https' if tls else 'http'}://{shown}:{port}/"
+
+
+def _trusting(cert: Path | None) -> ssl.SSLContext | None:
+    """The station's own certificate and nothing else: the daemon is reached on loopback,
+    where the name the certificate was made for need not be the one dialled."""
+    if cert is None:
+        return None
+    context = ssl.create_default_context(cafile=str(cert))
+    context.check_hostname = False
+    return context
 
 
 class Picture:
@@ -86,10 +98,13 @@ class Picture:
         self.asked = False
         try:
             access_for(app.config.web)
-            self.url: str | None = daemon_url(app.config.web.listen)
+            web = app.config.web
+            self.url: str | None = daemon_url(web.listen, web.tls_cert is not None)
+            self.context = _trusting(web.tls_cert)
             self.problem: str | None = None
         except ConfigError as exc:
             self.url, self.problem = None, f"the daemon cannot serve its pages: {exc.message}"
+            self.context = None
 
     def get(self) -> tuple[StatusDocument, str | None]:
         """(document, why it is not live) — the reason is None when it came from the daemon."""
@@ -115,7 +130,10 @@ class Picture:
         if self.authorization:
             headers["Authorization"] = self.authorization
         request = urllib.request.Request(url + "api/status", headers=headers)  # noqa: S310
-        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_S) as response:  # noqa: S310
+        opened = urllib.request.urlopen(  # noqa: S310
+            request, timeout=HTTP_TIMEOUT_S, context=self.context
+        )
+        with opened as response:
             return StatusDocument.model_validate_json(response.read())
 
     def _ask_password(self) -> bool:

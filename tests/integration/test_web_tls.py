@@ -4,8 +4,11 @@ cookie's flags, CSRF, and a viewing set up with the real CLI and watched by byte
 
 from __future__ import annotations
 
+import json
 import re
 import ssl
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -226,3 +229,24 @@ def test_a_viewing_approved_on_the_cli_is_watched_by_range_until_its_window_ends
     assert [(e["subject"], e["actor"]) for e in dockd.custody_events("viewing-opened")] == [
         (f"viewing:{request}", "V")
     ]
+
+
+def test_dockd_status_reads_a_daemon_that_serves_https(
+    dockd: Dockd, app: App, tls: TlsPair, tmp_path: Path
+) -> None:
+    server = _serve(app, tls)
+    try:
+        config = tmp_path / "live.toml"
+        config.write_text(
+            dockd.config.read_text()
+            + f'\n[web]\nlisten = "127.0.0.1:{server.port}"\n'
+            + f'tls_cert = "{tls.cert}"\ntls_key = "{tls.key}"\n'
+        )
+        live = subprocess.run(
+            [sys.executable, "-m", "dockd.cli", "--config", str(config), "status", "--json"],
+            capture_output=True, text=True, cwd=REPO, timeout=60, check=False,
+        )  # fmt: skip
+    finally:
+        server.stop()
+    assert live.returncode == 0, live.stderr
+    assert json.loads(live.stdout)["live"] is True, live.stderr

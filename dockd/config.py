@@ -216,6 +216,37 @@ class DaemonConfig(_Section):
     )
 
 
+class CentralConfig(_Section):
+    """The agency's central WORM store: an S3 bucket with Object Lock (COMPLIANCE). Absent,
+    dockd is a single box and its own store is the only copy."""
+
+    endpoint: str = Field(description="S3 endpoint URL, e.g. https://s3.example.gov.cn:9000.")
+    bucket: str = Field(description="Bucket made with Object Lock enabled (refused otherwise).")
+    region: str = Field("us-east-1", description="The bucket's region (signing).")
+    access_key: str = Field(description="This station's S3 access key.")
+    secret_key: SecretStr | None = Field(None, description="Its secret key, or secret_key_file.")
+    secret_key_file: Path | None = Field(
+        None, description="File holding the secret key (0600), instead of secret_key."
+    )
+    prefix: str = Field("", description="Prepended to every key: <prefix>objects/blake3/…")
+    local_retention_days: int = Field(
+        30,
+        ge=0,
+        description="Days a confirmed object stays in the local store before it may be freed.",
+    )
+    part_mib: int = Field(
+        16, ge=5, le=512, description="Objects above this go multipart, in parts of this size."
+    )
+    streams: int = Field(4, ge=1, le=32, description="Parts or objects sent at once.")
+    timeout_seconds: float = Field(30.0, gt=0, le=600, description="Per S3 request.")
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> CentralConfig:
+        if (self.secret_key is None) == (self.secret_key_file is None):
+            raise ValueError("give exactly one of central.secret_key and central.secret_key_file")
+        return self
+
+
 class Config(_Section):
     station: StationConfig = StationConfig()
     store: StoreConfig = StoreConfig()
@@ -226,6 +257,7 @@ class Config(_Section):
     web: WebConfig = WebConfig()
     mail: MailConfig = MailConfig()
     daemon: DaemonConfig = DaemonConfig()
+    central: CentralConfig | None = None
 
 
 def _env_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, Any]]:

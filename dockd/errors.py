@@ -366,3 +366,85 @@ class PackageAltered(DockdError):
         "Do not use this copy as evidence; make a new one from the station "
         "(`dockd export create`) or compare with the disc kept with the case file."
     )
+
+
+class CentralError(DockdError):
+    """The central store (S3 Object Lock) refused or failed a request: nothing was marked
+    forwarded that the server did not confirm, and the local copy stays."""
+
+    code = "CENTRAL_FAILED"
+    hint = (
+        "The local copy is kept and the object is sent again by the next pass "
+        "(`dockd forward`); see the journal for the server's answer."
+    )
+
+
+class CentralUnreachableError(CentralError):
+    code = "CENTRAL_UNREACHABLE"
+    hint = (
+        "Check [central] endpoint, the network and the server; forwarding resumes by itself "
+        "(or run `dockd forward`) and nothing local is freed meanwhile."
+    )
+
+
+class CentralAuthError(CentralError):
+    code = "CENTRAL_AUTH_FAILED"
+    hint = (
+        "The server refused this station's credentials: check [central] access_key and "
+        "secret_key (or secret_key_file), their expiry and the station's clock."
+    )
+    exit_code = EXIT_USAGE
+
+
+class CentralNoObjectLockError(CentralError):
+    """A bucket without Object Lock could let anyone delete evidence: dockd sends nothing."""
+
+    code = "CENTRAL_NO_OBJECT_LOCK"
+    hint = (
+        "Use a bucket created with Object Lock enabled (S3 cannot add it to this bucket "
+        "safely); set [central] bucket to it. Nothing was sent."
+    )
+    exit_code = EXIT_USAGE
+
+
+class CentralChecksumError(CentralError):
+    """The server computed another SHA-256 than the ledger's: the bytes changed on the way."""
+
+    code = "CENTRAL_CHECKSUM_MISMATCH"
+    hint = (
+        "The server refused the bytes (BadDigest): nothing was stored. Run `dockd verify`; "
+        "if the local copy verifies, the network corrupted it and the next pass sends again."
+    )
+
+
+class CentralFullError(CentralError):
+    code = "CENTRAL_FULL"
+    hint = "The bucket is full or over its quota: ask the storage admin to raise it."
+
+
+class CentralKeyExistsError(CentralError):
+    """A create-only put found the key taken: the caller compares before adopting it."""
+
+    code = "CENTRAL_KEY_EXISTS"
+    hint = "dockd adopts an existing object only when its size and SHA-256 match."
+
+
+class CentralConflictError(CentralError):
+    """The key holds other bytes than this object: it is never overwritten."""
+
+    code = "CENTRAL_KEY_CONFLICT"
+    hint = (
+        "Another object sits under this object's key in the bucket: tell the storage admin "
+        "(someone wrote to the evidence prefix); dockd keeps the local copy and never "
+        "overwrites it."
+    )
+
+
+class CentralNotConfirmedError(CentralError):
+    """The stored version's HEAD does not show what was sent (size, SHA-256, lock, hold)."""
+
+    code = "CENTRAL_NOT_CONFIRMED"
+    hint = (
+        "The server does not show the object as sent: it is not counted as forwarded and "
+        "the local copy stays. Check the bucket's Object Lock settings with the storage admin."
+    )

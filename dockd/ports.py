@@ -16,6 +16,7 @@ from dockd.core.custody import CustodyEvent
 from dockd.core.detect import VolumeSample
 from dockd.core.devices import DeviceEvent, RecorderDevice
 from dockd.core.export_description import ExportIntent, FileDigests, PackageCheck
+from dockd.core.forwarding import CentralHead, CentralPut, CentralUpload
 from dockd.core.gaps import Clip, Gap
 from dockd.core.model import Digests, Problem, SourceFile, StoredDocument, VerifiedRecording
 from dockd.core.operators import Credential, Operator
@@ -584,3 +585,38 @@ class ActivityRecords(Protocol):
     def rematch(self, since: datetime, pack: PolicyPack, at: datetime, by: str) -> Matching:
         """Match again the activities that started since: footage docked after the import."""
         ...
+
+
+# --- central store ---
+
+
+class CentralStore(Protocol):
+    """The agency's S3 bucket with Object Lock (COMPLIANCE). Every method raises a
+    `CentralError` subclass naming the cause; none deletes or overwrites anything."""
+
+    def check_bucket(self) -> None:
+        """CentralNoObjectLockError unless the bucket has Object Lock enabled."""
+
+    def put(self, item: CentralPut, source: Path) -> CentralUpload:
+        """Create-only (If-None-Match: *) with the SHA-256 as the S3 checksum, multipart
+        above the part size with a SHA-256 per part. CentralKeyExistsError when the key is
+        taken, CentralChecksumError when the server computed another digest (for multipart:
+        when the file read does not hash to `item.sha256`, the upload is aborted)."""
+
+    def head(self, key: str, version_id: str | None = None) -> CentralHead | None:
+        """The stored version (the newest without `version_id`); None when there is none."""
+
+    def checksum_of(self, source: Path, size: int) -> str:
+        """The checksum a put of this file carries (full, or COMPOSITE with this store's
+        part size): what an existing object must show to be adopted."""
+
+    def extend_retention(self, key: str, version_id: str, retain_until: datetime) -> None: ...
+
+    def set_legal_hold(self, key: str, version_id: str, on: bool) -> None: ...
+
+    def read(self, key: str, version_id: str) -> Iterator[bytes]:
+        """The stored version's bytes, streamed (for `dockd verify --central`)."""
+
+    def abort_unfinished(self) -> list[str]:
+        """Abort the multipart uploads left under the prefix (a dock killed mid-upload):
+        the keys whose uploads were aborted."""

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -136,6 +137,31 @@ class ObjectLocationRow(Base):
     station: Mapped[str] = mapped_column(String(64), primary_key=True)
     since: Mapped[datetime] = mapped_column(UTCDateTime)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CentralCopyRow(Base):
+    """An object's copy in the agency's central store (S3 Object Lock). No row = not yet
+    sent; `confirmed` only after a HEAD of `version_id` showed the size, SHA-256, lock mode
+    and retain-until that were sent. `retain_until` and `legal_hold` are what the server
+    was last confirmed to hold."""
+
+    __tablename__ = "central_copies"
+    __table_args__ = (Index("ix_central_copies_state", "state", "updated_at"),)
+
+    blake3: Mapped[str] = mapped_column(ForeignKey("objects.blake3"), primary_key=True)
+    station: Mapped[str] = mapped_column(String(64))  # the station that sent it
+    key: Mapped[str] = mapped_column(String(1024))
+    state: Mapped[str] = mapped_column(String(16))  # pending | confirmed | failed
+    version_id: Mapped[str | None] = mapped_column(String(1024))
+    checksum: Mapped[str | None] = mapped_column(String(80))
+    parts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    retain_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class RecorderLockRow(Base):

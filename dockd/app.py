@@ -252,10 +252,12 @@ class App:
     @cached_property
     def reports(self) -> Reports:
         from dockd.adapters.clock import utc_now
+        from dockd.adapters.ledger.backlog import LedgerBacklog
         from dockd.adapters.ledger.report import LedgerReport
         from dockd.services.report import Reports
 
-        return Reports(LedgerReport(self.ledger), self.policy, utc_now, self._mailer)
+        backlog = LedgerBacklog(self.ledger) if self.config.central is not None else None
+        return Reports(LedgerReport(self.ledger), self.policy, utc_now, self._mailer, backlog)
 
     @cached_property
     def supervision(self) -> Supervision:
@@ -407,6 +409,7 @@ def build_status(app: App, *, live: bool) -> StatusService:
     """The status picture; without the live board (`dockd status` when the daemon does not
     answer) it comes from the ledger alone."""
     from dockd.adapters.clock import utc_now
+    from dockd.adapters.ledger.backlog import LedgerBacklog
     from dockd.adapters.ledger.registry import LedgerRegistry
     from dockd.adapters.ledger.report import LedgerReport
     from dockd.adapters.ledger.status import StatusReads
@@ -429,6 +432,7 @@ def build_status(app: App, *, live: bool) -> StatusService:
         host=app.station.host,
         version=__version__,
         clock=utc_now,
+        backlog=LedgerBacklog(app.ledger) if app.config.central is not None else None,
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from dockd.core.activities import Activity, Matching
 from dockd.core.archive import ArchiveItem, Footage
+from dockd.core.backlog import CentralCandidate, HeldGroup
 from dockd.core.custody import CustodyEvent
 from dockd.core.detect import VolumeSample
 from dockd.core.devices import DeviceEvent, RecorderDevice
@@ -176,6 +177,17 @@ class StatusLedger(Protocol):
     def session(self, session_id: str) -> SessionView | None: ...
 
     def recordings(self, session_id: str) -> list[RecordingView]: ...
+
+
+class BacklogRecords(Protocol):
+    """This station's objects against the central store (adapters.ledger.backlog): read
+    by the status page, /metrics and the nightly report when `[central]` is set."""
+
+    def held(self) -> list[HeldGroup]: ...
+
+    def central_candidates(
+        self, within: timedelta, since: datetime, until: datetime
+    ) -> list[CentralCandidate]: ...
 
 
 class StationClockReading(Protocol):

@@ -251,6 +251,20 @@ class ActivityPolicy(_Section):
     )
 
 
+class ForwardingPolicy(_Section):
+    confirm_within_hours: float = Field(
+        24.0,
+        gt=0,
+        description="A recording not confirmed in the central store within this long of its "
+        "offload (verified_at) is reported late to the central store.",
+    )
+
+
+def _dockd_forwarding() -> ForwardingPolicy:
+    """No seed regulation speaks of a central store: the default is dockd's own."""
+    return ForwardingPolicy(articles=[], dockd_own=["confirm_within_hours"])
+
+
 class PolicyPack(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -268,6 +282,7 @@ class PolicyPack(BaseModel):
     media_return: MediaReturnPolicy | None = None
     equipment: EquipmentPolicy | None = None
     activities: ActivityPolicy
+    forwarding: ForwardingPolicy = Field(default_factory=_dockd_forwarding)
 
     @model_validator(mode="after")
     def _classes_exist(self) -> PolicyPack:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from dockd.core.backlog import CentralStatus
 from dockd.core.clock import RecorderClock, drift_verdict
 from dockd.core.completeness import INCOMPLETE_CODE
 from dockd.core.status_document import (
@@ -140,6 +141,7 @@ class StatusFacts:
     policy_name: str
     drift_warn_s: float
     drift_violation_s: float
+    central: CentralStatus | None = None  # None: no [central] store configured
 
 
 @dataclass(frozen=True)
@@ -223,9 +225,10 @@ def assemble(facts: StatusFacts, now: datetime) -> StatusDocument:
         live=facts.live,
         summary=facts.summary,
         slots=cards,
-        alerts=alerts(station, cards),
+        alerts=alerts(station, cards, facts.central),
         today=_today(facts, failures, now),
         station=station,
+        central=facts.central,
     )
 
 
@@ -300,7 +303,9 @@ def _store(space: StoreSpace | None, week_bytes: int) -> StoreState | None:
     )
 
 
-def alerts(station: StationState, cards: list[SlotCard]) -> list[Alert]:
+def alerts(
+    station: StationState, cards: list[SlotCard], central: CentralStatus | None = None
+) -> list[Alert]:
     """Station-level trouble, worst first."""
     bad: list[str] = []
     warn: list[str] = []
@@ -320,6 +325,11 @@ def alerts(station: StationState, cards: list[SlotCard]) -> list[Alert]:
         bad.append(
             f"The last `dockd verify` found {verify.findings} of {verify.checked} objects "
             "missing or altered: keep everything as it is and examine the store."
+        )
+    if central is not None and central.late_to_central:
+        warn.append(
+            f"Recordings not confirmed in the central store within "
+            f"{central.confirm_within_hours:g} h of their offload: {central.late_to_central}."
         )
     for card in cards:
         if card.state == "error":

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from dockd.core.backlog import CentralStatus
 from dockd.core.views import (
     DriftViolation,
     Interruption,
@@ -169,6 +170,11 @@ class StatusDocument(_Doc):
     alerts: list[Alert] = Field(description="Station-level trouble, worst first.")
     today: Today
     station: StationState
+    central: CentralStatus | None = Field(
+        None,
+        description="The forwarding backlog to the central store; null: no [central] store "
+        "is configured (a single box).",
+    )
 
 
 class SessionDocument(_Doc):

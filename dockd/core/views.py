@@ -6,16 +6,13 @@ generated from them (`make schemas`) and a test fails when it is stale.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field
 
-Rfc3339 = Annotated[
-    datetime,
-    PlainSerializer(lambda value: value.isoformat(), return_type=str, when_used="json"),
-    Field(description="RFC 3339 time with an offset"),
-]
+from dockd.core.backlog import CentralBacklog, LateToCentral
+from dockd.core.rfc3339 import Rfc3339 as Rfc3339  # re-exported: view modules import it here
+
 Hex64 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
 
@@ -443,6 +440,16 @@ class DeadlineReport(_View):
     unregistered_recorders: list[UnregisteredRecorder] = Field(default_factory=list)
     equipment: list[EquipmentShortfall] = Field(default_factory=list)
     unrecorded_activities: list[UnrecordedActivity] = Field(default_factory=list)
+    central_backlog: CentralBacklog | None = Field(
+        None,
+        description="What this station holds that the central store has not confirmed, at "
+        "the report's making; null: no [central] store is configured.",
+    )
+    late_to_central: list[LateToCentral] = Field(
+        default_factory=list,
+        description="Recordings not confirmed centrally within [forwarding] "
+        "confirm_within_hours of their offload: still open, or confirmed late in the period.",
+    )
 
     @property
     def empty(self) -> bool:
@@ -464,4 +471,5 @@ class DeadlineReport(_View):
             "unregistered_recorders": len(self.unregistered_recorders),
             "equipment": len(self.equipment),
             "unrecorded_activities": len(self.unrecorded_activities),
+            "late_to_central": len(self.late_to_central),
         }

@@ -11,10 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from dockd.core.backlog import backlog, late_to_central
 from dockd.core.policy import PolicyPack
 from dockd.core.views import ChainHead, DeadlineReport
 from dockd.errors import MailError, MailRecipientsRefused
-from dockd.ports import ReportMail, ReportRecords
+from dockd.ports import BacklogRecords, ReportMail, ReportRecords
 
 FIRST_PERIOD = timedelta(hours=24)
 
@@ -35,8 +36,11 @@ class Reports:
         policy: PolicyPack,
         clock: Callable[[], datetime],
         mail: Callable[[], ReportMail],
+        backlog: BacklogRecords | None = None,
     ) -> None:
+        """`backlog`: None when no `[central]` store is configured (no central section)."""
         self.records = records
+        self.backlog = backlog
         self.policy = policy
         self.clock = clock
         self._mail = mail  # built only when a report is mailed
@@ -54,17 +58,27 @@ class Reports:
             start = now - FIRST_PERIOD
         else:
             start = min(last, now)
-        return self._with_head(self.records.deadline_report(start, now, self.policy, now)), note
+        report = self.records.deadline_report(start, now, self.policy, now)
+        return self._complete(report, now), note
 
     def deadlines_between(self, since: datetime, until: datetime) -> DeadlineReport:
-        report = self.records.deadline_report(since, until, self.policy, self.clock())
-        return self._with_head(report)
+        now = self.clock()
+        report = self.records.deadline_report(since, until, self.policy, now)
+        return self._complete(report, now)
 
-    def _with_head(self, report: DeadlineReport) -> DeadlineReport:
+    def _complete(self, report: DeadlineReport, now: datetime) -> DeadlineReport:
         """Every report carries the chain head: each copy a supervisor keeps can later show
-        that the ledger's tail was cut (`dockd audit verify --head`)."""
+        that the ledger's tail was cut (`dockd audit verify --head`). With a central store,
+        it also tells what has not reached it: the backlog now, and the recordings late."""
         seq, head = self.records.chain_head()
-        return report.model_copy(update={"chain_head": ChainHead(seq=seq, hash=head)})
+        update: dict[str, object] = {"chain_head": ChainHead(seq=seq, hash=head)}
+        if self.backlog is not None:
+            within = timedelta(hours=self.policy.forwarding.confirm_within_hours)
+            since, until = report.since, report.until
+            candidates = self.backlog.central_candidates(within, since, until)
+            update["central_backlog"] = backlog(self.backlog.held(), now)
+            update["late_to_central"] = late_to_central(candidates, within, since, until)
+        return report.model_copy(update=update)
 
     def mail(self, report: DeadlineReport, by: str) -> Mailed:
         mail = self._mail()

@@ -14,11 +14,12 @@ import threading
 import time
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Generic, TypeVar
 
 import structlog
 
+from dockd.core.backlog import CentralStatus, central_status
 from dockd.core.policy import PolicyPack
 from dockd.core.status import (
     RATE_WINDOW,
@@ -37,7 +38,13 @@ from dockd.core.status import (
 from dockd.core.status_document import ClockState, SessionDocument, StatusDocument
 from dockd.core.views import DeadlineReport
 from dockd.errors import DockdError
-from dockd.ports import LiveBoard, StationClockReader, StatusLedger, StoreSpaceReader
+from dockd.ports import (
+    BacklogRecords,
+    LiveBoard,
+    StationClockReader,
+    StatusLedger,
+    StoreSpaceReader,
+)
 
 log = structlog.get_logger("dockd.status")
 
@@ -94,8 +101,11 @@ class StatusService:
         version: str,
         clock: Callable[[], datetime],
         monotonic: Callable[[], float] = time.monotonic,
+        backlog: BacklogRecords | None = None,
     ) -> None:
+        """`backlog`: None when no `[central]` store is configured (no central section)."""
         self.ledger = ledger
+        self.backlog = backlog
         self.board = board
         self.station_clock = station_clock
         self.store_space = store_space
@@ -110,6 +120,7 @@ class StatusService:
         self._report_part: Cached[DeadlineReport | None] = Cached(REPORT_TTL_S, monotonic)
         self._verify_part: Cached[list[VerifyRun]] = Cached(EVENTS_TTL_S, monotonic)
         self._clock_part: Cached[ClockState | None] = Cached(CLOCK_TTL_S, monotonic)
+        self._central_part: Cached[CentralStatus | None] = Cached(LEDGER_TTL_S, monotonic)
 
     @property
     def live(self) -> bool:
@@ -174,6 +185,7 @@ class StatusService:
             policy_name=self.policy.name,
             drift_warn_s=self.policy.clock.drift_warn_s,
             drift_violation_s=self.policy.clock.drift_violation_s,
+            central=self._central_part.get((), lambda: self._central(now)),
         )
         document = assemble(facts, now)
         return document, document.model_dump_json().encode()
@@ -214,6 +226,16 @@ class StatusService:
                 return None
 
         return self._report_part.get((since.date(), ended), read)
+
+    def _central(self, now: datetime) -> CentralStatus | None:
+        """The backlog, re-read at most every LEDGER_TTL_S: forwarding moves it in the
+        background, not in step with the slots."""
+        if self.backlog is None:
+            return None
+        within = timedelta(hours=self.policy.forwarding.confirm_within_hours)
+        return central_status(
+            self.backlog.held(), self.backlog.central_candidates(within, now, now), within, now
+        )
 
     def _verifies(self) -> list[VerifyRun]:
         return self._verify_part.get((), self.ledger.verify_runs)

@@ -87,10 +87,10 @@ def render_text(report: DeadlineReport, pack_name: str) -> str:
     lines += [*_head_line(report), ""]
     if report.empty:
         lines.append(_NOTHING_LINE)
-        return "\n".join(lines + _exports_text(report)) + "\n"
+        return "\n".join(lines + _exports_text(report) + _central_text(report)) + "\n"
     width = max(len(kind.title) for kind in KINDS)
     lines.append("Summary:")
-    for kind in KINDS:
+    for kind in filter(lambda k: k.applies(report), KINDS):
         lines.append(f"  {kind.title:<{width}}  {kind.count(report):>5}")
     for kind in KINDS:
         items = kind.items(report)
@@ -106,7 +106,45 @@ def render_text(report: DeadlineReport, pack_name: str) -> str:
             for custodian, group in custodians:
                 lines.append(f"    Custodian: {clean(_custodian_label(custodian))} ({len(group)})")
                 lines += [f"      - {kind.line(item)}" for item in group]
-    return "\n".join(lines + _exports_text(report)) + "\n"
+    return "\n".join(lines + _exports_text(report) + _central_text(report)) + "\n"
+
+
+# --- the forwarding backlog: a summary, not a list -------------------------------------
+
+
+def _backlog_lines(report: DeadlineReport) -> list[str]:
+    """The backlog at the report's making, in plain words (shown in text and HTML)."""
+    b = report.central_backlog
+    if b is None:
+        return []
+    if not b.objects:
+        return [f"Every object held here is confirmed centrally ({fmt.count(b.confirmed)})."]
+    lines = [
+        f"Not confirmed centrally: {fmt.count(b.objects)} objects, {fmt.size(b.bytes)} "
+        f"({fmt.count(b.unsent)} not sent, {fmt.count(b.pending)} pending, "
+        f"{fmt.count(b.failed)} failed); {fmt.count(b.confirmed)} confirmed.",
+        f"Oldest stored {fmt.moment(b.oldest_stored_at)} ({fmt.duration(b.oldest_s)} before "
+        "this report).",
+    ]
+    if b.failed_codes:
+        codes = ", ".join(f"{clean(f.code)} × {fmt.count(f.objects)}" for f in b.failed_codes)
+        lines.append(f"Failed by error: {codes}.")
+    return lines
+
+
+def _central_text(report: DeadlineReport) -> list[str]:
+    lines = _backlog_lines(report)
+    return ["", "CENTRAL STORE BACKLOG", *(f"  {line}" for line in lines)] if lines else []
+
+
+def _central_html(report: DeadlineReport) -> list[str]:
+    lines = _backlog_lines(report)
+    if not lines:
+        return []
+    return [
+        f'<h2 style="{_H2}">Central store backlog</h2>',
+        *(f'<p style="margin:0 0 4px 0;">{esc(line)}</p>' for line in lines),
+    ]
 
 
 # --- exports: what left the store, not problems ----------------------------------------
@@ -220,7 +258,7 @@ def render_html(report: DeadlineReport, pack_name: str) -> str:
         out.append(f'<p style="{_NOTHING_P}">{esc(_NOTHING_LINE)}</p>')
     else:
         out.append('<table style="border-collapse:collapse;">')
-        for kind in KINDS:
+        for kind in filter(lambda k: k.applies(report), KINDS):
             n = kind.count(report)
             weight = "font-weight:bold;" if n else "color:#6a6a6a;"
             out.append(
@@ -234,6 +272,7 @@ def render_html(report: DeadlineReport, pack_name: str) -> str:
                 out.append(f'<h2 style="{_H2}">{esc(kind.title)} ({len(items)})</h2>')
                 out += _html_table(kind, items)
     out += _exports_html(report)
+    out += _central_html(report)
     out += [
         '<p style="margin:24px 0 0 0;color:#6a6a6a;font-size:12px;">'
         "Sent by dockd. The same report: <code>dockd report deadlines</code> on the dock.</p>",

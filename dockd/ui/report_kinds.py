@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from dockd.core.backlog import LateToCentral
 from dockd.core.views import (
     DeadlineReport,
     DriftViolation,
@@ -67,6 +68,11 @@ class Kind:
     cells: Callable[[Any], tuple[str, ...]]  # raw (uncleaned) values, one per column
     line: Callable[[Any], str]  # the item on one line of text (uncleaned parts cleaned)
     grouped: bool  # items carry unit and custodian
+    central: bool = False  # a section of the central store's: absent on a single box
+
+    def applies(self, report: DeadlineReport) -> bool:
+        """Whether the summary lists it (with its count, zero or not)."""
+        return not self.central or report.central_backlog is not None or bool(self.count(report))
 
     def count(self, report: DeadlineReport) -> int:
         return len(self.items(report))
@@ -310,6 +316,29 @@ def _incomplete_line(item: IncompleteOffload) -> str:
     )
 
 
+def _central_cells(item: LateToCentral) -> tuple[str, ...]:
+    return (
+        str(item.recording),
+        item.serial,
+        item.path,
+        fmt.duration(item.late_by_s),
+        fmt.moment(item.offloaded_at),
+        fmt.moment(item.deadline),
+        item.state if item.error_code is None else f"{item.state} ({item.error_code})",
+        fmt.moment(item.confirmed_at, "not yet"),
+    )
+
+
+def _central_line(item: LateToCentral) -> str:
+    state = item.state if item.error_code is None else f"{item.state} ({clean(item.error_code)})"
+    return (
+        f"{clean(item.serial)} {clean(item.path)} (recording {item.recording}): "
+        f"late by {fmt.duration(item.late_by_s)}; offloaded {fmt.moment(item.offloaded_at)}, "
+        f"deadline {fmt.moment(item.deadline)}, {state}, "
+        f"confirmed {fmt.moment(item.confirmed_at, 'not yet')}"
+    )
+
+
 _SPOT_COLUMNS = (
     "Item",
     "Draw",
@@ -398,6 +427,17 @@ KINDS: tuple[Kind, ...] = (
         _incomplete_cells,
         _incomplete_line,
         has_owner(IncompleteOffload),
+    ),
+    Kind(
+        "late_to_central",
+        "Late to the central store",
+        "recording late to the central store",
+        "recordings late to the central store",
+        ("Recording", "Serial", "Path", "Late by", "Offloaded", "Deadline", "State", "Confirmed"),
+        _central_cells,
+        _central_line,
+        has_owner(LateToCentral),
+        central=True,
     ),
     # --- supervision ---
     *(

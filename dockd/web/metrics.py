@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from dockd.core.backlog import CentralStatus
 from dockd.core.status_document import SlotState
 from dockd.services.status import StatusService
 
@@ -149,6 +150,36 @@ class DockdCollector(Collector):
             if found is not None:
                 violations.add_metric([kind], len(found))
         yield violations
+        if doc.central is not None:
+            yield from _central(doc.central)
+
+
+def _central(central: CentralStatus) -> Iterable[Metric]:
+    """Present only with `[central]` configured: a single box has no backlog to watch."""
+    backlog = central.backlog
+    yield GaugeMetricFamily(
+        "dockd_central_backlog_objects",
+        "Objects this station holds that the central store has not confirmed",
+        value=backlog.objects,
+    )
+    yield GaugeMetricFamily(
+        "dockd_central_backlog_bytes", "Bytes of those objects", value=backlog.bytes
+    )
+    yield GaugeMetricFamily(
+        "dockd_central_backlog_oldest_seconds",
+        "Age of the oldest of them since it was stored here; 0 without a backlog",
+        value=backlog.oldest_s or 0.0,
+    )
+    yield GaugeMetricFamily(
+        "dockd_central_failed_objects",
+        "Objects whose last attempt to reach the central store failed",
+        value=backlog.failed,
+    )
+    yield GaugeMetricFamily(
+        "dockd_central_late_recordings",
+        "Recordings not confirmed centrally within the pack's confirm_within_hours",
+        value=central.late_to_central,
+    )
 
 
 def render_metrics(source: StatusService) -> bytes:

@@ -45,7 +45,9 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -188,6 +190,33 @@ def session_rates(url: str) -> dict[str, dict[str, float]]:
     return out
 
 
+@contextlib.contextmanager
+def lock_waits(url: str) -> Iterator[list[int]]:
+    """Sample, every 0.2 s, how many ledger connections wait on a PostgreSQL lock (the
+    custody chain's advisory lock among them): what queues the stations on each other."""
+    samples: list[int] = []
+    stop = threading.Event()
+    engine = sa.create_engine(url)
+    query = sa.text(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+        "AND datname = current_database()"
+    )
+
+    def sample() -> None:
+        with engine.connect() as c:
+            while not stop.wait(0.2):
+                samples.append(int(c.execute(query).scalar_one()))
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield samples
+    finally:
+        stop.set()
+        thread.join()
+        engine.dispose()
+
+
 def audit(station: Station) -> dict[str, Any]:
     proc = subprocess.run(
         dockd(station, "audit", "verify", "--json"),
@@ -259,8 +288,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for station in many:
             read_through(station.source)
         print(f"{len(many)} stations at once ...", flush=True)
+        load_before = os.getloadavg()[0]
         t0 = time.perf_counter()
-        many_runs = ingest(many)
+        with lock_waits(url) as waiting:
+            many_runs = ingest(many)
         wall = time.perf_counter() - t0
         print(f"  all done in {wall:.2f} s", flush=True)
 
@@ -293,6 +324,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 s.name: round(sessions[s.name]["session_mib_s"], 1) for s in many
             },
             "process_seconds_each": {r.station.name: round(r.seconds, 3) for r in many_runs},
+            "connections_waiting_on_a_lock": {
+                "samples": len(waiting),
+                "mean": round(statistics.mean(waiting), 2) if waiting else None,
+                "max": max(waiting, default=None),
+                "share_of_samples_with_a_waiter": round(
+                    sum(1 for w in waiting if w) / len(waiting), 3
+                )
+                if waiting
+                else None,
+            },
+            "load_average_1min_before": round(load_before, 2),
         },
         "ratio_session_vs_alone": ratio_summary(session_ratios),
         "ratio_process_vs_alone": ratio_summary(process_ratios),
@@ -347,6 +389,10 @@ def main() -> int:
         "git": code_before,
         "dockd_changed_during_run": git_state()["dockd_sha256"] != code_before["dockd_sha256"],
         "total_seconds": round(time.perf_counter() - started, 1),
+        "shared_machine_note": (
+            "other engineers run tests on this machine at the same time: see "
+            "concurrent.load_average_1min_before"
+        ),
         "cpu_bound_note": (
             f"dockd ingest has no throttle: {args.stations} CPU-bound stations on "
             f"{os.cpu_count()} cores each get at most about {os.cpu_count()}/{args.stations} "

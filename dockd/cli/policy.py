@@ -28,7 +28,8 @@ def show(app: App, args: argparse.Namespace) -> int:
         values = section.model_dump(mode="json", exclude={"articles", "dockd_own"})
         articles = ", ".join(getattr(section, "articles", []))
         own = set(getattr(section, "dockd_own", ()))
-        print(f"[{section_name}]  from {articles}")
+        source = f"from {articles}" if articles else "not in the seed: dockd's own"
+        print(f"[{section_name}]  {source}")
         for key, value in values.items():
             mark = "  (dockd's own, not the seed's)" if key in own else ""
             print(f"  {key} = {json.dumps(value, ensure_ascii=False)}{mark}")

@@ -3,10 +3,13 @@ each from the same use cases over in-memory fakes; absent on a single box."""
 
 from __future__ import annotations
 
+import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from pydantic import ValidationError
 
 from dockd.adapters.rules import load_policy
 from dockd.core.backlog import CentralCandidate
@@ -148,3 +151,15 @@ def test_a_single_box_report_has_no_central_section() -> None:
     text = render_text(report, "Qidong")
     assert "central" not in text.lower()
     assert "central" not in render_html(report, "Qidong").lower()
+
+
+def test_a_pack_may_set_its_own_time_and_must_cite_it() -> None:
+    data = tomllib.loads((RULES / "policies" / "qidong.toml").read_text("utf-8"))
+    data["forwarding"] = {"articles": ["002:16"], "confirm_within_hours": 12}
+    assert PolicyPack.model_validate(data).forwarding.confirm_within_hours == 12.0
+    data["forwarding"] = {"articles": [], "confirm_within_hours": 12}
+    with pytest.raises(ValidationError, match="list every key in dockd_own"):
+        PolicyPack.model_validate(data)
+    data["forwarding"] = {"articles": ["002:16"], "confirm_within_hours": 0}
+    with pytest.raises(ValidationError, match="greater than 0"):
+        PolicyPack.model_validate(data)

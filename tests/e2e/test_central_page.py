@@ -16,7 +16,7 @@ from dockd.app import build, build_web
 from dockd.ui import format as fmt
 from tests.conftest import unfreeze
 from tests.e2e.harness import REPO
-from tests.integration.test_backlog import MIB, _age_and_forward, _station
+from tests.integration.test_backlog import EAST_FILES, MIB, _age_and_forward, _station
 from tests.integration.test_ledger_postgres import make_recordings
 from tests.integration.test_web import dump_dom, require_chromium, screenshot, visible_text
 
@@ -48,12 +48,11 @@ def test_the_page_shows_the_central_store_block(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
     east = _station(tmp_path, "dock-east", url)
     try:
-        make_recordings(tmp_path / "SNEAST", ["a.avi", "b.avi", "c.avi", "d.avi"], MIB)
+        make_recordings(tmp_path / "SNEAST", EAST_FILES, MIB)
         make_recordings(tmp_path / "SNEAST2", ["e.avi"], 2 * MIB)
         assert east.ingest(tmp_path / "SNEAST", "SNEAST").returncode == 0
         assert east.ingest(tmp_path / "SNEAST2", "SNEAST2").returncode == 0
-        sizes = _age_and_forward(url, "SNEAST", datetime.now(UTC))
-        held = 5 * MIB + sum(v for k, v in sizes.items() if len(k) == 64)
+        held = 5 * MIB + sum(_age_and_forward(url, "SNEAST", datetime.now(UTC)).values())
 
         text = _central_block(_page(east.config, tmp_path / "chromium", ARTIFACTS / "central.png"))
         assert text.startswith("Central store 1 failed Backlog 6 objects, ")

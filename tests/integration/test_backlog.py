@@ -63,46 +63,57 @@ LEDGERS = [
 ]
 
 
+EAST_FILES: list[bytes | str] = ["a.avi", "b.avi", "c.avi", "d.avi", "f.avi", "g.avi"]
+# name: (offloaded hours ago, central state, error code, confirmed hours after offload)
+EAST_COPIES: dict[str, tuple[int, str | None, str | None, int | None]] = {
+    "a.avi": (30, "confirmed", None, 1),  # in time
+    "b.avi": (30, "failed", "CENTRAL_UNREACHABLE", None),
+    "c.avi": (30, "pending", None, None),
+    "d.avi": (30, None, None, None),  # never sent
+    "f.avi": (30, "confirmed", None, 26),  # 2 h late, 4 h ago: in the last 24 h
+    "g.avi": (80, "confirmed", None, 30),  # 6 h late, 50 h ago: an earlier report's
+}
+
+
 def _age_and_forward(url: str, serial: str, now: datetime) -> dict[str, int]:
-    """Back-date the offload of a.avi..d.avi by 30 h and write their central copies as the
-    forwarder would: a confirmed in time, b failed, c pending, d never sent; e.avi is
-    today's and unsent. Returns {name: size} of the objects left in the backlog."""
-    offloaded = now - timedelta(hours=30)
+    """Back-date the offloads of EAST_FILES and write their central copies as the forwarder
+    would (EAST_COPIES); e.avi (another recorder) is today's and unsent. Returns the sizes
+    of dock-east's session manifests, by BLAKE3."""
     engine = sa.create_engine(url)
     with Session(engine) as db, db.begin():
         recordings = {
             r.path.rsplit("/", 1)[-1]: r
             for r in db.scalars(sa.select(RecordingRow).where(RecordingRow.serial == serial))
         }
-        for name in ("a.avi", "b.avi", "c.avi", "d.avi"):
-            recordings[name].verified_at = offloaded
-            db.get_one(ObjectRow, recordings[name].blake3).stored_at = offloaded
-        for name, state, code in (
-            ("a.avi", "confirmed", None),
-            ("b.avi", "failed", "CENTRAL_UNREACHABLE"),
-            ("c.avi", "pending", None),
-        ):
+        for name, (hours_ago, state, code, confirmed_after) in EAST_COPIES.items():
             r = recordings[name]
+            offloaded = now - timedelta(hours=hours_ago)
+            r.verified_at = offloaded
+            db.get_one(ObjectRow, r.blake3).stored_at = offloaded
+            if state is None:
+                continue
+            confirmed = (
+                None if confirmed_after is None else offloaded + timedelta(hours=confirmed_after)
+            )
             db.add(
                 CentralCopyRow(
                     blake3=r.blake3,
                     station="dock-east",
                     key=r.object_key,
                     state=state,
-                    confirmed_at=offloaded + timedelta(hours=1) if state == "confirmed" else None,
+                    confirmed_at=confirmed,
                     error_code=code,
                     error="connection refused" if code else None,
                     attempts=1,
-                    updated_at=now,
+                    updated_at=confirmed or now,
                 )
             )
-        sizes = {name: r.size for name, r in recordings.items() if name != "a.avi"}
         manifests = db.scalars(
             sa.select(ObjectRow)
             .join(ObjectLocationRow, ObjectLocationRow.blake3 == ObjectRow.blake3)
             .where(ObjectRow.kind != "recording", ObjectLocationRow.station == "dock-east")
         ).all()
-        sizes |= {m.blake3: m.size for m in manifests}
+        sizes = {m.blake3: m.size for m in manifests}
     engine.dispose()
     return sizes
 
@@ -133,23 +144,22 @@ def test_status_metrics_and_report_show_the_backlog(
         east = _station(tmp_path, "dock-east", url)
         west = _station(tmp_path, "dock-west", url)
         try:
-            make_recordings(tmp_path / "SNEAST", ["a.avi", "b.avi", "c.avi", "d.avi"], MIB)
+            make_recordings(tmp_path / "SNEAST", EAST_FILES, MIB)
             make_recordings(tmp_path / "SNEAST2", ["e.avi"], 2 * MIB)
             make_recordings(tmp_path / "SNWEST", ["w.avi"], 3 * MIB)
             assert east.ingest(tmp_path / "SNEAST", "SNEAST").returncode == 0
             assert east.ingest(tmp_path / "SNEAST2", "SNEAST2").returncode == 0
             assert west.ingest(tmp_path / "SNWEST", "SNWEST").returncode == 0
             now = datetime.now(UTC)
-            backlog = _age_and_forward(url, "SNEAST", now)
-            # east holds b, c, d (1 MiB each), e (2 MiB) and its two session manifests; the
-            # manifests' sizes come from the ledger, all other numbers are set here
-            manifests = sum(v for k, v in backlog.items() if len(k) == 64)
+            manifests = sum(_age_and_forward(url, "SNEAST", now).values())
+            # east's backlog: b, c, d (1 MiB each), e (2 MiB) and its two session manifests
+            # (their sizes from the ledger); a, f and g are confirmed
             expected_bytes = 5 * MIB + manifests
 
             status = east.json("status")["central"]
             b = status["backlog"]
             assert (b["objects"], b["bytes"]) == (6, expected_bytes)
-            assert (b["unsent"], b["pending"], b["failed"], b["confirmed"]) == (4, 1, 1, 1)
+            assert (b["unsent"], b["pending"], b["failed"], b["confirmed"]) == (4, 1, 1, 3)
             assert b["failed_codes"] == [{"code": "CENTRAL_UNREACHABLE", "objects": 1}]
             oldest = datetime.fromisoformat(b["oldest_stored_at"])
             assert abs(oldest - (now - timedelta(hours=30))) < timedelta(milliseconds=1)
@@ -166,11 +176,25 @@ def test_status_metrics_and_report_show_the_backlog(
             found = east.run("report", "deadlines", "--json")
             assert found.returncode == 1, found.stderr  # something to report
             report = json.loads(found.stdout)
-            late = [(x["path"].rsplit("/", 1)[-1], x["state"]) for x in report["late_to_central"]]
-            assert sorted(late) == [("b.avi", "failed"), ("c.avi", "pending"), ("d.avi", "unsent")]
+            until = datetime.fromisoformat(report["until"])
+            late = {x["path"].rsplit("/", 1)[-1]: x for x in report["late_to_central"]}
+            assert {name: x["state"] for name, x in late.items()} == {
+                "b.avi": "failed",
+                "c.avi": "pending",
+                "d.avi": "unsent",
+                "f.avi": "confirmed",  # confirmed late within the period
+            }
+            for name in ("b.avi", "c.avi", "d.avi"):  # still open: late until the report's end
+                deadline = datetime.fromisoformat(late[name]["deadline"])
+                assert abs(deadline - (now - timedelta(hours=6))) < timedelta(milliseconds=1)
+                assert late[name]["confirmed_at"] is None
+                assert late[name]["late_by_s"] == (until - deadline).total_seconds()
+            confirmed = datetime.fromisoformat(late["f.avi"]["confirmed_at"])
+            assert abs(confirmed - (now - timedelta(hours=4))) < timedelta(milliseconds=1)
+            assert late["f.avi"]["late_by_s"] == pytest.approx(2 * 3600, abs=0.001)
             assert report["central_backlog"]["objects"] == 6
             text = east.run("report", "deadlines").stdout
-            assert "LATE TO THE CENTRAL STORE (3)" in text
+            assert "LATE TO THE CENTRAL STORE (4)" in text
             assert "  Failed by error: CENTRAL_UNREACHABLE × 1." in text
 
             # west's own object is its backlog, not east's

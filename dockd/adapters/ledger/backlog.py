@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from dockd.adapters.ledger.schema import (
     CentralCopyRow,
     DockSessionRow,
+    ObjectLocationRow,
     ObjectRow,
     RecordingRow,
 )
@@ -62,31 +63,47 @@ class LedgerBacklog:
         ]
 
     def _candidates(self, s: Session, due: datetime, since: datetime) -> list[CentralCandidate]:
-        confirmed = CentralCopyRow.state == "confirmed"
-        rows = s.execute(
-            select(
-                RecordingRow.id,
-                RecordingRow.serial,
-                RecordingRow.path,
-                RecordingRow.verified_at,
-                CentralCopyRow.state,
-                CentralCopyRow.confirmed_at,
-                CentralCopyRow.error_code,
-            )
-            .select_from(RecordingRow)
+        """Two reads, each bounded by what matters rather than by the years of recordings:
+        the objects held here now (the station index of object_locations), and the copies
+        confirmed since `since` (the state index: a copy's updated_at is never before its
+        confirmed_at)."""
+        stations = self.ledger.stations()
+        columns = (
+            RecordingRow.id,
+            RecordingRow.serial,
+            RecordingRow.path,
+            RecordingRow.verified_at,
+            CentralCopyRow.state,
+            CentralCopyRow.confirmed_at,
+            CentralCopyRow.error_code,
+        )
+        held_open = (
+            select(*columns)
+            .select_from(ObjectLocationRow)
+            .join(RecordingRow, RecordingRow.blake3 == ObjectLocationRow.blake3)
             .join(DockSessionRow, DockSessionRow.id == RecordingRow.session_id)
             .outerjoin(CentralCopyRow, CentralCopyRow.blake3 == RecordingRow.blake3)
             .where(
-                DockSessionRow.station.in_(self.ledger.stations()),
+                ObjectLocationRow.station.in_(stations),
+                ObjectLocationRow.removed_at.is_(None),
+                DockSessionRow.station.in_(stations),
                 RecordingRow.verified_at < due,
-                or_(
-                    and_(
-                        CentralCopyRow.state.is_(None) | ~confirmed,
-                        self.ledger.holds(RecordingRow.blake3),
-                    ),
-                    and_(confirmed, CentralCopyRow.confirmed_at >= since),
-                ),
+                or_(CentralCopyRow.state.is_(None), CentralCopyRow.state != "confirmed"),
             )
-            .order_by(RecordingRow.verified_at, RecordingRow.id)
         )
-        return [CentralCandidate(*row) for row in rows]
+        confirmed_lately = (
+            select(*columns)
+            .select_from(CentralCopyRow)
+            .join(RecordingRow, RecordingRow.blake3 == CentralCopyRow.blake3)
+            .join(DockSessionRow, DockSessionRow.id == RecordingRow.session_id)
+            .where(
+                CentralCopyRow.state == "confirmed",
+                CentralCopyRow.updated_at >= since,
+                CentralCopyRow.confirmed_at >= since,
+                DockSessionRow.station.in_(stations),
+                RecordingRow.verified_at < due,
+            )
+        )
+        found = {row[0]: CentralCandidate(*row) for row in s.execute(held_open)}
+        found |= {row[0]: CentralCandidate(*row) for row in s.execute(confirmed_lately)}
+        return sorted(found.values(), key=lambda c: (c.offloaded_at, c.recording))

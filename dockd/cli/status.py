@@ -33,6 +33,7 @@ from rich.text import Text
 
 from dockd.app import build_status
 from dockd.core.access import access_for, configured_token
+from dockd.core.backlog import CentralStatus
 from dockd.core.net import parse_listen
 from dockd.core.status import POLL_S
 from dockd.core.status_document import SlotCard, StatusDocument
@@ -339,10 +340,27 @@ def _station(doc: StatusDocument) -> RenderableType:
             style="bold red",
         )
     grid.add_row("Last verify", verify)
+    if doc.central is not None:
+        grid.add_row("Central store", _central(doc.central))
     grid.add_row("Policy", f"{st.policy_name} ({st.policy})")
     running = f"up {fmt.duration(st.uptime_s)}" if st.uptime_s is not None else "not running"
     grid.add_row("dockd", f"{st.version} · {running}")
     return Panel(grid, title="Station", expand=True)
+
+
+def _central(central: CentralStatus) -> Text:
+    b = central.backlog
+    if not b.objects:
+        return Text(f"all {fmt.count(b.confirmed)} objects confirmed", "green")
+    text = Text(f"backlog {fmt.count(b.objects)} objects, {fmt.size(b.bytes)}")
+    text.append(f" · oldest {fmt.duration(b.oldest_s)} ago")
+    if b.failed_codes:
+        codes = ", ".join(f"{f.code} × {f.objects}" for f in b.failed_codes)
+        text.append(f" · failed: {codes}", style="bold red")
+    if central.late_to_central:
+        within = f"{central.confirm_within_hours:g} h"
+        text.append(f" · {central.late_to_central} late (> {within})", style="yellow")
+    return text
 
 
 def render(doc: StatusDocument, not_live: str | None) -> RenderableType:

@@ -25,6 +25,7 @@ from dockd.adapters.ledger.schema import (
 )
 from dockd.adapters.rules import load_config
 from dockd.app import build, build_web
+from dockd.ui import format as fmt
 from tests.conftest import Dockd, unfreeze, write_config
 from tests.integration.test_ledger_postgres import make_recordings
 from tests.support.postgres import running_postgres
@@ -166,6 +167,11 @@ def test_status_metrics_and_report_show_the_backlog(
             assert status["late_to_central"] == 3  # b, c, d: 30 h after offload, unconfirmed
             assert status["confirm_within_hours"] == 24.0
 
+            terminal = east.run("status", env={"COLUMNS": "240"}).stdout
+            assert "Central store" in terminal
+            assert f"backlog 6 objects, {fmt.size(expected_bytes)} · oldest 1 d 6 h ago" in terminal
+            assert "failed: CENTRAL_UNREACHABLE × 1 · 3 late (> 24 h)" in terminal
+
             gauges = _metrics(east)
             assert gauges["dockd_central_backlog_objects"] == 6
             assert gauges["dockd_central_backlog_bytes"] == expected_bytes
@@ -212,6 +218,7 @@ def test_a_single_box_shows_no_backlog(tmp_path: Path) -> None:
         make_recordings(tmp_path / "SN1", ["a.avi"], MIB)
         assert box.ingest(tmp_path / "SN1", "SN1").returncode == 0
         assert box.json("status")["central"] is None
+        assert "Central store" not in box.run("status", env={"COLUMNS": "240"}).stdout
         report = box.json("report", "deadlines")
         assert (report["central_backlog"], report["late_to_central"]) == (None, [])
         assert _metrics(box) == {}

@@ -26,24 +26,15 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import boto3
 from botocore.config import Config as BotoConfig
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    HTTPClientError,
-    ResponseStreamingError,
-)
-from botocore.exceptions import ConnectionError as BotoConnectionError
+from botocore.exceptions import BotoCoreError, ClientError
 
+from dockd.adapters.central_errors import central_error
 from dockd.config import CentralConfig
 from dockd.core.forwarding import LOCK_MODE, CentralHead, CentralPut, CentralUpload
 from dockd.errors import (
-    CentralAuthError,
     CentralChecksumError,
     CentralError,
-    CentralFullError,
-    CentralKeyExistsError,
     CentralNoObjectLockError,
-    CentralUnreachableError,
     ConfigError,
     StoreError,
 )
@@ -54,34 +45,6 @@ if TYPE_CHECKING:
 
 MIB = 1 << 20
 _READ_CHUNK = 8 * MIB
-_AUTH_CODES = frozenset(
-    {
-        "InvalidAccessKeyId",
-        "SignatureDoesNotMatch",
-        "AccessDenied",
-        "ExpiredToken",
-        "InvalidToken",
-        "TokenRefreshRequired",
-        "AuthorizationHeaderMalformed",
-        "RequestTimeTooSkewed",
-        "403",
-    }
-)
-_CHECKSUM_CODES = frozenset(
-    {"BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch", "InvalidChecksum"}
-)
-_FULL_CODES = frozenset(
-    {
-        "QuotaExceeded",
-        "EntityTooLarge",
-        "InsufficientStorage",
-        "XMinioStorageFull",
-        "StorageFull",
-        "ErrRequestBytesExceed",
-    }
-)
-# Words with which servers (SeaweedFS among them) explain a generic 5xx that is lack of room.
-_FULL_WORDS = ("quota", "no free volume", "no writable volume", "not enough space", "disk full")
 _NOT_FOUND_CODES = frozenset({"404", "NoSuchKey", "NoSuchVersion", "NotFound"})
 
 
@@ -403,45 +366,11 @@ class S3CentralStore:
         *,
         lock_change: bool = False,
     ) -> CentralError:
-        where = self._where(key)
-        if isinstance(exc, BotoConnectionError | HTTPClientError | ResponseStreamingError):
-            return CentralUnreachableError(f"could not {doing} {where}: {exc}")
-        if not isinstance(exc, ClientError):
-            return CentralError(f"could not {doing} {where}: {exc}")
-        error = exc.response.get("Error", {})
-        code = error.get("Code", "")
-        message = error.get("Message", "") or exc.response.get("ResponseMetadata", {}).get(
-            "HTTPStatusCode", ""
-        )
-        said = f"{where}: the server answered {code}: {message}"
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        if code == "PreconditionFailed":
-            return CentralKeyExistsError(f"the key is taken at {said}")
-        if code in _CHECKSUM_CODES:
-            return CentralChecksumError(f"could not {doing} {said}")
-        if code in _AUTH_CODES and not lock_change:
-            return CentralAuthError(f"could not {doing} {said}")
-        if code in _FULL_CODES or (
-            status >= 500 and any(w in str(message).lower() for w in _FULL_WORDS)
-        ):
-            return CentralFullError(f"could not {doing} {said}")
-        if code == "NoSuchBucket":
-            return CentralError(
-                f"could not {doing} {said}",
-                hint="Set [central] bucket to an existing bucket made with Object Lock "
-                "enabled (ask the storage admin); nothing was sent.",
-            )
-        if code in _AUTH_CODES:
-            return CentralError(
-                f"could not {doing} {said}",
-                hint="COMPLIANCE retention can only be lengthened and this station's key may "
-                "lack the permission: check the date asked for and the key's policy.",
-            )
-        return CentralError(f"could not {doing} {said}")
+        return central_error(exc, doing, self._where(key), lock_change=lock_change)
 
 
 def _open_local(source: Path) -> FileIO:
-    """Unbuffered: every read goes straight into a part-sized buffer, no copy between."""
+    """Unbuffered: read(n) fills the bytes object it returns, with no buffer in between."""
     try:
         return open(source, "rb", buffering=0)
     except OSError as exc:

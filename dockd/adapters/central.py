@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import os
 from collections.abc import Iterator
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 
 MIB = 1 << 20
 _READ_CHUNK = 8 * MIB
+_MAX_PARTS = 10_000
 _NOT_FOUND_CODES = frozenset({"404", "NoSuchKey", "NoSuchVersion", "NotFound"})
 
 
@@ -144,15 +146,23 @@ class S3CentralStore:
             "ObjectLockLegalHoldStatus": "ON" if item.legal_hold else "OFF",
         }
         if item.size > self._part_size:
+            if -(-item.size // self._part_size) > _MAX_PARTS:
+                raise CentralError(
+                    f"{source} ({item.size} bytes) needs more than {_MAX_PARTS} parts of "
+                    f"{self._config.part_mib} MiB, the most S3 takes; nothing was sent",
+                    hint="Raise [central] part_mib (up to 512).",
+                )
             return self._put_multipart(item, key, source, lock)
         checksum = _hex_to_b64(item.sha256)
         try:
             with _open_local(source) as body:
+                if (size := os.fstat(body.fileno()).st_size) != item.size:
+                    raise self._damaged(source, item, size, key)
                 answer = self._client.put_object(
                     Bucket=self._bucket,
                     Key=key,
                     Body=body,
-                    ContentLength=item.size,
+                    ContentLength=size,
                     ChecksumAlgorithm="SHA256",
                     ChecksumSHA256=checksum,
                     IfNoneMatch="*",
@@ -315,13 +325,7 @@ class S3CentralStore:
                         other.cancel()
                     raise error
         if size != item.size or whole.hexdigest() != item.sha256:
-            raise CentralChecksumError(
-                f"the local copy {source} no longer hashes to its SHA-256 {item.sha256} "
-                f"({size} bytes read, {item.size} in the ledger); the multipart upload of "
-                f"{self._where(key)} was aborted and nothing was stored",
-                hint="The local copy is damaged: run `dockd verify` and keep the recorder "
-                "until the store is examined.",
-            )
+            raise self._damaged(source, item, size, key)
         sent = [f.result() for f in futures]
         return [part for part, _ in sent], [digest for _, digest in sent]
 
@@ -341,6 +345,15 @@ class S3CentralStore:
             ChecksumSHA256=checksum,
         )
         return {"PartNumber": number, "ETag": answer["ETag"], "ChecksumSHA256": checksum}, digest
+
+    def _damaged(self, source: Path, item: CentralPut, size: int, key: str) -> CentralChecksumError:
+        return CentralChecksumError(
+            f"the local copy {source} no longer matches its ledger entry (SHA-256 "
+            f"{item.sha256}, {item.size} bytes; {size} bytes read): nothing was stored at "
+            f"{self._where(key)}",
+            hint="The local copy is damaged: run `dockd verify` and keep the recorder "
+            "until the store is examined.",
+        )
 
     def _abort(self, key: str, upload_id: str) -> None:
         """Best effort: what cannot be aborted now is found by abort_unfinished later."""

@@ -18,6 +18,7 @@ from dockd.core.forwarding import CentralPut
 from dockd.errors import (
     CentralAuthError,
     CentralChecksumError,
+    CentralError,
     CentralKeyExistsError,
     CentralNoObjectLockError,
     CentralUnreachableError,
@@ -277,3 +278,21 @@ def test_abort_unfinished_aborts_a_killed_docks_upload(
 
 def test_head_of_a_key_never_sent_is_none(store: S3CentralStore) -> None:
     assert store.head("station-7/objects/blake3/00/never-sent") is None
+
+
+def test_truncated_local_copy_is_not_sent(store: S3CentralStore, tmp_path: Path) -> None:
+    item, source = local_object(tmp_path, 4096)
+    source.write_bytes(source.read_bytes()[:4000])
+    with pytest.raises(CentralChecksumError, match=str(source)):
+        store.put(item, source)
+    assert store.head(f"station-7/{item.key}") is None
+
+
+def test_object_needing_too_many_parts_is_refused_before_sending(
+    store: S3CentralStore, tmp_path: Path
+) -> None:
+    item, source = local_object(tmp_path, 4096)
+    huge = CentralPut(item.key, 10_001 * PART_MIB * MIB, item.sha256, item.retain_until, False)
+    with pytest.raises(CentralError) as refused:
+        store.put(huge, source)
+    assert type(refused.value) is CentralError and "part_mib" in refused.value.hint

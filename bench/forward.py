@@ -127,28 +127,43 @@ def boto3_upload(server: SeaweedServer, bucket: str, streams: int) -> Callable[.
     return send
 
 
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process, from /proc: the server's share of the work."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def bench_set(
     name: str,
     sources: list[Source],
     uploads: dict[str, Callable[..., None]],
     rounds: int,
+    server_pid: int,
 ) -> dict[str, Any]:
+    """Wall time is what the target is about; CPU seconds (this process, and the server)
+    say what each tool costs however busy the machine is with other work."""
     total = sum(s.size for s in sources)
     seconds: dict[str, list[float]] = {tool: [] for tool in TOOLS}
+    client_cpu: dict[str, list[float]] = {tool: [] for tool in TOOLS}
+    server_cpu: dict[str, list[float]] = {tool: [] for tool in TOOLS}
     orders: list[list[str]] = []
     for r in range(rounds):
         order = list(TOOLS) if r % 2 == 0 else list(reversed(TOOLS))
         orders.append(order)
         for tool in order:
-            started = time.perf_counter()
+            started, cpu, served = time.perf_counter(), time.process_time(), cpu_seconds(server_pid)
             uploads[tool](sources, f"{name}/r{r}/{tool}/")
             seconds[tool].append(time.perf_counter() - started)
+            client_cpu[tool].append(time.process_time() - cpu)
+            server_cpu[tool].append(cpu_seconds(server_pid) - served)
     mib_s = {tool: total / MIB / statistics.median(s) for tool, s in seconds.items()}
     return {
         "objects": len(sources),
         "bytes": total,
         "orders": orders,
         "seconds": seconds,
+        "client_cpu_seconds": client_cpu,
+        "server_cpu_seconds": server_cpu,
         "median_mib_s": {tool: round(v, 1) for tool, v in mib_s.items()},
         "upload_ratio": round(mib_s["dockd"] / mib_s["boto3"], 3),
     }
@@ -158,15 +173,21 @@ def combined(sets: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Both sets as one batch: each round's seconds summed over the sets."""
     total = sum(m["bytes"] for m in sets.values())
     rounds = len(next(iter(sets.values()))["seconds"]["dockd"])
-    seconds = {
-        tool: [sum(m["seconds"][tool][r] for m in sets.values()) for r in range(rounds)]
-        for tool in TOOLS
-    }
+
+    def summed(measure: str) -> dict[str, list[float]]:
+        return {
+            tool: [sum(m[measure][tool][r] for m in sets.values()) for r in range(rounds)]
+            for tool in TOOLS
+        }
+
+    seconds = summed("seconds")
     mib_s = {tool: total / MIB / statistics.median(s) for tool, s in seconds.items()}
     return {
         "objects": sum(m["objects"] for m in sets.values()),
         "bytes": total,
         "seconds": seconds,
+        "client_cpu_seconds": summed("client_cpu_seconds"),
+        "server_cpu_seconds": summed("server_cpu_seconds"),
         "median_mib_s": {tool: round(v, 1) for tool, v in mib_s.items()},
         "upload_ratio": round(mib_s["dockd"] / mib_s["boto3"], 3),
     }
@@ -180,12 +201,23 @@ def cpu_model() -> str:
 
 
 def table(report: dict[str, Any]) -> str:
-    lines = [f"{'set':<8} {'objects':>7} {'MiB':>6} {'dockd MiB/s':>12} {'boto3 MiB/s':>12} ratio"]
+    lines = [
+        f"{'set':<8} {'objects':>7} {'MiB':>6} {'dockd MiB/s':>12} {'boto3 MiB/s':>12} "
+        f"{'ratio':>6}   CPU s dockd/boto3 (client, server)"
+    ]
     for name, m in report["sets"].items():
+        cpu = {
+            tool: (
+                statistics.median(m["client_cpu_seconds"][tool]),
+                statistics.median(m["server_cpu_seconds"][tool]),
+            )
+            for tool in TOOLS
+        }
         lines.append(
             f"{name:<8} {m['objects']:>7} {m['bytes'] // MIB:>6} "
             f"{m['median_mib_s']['dockd']:>12} {m['median_mib_s']['boto3']:>12} "
-            f"{m['upload_ratio']}"
+            f"{m['upload_ratio']:>6}   {cpu['dockd'][0]:.1f}/{cpu['boto3'][0]:.1f}, "
+            f"{cpu['dockd'][1]:.1f}/{cpu['boto3'][1]:.1f}"
         )
     lines.append(f"upload_ratio (all): {report['upload_ratio']}  target {TARGETS['upload_ratio']}")
     return "\n".join(lines)
@@ -194,7 +226,7 @@ def table(report: dict[str, Any]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description="dockd forwarding (upload) benchmark")
     parser.add_argument("--quick", action="store_true", help="2 x 64 MiB and 16 x 1 MiB")
-    parser.add_argument("--rounds", type=int, default=4, help="runs of each tool (median)")
+    parser.add_argument("--rounds", type=int, default=5, help="runs of each tool (median)")
     parser.add_argument("--streams", type=int, default=4, help="[central] streams")
     args = parser.parse_args()
     if args.rounds < 1 or args.streams < 1:
@@ -214,7 +246,7 @@ def main() -> int:
                 "boto3": boto3_upload(server, bucket, args.streams),
             }
             sets = {
-                name: bench_set(name, group, uploads, args.rounds)
+                name: bench_set(name, group, uploads, args.rounds, server.pid)
                 for name, group in sources.items()
             }
     finally:

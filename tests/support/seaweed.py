@@ -149,6 +149,13 @@ class SeaweedServer:
                     ) from None
                 time.sleep(0.2)
 
+    @property
+    def pid(self) -> int:
+        """The running server's process id (the benchmark reads its CPU time)."""
+        if self._proc is None:
+            raise RuntimeError("SeaweedServer.pid: not running")
+        return self._proc.pid
+
     def stop(self) -> None:
         """SIGKILL, as a crash or a cut cable would: nothing is flushed on purpose."""
         if self._proc is None:

@@ -93,6 +93,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/dock.py
 	$(BIN)/python bench/report.py
 	$(BIN)/python bench/cli.py
+	$(BIN)/python bench/forward.py
 	$(BIN)/python bench/stations.py
 
 # Install on this machine, or into a staged tree with DESTDIR=; PREFIX= moves the venv

@@ -604,14 +604,20 @@ class ActivityRecords(Protocol):
 
 class CentralStore(Protocol):
     """The agency's S3 bucket with Object Lock (COMPLIANCE). Every method raises a
-    `CentralError` subclass naming the cause; none deletes or overwrites anything."""
+    `CentralError` subclass naming the cause; none deletes or overwrites anything.
+
+    Keys: `put` takes the LOCAL store key in `CentralPut.key` (``objects/blake3/ab/…``) and
+    the store prepends ``[central] prefix``; the `CentralUpload.key` and `CentralHead.key` it
+    returns, and the keys `head`, `extend_retention`, `set_legal_hold` and `read` take, are
+    the full bucket keys (prefix included). Safe to call from several threads at once."""
 
     def check_bucket(self) -> None:
         """CentralNoObjectLockError unless the bucket has Object Lock enabled."""
 
     def put(self, item: CentralPut, source: Path) -> CentralUpload:
-        """Create-only (If-None-Match: *) with the SHA-256 as the S3 checksum, multipart
-        above the part size with a SHA-256 per part. CentralKeyExistsError when the key is
+        """Create-only (If-None-Match: *) with the SHA-256 as the S3 checksum and the
+        retention and legal hold set in the same request, multipart above the part size
+        with a SHA-256 per part. CentralKeyExistsError when the key is
         taken, CentralChecksumError when the server computed another digest (for multipart:
         when the file read does not hash to `item.sha256`, the upload is aborted)."""
 

@@ -15,8 +15,8 @@ LOCK_MODE = "COMPLIANCE"
 
 @dataclass(frozen=True, slots=True)
 class CentralPut:
-    """One object to send: `key` is the bucket key (prefix + the local key), `sha256` the
-    ledger's hex digest, which the server must find in the bytes it receives."""
+    """One object to send: `key` is the local store's key (the central store prepends its
+    prefix), `sha256` the ledger's hex digest, which the server must find in the bytes."""
 
     key: str
     size: int

@@ -1,0 +1,91 @@
+"""botocore's errors as dockd's: the one place that knows S3 error codes.
+
+Each `CentralError` names what was being done, the endpoint, the bucket and the key, and
+what the server answered, so the journal line alone tells the admin where to look.
+"""
+
+from __future__ import annotations
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    HTTPClientError,
+    ResponseStreamingError,
+)
+from botocore.exceptions import ConnectionError as BotoConnectionError
+
+from dockd.errors import (
+    CentralAuthError,
+    CentralChecksumError,
+    CentralError,
+    CentralFullError,
+    CentralKeyExistsError,
+    CentralUnreachableError,
+)
+
+AUTH_CODES = frozenset(
+    {
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+        "AccessDenied",
+        "ExpiredToken",
+        "InvalidToken",
+        "TokenRefreshRequired",
+        "AuthorizationHeaderMalformed",
+        "RequestTimeTooSkewed",
+        "403",
+    }
+)
+CHECKSUM_CODES = frozenset(
+    {"BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch", "InvalidChecksum"}
+)
+FULL_CODES = frozenset(
+    {
+        "QuotaExceeded",
+        "EntityTooLarge",
+        "InsufficientStorage",
+        "XMinioStorageFull",
+        "StorageFull",
+        "ErrRequestBytesExceed",
+    }
+)
+# Words with which servers (SeaweedFS among them) explain a generic 5xx that is lack of room.
+FULL_WORDS = ("quota", "no free volume", "no writable volume", "not enough space", "disk full")
+
+
+def central_error(
+    exc: ClientError | BotoCoreError, doing: str, where: str, *, lock_change: bool = False
+) -> CentralError:
+    """The one translation of botocore's errors. `lock_change`: the request changed a
+    version's retention or hold, where AccessDenied is the lock refusing, not bad keys.
+    SeaweedFS answers a full disk with a bare 500 InternalError: that stays a plain
+    CentralError (sent again by the next pass), as it cannot be told from other faults."""
+    if isinstance(exc, BotoConnectionError | HTTPClientError | ResponseStreamingError):
+        return CentralUnreachableError(f"could not {doing} {where}: {exc}")
+    if not isinstance(exc, ClientError):
+        return CentralError(f"could not {doing} {where}: {exc}")
+    code = exc.response.get("Error", {}).get("Code", "")
+    message = exc.response.get("Error", {}).get("Message", "")
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    said = f"{where}: the server answered {code or status}: {message or 'no message'}"
+    if code == "PreconditionFailed":
+        return CentralKeyExistsError(f"the key is taken at {said}")
+    if code in CHECKSUM_CODES:
+        return CentralChecksumError(f"could not {doing} {said}")
+    if code in AUTH_CODES and not lock_change:
+        return CentralAuthError(f"could not {doing} {said}")
+    if code in FULL_CODES or (status >= 500 and any(w in message.lower() for w in FULL_WORDS)):
+        return CentralFullError(f"could not {doing} {said}")
+    if code == "NoSuchBucket":
+        return CentralError(
+            f"could not {doing} {said}",
+            hint="Set [central] bucket to an existing bucket made with Object Lock enabled "
+            "(ask the storage admin); nothing was sent.",
+        )
+    if code in AUTH_CODES:
+        return CentralError(
+            f"could not {doing} {said}",
+            hint="COMPLIANCE retention can only be lengthened, and this station's key may lack "
+            "the permission: check the date asked for and the key's policy.",
+        )
+    return CentralError(f"could not {doing} {said}")

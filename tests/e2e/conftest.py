@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.ntp import ResponderAddress, true_time_station
+from tests.support.seaweed import central_bucket, seaweed, unlocked_bucket  # noqa: F401
 
 JOURNALD = Path("/lib/systemd/systemd-journald")
 JOURNAL_DIR = Path("/run/systemd/journal")

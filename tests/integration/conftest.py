@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.ntp import ResponderAddress, true_time_station
+from tests.support.seaweed import central_bucket, seaweed, unlocked_bucket  # noqa: F401
 
 
 @pytest.fixture(scope="package", autouse=True)

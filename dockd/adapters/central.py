@@ -1,0 +1,453 @@
+"""The agency's S3 bucket with Object Lock, through one boto3 client.
+
+Every put is create-only (``If-None-Match: *``), carries the ledger's SHA-256 as the S3
+checksum (the server refuses bytes that hash otherwise) and sets COMPLIANCE retention and
+the legal hold in the same request, so no version ever exists unlocked. Nothing here
+deletes or overwrites. botocore's exceptions stop at this module: each becomes a
+`CentralError` subclass naming the endpoint, the bucket and the key.
+
+Keys: `CentralPut.key` is the local store's key (``objects/blake3/ab/…``); this adapter
+prepends ``[central] prefix``, and every key it returns or takes afterwards is the full
+bucket key.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+from collections.abc import Iterator
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from datetime import UTC, datetime
+from io import FileIO
+from pathlib import Path
+from threading import BoundedSemaphore
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+import boto3
+from botocore.config import Config as BotoConfig
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    HTTPClientError,
+    ResponseStreamingError,
+)
+from botocore.exceptions import ConnectionError as BotoConnectionError
+
+from dockd.config import CentralConfig
+from dockd.core.forwarding import LOCK_MODE, CentralHead, CentralPut, CentralUpload
+from dockd.errors import (
+    CentralAuthError,
+    CentralChecksumError,
+    CentralError,
+    CentralFullError,
+    CentralKeyExistsError,
+    CentralNoObjectLockError,
+    CentralUnreachableError,
+    ConfigError,
+    StoreError,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import CompletedPartTypeDef
+
+MIB = 1 << 20
+_READ_CHUNK = 8 * MIB
+_AUTH_CODES = frozenset(
+    {
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+        "AccessDenied",
+        "ExpiredToken",
+        "InvalidToken",
+        "TokenRefreshRequired",
+        "AuthorizationHeaderMalformed",
+        "RequestTimeTooSkewed",
+        "403",
+    }
+)
+_CHECKSUM_CODES = frozenset(
+    {"BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch", "InvalidChecksum"}
+)
+_FULL_CODES = frozenset(
+    {
+        "QuotaExceeded",
+        "EntityTooLarge",
+        "InsufficientStorage",
+        "XMinioStorageFull",
+        "StorageFull",
+        "ErrRequestBytesExceed",
+    }
+)
+# Words with which servers (SeaweedFS among them) explain a generic 5xx that is lack of room.
+_FULL_WORDS = ("quota", "no free volume", "no writable volume", "not enough space", "disk full")
+_NOT_FOUND_CODES = frozenset({"404", "NoSuchKey", "NoSuchVersion", "NotFound"})
+
+
+def _b64(digest: bytes) -> str:
+    return base64.b64encode(digest).decode("ascii")
+
+
+def _hex_to_b64(sha256_hex: str) -> str:
+    return _b64(bytes.fromhex(sha256_hex))
+
+
+def _composite(part_digests: list[bytes]) -> str:
+    """S3's COMPOSITE checksum: the SHA-256 of the parts' raw digests, then -N."""
+    return f"{_b64(hashlib.sha256(b''.join(part_digests)).digest())}-{len(part_digests)}"
+
+
+def _read_secret(config: CentralConfig) -> str:
+    if config.secret_key is not None:
+        return config.secret_key.get_secret_value()
+    path = config.secret_key_file
+    assert path is not None  # CentralConfig holds exactly one of the two
+    try:
+        secret = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"[central] secret_key_file {path} cannot be read: {exc}",
+            hint=f"Put this station's S3 secret key in {path} (chmod 600), or set "
+            "[central] secret_key instead.",
+        ) from exc
+    if not secret:
+        raise ConfigError(
+            f"[central] secret_key_file {path} is empty",
+            hint=f"Put this station's S3 secret key in {path} (chmod 600).",
+        )
+    return secret
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError(f"retain-until {moment} has no time zone: give it in UTC")
+    return moment.astimezone(UTC)
+
+
+class S3CentralStore:
+    """`dockd.ports.CentralStore` over S3: parts and objects may be sent from several
+    threads at once (one client, a connection pool sized for `streams` objects of
+    `streams` parts each)."""
+
+    def __init__(self, config: CentralConfig) -> None:
+        self._config = config
+        self._bucket = config.bucket
+        self._prefix = config.prefix
+        self._part_size = config.part_mib * MIB
+        self._streams = config.streams
+        self._client: S3Client = boto3.session.Session().client(
+            "s3",
+            endpoint_url=config.endpoint,
+            region_name=config.region,
+            aws_access_key_id=config.access_key,
+            aws_secret_access_key=_read_secret(config),
+            config=BotoConfig(
+                max_pool_connections=max(10, config.streams * config.streams + 1),
+                connect_timeout=config.timeout_seconds,
+                read_timeout=config.timeout_seconds,
+                retries={"mode": "standard", "max_attempts": 3},
+                # The SHA-256 checksum header already binds the body; signing the payload
+                # too would hash every byte a second time on the station.
+                s3={"addressing_style": "path", "payload_signing_enabled": False},
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_required",
+            ),
+        )
+
+    # --- the port ---------------------------------------------------------------------
+
+    def check_bucket(self) -> None:
+        try:
+            answer = self._client.get_object_lock_configuration(Bucket=self._bucket)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in ("ObjectLockConfigurationNotFoundError", "NoSuchObjectLockConfiguration"):
+                raise self._no_lock() from exc
+            raise self._translate(exc, "check Object Lock of", None) from exc
+        except BotoCoreError as exc:
+            raise self._translate(exc, "check Object Lock of", None) from exc
+        if answer.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") != "Enabled":
+            raise self._no_lock()
+
+    def put(self, item: CentralPut, source: Path) -> CentralUpload:
+        key = self._prefix + item.key
+        lock: dict[str, Any] = {
+            "ObjectLockMode": LOCK_MODE,
+            "ObjectLockRetainUntilDate": _utc(item.retain_until),
+            "ObjectLockLegalHoldStatus": "ON" if item.legal_hold else "OFF",
+        }
+        if item.size > self._part_size:
+            return self._put_multipart(item, key, source, lock)
+        checksum = _hex_to_b64(item.sha256)
+        try:
+            with _open_local(source) as body:
+                answer = self._client.put_object(
+                    Bucket=self._bucket,
+                    Key=key,
+                    Body=body,
+                    ContentLength=item.size,
+                    ChecksumAlgorithm="SHA256",
+                    ChecksumSHA256=checksum,
+                    IfNoneMatch="*",
+                    **lock,
+                )
+        except (ClientError, BotoCoreError) as exc:
+            raise self._translate(exc, "put", key) from exc
+        return CentralUpload(key, answer.get("VersionId", "null"), checksum, 0)
+
+    def head(self, key: str, version_id: str | None = None) -> CentralHead | None:
+        try:
+            if version_id is None:
+                answer = self._client.head_object(
+                    Bucket=self._bucket, Key=key, ChecksumMode="ENABLED"
+                )
+            else:
+                answer = self._client.head_object(
+                    Bucket=self._bucket, Key=key, VersionId=version_id, ChecksumMode="ENABLED"
+                )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code", "") in _NOT_FOUND_CODES:
+                return None
+            raise self._translate(exc, "head", key) from exc
+        except BotoCoreError as exc:
+            raise self._translate(exc, "head", key) from exc
+        return CentralHead(
+            key=key,
+            version_id=answer.get("VersionId", "null"),
+            size=answer["ContentLength"],
+            checksum=answer.get("ChecksumSHA256"),
+            checksum_type=answer.get("ChecksumType"),
+            lock_mode=answer.get("ObjectLockMode"),
+            retain_until=_utc(until)
+            if (until := answer.get("ObjectLockRetainUntilDate"))
+            else None,
+            legal_hold=answer.get("ObjectLockLegalHoldStatus") == "ON",
+        )
+
+    def checksum_of(self, source: Path, size: int) -> str:
+        if size <= self._part_size:
+            digest = hashlib.sha256()
+            with _open_local(source) as fh:
+                for chunk in _chunks(fh, _READ_CHUNK):
+                    digest.update(chunk)
+            return _b64(digest.digest())
+        parts: list[bytes] = []
+        with _open_local(source) as fh:
+            while part := fh.read(self._part_size):
+                parts.append(hashlib.sha256(part).digest())
+        return _composite(parts)
+
+    def extend_retention(self, key: str, version_id: str, retain_until: datetime) -> None:
+        try:
+            self._client.put_object_retention(
+                Bucket=self._bucket,
+                Key=key,
+                VersionId=version_id,
+                Retention={"Mode": "COMPLIANCE", "RetainUntilDate": _utc(retain_until)},
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise self._translate(exc, "extend retention of", key, lock_change=True) from exc
+
+    def set_legal_hold(self, key: str, version_id: str, on: bool) -> None:
+        try:
+            self._client.put_object_legal_hold(
+                Bucket=self._bucket,
+                Key=key,
+                VersionId=version_id,
+                LegalHold={"Status": "ON" if on else "OFF"},
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise self._translate(exc, "set the legal hold of", key, lock_change=True) from exc
+
+    def read(self, key: str, version_id: str) -> Iterator[bytes]:
+        try:
+            body = self._client.get_object(Bucket=self._bucket, Key=key, VersionId=version_id)[
+                "Body"
+            ]
+            with body:
+                yield from body.iter_chunks(_READ_CHUNK)
+        except (ClientError, BotoCoreError) as exc:
+            raise self._translate(exc, "read", key) from exc
+
+    def abort_unfinished(self) -> list[str]:
+        aborted: list[str] = []
+        try:
+            pages = self._client.get_paginator("list_multipart_uploads").paginate(
+                Bucket=self._bucket, Prefix=self._prefix
+            )
+            for page in pages:
+                for upload in page.get("Uploads", []):
+                    key, upload_id = upload["Key"], upload["UploadId"]
+                    self._client.abort_multipart_upload(
+                        Bucket=self._bucket, Key=key, UploadId=upload_id
+                    )
+                    aborted.append(key)
+        except (ClientError, BotoCoreError) as exc:
+            raise self._translate(exc, "abort unfinished uploads under", self._prefix) from exc
+        return aborted
+
+    # --- multipart --------------------------------------------------------------------
+
+    def _put_multipart(
+        self, item: CentralPut, key: str, source: Path, lock: dict[str, Any]
+    ) -> CentralUpload:
+        """Parts go `streams` at a time while the next one is read and hashed; the whole
+        file's SHA-256 must equal the ledger's before the upload is completed, so a local
+        copy damaged since ingest is never published under its digest."""
+        try:
+            upload_id = self._client.create_multipart_upload(
+                Bucket=self._bucket, Key=key, ChecksumAlgorithm="SHA256", **lock
+            )["UploadId"]
+        except (ClientError, BotoCoreError) as exc:
+            raise self._translate(exc, "start multipart upload of", key) from exc
+        try:
+            parts, digests = self._send_parts(key, upload_id, source, item)
+            checksum = _composite(digests)
+            answer = self._client.complete_multipart_upload(
+                Bucket=self._bucket,
+                Key=key,
+                UploadId=upload_id,
+                MultipartUpload={"Parts": parts},
+                IfNoneMatch="*",
+            )
+        except BaseException as exc:
+            self._abort(key, upload_id)
+            if isinstance(exc, ClientError | BotoCoreError):
+                raise self._translate(exc, "put", key) from exc
+            raise
+        return CentralUpload(key, answer.get("VersionId", "null"), checksum, len(parts))
+
+    def _send_parts(
+        self, key: str, upload_id: str, source: Path, item: CentralPut
+    ) -> tuple[list[CompletedPartTypeDef], list[bytes]]:
+        whole = hashlib.sha256()
+        digests: list[bytes] = []
+        futures: list[Future[CompletedPartTypeDef]] = []
+        # A part's buffer is held until it is sent: at most `streams` in flight + 1 read.
+        room = BoundedSemaphore(self._streams + 1)
+        with (
+            ThreadPoolExecutor(self._streams, thread_name_prefix="central-part") as pool,
+            _open_local(source) as fh,
+        ):
+            size = 0
+            while True:
+                room.acquire()
+                # FileIO.read(n) reads into the bytes it returns: the part is never copied.
+                buf = fh.read(self._part_size)
+                if not buf:
+                    room.release()
+                    break
+                size += len(buf)
+                whole.update(buf)
+                digest = hashlib.sha256(buf).digest()
+                digests.append(digest)
+                future = pool.submit(self._send_part, key, upload_id, len(digests), buf, digest)
+                future.add_done_callback(lambda _f: room.release())
+                futures.append(future)
+                if any(f.done() and f.exception() is not None for f in futures):
+                    break
+            wait(futures, return_when=FIRST_EXCEPTION)
+            for f in futures:
+                if f.done() and (error := f.exception()) is not None:
+                    for other in futures:
+                        other.cancel()
+                    raise error
+        if size != item.size or whole.hexdigest() != item.sha256:
+            raise CentralChecksumError(
+                f"the local copy {source} no longer hashes to its SHA-256 {item.sha256} "
+                f"({size} bytes read, {item.size} in the ledger); the multipart upload of "
+                f"{self._where(key)} was aborted and nothing was stored",
+                hint="The local copy is damaged: run `dockd verify` and keep the recorder "
+                "until the store is examined.",
+            )
+        return [f.result() for f in futures], digests
+
+    def _send_part(
+        self, key: str, upload_id: str, number: int, body: bytes, digest: bytes
+    ) -> CompletedPartTypeDef:
+        checksum = _b64(digest)
+        answer = self._client.upload_part(
+            Bucket=self._bucket,
+            Key=key,
+            UploadId=upload_id,
+            PartNumber=number,
+            Body=body,
+            ContentLength=len(body),
+            ChecksumAlgorithm="SHA256",
+            ChecksumSHA256=checksum,
+        )
+        return {"PartNumber": number, "ETag": answer["ETag"], "ChecksumSHA256": checksum}
+
+    def _abort(self, key: str, upload_id: str) -> None:
+        """Best effort: what cannot be aborted now is found by abort_unfinished later."""
+        with contextlib.suppress(ClientError, BotoCoreError):
+            self._client.abort_multipart_upload(Bucket=self._bucket, Key=key, UploadId=upload_id)
+
+    # --- errors -----------------------------------------------------------------------
+
+    def _where(self, key: str | None) -> str:
+        at = f"{self._config.endpoint} bucket {self._bucket}"
+        return f"{at} key {key}" if key is not None else at
+
+    def _no_lock(self) -> CentralNoObjectLockError:
+        return CentralNoObjectLockError(
+            f"{self._where(None)} does not have Object Lock enabled: nothing is sent to it"
+        )
+
+    def _translate(
+        self,
+        exc: ClientError | BotoCoreError,
+        doing: str,
+        key: str | None,
+        *,
+        lock_change: bool = False,
+    ) -> CentralError:
+        where = self._where(key)
+        if isinstance(exc, BotoConnectionError | HTTPClientError | ResponseStreamingError):
+            return CentralUnreachableError(f"could not {doing} {where}: {exc}")
+        if not isinstance(exc, ClientError):
+            return CentralError(f"could not {doing} {where}: {exc}")
+        error = exc.response.get("Error", {})
+        code = error.get("Code", "")
+        message = error.get("Message", "") or exc.response.get("ResponseMetadata", {}).get(
+            "HTTPStatusCode", ""
+        )
+        said = f"{where}: the server answered {code}: {message}"
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if code == "PreconditionFailed":
+            return CentralKeyExistsError(f"the key is taken at {said}")
+        if code in _CHECKSUM_CODES:
+            return CentralChecksumError(f"could not {doing} {said}")
+        if code in _AUTH_CODES and not lock_change:
+            return CentralAuthError(f"could not {doing} {said}")
+        if code in _FULL_CODES or (
+            status >= 500 and any(w in str(message).lower() for w in _FULL_WORDS)
+        ):
+            return CentralFullError(f"could not {doing} {said}")
+        if code == "NoSuchBucket":
+            return CentralError(
+                f"could not {doing} {said}",
+                hint="Set [central] bucket to an existing bucket made with Object Lock "
+                "enabled (ask the storage admin); nothing was sent.",
+            )
+        if code in _AUTH_CODES:
+            return CentralError(
+                f"could not {doing} {said}",
+                hint="COMPLIANCE retention can only be lengthened and this station's key may "
+                "lack the permission: check the date asked for and the key's policy.",
+            )
+        return CentralError(f"could not {doing} {said}")
+
+
+def _open_local(source: Path) -> FileIO:
+    """Unbuffered: every read goes straight into a part-sized buffer, no copy between."""
+    try:
+        return open(source, "rb", buffering=0)
+    except OSError as exc:
+        raise StoreError(f"cannot read the local copy {source} to send it: {exc}") from exc
+
+
+def _chunks(fh: BinaryIO, size: int) -> Iterator[bytes]:
+    while chunk := fh.read(size):
+        yield chunk

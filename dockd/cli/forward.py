@@ -65,4 +65,4 @@ def forward(app: App, args: argparse.Namespace) -> int:
 def register(sub: Subparsers) -> None:
     p = sub.add_parser("forward", help="one pass forwarding to the central store, then exit")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=forward)
+    p.set_defaults(handler=forward, logs=True)

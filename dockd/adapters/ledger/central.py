@@ -18,7 +18,7 @@ import json
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from dockd.adapters.ledger.facts import facts
@@ -53,14 +53,9 @@ class LedgerCentral:
 
     def outgoing(self) -> list[Outgoing]:
         def load(s: Session) -> list[Outgoing]:
-            sent_here = (
-                select(CentralCopyRow.blake3)
-                .where(
-                    CentralCopyRow.blake3 == ObjectRow.blake3,
-                    CentralCopyRow.station.in_(self.ledger.stations()),
-                    CentralCopyRow.state == "confirmed",
-                )
-                .exists()
+            sent_here = and_(
+                CentralCopyRow.station.in_(self.ledger.stations()),
+                CentralCopyRow.state == "confirmed",
             )
             here = self.ledger.holds(ObjectRow.blake3)
             rows = s.execute(

@@ -409,6 +409,7 @@ def build_daemon(app: App) -> Daemon:
     from dockd.adapters.udev import UdevSource
     from dockd.adapters.unlock import run_unlock
     from dockd.core.profiles import pick_profile
+    from dockd.daemon.forwarding import BackgroundForwarder
     from dockd.daemon.loop import Daemon
     from dockd.daemon.slots import Slots, SlotWorker
     from dockd.daemon.unlock import Unlocker
@@ -433,6 +434,9 @@ def build_daemon(app: App) -> Daemon:
         Detector(VolumeSampler(), app.volume, app.profiles),
     )
     unlocker = Unlocker(app.profiles, run_unlock, app.ledger, utc_now, app.board)
+    forwarding = (
+        BackgroundForwarder(app.forwarder, app.board) if app.config.central is not None else None
+    )
     return Daemon(
         UdevSource(settings.ports, [Path("/"), app.config.store.root]),
         worker,
@@ -445,6 +449,7 @@ def build_daemon(app: App) -> Daemon:
         web,
         unlocker,
         app.supervision.record_unplug,
+        forwarding,
     )
 
 

@@ -304,3 +304,22 @@ def test_local_copies_are_freed_only_after_the_local_retention_days(
     audit_ok(dockd)
     check = dockd.run("verify", "--central", "--sample", "100")
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_verify_central_names_a_copy_that_differs_and_audit_sees_the_edit(
+    dockd: Dockd, tmp_path: Path, seaweed: SeaweedServer, central_bucket: str
+) -> None:
+    use_central(dockd, seaweed, central_bucket)
+    docked(dockd, tmp_path, clips("FW08", 1, 5000))
+    forward(dockd)
+    (rec,) = recordings(dockd).values()
+    db = dockd.ledger_url.removeprefix("sqlite:///")
+    with closing(sqlite3.connect(db)) as con, con:  # a SQL shell claims a hold the bucket lacks
+        con.execute("UPDATE central_copies SET legal_hold = 1 WHERE blake3 = ?", (rec["blake3"],))
+    check = dockd.run("verify", "--central", "--json")
+    assert check.returncode == 1, check.stdout + check.stderr
+    (finding,) = json.loads(check.stdout)["findings"]
+    assert finding["problem"] == "not-confirmed" and finding["key"] == rec["object"]
+    assert finding["detail"] == "legal hold OFF, expected ON"
+    audit = dockd.run("audit", "verify")
+    assert audit.returncode == 1 and "central_copies" in audit.stdout, audit.stdout

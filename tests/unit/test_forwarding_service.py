@@ -16,6 +16,7 @@ from dockd.errors import (
     CentralNoObjectLockError,
     CentralUnreachableError,
 )
+from dockd.services.central_verify import CentralVerifier, sample_size
 from dockd.services.forward import Forwarder
 from tests.fakes.central import (
     FakeBucket,
@@ -228,3 +229,27 @@ def test_a_crash_after_the_intent_is_finished_by_the_next_pass(tmp_path: Path) -
     summary = rig.forwarder.run_pass()
     assert summary.freed == 1 and a.blake3 in rig.records.freed
     assert not rig.store.path_of(a.key).exists()
+
+
+def test_verify_central_heads_every_copy_and_reads_back_the_sample(tmp_path: Path) -> None:
+    a, b, c = obj(b"one"), obj(b"two"), obj(b"three")
+    rig = Rig(tmp_path, a, b, c)
+    rig.forwarder.run_pass()
+    verifier = CentralVerifier(rig.bucket, rig.records, rig.clock, lambda items, n: list(items)[:n])
+    clean = verifier.verify(1)
+    assert (clean.checked, clean.read_back, clean.findings) == (3, 1, [])
+    rig.bucket.objects[rig.key(a)].data = b"rot"  # the bytes changed behind the server's back
+    rig.bucket.objects[rig.key(b)].legal_hold = True
+    report = verifier.verify(100)
+    assert report.read_back == 3
+    found = {(f.blake3, f.problem) for f in report.findings}
+    assert found == {
+        (a.blake3, "not-confirmed"),
+        (a.blake3, "read-mismatch"),
+        (b.blake3, "not-confirmed"),
+    }
+
+
+def test_the_sample_is_at_least_one_object() -> None:
+    assert [sample_size(n, 2) for n in (0, 1, 10, 49, 51, 1000)] == [0, 1, 1, 1, 2, 20]
+    assert sample_size(10, 100) == 10

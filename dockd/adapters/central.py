@@ -136,6 +136,9 @@ class S3CentralStore:
         self._prefix = config.prefix
         self._part_size = config.part_mib * MIB
         self._streams = config.streams
+        # Part buffers held at once by all puts together (objects may be sent from several
+        # threads): `streams` parts in flight and one being read, whatever the object count.
+        self._buffers = BoundedSemaphore(config.streams + 1)
         self._client: S3Client = boto3.session.Session().client(
             "s3",
             endpoint_url=config.endpoint,
@@ -321,32 +324,27 @@ class S3CentralStore:
     def _send_parts(
         self, key: str, upload_id: str, source: Path, item: CentralPut
     ) -> tuple[list[CompletedPartTypeDef], list[bytes]]:
+        """This thread reads and hashes the whole file in order; each part's own digest is
+        computed by the thread that sends it, so the two SHA-256 passes run side by side."""
         whole = hashlib.sha256()
-        digests: list[bytes] = []
-        futures: list[Future[CompletedPartTypeDef]] = []
-        # A part's buffer is held until it is sent: at most `streams` in flight + 1 read.
-        room = BoundedSemaphore(self._streams + 1)
+        futures: list[Future[tuple[CompletedPartTypeDef, bytes]]] = []
         with (
             ThreadPoolExecutor(self._streams, thread_name_prefix="central-part") as pool,
             _open_local(source) as fh,
         ):
             size = 0
-            while True:
-                room.acquire()
+            while not any(f.done() and f.exception() is not None for f in futures):
+                self._buffers.acquire()
                 # FileIO.read(n) reads into the bytes it returns: the part is never copied.
                 buf = fh.read(self._part_size)
                 if not buf:
-                    room.release()
+                    self._buffers.release()
                     break
                 size += len(buf)
                 whole.update(buf)
-                digest = hashlib.sha256(buf).digest()
-                digests.append(digest)
-                future = pool.submit(self._send_part, key, upload_id, len(digests), buf, digest)
-                future.add_done_callback(lambda _f: room.release())
+                future = pool.submit(self._send_part, key, upload_id, len(futures) + 1, buf)
+                future.add_done_callback(lambda _f: self._buffers.release())
                 futures.append(future)
-                if any(f.done() and f.exception() is not None for f in futures):
-                    break
             wait(futures, return_when=FIRST_EXCEPTION)
             for f in futures:
                 if f.done() and (error := f.exception()) is not None:
@@ -361,11 +359,13 @@ class S3CentralStore:
                 hint="The local copy is damaged: run `dockd verify` and keep the recorder "
                 "until the store is examined.",
             )
-        return [f.result() for f in futures], digests
+        sent = [f.result() for f in futures]
+        return [part for part, _ in sent], [digest for _, digest in sent]
 
     def _send_part(
-        self, key: str, upload_id: str, number: int, body: bytes, digest: bytes
-    ) -> CompletedPartTypeDef:
+        self, key: str, upload_id: str, number: int, body: bytes
+    ) -> tuple[CompletedPartTypeDef, bytes]:
+        digest = hashlib.sha256(body).digest()
         checksum = _b64(digest)
         answer = self._client.upload_part(
             Bucket=self._bucket,
@@ -377,7 +377,7 @@ class S3CentralStore:
             ChecksumAlgorithm="SHA256",
             ChecksumSHA256=checksum,
         )
-        return {"PartNumber": number, "ETag": answer["ETag"], "ChecksumSHA256": checksum}
+        return {"PartNumber": number, "ETag": answer["ETag"], "ChecksumSHA256": checksum}, digest
 
     def _abort(self, key: str, upload_id: str) -> None:
         """Best effort: what cannot be aborted now is found by abort_unfinished later."""

@@ -77,7 +77,7 @@ class SeaweedServer:
     """One ``weed mini`` on a folder; stop() and start() keep the folder and the ports,
     so a test can take the server away mid-forward and bring the same one back."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, extra_args: tuple[str, ...] = ()) -> None:
         if not WEED.exists():
             pytest.skip(f"SeaweedFS is not installed: {INSTALL_HINT}")
         self.root = root
@@ -93,6 +93,7 @@ class SeaweedServer:
         self.ports = dict(zip(_PORT_FLAGS, _free_ports(len(_PORT_FLAGS)), strict=True))
         self.endpoint = f"http://127.0.0.1:{self.ports['s3.port']}"
         self.log = root / "weed.log"
+        self.extra_args = extra_args
         self._proc: subprocess.Popen[bytes] | None = None
         self._log_file: IO[bytes] | None = None
 
@@ -112,6 +113,7 @@ class SeaweedServer:
             f"-filer.localSocket={self.root / 'filer.sock'}",
             f"-s3.localSocket={self.root / 's3.sock'}",
             *(f"-{flag}={port}" for flag, port in self.ports.items()),
+            *self.extra_args,
         ]
 
     def start(self) -> None:
@@ -208,8 +210,8 @@ def unique_bucket_name(stem: str) -> str:
 
 
 @contextlib.contextmanager
-def running_seaweed(root: Path) -> Iterator[SeaweedServer]:
-    server = SeaweedServer(root)
+def running_seaweed(root: Path, *, extra_args: tuple[str, ...] = ()) -> Iterator[SeaweedServer]:
+    server = SeaweedServer(root, extra_args=extra_args)
     server.start()
     try:
         yield server

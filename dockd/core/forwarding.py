@@ -17,8 +17,10 @@ LOCK_MODE = "COMPLIANCE"
 
 @dataclass(frozen=True, slots=True)
 class CentralPut:
-    """One object to send: `key` is the bucket key (prefix + the local key), `sha256` the
-    ledger's hex digest, which the server must find in the bytes it receives."""
+    """One object to send: `key` is the local store's key (the central store puts it under
+    its `[central] prefix` and answers with the bucket key in `CentralUpload.key`; every
+    other call names the bucket key), `sha256` the ledger's hex digest, which the server
+    must find in the bytes it receives."""
 
     key: str
     size: int
@@ -99,7 +101,7 @@ class Outgoing:
 
     def put(self) -> CentralPut:
         return CentralPut(
-            self.key, self.size, self.sha256, self.lock.retain_until, self.lock.legal_hold
+            self.local_key, self.size, self.sha256, self.lock.retain_until, self.lock.legal_hold
         )
 
 

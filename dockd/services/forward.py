@@ -174,6 +174,8 @@ class Forwarder:
         lock = item.lock
         try:
             upload = self.central.put(item.put(), source)
+            if upload.key != item.key:
+                raise CentralNotConfirmedError(f"stored as {upload.key}, expected {item.key}")
             expected = Expected(
                 upload.version_id, item.size, upload.checksum, lock.retain_until, lock.legal_hold
             )

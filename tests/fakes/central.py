@@ -43,8 +43,10 @@ class StoredVersion:
 @dataclass
 class FakeBucket:
     """`fail_next` raises each given error from the next put, in order; `unfinished` are
-    multipart uploads a killed dock left."""
+    multipart uploads a killed dock left. Like the S3 adapter, `put` takes the local key
+    and stores it under `prefix`; every other call names the bucket key."""
 
+    prefix: str = "agency/"
     object_lock: bool = True
     objects: dict[str, StoredVersion] = field(default_factory=dict)
     fail_next: list[CentralError] = field(default_factory=list)
@@ -63,14 +65,15 @@ class FakeBucket:
         data = source.read_bytes()
         if self.corrupt_on_the_way:
             data = data[:-1] + bytes([data[-1] ^ 1])
+        key = self.prefix + item.key
         if hashlib.sha256(data).hexdigest() != item.sha256:
-            raise CentralChecksumError(f"BadDigest for {item.key}")
-        if item.key in self.objects:
-            raise CentralKeyExistsError(f"{item.key} exists")
-        self.puts.append(item.key)
+            raise CentralChecksumError(f"BadDigest for {key}")
+        if key in self.objects:
+            raise CentralKeyExistsError(f"{key} exists")
+        self.puts.append(key)
         version = f"v{len(self.puts)}"
-        self.objects[item.key] = StoredVersion(data, version, item.retain_until, item.legal_hold)
-        return CentralUpload(item.key, version, s3_checksum(data), 0)
+        self.objects[key] = StoredVersion(data, version, item.retain_until, item.legal_hold)
+        return CentralUpload(key, version, s3_checksum(data), 0)
 
     def head(self, key: str, version_id: str | None = None) -> CentralHead | None:
         stored = self.objects.get(key)

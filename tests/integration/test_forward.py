@@ -32,6 +32,8 @@ from tests.integration.test_policy_packs_e2e import (
 )
 from tests.support.seaweed import ACCESS_KEY, SECRET_KEY, SeaweedServer
 
+PREFIX = "station-7/"
+
 
 def use_central(dockd: Dockd, seaweed: SeaweedServer, bucket: str, **central: object) -> None:
     values: dict[str, object] = {
@@ -40,6 +42,7 @@ def use_central(dockd: Dockd, seaweed: SeaweedServer, bucket: str, **central: ob
         "access_key": ACCESS_KEY,
         "secret_key": SECRET_KEY,
         "timeout_seconds": 5,
+        "prefix": PREFIX,
         **central,
     }
     lines = "".join(f"{k} = {json.dumps(v)}\n" for k, v in values.items())
@@ -93,7 +96,7 @@ def test_the_whole_path(
     s3 = seaweed.client()
     for rec in recordings(dockd).values():
         central = rec["central"]
-        assert central["state"] == "confirmed" and central["key"] == rec["object"]
+        assert central["state"] == "confirmed" and central["key"] == PREFIX + rec["object"]
         assert rec["locations"][-1] == "central" and len(rec["locations"]) == 2
         head = s3.head_object(
             Bucket=central_bucket,
@@ -171,6 +174,8 @@ def test_the_server_stopped_mid_forward_and_restarted(
         head = s3.head_object(Bucket=central_bucket, Key=row["key"], VersionId=row["version_id"])
         assert head["ObjectLockMode"] == "COMPLIANCE"
     assert not [r for r in central_rows(dockd).values() if r["state"] != "confirmed"]
+    # a restarted SeaweedFS may take a few seconds before its volume server takes writes
+    use_central(dockd, seaweed, central_bucket, streams=1, timeout_seconds=30)
     out = forward(dockd)
     assert out["left"] == 0 and out["confirmed"] == 41 - len(confirmed)
     audit_ok(dockd)
@@ -182,8 +187,8 @@ from dockd.adapters.central import S3CentralStore
 from dockd.cli.main import main
 
 real = S3CentralStore._send_part
-def send_then_die(self, key, upload_id, number, body, digest):
-    answer = real(self, key, upload_id, number, body, digest)
+def send_then_die(self, key, upload_id, number, *rest):
+    answer = real(self, key, upload_id, number, *rest)
     if number == 2:
         os.kill(os.getpid(), signal.SIGKILL)
     return answer
@@ -209,13 +214,13 @@ def test_a_dock_killed_mid_multipart_aborts_and_sends_again(
     s3 = seaweed.client()
     (rec,) = recordings(dockd).values()
     unfinished = s3.list_multipart_uploads(Bucket=central_bucket).get("Uploads", [])
-    assert [u["Key"] for u in unfinished] == [rec["object"]]
+    assert [u["Key"] for u in unfinished] == [PREFIX + rec["object"]]
     assert rec["central"]["state"] == "pending"
     out = forward(dockd)
-    assert out["aborted_uploads"] == [rec["object"]] and out["left"] == 0
+    assert out["aborted_uploads"] == [PREFIX + rec["object"]] and out["left"] == 0
     assert s3.list_multipart_uploads(Bucket=central_bucket).get("Uploads", []) == []
     (rec,) = recordings(dockd).values()
-    head = s3.head_object(Bucket=central_bucket, Key=rec["object"], ChecksumMode="ENABLED")
+    head = s3.head_object(Bucket=central_bucket, Key=PREFIX + rec["object"], ChecksumMode="ENABLED")
     assert head["ContentLength"] == 17 << 20 and head["ChecksumSHA256"].endswith("-4")
     assert rec["central"]["state"] == "confirmed"
 
@@ -319,7 +324,7 @@ def test_verify_central_names_a_copy_that_differs_and_audit_sees_the_edit(
     check = dockd.run("verify", "--central", "--json")
     assert check.returncode == 1, check.stdout + check.stderr
     (finding,) = json.loads(check.stdout)["findings"]
-    assert finding["problem"] == "not-confirmed" and finding["key"] == rec["object"]
+    assert finding["problem"] == "not-confirmed" and finding["key"] == PREFIX + rec["object"]
     assert finding["detail"] == "legal hold OFF, expected ON"
     audit = dockd.run("audit", "verify")
     assert audit.returncode == 1 and "central_copies" in audit.stdout, audit.stdout

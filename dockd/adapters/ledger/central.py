@@ -119,14 +119,15 @@ class LedgerCentral:
         holds: int,
     ) -> Outgoing:
         fallback = retain_until(obj.stored_at, self.routine_months)
-        confirmed = copy.retain_until if copy is not None and copy.state == "confirmed" else None
+        confirmed = copy if copy is not None and copy.state == "confirmed" else None
         return Outgoing(
             blake3=obj.blake3,
             sha256=obj.sha256,
             size=obj.size,
             local_key=obj.key,
-            key=copy.key if copy is not None else central_key(self.prefix, obj.key),
-            lock=needed_lock(dates, holds, fallback, confirmed),
+            # a confirmed copy keeps the key it was stored under, whatever the prefix is now
+            key=confirmed.key if confirmed else central_key(self.prefix, obj.key),
+            lock=needed_lock(dates, holds, fallback, confirmed.retain_until if confirmed else None),
             copy=_copy(copy) if copy is not None else None,
             local=bool(local),
         )

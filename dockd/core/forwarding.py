@@ -1,5 +1,17 @@
-"""The central store's side of an object, as plain values: what a put asks for, what the
-server answered, and what a HEAD of the stored version shows.
+"""Forwarding's pure decisions, and the central store's side of an object as plain values:
+what a put asks for, what the server answered, and what a HEAD of the stored version shows.
+
+- The lock an object's central copy needs (`needed_lock`): COMPLIANCE until the latest
+  retain-until among its recordings. A session manifest takes the latest of its session's
+  recordings and their holds (it is the proof of their custody, kept as long as they are);
+  an object no dated recording covers (a manifest of a session with none) takes the pack's
+  routine period from when it was stored. Never shorter than what the server was confirmed
+  to hold; rounded up to the second, as S3 keeps it. Legal hold ON iff an open hold covers
+  one of its recordings.
+- What counts as forwarded (`confirmation_problems` empty): a HEAD of the stored version
+  shows the size, checksum, COMPLIANCE, a retain-until at least the one asked for, and the
+  legal hold asked for. An existing object is adopted only with the same size and checksum.
+- When the dock may let its own copy go (`may_free_local`).
 
 Checksums are as S3 spells them: base64 of the SHA-256 for a single put, and for a
 multipart upload base64 of the SHA-256 of the parts' digests followed by ``-N`` (COMPOSITE).
@@ -98,6 +110,18 @@ class Outgoing:
     lock: ObjectLock
     copy: CentralCopy | None  # None: never sent
     local: bool  # this station's store still holds it (else only lock upkeep is left)
+
+    def recorded(self) -> Expected | None:
+        """What the ledger says the server holds for a confirmed copy: what a HEAD must
+        still show (`dockd verify --central`, and right before a local copy is freed)."""
+        copy = self.copy
+        if copy is None or copy.state != "confirmed":
+            return None
+        if copy.version_id is None or copy.checksum is None or copy.retain_until is None:
+            return None
+        return Expected(
+            copy.version_id, self.size, copy.checksum, copy.retain_until, copy.legal_hold
+        )
 
     def put(self) -> CentralPut:
         return CentralPut(

@@ -16,7 +16,7 @@ import random
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from dockd.core.forwarding import Expected, Outgoing, confirmation_problems
+from dockd.core.forwarding import Outgoing, confirmation_problems
 from dockd.core.forwarding_views import CentralFinding, CentralVerifyReport
 from dockd.errors import CentralAuthError, CentralError, CentralUnreachableError
 from dockd.ports import CentralRecords, CentralStore
@@ -72,19 +72,16 @@ class CentralVerifier:
         )
 
     def _head_problem(self, item: Outgoing) -> str | None:
-        copy = item.copy
-        assert copy is not None
-        if copy.version_id is None or copy.checksum is None or copy.retain_until is None:
+        expected = item.recorded()
+        if expected is None:
             return "the ledger's confirmed copy has no version, checksum or retain-until"
-        expected = Expected(
-            copy.version_id, item.size, copy.checksum, copy.retain_until, copy.legal_hold
-        )
-        problems = confirmation_problems(expected, self.central.head(item.key, copy.version_id))
+        problems = confirmation_problems(expected, self.central.head(item.key, expected.version_id))
         return "; ".join(problems) or None
 
     def _read_problem(self, item: Outgoing) -> str | None:
         copy = item.copy
-        assert copy is not None and copy.version_id is not None
+        if copy is None or copy.version_id is None:
+            return "the ledger's confirmed copy has no version to read"
         digest, size = hashlib.sha256(), 0
         try:
             for chunk in self.central.read(item.key, copy.version_id):

@@ -188,30 +188,15 @@ class Forwarder:
                     f"{item.key} in the bucket holds other bytes "
                     f"({_shown(existing)}) than this object ({item.size} bytes, {checksum})"
                 ) from None
-            self._bring_lock(item.key, existing, lock.retain_until, lock.legal_hold)
+            _bring_lock(self.central, item.key, existing, lock.retain_until, lock.legal_hold)
             expected = Expected(
                 existing.version_id, item.size, checksum, lock.retain_until, lock.legal_hold
             )
             parts, result = _parts(checksum), "adopted"
-        head = self._confirm(item.key, expected)
+        head = _confirm(self.central, item.key, expected)
         self.records.record_confirmed(item, head, parts, result == "adopted", self.clock())
         log.info("central-confirmed", key=item.key, version=head.version_id, how=result)
         return _Outcome(item, result)
-
-    def _bring_lock(
-        self, key: str, head: CentralHead, retain_until: datetime, legal_hold: bool
-    ) -> None:
-        if head.retain_until is None or head.retain_until < retain_until:
-            self.central.extend_retention(key, head.version_id, retain_until)
-        if head.legal_hold != legal_hold:
-            self.central.set_legal_hold(key, head.version_id, legal_hold)
-
-    def _confirm(self, key: str, expected: Expected) -> CentralHead:
-        head = self.central.head(key, expected.version_id)
-        problems = confirmation_problems(expected, head)
-        if problems or head is None:
-            raise CentralNotConfirmedError(f"{key}: " + "; ".join(problems))
-        return head
 
     # lock upkeep -----------------------------------------------------------
 
@@ -227,11 +212,11 @@ class Forwarder:
                 current = self.central.head(item.key, copy.version_id)
                 if current is None:
                     raise CentralNotConfirmedError(f"{item.key}: version {copy.version_id} gone")
-                self._bring_lock(item.key, current, lock.retain_until, lock.legal_hold)
+                _bring_lock(self.central, item.key, current, lock.retain_until, lock.legal_hold)
                 expected = Expected(
                     copy.version_id, item.size, copy.checksum, lock.retain_until, lock.legal_hold
                 )
-                head = self._confirm(item.key, expected)
+                head = _confirm(self.central, item.key, expected)
             except _SERVER_WIDE:
                 raise
             except CentralError as exc:
@@ -250,37 +235,33 @@ class Forwarder:
     # freeing ---------------------------------------------------------------
 
     def _finish_frees(self, summary: PassSummary) -> None:
+        """Frees a crash interrupted after their intent, finished only while the rule still
+        allows them (a hold placed since without a central hold keeps what is left)."""
+        now = self.clock()
         for item in self.records.freeing_started():
-            self.store.free_local(item.local_key)
-            self.records.mark_freed(item, self.clock())
-            summary.freed += 1
+            if self._may_free(item, now):
+                self.store.free_local(item.local_key)
+                self.records.mark_freed(item, self.clock())
+                summary.freed += 1
+
+    def _may_free(self, item: Outgoing, now: datetime) -> bool:
+        copy = item.copy
+        holds = 1 if item.lock.legal_hold else 0
+        central_hold = copy is not None and copy.legal_hold
+        return may_free_local(copy, now, self.local_retention_days, holds, central_hold)
 
     def _free(self, items: list[Outgoing], summary: PassSummary) -> None:
         """The central copy is HEADed once more right before: the local copy goes only
         while the server still shows the locked object the ledger recorded."""
         now = self.clock()
         for item in items:
-            copy = item.copy
-            holds = 1 if item.lock.legal_hold else 0
-            if not item.local or step(item) is not Step.NOTHING:
+            recorded = item.recorded()
+            if not item.local or step(item) is not Step.NOTHING or recorded is None:
                 continue
-            if not may_free_local(
-                copy, now, self.local_retention_days, holds, bool(copy and copy.legal_hold)
-            ):
+            if not self._may_free(item, now):
                 continue
-            assert copy is not None and copy.version_id is not None and copy.checksum is not None
-            assert copy.retain_until is not None
             try:
-                self._confirm(
-                    item.key,
-                    Expected(
-                        copy.version_id,
-                        item.size,
-                        copy.checksum,
-                        copy.retain_until,
-                        copy.legal_hold,
-                    ),
-                )
+                _confirm(self.central, item.key, recorded)
             except _SERVER_WIDE:
                 raise
             except CentralError as exc:
@@ -292,6 +273,23 @@ class Forwarder:
             self.records.mark_freed(replace(item, local=False), self.clock())
             summary.freed += 1
             log.info("local-copy-freed", key=item.local_key, central=item.key)
+
+
+def _bring_lock(
+    central: CentralStore, key: str, head: CentralHead, retain_until: datetime, legal_hold: bool
+) -> None:
+    if head.retain_until is None or head.retain_until < retain_until:
+        central.extend_retention(key, head.version_id, retain_until)
+    if head.legal_hold != legal_hold:
+        central.set_legal_hold(key, head.version_id, legal_hold)
+
+
+def _confirm(central: CentralStore, key: str, expected: Expected) -> CentralHead:
+    head = central.head(key, expected.version_id)
+    problems = confirmation_problems(expected, head)
+    if problems or head is None:
+        raise CentralNotConfirmedError(f"{key}: " + "; ".join(problems))
+    return head
 
 
 def _parts(checksum: str) -> int:

@@ -18,7 +18,7 @@ import json
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from dockd.adapters.ledger.facts import facts
@@ -51,63 +51,76 @@ class LedgerCentral:
         self.prefix = prefix
         self.routine_months = routine_months
 
+    def _wanted(self) -> ColumnElement[bool]:
+        """SQL over `objects` joined to `central_copies`: held here, or sent from here and
+        confirmed (its local copy may be freed, its lock still needs upkeep)."""
+        sent_here = and_(
+            CentralCopyRow.station.in_(self.ledger.stations()),
+            CentralCopyRow.state == "confirmed",
+        )
+        return and_(
+            ObjectRow.removed_at.is_(None), or_(self.ledger.holds(ObjectRow.blake3), sent_here)
+        )
+
     def outgoing(self) -> list[Outgoing]:
         def load(s: Session) -> list[Outgoing]:
-            sent_here = and_(
-                CentralCopyRow.station.in_(self.ledger.stations()),
-                CentralCopyRow.state == "confirmed",
-            )
-            here = self.ledger.holds(ObjectRow.blake3)
             rows = s.execute(
-                select(ObjectRow, CentralCopyRow, here)
+                select(ObjectRow, CentralCopyRow, self.ledger.holds(ObjectRow.blake3))
                 .outerjoin(CentralCopyRow, CentralCopyRow.blake3 == ObjectRow.blake3)
-                .where(ObjectRow.removed_at.is_(None), or_(here, sent_here))
+                .where(self._wanted())
                 .order_by(ObjectRow.stored_at, ObjectRow.blake3)
             ).all()
-            dates, holds = self._covering(s, [r[0].blake3 for r in rows])
+            dates, holds = self._covering(s) if rows else ({}, {})
             return [
-                self._outgoing(obj, copy, local, dates[obj.blake3], holds[obj.blake3])
+                self._outgoing(
+                    obj, copy, local, dates.get(obj.blake3, []), holds.get(obj.blake3, 0)
+                )
                 for obj, copy, local in rows
             ]
 
         return self.ledger.read(load)
 
-    def _covering(
-        self, s: Session, blake3s: list[str]
-    ) -> tuple[dict[str, list[datetime | None]], dict[str, int]]:
-        """Per object, the retain-until of every recording it is (a manifest: of its
-        session's recordings) and how many open holds cover them."""
-        wanted = set(blake3s)
-        dates: dict[str, list[datetime | None]] = defaultdict(list)
-        holds: dict[str, int] = defaultdict(int)
-        if not wanted:
-            return dates, holds
-        manifests = {
-            session: digest
-            for session, digest in s.execute(
-                select(DockSessionRow.id, DockSessionRow.manifest_blake3).where(
-                    DockSessionRow.manifest_blake3.is_not(None)
-                )
-            )
-            if digest in wanted
-        }
+    def _covering(self, s: Session) -> tuple[dict[str, list[datetime | None]], dict[str, int]]:
+        """Per wanted object, the retain-until of every recording it is (a manifest: of its
+        session's recordings) and how many open holds cover them; only the recordings of
+        wanted objects are read, whatever other stations share the ledger."""
+        wanted = (
+            select(ObjectRow.blake3)
+            .outerjoin(CentralCopyRow, CentralCopyRow.blake3 == ObjectRow.blake3)
+            .where(self._wanted())
+        )
+        sessions = select(DockSessionRow.id, DockSessionRow.manifest_blake3).where(
+            DockSessionRow.manifest_blake3.in_(wanted)
+        )
+        manifests = {session: digest for session, digest in s.execute(sessions)}
+        covered = and_(
+            RecordingRow.expired_at.is_(None),
+            or_(
+                RecordingRow.blake3.in_(wanted),
+                RecordingRow.session_id.in_(sessions.with_only_columns(DockSessionRow.id)),
+            ),
+        )
         open_holds: dict[int, int] = defaultdict(int)
         for recording_id in s.scalars(
-            select(HoldRow.recording_id).where(HoldRow.released_at.is_(None))
+            select(HoldRow.recording_id)
+            .join(RecordingRow, RecordingRow.id == HoldRow.recording_id)
+            .where(HoldRow.released_at.is_(None), covered)
         ):
             open_holds[recording_id] += 1
+        dates: dict[str, list[datetime | None]] = defaultdict(list)
+        holds: dict[str, int] = defaultdict(int)
         for rid, digest, session, until in s.execute(
             select(
                 RecordingRow.id,
                 RecordingRow.blake3,
                 RecordingRow.session_id,
                 RecordingRow.retain_until,
-            ).where(RecordingRow.expired_at.is_(None))
+            ).where(covered)
         ):
-            for target in (digest, manifests.get(session)):
-                if target in wanted:
-                    dates[target].append(until)
-                    holds[target] += open_holds[rid]
+            for target in {digest, manifests.get(session)} - {None}:
+                assert target is not None
+                dates[target].append(until)
+                holds[target] += open_holds[rid]
         return dates, holds
 
     def _outgoing(

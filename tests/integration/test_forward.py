@@ -57,7 +57,7 @@ def clips(serial: str, count: int, size: int) -> dict[str, bytes]:
     start = local_now() - timedelta(hours=2)
     return {
         name(serial, "4711", start + timedelta(minutes=i), i + 1): bytes([i % 251]) * size
-        + f"clip {i}".encode()
+        + f"{serial} clip {i}".encode()
         for i in range(count)
     }
 
@@ -328,3 +328,51 @@ def test_verify_central_names_a_copy_that_differs_and_audit_sees_the_edit(
     assert finding["detail"] == "legal hold OFF, expected ON"
     audit = dockd.run("audit", "verify")
     assert audit.returncode == 1 and "central_copies" in audit.stdout, audit.stdout
+
+
+@pytest.mark.root
+def test_two_stations_on_one_postgresql_ledger_forward_only_their_own(
+    tmp_path: Path, seaweed: SeaweedServer, central_bucket: str
+) -> None:
+    from tests.conftest import unfreeze
+    from tests.support.postgres import running_postgres
+
+    with running_postgres(tmp_path / "pg") as url:
+        stations = {}
+        for station in ("dock-east", "dock-west"):
+            store = tmp_path / f"{station}-store"
+            config = write_config(tmp_path / f"{station}.toml", store, url)
+            stations[station] = Dockd(config, store, url)
+        try:
+            for i, (station, dockd) in enumerate(stations.items()):
+                use_central(dockd, seaweed, central_bucket)
+                with dockd.config.open("a") as out:
+                    out.write(f'\n[station]\nid = "{station}"\n')
+                docked(dockd, tmp_path, clips(f"ST0{i}", i + 1, 4000), f"ST0{i}")
+            east, west = stations["dock-east"], stations["dock-west"]
+            assert forward(east)["sent"] == 2  # its one recording and its manifest
+            assert forward(west)["sent"] == 3
+            assert forward(east)["sent"] == 0 and forward(west)["sent"] == 0
+            report = json.loads(east.run("verify", "--central", "--json").stdout)
+            assert (report["checked"], report["findings"]) == (2, [])
+            report = json.loads(west.run("verify", "--central", "--json").stdout)
+            assert (report["checked"], report["findings"]) == (3, [])
+            states = {r["central"]["state"] for r in east.json("recordings")}
+            assert states == {"confirmed"}
+            listed = seaweed.client().list_objects_v2(Bucket=central_bucket, Prefix=PREFIX)
+            assert listed["KeyCount"] == 5
+            audit_ok(east)
+        finally:
+            for dockd in stations.values():
+                unfreeze(dockd.store)
+
+
+def test_bad_credentials_are_a_configuration_error(
+    dockd: Dockd, tmp_path: Path, seaweed: SeaweedServer, central_bucket: str
+) -> None:
+    use_central(dockd, seaweed, central_bucket, secret_key="not-the-secret")
+    docked(dockd, tmp_path, clips("FW09", 1, 1000))
+    result = dockd.run("forward")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "CENTRAL_AUTH_FAILED" in result.stderr and "secret_key" in result.stderr
+    assert central_rows(dockd) == {}

@@ -333,17 +333,20 @@ class App:
     def forwarder(self, wait_for_disk: Callable[[], None] = lambda: None) -> Forwarder:
         """`wait_for_disk`: the daemon's, blocking while a slot copies (docking wins)."""
         from dockd.adapters.clock import utc_now
+        from dockd.adapters.store.lease import ForwardingLease
         from dockd.services.forward import Forwarder
 
         central = self.central_config
+        store = self.store
         return Forwarder(
             self.central_store,
             self.central_records,
-            self.store,
+            store,
             utc_now,
             central.local_retention_days,
             central.streams,
             wait_for_disk,
+            ForwardingLease(store.root).hold,
         )
 
     def _mailer(self) -> ReportMailer:

@@ -20,6 +20,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -83,7 +84,9 @@ class _Outcome:
 
 class Forwarder:
     """`wait_for_disk` is called before each object's upload: the daemon blocks it while a
-    slot is copying (docking wins the disk); the CLI passes nothing."""
+    slot is copying (docking wins the disk); the CLI passes nothing. `lease` is held for
+    the whole pass: one pass at a time per store, across processes, so the unfinished
+    uploads a pass aborts are never another live pass's."""
 
     def __init__(
         self,
@@ -94,6 +97,7 @@ class Forwarder:
         local_retention_days: int,
         streams: int,
         wait_for_disk: Callable[[], None] = lambda: None,
+        lease: Callable[[], AbstractContextManager[None]] = nullcontext,
     ) -> None:
         self.central = central
         self.records = records
@@ -102,6 +106,7 @@ class Forwarder:
         self.local_retention_days = local_retention_days
         self.streams = streams
         self.wait_for_disk = wait_for_disk
+        self.lease = lease
         self._aborted = False
         self._lock = threading.Lock()  # one pass at a time (daemon thread beside a trigger)
         self._lock_summary = threading.Lock()  # the pass's threads stopping it
@@ -109,7 +114,7 @@ class Forwarder:
     def run_pass(self) -> PassSummary:
         """One pass; CentralNoObjectLockError (and any error of the bucket check) is
         raised before anything is sent."""
-        with self._lock:
+        with self._lock, self.lease():
             self.central.check_bucket()
             summary = PassSummary()
             if not self._aborted:

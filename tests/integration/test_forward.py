@@ -5,7 +5,9 @@ what the bucket holds read back by a plain boto3 client, not by dockd."""
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -20,8 +22,9 @@ from botocore.exceptions import ClientError
 
 from dockd.adapters.ledger.facts import facts
 from dockd.adapters.ledger.schema import RecordingRow
+from dockd.adapters.store.lease import LEASE_FILE
 from dockd.app import load_config, open_ledger
-from tests.conftest import REPO, Dockd, write_config
+from tests.conftest import REPO, Dockd, unfreeze, write_config
 from tests.integration.test_policy_packs_e2e import (
     audit_ok,
     ingest,
@@ -30,6 +33,7 @@ from tests.integration.test_policy_packs_e2e import (
     recorder,
     recordings,
 )
+from tests.support.postgres import running_postgres
 from tests.support.seaweed import ACCESS_KEY, SECRET_KEY, SeaweedServer
 
 PREFIX = "station-7/"
@@ -334,8 +338,6 @@ def test_verify_central_names_a_copy_that_differs_and_audit_sees_the_edit(
 def test_two_stations_on_one_postgresql_ledger_forward_only_their_own(
     tmp_path: Path, seaweed: SeaweedServer, central_bucket: str
 ) -> None:
-    from tests.conftest import unfreeze
-    from tests.support.postgres import running_postgres
 
     with running_postgres(tmp_path / "pg") as url:
         stations = {}
@@ -376,3 +378,30 @@ def test_bad_credentials_are_a_configuration_error(
     assert result.returncode == 2, result.stdout + result.stderr
     assert "CENTRAL_AUTH_FAILED" in result.stderr and "secret_key" in result.stderr
     assert central_rows(dockd) == {}
+
+
+def test_a_forward_beside_a_running_pass_waits_its_turn(
+    dockd: Dockd, tmp_path: Path, seaweed: SeaweedServer, central_bucket: str
+) -> None:
+    """Passes of one store take turns (the daemon's and a `dockd forward`): the one that
+    starts may abort unfinished uploads only because none is another live pass's."""
+
+    use_central(dockd, seaweed, central_bucket)
+    docked(dockd, tmp_path, clips("FW10", 1, 1000))
+    fd = os.open(dockd.store / LEASE_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # a pass of another process is running
+    waiting = subprocess.Popen(
+        [sys.executable, "-m", "dockd.cli", "--config", str(dockd.config), "forward", "--json"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(3)
+        assert waiting.poll() is None and central_rows(dockd) == {}
+    finally:
+        os.close(fd)
+    stdout, stderr = waiting.communicate(timeout=120)
+    assert waiting.returncode == 0, stdout + stderr
+    assert json.loads(stdout)["sent"] == 2

@@ -119,6 +119,9 @@ def test_the_whole_path(
             )
     again = forward(dockd)
     assert (again["sent"], again["adopted"], again["left"]) == (0, 0, 0)
+    text = dockd.run("forward")
+    assert text.returncode == 0 and "0 confirmed (0 sent, 0 adopted" in text.stdout, text.stdout
+    assert ", 0 left (" in text.stdout
     assert len(dockd.custody_events("central-confirmed")) == 4
     audit_ok(dockd)
     check = dockd.run("verify", "--central", "--sample", "100", "--json")

@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dockd import __version__
-from dockd.config import Config, MailConfig
+from dockd.config import CentralConfig, Config, MailConfig
 
 if TYPE_CHECKING:  # the parts are imported when first used: `dockd --help` needs none
     from email.message import EmailMessage
 
+    from dockd.adapters.central import S3CentralStore
     from dockd.adapters.ledger.audit import LedgerAudit
+    from dockd.adapters.ledger.central import LedgerCentral
     from dockd.adapters.ledger.sessions import Ledger
     from dockd.adapters.mail import MailSettings, ReportMailer
     from dockd.adapters.ntp import StationClockSource
@@ -35,6 +37,7 @@ if TYPE_CHECKING:  # the parts are imported when first used: `dockd --help` need
     from dockd.services.clocks import RecorderClockSetting
     from dockd.services.dock_session import DockSession, Station
     from dockd.services.export import Exports, PackageChecks
+    from dockd.services.forward import Forwarder
     from dockd.services.operators import Operators
     from dockd.services.registry import Registry
     from dockd.services.report import Reports
@@ -303,6 +306,51 @@ class App:
 
         return PackageChecks(BagPackages())
 
+    @property
+    def central_config(self) -> CentralConfig:
+        """`[central]`, or ConfigError (exit 2): a single box forwards nothing."""
+        from dockd.errors import ConfigError
+
+        if self.config.central is None:
+            raise ConfigError(
+                "no [central] section: this dock is a single box and forwards nothing",
+                hint="Add [central] endpoint, bucket, access_key and secret_key (or "
+                "secret_key_file) to /etc/dockd/dockd.toml to forward to the agency's bucket.",
+            )
+        return self.config.central
+
+    @cached_property
+    def central_records(self) -> LedgerCentral:
+        from dockd.adapters.ledger.central import LedgerCentral
+
+        prefix = self.config.central.prefix if self.config.central is not None else ""
+        return LedgerCentral(self.ledger, prefix, self.policy.retention.routine_months)
+
+    @cached_property
+    def central_store(self) -> S3CentralStore:
+        from dockd.adapters.central import S3CentralStore
+
+        return S3CentralStore(self.central_config)
+
+    def forwarder(self, wait_for_disk: Callable[[], None] = lambda: None) -> Forwarder:
+        """`wait_for_disk`: the daemon's, blocking while a slot copies (docking wins)."""
+        from dockd.adapters.clock import utc_now
+        from dockd.adapters.store.lease import ForwardingLease
+        from dockd.services.forward import Forwarder
+
+        central = self.central_config
+        store = self.store
+        return Forwarder(
+            self.central_store,
+            self.central_records,
+            store,
+            utc_now,
+            central.local_retention_days,
+            central.streams,
+            wait_for_disk,
+            ForwardingLease(store.root).hold,
+        )
+
     def _mailer(self) -> ReportMailer:
         from dockd.adapters.mail import ReportMailer
         from dockd.ui.report import build_message, recipients_for
@@ -366,6 +414,7 @@ def build_daemon(app: App) -> Daemon:
     from dockd.adapters.udev import UdevSource
     from dockd.adapters.unlock import run_unlock
     from dockd.core.profiles import pick_profile
+    from dockd.daemon.forwarding import BackgroundForwarder
     from dockd.daemon.loop import Daemon
     from dockd.daemon.slots import Slots, SlotWorker
     from dockd.daemon.unlock import Unlocker
@@ -390,6 +439,9 @@ def build_daemon(app: App) -> Daemon:
         Detector(VolumeSampler(), app.volume, app.profiles),
     )
     unlocker = Unlocker(app.profiles, run_unlock, app.ledger, utc_now, app.board)
+    forwarding = (
+        BackgroundForwarder(app.forwarder, app.board) if app.config.central is not None else None
+    )
     return Daemon(
         UdevSource(settings.ports, [Path("/"), app.config.store.root]),
         worker,
@@ -402,6 +454,7 @@ def build_daemon(app: App) -> Daemon:
         web,
         unlocker,
         app.supervision.record_unplug,
+        forwarding,
     )
 
 

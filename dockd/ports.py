@@ -17,7 +17,7 @@ from dockd.core.custody import CustodyEvent
 from dockd.core.detect import VolumeSample
 from dockd.core.devices import DeviceEvent, RecorderDevice
 from dockd.core.export_description import ExportIntent, FileDigests, PackageCheck
-from dockd.core.forwarding import CentralHead, CentralPut, CentralUpload
+from dockd.core.forwarding import CentralHead, CentralPut, CentralUpload, Outgoing
 from dockd.core.gaps import Clip, Gap
 from dockd.core.model import Digests, Problem, SourceFile, StoredDocument, VerifiedRecording
 from dockd.core.operators import Credential, Operator
@@ -638,3 +638,41 @@ class CentralStore(Protocol):
     def abort_unfinished(self) -> list[str]:
         """Abort the multipart uploads left under the prefix (a dock killed mid-upload):
         the keys whose uploads were aborted."""
+
+
+# --- forwarding ---
+
+
+class CentralRecords(Protocol):
+    """The ledger's side of forwarding (`central_copies`); every state change that is
+    evidence is a custody event in the same transaction."""
+
+    def outgoing(self) -> list[Outgoing]:
+        """Objects this station holds, and those it sent whose local copy it freed, oldest
+        first, each with the lock its central copy needs and the ledger's record of it."""
+
+    def record_failed(self, item: Outgoing, code: str, message: str, at: datetime) -> None: ...
+
+    def record_confirmed(
+        self, item: Outgoing, head: CentralHead, parts: int, adopted: bool, at: datetime
+    ) -> None: ...
+
+    def record_lock(self, item: Outgoing, head: CentralHead, at: datetime) -> None: ...
+
+    def record_freeing(self, item: Outgoing, at: datetime) -> None:
+        """The intent, committed before the local copy is touched."""
+
+    def freeing_started(self) -> list[Outgoing]:
+        """Frees whose intent is on the chain and whose location is not marked removed."""
+
+    def mark_freed(self, item: Outgoing, at: datetime) -> None: ...
+
+
+class ForwardingStore(Protocol):
+    """The local store as forwarding sees it: where an object's bytes are, and freeing a
+    copy the central store confirmed."""
+
+    def path_of(self, key: str) -> Path: ...
+
+    def free_local(self, key: str) -> bool:
+        """Delete the local copy; False when it was already gone."""

@@ -15,6 +15,7 @@ from pydantic import TypeAdapter
 
 from dockd.config import Config
 from dockd.core.audit import AuditReport
+from dockd.core.forwarding_views import CentralVerifyReport, ForwardPassView
 from dockd.core.policy import PolicyPack
 from dockd.core.profiles import RecorderProfile
 from dockd.core.status_document import SessionDocument, StatusDocument
@@ -51,6 +52,8 @@ def all_schemas() -> dict[str, dict[str, Any]]:
         "view-register.schema.json": TypeAdapter(list[RegisterEntry]),
         "exports.schema.json": TypeAdapter(list[ExportView]),
         "export.schema.json": TypeAdapter(ExportCreated),
+        "forward.schema.json": TypeAdapter(ForwardPassView),
+        "verify-central.schema.json": TypeAdapter(CentralVerifyReport),
     }
     out = {}
     for name, adapter in documents.items():

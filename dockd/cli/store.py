@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 
 
 def verify(app: App, args: argparse.Namespace) -> int:
+    if args.central:
+        return verify_central(app, args)
     from dockd.services.integrity import verify_store
 
     report = verify_store(app.ledger, app.store, app.clock)
@@ -23,6 +25,31 @@ def verify(app: App, args: argparse.Namespace) -> int:
         for finding in report.findings:
             print(f"  {finding.problem}: {finding.object}")
     return EXIT_PROBLEM if report.findings else EXIT_OK
+
+
+def verify_central(app: App, args: argparse.Namespace) -> int:
+    """The central copies this station confirmed: every one HEADed, a sample read back."""
+    from dockd.services.central_verify import CentralVerifier
+
+    verifier = CentralVerifier(app.central_store, app.central_records, app.clock)
+    report = verifier.verify(args.sample)
+    if args.json:
+        print_json(report)
+    else:
+        print(
+            f"checked {report.checked} central copies, read back {report.read_back}: "
+            f"{len(report.findings)} finding(s)"
+        )
+        for finding in report.findings:
+            print(f"  {finding.problem}: {finding.key}: {finding.detail}")
+    return EXIT_PROBLEM if report.findings else EXIT_OK
+
+
+def _percent(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"{text} is not a percentage (0 to 100)")
+    return value
 
 
 def _head(text: str) -> tuple[int, str]:
@@ -70,6 +97,18 @@ def audit_verify(app: App, args: argparse.Namespace) -> int:
 def register(sub: Subparsers) -> None:
     p = sub.add_parser("verify", help="re-hash the store against the ledger")
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--central",
+        action="store_true",
+        help="check the central copies instead: HEAD every confirmed one, read back a sample",
+    )
+    p.add_argument(
+        "--sample",
+        type=_percent,
+        default=2.0,
+        metavar="PERCENT",
+        help="with --central: the share read back in full (default 2, at least one object)",
+    )
     p.set_defaults(handler=verify)
 
     audit = sub.add_parser("audit", help="custody chain")

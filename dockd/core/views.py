@@ -51,6 +51,21 @@ class RecorderClockView(_View):
     verdict: Literal["ok", "warn", "violation", "unknown"]
 
 
+class CentralCopyView(_View):
+    """The recording's object in the agency's central store (`[central]`): pending until
+    a HEAD of the stored version confirmed its size, SHA-256, lock and hold."""
+
+    state: Literal["pending", "confirmed", "failed"]
+    key: str | None = Field(None, description="Bucket key (prefix + object); null until sent.")
+    version_id: str | None = None
+    retain_until: Rfc3339 | None = Field(
+        None, description="COMPLIANCE retain-until the server was last confirmed to hold."
+    )
+    legal_hold: bool = False
+    confirmed_at: Rfc3339 | None = None
+    error_code: str | None = Field(None, description="The last failure's code, when failed.")
+
+
 class RecordingView(_View):
     id: int
     session: str = Field(description="Dock session id.")
@@ -84,6 +99,15 @@ class RecordingView(_View):
     protections: list[str]
     verified_at: Rfc3339
     verify_method: str
+    central: CentralCopyView = Field(
+        default_factory=lambda: CentralCopyView(state="pending"),
+        description="Its object's central copy; state pending when never sent.",
+    )
+    locations: list[str] = Field(
+        default_factory=list,
+        description="Where its object lives now: the stations whose store holds it, and "
+        "'central' once the central copy is confirmed.",
+    )
 
 
 class SessionView(_View):

@@ -21,6 +21,7 @@ import structlog
 
 from dockd.core.devices import DeviceEvent, RecorderDevice, slot_name
 from dockd.daemon.board import StatusBoard
+from dockd.daemon.forwarding import BackgroundForwarder
 from dockd.daemon.slots import Slot, Slots, SlotWorker
 from dockd.daemon.unlock import Unlocker, board_slot
 from dockd.errors import DockdError
@@ -55,12 +56,14 @@ class Daemon:
         web: WebService | None = None,
         unlocker: Unlocker | None = None,
         unplugged: Callable[[str, str | None], None] | None = None,
+        forwarding: BackgroundForwarder | None = None,
     ) -> None:
         self.devices, self.worker, self.slots = devices, worker, slots
         self.board, self.notify = board, notify
         self.drops, self.drop_profile, self.web = drops, drop_profile, web
         self.unlocker = unlocker
         self.unplugged = unplugged
+        self.forwarding = forwarding
         self.stop = threading.Event()
         self._unformatted: dict[str, float] = {}
         self._unlocking: set[str] = set()
@@ -83,6 +86,8 @@ class Daemon:
             self.drops.start()
         self.notify("READY=1")
         log.info("ready", slots=len(self.slots.by_name))
+        if self.forwarding is not None:
+            self.forwarding.start()
         last_scan = time.monotonic()
         while not self.stop.is_set():
             for event in self.devices.poll(timeout=1.0):
@@ -204,6 +209,7 @@ class Daemon:
             serial_source=recorder.serial_source,
         )
         slot.job = self._pool.submit(self.worker.dock, slot)
+        self._forward_after(slot)
 
     def _dropped(self, folder: Path) -> None:
         """A drop folder's serial subfolder went quiet: a slot of its own ingests it."""
@@ -227,6 +233,13 @@ class Daemon:
             self.drops.touch(folder)
             return
         slot.job = self._pool.submit(self.worker.ingest_drop, slot, folder)
+        self._forward_after(slot)
+
+    def _forward_after(self, slot: Slot) -> None:
+        """A dock session's end starts a forwarding pass for what it copied."""
+        if self.forwarding is not None and slot.job is not None:
+            forwarding = self.forwarding
+            slot.job.add_done_callback(lambda _: forwarding.kick())
 
     def _shutdown(self) -> None:
         self.notify("STOPPING=1")
@@ -242,5 +255,8 @@ class Daemon:
                 except TimeoutError:
                     log.error("stop-timeout", serial=slot.device.serial, slot=slot.device.slot)
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if self.forwarding is not None:
+            # an upload cut here is aborted by the next start (abort_unfinished)
+            self.forwarding.stop(timeout=5.0)
         if self.web is not None:
             self.web.stop()

@@ -20,6 +20,7 @@ from dockd.adapters.ledger.schema import (
     ActivityRow,
     AssignmentRow,
     AttestationRow,
+    CentralCopyRow,
     DeviceChangeRow,
     DeviceRow,
     DockSessionRow,
@@ -71,6 +72,7 @@ EVIDENCE_TABLES: tuple[type[DeclarativeBase], ...] = (
     RecorderUnplugRow,
     ActivityRow,
     ActivityRecordingRow,
+    CentralCopyRow,
 )
 """Every table whose rows are evidence; each row must be vouched for by the chain."""
 

@@ -6,11 +6,13 @@ session page, in the status document and in the deadline report.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from dockd.adapters.ledger.schema import DockSessionRow, RecordingRow
+from dockd.adapters.ledger.schema import CentralCopyRow, DockSessionRow, RecordingRow
 from dockd.core.model import raw_hex
 from dockd.core.views import (
+    CentralCopyView,
     DriftViolation,
     ProblemView,
     RecorderClockView,
@@ -23,8 +25,26 @@ if TYPE_CHECKING:
     from dockd.core.status_document import SessionLine
 
 
-def recording_view(row: RecordingRow) -> RecordingView:
+def central_copy_view(row: CentralCopyRow | None) -> CentralCopyView:
+    if row is None:
+        return CentralCopyView(state="pending")
+    return CentralCopyView(
+        state=row.state,
+        key=row.key,
+        version_id=row.version_id,
+        retain_until=row.retain_until,
+        legal_hold=row.legal_hold,
+        confirmed_at=row.confirmed_at,
+        error_code=row.error_code,
+    )
+
+
+def recording_view(
+    row: RecordingRow, central: CentralCopyRow | None = None, stations: Sequence[str] = ()
+) -> RecordingView:
+    """`stations`: those whose store holds its object now (`object_locations`)."""
     raw = bytes(row.path_raw)
+    confirmed = central is not None and central.state == "confirmed"
     return RecordingView(
         id=row.id,
         session=row.session_id,
@@ -56,6 +76,8 @@ def recording_view(row: RecordingRow) -> RecordingView:
         protections=[p for p in row.protections.split(",") if p],
         verified_at=row.verified_at,
         verify_method=row.verify_method,
+        central=central_copy_view(central),
+        locations=[*stations, "central"] if confirmed else list(stations),
     )
 
 

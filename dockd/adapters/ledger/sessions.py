@@ -22,6 +22,7 @@ from dockd.adapters.ledger.facts import facts
 from dockd.adapters.ledger.locks import Holder, clear_lock, hold_lock, pid_alive, release_lock
 from dockd.adapters.ledger.mapping import recording_view, session_view
 from dockd.adapters.ledger.schema import (
+    CentralCopyRow,
     DockSessionRow,
     ObjectLocationRow,
     ObjectRow,
@@ -428,10 +429,25 @@ class Ledger(CustodyLedger):
 
     def recordings(self, session_id: str | None = None) -> list[RecordingView]:
         """Every verified recording, or one dock session's, in ledger order."""
-        query = select(RecordingRow).order_by(RecordingRow.id)
+        query = (
+            select(RecordingRow, CentralCopyRow)
+            .outerjoin(CentralCopyRow, CentralCopyRow.blake3 == RecordingRow.blake3)
+            .order_by(RecordingRow.id)
+        )
         if session_id is not None:
             query = query.where(RecordingRow.session_id == session_id)
-        return self.read(lambda s: [recording_view(r) for r in s.scalars(query)])
+
+        def load(s: Session) -> list[RecordingView]:
+            places: dict[str, list[str]] = {}
+            for blake3, where in s.execute(
+                select(ObjectLocationRow.blake3, ObjectLocationRow.station)
+                .where(ObjectLocationRow.removed_at.is_(None))
+                .order_by(ObjectLocationRow.station)
+            ):
+                places.setdefault(blake3, []).append(where)
+            return [recording_view(r, c, places.get(r.blake3, [])) for r, c in s.execute(query)]
+
+        return self.read(load)
 
     def sessions(self) -> list[SessionView]:
         def load(session: Session) -> list[SessionView]:

@@ -333,6 +333,15 @@ class ObjectStore:
         Only `dockd.services.retention` calls it, after the retention rule allowed it and
         the intent is committed to the custody chain. False when it was already gone
         (a run that crashed after deleting it is being finished)."""
+        return self._remove(key, "expiring")
+
+    def free_local(self, key: str) -> bool:
+        """Delete the local copy of an object the central store holds locked: only
+        `dockd.services.forward` calls it, after the central copy was HEADed once more and
+        the intent is on the custody chain. False when it was already gone."""
+        return self._remove(key, "freeing")
+
+    def _remove(self, key: str, doing: str) -> bool:
         path = self.root / object_key(Path(key).name)
         if not path.exists():
             return False
@@ -341,7 +350,7 @@ class ObjectStore:
             path.unlink()
             _fsync_dir(path.parent)
         except OSError as exc:
-            raise translate_store_error(exc, f"expiring {key}") from exc
+            raise translate_store_error(exc, f"{doing} {key}") from exc
         return True
 
     def read_back(self, key: str) -> ReadBack:

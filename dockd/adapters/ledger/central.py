@@ -1,0 +1,275 @@
+"""The ledger's side of forwarding: what this station must send or keep locked centrally,
+and the record of what the central store confirmed.
+
+The SQL fetches candidates and their facts (recordings' retain-until, open holds);
+`dockd.core.forwarding` decides. Every write to `central_copies` or `object_locations`
+carries the rows it wrote (`facts`) in a custody event of the same transaction, so
+`dockd audit verify` vouches for them: `central-confirmed`, `central-failed`,
+`central-lock-updated`, and freeing a local copy as two events around the deletion
+(`local-copy-freeing`, the intent, committed first; `local-copy-freed` with the location
+rows), as retention expiry does: a crash between leaves the intent and the next pass
+finishes it. Where an object lives is then read from the ledger alone: the stations whose
+location is not removed, and `central` when its central copy is confirmed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.orm import Session
+
+from dockd.adapters.ledger.facts import facts
+from dockd.adapters.ledger.schema import (
+    CentralCopyRow,
+    CustodyEventRow,
+    DockSessionRow,
+    HoldRow,
+    ObjectLocationRow,
+    ObjectRow,
+    RecordingRow,
+)
+from dockd.adapters.ledger.sessions import Ledger
+from dockd.core.forwarding import CentralCopy, CentralHead, Outgoing, central_key, needed_lock
+from dockd.core.retention import retain_until
+
+CONFIRMED = "central-confirmed"
+FAILED = "central-failed"
+LOCK_UPDATED = "central-lock-updated"
+FREEING = "local-copy-freeing"
+FREED = "local-copy-freed"
+
+
+class LedgerCentral:
+    """`routine_months` dates an object no dated recording covers (a manifest of a session
+    without recordings): the pack's longest routine period from when it was stored."""
+
+    def __init__(self, ledger: Ledger, prefix: str, routine_months: int) -> None:
+        self.ledger = ledger
+        self.prefix = prefix
+        self.routine_months = routine_months
+
+    def _wanted(self) -> ColumnElement[bool]:
+        """SQL over `objects` joined to `central_copies`: held here, or sent from here and
+        confirmed (its local copy may be freed, its lock still needs upkeep)."""
+        sent_here = and_(
+            CentralCopyRow.station.in_(self.ledger.stations()),
+            CentralCopyRow.state == "confirmed",
+        )
+        return and_(
+            ObjectRow.removed_at.is_(None), or_(self.ledger.holds(ObjectRow.blake3), sent_here)
+        )
+
+    def outgoing(self) -> list[Outgoing]:
+        def load(s: Session) -> list[Outgoing]:
+            rows = s.execute(
+                select(ObjectRow, CentralCopyRow, self.ledger.holds(ObjectRow.blake3))
+                .outerjoin(CentralCopyRow, CentralCopyRow.blake3 == ObjectRow.blake3)
+                .where(self._wanted())
+                .order_by(ObjectRow.stored_at, ObjectRow.blake3)
+            ).all()
+            dates, holds = self._covering(s) if rows else ({}, {})
+            return [
+                self._outgoing(
+                    obj, copy, local, dates.get(obj.blake3, []), holds.get(obj.blake3, 0)
+                )
+                for obj, copy, local in rows
+            ]
+
+        return self.ledger.read(load)
+
+    def _covering(self, s: Session) -> tuple[dict[str, list[datetime | None]], dict[str, int]]:
+        """Per wanted object, the retain-until of every recording it is (a manifest: of its
+        session's recordings) and how many open holds cover them; only the recordings of
+        wanted objects are read, whatever other stations share the ledger."""
+        wanted = (
+            select(ObjectRow.blake3)
+            .outerjoin(CentralCopyRow, CentralCopyRow.blake3 == ObjectRow.blake3)
+            .where(self._wanted())
+        )
+        sessions = select(DockSessionRow.id, DockSessionRow.manifest_blake3).where(
+            DockSessionRow.manifest_blake3.in_(wanted)
+        )
+        manifests = {session: digest for session, digest in s.execute(sessions)}
+        covered = and_(
+            RecordingRow.expired_at.is_(None),
+            or_(
+                RecordingRow.blake3.in_(wanted),
+                RecordingRow.session_id.in_(sessions.with_only_columns(DockSessionRow.id)),
+            ),
+        )
+        open_holds: dict[int, int] = defaultdict(int)
+        for recording_id in s.scalars(
+            select(HoldRow.recording_id)
+            .join(RecordingRow, RecordingRow.id == HoldRow.recording_id)
+            .where(HoldRow.released_at.is_(None), covered)
+        ):
+            open_holds[recording_id] += 1
+        dates: dict[str, list[datetime | None]] = defaultdict(list)
+        holds: dict[str, int] = defaultdict(int)
+        for rid, digest, session, until in s.execute(
+            select(
+                RecordingRow.id,
+                RecordingRow.blake3,
+                RecordingRow.session_id,
+                RecordingRow.retain_until,
+            ).where(covered)
+        ):
+            for target in {digest, manifests.get(session)} - {None}:
+                assert target is not None
+                dates[target].append(until)
+                holds[target] += open_holds[rid]
+        return dates, holds
+
+    def _outgoing(
+        self,
+        obj: ObjectRow,
+        copy: CentralCopyRow | None,
+        local: bool,
+        dates: list[datetime | None],
+        holds: int,
+    ) -> Outgoing:
+        fallback = retain_until(obj.stored_at, self.routine_months)
+        confirmed = copy if copy is not None and copy.state == "confirmed" else None
+        return Outgoing(
+            blake3=obj.blake3,
+            sha256=obj.sha256,
+            size=obj.size,
+            local_key=obj.key,
+            # a confirmed copy keeps the key it was stored under, whatever the prefix is now
+            key=confirmed.key if confirmed else central_key(self.prefix, obj.key),
+            lock=needed_lock(dates, holds, fallback, confirmed.retain_until if confirmed else None),
+            copy=_copy(copy) if copy is not None else None,
+            local=bool(local),
+        )
+
+    def _row(self, s: Session, item: Outgoing, at: datetime) -> CentralCopyRow:
+        row = s.get(CentralCopyRow, item.blake3)
+        if row is None:
+            row = CentralCopyRow(
+                blake3=item.blake3,
+                station=self.ledger.station,
+                key=item.key,
+                state="pending",
+                parts=0,
+                legal_hold=False,
+                attempts=0,
+            )
+            s.add(row)
+        row.updated_at = at
+        return row
+
+    def record_failed(self, item: Outgoing, code: str, message: str, at: datetime) -> None:
+        """Only a change is written: a failure repeated pass after pass (the same code) is
+        the journal's to tell, not a new custody event each time."""
+        with self.ledger.transaction() as s:
+            known = s.get(CentralCopyRow, item.blake3)
+            if known is not None and known.state == "confirmed":
+                return  # a confirmed copy stays confirmed; the failure is logged
+            if known is not None and known.state == "failed" and known.error_code == code:
+                return
+            row = self._row(s, item, at)
+            row.state, row.error_code, row.error = "failed", code, message
+            row.attempts += 1
+            s.flush()
+            details = {"key": item.key, "code": code, "message": message, **facts(row)}
+            self.ledger.append_custody(s, at, FAILED, item.blake3, details)
+
+    def record_confirmed(
+        self, item: Outgoing, head: CentralHead, parts: int, adopted: bool, at: datetime
+    ) -> None:
+        with self.ledger.transaction() as s:
+            row = self._row(s, item, at)
+            row.station = self.ledger.station
+            row.key, row.state, row.version_id = item.key, "confirmed", head.version_id
+            row.checksum, row.parts = head.checksum, parts
+            row.retain_until, row.legal_hold = head.retain_until, head.legal_hold
+            row.confirmed_at, row.error_code, row.error = at, None, None
+            row.attempts += 1
+            s.flush()
+            details = {"key": item.key, "adopted": adopted, **facts(row)}
+            self.ledger.append_custody(s, at, CONFIRMED, item.blake3, details)
+
+    def record_lock(self, item: Outgoing, head: CentralHead, at: datetime) -> None:
+        with self.ledger.transaction() as s:
+            row = s.get_one(CentralCopyRow, item.blake3)
+            row.retain_until, row.legal_hold, row.updated_at = (
+                head.retain_until,
+                head.legal_hold,
+                at,
+            )
+            s.flush()
+            self.ledger.append_custody(s, at, LOCK_UPDATED, item.blake3, facts(row))
+
+    def record_freeing(self, item: Outgoing, at: datetime) -> None:
+        with self.ledger.transaction() as s:
+            details = {"blake3": item.blake3, "key": item.local_key, "station": self.ledger.station}
+            self.ledger.append_custody(s, at, FREEING, item.blake3, details)
+
+    def freeing_started(self) -> list[Outgoing]:
+        def load(s: Session) -> set[str]:
+            started = {
+                json.loads(details)["blake3"]
+                for details in s.scalars(
+                    select(CustodyEventRow.details).where(CustodyEventRow.kind == FREEING)
+                )
+            }
+            if not started:
+                return set()
+            still = s.scalars(
+                select(ObjectLocationRow.blake3).where(
+                    ObjectLocationRow.blake3.in_(started),
+                    ObjectLocationRow.station.in_(self.ledger.stations()),
+                    ObjectLocationRow.removed_at.is_(None),
+                )
+            )
+            return set(still)
+
+        unfinished = self.ledger.read(load)
+        return [item for item in self.outgoing() if item.blake3 in unfinished]
+
+    def mark_freed(self, item: Outgoing, at: datetime) -> None:
+        with self.ledger.transaction() as s:
+            locations = s.scalars(
+                select(ObjectLocationRow).where(
+                    ObjectLocationRow.blake3 == item.blake3,
+                    ObjectLocationRow.station.in_(self.ledger.stations()),
+                    ObjectLocationRow.removed_at.is_(None),
+                )
+            ).all()
+            for location in locations:
+                location.removed_at = at
+            copy = s.get_one(CentralCopyRow, item.blake3)
+            s.flush()
+            details = {
+                "blake3": item.blake3,
+                "key": item.local_key,
+                "station": self.ledger.station,
+                "central_key": copy.key,
+                "central_version": copy.version_id,
+                **facts(*locations),
+            }
+            self.ledger.append_custody(s, at, FREED, item.blake3, details)
+
+    def copies(self) -> dict[str, CentralCopy]:
+        """Every object's central copy the ledger knows, by BLAKE3 (`recordings --json`)."""
+        return self.ledger.read(
+            lambda s: {r.blake3: _copy(r) for r in s.scalars(select(CentralCopyRow))}
+        )
+
+
+def _copy(row: CentralCopyRow) -> CentralCopy:
+    return CentralCopy(
+        blake3=row.blake3,
+        key=row.key,
+        state=row.state,
+        version_id=row.version_id,
+        checksum=row.checksum,
+        retain_until=row.retain_until,
+        legal_hold=row.legal_hold,
+        confirmed_at=row.confirmed_at,
+        attempts=row.attempts,
+        error_code=row.error_code,
+    )

@@ -1,0 +1,68 @@
+"""`dockd forward`: one forwarding pass to the agency's central store, then exit."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from dockd.cli.common import Subparsers, print_json
+from dockd.errors import EXIT_OK, EXIT_PROBLEM
+
+if TYPE_CHECKING:
+    from dockd.app import App
+    from dockd.core.forwarding_views import ForwardPassView
+    from dockd.services.forward import PassSummary
+
+
+def pass_view(summary: PassSummary) -> ForwardPassView:
+    from dockd.core.forwarding_views import ForwardPassView, StoppedView
+
+    stopped = summary.stopped
+    return ForwardPassView(
+        sent=summary.sent,
+        adopted=summary.adopted,
+        confirmed=summary.confirmed,
+        lock_updated=summary.lock_updated,
+        freed=summary.freed,
+        failed=dict(sorted(summary.failed.items())),
+        left=summary.left,
+        left_bytes=summary.left_bytes,
+        bytes_sent=summary.bytes_sent,
+        aborted_uploads=summary.aborted_uploads,
+        stopped=None
+        if stopped is None
+        else StoppedView(code=stopped.code, message=stopped.message, hint=stopped.hint),
+    )
+
+
+def forward(app: App, args: argparse.Namespace) -> int:
+    """Exit 0 when everything is confirmed, 1 when something is left or failed, 2 for
+    `[central]` missing, a bucket without Object Lock or refused credentials."""
+    from dockd.ui.format import size
+
+    summary = app.forwarder().run_pass()
+    if args.json:
+        print_json(pass_view(summary))
+    else:
+        for key in summary.aborted_uploads:
+            print(f"aborted an unfinished upload of {key}")
+        print(
+            f"{summary.confirmed} confirmed ({summary.sent} sent, {summary.adopted} adopted, "
+            f"{size(summary.bytes_sent)}), {summary.lock_updated} lock(s) updated, "
+            f"{summary.freed} local cop(ies) freed, {summary.left} left "
+            f"({size(summary.left_bytes)})"
+        )
+        for code, count in sorted(summary.failed.items()):
+            print(f"failed: {code} x{count}")
+    if summary.stopped is not None:
+        stopped = summary.stopped
+        if not args.json:
+            print(f"stopped: {stopped.code}: {stopped.message}\n  hint: {stopped.hint}")
+        return max(stopped.exit_code, EXIT_PROBLEM)
+    return EXIT_OK if summary.complete else EXIT_PROBLEM
+
+
+def register(sub: Subparsers) -> None:
+    p = sub.add_parser("forward", help="one pass forwarding to the central store, then exit")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=forward, logs=True)

@@ -1,0 +1,88 @@
+"""The daemon's background forwarding: passes run after each dock session ends and every
+few minutes, on one thread of their own, and docking wins the disk.
+
+A recorder on the dock is a person waiting; an upload is not. Before each object's upload
+the pass waits while any slot is mounting, copying or verifying, so the store's disk and
+the station's CPU go to the copy and its read-back first. An object already being sent
+finishes (at most `[central] streams` at once). A server-wide failure (unreachable, bad
+credentials) only ends that pass; the next one tries again, and the dock keeps docking.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import structlog
+
+from dockd.daemon.board import StatusBoard
+from dockd.errors import DockdError
+from dockd.services.forward import Forwarder
+
+log = structlog.get_logger("dockd.daemon.forwarding")
+INTERVAL_S = 300.0
+DOCKING_STATES = frozenset({"mounting", "copying", "verifying"})
+_POLL_S = 0.5
+
+
+class BackgroundForwarder:
+    def __init__(
+        self,
+        build: Callable[[Callable[[], None]], Forwarder],
+        board: StatusBoard,
+        interval_s: float = INTERVAL_S,
+    ) -> None:
+        """`build(wait_for_disk)` makes the forwarder: the pass calls it before each upload."""
+        self.board = board
+        self.interval_s = interval_s
+        self.forwarder = build(self.wait_for_disk)
+        self._stop = threading.Event()
+        self._due = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="dockd-forward", daemon=True)
+
+    def docking(self) -> bool:
+        return any(s.state in DOCKING_STATES for s in self.board.snapshot())
+
+    def wait_for_disk(self) -> None:
+        while self.docking() and not self._stop.is_set():
+            self._stop.wait(_POLL_S)
+
+    def start(self) -> None:
+        self._due.set()  # a first pass at start: a killed dockd's uploads are aborted now
+        self._thread.start()
+
+    def kick(self) -> None:
+        """A dock session ended: its recordings should go up soon."""
+        self._due.set()
+
+    def stop(self, timeout: float) -> None:
+        self._stop.set()
+        self._due.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._due.wait(self.interval_s)
+            self._due.clear()
+            if self._stop.is_set():
+                return
+            self.wait_for_disk()
+            try:
+                summary = self.forwarder.run_pass()
+            except DockdError as exc:
+                log.error("forward-pass-failed", code=exc.code, message=exc.message, hint=exc.hint)
+                continue
+            except Exception:  # a bug in one pass must not end forwarding for the daemon's life
+                log.exception("forward-pass-crashed")
+                continue
+            log.info(
+                "forward-pass",
+                confirmed=summary.confirmed,
+                lock_updated=summary.lock_updated,
+                freed=summary.freed,
+                left=summary.left,
+                left_bytes=summary.left_bytes,
+                failed=dict(summary.failed),
+                stopped=summary.stopped.code if summary.stopped else None,
+            )

@@ -1,0 +1,309 @@
+"""Forwarding: every object this station holds reaches the agency's central WORM store,
+stays locked there as long as its recordings must be kept, and only then may leave the dock.
+
+A pass, in order: the bucket must have Object Lock (else nothing at all is sent); the first
+pass of a process aborts the multipart uploads a killed dockd left; frees a crash left
+half-done are finished; pending objects are sent (create-only), an identical object already
+under the key is adopted, and each counts only after a HEAD of the stored version shows what
+was sent; confirmed objects whose retention grew or whose hold changed get their lock
+updated and re-HEADed; confirmed copies past `local_retention_days` are freed locally.
+
+Errors of the whole server (unreachable, credentials, full) stop the pass: the objects
+left are tried again by the next one and nothing is recorded for each. Errors of one object
+(a checksum refused, another object under its key, a HEAD that does not confirm) are
+recorded on its row.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+import structlog
+
+from dockd.core.forwarding import (
+    CentralHead,
+    Expected,
+    Outgoing,
+    Step,
+    adoptable,
+    confirmation_problems,
+    may_free_local,
+    step,
+)
+from dockd.errors import (
+    CentralAuthError,
+    CentralConflictError,
+    CentralError,
+    CentralFullError,
+    CentralKeyExistsError,
+    CentralNotConfirmedError,
+    CentralUnreachableError,
+)
+from dockd.ports import CentralRecords, CentralStore, ForwardingStore
+
+log = structlog.get_logger("dockd.services.forward")
+
+_SERVER_WIDE = (CentralUnreachableError, CentralAuthError, CentralFullError)
+"""Errors that say nothing about one object: the pass stops, no object is marked."""
+
+
+@dataclass(slots=True)
+class PassSummary:
+    sent: int = 0
+    adopted: int = 0
+    lock_updated: int = 0
+    freed: int = 0
+    failed: Counter[str] = field(default_factory=Counter)  # error code -> objects
+    left: int = 0  # objects not confirmed after the pass
+    left_bytes: int = 0
+    bytes_sent: int = 0
+    aborted_uploads: list[str] = field(default_factory=list)
+    stopped: CentralError | None = None  # the server-wide error that ended the pass
+
+    @property
+    def confirmed(self) -> int:
+        return self.sent + self.adopted
+
+    @property
+    def complete(self) -> bool:
+        return self.left == 0 and not self.failed and self.stopped is None
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    item: Outgoing
+    result: str  # sent | adopted | failed | skipped
+    code: str | None = None
+
+
+class Forwarder:
+    """`wait_for_disk` is called before each object's upload: the daemon blocks it while a
+    slot is copying (docking wins the disk); the CLI passes nothing. `lease` is held for
+    the whole pass: one pass at a time per store, across processes, so the unfinished
+    uploads a pass aborts are never another live pass's."""
+
+    def __init__(
+        self,
+        central: CentralStore,
+        records: CentralRecords,
+        store: ForwardingStore,
+        clock: Callable[[], datetime],
+        local_retention_days: int,
+        streams: int,
+        wait_for_disk: Callable[[], None] = lambda: None,
+        lease: Callable[[], AbstractContextManager[None]] = nullcontext,
+    ) -> None:
+        self.central = central
+        self.records = records
+        self.store = store
+        self.clock = clock
+        self.local_retention_days = local_retention_days
+        self.streams = streams
+        self.wait_for_disk = wait_for_disk
+        self.lease = lease
+        self._aborted = False
+        self._lock = threading.Lock()  # one pass at a time (daemon thread beside a trigger)
+        self._lock_summary = threading.Lock()  # the pass's threads stopping it
+
+    def run_pass(self) -> PassSummary:
+        """One pass; CentralNoObjectLockError (and any error of the bucket check) is
+        raised before anything is sent."""
+        with self._lock, self.lease():
+            self.central.check_bucket()
+            summary = PassSummary()
+            if not self._aborted:
+                summary.aborted_uploads = self.central.abort_unfinished()
+                self._aborted = True
+                for key in summary.aborted_uploads:
+                    log.warning("central-upload-aborted", key=key)
+            try:
+                self._finish_frees(summary)
+                items = self.records.outgoing()
+                self._send_all([i for i in items if i.local and step(i) is Step.SEND], summary)
+                if summary.stopped is None:
+                    self._update_locks([i for i in items if step(i) is Step.UPDATE_LOCK], summary)
+                if summary.stopped is None:
+                    self._free(self.records.outgoing(), summary)
+            except _SERVER_WIDE as exc:
+                summary.stopped = exc
+            for item in self.records.outgoing():
+                if step(item) is Step.SEND:
+                    summary.left += 1
+                    summary.left_bytes += item.size
+            if summary.stopped is not None:
+                summary.failed[summary.stopped.code] += 1
+                log.warning(
+                    "central-pass-stopped", code=summary.stopped.code, error=str(summary.stopped)
+                )
+            return summary
+
+    # sending ---------------------------------------------------------------
+
+    def _send_all(self, items: list[Outgoing], summary: PassSummary) -> None:
+        stop = threading.Event()
+
+        def send(item: Outgoing) -> _Outcome:
+            if stop.is_set():
+                return _Outcome(item, "skipped")
+            self.wait_for_disk()
+            try:
+                return self._send(item)
+            except _SERVER_WIDE as exc:
+                stop.set()
+                with self._lock_summary:
+                    summary.stopped = summary.stopped or exc
+                return _Outcome(item, "skipped")
+            except CentralError as exc:
+                log.warning("central-failed", key=item.key, code=exc.code, error=str(exc))
+                self.records.record_failed(item, exc.code, str(exc), self.clock())
+                return _Outcome(item, "failed", exc.code)
+
+        with ThreadPoolExecutor(self.streams, thread_name_prefix="dockd-forward") as pool:
+            for outcome in pool.map(send, items):
+                if outcome.result == "sent":
+                    summary.sent += 1
+                    summary.bytes_sent += outcome.item.size
+                elif outcome.result == "adopted":
+                    summary.adopted += 1
+                elif outcome.result == "failed" and outcome.code is not None:
+                    summary.failed[outcome.code] += 1
+
+    def _send(self, item: Outgoing) -> _Outcome:
+        source = self.store.path_of(item.local_key)
+        lock = item.lock
+        try:
+            upload = self.central.put(item.put(), source)
+            if upload.key != item.key:
+                raise CentralNotConfirmedError(f"stored as {upload.key}, expected {item.key}")
+            expected = Expected(
+                upload.version_id, item.size, upload.checksum, lock.retain_until, lock.legal_hold
+            )
+            parts, result = upload.parts, "sent"
+        except CentralKeyExistsError:
+            existing = self.central.head(item.key)
+            checksum = self.central.checksum_of(source, item.size)
+            if existing is None or not adoptable(existing, item.size, checksum):
+                raise CentralConflictError(
+                    f"{item.key} in the bucket holds other bytes "
+                    f"({_shown(existing)}) than this object ({item.size} bytes, {checksum})"
+                ) from None
+            _bring_lock(self.central, item.key, existing, lock.retain_until, lock.legal_hold)
+            expected = Expected(
+                existing.version_id, item.size, checksum, lock.retain_until, lock.legal_hold
+            )
+            parts, result = _parts(checksum), "adopted"
+        head = _confirm(self.central, item.key, expected)
+        self.records.record_confirmed(item, head, parts, result == "adopted", self.clock())
+        log.info("central-confirmed", key=item.key, version=head.version_id, how=result)
+        return _Outcome(item, result)
+
+    # lock upkeep -----------------------------------------------------------
+
+    def _update_locks(self, items: list[Outgoing], summary: PassSummary) -> None:
+        """A failure leaves the row confirmed with the lock it had: the object is still
+        forwarded, and the next pass tries the update again."""
+        for item in items:
+            copy = item.copy
+            if copy is None or copy.version_id is None or copy.checksum is None:
+                continue
+            lock = item.lock
+            try:
+                current = self.central.head(item.key, copy.version_id)
+                if current is None:
+                    raise CentralNotConfirmedError(f"{item.key}: version {copy.version_id} gone")
+                _bring_lock(self.central, item.key, current, lock.retain_until, lock.legal_hold)
+                expected = Expected(
+                    copy.version_id, item.size, copy.checksum, lock.retain_until, lock.legal_hold
+                )
+                head = _confirm(self.central, item.key, expected)
+            except _SERVER_WIDE:
+                raise
+            except CentralError as exc:
+                log.warning("central-lock-failed", key=item.key, code=exc.code, error=str(exc))
+                summary.failed[exc.code] += 1
+                continue
+            self.records.record_lock(item, head, self.clock())
+            summary.lock_updated += 1
+            log.info(
+                "central-lock-updated",
+                key=item.key,
+                retain_until=lock.retain_until.isoformat(),
+                legal_hold=lock.legal_hold,
+            )
+
+    # freeing ---------------------------------------------------------------
+
+    def _finish_frees(self, summary: PassSummary) -> None:
+        """Frees a crash interrupted after their intent, finished only while the rule still
+        allows them (a hold placed since without a central hold keeps what is left)."""
+        now = self.clock()
+        for item in self.records.freeing_started():
+            if self._may_free(item, now):
+                self.store.free_local(item.local_key)
+                self.records.mark_freed(item, self.clock())
+                summary.freed += 1
+
+    def _may_free(self, item: Outgoing, now: datetime) -> bool:
+        copy = item.copy
+        holds = 1 if item.lock.legal_hold else 0
+        central_hold = copy is not None and copy.legal_hold
+        return may_free_local(copy, now, self.local_retention_days, holds, central_hold)
+
+    def _free(self, items: list[Outgoing], summary: PassSummary) -> None:
+        """The central copy is HEADed once more right before: the local copy goes only
+        while the server still shows the locked object the ledger recorded."""
+        now = self.clock()
+        for item in items:
+            recorded = item.recorded()
+            if not item.local or step(item) is not Step.NOTHING or recorded is None:
+                continue
+            if not self._may_free(item, now):
+                continue
+            try:
+                _confirm(self.central, item.key, recorded)
+            except _SERVER_WIDE:
+                raise
+            except CentralError as exc:
+                log.warning("central-free-refused", key=item.key, code=exc.code, error=str(exc))
+                summary.failed[exc.code] += 1
+                continue
+            self.records.record_freeing(item, self.clock())
+            self.store.free_local(item.local_key)
+            self.records.mark_freed(replace(item, local=False), self.clock())
+            summary.freed += 1
+            log.info("local-copy-freed", key=item.local_key, central=item.key)
+
+
+def _bring_lock(
+    central: CentralStore, key: str, head: CentralHead, retain_until: datetime, legal_hold: bool
+) -> None:
+    if head.retain_until is None or head.retain_until < retain_until:
+        central.extend_retention(key, head.version_id, retain_until)
+    if head.legal_hold != legal_hold:
+        central.set_legal_hold(key, head.version_id, legal_hold)
+
+
+def _confirm(central: CentralStore, key: str, expected: Expected) -> CentralHead:
+    head = central.head(key, expected.version_id)
+    problems = confirmation_problems(expected, head)
+    if problems or head is None:
+        raise CentralNotConfirmedError(f"{key}: " + "; ".join(problems))
+    return head
+
+
+def _parts(checksum: str) -> int:
+    """A COMPOSITE checksum ends in `-N`, N the number of parts; a single put has none."""
+    _, dash, count = checksum.rpartition("-")
+    return int(count) if dash and count.isdigit() else 0
+
+
+def _shown(head: CentralHead | None) -> str:
+    if head is None:
+        return "no readable version"
+    return f"{head.size} bytes, {head.checksum}"

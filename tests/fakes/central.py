@@ -1,0 +1,236 @@
+"""In-memory twins of the forwarding ports: a bucket that behaves like S3 Object Lock in
+COMPLIANCE mode (create-only, retention never shortened, nothing deleted), the ledger's
+`central_copies` records, and a local store of object files."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+
+from dockd.core.forwarding import (
+    LOCK_MODE,
+    CentralCopy,
+    CentralHead,
+    CentralPut,
+    CentralUpload,
+    Outgoing,
+)
+from dockd.errors import (
+    CentralChecksumError,
+    CentralError,
+    CentralKeyExistsError,
+    CentralNoObjectLockError,
+)
+
+
+def s3_checksum(data: bytes) -> str:
+    return base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
+
+
+@dataclass
+class StoredVersion:
+    data: bytes
+    version_id: str
+    retain_until: datetime
+    legal_hold: bool
+    lock_mode: str = LOCK_MODE
+
+
+@dataclass
+class FakeBucket:
+    """`fail_next` raises each given error from the next put, in order; `unfinished` are
+    multipart uploads a killed dock left. Like the S3 adapter, `put` takes the local key
+    and stores it under `prefix`; every other call names the bucket key."""
+
+    prefix: str = "agency/"
+    object_lock: bool = True
+    objects: dict[str, StoredVersion] = field(default_factory=dict)
+    fail_next: list[CentralError] = field(default_factory=list)
+    unfinished: list[str] = field(default_factory=list)
+    puts: list[str] = field(default_factory=list)
+    reads: list[str] = field(default_factory=list)
+    corrupt_on_the_way: bool = False
+
+    def check_bucket(self) -> None:
+        if not self.object_lock:
+            raise CentralNoObjectLockError("bucket has no Object Lock")
+
+    def put(self, item: CentralPut, source: Path) -> CentralUpload:
+        if self.fail_next:
+            raise self.fail_next.pop(0)
+        data = source.read_bytes()
+        if self.corrupt_on_the_way:
+            data = data[:-1] + bytes([data[-1] ^ 1])
+        key = self.prefix + item.key
+        if hashlib.sha256(data).hexdigest() != item.sha256:
+            raise CentralChecksumError(f"BadDigest for {key}")
+        if key in self.objects:
+            raise CentralKeyExistsError(f"{key} exists")
+        self.puts.append(key)
+        version = f"v{len(self.puts)}"
+        self.objects[key] = StoredVersion(data, version, item.retain_until, item.legal_hold)
+        return CentralUpload(key, version, s3_checksum(data), 0)
+
+    def head(self, key: str, version_id: str | None = None) -> CentralHead | None:
+        stored = self.objects.get(key)
+        if stored is None or (version_id is not None and stored.version_id != version_id):
+            return None
+        return CentralHead(
+            key,
+            stored.version_id,
+            len(stored.data),
+            s3_checksum(stored.data),
+            "FULL_OBJECT",
+            stored.lock_mode,
+            stored.retain_until,
+            stored.legal_hold,
+        )
+
+    def checksum_of(self, source: Path, size: int) -> str:
+        return s3_checksum(source.read_bytes())
+
+    def extend_retention(self, key: str, version_id: str, retain_until: datetime) -> None:
+        stored = self.objects[key]
+        if retain_until < stored.retain_until:
+            raise CentralError(f"AccessDenied: {key} retention cannot be shortened")
+        stored.retain_until = retain_until
+
+    def set_legal_hold(self, key: str, version_id: str, on: bool) -> None:
+        self.objects[key].legal_hold = on
+
+    def read(self, key: str, version_id: str) -> Iterator[bytes]:
+        self.reads.append(key)
+        yield self.objects[key].data
+
+    def abort_unfinished(self) -> list[str]:
+        aborted, self.unfinished = self.unfinished, []
+        return aborted
+
+
+@dataclass
+class FakeObject:
+    blake3: str
+    data: bytes
+    dates: list[datetime | None]
+    holds: int = 0
+
+    @property
+    def key(self) -> str:
+        return f"objects/blake3/{self.blake3[:2]}/{self.blake3}"
+
+
+@dataclass
+class FakeCentralRecords:
+    """`central_copies` and the locations of one station, and the custody events written."""
+
+    objects: list[FakeObject]
+    fallback: datetime
+    prefix: str = "agency/"
+    copies: dict[str, CentralCopy] = field(default_factory=dict)
+    freed: set[str] = field(default_factory=set)
+    events: list[tuple[str, str]] = field(default_factory=list)  # kind, blake3
+
+    def outgoing(self) -> list[Outgoing]:
+        from dockd.core.forwarding import central_key, needed_lock
+
+        out = []
+        for obj in self.objects:
+            copy = self.copies.get(obj.blake3)
+            local = obj.blake3 not in self.freed
+            if not local and (copy is None or copy.state != "confirmed"):
+                continue
+            confirmed = copy.retain_until if copy and copy.state == "confirmed" else None
+            out.append(
+                Outgoing(
+                    obj.blake3,
+                    hashlib.sha256(obj.data).hexdigest(),
+                    len(obj.data),
+                    obj.key,
+                    central_key(self.prefix, obj.key),
+                    needed_lock(obj.dates, obj.holds, self.fallback, confirmed),
+                    copy,
+                    local,
+                )
+            )
+        return out
+
+    def _copy(self, item: Outgoing) -> CentralCopy:
+        return self.copies.get(item.blake3) or CentralCopy(
+            item.blake3, item.key, "pending", None, None, None, False, None, 0, None
+        )
+
+    def record_failed(self, item: Outgoing, code: str, message: str, at: datetime) -> None:
+        known = self._copy(item)
+        if known.state == "confirmed" or (known.state == "failed" and known.error_code == code):
+            return
+        self.copies[item.blake3] = replace(
+            known, state="failed", error_code=code, attempts=known.attempts + 1
+        )
+        self.events.append(("central-failed", item.blake3))
+
+    def record_confirmed(
+        self, item: Outgoing, head: CentralHead, parts: int, adopted: bool, at: datetime
+    ) -> None:
+        known = self._copy(item)
+        self.copies[item.blake3] = replace(
+            known,
+            state="confirmed",
+            version_id=head.version_id,
+            checksum=head.checksum,
+            retain_until=head.retain_until,
+            legal_hold=head.legal_hold,
+            confirmed_at=at,
+            attempts=known.attempts + 1,
+            error_code=None,
+        )
+        self.events.append(("central-confirmed", item.blake3))
+
+    def record_lock(self, item: Outgoing, head: CentralHead, at: datetime) -> None:
+        self.copies[item.blake3] = replace(
+            self.copies[item.blake3], retain_until=head.retain_until, legal_hold=head.legal_hold
+        )
+        self.events.append(("central-lock-updated", item.blake3))
+
+    def record_freeing(self, item: Outgoing, at: datetime) -> None:
+        self.events.append(("local-copy-freeing", item.blake3))
+
+    def freeing_started(self) -> list[Outgoing]:
+        started = {b for kind, b in self.events if kind == "local-copy-freeing"}
+        return [i for i in self.outgoing() if i.blake3 in started and i.local]
+
+    def mark_freed(self, item: Outgoing, at: datetime) -> None:
+        self.freed.add(item.blake3)
+        self.events.append(("local-copy-freed", item.blake3))
+
+
+class StoreCrashed(Exception):
+    pass
+
+
+@dataclass
+class FakeLocalStore:
+    """Object files under `root`; `crash_on_free` raises before deleting (a power cut)."""
+
+    root: Path
+    crash_on_free: bool = False
+
+    def path_of(self, key: str) -> Path:
+        return self.root / key
+
+    def add(self, obj: FakeObject) -> None:
+        path = self.path_of(obj.key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(obj.data)
+
+    def free_local(self, key: str) -> bool:
+        if self.crash_on_free:
+            raise StoreCrashed(key)
+        path = self.path_of(key)
+        if not path.exists():
+            return False
+        path.unlink()
+        return True

@@ -1,0 +1,255 @@
+"""The forwarding use case over in-memory fakes: create-only sends, adoption only of the
+same bytes, confirmation by HEAD, lock upkeep, and freeing only after the days and holds."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from dockd.core.forwarding import CentralCopy
+from dockd.errors import (
+    CentralAuthError,
+    CentralError,
+    CentralNoObjectLockError,
+    CentralUnreachableError,
+)
+from dockd.services.central_verify import CentralVerifier, sample_size
+from dockd.services.forward import Forwarder
+from tests.fakes.central import (
+    FakeBucket,
+    FakeCentralRecords,
+    FakeLocalStore,
+    FakeObject,
+    StoreCrashed,
+    StoredVersion,
+    s3_checksum,
+)
+
+NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
+UNTIL = NOW + timedelta(days=180)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def obj(data: bytes, holds: int = 0) -> FakeObject:
+    return FakeObject(hashlib.sha256(data).hexdigest(), data, [UNTIL], holds)
+
+
+class Rig:
+    def __init__(self, tmp: Path, *objects: FakeObject, days: int = 30) -> None:
+        self.bucket = FakeBucket()
+        self.records = FakeCentralRecords(list(objects), NOW + timedelta(days=365))
+        self.store = FakeLocalStore(tmp)
+        for o in objects:
+            self.store.add(o)
+        self.clock = Clock()
+        self.forwarder = Forwarder(self.bucket, self.records, self.store, self.clock, days, 2)
+
+    def key(self, o: FakeObject) -> str:
+        return f"agency/{o.key}"
+
+
+def test_a_pass_sends_and_confirms_everything(tmp_path: Path) -> None:
+    a, b = obj(b"first recording"), obj(b"second recording")
+    rig = Rig(tmp_path, a, b)
+    summary = rig.forwarder.run_pass()
+    assert (summary.sent, summary.adopted, summary.left, summary.complete) == (2, 0, 0, True)
+    assert summary.bytes_sent == len(a.data) + len(b.data)
+    assert {c.state for c in rig.records.copies.values()} == {"confirmed"}
+    stored = rig.bucket.objects[rig.key(a)]
+    assert (stored.data, stored.retain_until, stored.legal_hold) == (a.data, UNTIL, False)
+    again = rig.forwarder.run_pass()
+    assert (again.sent, again.complete) == (0, True)
+    assert sorted(rig.bucket.puts) == sorted([rig.key(a), rig.key(b)])
+
+
+def test_no_object_lock_refuses_everything(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, obj(b"x"))
+    rig.bucket.object_lock = False
+    with pytest.raises(CentralNoObjectLockError):
+        rig.forwarder.run_pass()
+    assert rig.bucket.objects == {} and rig.records.copies == {}
+
+
+def test_an_identical_object_is_adopted_and_its_lock_brought_up(tmp_path: Path) -> None:
+    a = obj(b"already there", holds=1)
+    rig = Rig(tmp_path, a)
+    rig.bucket.objects[rig.key(a)] = StoredVersion(a.data, "old", NOW, False)
+    summary = rig.forwarder.run_pass()
+    assert (summary.adopted, summary.sent) == (1, 0)
+    stored = rig.bucket.objects[rig.key(a)]
+    assert (stored.version_id, stored.retain_until, stored.legal_hold) == ("old", UNTIL, True)
+    assert rig.records.copies[a.blake3].version_id == "old"
+
+
+def test_other_bytes_under_the_key_are_a_conflict_never_overwritten(tmp_path: Path) -> None:
+    a = obj(b"ours")
+    rig = Rig(tmp_path, a)
+    rig.bucket.objects[rig.key(a)] = StoredVersion(b"someone else's", "theirs", UNTIL, False)
+    summary = rig.forwarder.run_pass()
+    assert dict(summary.failed) == {"CENTRAL_KEY_CONFLICT": 1} and summary.left == 1
+    assert rig.bucket.objects[rig.key(a)].data == b"someone else's"
+    assert rig.records.copies[a.blake3].state == "failed"
+    rig.forwarder.run_pass()  # the same failure again is not a second custody event
+    assert rig.records.events.count(("central-failed", a.blake3)) == 1
+
+
+def test_a_corrupted_upload_is_refused_and_not_confirmed(tmp_path: Path) -> None:
+    a = obj(b"bytes that change on the wire")
+    rig = Rig(tmp_path, a)
+    rig.bucket.corrupt_on_the_way = True
+    summary = rig.forwarder.run_pass()
+    assert dict(summary.failed) == {"CENTRAL_CHECKSUM_MISMATCH": 1}
+    assert rig.records.copies[a.blake3].state == "failed" and rig.bucket.objects == {}
+    rig.bucket.corrupt_on_the_way = False
+    assert rig.forwarder.run_pass().complete
+    assert rig.records.copies[a.blake3].state == "confirmed"
+
+
+def test_a_head_that_does_not_show_the_lock_is_not_confirmed(tmp_path: Path) -> None:
+    a = obj(b"weak lock")
+    rig = Rig(tmp_path, a)
+    rig.bucket.objects[rig.key(a)] = StoredVersion(a.data, "v0", UNTIL, False, "GOVERNANCE")
+    summary = rig.forwarder.run_pass()
+    assert dict(summary.failed) == {"CENTRAL_NOT_CONFIRMED": 1}
+    assert rig.records.copies[a.blake3].state == "failed"
+
+
+def test_an_unreachable_server_stops_the_pass_and_marks_nothing(tmp_path: Path) -> None:
+    objects = [obj(bytes([i]) * 100) for i in range(5)]
+    rig = Rig(tmp_path, *objects)
+    rig.bucket.fail_next = [CentralUnreachableError("connection refused")] * 5
+    summary = rig.forwarder.run_pass()
+    assert isinstance(summary.stopped, CentralUnreachableError)
+    assert summary.left == 5 and summary.left_bytes == 500 and not summary.complete
+    assert rig.records.copies == {} and rig.records.events == []
+    rig.bucket.fail_next = []
+    assert rig.forwarder.run_pass().confirmed == 5
+
+
+def test_bad_credentials_stop_the_pass(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, obj(b"x"))
+    rig.bucket.fail_next = [CentralAuthError("InvalidAccessKeyId")]
+    summary = rig.forwarder.run_pass()
+    assert isinstance(summary.stopped, CentralAuthError) and summary.stopped.exit_code == 2
+
+
+def test_unfinished_uploads_are_aborted_once_per_process(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, obj(b"x"))
+    rig.bucket.unfinished = ["agency/objects/blake3/aa/big"]
+    assert rig.forwarder.run_pass().aborted_uploads == ["agency/objects/blake3/aa/big"]
+    rig.bucket.unfinished = ["agency/objects/blake3/bb/another-process-uploading"]
+    assert rig.forwarder.run_pass().aborted_uploads == []
+    assert rig.bucket.unfinished == ["agency/objects/blake3/bb/another-process-uploading"]
+
+
+def test_a_hold_and_a_longer_retention_reach_the_bucket(tmp_path: Path) -> None:
+    a = obj(b"later held")
+    rig = Rig(tmp_path, a)
+    rig.forwarder.run_pass()
+    a.holds = 1
+    a.dates = [UNTIL + timedelta(days=365)]
+    summary = rig.forwarder.run_pass()
+    assert summary.lock_updated == 1
+    stored = rig.bucket.objects[rig.key(a)]
+    assert (stored.legal_hold, stored.retain_until) == (True, UNTIL + timedelta(days=365))
+    copy = rig.records.copies[a.blake3]
+    assert (copy.legal_hold, copy.retain_until) == (True, UNTIL + timedelta(days=365))
+    a.holds = 0
+    assert rig.forwarder.run_pass().lock_updated == 1
+    assert rig.bucket.objects[rig.key(a)].legal_hold is False
+
+
+def test_a_local_copy_is_freed_only_after_the_days(tmp_path: Path) -> None:
+    a = obj(b"to be freed")
+    rig = Rig(tmp_path, a, days=30)
+    rig.forwarder.run_pass()
+    rig.clock.now = NOW + timedelta(days=29)
+    assert rig.forwarder.run_pass().freed == 0
+    assert rig.store.path_of(a.key).exists()
+    rig.clock.now = NOW + timedelta(days=30)
+    assert rig.forwarder.run_pass().freed == 1
+    assert not rig.store.path_of(a.key).exists()
+    kinds = [k for k, b in rig.records.events if b == a.blake3]
+    assert kinds == ["central-confirmed", "local-copy-freeing", "local-copy-freed"]
+    a.holds = 1  # a hold placed after freeing still reaches the bucket
+    assert rig.forwarder.run_pass().lock_updated == 1
+    assert rig.bucket.objects[rig.key(a)].legal_hold is True
+
+
+def test_a_held_object_is_freed_only_once_the_central_hold_is_confirmed(tmp_path: Path) -> None:
+    a = obj(b"held", holds=1)
+    rig = Rig(tmp_path, a, days=0)
+    summary = rig.forwarder.run_pass()
+    # the put carried the hold, the HEAD confirmed it ON: freeing is allowed
+    assert summary.freed == 1 and rig.records.copies[a.blake3].legal_hold is True
+
+
+def test_a_held_object_without_central_hold_stays(tmp_path: Path) -> None:
+    a = obj(b"held after forwarding")
+    rig = Rig(tmp_path, a, days=0)
+    rig.bucket.set_legal_hold = _refuse  # type: ignore[method-assign]
+    rig.clock.now = NOW - timedelta(days=1)
+    rig.records.objects = []
+    rig.forwarder.run_pass()
+    rig.records.objects = [a]
+    a.holds = 1
+    rig.bucket.objects[rig.key(a)] = StoredVersion(a.data, "v9", UNTIL, False)
+    rig.records.copies[a.blake3] = CentralCopy(
+        a.blake3, rig.key(a), "confirmed", "v9", s3_checksum(a.data), UNTIL, False, NOW, 1, None
+    )
+    rig.clock.now = NOW + timedelta(days=1)
+    summary = rig.forwarder.run_pass()
+    assert dict(summary.failed) == {"CENTRAL_FAILED": 1} and summary.freed == 0
+    assert rig.store.path_of(a.key).exists()
+    assert rig.records.copies[a.blake3].legal_hold is False
+
+
+def _refuse(key: str, version_id: str, on: bool) -> None:
+    raise CentralError("AccessDenied")
+
+
+def test_a_crash_after_the_intent_is_finished_by_the_next_pass(tmp_path: Path) -> None:
+    a = obj(b"crash while freeing")
+    rig = Rig(tmp_path, a, days=0)
+    rig.store.crash_on_free = True
+    with pytest.raises(StoreCrashed):
+        rig.forwarder.run_pass()
+    assert a.blake3 not in rig.records.freed
+    rig.store.crash_on_free = False
+    summary = rig.forwarder.run_pass()
+    assert summary.freed == 1 and a.blake3 in rig.records.freed
+    assert not rig.store.path_of(a.key).exists()
+
+
+def test_verify_central_heads_every_copy_and_reads_back_the_sample(tmp_path: Path) -> None:
+    a, b, c = obj(b"one"), obj(b"two"), obj(b"three")
+    rig = Rig(tmp_path, a, b, c)
+    rig.forwarder.run_pass()
+    verifier = CentralVerifier(rig.bucket, rig.records, rig.clock, lambda items, n: list(items)[:n])
+    clean = verifier.verify(1)
+    assert (clean.checked, clean.read_back, clean.findings) == (3, 1, [])
+    rig.bucket.objects[rig.key(a)].data = b"rot"  # the bytes changed behind the server's back
+    rig.bucket.objects[rig.key(b)].legal_hold = True
+    report = verifier.verify(100)
+    assert report.read_back == 3
+    found = {(f.blake3, f.problem) for f in report.findings}
+    assert found == {
+        (a.blake3, "not-confirmed"),
+        (a.blake3, "read-mismatch"),
+        (b.blake3, "not-confirmed"),
+    }
+
+
+def test_the_sample_is_at_least_one_object() -> None:
+    assert [sample_size(n, 2) for n in (0, 1, 10, 49, 51, 1000)] == [0, 1, 1, 1, 2, 20]
+    assert sample_size(10, 100) == 10

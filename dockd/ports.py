@@ -635,9 +635,10 @@ class CentralStore(Protocol):
     def read(self, key: str, version_id: str) -> Iterator[bytes]:
         """The stored version's bytes, streamed (for `dockd verify --central`)."""
 
-    def abort_unfinished(self) -> list[str]:
-        """Abort the multipart uploads left under the prefix (a dock killed mid-upload):
-        the keys whose uploads were aborted."""
+    def abort_unfinished(self, keys: Collection[str]) -> list[str]:
+        """Abort the multipart uploads left on these bucket keys (a dock killed mid-upload):
+        the keys whose uploads were aborted. Only keys this station is to send: stations
+        sharing a bucket and prefix must never abort each other's live uploads."""
 
 
 # --- forwarding ---

@@ -17,7 +17,7 @@ import base64
 import contextlib
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from io import FileIO
@@ -246,8 +246,10 @@ class S3CentralStore:
         except (ClientError, BotoCoreError) as exc:
             raise self._translate(exc, "read", key) from exc
 
-    def abort_unfinished(self) -> list[str]:
+    def abort_unfinished(self, keys: Collection[str]) -> list[str]:
         aborted: list[str] = []
+        if not keys:
+            return aborted
         try:
             pages = self._client.get_paginator("list_multipart_uploads").paginate(
                 Bucket=self._bucket, Prefix=self._prefix
@@ -255,6 +257,8 @@ class S3CentralStore:
             for page in pages:
                 for upload in page.get("Uploads", []):
                     key, upload_id = upload["Key"], upload["UploadId"]
+                    if key not in keys:
+                        continue  # another station's upload, perhaps live
                     self._client.abort_multipart_upload(
                         Bucket=self._bucket, Key=key, UploadId=upload_id
                     )

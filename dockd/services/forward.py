@@ -118,7 +118,8 @@ class Forwarder:
             self.central.check_bucket()
             summary = PassSummary()
             if not self._aborted:
-                summary.aborted_uploads = self.central.abort_unfinished()
+                mine = {i.key for i in self.records.outgoing() if i.local and step(i) is Step.SEND}
+                summary.aborted_uploads = self.central.abort_unfinished(mine)
                 self._aborted = True
                 for key in summary.aborted_uploads:
                     log.warning("central-upload-aborted", key=key)

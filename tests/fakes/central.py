@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -106,8 +106,9 @@ class FakeBucket:
         self.reads.append(key)
         yield self.objects[key].data
 
-    def abort_unfinished(self) -> list[str]:
-        aborted, self.unfinished = self.unfinished, []
+    def abort_unfinished(self, keys: Collection[str]) -> list[str]:
+        aborted = [k for k in self.unfinished if k in keys]
+        self.unfinished = [k for k in self.unfinished if k not in keys]
         return aborted
 
 

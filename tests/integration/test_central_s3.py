@@ -272,8 +272,16 @@ def test_abort_unfinished_aborts_a_killed_docks_upload(
     client.upload_part(
         Bucket=central_bucket, Key=key, UploadId=upload_id, PartNumber=1, Body=os.urandom(MIB)
     )
-    assert store.abort_unfinished() == [key]
-    assert client.list_multipart_uploads(Bucket=central_bucket).get("Uploads", []) == []
+    other = "station-7/objects/blake3/cd/live-elsewhere"  # same prefix, another station
+    client.create_multipart_upload(
+        Bucket=central_bucket,
+        Key=other,
+        ObjectLockMode="COMPLIANCE",
+        ObjectLockRetainUntilDate=retain_until(),
+    )
+    assert store.abort_unfinished({key}) == [key]
+    left = client.list_multipart_uploads(Bucket=central_bucket).get("Uploads", [])
+    assert [u["Key"] for u in left] == [other]
 
 
 def test_head_of_a_key_never_sent_is_none(store: S3CentralStore) -> None:

@@ -144,12 +144,22 @@ def test_bad_credentials_stop_the_pass(tmp_path: Path) -> None:
 
 
 def test_unfinished_uploads_are_aborted_once_per_process(tmp_path: Path) -> None:
-    rig = Rig(tmp_path, obj(b"x"))
-    rig.bucket.unfinished = ["agency/objects/blake3/aa/big"]
-    assert rig.forwarder.run_pass().aborted_uploads == ["agency/objects/blake3/aa/big"]
-    rig.bucket.unfinished = ["agency/objects/blake3/bb/another-process-uploading"]
+    big = obj(b"a killed dock was sending this")
+    rig = Rig(tmp_path, big)
+    rig.bucket.unfinished = [rig.key(big)]
+    assert rig.forwarder.run_pass().aborted_uploads == [rig.key(big)]
+    rig.bucket.unfinished = [rig.key(big)]
     assert rig.forwarder.run_pass().aborted_uploads == []
-    assert rig.bucket.unfinished == ["agency/objects/blake3/bb/another-process-uploading"]
+    assert rig.bucket.unfinished == [rig.key(big)]
+
+
+def test_another_stations_unfinished_upload_is_left_alone(tmp_path: Path) -> None:
+    mine = obj(b"this station's recording")
+    rig = Rig(tmp_path, mine)
+    theirs = "agency/objects/blake3/bb/another-station-uploading"
+    rig.bucket.unfinished = [rig.key(mine), theirs]
+    assert rig.forwarder.run_pass().aborted_uploads == [rig.key(mine)]
+    assert rig.bucket.unfinished == [theirs]
 
 
 def test_a_hold_and_a_longer_retention_reach_the_bucket(tmp_path: Path) -> None:

@@ -13,6 +13,8 @@ Two sets, a few long recordings (multipart) and many short ones (single puts); r
 alternate which tool goes first. Throughput is bytes sent / wall seconds, median over the
 rounds; ``upload_ratio`` is dockd's median throughput over boto3's for both sets together
 (each round's seconds summed), target >= 0.9.
+Then ``docking_ratio`` (bench/forward_dock.py): a recorder docked by `dockd run` while it
+forwards a backlog, over the same dock with nothing to forward; target >= 0.8.
 Writes bench/results/forward.json and prints a table.
 
     .venv/bin/python bench/forward.py [--quick] [--rounds N] [--streams N]
@@ -45,6 +47,7 @@ if str(REPO) not in sys.path:  # run as a script: bench/ is on sys.path, the rep
 import boto3  # noqa: E402
 
 from bench.common import git_state  # noqa: E402
+from bench.forward_dock import docking_with_forwarding  # noqa: E402
 from dockd.adapters.central import S3CentralStore  # noqa: E402
 from dockd.core.forwarding import CentralPut  # noqa: E402
 from tests.support.seaweed import (  # noqa: E402
@@ -59,7 +62,7 @@ WORK = REPO / "bench" / "work-forward"
 RESULTS = REPO / "bench" / "results" / "forward.json"
 MIB = 1 << 20
 TOOLS = ("dockd", "boto3")
-TARGETS = {"upload_ratio": (">=", 0.9)}
+TARGETS = {"upload_ratio": (">=", 0.9), "docking_ratio": (">=", 0.8)}
 
 
 @dataclass(frozen=True)
@@ -220,6 +223,11 @@ def table(report: dict[str, Any]) -> str:
             f"{cpu['dockd'][1]:.1f}/{cpu['boto3'][1]:.1f}"
         )
     lines.append(f"upload_ratio (all): {report['upload_ratio']}  target {TARGETS['upload_ratio']}")
+    dock = report["docking"]["median_mib_s"]
+    lines.append(
+        f"docking MiB/s without forwarding {dock['without']}, with {dock['with']}: "
+        f"docking_ratio {report['docking_ratio']}  target {TARGETS['docking_ratio']}"
+    )
     return "\n".join(lines)
 
 
@@ -228,9 +236,10 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="2 x 64 MiB and 16 x 1 MiB")
     parser.add_argument("--rounds", type=int, default=5, help="runs of each tool (median)")
     parser.add_argument("--streams", type=int, default=4, help="[central] streams")
+    parser.add_argument("--dock-rounds", type=int, default=3, help="docks in each mode")
     args = parser.parse_args()
-    if args.rounds < 1 or args.streams < 1:
-        parser.error("--rounds and --streams must be at least 1")
+    if min(args.rounds, args.streams, args.dock_rounds) < 1:
+        parser.error("--rounds, --streams and --dock-rounds must be at least 1")
     large, small = ((2, 64 * MIB), (16, MIB)) if args.quick else ((8, 64 * MIB), (64, MIB))
     shutil.rmtree(WORK, ignore_errors=True)
     code_before = git_state()
@@ -249,6 +258,7 @@ def main() -> int:
                 name: bench_set(name, group, uploads, args.rounds, server.pid)
                 for name, group in sources.items()
             }
+            docking = docking_with_forwarding(server, WORK / "dock", args.dock_rounds, args.quick)
     finally:
         shutil.rmtree(WORK, ignore_errors=True)
     sets["all"] = combined(sets)
@@ -268,6 +278,8 @@ def main() -> int:
         "targets": TARGETS,
         "sets": sets,
         "upload_ratio": sets["all"]["upload_ratio"],
+        "docking": docking,
+        "docking_ratio": docking["docking_ratio"],
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")

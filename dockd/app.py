@@ -334,6 +334,7 @@ class App:
 
     def forwarder(self, wait_for_disk: Callable[[], None] = lambda: None) -> Forwarder:
         """`wait_for_disk`: the daemon's, blocking while a slot copies (docking wins)."""
+        from dockd.adapters.central import S3CentralStore
         from dockd.adapters.clock import utc_now
         from dockd.adapters.store.lease import ForwardingLease
         from dockd.services.forward import Forwarder
@@ -341,7 +342,7 @@ class App:
         central = self.central_config
         store = self.store
         return Forwarder(
-            self.central_store,
+            S3CentralStore(central, pace=wait_for_disk),
             self.central_records,
             store,
             utc_now,

@@ -17,7 +17,7 @@ import base64
 import contextlib
 import hashlib
 import os
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from io import FileIO
@@ -95,8 +95,11 @@ class S3CentralStore:
     threads at once (one client, a connection pool sized for `streams` objects of
     `streams` parts each)."""
 
-    def __init__(self, config: CentralConfig) -> None:
+    def __init__(self, config: CentralConfig, pace: Callable[[], None] = lambda: None) -> None:
+        """`pace` is called before each part is read: the daemon's, blocking while a slot
+        copies, so a long multipart upload already under way yields the disk to docking."""
         self._config = config
+        self._pace = pace
         self._bucket = config.bucket
         self._prefix = config.prefix
         self._part_size = config.part_mib * MIB
@@ -311,6 +314,7 @@ class S3CentralStore:
         ):
             size = 0
             while not any(f.done() and f.exception() is not None for f in futures):
+                self._pace()
                 self._buffers.acquire()
                 # FileIO.read(n) reads into the bytes it returns: the part is never copied.
                 buf = fh.read(self._part_size)

@@ -157,6 +157,9 @@ class FakeStore:
         self.staging: dict[Path, bytes] = {}
         self.reserved: dict[Path, int] = {}
         self.syncs = 0
+        self.durable_rounds = 0
+        #: staged files whose bytes are on the (fake) disk: only those may be published
+        self.durable: set[Path] = set()
         self._count = 0
 
     def used(self) -> int:
@@ -189,14 +192,21 @@ class FakeStore:
         self.staging[path] = data
         return Staged(path, _digests(data), len(data))
 
+    def make_durable(self, staged: Sequence[Staged]) -> None:
+        self.durable_rounds += 1
+        self.durable.update(s.path for s in staged if s.path in self.staging)
+
     def _drop(self, path: Path) -> None:
         self.staging.pop(path, None)
         self.reserved.pop(path, None)
+        self.durable.discard(path)
 
     def discard(self, staged: Staged) -> None:
         self._drop(staged.path)
 
     def publish(self, staged: Staged) -> Published:
+        if staged.path not in self.durable:
+            raise AssertionError(f"{staged.path} published before it was made durable")
         data = self.staging[staged.path]
         self._drop(staged.path)
         key = object_key(staged.digests.blake3)
@@ -223,6 +233,7 @@ class FakeStore:
     def put_bytes(self, data: bytes) -> tuple[Published, ReadBack]:
         path = self._reserve(len(data), "writing to the store")
         self.staging[path] = data
+        self.durable.add(path)
         published = self.publish(Staged(path, _digests(data), len(data)))
         return published, self.verify_published(published)
 

@@ -127,7 +127,7 @@ class CopyPipeline:
                     if not inflight:
                         break
                     done, _ = wait(inflight, timeout=_BATCH_SECONDS, return_when=FIRST_COMPLETED)
-                    for job in done:
+                    for job in [j for j in inflight if j in done]:  # in the volume's order
                         found = self._collect(job, inflight.pop(job), run, batch.take, problems)
                         ending = ending or found
                     # one flush at a time, in order, while the next batch is being copied

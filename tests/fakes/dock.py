@@ -31,6 +31,7 @@ from dockd.errors import (
     ObjectMismatchError,
     RecorderGoneError,
     SourceFileError,
+    StoreError,
     StoreFullError,
 )
 from dockd.ports import ChunkHook, ReadAt, SourceStream
@@ -151,8 +152,10 @@ class FakeStore:
 
     chunk_size = 64 * 1024
 
-    def __init__(self, capacity: int = 1 << 40) -> None:
+    def __init__(self, capacity: int = 1 << 40, durable_fails: StoreError | None = None) -> None:
         self.capacity = capacity
+        #: what making a batch durable raises (the disk failing under the flush)
+        self.durable_fails = durable_fails
         self.objects: dict[str, bytes] = {}
         self.staging: dict[Path, bytes] = {}
         self.reserved: dict[Path, int] = {}
@@ -194,6 +197,8 @@ class FakeStore:
 
     def make_durable(self, staged: Sequence[Staged]) -> None:
         self.durable_rounds += 1
+        if self.durable_fails is not None:
+            raise self.durable_fails
         self.durable.update(s.path for s in staged if s.path in self.staging)
 
     def _drop(self, path: Path) -> None:
@@ -255,6 +260,8 @@ class FakeLedger:
         self.prior = dict(prior or {})
         self.sessions: dict[str, FakeSession] = {}
         self.recordings: list[tuple[str, VerifiedRecording]] = []
+        #: the size of each add_recordings call: one ledger transaction each
+        self.batches: list[int] = []
         self.events: list[tuple[datetime, str, str, dict[str, Any]]] = []
 
     def start_session(
@@ -290,6 +297,7 @@ class FakeLedger:
         self, session_id: str, serial: str, recordings: Sequence[VerifiedRecording]
     ) -> list[int]:
         assert self.sessions[session_id].state == "running"
+        self.batches.append(len(recordings))
         first = len(self.recordings) + 1
         self.recordings.extend((session_id, r) for r in recordings)
         return list(range(first, first + len(recordings)))

@@ -39,9 +39,9 @@ FILES = 40
 
 
 def ingest_killed_at(step: str, dockd: Dockd, src: Path, serial: str) -> int:
+    argv = ["--config", str(dockd.config), "ingest", str(src), "--serial", serial]
     proc = subprocess.run(
-        [sys.executable, "-c", _KILLED_AT, step, "--config", str(dockd.config), "ingest"]
-        + [str(src), "--serial", serial],
+        [sys.executable, "-c", _KILLED_AT, step, *argv],
         capture_output=True,
         text=True,
         timeout=300,

@@ -99,10 +99,27 @@ _libc.fallocate.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c
 _libc.syncfs.argtypes = (ctypes.c_int,)
 
 
+_FEW = 2  # up to this many files or folders, an fsync each is cheaper than a syncfs
+
+
 def _syncfs(fd: int) -> None:
     if _libc.syncfs(fd) != 0:
         err = ctypes.get_errno()
         raise OSError(err, os.strerror(err))
+
+
+def _synced_whole(folder: Path) -> bool:
+    """syncfs(2) of the filesystem holding `folder`; False where the kernel lacks it."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        _syncfs(fd)
+    except OSError as exc:
+        if exc.errno != errno.ENOSYS:
+            raise
+        return False
+    finally:
+        os.close(fd)
+    return True
 
 
 def _reserve(fd: int, size: int) -> None:
@@ -275,22 +292,13 @@ class ObjectStore:
         """The bytes of these staged files on the disk, before any of them is linked.
 
         One syncfs(2) of the store's filesystem instead of an fsync per file: each fsync
-        is a journal commit, which costs small recordings more than their copy. The store
-        is the evidence disk, so what else it flushes is little; where syncfs is missing,
-        each file is fsynced."""
-        if not staged:
-            return
+        is a journal commit, which costs small recordings more than their copy. A batch
+        of a few files is fsynced file by file: syncfs would also wait for whatever else
+        the filesystem holds dirty."""
         try:
-            fd = os.open(self._staging, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-            try:
-                _syncfs(fd)
-            except OSError as exc:
-                if exc.errno != errno.ENOSYS:
-                    raise
+            if len(staged) <= _FEW or not _synced_whole(self._staging):
                 for one in staged:
                     _fsync_path(one.path)
-            finally:
-                os.close(fd)
         except OSError as exc:
             raise translate_store_error(exc, "making the copies durable") from exc
 
@@ -337,19 +345,10 @@ class ObjectStore:
         batch's fan-out folders would be a journal commit apiece."""
         with self._lock:
             folders, self._dirty = self._dirty, set()
-        if not folders:
-            return
         try:
-            fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-            try:
-                _syncfs(fd)
-            except OSError as exc:
-                if exc.errno != errno.ENOSYS:
-                    raise
+            if len(folders) <= _FEW or not _synced_whole(self.root):
                 for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
                     _fsync_dir(folder)
-            finally:
-                os.close(fd)
         except OSError as exc:
             with self._lock:
                 self._dirty |= folders

@@ -36,6 +36,7 @@ from dockd.services.copy_phases import Phases
 log = structlog.get_logger("dockd.services.copy")
 _BATCH = 64
 _BATCH_SECONDS = 0.5
+_MOST_STAGED = 4 * _BATCH  # staged, not yet flushed: what a crash would leave to clean up
 _Result = tuple[VerifiedRecording, list[Problem]]
 #: a copy in staging, with the source file as it was when copied
 _Copy = tuple[SourceFile, Staged]
@@ -130,9 +131,12 @@ class CopyPipeline:
                     for job in [j for j in inflight if j in done]:  # in the volume's order
                         found = self._collect(job, inflight.pop(job), run, batch.take, problems)
                         ending = ending or found
-                    # one flush at a time, in order, while the next batch is being copied
-                    if batch.due() and (flushing is None or flushing.done()):
-                        ending = (flushing.result() if flushing else None) or ending
+                    # one flush at a time, in order, while the next batch is being copied;
+                    # copies wait for a flush that has fallen too far behind
+                    if batch.due() and flushing and (flushing.done() or batch.full()):
+                        ending = flushing.result() or ending
+                        flushing = None
+                    if batch.due() and flushing is None:
                         flushing = flusher.submit(batch.flush, batch.cut())
                 ending = (flushing.result() if flushing else None) or ending
                 flushing = None
@@ -298,6 +302,9 @@ class _Batch:
         if not self.staged:
             self.since = time.monotonic()
         self.staged.append(copy)
+
+    def full(self) -> bool:
+        return len(self.staged) >= _MOST_STAGED
 
     def due(self) -> bool:
         return len(self.staged) >= _BATCH or (

@@ -7,11 +7,14 @@ problems listed, what the store holds, what the ledger calls verified.
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from dockd.adapters.rules import load_policy, load_profiles
+from dockd.core.model import VerifiedRecording
 from dockd.core.policy import PolicyPack
 from dockd.errors import StoreError
 from dockd.ports import ProgressSink
@@ -56,10 +59,11 @@ class Dock:
         store: FakeStore | None = None,
         parallel_files: int = 1,
         synchronised: bool = True,
+        ledger: FakeLedger | None = None,
     ) -> None:
         self.volume = FakeVolume(files)
         self.store = store or FakeStore()
-        self.ledger = FakeLedger()
+        self.ledger = ledger or FakeLedger()
         self.custodians = FakeCustodians()
         self.interruptions = FakeInterruptions()
         self.signer, self.signatures = FakeSigner(), FakeSignatures()
@@ -270,11 +274,13 @@ def test_a_refusing_policy_copies_nothing_but_records_the_station_clock(
 # -- batches: one durable flush and one ledger transaction for many small files --------
 
 
-def small_dock(policy: PolicyPack, count: int, **files: FakeFile) -> Dock:
+def small_dock(
+    policy: PolicyPack, count: int, ledger: FakeLedger | None = None, **files: FakeFile
+) -> Dock:
     """`count` distinct small files, four at a time; `files` replaces some by number."""
     chosen = {name(i): FakeFile(clip(i, 5_000) + i.to_bytes(4, "big")) for i in range(count)}
     chosen.update({name(int(k.removeprefix("n"))): f for k, f in files.items()})
-    return Dock(policy, chosen, parallel_files=4)
+    return Dock(policy, chosen, parallel_files=4, ledger=ledger)
 
 
 def test_many_small_files_are_made_durable_and_recorded_a_batch_at_a_time(
@@ -338,3 +344,24 @@ def test_a_batch_that_cannot_be_made_durable_is_neither_linked_nor_recorded(
     assert outcome.manifest is not None  # the manifest's own fsync still worked
     assert set(dock.store.objects) == {outcome.manifest.object_key}
     assert dock.store.staging == {}
+
+
+class SlowLedger(FakeLedger):
+    """A ledger whose transactions take a while: the copies outrun the flushes."""
+
+    def add_recordings(
+        self, session_id: str, serial: str, recordings: Sequence[VerifiedRecording]
+    ) -> list[int]:
+        time.sleep(0.2)
+        return super().add_recordings(session_id, serial, recordings)
+
+
+def test_copies_wait_for_a_flush_that_has_fallen_behind(policy: PolicyPack) -> None:
+    """At most 256 staged copies wait for a flush (plus what one collection round adds:
+    two per copy thread), so a slow ledger bounds what a crash would leave to clean up."""
+    dock = small_dock(policy, 700, SlowLedger())
+    outcome = dock.ingest()
+    assert outcome.state == "completed"
+    assert sum(dock.ledger.batches) == 700
+    assert max(dock.ledger.batches) <= 256 + 2 * 4
+    assert max(dock.ledger.batches) > 64  # the flushes did fall behind: the bound was hit

@@ -229,6 +229,7 @@ class ObjectStore:
         self.chunk_size = chunk_size
         self._counter = itertools.count()
         self._lock = threading.Lock()
+        self._syncing = threading.Lock()
         self._dirty: set[Path] = set()
         try:
             root.mkdir(parents=True, exist_ok=True)
@@ -342,33 +343,38 @@ class ObjectStore:
 
         Called once per batch, before the ledger calls those recordings verified: one
         syncfs(2) commits every touched folder at once, where an fsync of each of a
-        batch's fan-out folders would be a journal commit apiece."""
-        with self._lock:
-            folders, self._dirty = self._dirty, set()
-        try:
-            if len(folders) <= _FEW or not _synced_whole(self.root):
-                for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
-                    _fsync_dir(folder)
-        except OSError as exc:
+        batch's fan-out folders would be a journal commit apiece.
+
+        Sessions side by side share the store: one sync at a time, so a sync that finds
+        its folders taken by another returns only once that other sync has finished."""
+        with self._syncing:
             with self._lock:
-                self._dirty |= folders
-            raise translate_store_error(exc, "syncing the store") from exc
+                folders, self._dirty = self._dirty, set()
+            try:
+                if len(folders) <= _FEW or not _synced_whole(self.root):
+                    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+                        _fsync_dir(folder)
+            except OSError as exc:
+                with self._lock:
+                    self._dirty |= folders
+                raise translate_store_error(exc, "syncing the store") from exc
 
     def publish(self, staged: Staged) -> Published:
         """Link the staged file into place; an existing object is kept, never replaced.
-        The link is durable only after sync()."""
+        The link is durable only after sync(): the folders are marked once the link (or
+        the object another session linked) is there, and the fan-out folder's own entry
+        each time, as another session may have made it and not synced it yet."""
         key = object_key(staged.digests.blake3)
         final = self.root / key
         try:
-            if not final.parent.exists():
-                final.parent.mkdir(exist_ok=True)
-                self._mark_dirty(final.parent.parent)
-            self._mark_dirty(final.parent)
+            final.parent.mkdir(exist_ok=True)
             try:
                 os.link(staged.path, final)
                 duplicate = False
             except FileExistsError:
                 duplicate = True
+            self._mark_dirty(final.parent.parent)
+            self._mark_dirty(final.parent)
             staged.path.unlink()
         except OSError as exc:
             self._discard_path(staged.path)

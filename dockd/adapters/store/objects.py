@@ -27,6 +27,7 @@ from pathlib import Path
 
 from blake3 import blake3
 
+from dockd.adapters.store.durable import fsync_dir, sync_files, sync_folders
 from dockd.adapters.store.hashpipe import (
     Copied,
     DestinationWriteError,
@@ -77,49 +78,9 @@ def translate_store_error(exc: OSError, what: str) -> StoreError:
     return StoreError(f"{what}: {exc.strerror or exc}")
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_path(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 _FALLOC_FL_KEEP_SIZE = 0x01
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.fallocate.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64)
-_libc.syncfs.argtypes = (ctypes.c_int,)
-
-
-_FEW = 2  # up to this many files or folders, an fsync each is cheaper than a syncfs
-
-
-def _syncfs(fd: int) -> None:
-    if _libc.syncfs(fd) != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, os.strerror(err))
-
-
-def _synced_whole(folder: Path) -> bool:
-    """syncfs(2) of the filesystem holding `folder`; False where the kernel lacks it."""
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        _syncfs(fd)
-    except OSError as exc:
-        if exc.errno != errno.ENOSYS:
-            raise
-        return False
-    finally:
-        os.close(fd)
-    return True
 
 
 def _reserve(fd: int, size: int) -> None:
@@ -194,7 +155,7 @@ def _prepare_layout(root: Path) -> None:
     if not marker.exists():
         (root / "README").write_text(_README.format(version=LAYOUT_VERSION), "utf-8")
         marker.write_text(f"layout {LAYOUT_VERSION}\n", "utf-8")
-        _fsync_dir(root)
+        fsync_dir(root)
 
 
 def _claim_staging(root: Path) -> tuple[Path, int]:
@@ -290,16 +251,10 @@ class ObjectStore:
         return self._stage(fill, durable=False)
 
     def make_durable(self, staged: Sequence[Staged]) -> None:
-        """The bytes of these staged files on the disk, before any of them is linked.
-
-        One syncfs(2) of the store's filesystem instead of an fsync per file: each fsync
-        is a journal commit, which costs small recordings more than their copy. A batch
-        of a few files is fsynced file by file: syncfs would also wait for whatever else
-        the filesystem holds dirty."""
+        """The bytes of these staged files on the disk, before any of them is linked:
+        one syncfs for a batch (`durable`), not a journal commit per file."""
         try:
-            if len(staged) <= _FEW or not _synced_whole(self._staging):
-                for one in staged:
-                    _fsync_path(one.path)
+            sync_files([one.path for one in staged], self._staging)
         except OSError as exc:
             raise translate_store_error(exc, "making the copies durable") from exc
 
@@ -339,11 +294,8 @@ class ObjectStore:
             self._dirty.add(folder)
 
     def sync(self) -> None:
-        """Make the links of everything published so far durable.
-
-        Called once per batch, before the ledger calls those recordings verified: one
-        syncfs(2) commits every touched folder at once, where an fsync of each of a
-        batch's fan-out folders would be a journal commit apiece.
+        """Make the links of everything published so far durable: once per batch, before
+        the ledger calls those recordings verified (one syncfs for its folders).
 
         Sessions side by side share the store: one sync at a time, so a sync that finds
         its folders taken by another returns only once that other sync has finished."""
@@ -351,9 +303,7 @@ class ObjectStore:
             with self._lock:
                 folders, self._dirty = self._dirty, set()
             try:
-                if len(folders) <= _FEW or not _synced_whole(self.root):
-                    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
-                        _fsync_dir(folder)
+                sync_folders(folders, self.root)
             except OSError as exc:
                 with self._lock:
                     self._dirty |= folders
@@ -396,7 +346,7 @@ class ObjectStore:
         try:
             _lift_immutable(path)
             path.unlink()
-            _fsync_dir(path.parent)
+            fsync_dir(path.parent)
         except OSError as exc:
             raise translate_store_error(exc, f"expiring {key}") from exc
         return True

@@ -8,37 +8,38 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from dockd.core.activities import Activity, Matching
-from dockd.core.archive import ArchiveItem, Footage
-from dockd.core.backlog import CentralCandidate, HeldGroup
-from dockd.core.custody import CustodyEvent
-from dockd.core.detect import VolumeSample
-from dockd.core.devices import DeviceEvent, RecorderDevice
-from dockd.core.export_description import ExportIntent, FileDigests, PackageCheck
-from dockd.core.forwarding import CentralHead, CentralPut, CentralUpload, Outgoing
-from dockd.core.gaps import Clip, Gap
-from dockd.core.model import Digests, Problem, SourceFile, StoredDocument, VerifiedRecording
-from dockd.core.operators import Credential, Operator
-from dockd.core.policy import PolicyPack
-from dockd.core.profiles import RecorderProfile
-from dockd.core.registry import Custodian, CustodyStretch, DeviceEntry, HoldEntry
-from dockd.core.retention import Expirable, StoredCopy
-from dockd.core.signing import ManifestSignature
-from dockd.core.station_clock import StationClock
-from dockd.core.status import Assignment, LedgerFacts, SlotSnapshot, StoreSpace, VerifyRun
-from dockd.core.supervision import Draw, Member, RecordedDraw, Review, WorkRecord
-from dockd.core.transfer import Published, ReadBack, Scan, Staged, VolumeEvidence
-from dockd.core.viewing import Viewing, ViewingRequest
-from dockd.core.views import (
-    DeadlineReport,
-    ExportView,
-    RecorderClockView,
-    RecordingView,
-    SessionView,
-    StationClockView,
-)
+if TYPE_CHECKING:  # annotations only: `dockd ingest` need not import every area's model
+    from dockd.core.activities import Activity, Matching
+    from dockd.core.archive import ArchiveItem, Footage
+    from dockd.core.backlog import CentralCandidate, HeldGroup
+    from dockd.core.custody import CustodyEvent
+    from dockd.core.detect import VolumeSample
+    from dockd.core.devices import DeviceEvent, RecorderDevice
+    from dockd.core.export_description import ExportIntent, FileDigests, PackageCheck
+    from dockd.core.forwarding import CentralHead, CentralPut, CentralUpload, Outgoing
+    from dockd.core.gaps import Clip, Gap
+    from dockd.core.model import Digests, Problem, SourceFile, StoredDocument, VerifiedRecording
+    from dockd.core.operators import Credential, Operator
+    from dockd.core.policy import PolicyPack
+    from dockd.core.profiles import RecorderProfile
+    from dockd.core.registry import Custodian, CustodyStretch, DeviceEntry, HoldEntry
+    from dockd.core.retention import Expirable, StoredCopy
+    from dockd.core.signing import ManifestSignature
+    from dockd.core.station_clock import StationClock
+    from dockd.core.status import Assignment, LedgerFacts, SlotSnapshot, StoreSpace, VerifyRun
+    from dockd.core.supervision import Draw, Member, RecordedDraw, Review, WorkRecord
+    from dockd.core.transfer import Published, ReadBack, Scan, Staged, VolumeEvidence
+    from dockd.core.viewing import Viewing, ViewingRequest
+    from dockd.core.views import (
+        DeadlineReport,
+        ExportView,
+        RecorderClockView,
+        RecordingView,
+        SessionView,
+        StationClockView,
+    )
 
 # --- retention, report, registry ---
 
@@ -296,6 +297,9 @@ class EvidenceStore(Protocol):
     def copy_in(
         self, source: SourceStream, expected_size: int, progress: ChunkHook | None = None
     ) -> Staged: ...
+    def make_durable(self, staged: Sequence[Staged]) -> None:
+        """The staged bytes on the disk (one flush for a batch); before `publish`."""
+
     def discard(self, staged: Staged) -> None: ...
     def publish(self, staged: Staged) -> Published: ...
     def verify_published(self, published: Published) -> ReadBack: ...

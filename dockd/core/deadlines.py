@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 
@@ -42,6 +42,19 @@ def working_day_end(
     if duty_day_end is not None:
         latest = max(latest, datetime.combine(day, duty_day_end, zone).astimezone(UTC))
     return latest
+
+
+def latest_each_day(ends: Iterable[datetime], zone: ZoneInfo) -> list[datetime]:
+    """The last of `ends` on each local day in `zone`: all `working_day_end` looks at.
+
+    A session's thousands of short clips would otherwise make every recording's day end
+    a walk over every other recording's end."""
+    latest: dict[date, datetime] = {}
+    for end in ends:
+        day = end.astimezone(zone).date()
+        if day not in latest or end > latest[day]:
+            latest[day] = end
+    return list(latest.values())
 
 
 def offload_deadline(

@@ -26,7 +26,8 @@ class Scan:
 
 @dataclass(frozen=True, slots=True)
 class Staged:
-    """A complete, fsynced copy in the store's staging area, not yet an object."""
+    """A complete copy in the store's staging area, not yet an object (durable once the
+    store's `make_durable` has seen it)."""
 
     path: Path
     digests: Digests

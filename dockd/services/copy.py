@@ -1,10 +1,14 @@
 """THE copy pipeline: recorder files into the store, proven, recorded in batches.
 
-Several files at once (hides fsync and O_DIRECT latency on small files), at most two
-large ones from one recorder; a file that changes while it is read is copied once
-more, then given up; the store reserves each file's size before the copy (a full
-store fails at once); every object is read back from disk before its recording is
-called verified, and the ledger is told only after the store's links are durable.
+Several files at once, at most two large ones from one recorder; a file that changes
+while it is read is copied once more, then given up; the store reserves each file's size
+before the copy (a full store fails at once). Copies are staged, then handled a batch at
+a time: one flush makes the batch's bytes durable, each is linked into place and read
+back from the disk (several at once, while the next batch is being copied), the links
+are made durable, and one ledger transaction records the batch. A recording is called
+verified only after all of that; a crash anywhere leaves staged garbage (removed at the
+next start) or linked objects without a ledger row (re-verified at the next docking),
+never a recording half recorded.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import structlog
 
@@ -26,10 +31,16 @@ from dockd.core.recording import SessionFacts, VerifiedCopy, build_recording
 from dockd.core.transfer import Published, Staged
 from dockd.errors import DockdError, InternalError, RecorderGoneError, SourceFileError
 from dockd.ports import Clock, EvidenceStore, ProgressSink, SessionLedger, Volume
+from dockd.services.copy_phases import Phases
 
 log = structlog.get_logger("dockd.services.copy")
 _BATCH = 64
+_BATCH_SECONDS = 0.5
+_MOST_STAGED = 4 * _BATCH  # staged, not yet flushed: what a crash would leave to clean up
 _Result = tuple[VerifiedRecording, list[Problem]]
+#: a copy in staging, with the source file as it was when copied
+_Copy = tuple[SourceFile, Staged]
+_T = TypeVar("_T")
 
 
 class FileProblem(Exception):
@@ -99,22 +110,42 @@ class CopyPipeline:
         """Copy `files`; each recorded one joins `copied`, per-file problems `problems`.
         The first session-ending error stops new copies, lets those under way finish,
         records them, and is raised."""
-        batcher = _Batcher(self, run, copied)
+        phases = Phases()
         ending: DockdError | None = None
         queue = iter(files)
-        inflight: dict[Future[_Result], SourceFile] = {}
-        with ThreadPoolExecutor(self.parallel_files, thread_name_prefix="dockd-copy") as pool:
-            while True:
-                if ending is None:
-                    ending = self._fill(pool, queue, inflight, run)
-                if not inflight:
-                    break
-                done, _ = wait(inflight, timeout=0.5, return_when=FIRST_COMPLETED)
-                for job in done:
-                    found = self._collect(job, inflight.pop(job), run, batcher, problems)
-                    ending = ending or found
-                batcher.maybe_flush()
-        batcher.flush()
+        inflight: dict[Future[_Copy], SourceFile] = {}
+        with (
+            ThreadPoolExecutor(self.parallel_files, thread_name_prefix="dockd-copy") as pool,
+            ThreadPoolExecutor(self.parallel_files, thread_name_prefix="dockd-verify") as checks,
+            ThreadPoolExecutor(1, thread_name_prefix="dockd-flush") as flusher,
+        ):
+            batch = _Batch(self, run, checks, phases, copied, problems)
+            flushing: Future[DockdError | None] | None = None
+            try:
+                while True:
+                    if ending is None:
+                        ending = self._fill(pool, queue, inflight, run, phases)
+                    if not inflight:
+                        break
+                    done, _ = wait(inflight, timeout=_BATCH_SECONDS, return_when=FIRST_COMPLETED)
+                    for job in [j for j in inflight if j in done]:  # in the volume's order
+                        found = self._collect(job, inflight.pop(job), run, batch.take, problems)
+                        ending = ending or found
+                    # one flush at a time, in order, while the next batch is being copied;
+                    # copies wait for a flush that has fallen too far behind
+                    if batch.due() and flushing and (flushing.done() or batch.full()):
+                        ending = flushing.result() or ending
+                        flushing = None
+                    if batch.due() and flushing is None:
+                        flushing = flusher.submit(batch.flush, batch.cut())
+                ending = (flushing.result() if flushing else None) or ending
+                flushing = None
+                ending = batch.flush(batch.cut()) or ending
+            finally:
+                if flushing is not None:
+                    flushing.exception()  # its copies are its own to record or discard
+                batch.abandon(inflight)
+        run.bound.info("copy-timing", **phases.summary())
         if ending is not None:
             raise ending
 
@@ -122,8 +153,9 @@ class CopyPipeline:
         self,
         pool: ThreadPoolExecutor,
         queue: Iterator[SourceFile],
-        inflight: dict[Future[_Result], SourceFile],
+        inflight: dict[Future[_Copy], SourceFile],
         run: CopyRun,
+        phases: Phases,
     ) -> DockdError | None:
         while len(inflight) < 2 * self.parallel_files:
             if run.cancel.is_set():
@@ -131,19 +163,20 @@ class CopyPipeline:
             file = next(queue, None)
             if file is None:
                 break
-            inflight[pool.submit(self.copy_one, file, run)] = file
+            inflight[pool.submit(self.stage_one, file, run, phases)] = file
         return None
 
     def _collect(
         self,
-        job: Future[_Result],
+        job: Future[_T],
         file: SourceFile,
         run: CopyRun,
-        batcher: _Batcher,
+        take: Callable[[_T], None],
         problems: list[Problem],
     ) -> DockdError | None:
+        """Hands a finished job's result to `take`; a per-file problem joins `problems`."""
         try:
-            rec, notes = job.result()
+            result = job.result()
         except FileProblem as problem:
             problems.append(Problem(file.display, problem.code, problem.message))
             run.bound.warning(
@@ -155,26 +188,34 @@ class CopyPipeline:
         except Exception as exc:
             run.bound.exception("internal-error", path=file.display)
             return InternalError(f"{type(exc).__name__}: {exc}")
-        batcher.add(rec)
-        problems.extend(notes)
+        take(result)
         return None
 
-    def copy_one(self, file: SourceFile, run: CopyRun) -> _Result:
-        """Stage, publish, read back; a file that changed meanwhile gets one more try."""
-        staged, seen = self._stage(file, run)
-        if seen is None:
-            self.store.discard(staged)
+    def stage_one(self, file: SourceFile, run: CopyRun, phases: Phases) -> _Copy:
+        """Copy into staging; a file that changed meanwhile gets one more try."""
+        with phases.timed("stage"):
             staged, seen = self._stage(file, run)
             if seen is None:
                 self.store.discard(staged)
-                raise FileProblem(
-                    "source-changed",
-                    "the file changed while it was copied, twice; not copied. "
-                    "Is the recorder still recording?",
-                )
-        published = self.store.publish(staged)
-        back = self.store.verify_published(published)
-        return self._describe(seen, published, back.method, run)
+                staged, seen = self._stage(file, run)
+                if seen is None:
+                    self.store.discard(staged)
+                    raise FileProblem(
+                        "source-changed",
+                        "the file changed while it was copied, twice; not copied. "
+                        "Is the recorder still recording?",
+                    )
+        return seen, staged
+
+    def finish_one(self, copy: _Copy, run: CopyRun, phases: Phases) -> _Result:
+        """Link a durable staged copy into place, read it back from the disk, describe it."""
+        seen, staged = copy
+        with phases.timed("publish"):
+            published = self.store.publish(staged)
+        with phases.timed("read_back"):
+            back = self.store.verify_published(published)
+        with phases.timed("describe"):
+            return self._describe(seen, published, back.method, run)
 
     def _stage(self, file: SourceFile, run: CopyRun) -> tuple[Staged, SourceFile | None]:
         """Copy into staging; the SourceFile as copied, or None when it changed meanwhile."""
@@ -240,30 +281,74 @@ class CopyPipeline:
                 return None
 
 
-class _Batcher:
-    """Verified recordings go to the ledger in batches, once the store's links are durable."""
+class _Batch:
+    """Staged copies waiting for their batch's flush, and the flush itself."""
 
     def __init__(
-        self, pipeline: CopyPipeline, run: CopyRun, copied: list[VerifiedRecording]
+        self,
+        pipeline: CopyPipeline,
+        run: CopyRun,
+        checks: ThreadPoolExecutor,
+        phases: Phases,
+        copied: list[VerifiedRecording],
+        problems: list[Problem],
     ) -> None:
-        self.pipeline, self.run, self.copied = pipeline, run, copied
-        self.batch: list[VerifiedRecording] = []
-        self.last_flush = time.monotonic()
+        self.pipeline, self.run, self.checks, self.phases = pipeline, run, checks, phases
+        self.copied, self.problems = copied, problems
+        self.staged: list[_Copy] = []
+        self.since = time.monotonic()
 
-    def add(self, rec: VerifiedRecording) -> None:
-        self.batch.append(rec)
+    def take(self, copy: _Copy) -> None:
+        if not self.staged:
+            self.since = time.monotonic()
+        self.staged.append(copy)
 
-    def maybe_flush(self) -> None:
-        if len(self.batch) >= _BATCH or (self.batch and time.monotonic() - self.last_flush > 0.5):
-            self.flush()
+    def full(self) -> bool:
+        return len(self.staged) >= _MOST_STAGED
 
-    def flush(self) -> None:
-        run, batch = self.run, self.batch
-        self.pipeline.store.sync()
-        ids = self.pipeline.ledger.add_recordings(run.session_id, run.facts.serial, batch)
+    def due(self) -> bool:
+        return len(self.staged) >= _BATCH or (
+            bool(self.staged) and time.monotonic() - self.since > _BATCH_SECONDS
+        )
+
+    def cut(self) -> list[_Copy]:
+        batch, self.staged = self.staged, []
+        return batch
+
+    def flush(self, batch: list[_Copy]) -> DockdError | None:
+        """Durable, linked, read back, links durable, one ledger transaction: in that
+        order, so nothing is recorded before its bytes and its name are on the disk."""
+        if not batch:
+            return None
+        store, run, phases = self.pipeline.store, self.run, self.phases
+        try:
+            with phases.timed("durable"):
+                store.make_durable([staged for _, staged in batch])
+        except DockdError as exc:
+            for _, staged in batch:
+                store.discard(staged)
+            return exc
+        jobs = {
+            self.checks.submit(self.pipeline.finish_one, copy, run, phases): copy[0]
+            for copy in batch
+        }
+        done: list[_Result] = []
+        ending: DockdError | None = None
+        for job, file in jobs.items():
+            ending = self.pipeline._collect(job, file, run, done.append, self.problems) or ending
+        if not done:
+            return ending
+        with phases.timed("dir_sync"):
+            store.sync()
+        recordings = [rec for rec, _ in done]
+        with phases.timed("ledger"):
+            ids = self.pipeline.ledger.add_recordings(run.session_id, run.facts.serial, recordings)
+        phases.count(len(recordings))
+        for _, notes in done:
+            self.problems.extend(notes)
         if run.progress is not None:
-            run.progress.verified(len(batch))
-        for rec, rid in zip(batch, ids, strict=True):
+            run.progress.verified(len(recordings))
+        for rec, rid in zip(recordings, ids, strict=True):
             run.bound.info(
                 "recording-verified",
                 recording=rid,
@@ -271,6 +356,13 @@ class _Batcher:
                 blake3=rec.digests.blake3,
                 size=rec.source.size,
             )
-        self.copied.extend(batch)
-        self.batch = []
-        self.last_flush = time.monotonic()
+        self.copied.extend(recordings)
+        return ending
+
+    def abandon(self, inflight: dict[Future[_Copy], SourceFile]) -> None:
+        """After an unexpected error: staged copies no flush will take are discarded now
+        rather than when the store closes (the pool has finished them)."""
+        left = [job.result() for job in inflight if not job.exception()]
+        for _, staged in [*self.staged, *left]:
+            self.pipeline.store.discard(staged)
+        self.staged = []

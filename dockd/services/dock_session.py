@@ -19,6 +19,7 @@ import structlog
 
 from dockd.core.clock import RecorderClock, Verdict
 from dockd.core.completeness import CheckResult
+from dockd.core.deadlines import latest_each_day
 from dockd.core.gaps import find_gaps
 from dockd.core.manifest import build_manifest, manifest_bytes
 from dockd.core.model import Problem, SourceFile, StoredDocument, VerifiedRecording
@@ -370,7 +371,8 @@ class DockSession:
             who = badge or custodian_badge(facts.custodians, end)
             if who is not None:
                 ends.setdefault(who, []).append(end)
-        return ends
+        zone = facts.profile.zone
+        return {badge: latest_each_day(day, zone) for badge, day in ends.items()}
 
     def _finish(self, run: _Session) -> None:
         """Count what was left behind, store the manifest, close the session in the ledger."""

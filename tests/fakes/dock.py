@@ -31,6 +31,7 @@ from dockd.errors import (
     ObjectMismatchError,
     RecorderGoneError,
     SourceFileError,
+    StoreError,
     StoreFullError,
 )
 from dockd.ports import ChunkHook, ReadAt, SourceStream
@@ -151,12 +152,17 @@ class FakeStore:
 
     chunk_size = 64 * 1024
 
-    def __init__(self, capacity: int = 1 << 40) -> None:
+    def __init__(self, capacity: int = 1 << 40, durable_fails: StoreError | None = None) -> None:
         self.capacity = capacity
+        #: what making a batch durable raises (the disk failing under the flush)
+        self.durable_fails = durable_fails
         self.objects: dict[str, bytes] = {}
         self.staging: dict[Path, bytes] = {}
         self.reserved: dict[Path, int] = {}
         self.syncs = 0
+        self.durable_rounds = 0
+        #: staged files whose bytes are on the (fake) disk: only those may be published
+        self.durable: set[Path] = set()
         self._count = 0
 
     def used(self) -> int:
@@ -189,14 +195,23 @@ class FakeStore:
         self.staging[path] = data
         return Staged(path, _digests(data), len(data))
 
+    def make_durable(self, staged: Sequence[Staged]) -> None:
+        self.durable_rounds += 1
+        if self.durable_fails is not None:
+            raise self.durable_fails
+        self.durable.update(s.path for s in staged if s.path in self.staging)
+
     def _drop(self, path: Path) -> None:
         self.staging.pop(path, None)
         self.reserved.pop(path, None)
+        self.durable.discard(path)
 
     def discard(self, staged: Staged) -> None:
         self._drop(staged.path)
 
     def publish(self, staged: Staged) -> Published:
+        if staged.path not in self.durable:
+            raise AssertionError(f"{staged.path} published before it was made durable")
         data = self.staging[staged.path]
         self._drop(staged.path)
         key = object_key(staged.digests.blake3)
@@ -223,6 +238,7 @@ class FakeStore:
     def put_bytes(self, data: bytes) -> tuple[Published, ReadBack]:
         path = self._reserve(len(data), "writing to the store")
         self.staging[path] = data
+        self.durable.add(path)
         published = self.publish(Staged(path, _digests(data), len(data)))
         return published, self.verify_published(published)
 
@@ -244,6 +260,8 @@ class FakeLedger:
         self.prior = dict(prior or {})
         self.sessions: dict[str, FakeSession] = {}
         self.recordings: list[tuple[str, VerifiedRecording]] = []
+        #: the size of each add_recordings call: one ledger transaction each
+        self.batches: list[int] = []
         self.events: list[tuple[datetime, str, str, dict[str, Any]]] = []
 
     def start_session(
@@ -279,6 +297,7 @@ class FakeLedger:
         self, session_id: str, serial: str, recordings: Sequence[VerifiedRecording]
     ) -> list[int]:
         assert self.sessions[session_id].state == "running"
+        self.batches.append(len(recordings))
         first = len(self.recordings) + 1
         self.recordings.extend((session_id, r) for r in recordings)
         return list(range(first, first + len(recordings)))

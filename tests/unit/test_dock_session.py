@@ -7,12 +7,16 @@ problems listed, what the store holds, what the ledger calls verified.
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from dockd.adapters.rules import load_policy, load_profiles
+from dockd.core.model import VerifiedRecording
 from dockd.core.policy import PolicyPack
+from dockd.errors import StoreError
 from dockd.ports import ProgressSink
 from dockd.services.dock_session import DockSession, SessionOutcome, Station
 from tests.fakes.dock import (
@@ -55,10 +59,11 @@ class Dock:
         store: FakeStore | None = None,
         parallel_files: int = 1,
         synchronised: bool = True,
+        ledger: FakeLedger | None = None,
     ) -> None:
         self.volume = FakeVolume(files)
         self.store = store or FakeStore()
-        self.ledger = FakeLedger()
+        self.ledger = ledger or FakeLedger()
         self.custodians = FakeCustodians()
         self.interruptions = FakeInterruptions()
         self.signer, self.signatures = FakeSigner(), FakeSignatures()
@@ -264,3 +269,99 @@ def test_a_refusing_policy_copies_nothing_but_records_the_station_clock(
     assert outcome.station_clock is not None and not outcome.station_clock.synchronised
     assert outcome.recorder_clock is None and dock.volume.streams == []
     assert outcome.not_copied == 1
+
+
+# -- batches: one durable flush and one ledger transaction for many small files --------
+
+
+def small_dock(
+    policy: PolicyPack, count: int, ledger: FakeLedger | None = None, **files: FakeFile
+) -> Dock:
+    """`count` distinct small files, four at a time; `files` replaces some by number."""
+    chosen = {name(i): FakeFile(clip(i, 5_000) + i.to_bytes(4, "big")) for i in range(count)}
+    chosen.update({name(int(k.removeprefix("n"))): f for k, f in files.items()})
+    return Dock(policy, chosen, parallel_files=4, ledger=ledger)
+
+
+def test_many_small_files_are_made_durable_and_recorded_a_batch_at_a_time(
+    policy: PolicyPack,
+) -> None:
+    dock = small_dock(policy, 300)
+    outcome = dock.ingest()
+    assert outcome.state == "completed"
+    assert len(dock.verified_paths()) == 300
+    assert sum(dock.ledger.batches) == 300
+    # a batch closes at 64 files, or after half a second on a slow machine: either way
+    # a flush serves many files, not one each
+    assert len(dock.ledger.batches) < 300 // 10
+    assert dock.store.durable_rounds == len(dock.ledger.batches)
+    assert dock.store.staging == {} and dock.store.durable == set()
+
+
+def test_a_file_changing_inside_a_batch_holds_up_none_of_the_others(policy: PolicyPack) -> None:
+    dock = small_dock(policy, 150, n70=FakeFile(clip(70, 5_000), changes_left=2))
+    outcome = dock.ingest()
+    assert outcome.state == "completed_with_problems"
+    assert [(p.path, p.code) for p in outcome.problems] == [(name(70).decode(), "source-changed")]
+    assert len(dock.verified_paths()) == 149 and name(70) not in dock.verified_paths()
+    recorded = {r.object_key for _, r in dock.ledger.recordings}
+    assert outcome.manifest is not None
+    assert set(dock.store.objects) == recorded | {outcome.manifest.object_key}
+    assert dock.store.staging == {}
+
+
+def test_a_recorder_pulled_mid_batch_keeps_the_copies_finished_before_it(
+    policy: PolicyPack,
+) -> None:
+    """One file at a time, so which copies finished before the pull is known: the 29
+    before the 30th file's last chunk are flushed and recorded although their batch had
+    not closed; the 30th and later leave nothing behind."""
+    files = {name(i): FakeFile(clip(i)) for i in range(1, 60)}
+    dock = Dock(policy, files)
+    cancel = threading.Event()
+    progress = CancelAfter(cancel, 30 * 200_000)
+    outcome = dock.ingest(cancel=cancel, progress=progress)
+    assert outcome.state == "interrupted"
+    assert dock.verified_paths() == sorted(files)[:29]  # the volume lists them sorted
+    assert dock.ledger.batches == [29]
+    recorded = {r.object_key for _, r in dock.ledger.recordings}
+    assert outcome.manifest is not None
+    assert set(dock.store.objects) == recorded | {outcome.manifest.object_key}
+    assert dock.store.staging == {}
+
+
+def test_a_batch_that_cannot_be_made_durable_is_neither_linked_nor_recorded(
+    policy: PolicyPack,
+) -> None:
+    failing = FakeStore(durable_fails=StoreError("making the copies durable: Input/output error"))
+    files = {name(i): FakeFile(clip(i, 5_000)) for i in range(1, 11)}
+    dock = Dock(policy, files, store=failing, parallel_files=4)
+    outcome = dock.ingest()
+    assert outcome.state == "failed"
+    assert outcome.error is not None and outcome.error.code == "STORE_FAILED"
+    assert "Input/output error" in outcome.error.message
+    assert dock.verified_paths() == [] and dock.ledger.batches == []
+    assert outcome.manifest is not None  # the manifest's own fsync still worked
+    assert set(dock.store.objects) == {outcome.manifest.object_key}
+    assert dock.store.staging == {}
+
+
+class SlowLedger(FakeLedger):
+    """A ledger whose transactions take a while: the copies outrun the flushes."""
+
+    def add_recordings(
+        self, session_id: str, serial: str, recordings: Sequence[VerifiedRecording]
+    ) -> list[int]:
+        time.sleep(0.2)
+        return super().add_recordings(session_id, serial, recordings)
+
+
+def test_copies_wait_for_a_flush_that_has_fallen_behind(policy: PolicyPack) -> None:
+    """At most 256 staged copies wait for a flush (plus what one collection round adds:
+    two per copy thread), so a slow ledger bounds what a crash would leave to clean up."""
+    dock = small_dock(policy, 700, SlowLedger())
+    outcome = dock.ingest()
+    assert outcome.state == "completed"
+    assert sum(dock.ledger.batches) == 700
+    assert max(dock.ledger.batches) <= 256 + 2 * 4
+    assert max(dock.ledger.batches) > 64  # the flushes did fall behind: the bound was hit

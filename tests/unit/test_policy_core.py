@@ -11,7 +11,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dockd.core.deadlines import judge, offload_deadline, overdue_by, working_day_end
+from dockd.core.deadlines import (
+    judge,
+    latest_each_day,
+    offload_deadline,
+    overdue_by,
+    working_day_end,
+)
 from dockd.core.gaps import Clip, find_gaps
 from dockd.core.retention import add_months, may_expire, retain_until
 
@@ -118,6 +124,22 @@ def test_the_day_ends_with_its_last_recording_in_the_officers_local_day() -> Non
     assert offload_deadline(morning, 24, (), day_end) == datetime(2026, 3, 4, 9, 30, tzinfo=UTC)
     assert judge(morning, datetime(2026, 3, 4, 9, 30, tzinfo=UTC), 24, (), day_end).late is False
     assert judge(morning, datetime(2026, 3, 4, 9, 31, tzinfo=UTC), 24, (), day_end).late is True
+
+
+_INSTANTS = st.datetimes(
+    min_value=datetime(2026, 1, 1), max_value=datetime(2026, 12, 31), timezones=st.just(UTC)
+)
+
+
+@given(end=_INSTANTS, others=st.lists(_INSTANTS, max_size=40))
+def test_keeping_only_each_days_last_end_changes_no_working_day_end(
+    end: datetime, others: list[datetime]
+) -> None:
+    """The copy hands `working_day_end` one end per local day instead of every clip's:
+    the day ends must be the same, or deadlines would move."""
+    reduced = latest_each_day(others, SHANGHAI)
+    assert len({o.astimezone(SHANGHAI).date() for o in others}) == len(reduced)
+    assert working_day_end(end, reduced, SHANGHAI) == working_day_end(end, others, SHANGHAI)
 
 
 def test_a_duty_day_end_set_by_the_pack_is_the_earliest_the_day_ends() -> None:

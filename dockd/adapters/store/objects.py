@@ -1,6 +1,7 @@
 """The write-once, content-addressed evidence store on a local filesystem.
 
-Objects are written to a private staging folder, fsynced, hard-linked into
+Objects are written to a private staging folder, made durable (a recording's copy in
+one syncfs(2) with the rest of its batch, a document by its own fsync), hard-linked into
 ``objects/blake3/<2 hex>/<64 hex>`` (a link never replaces an existing name),
 the folder is fsynced, and the object is made read-only and, where the
 capability allows, immutable. Nothing here overwrites an object, and only
@@ -20,12 +21,13 @@ import shutil
 import struct
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from blake3 import blake3
 
+from dockd.adapters.store.durable import fsync_dir, sync_files, sync_folders
 from dockd.adapters.store.hashpipe import (
     Copied,
     DestinationWriteError,
@@ -74,14 +76,6 @@ def translate_store_error(exc: OSError, what: str) -> StoreError:
     if exc.errno in _FULL:
         return StoreFullError(f"{what}: {exc.strerror}")
     return StoreError(f"{what}: {exc.strerror or exc}")
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 _FALLOC_FL_KEEP_SIZE = 0x01
@@ -161,7 +155,7 @@ def _prepare_layout(root: Path) -> None:
     if not marker.exists():
         (root / "README").write_text(_README.format(version=LAYOUT_VERSION), "utf-8")
         marker.write_text(f"layout {LAYOUT_VERSION}\n", "utf-8")
-        _fsync_dir(root)
+        fsync_dir(root)
 
 
 def _claim_staging(root: Path) -> tuple[Path, int]:
@@ -196,6 +190,7 @@ class ObjectStore:
         self.chunk_size = chunk_size
         self._counter = itertools.count()
         self._lock = threading.Lock()
+        self._syncing = threading.Lock()
         self._dirty: set[Path] = set()
         try:
             root.mkdir(parents=True, exist_ok=True)
@@ -232,7 +227,8 @@ class ObjectStore:
     def copy_in(
         self, source: SourceStream, expected_size: int, progress: Progress | None = None
     ) -> Staged:
-        """Stream src into staging, hashing on the way; the staged file is fsynced and 0444.
+        """Stream src into staging, hashing on the way; the staged file is 0444, and
+        durable only after `make_durable`.
 
         The staging file is first given `expected_size` bytes of disk: a full store fails
         before anything is read rather than after most of a long recording was, and
@@ -252,9 +248,17 @@ class ObjectStore:
             except SourceReadError as exc:
                 raise translate_source_error(exc.cause, "read failed") from exc
 
-        return self._stage(fill)
+        return self._stage(fill, durable=False)
 
-    def _stage(self, fill: Callable[[int], Copied]) -> Staged:
+    def make_durable(self, staged: Sequence[Staged]) -> None:
+        """The bytes of these staged files on the disk, before any of them is linked:
+        one syncfs for a batch (`durable`), not a journal commit per file."""
+        try:
+            sync_files([one.path for one in staged], self._staging)
+        except OSError as exc:
+            raise translate_store_error(exc, "making the copies durable") from exc
+
+    def _stage(self, fill: Callable[[int], Copied], *, durable: bool) -> Staged:
         with self._lock:
             path = self._staging / f"{next(self._counter)}.part"
         try:
@@ -264,7 +268,8 @@ class ObjectStore:
         try:
             copied = fill(fd)
             os.fchmod(fd, 0o444)
-            os.fsync(fd)
+            if durable:
+                os.fsync(fd)
         except DestinationWriteError as exc:
             self._discard_path(path)
             raise translate_store_error(exc.cause, "writing to the store") from exc
@@ -289,35 +294,37 @@ class ObjectStore:
             self._dirty.add(folder)
 
     def sync(self) -> None:
-        """Make the links of everything published so far durable (fsync their folders).
+        """Make the links of everything published so far durable: once per batch, before
+        the ledger calls those recordings verified (one syncfs for its folders).
 
-        Called once per batch, before the ledger calls those recordings verified:
-        one fsync per touched folder instead of one per object."""
-        with self._lock:
-            folders, self._dirty = self._dirty, set()
-        try:
-            for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
-                _fsync_dir(folder)
-        except OSError as exc:
+        Sessions side by side share the store: one sync at a time, so a sync that finds
+        its folders taken by another returns only once that other sync has finished."""
+        with self._syncing:
             with self._lock:
-                self._dirty |= folders
-            raise translate_store_error(exc, "syncing the store") from exc
+                folders, self._dirty = self._dirty, set()
+            try:
+                sync_folders(folders, self.root)
+            except OSError as exc:
+                with self._lock:
+                    self._dirty |= folders
+                raise translate_store_error(exc, "syncing the store") from exc
 
     def publish(self, staged: Staged) -> Published:
         """Link the staged file into place; an existing object is kept, never replaced.
-        The link is durable only after sync()."""
+        The link is durable only after sync(): the folders are marked once the link (or
+        the object another session linked) is there, and the fan-out folder's own entry
+        each time, as another session may have made it and not synced it yet."""
         key = object_key(staged.digests.blake3)
         final = self.root / key
         try:
-            if not final.parent.exists():
-                final.parent.mkdir(exist_ok=True)
-                self._mark_dirty(final.parent.parent)
-            self._mark_dirty(final.parent)
+            final.parent.mkdir(exist_ok=True)
             try:
                 os.link(staged.path, final)
                 duplicate = False
             except FileExistsError:
                 duplicate = True
+            self._mark_dirty(final.parent.parent)
+            self._mark_dirty(final.parent)
             staged.path.unlink()
         except OSError as exc:
             self._discard_path(staged.path)
@@ -348,7 +355,7 @@ class ObjectStore:
         try:
             _lift_immutable(path)
             path.unlink()
-            _fsync_dir(path.parent)
+            fsync_dir(path.parent)
         except OSError as exc:
             raise translate_store_error(exc, f"{doing} {key}") from exc
         return True
@@ -396,7 +403,7 @@ class ObjectStore:
                 Digests(blake3(data).hexdigest(), hashlib.sha256(data).hexdigest()), len(data)
             )
 
-        published = self.publish(self._stage(fill))
+        published = self.publish(self._stage(fill, durable=True))
         back = self.verify_published(published)
         self.sync()
         return published, back

@@ -401,7 +401,17 @@ def test_a_forward_beside_a_running_pass_waits_its_turn(
         text=True,
     )
     try:
-        time.sleep(3)
+        lease = str(dockd.store / LEASE_FILE)
+
+        def at_the_lease() -> bool:  # it opened the lease file: it is in flock, or past it
+            fds = Path(f"/proc/{waiting.pid}/fd")
+            return any(os.path.realpath(fd) == lease for fd in fds.iterdir())
+
+        deadline = time.monotonic() + 60
+        while not at_the_lease():
+            assert waiting.poll() is None and time.monotonic() < deadline, "never reached it"
+            time.sleep(0.05)
+        time.sleep(1)
         assert waiting.poll() is None and central_rows(dockd) == {}
     finally:
         os.close(fd)

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from dockd.core.activities import Activity, Matching
 from dockd.core.archive import ArchiveItem, Footage
+from dockd.core.chains import RegisteredStation
 from dockd.core.custody import CustodyEvent
 from dockd.core.detect import VolumeSample
 from dockd.core.devices import DeviceEvent, RecorderDevice
@@ -139,8 +140,14 @@ class AuditRecords(Protocol):
 
     @property
     def evidence_tables(self) -> Sequence[str]: ...
+    @property
+    def station(self) -> str: ...
     def custody_events(self) -> list[CustodyEvent]: ...
     def evidence_rows(self) -> Mapping[tuple[str, str], Mapping[str, Any]]: ...
+    def stations(self) -> list[RegisteredStation]: ...
+    def verifiers(self) -> dict[str, Callable[[bytes, bytes], bool]]:
+        """Each registered key's fingerprint and its signature check."""
+        ...
 
 
 class ObjectReader(Protocol):

@@ -176,6 +176,8 @@ def row_difference(found: RowDifference) -> str:
     """One ledger row (or manifest entry) that disagrees with what vouches for it."""
     where = f"{found.table} {found.id}" + (f" {found.field}" if found.field else "")
     other = "manifest" if found.by == "manifest" else "chain"
+    if found.by == "chain" and found.station is not None:
+        other = f"chain of {found.station}"
     if found.by == "manifest" and found.field is None:
         return f"manifest unreadable: {where}: not the object the ledger records"
     if found.problem == "missing":

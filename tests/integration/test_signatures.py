@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from dockd.core.custody import GENESIS, event_hash
+from dockd.core.custody import event_hash, genesis
 from tests.conftest import Dockd
 
 NAME = "ABC123_007_20261122081500_{:04d}.MP4"
@@ -151,10 +151,12 @@ def test_an_edited_checkpoint_fails_its_signature_even_on_a_rehashed_chain(
     assert dockd.run("audit", "verify").returncode == 0
     with contextlib.closing(_db(dockd)) as db, db:
         rows = db.execute(
-            "SELECT seq, at, kind, subject, actor, details FROM custody_events ORDER BY seq"
+            "SELECT station, seq, at, kind, subject, actor, details FROM custody_events "
+            "ORDER BY seq"
         ).fetchall()
-        prev = GENESIS
-        for seq, at, kind, subject, actor, raw in rows:
+        (station,) = {row[0] for row in rows}
+        prev = genesis(station)
+        for _, seq, at, kind, subject, actor, raw in rows:
             details = json.loads(raw)
             if kind == "chain-checkpoint":
                 details["at"] = "2020-01-01T00:00:00+00:00"

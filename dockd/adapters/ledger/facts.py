@@ -36,6 +36,7 @@ from dockd.adapters.ledger.schema import (
     SessionProblemRow,
     SpotCheckDrawRow,
     SpotCheckItemRow,
+    StationRow,
     UTCDateTime,
     ViewingApprovalRow,
     ViewingRecordingRow,
@@ -71,6 +72,7 @@ EVIDENCE_TABLES: tuple[type[DeclarativeBase], ...] = (
     RecorderUnplugRow,
     ActivityRow,
     ActivityRecordingRow,
+    StationRow,
 )
 """Every table whose rows are evidence; each row must be vouched for by the chain."""
 

@@ -106,7 +106,7 @@ class App:
         from dockd.adapters.ledger.locks import pid_alive
 
         ledger = open_ledger(self.config)
-        ledger.sign_checkpoints(self.signer)  # the key is read only when a checkpoint is due
+        ledger.sign_checkpoints(self.signer)  # the key is read at the first write, not before
         host = socket.gethostname()
         ledger.close_abandoned_sessions(host, _boot_id(), pid_alive, utc_now())
         return ledger

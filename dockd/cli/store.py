@@ -69,9 +69,9 @@ def audit_verify(app: App, args: argparse.Namespace) -> int:
         print(f"{report.manifests_not_here} manifest(s) not in this store: see `dockd verify`")
     if report.ok:
         scope = (
-            f"all {len(report.chains)} station chains intact"
+            f"custody chains intact: all {len(report.chains)} stations'"
             if report.scope == "agency"
-            else f"custody chain of {report.station} intact: {report.events} events"
+            else f"custody chain intact: station {report.station}, {report.events} events"
         )
         print(
             f"{scope}; all {report.rows_checked} evidence rows and "

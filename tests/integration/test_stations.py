@@ -1,25 +1,196 @@
-"""Two stations on one real PostgreSQL ledger, each with its own store: every session
-says which station ran it, and each `dockd verify` re-hashes only its own copies."""
+"""Two stations on one real PostgreSQL ledger, each with its own store and key: every
+session says which station ran it, each `dockd verify` re-hashes only its own copies,
+and each station keeps its own custody chain, signed with its own registered key."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from dockd.adapters.ledger.custody import chain_lock
+from dockd.core.custody import genesis
 from tests.conftest import Dockd, unfreeze, write_config
-from tests.integration.test_ledger_postgres import make_recordings
+from tests.integration.test_ledger_postgres import finish, make_recordings, popen
 from tests.support.postgres import running_postgres
 
 pytestmark = pytest.mark.root
 MIB = 1 << 20
 
 
-def _station(tmp_path: Path, name: str, url: str) -> Dockd:
+def _station(tmp_path: Path, name: str, url: str, key: str | None = None) -> Dockd:
+    """A station with its own store and its own key (`key`: another file, same id)."""
     store = tmp_path / f"{name}-store"
-    config = write_config(tmp_path / f"{name}.toml", store, url, f'\n[station]\nid = "{name}"\n')
+    key_file = tmp_path / f"{key or name}.key"
+    extra = f'\n[station]\nid = "{name}"\nkey_file = "{key_file}"\n'
+    config = write_config(tmp_path / f"{key or name}.toml", store, url, extra)
     return Dockd(config, store, url)
+
+
+def _chains(url: str) -> dict[str, list[tuple[int, str, str]]]:
+    """Each station's (seq, prev_hash, hash) rows, in sequence order."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as c:
+            rows = c.execute(
+                sa.text(
+                    "SELECT station, seq, prev_hash, hash FROM custody_events ORDER BY station, seq"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    chains: dict[str, list[tuple[int, str, str]]] = {}
+    for station, seq, prev, digest in rows:
+        chains.setdefault(station, []).append((seq, prev, digest))
+    return chains
+
+
+def _audit(d: Dockd, *extra: str) -> tuple[int, dict[str, Any]]:
+    result = d.run("audit", "verify", "--json", *extra)
+    assert result.returncode in (0, 1), result.stderr
+    return result.returncode, json.loads(result.stdout)
+
+
+@contextmanager
+def _two_stations(tmp_path: Path) -> Iterator[tuple[str, Dockd, Dockd]]:
+    with running_postgres(tmp_path / "pg") as url:
+        east, west = _station(tmp_path, "dock-east", url), _station(tmp_path, "dock-west", url)
+        try:
+            yield url, east, west
+        finally:
+            unfreeze(east.store)
+            unfreeze(west.store)
+
+
+def test_two_stations_ingesting_at_once_each_keep_their_own_signed_chain(
+    tmp_path: Path,
+) -> None:
+    make_recordings(tmp_path / "SNEAST", [f"e{i}.avi" for i in range(8)], 4 * MIB)
+    make_recordings(tmp_path / "SNWEST", [f"w{i}.avi" for i in range(8)], 4 * MIB)
+    with _two_stations(tmp_path) as (url, east, west):
+        assert east.run("sessions").returncode == 0  # the schema first: this is about ingests
+        procs = [
+            popen(east, "ingest", str(tmp_path / "SNEAST"), "--serial", "SNEAST"),
+            popen(west, "ingest", str(tmp_path / "SNWEST"), "--serial", "SNWEST"),
+        ]
+        for code, output in [finish(p) for p in procs]:
+            assert code == 0, output
+
+        chains = _chains(url)
+        assert sorted(chains) == ["dock-east", "dock-west"]
+        for station, chain in chains.items():
+            assert [seq for seq, _, _ in chain] == list(range(1, len(chain) + 1))
+            assert chain[0][1] == genesis(station)
+            assert [prev for _, prev, _ in chain[1:]] == [h for _, _, h in chain[:-1]]
+
+        keys: dict[str, str] = {}
+        for name, d in (("dock-east", east), ("dock-west", west)):
+            shown = d.run("station", "key")
+            assert shown.returncode == 0, shown.stdout + shown.stderr
+            keys[name] = shown.stdout.split("fingerprint: ")[1].split()[0]
+            code, report = _audit(d)
+            assert code == 0, report
+            assert report["station"] == name
+            assert report["broken"] is None and report["anchors"] == []
+            assert report["events"] == len(chains[name])
+        assert keys["dock-east"] != keys["dock-west"]
+        code, report = _audit(east, "--all-stations")
+        assert code == 0, report
+        assert report["scope"] == "agency"
+        assert {c["station"]: c["key"] for c in report["chains"]} == keys
+        assert all(c["findings"] == [] and c["broken"] is None for c in report["chains"])
+
+
+def test_a_station_appends_while_another_stations_chain_is_locked(tmp_path: Path) -> None:
+    """Each station's appends take only its own chain's lock: west docks while east's
+    lock is held, and east waits for it."""
+    make_recordings(tmp_path / "SNEAST", ["e.avi"], MIB)
+    make_recordings(tmp_path / "SNWEST", ["w.avi"], MIB)
+    with _two_stations(tmp_path) as (url, east, west):
+        assert east.run("sessions").returncode == 0
+        engine = sa.create_engine(url)
+        try:
+            with engine.connect() as holder, holder.begin():
+                holder.execute(
+                    sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": chain_lock("dock-east")}
+                )
+                blocked = popen(east, "ingest", str(tmp_path / "SNEAST"), "--serial", "SNEAST")
+                result = west.ingest(tmp_path / "SNWEST", "SNWEST")
+                assert result.returncode == 0, result.stdout + result.stderr
+                assert blocked.poll() is None, "east wrote without its chain's lock"
+            code, output = finish(blocked)
+            assert code == 0, output
+        finally:
+            engine.dispose()
+        assert sorted(_chains(url)) == ["dock-east", "dock-west"]
+
+
+def test_a_tampered_event_is_its_stations_finding_not_its_neighbours(tmp_path: Path) -> None:
+    make_recordings(tmp_path / "SNEAST", ["e.avi"], MIB)
+    make_recordings(tmp_path / "SNWEST", ["w.avi"], MIB)
+    with _two_stations(tmp_path) as (url, east, west):
+        assert east.ingest(tmp_path / "SNEAST", "SNEAST").returncode == 0
+        assert west.ingest(tmp_path / "SNWEST", "SNWEST").returncode == 0
+        engine = sa.create_engine(url)
+        with engine.begin() as c:
+            changed = c.execute(
+                sa.text(
+                    "UPDATE custody_events SET actor = 'mallory' "
+                    "WHERE station = 'dock-west' AND seq = 3"
+                )
+            )
+            assert changed.rowcount == 1
+        engine.dispose()
+
+        code, report = _audit(east)
+        assert code == 0, report  # east's chain and the rows it vouches for still hold
+        (theirs,) = [c for c in report["chains"] if c["broken"] is not None]
+        assert theirs["station"] == "dock-west"
+        assert "dock-west" in east.run("audit", "verify").stdout
+
+        code, report = _audit(east, "--all-stations")
+        assert code == 1
+        broken = {c["station"]: c["broken"] for c in report["chains"]}
+        assert broken["dock-east"] is None
+        assert broken["dock-west"] == {
+            "seq": 3,
+            "reason": "content does not match its hash (edited row?)",
+        }
+        code, report = _audit(west)
+        assert code == 1
+        assert report["broken"]["seq"] == 3
+
+
+def test_another_key_under_a_registered_id_is_a_finding_never_a_replacement(
+    tmp_path: Path,
+) -> None:
+    make_recordings(tmp_path / "SNEAST", ["e.avi"], MIB)
+    with _two_stations(tmp_path) as (url, east, west):
+        assert east.ingest(tmp_path / "SNEAST", "SNEAST").returncode == 0
+        registered = east.run("station", "key").stdout.split("fingerprint: ")[1].split()[0]
+        impostor = _station(tmp_path, "dock-east", url, key="dock-east-new")
+        make_recordings(tmp_path / "SNNEW", ["n.avi"], MIB)
+        result = impostor.ingest(tmp_path / "SNNEW", "SNNEW")  # its checkpoint: its key
+        assert result.returncode == 0, result.stdout + result.stderr
+        shown = impostor.run("station", "key")
+        assert shown.returncode == 1
+        assert f"registered key {registered}" in shown.stderr
+        assert east.run("station", "key").returncode == 0  # the registry still names east's
+
+        code, report = _audit(west, "--all-stations")
+        assert code == 1
+        (chain,) = [c for c in report["chains"] if c["station"] == "dock-east"]
+        assert chain["key"] == registered and chain["broken"] is None
+        assert any("not its registered key" in f for f in chain["findings"]), chain
+        assert any("this station's key is " + registered in f for f in chain["findings"])
+        code, report = _audit(impostor)
+        assert code == 1
+        assert any("is not the key" in f for f in report["anchors"]), report["anchors"]
 
 
 def test_each_station_verifies_only_the_objects_it_holds(tmp_path: Path) -> None:

@@ -85,7 +85,9 @@ def test_a_recorded_head_is_found_changed_or_cut_off() -> None:
 def test_checkpoints_verify_and_an_edited_one_is_named() -> None:
     signer = FakeSigner()
     events = signed_chain(signer)
-    assert checkpoint_findings(events, {signer.fingerprint: signer.verify}, signer.fingerprint) == []
+    assert (
+        checkpoint_findings(events, {signer.fingerprint: signer.verify}, signer.fingerprint) == []
+    )
     cp = events[-1]
     edited = CustodyEvent(
         cp.seq,
@@ -109,7 +111,9 @@ def test_a_checkpoint_of_another_key_or_of_a_head_the_chain_lacks_is_a_finding()
     (finding,) = checkpoint_findings(events, {other.fingerprint: other.verify}, other.fingerprint)
     assert f"signed by key {signer.fingerprint}" in finding
     rewritten = chain([("session-started", {"x": 1}), ("session-finished", {})]) + events[2:]
-    (finding,) = checkpoint_findings(rewritten, {signer.fingerprint: signer.verify}, signer.fingerprint)
+    (finding,) = checkpoint_findings(
+        rewritten, {signer.fingerprint: signer.verify}, signer.fingerprint
+    )
     assert finding.startswith("checkpoint event 3 (head 2) names hash")
 
 
@@ -122,7 +126,9 @@ def test_after_the_first_checkpoint_every_session_end_needs_its_own() -> None:
         "(checkpoints removed, or events written without the station key)"
     ]
     legacy = chain([("session-finished", {}), *((e.kind, e.details) for e in events)])
-    (finding,) = checkpoint_findings(legacy, {signer.fingerprint: signer.verify}, signer.fingerprint)
+    (finding,) = checkpoint_findings(
+        legacy, {signer.fingerprint: signer.verify}, signer.fingerprint
+    )
     assert finding.startswith("checkpoint event 4 (head 2) names hash")  # not the legacy end
 
 

@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 from dockd.adapters.ledger.engine import LedgerEngine
 from dockd.adapters.ledger.facts import facts
 from dockd.adapters.ledger.schema import CustodyEventRow, StationRow
-from dockd.core.chains import KEY_MISMATCH, REGISTERED
+from dockd.adapters.ledger.stations import registered
+from dockd.core.chains import KEY_MISMATCH, REGISTERED, RegisteredStation
 from dockd.core.custody import LEGACY_STATION, CustodyEvent, canonical_json, event_hash, genesis
 from dockd.core.signing import CHECKPOINT, checkpoint_body, checkpoint_due
 from dockd.ports import Signer
@@ -158,6 +159,15 @@ class CustodyLedger(LedgerEngine):
         """This station's newest event's sequence number and hash (0 and the station's
         genesis when its chain is empty)."""
         return self.read(self._head)
+
+    def registration(self) -> RegisteredStation | None:
+        """This station's row in the stations registry, once it registered its key."""
+
+        def load(session: Session) -> RegisteredStation | None:
+            row = session.get(StationRow, self.station)
+            return None if row is None else registered(row)
+
+        return self.read(load)
 
     def record_event(self, at: datetime, kind: str, subject: str, details: dict[str, Any]) -> None:
         with self.transaction() as session:

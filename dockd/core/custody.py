@@ -10,8 +10,8 @@ one chain ('local', whose genesis stays all zeros), so old ledgers verify as the
 
 from __future__ import annotations
 
-import json
 import heapq
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime

@@ -22,9 +22,31 @@ depends_on: str | Sequence[str] | None = None
 _STATION = sa.Column("station", sa.String(64), server_default="local", nullable=False)
 
 
+def _unkeyed_events() -> sa.Table:
+    """custody_events as 0011 left it, but with seq not yet the key: SQLite's copy of the
+    table then takes (station, seq) as its key without redefining a key column."""
+    return sa.Table(
+        "custody_events",
+        sa.MetaData(),
+        sa.Column("seq", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("at", sa.String(40), nullable=False),
+        sa.Column("kind", sa.String(64), nullable=False),
+        sa.Column("subject", sa.Text(), nullable=False),
+        sa.Column("actor", sa.String(128), nullable=False),
+        sa.Column("details", sa.Text(), nullable=False),
+        sa.Column("prev_hash", sa.String(64), nullable=False),
+        sa.Column("hash", sa.String(64), nullable=False),
+        sa.UniqueConstraint("hash"),
+        sa.Index("ix_custody_events_kind", "kind"),
+        sa.Index("ix_custody_events_kind_subject", "kind", "subject"),
+    )
+
+
 def upgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
-        with op.batch_alter_table("custody_events", recreate="always") as batch_op:
+        with op.batch_alter_table(
+            "custody_events", recreate="always", copy_from=_unkeyed_events()
+        ) as batch_op:
             batch_op.add_column(_STATION)
             batch_op.create_primary_key("pk_custody_events", ["station", "seq"])
     else:

@@ -255,7 +255,8 @@ class App:
         from dockd.adapters.ledger.report import LedgerReport
         from dockd.services.report import Reports
 
-        return Reports(LedgerReport(self.ledger), self.policy, utc_now, self._mailer)
+        agency = self.config.mail.scope == "agency"
+        return Reports(LedgerReport(self.ledger), self.policy, utc_now, self._mailer, agency)
 
     @cached_property
     def supervision(self) -> Supervision:

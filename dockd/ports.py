@@ -83,8 +83,11 @@ class ReportRecords(Protocol):
         self, report: DeadlineReport, delivery: str, recipients: str, at: datetime, by: str
     ) -> None: ...
     def deadline_report(
-        self, since: datetime, until: datetime, pack: PolicyPack, now: datetime
-    ) -> DeadlineReport: ...
+        self, since: datetime, until: datetime, pack: PolicyPack, now: datetime, agency: bool
+    ) -> DeadlineReport:
+        """`agency`: every station's; otherwise this station's sessions and offloads."""
+        ...
+
     def chain_head(self) -> tuple[int, str]: ...
 
 

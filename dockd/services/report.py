@@ -35,16 +35,21 @@ class Reports:
         policy: PolicyPack,
         clock: Callable[[], datetime],
         mail: Callable[[], ReportMail],
+        agency: bool = False,
     ) -> None:
+        """`agency`: reports cover every station on the ledger ([mail] scope)."""
         self.records = records
         self.policy = policy
         self.clock = clock
         self._mail = mail  # built only when a report is mailed
+        self.agency = agency
 
-    def deadlines(self, since: timedelta | None) -> tuple[DeadlineReport, str | None]:
+    def deadlines(
+        self, since: timedelta | None, agency: bool | None = None
+    ) -> tuple[DeadlineReport, str | None]:
         """The report of the last `since`, or (None) from where the last e-mailed one
         ended, so a dock that was off at 02:00 never skips hours; and a note when
-        there was no report before."""
+        there was no report before. `agency` overrides the configured scope."""
         now = self.clock()
         note = None
         if since is not None:
@@ -54,15 +59,17 @@ class Reports:
             start = now - FIRST_PERIOD
         else:
             start = min(last, now)
-        return self._with_head(self.records.deadline_report(start, now, self.policy, now)), note
+        agency = self.agency if agency is None else agency
+        report = self.records.deadline_report(start, now, self.policy, now, agency)
+        return self._with_head(report), note
 
     def deadlines_between(self, since: datetime, until: datetime) -> DeadlineReport:
-        report = self.records.deadline_report(since, until, self.policy, self.clock())
+        report = self.records.deadline_report(since, until, self.policy, self.clock(), self.agency)
         return self._with_head(report)
 
     def _with_head(self, report: DeadlineReport) -> DeadlineReport:
-        """Every report carries the chain head: each copy a supervisor keeps can later show
-        that the ledger's tail was cut (`dockd audit verify --head`)."""
+        """Every report carries this station's chain head: each copy a supervisor keeps can
+        later show that the ledger's tail was cut (`dockd audit verify --head`)."""
         seq, head = self.records.chain_head()
         return report.model_copy(update={"chain_head": ChainHead(seq=seq, hash=head)})
 

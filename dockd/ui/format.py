@@ -153,6 +153,7 @@ class LateGroup:
     worst_s: float
     first: LateOffload
     custodian: str | None
+    station: str | None  # the station that offloaded the first one
 
 
 def group_late(items: list[LateOffload]) -> list[LateGroup]:
@@ -167,6 +168,7 @@ def group_late(items: list[LateOffload]) -> list[LateGroup]:
             worst_s=max(x.late_by_s for x in late),
             first=late[0],
             custodian=next((x.custodian for x in late if x.custodian), None),
+            station=late[0].station,
         )
         for serial, late in groups.items()
     ]

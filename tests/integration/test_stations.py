@@ -5,6 +5,7 @@ and each station keeps its own custody chain, signed with its own registered key
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -228,3 +229,37 @@ def test_each_station_verifies_only_the_objects_it_holds(tmp_path: Path) -> None
         finally:
             unfreeze(east.store)
             unfreeze(west.store)
+
+
+def _late_clip(folder: Path, serial: str) -> None:
+    """A clip that ended in 2026-11-01, offloaded now: late under every pack."""
+    folder.mkdir()
+    (folder / f"{serial}_0042_20261101080000_0001.AVI").write_bytes(os.urandom(4096))
+
+
+def test_the_report_covers_this_station_or_every_one_and_names_the_station(
+    tmp_path: Path,
+) -> None:
+    _late_clip(tmp_path / "SNEAST", "SNEAST")
+    _late_clip(tmp_path / "SNWEST", "SNWEST")
+    with _two_stations(tmp_path) as (url, east, west):
+        assert east.ingest(tmp_path / "SNEAST", "SNEAST").returncode == 0
+        assert west.ingest(tmp_path / "SNWEST", "SNWEST").returncode == 0
+
+        def late(d: Dockd, *extra: str) -> tuple[str | None, list[tuple[str, str]]]:
+            result = d.run("report", "deadlines", "--json", *extra)
+            assert result.returncode == 1, result.stderr  # something late: exit 1
+            report = json.loads(result.stdout)
+            items = [(x["serial"], x["station"]) for x in report["late_offloads"]]
+            return report["station"], sorted(items)
+
+        assert late(east) == ("dock-east", [("SNEAST", "dock-east")])
+        assert late(west) == ("dock-west", [("SNWEST", "dock-west")])
+        everyone = (None, [("SNEAST", "dock-east"), ("SNWEST", "dock-west")])
+        assert late(east, "--all-stations") == everyone
+        text = east.run("report", "deadlines", "--all-stations").stdout
+        assert "(all stations)" in text and "at dock-west" in text
+
+        config = tmp_path / "dock-east-agency.toml"
+        config.write_text(east.config.read_text() + '\n[mail]\nscope = "agency"\n')
+        assert late(Dockd(config, east.store, url)) == everyone

@@ -8,6 +8,7 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from dockd.adapters.ledger.custody import chain_lock
 from dockd.core.custody import genesis
 from tests.conftest import Dockd, unfreeze, write_config
 from tests.integration.test_ledger_postgres import finish, make_recordings, popen
+from tests.integration.test_policy_packs_e2e import local_now, name, recorder, recordings
 from tests.support.postgres import running_postgres
 
 pytestmark = pytest.mark.root
@@ -263,3 +265,36 @@ def test_the_report_covers_this_station_or_every_one_and_names_the_station(
         config = tmp_path / "dock-east-agency.toml"
         config.write_text(east.config.read_text() + '\n[mail]\nscope = "agency"\n')
         assert late(Dockd(config, east.store, url)) == everyone
+
+
+def test_each_station_expires_its_own_copy_and_the_recording_lives_while_one_is_left(
+    tmp_path: Path,
+) -> None:
+    """The same 13-month-old footage (one object) docked at both stations, from two
+    recorders, under Qidong's 12 months: east's expiry removes east's copy only; the
+    recordings are expired once west has removed its copy too."""
+    old = local_now() - timedelta(days=400)
+    clips = {"east": name("QD09", "3309", old), "west": name("QD10", "3310", old)}
+    with _two_stations(tmp_path) as (url, east, west):
+        for d, label, serial in ((east, "east", "QD09"), (west, "west", "QD10")):
+            d.config.write_text(d.config.read_text() + '\n[policy]\npack = "qidong"\n')
+            folder = recorder(tmp_path / f"rec-{label}", {clips[label]: b"past retention"})
+            result = d.ingest(folder, serial)
+            assert result.returncode == 0, result.stdout + result.stderr
+        key = str(recordings(east)[clips["east"]]["object"])
+        assert recordings(east)[clips["west"]]["object"] == key
+
+        done = east.run("retention", "expire", "--by", "admin02")
+        assert "1 object(s) expired" in done.stdout, done.stdout + done.stderr
+        assert not (east.store / key).exists() and (west.store / key).exists()
+        assert all(r["expired_at"] is None for r in recordings(west).values()), "west holds it"
+        assert west.json("verify")["findings"] == []
+        assert "1 object(s) expirable" in west.run("retention", "expire", "--dry-run").stdout
+        assert east.run("retention", "expire").stdout.startswith("0 object(s) expired")
+
+        done = west.run("retention", "expire", "--by", "admin02")
+        assert "1 object(s) expired" in done.stdout, done.stdout + done.stderr
+        assert not (west.store / key).exists()
+        assert all(r["expired_at"] is not None for r in recordings(east).values())
+        code, report = _audit(west, "--all-stations")
+        assert code == 0, report

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dockd.core.chain_report import ChainBreak, ChainReport
 from dockd.core.custody import LEGACY_STATION, CustodyEvent, canonical_json, event_hash
 from dockd.core.retention import StoredCopy
 
@@ -76,32 +77,6 @@ class RowDifference(BaseModel):
         description="The station whose chain vouches for the row (for 'inserted': the "
         "station the row names); null when none does: every station's audit reports it.",
     )
-
-
-class ChainBreak(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    seq: int
-    reason: str
-
-
-class ChainReport(BaseModel):
-    """One station's custody chain: continuity from its genesis, and its signed checkpoints
-    against the key the station registered in the ledger."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    station: str = Field(description="The station whose chain this is ('local': before names).")
-    events: int
-    broken: ChainBreak | None = Field(description="The first event that does not chain.")
-    key: str | None = Field(description="The key fingerprint the station registered, if any.")
-    findings: list[str] = Field(
-        description="Checkpoints that do not hold against that key; key changes; a head lost."
-    )
-
-    @property
-    def ok(self) -> bool:
-        return self.broken is None and not self.findings
 
 
 class AuditReport(BaseModel):

@@ -13,7 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dockd.core.audit import ChainBreak, ChainReport, RowDifference, RowKey, facts_of
+from dockd.core.audit import RowDifference, RowKey, facts_of
+from dockd.core.chain_report import ChainBreak, ChainReport
 from dockd.core.custody import LEGACY_STATION, CustodyEvent, first_break, interleaved
 from dockd.core.signing import CHECKPOINT, Verify, checkpoint_findings
 

@@ -15,11 +15,11 @@ from blake3 import blake3 as blake3_of
 
 from dockd.core.audit import (
     AuditReport,
-    ChainReport,
     RowDifference,
     compare,
     manifest_differences,
 )
+from dockd.core.chain_report import ChainReport
 from dockd.core.chains import attributed, chain_report, replay_vouched
 from dockd.core.custody import CustodyEvent, by_station
 from dockd.core.signing import head_findings

@@ -275,7 +275,7 @@ def test_each_station_expires_its_own_copy_and_the_recording_lives_while_one_is_
     recordings are expired once west has removed its copy too."""
     old = local_now() - timedelta(days=400)
     clips = {"east": name("QD09", "3309", old), "west": name("QD10", "3310", old)}
-    with _two_stations(tmp_path) as (url, east, west):
+    with _two_stations(tmp_path) as (_, east, west):
         for d, label, serial in ((east, "east", "QD09"), (west, "west", "QD10")):
             d.config.write_text(d.config.read_text() + '\n[policy]\npack = "qidong"\n')
             folder = recorder(tmp_path / f"rec-{label}", {clips[label]: b"past retention"})

@@ -9,7 +9,8 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dockd.core.audit import AuditReport, ChainBreak, ChainReport, RowDifference
+from dockd.core.audit import AuditReport, RowDifference
+from dockd.core.chain_report import ChainBreak, ChainReport
 from dockd.core.chains import (
     KEY_MISMATCH,
     RegisteredStation,

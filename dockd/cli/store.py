@@ -69,14 +69,22 @@ def audit_verify(app: App, args: argparse.Namespace) -> int:
         print(f"{report.manifests_not_here} manifest(s) not in this store: see `dockd verify`")
     if report.ok:
         scope = (
-            f"custody chains intact: all {len(report.chains)} stations'"
+            f"custody chains intact: {len(report.chains)} stations, "
+            f"{sum(c.events for c in report.chains)} events"
             if report.scope == "agency"
             else f"custody chain intact: station {report.station}, {report.events} events"
         )
-        print(
-            f"{scope}; all {report.rows_checked} evidence rows and "
-            f"{report.manifests_checked} manifests match them"
-        )
+        if report.differences or not all(c.ok for c in report.chains):
+            print(
+                f"{scope}; the {report.rows_checked} evidence rows and "
+                f"{report.manifests_checked} manifests match them but for the other "
+                "stations' findings above: theirs to answer (`dockd audit verify --all-stations`)"
+            )
+        else:
+            print(
+                f"{scope}; all {report.rows_checked} evidence rows and "
+                f"{report.manifests_checked} manifests match them"
+            )
         if args.head is not None:
             print(f"the ledger still holds head {args.head[0]}:{args.head[1]}")
         return EXIT_OK

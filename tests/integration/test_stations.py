@@ -154,7 +154,10 @@ def test_a_tampered_event_is_its_stations_finding_not_its_neighbours(tmp_path: P
         assert code == 0, report  # east's chain and the rows it vouches for still hold
         (theirs,) = [c for c in report["chains"] if c["broken"] is not None]
         assert theirs["station"] == "dock-west"
-        assert "dock-west" in east.run("audit", "verify").stdout
+        text = east.run("audit", "verify")
+        assert text.returncode == 0, text.stdout + text.stderr
+        assert "station dock-west: custody chain BROKEN at event 3" in text.stdout
+        assert "theirs to answer" in text.stdout
 
         code, report = _audit(east, "--all-stations")
         assert code == 1

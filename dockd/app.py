@@ -169,6 +169,7 @@ class App:
 
         ledger = self.ledger
         self.signer.ensure()  # a bad key stops dockd before anything is docked
+        ledger.register_station(utc_now())  # and a changed one is on the chain from the start
         return DockSession(
             self.store,
             self.volume,

@@ -62,14 +62,7 @@ class CustodyLedger(LedgerEngine):
         details: dict[str, Any],
         actor: str = "dockd",
     ) -> None:
-        if "custody_head" not in session.info:
-            if self.dialect == "postgresql":
-                session.execute(
-                    text("SELECT pg_advisory_xact_lock(:k)"), {"k": chain_lock(self.station)}
-                )
-            session.info["custody_head"] = self._head(session)
-            if self._signer is not None and not self._registered:
-                self._register(session, self._signer, at)
+        self._open_chain(session, at)
         seq, prev = session.info["custody_head"]
         seq += 1
         stamp = at.isoformat()
@@ -90,6 +83,26 @@ class CustodyLedger(LedgerEngine):
         session.info["custody_head"] = (seq, digest)
         if self._signer is not None and checkpoint_due(kind, at, self._last_checkpoint(session)):
             self._checkpoint(session, self._signer, at, seq, digest)
+
+    def register_station(self, at: datetime) -> None:
+        """At start, before anything is docked: this station's key into the registry (or
+        a changed key onto its chain) now rather than at its first write."""
+        if self._signer is not None and not self._registered:
+            with self.transaction() as session:
+                self._open_chain(session, at)
+
+    def _open_chain(self, session: Session, at: datetime) -> None:
+        """Once per transaction: this station's chain locked, its head read, its key
+        registered if it is not yet."""
+        if "custody_head" in session.info:
+            return
+        if self.dialect == "postgresql":
+            session.execute(
+                text("SELECT pg_advisory_xact_lock(:k)"), {"k": chain_lock(self.station)}
+            )
+        session.info["custody_head"] = self._head(session)
+        if self._signer is not None and not self._registered:
+            self._register(session, self._signer, at)
 
     def _head(self, session: Session) -> tuple[int, str]:
         last = session.execute(

@@ -820,7 +820,7 @@ class Bench:
 
     def report(self, ledger: Ledger, pack: PolicyPack) -> DeadlineReport:
         since, until = self.anchor - timedelta(hours=24), self.anchor
-        return LedgerReport(ledger).deadline_report(since, until, pack, self.anchor)
+        return LedgerReport(ledger).deadline_report(since, until, pack, self.anchor, agency=True)
 
 
 def r3(values: Sequence[float]) -> list[float]:

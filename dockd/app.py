@@ -109,7 +109,7 @@ class App:
         from dockd.adapters.ledger.locks import pid_alive
 
         ledger = open_ledger(self.config)
-        ledger.sign_checkpoints(self.signer)  # the key is read only when a checkpoint is due
+        ledger.sign_checkpoints(self.signer)  # the key is read at the first write, not before
         host = socket.gethostname()
         ledger.close_abandoned_sessions(host, _boot_id(), pid_alive, utc_now())
         return ledger
@@ -172,6 +172,7 @@ class App:
 
         ledger = self.ledger
         self.signer.ensure()  # a bad key stops dockd before anything is docked
+        ledger.register_station(utc_now())  # and a changed one is on the chain from the start
         return DockSession(
             self.store,
             self.volume,
@@ -260,7 +261,10 @@ class App:
         from dockd.services.report import Reports
 
         backlog = LedgerBacklog(self.ledger) if self.config.central is not None else None
-        return Reports(LedgerReport(self.ledger), self.policy, utc_now, self._mailer, backlog)
+        agency = self.config.mail.scope == "agency"
+        return Reports(
+            LedgerReport(self.ledger), self.policy, utc_now, self._mailer, backlog, agency
+        )
 
     @cached_property
     def supervision(self) -> Supervision:

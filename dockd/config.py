@@ -164,6 +164,12 @@ class MailConfig(_Section):
         default_factory=dict,
         description="Unit -> addresses; they also get each report with an item of that unit.",
     )
+    scope: Literal["station", "agency"] = Field(
+        "station",
+        description="What the nightly report covers: this station's sessions, offloads and "
+        "verify runs, or (agency) those of every station on the ledger, each late offload "
+        "naming its station; `dockd report deadlines --all-stations` asks for the agency's.",
+    )
     send_when_empty: bool = Field(
         True, description='Send "nothing to report" too; false: send nothing on a clean day.'
     )

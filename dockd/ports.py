@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # annotations only: `dockd ingest` need not import every area
     from dockd.core.activities import Activity, Matching
     from dockd.core.archive import ArchiveItem, Footage
     from dockd.core.backlog import CentralCandidate, HeldGroup
+    from dockd.core.chains import RegisteredStation
     from dockd.core.custody import CustodyEvent
     from dockd.core.detect import VolumeSample
     from dockd.core.devices import DeviceEvent, RecorderDevice
@@ -84,8 +85,11 @@ class ReportRecords(Protocol):
         self, report: DeadlineReport, delivery: str, recipients: str, at: datetime, by: str
     ) -> None: ...
     def deadline_report(
-        self, since: datetime, until: datetime, pack: PolicyPack, now: datetime
-    ) -> DeadlineReport: ...
+        self, since: datetime, until: datetime, pack: PolicyPack, now: datetime, agency: bool
+    ) -> DeadlineReport:
+        """`agency`: every station's; otherwise this station's sessions and offloads."""
+        ...
+
     def chain_head(self) -> tuple[int, str]: ...
 
 
@@ -141,8 +145,14 @@ class AuditRecords(Protocol):
 
     @property
     def evidence_tables(self) -> Sequence[str]: ...
+    @property
+    def station(self) -> str: ...
     def custody_events(self) -> list[CustodyEvent]: ...
     def evidence_rows(self) -> Mapping[tuple[str, str], Mapping[str, Any]]: ...
+    def stations(self) -> list[RegisteredStation]: ...
+    def verifiers(self) -> dict[str, Callable[[bytes, bytes], bool]]:
+        """Each registered key's fingerprint and its signature check."""
+        ...
 
 
 class ObjectReader(Protocol):

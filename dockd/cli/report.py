@@ -27,7 +27,7 @@ def deadlines(app: App, args: argparse.Namespace) -> int:
     next time), so the timer's unit fails for a mail problem, not for a late officer."""
     from dockd.ui.report import render_text
 
-    report, note = app.reports.deadlines(args.since)
+    report, note = app.reports.deadlines(args.since, True if args.all_stations else None)
     if note is not None:
         print(note, file=sys.stderr)
     if args.json:
@@ -55,6 +55,11 @@ def register(sub: Subparsers) -> None:
         type=report_period,
         default=timedelta(hours=24),
         help="a period like 24h or 7d, or 'last': from where the last e-mailed report ended",
+    )
+    p.add_argument(
+        "--all-stations",
+        action="store_true",
+        help="every station on the ledger (default: [mail] scope, which defaults to this one)",
     )
     add_by(p)
     p.add_argument("--json", action="store_true")

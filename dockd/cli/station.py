@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING
 
 from dockd.cli.common import Subparsers
-from dockd.errors import EXIT_OK
+from dockd.errors import EXIT_OK, EXIT_PROBLEM
 
 if TYPE_CHECKING:
     from dockd.app import App
@@ -14,11 +15,27 @@ if TYPE_CHECKING:
 
 def key(app: App, args: argparse.Namespace) -> int:
     """PEM first, so `dockd station key > station.pub` is a file openssl reads as it is
-    (text after the PEM block is ignored by PEM readers)."""
+    (text after the PEM block is ignored by PEM readers). Then what the ledger's
+    registry holds for this station: a different key under its id is a finding."""
     signer = app.signer
     print(signer.public_pem(), end="")
     print(f"fingerprint: {signer.fingerprint}")
-    return EXIT_OK
+    ledger = app.ledger
+    found = ledger.registration()
+    if found is None:
+        print(f"registry: station {ledger.station} registers this key at its first write")
+        return EXIT_OK
+    print(f"registry: station {found.station} since {found.registered_at} ({found.host})")
+    if found.fingerprint == signer.fingerprint:
+        return EXIT_OK
+    print(
+        f"KEY CHANGED: station {found.station} registered key {found.fingerprint}; this "
+        "station signs with another, and every checkpoint it signs is a finding of "
+        "`dockd audit verify`. Restore the registered key file, or give this box a new "
+        "[station] id (a new station, with its own chain).",
+        file=sys.stderr,
+    )
+    return EXIT_PROBLEM
 
 
 def register(sub: Subparsers) -> None:

@@ -251,9 +251,12 @@ def _today(doc: StatusDocument) -> RenderableType:
         )
     issues: list[str] = []
     issues += [
-        f"late offload  {g.serial} {g.first.path}: late by {fmt.duration(g.worst_s)}"
-        if g.count == 1
-        else f"late offloads  {g.serial}: {g.count} recordings, up to {fmt.duration(g.worst_s)}"
+        (
+            f"late offload  {g.serial} {g.first.path}: late by {fmt.duration(g.worst_s)}"
+            if g.count == 1
+            else f"late offloads  {g.serial}: {g.count} recordings, up to {fmt.duration(g.worst_s)}"
+        )
+        + (f" (at {g.station})" if g.station else "")
         for g in fmt.group_late(t.late_offloads or [])
     ]
     issues += [

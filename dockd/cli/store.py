@@ -62,35 +62,61 @@ def _head(text: str) -> tuple[int, str]:
 
 
 def audit_verify(app: App, args: argparse.Namespace) -> int:
-    """The chain first, then every evidence row against it, then every manifest, then the
-    signed checkpoints and a head copied outside the ledger."""
-    from dockd.services.integrity import audit_anchors, audit_ledger
+    """The chains first, then every evidence row against them, then every manifest, then
+    the signed checkpoints and a head copied outside the ledger."""
+    from dockd.services.integrity import audit_ledger
     from dockd.ui.format import row_difference
 
-    report = audit_ledger(app.ledger_audit, app.store)
-    anchors = audit_anchors(app.ledger_audit, app.signer, args.head)
-    report = report.model_copy(update={"anchors": anchors})
+    report = audit_ledger(
+        app.ledger_audit, app.store, app.signer, args.head, all_stations=args.all_stations
+    )
     if args.json:
         print_json(report)
         return EXIT_OK if report.ok else EXIT_PROBLEM
     if report.broken is not None:
         print(f"custody chain BROKEN at event {report.broken.seq}: {report.broken.reason}")
-    for found in report.differences:
-        print(row_difference(found))
     for line in report.anchors:
         print(f"anchor: {line}")
+    for chain in report.chains:
+        if chain.station == report.station:
+            continue
+        counts = "" if report.answerable(chain.station) else " (theirs: see --all-stations)"
+        if chain.broken is not None:
+            print(
+                f"station {chain.station}: custody chain BROKEN at event {chain.broken.seq}: "
+                f"{chain.broken.reason}{counts}"
+            )
+        for line in chain.findings:
+            print(f"station {chain.station}: {line}{counts}")
+    ours = [d for d in report.differences if report.answerable(d.station)]
+    for found in report.differences:
+        theirs = "" if report.answerable(found.station) else " (theirs: see --all-stations)"
+        print(f"{row_difference(found)}{theirs}")
     if report.manifests_not_here:
         print(f"{report.manifests_not_here} manifest(s) not in this store: see `dockd verify`")
     if report.ok:
-        print(
-            f"custody chain intact: {report.events} events; all {report.rows_checked} evidence "
-            f"rows and {report.manifests_checked} manifests match it"
+        scope = (
+            f"custody chains intact: {len(report.chains)} stations, "
+            f"{sum(c.events for c in report.chains)} events"
+            if report.scope == "agency"
+            else f"custody chain intact: station {report.station}, {report.events} events"
         )
+        if report.differences or not all(c.ok for c in report.chains):
+            print(
+                f"{scope}; the {report.rows_checked} evidence rows and "
+                f"{report.manifests_checked} manifests match them but for the other "
+                "stations' findings above: theirs to answer (`dockd audit verify --all-stations`)"
+            )
+        else:
+            print(
+                f"{scope}; all {report.rows_checked} evidence rows and "
+                f"{report.manifests_checked} manifests match them"
+            )
         if args.head is not None:
             print(f"the ledger still holds head {args.head[0]}:{args.head[1]}")
         return EXIT_OK
-    if report.differences:
-        print(f"{len(report.differences)} difference(s) between the ledger and its custody chain")
+    if ours:
+        print(f"{len(ours)} difference(s) between the ledger and its custody chains")
     return EXIT_PROBLEM
 
 
@@ -122,6 +148,12 @@ def register(sub: Subparsers) -> None:
         metavar="SEQ:HASH",
         help="a chain head copied outside the ledger (journal, nightly report): exit 1 if "
         "the ledger no longer holds it",
+    )
+    p.add_argument(
+        "--all-stations",
+        action="store_true",
+        help="prove every station's chain on the ledger, each against its registered key, "
+        "and fail on any station's finding (default: this station's)",
     )
     p.add_argument("--json", action="store_true", help="the report (schemas/audit.schema.json)")
     p.set_defaults(handler=audit_verify)

@@ -17,7 +17,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dockd.core.custody import CustodyEvent, canonical_json, event_hash
+from dockd.core.chain_report import ChainBreak, ChainReport
+from dockd.core.custody import LEGACY_STATION, CustodyEvent, canonical_json, event_hash
 from dockd.core.retention import StoredCopy
 
 RowKey = tuple[str, str]
@@ -71,21 +72,26 @@ class RowDifference(BaseModel):
     vouched: Any = Field(description="What the custody chain (or the manifest) says.")
     row: Any = Field(description="What the ledger's row says.")
     by: Literal["chain", "manifest"] = "chain"
-
-
-class ChainBreak(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    seq: int
-    reason: str
+    station: str | None = Field(
+        None,
+        description="The station whose chain vouches for the row (for 'inserted': the "
+        "station the row names); null when none does: every station's audit reports it.",
+    )
 
 
 class AuditReport(BaseModel):
-    """`dockd audit verify --json`: the chain, then every evidence row and manifest."""
+    """`dockd audit verify --json`: the chains, then every evidence row and manifest.
+
+    Scope 'station' proves this station's chain (and the legacy 'local' one, which every
+    station counts as its own) and the rows it or nobody vouches for; other stations'
+    chains and rows are listed, and are theirs to answer for. Scope 'agency'
+    (`--all-stations`) fails on any station's finding."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    events: int = Field(description="Custody events read.")
+    station: str = Field("local", description="The station that ran the audit.")
+    scope: Literal["station", "agency"] = "station"
+    events: int = Field(description="Custody events of this station's chain.")
     broken: ChainBreak | None = Field(description="The first event that does not chain.")
     rows_checked: int
     manifests_checked: int
@@ -98,9 +104,24 @@ class AuditReport(BaseModel):
         description="Signed checkpoints that do not hold, and a given --head the ledger lost.",
     )
 
+    chains: list[ChainReport] = Field(
+        default_factory=list, description="Every station's chain on the ledger."
+    )
+
+    def answerable(self, station: str | None) -> bool:
+        """A finding of this station (None: of no station) counts against this audit."""
+        if self.scope == "agency" or station is None:
+            return True
+        return station in (self.station, LEGACY_STATION)
+
     @property
     def ok(self) -> bool:
-        return self.broken is None and not self.differences and not self.anchors
+        return (
+            self.broken is None
+            and not self.anchors
+            and all(c.ok for c in self.chains if self.answerable(c.station))
+            and not any(self.answerable(d.station) for d in self.differences)
+        )
 
 
 def _same(a: Any, b: Any) -> bool:

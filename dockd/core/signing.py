@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -75,12 +75,14 @@ def head_findings(events: Iterable[CustodyEvent], seq: int, head_hash: str) -> l
 
 
 def checkpoint_findings(
-    events: Iterable[CustodyEvent], verify: Verify, station_fingerprint: str
+    events: Iterable[CustodyEvent], keys: Mapping[str, Verify], required: str | None
 ) -> list[str]:
-    """Every checkpoint must be signed by the station key over the head it names, and the
-    chain must still hold that head. Once the chain has a checkpoint, every session end
-    after it must be followed by its own: a chain rewritten without the key cannot
-    forge them, so dropping them is a finding rather than an escape."""
+    """Every checkpoint must be signed over the head it names by `required` (the chain's
+    station key; None: any key in `keys`, for the legacy chain of a box before stations
+    had names), and the chain must still hold that head. `keys` maps fingerprints to
+    their signature checks. Once the chain has a checkpoint, every session end after it
+    must be followed by its own: a chain rewritten without the key cannot forge them, so
+    dropping them is a finding rather than an escape."""
     chain = list(events)
     hashes = {e.seq: e.hash for e in chain}
     findings = _unanchored_session_ends(chain)
@@ -93,11 +95,12 @@ def checkpoint_findings(
             findings.append(f"checkpoint event {event.seq} is malformed")
             continue
         where = f"checkpoint event {event.seq} (head {seq})"
-        if details.get("key") != station_fingerprint:
-            findings.append(
-                f"{where} is signed by key {details.get('key')}, this station's key is "
-                f"{station_fingerprint}"
-            )
+        named = str(details.get("key"))
+        verify = keys.get(named)
+        if required is not None and named != required:
+            findings.append(f"{where} is signed by key {named}, this station's key is {required}")
+        elif verify is None:
+            findings.append(f"{where} is signed by key {named}, which no station registered")
         elif not verify(checkpoint_body(seq, head, at), signature):
             findings.append(f"{where}: the signature does not match its head (edited?)")
         if hashes.get(seq) != head:

@@ -227,6 +227,7 @@ class LateOffload(_View):
     late_by_s: float
     unit: str | None
     custodian: str | None
+    station: str | None = Field(None, description="The station that offloaded it.")
 
 
 class OverdueRecorder(_View):
@@ -441,6 +442,12 @@ class DeadlineReport(_View):
     pack: str
     since: Rfc3339
     until: Rfc3339
+    station: str | None = Field(
+        None,
+        description="The station whose sessions, offloads and verify runs the report covers "
+        "(with the 'local' ones of before stations had names); null: every station on the "
+        'ledger ([mail] scope = "agency", `--all-stations`).',
+    )
     late_offloads: list[LateOffload]
     overdue_recorders: list[OverdueRecorder]
     drift_violations: list[DriftViolation]

@@ -13,9 +13,16 @@ from typing import Any
 
 from blake3 import blake3 as blake3_of
 
-from dockd.core.audit import AuditReport, ChainBreak, compare, manifest_differences, replay
-from dockd.core.custody import first_break
-from dockd.core.signing import checkpoint_findings, head_findings
+from dockd.core.audit import (
+    AuditReport,
+    RowDifference,
+    compare,
+    manifest_differences,
+)
+from dockd.core.chain_report import ChainReport
+from dockd.core.chains import attributed, chain_report, replay_vouched
+from dockd.core.custody import CustodyEvent, by_station
+from dockd.core.signing import head_findings
 from dockd.core.views import IntegrityFinding, VerifyReport
 from dockd.errors import StoreError
 from dockd.ports import AuditRecords, IntegrityRecords, ObjectReader, RehashingStore, Signer
@@ -77,13 +84,71 @@ def verify_store(
     return report
 
 
-def audit_ledger(ledger: AuditRecords, store: ObjectReader) -> AuditReport:
-    """Prove the chain, then every evidence row against it, then every manifest against
-    the rows. Each difference is named; nothing is repaired."""
+def audit_ledger(
+    ledger: AuditRecords,
+    store: ObjectReader,
+    signer: Signer,
+    head: tuple[int, str] | None = None,
+    *,
+    all_stations: bool = False,
+) -> AuditReport:
+    """Prove every station's chain, then every evidence row against all chains, then every
+    manifest this store holds against the rows, then the signed checkpoints and a head
+    copied outside the ledger. Each difference is named, with the station that answers
+    for it; nothing is repaired. Without `all_stations` only this station's findings
+    (and those of no station) fail the audit: a neighbour's broken chain is reported as
+    the neighbour's."""
     events = ledger.custody_events()
-    broken = first_break(events)
+    chains = by_station(events)
+    station = ledger.station
     rows = ledger.evidence_rows()
-    differences = compare(replay(events), rows, ledger.evidence_tables)
+    state, vouched = replay_vouched(chains.values())
+    differences = attributed(compare(state, rows, ledger.evidence_tables), vouched, rows)
+    manifests, elsewhere, found = _manifests(store, rows)
+    reports = _chain_reports(ledger, signer, chains)
+    own = next((r for r in reports if r.station == station), None)
+    anchors = [] if own is None else list(own.findings)
+    if head is not None:
+        anchors += head_findings(chains.get(station, []), *head)
+    return AuditReport(
+        station=station,
+        scope="agency" if all_stations else "station",
+        events=0 if own is None else own.events,
+        broken=None if own is None else own.broken,
+        rows_checked=len(rows),
+        manifests_checked=manifests,
+        manifests_not_here=elsewhere,
+        differences=differences + found,
+        anchors=anchors,
+        chains=reports,
+    )
+
+
+def _chain_reports(
+    ledger: AuditRecords, signer: Signer, chains: Mapping[str, list[CustodyEvent]]
+) -> list[ChainReport]:
+    """Every station's chain against its registered key; this station's also against the
+    key it holds, which signs for the legacy chain too (before stations had names)."""
+    station = ledger.station
+    registry = {r.station: r for r in ledger.stations()}
+    keys = {**ledger.verifiers(), signer.fingerprint: signer.verify}
+    return [
+        chain_report(
+            name,
+            chains.get(name, []),
+            keys,
+            registry.get(name),
+            signer.fingerprint if name == station else None,
+        )
+        for name in sorted({*chains, *registry})
+    ]
+
+
+def _manifests(
+    store: ObjectReader, rows: Mapping[tuple[str, str], Mapping[str, Any]]
+) -> tuple[int, int, list[RowDifference]]:
+    """Every manifest this store holds against its session's rows: how many were checked,
+    how many are in another station's store, and the differences (the session's)."""
     sessions = [r for (table, _), r in rows.items() if table == "dock_sessions"]
     recordings: dict[str, list[Mapping[str, Any]]] = {}
     known: dict[str, str] = {}
@@ -92,6 +157,7 @@ def audit_ledger(ledger: AuditRecords, store: ObjectReader) -> AuditReport:
             recordings.setdefault(str(row["session_id"]), []).append(row)
             known[str(row["blake3"])] = str(row["sha256"])
     manifests = elsewhere = 0
+    differences: list[RowDifference] = []
     for session in sessions:
         digest = session.get("manifest_blake3")
         if digest is None:
@@ -102,17 +168,14 @@ def audit_ledger(ledger: AuditRecords, store: ObjectReader) -> AuditReport:
             elsewhere += 1  # another station's store, or deleted: `dockd verify` tells which
             continue
         manifests += 1
-        differences += manifest_differences(
-            session, document, recordings.get(str(session["id"]), []), known
-        )
-    return AuditReport(
-        events=len(events),
-        broken=None if broken is None else ChainBreak(seq=broken[0], reason=broken[1]),
-        rows_checked=len(rows),
-        manifests_checked=manifests,
-        manifests_not_here=elsewhere,
-        differences=differences,
-    )
+        station = session.get("station")
+        differences += [
+            d.model_copy(update={"station": None if station is None else str(station)})
+            for d in manifest_differences(
+                session, document, recordings.get(str(session["id"]), []), known
+            )
+        ]
+    return manifests, elsewhere, differences
 
 
 def _manifest(
@@ -136,14 +199,3 @@ def _manifest(
     except ValueError:
         return None
     return document if isinstance(document, dict) else None
-
-
-def audit_anchors(ledger: AuditRecords, signer: Signer, head: tuple[int, str] | None) -> list[str]:
-    """What the chain alone cannot prove: each checkpoint is the station key's signature
-    over a head the chain still holds, and a head copied outside the ledger (the journal,
-    a nightly report) is still there, unchanged."""
-    events = ledger.custody_events()
-    findings = checkpoint_findings(events, signer.verify, signer.fingerprint)
-    if head is not None:
-        findings += head_findings(events, *head)
-    return findings

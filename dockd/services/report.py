@@ -37,18 +37,23 @@ class Reports:
         clock: Callable[[], datetime],
         mail: Callable[[], ReportMail],
         backlog: BacklogRecords | None = None,
+        agency: bool = False,
     ) -> None:
-        """`backlog`: None when no `[central]` store is configured (no central section)."""
+        """`backlog`: None when no `[central]` store is configured (no central section);
+        `agency`: reports cover every station on the ledger ([mail] scope)."""
         self.records = records
         self.backlog = backlog
         self.policy = policy
         self.clock = clock
         self._mail = mail  # built only when a report is mailed
+        self.agency = agency
 
-    def deadlines(self, since: timedelta | None) -> tuple[DeadlineReport, str | None]:
+    def deadlines(
+        self, since: timedelta | None, agency: bool | None = None
+    ) -> tuple[DeadlineReport, str | None]:
         """The report of the last `since`, or (None) from where the last e-mailed one
         ended, so a dock that was off at 02:00 never skips hours; and a note when
-        there was no report before."""
+        there was no report before. `agency` overrides the configured scope."""
         now = self.clock()
         note = None
         if since is not None:
@@ -58,18 +63,20 @@ class Reports:
             start = now - FIRST_PERIOD
         else:
             start = min(last, now)
-        report = self.records.deadline_report(start, now, self.policy, now)
+        agency = self.agency if agency is None else agency
+        report = self.records.deadline_report(start, now, self.policy, now, agency)
         return self._complete(report, now), note
 
     def deadlines_between(self, since: datetime, until: datetime) -> DeadlineReport:
         now = self.clock()
-        report = self.records.deadline_report(since, until, self.policy, now)
+        report = self.records.deadline_report(since, until, self.policy, now, self.agency)
         return self._complete(report, now)
 
     def _complete(self, report: DeadlineReport, now: datetime) -> DeadlineReport:
-        """Every report carries the chain head: each copy a supervisor keeps can later show
-        that the ledger's tail was cut (`dockd audit verify --head`). With a central store,
-        it also tells what has not reached it: the backlog now, and the recordings late."""
+        """Every report carries this station's chain head: each copy a supervisor keeps can
+        later show that the ledger's tail was cut (`dockd audit verify --head`). With a
+        central store, it also tells what has not reached it: this station's backlog now,
+        and the recordings late."""
         seq, head = self.records.chain_head()
         update: dict[str, object] = {"chain_head": ChainHead(seq=seq, hash=head)}
         if self.backlog is not None:

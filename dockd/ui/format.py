@@ -153,6 +153,7 @@ class LateGroup:
     worst_s: float
     first: LateOffload
     custodian: str | None
+    station: str | None  # the station that offloaded the first one
 
 
 def group_late(items: list[LateOffload]) -> list[LateGroup]:
@@ -167,6 +168,7 @@ def group_late(items: list[LateOffload]) -> list[LateGroup]:
             worst_s=max(x.late_by_s for x in late),
             first=late[0],
             custodian=next((x.custodian for x in late if x.custodian), None),
+            station=late[0].station,
         )
         for serial, late in groups.items()
     ]
@@ -176,6 +178,8 @@ def row_difference(found: RowDifference) -> str:
     """One ledger row (or manifest entry) that disagrees with what vouches for it."""
     where = f"{found.table} {found.id}" + (f" {found.field}" if found.field else "")
     other = "manifest" if found.by == "manifest" else "chain"
+    if found.by == "chain" and found.station is not None:
+        other = f"chain of {found.station}"
     if found.by == "manifest" and found.field is None:
         return f"manifest unreadable: {where}: not the object the ledger records"
     if found.problem == "missing":

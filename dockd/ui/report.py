@@ -69,7 +69,8 @@ def _title(report: DeadlineReport, pack_name: str) -> str:
 
 
 def _period(report: DeadlineReport) -> str:
-    return f"{fmt.moment(report.since)} → {fmt.moment(report.until)}"
+    scope = "all stations" if report.station is None else f"station {report.station}"
+    return f"{fmt.moment(report.since)} → {fmt.moment(report.until)} ({scope})"
 
 
 def _head_line(report: DeadlineReport) -> list[str]:

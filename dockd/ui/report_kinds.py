@@ -94,6 +94,7 @@ def _late_cells(item: LateOffload) -> tuple[str, ...]:
         fmt.moment(item.end),
         fmt.moment(item.deadline),
         fmt.moment(item.offloaded_at),
+        item.station or "",
     )
 
 
@@ -102,6 +103,7 @@ def _late_line(item: LateOffload) -> str:
         f"{clean(item.serial)} {clean(item.path)} (recording {item.recording}): "
         f"late by {fmt.duration(item.late_by_s)}; ended {fmt.moment(item.end)}, "
         f"deadline {fmt.moment(item.deadline)}, offloaded {fmt.moment(item.offloaded_at)}"
+        + (f" at {clean(item.station)}" if item.station else "")
     )
 
 
@@ -363,7 +365,7 @@ KINDS: tuple[Kind, ...] = (
         "Late offloads",
         "late offload",
         "late offloads",
-        ("Recording", "Serial", "Path", "Late by", "Ended", "Deadline", "Offloaded"),
+        ("Recording", "Serial", "Path", "Late by", "Ended", "Deadline", "Offloaded", "Station"),
         _late_cells,
         _late_line,
         has_owner(LateOffload),

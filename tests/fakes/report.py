@@ -29,7 +29,7 @@ class FakeReportRecords:
         self.issued.append((delivery, recipients, by))
 
     def deadline_report(
-        self, since: datetime, until: datetime, pack: PolicyPack, now: datetime
+        self, since: datetime, until: datetime, pack: PolicyPack, now: datetime, agency: bool
     ) -> DeadlineReport:
         self.asked.append((since, until))
         return DeadlineReport(

@@ -250,9 +250,10 @@ def test_concurrent_ingests_keep_one_custody_chain(tmp_path: Path) -> None:
         for r in recordings:
             assert r["blake3"] == digests[r["serial"]][r["path"].encode()]
 
-        # 2 x (start + 6 + finish + its checkpoint), and the checkpoint of the first event ever
-        assert "intact: 19 events" in ok(pg, "audit", "verify")
-        assert custody_seqs(pg.ledger_url) == list(range(1, 20))
+        # the station's key registered and the first checkpoint, then
+        # 2 x (start + 6 + finish + its checkpoint), all on the station's one chain
+        assert ", 20 events;" in ok(pg, "audit", "verify")
+        assert custody_seqs(pg.ledger_url) == list(range(1, 21))
         ok(pg, "verify")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from alembic import command
@@ -14,6 +15,10 @@ from sqlalchemy import create_engine, text
 from dockd.adapters.ledger.engine import MIGRATIONS, SCHEMA_REVISION, schema_revision
 from dockd.adapters.ledger.schema import Base
 from dockd.adapters.ledger.sessions import Ledger
+from dockd.adapters.station_key import StationKey
+from dockd.core.custody import GENESIS, canonical_json, event_hash, genesis
+from dockd.core.signing import CHECKPOINT, checkpoint_body
+from tests.conftest import Dockd, write_config
 
 
 def test_migrations_match_the_models(tmp_path: Path) -> None:
@@ -81,3 +86,67 @@ def test_0006_gives_older_sessions_and_objects_the_station_local(tmp_path: Path)
         assert located == [("a" * 64, "local", "2026-01-01 00:00:00", None)]
         assert connection.execute(text("SELECT count(*) FROM recorder_locks")).scalar() == 0
     engine.dispose()
+
+
+def test_0012_keeps_a_one_chain_ledger_verifying_as_the_legacy_chain(tmp_path: Path) -> None:
+    """A ledger from the days of one chain, signed by the box's key: after 0012 its events
+    are the chain 'local', still linked to the all-zero genesis, its checkpoint still
+    vouched for by the key; the station's new events start its own chain."""
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+    engine = create_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    key = StationKey(tmp_path / "station.key")
+    at = "2026-01-01T00:00:00+00:00"
+    verified = {"checked": 0, "ok": 0, "findings": []}
+    first = event_hash(GENESIS, 1, at, "store-verified", "/old", "dockd", verified)
+    checkpoint = {
+        "seq": 1,
+        "hash": first,
+        "at": at,
+        "key": key.fingerprint,
+        "signature": key.sign(checkpoint_body(1, first, at)).hex(),
+    }
+    second = event_hash(first, 2, at, CHECKPOINT, "1", "dockd", checkpoint)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0011")
+        for seq, kind, subject, details, prev, digest in (
+            (1, "store-verified", "/old", verified, GENESIS, first),
+            (2, CHECKPOINT, "1", checkpoint, first, second),
+        ):
+            connection.execute(
+                text(
+                    "INSERT INTO custody_events (seq, at, kind, subject, actor, details, "
+                    "prev_hash, hash) VALUES (:seq, :at, :kind, :subject, 'dockd', :details, "
+                    ":prev, :hash)"
+                ),
+                {
+                    "seq": seq,
+                    "at": at,
+                    "kind": kind,
+                    "subject": subject,
+                    "details": canonical_json(details).decode(),
+                    "prev": prev,
+                    "hash": digest,
+                },
+            )
+    engine.dispose()
+    dockd = Dockd(
+        write_config(tmp_path / "dockd.toml", tmp_path / "store", url), tmp_path / "store", url
+    )
+    assert dockd.run("verify").returncode == 0  # migrates, then writes on the station's chain
+    result = dockd.run("audit", "verify", "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    chains = {c["station"]: c for c in report["chains"]}
+    assert set(chains) == {"local", report["station"]}
+    assert chains["local"]["events"] == 2
+    assert chains["local"]["broken"] is None and chains["local"]["findings"] == []
+    assert chains[report["station"]]["key"] == key.fingerprint
+    with create_engine(url).connect() as connection:
+        rows = connection.execute(
+            text("SELECT station, seq, prev_hash FROM custody_events ORDER BY station, seq")
+        ).all()
+    assert [r for r in rows if r[0] == "local"] == [("local", 1, GENESIS), ("local", 2, first)]
+    assert (report["station"], 1, genesis(report["station"])) in rows

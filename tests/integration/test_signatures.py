@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from dockd.core.custody import GENESIS, event_hash
+from dockd.core.custody import event_hash, genesis
 from tests.conftest import Dockd
 
 NAME = "ABC123_007_20261122081500_{:04d}.MP4"
@@ -86,11 +86,14 @@ def test_the_key_is_made_0600_once_and_reused(dockd: Dockd, tmp_path: Path) -> N
     key = _key_file(dockd)
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     pem = key.read_bytes()
+    assert first.splitlines()[-1].endswith("registers this key at its first write")
     _ingest(dockd, tmp_path)
-    assert dockd.run("station", "key", check=True).stdout == first
+    later = dockd.run("station", "key", check=True).stdout
+    assert later.splitlines()[:-1] == first.splitlines()[:-1]
+    assert later.splitlines()[-1].startswith("registry: station dock-")
     assert key.read_bytes() == pem
     assert first.startswith("-----BEGIN PUBLIC KEY-----\n")
-    assert first.splitlines()[-1].startswith("fingerprint: sha256:")
+    assert first.splitlines()[-2].startswith("fingerprint: sha256:")
 
 
 def test_a_key_with_wrong_mode_or_content_is_a_named_error(dockd: Dockd) -> None:
@@ -151,10 +154,12 @@ def test_an_edited_checkpoint_fails_its_signature_even_on_a_rehashed_chain(
     assert dockd.run("audit", "verify").returncode == 0
     with contextlib.closing(_db(dockd)) as db, db:
         rows = db.execute(
-            "SELECT seq, at, kind, subject, actor, details FROM custody_events ORDER BY seq"
+            "SELECT station, seq, at, kind, subject, actor, details FROM custody_events "
+            "ORDER BY seq"
         ).fetchall()
-        prev = GENESIS
-        for seq, at, kind, subject, actor, raw in rows:
+        (station,) = {row[0] for row in rows}
+        prev = genesis(station)
+        for _, seq, at, kind, subject, actor, raw in rows:
             details = json.loads(raw)
             if kind == "chain-checkpoint":
                 details["at"] = "2020-01-01T00:00:00+00:00"

@@ -308,7 +308,7 @@ def test_ledger_trouble_is_a_503_and_the_dock_goes_on(
 def test_without_the_deadline_report_the_page_says_what_it_cannot_show(
     station: Station, server: WebServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(*args: object) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
         raise LedgerError("ledger read failed: no such table: interruptions")
 
     monkeypatch.setattr(LedgerReport, "deadline_report", broken)

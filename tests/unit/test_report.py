@@ -20,6 +20,7 @@ from dockd.core.views import (
     UnsealedSession,
     VerifyFailure,
 )
+from dockd.ui.format import group_late
 from dockd.ui.report import (
     NOTHING,
     build_message,
@@ -426,3 +427,24 @@ def test_message_ids_are_unique_and_never_ask_dns() -> None:
     assert a["Message-ID"] != b["Message-ID"]
     assert a["Message-ID"].endswith("@localhost>")
     assert b["Message-ID"].endswith("@dockd.invalid>")
+
+
+def test_the_report_says_which_stations_it_covers_and_where_each_late_offload_was() -> None:
+    east = late(1, "Traffic", "Li (1001)").model_copy(update={"station": "dock-east"})
+    west = late(2, "Traffic", "Li (1001)", serial="SN0002").model_copy(
+        update={"station": "dock-west"}
+    )
+    agency = render_text(make_report(late_offloads=[east, west]), "Qidong")
+    assert "(all stations)" in agency.splitlines()[1]
+    lines = section(agency, "LATE OFFLOADS")
+    assert any(line.endswith(" at dock-east") for line in lines), lines
+    assert any(line.endswith(" at dock-west") for line in lines), lines
+    html = render_html(make_report(late_offloads=[east]), "Qidong")
+    assert ">dock-east</td>" in html
+    one = make_report(late_offloads=[east]).model_copy(update={"station": "dock-east"})
+    assert "(station dock-east)" in render_text(one, "Qidong").splitlines()[1]
+    groups = group_late([east, west])
+    assert [(g.serial, g.station) for g in groups] == [
+        ("SN0001", "dock-east"),
+        ("SN0002", "dock-west"),
+    ]

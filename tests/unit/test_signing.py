@@ -85,7 +85,9 @@ def test_a_recorded_head_is_found_changed_or_cut_off() -> None:
 def test_checkpoints_verify_and_an_edited_one_is_named() -> None:
     signer = FakeSigner()
     events = signed_chain(signer)
-    assert checkpoint_findings(events, signer.verify, signer.fingerprint) == []
+    assert (
+        checkpoint_findings(events, {signer.fingerprint: signer.verify}, signer.fingerprint) == []
+    )
     cp = events[-1]
     edited = CustodyEvent(
         cp.seq,
@@ -97,17 +99,21 @@ def test_checkpoints_verify_and_an_edited_one_is_named() -> None:
         cp.prev_hash,
         cp.hash,
     )
-    (finding,) = checkpoint_findings([*events[:-1], edited], signer.verify, signer.fingerprint)
+    (finding,) = checkpoint_findings(
+        [*events[:-1], edited], {signer.fingerprint: signer.verify}, signer.fingerprint
+    )
     assert finding == "checkpoint event 3 (head 2): the signature does not match its head (edited?)"
 
 
 def test_a_checkpoint_of_another_key_or_of_a_head_the_chain_lacks_is_a_finding() -> None:
     signer, other = FakeSigner(), FakeSigner()
     events = signed_chain(signer)
-    (finding,) = checkpoint_findings(events, other.verify, other.fingerprint)
+    (finding,) = checkpoint_findings(events, {other.fingerprint: other.verify}, other.fingerprint)
     assert f"signed by key {signer.fingerprint}" in finding
     rewritten = chain([("session-started", {"x": 1}), ("session-finished", {})]) + events[2:]
-    (finding,) = checkpoint_findings(rewritten, signer.verify, signer.fingerprint)
+    (finding,) = checkpoint_findings(
+        rewritten, {signer.fingerprint: signer.verify}, signer.fingerprint
+    )
     assert finding.startswith("checkpoint event 3 (head 2) names hash")
 
 
@@ -115,19 +121,21 @@ def test_after_the_first_checkpoint_every_session_end_needs_its_own() -> None:
     signer = FakeSigner()
     events = signed_chain(signer)
     later = chain([*((e.kind, e.details) for e in events), ("session-finished", {})])
-    assert checkpoint_findings(later, signer.verify, signer.fingerprint) == [
+    assert checkpoint_findings(later, {signer.fingerprint: signer.verify}, signer.fingerprint) == [
         "session end event 4 is not followed by a signed checkpoint of it "
         "(checkpoints removed, or events written without the station key)"
     ]
     legacy = chain([("session-finished", {}), *((e.kind, e.details) for e in events)])
-    (finding,) = checkpoint_findings(legacy, signer.verify, signer.fingerprint)
+    (finding,) = checkpoint_findings(
+        legacy, {signer.fingerprint: signer.verify}, signer.fingerprint
+    )
     assert finding.startswith("checkpoint event 4 (head 2) names hash")  # not the legacy end
 
 
 def test_a_malformed_checkpoint_is_a_finding() -> None:
     signer = FakeSigner()
     events = chain([("a", {}), (CHECKPOINT, {"seq": 1, "hash": "x"})])
-    assert checkpoint_findings(events, signer.verify, signer.fingerprint) == [
+    assert checkpoint_findings(events, {signer.fingerprint: signer.verify}, signer.fingerprint) == [
         "checkpoint event 2 is malformed"
     ]
 

@@ -37,6 +37,7 @@ from dockd.adapters.ledger.schema import (
     SessionProblemRow,
     SpotCheckDrawRow,
     SpotCheckItemRow,
+    StationRow,
     UTCDateTime,
     ViewingApprovalRow,
     ViewingRecordingRow,
@@ -73,6 +74,7 @@ EVIDENCE_TABLES: tuple[type[DeclarativeBase], ...] = (
     ActivityRow,
     ActivityRecordingRow,
     CentralCopyRow,
+    StationRow,
 )
 """Every table whose rows are evidence; each row must be vouched for by the chain."""
 

@@ -15,13 +15,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from blake3 import blake3
 from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 
 from dockd.adapters.ledger.schema import RecorderLockRow
 from dockd.errors import RecorderBusyError
 
-_LOCKS_LOCK = 0x646F6C6B  # "dolk": serialises lock takers on PostgreSQL (SQLite: BEGIN IMMEDIATE)
+
+def _takers_lock(serial: str) -> int:
+    """The PostgreSQL advisory lock that serialises the takers of one recorder's lock
+    (SQLite: BEGIN IMMEDIATE). Keyed by the serial, so stations docking different
+    recorders at shift change never queue on each other (the taker then waits for its
+    own station's chain lock while holding it)."""
+    digest = blake3(b"dockd recorder lock\n" + serial.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +72,7 @@ def clear_lock(
     RecorderBusyError when a live session holds it."""
     if session.get_bind().dialect.name == "postgresql":
         # without it two takers both see no row under READ COMMITTED and one dies on the key
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCKS_LOCK})
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _takers_lock(serial)})
     lock = session.get(RecorderLockRow, serial, populate_existing=True)
     if lock is None:
         return None

@@ -5,10 +5,11 @@ that it stays fast on years of recordings, and the custody event of each report 
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, select, true
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from dockd.adapters.ledger import activities, supervision_report
 from dockd.adapters.ledger.exports import export_view
@@ -53,7 +54,10 @@ class LedgerReport:
         def load(s: Session) -> datetime | None:
             row = s.scalars(
                 select(CustodyEventRow)
-                .where(CustodyEventRow.kind == "report-issued")
+                .where(
+                    CustodyEventRow.station == self.ledger.station,
+                    CustodyEventRow.kind == "report-issued",
+                )
                 .order_by(CustodyEventRow.seq.desc())
                 .limit(1)
             ).first()
@@ -83,21 +87,28 @@ class LedgerReport:
             )
 
     def deadline_report(
-        self, since: datetime, until: datetime, pack: PolicyPack, now: datetime
+        self, since: datetime, until: datetime, pack: PolicyPack, now: datetime, agency: bool
     ) -> DeadlineReport:
+        """`agency`: every station's sessions, offloads and verify runs; otherwise this
+        station's (and the unnamed 'local' ones). Recorders, custodians, interruptions and
+        supervision are the agency's in either scope: a recorder docks anywhere."""
+        mine = None if agency else self.ledger.stations()
+
         def load(s: Session) -> DeadlineReport:
             who = CustodyIndex(s)
+            two_person = pack.offload.two_person_seal
             return DeadlineReport(
                 pack=pack.id,
                 since=since,
                 until=until,
-                late_offloads=_late(s, since, until, who),
+                station=None if agency else self.ledger.station,
+                late_offloads=_late(s, since, until, who, mine),
                 overdue_recorders=_overdue(s, pack, now),
-                drift_violations=_drift(s, since, until, who),
+                drift_violations=_drift(s, since, until, who, mine),
                 interruptions=supervision_report.interruptions(s, since, until, who.of),
-                unsealed_sessions=_unsealed(s, until, who) if pack.offload.two_person_seal else [],
-                verify_failures=_verify_failures(s, since, until),
-                incomplete_offloads=_incomplete(s, since, until, who),
+                unsealed_sessions=_unsealed(s, until, who, mine) if two_person else [],
+                verify_failures=_verify_failures(s, since, until, mine),
+                incomplete_offloads=_incomplete(s, since, until, who, mine),
                 exports=_exports(s, since, until),
                 **supervision_report.sections(s, since, until, pack, now, who.of),
                 unrecorded_activities=activities.unrecorded_activities(s, since, until, pack),
@@ -106,13 +117,24 @@ class LedgerReport:
         return self.ledger.read(load)
 
 
-def _late(s: Session, since: datetime, until: datetime, who: CustodyIndex) -> list[LateOffload]:
-    rows = s.scalars(
-        select(RecordingRow)
+def _of(
+    column: InstrumentedAttribute[str], stations: Collection[str] | None
+) -> ColumnElement[bool]:
+    """The rows of these stations (None: of every station)."""
+    return true() if stations is None else column.in_(list(stations))
+
+
+def _late(
+    s: Session, since: datetime, until: datetime, who: CustodyIndex, mine: Collection[str] | None
+) -> list[LateOffload]:
+    rows = s.execute(
+        select(RecordingRow, DockSessionRow.station)
+        .join(DockSessionRow, DockSessionRow.id == RecordingRow.session_id)
         .where(
             RecordingRow.late.is_(True),
             RecordingRow.verified_at >= since,
             RecordingRow.verified_at < until,
+            _of(DockSessionRow.station, mine),
         )
         .order_by(RecordingRow.verified_at)
     )
@@ -125,9 +147,10 @@ def _late(s: Session, since: datetime, until: datetime, who: CustodyIndex) -> li
             deadline=r.deadline,
             offloaded_at=r.verified_at,
             late_by_s=r.late_by_s or 0.0,
+            station=station,
             **who.of(r.serial, r.end),
         )
-        for r in rows
+        for r, station in rows
         if r.deadline is not None
     ]
 
@@ -151,24 +174,30 @@ def _overdue(s: Session, pack: PolicyPack, now: datetime) -> list[OverdueRecorde
     return overdue
 
 
-def _drift(s: Session, since: datetime, until: datetime, who: CustodyIndex) -> list[DriftViolation]:
+def _drift(
+    s: Session, since: datetime, until: datetime, who: CustodyIndex, mine: Collection[str] | None
+) -> list[DriftViolation]:
     rows = s.scalars(
         select(DockSessionRow).where(
             DockSessionRow.drift_verdict.in_(("warn", "violation")),
             DockSessionRow.started_at >= since,
             DockSessionRow.started_at < until,
+            _of(DockSessionRow.station, mine),
         )
     )
     return [drift_violation(d, **who.of(d.serial, d.started_at)) for d in rows]
 
 
-def _unsealed(s: Session, until: datetime, who: CustodyIndex) -> list[UnsealedSession]:
+def _unsealed(
+    s: Session, until: datetime, who: CustodyIndex, mine: Collection[str] | None
+) -> list[UnsealedSession]:
     open_docks = s.scalars(
         select(DockSessionRow)
         .where(
             DockSessionRow.sealed_at.is_(None),
             DockSessionRow.state != "running",
             DockSessionRow.started_at < until,
+            _of(DockSessionRow.station, mine),
         )
         .order_by(DockSessionRow.started_at, DockSessionRow.id)
     ).all()
@@ -186,7 +215,7 @@ def _unsealed(s: Session, until: datetime, who: CustodyIndex) -> list[UnsealedSe
 
 
 def _incomplete(
-    s: Session, since: datetime, until: datetime, who: CustodyIndex
+    s: Session, since: datetime, until: datetime, who: CustodyIndex, mine: Collection[str] | None
 ) -> list[IncompleteOffload]:
     """What the completeness checks found, by dock session; the custodian is whoever had
     the recorder when it was docked (the last to hold it before the loss was seen)."""
@@ -204,6 +233,7 @@ def _incomplete(
             SessionProblemRow.code.in_(sorted(INCOMPLETE_CODES)),
             DockSessionRow.started_at >= since,
             DockSessionRow.started_at < until,
+            _of(DockSessionRow.station, mine),
         )
         .order_by(DockSessionRow.started_at, SessionProblemRow.id)
     )
@@ -229,9 +259,17 @@ def _exports(s: Session, since: datetime, until: datetime) -> list[ExportView]:
     return [export_view(r) for r in rows]
 
 
-def _verify_failures(s: Session, since: datetime, until: datetime) -> list[VerifyFailure]:
+def _verify_failures(
+    s: Session, since: datetime, until: datetime, mine: Collection[str] | None
+) -> list[VerifyFailure]:
+    """The findings of the verify runs in the period: a station's verify runs are events
+    of its own chain."""
     failures = []
-    for event in s.scalars(select(CustodyEventRow).where(CustodyEventRow.kind == "store-verified")):
+    for event in s.scalars(
+        select(CustodyEventRow).where(
+            CustodyEventRow.kind == "store-verified", _of(CustodyEventRow.station, mine)
+        )
+    ):
         at = datetime.fromisoformat(event.at)
         if since <= at < until:
             for finding in json.loads(event.details).get("findings", []):

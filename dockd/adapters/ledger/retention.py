@@ -6,7 +6,8 @@ station's store holds, some recording of which is past its date);
 deletion, so a crash between them leaves the intent on the chain and the next
 run finishes it. The candidates' own custody events (`vouching`) let the rule
 decide on the facts the chain holds, not on rows anyone with a SQL shell could
-have edited.
+have edited. Each station expires its own copies and finishes only its own intents;
+an object (and its recordings) counts as expired once no station holds it any more.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import DeclarativeBase, Session
 
 from dockd.adapters.ledger.custody import custody_event
 from dockd.adapters.ledger.facts import facts
@@ -28,7 +29,7 @@ from dockd.adapters.ledger.schema import (
     RecordingRow,
 )
 from dockd.adapters.ledger.sessions import Ledger
-from dockd.core.custody import CustodyEvent
+from dockd.core.custody import CustodyEvent, by_station, interleaved
 from dockd.core.retention import Expirable, StoredCopy
 
 INTENT = "object-expiry-started"
@@ -88,33 +89,39 @@ class LedgerRetention:
                     )
                 )
                 out += [custody_event(r) for r in rows]
-            return sorted(out, key=lambda e: e.seq)
+            # a hold placed at one station may be released at another: the stations'
+            # chains interleaved by time, each in its own order
+            return list(interleaved(by_station(sorted(out, key=_in_chain)).values()))
 
         return self.ledger.read(load)
 
     def started(self) -> list[Expirable]:
-        """Expiries whose intent is on the chain but whose object is not marked removed."""
+        """Expiries whose intent is on this station's chain but whose copy here is not
+        marked removed (another station's intents are that station's to finish)."""
+        stations = self.ledger.stations()
 
         def load(s: Session) -> list[Expirable]:
             out: dict[str, Expirable] = {}
             for event in s.scalars(
                 select(CustodyEventRow)
-                .where(CustodyEventRow.kind == INTENT)
-                .order_by(CustodyEventRow.seq)
+                .where(CustodyEventRow.station.in_(stations), CustodyEventRow.kind == INTENT)
+                .order_by(CustodyEventRow.at, CustodyEventRow.seq)
             ):
                 details = json.loads(event.details)
                 until = datetime.fromisoformat(details["retain_until"])
                 out[details["blake3"]] = Expirable(details["blake3"], event.subject, until)
             if not out:
                 return []
-            removed = set(
+            held = set(
                 s.scalars(
                     select(ObjectRow.blake3).where(
-                        ObjectRow.blake3.in_(list(out)), ObjectRow.removed_at.is_not(None)
+                        ObjectRow.blake3.in_(list(out)),
+                        ObjectRow.removed_at.is_(None),
+                        self.ledger.holds(ObjectRow.blake3),
                     )
                 )
             )
-            return [item for blake3, item in out.items() if blake3 not in removed]
+            return [item for blake3, item in out.items() if blake3 in held]
 
         return self.ledger.read(load)
 
@@ -124,28 +131,38 @@ class LedgerRetention:
             self.ledger.append_custody(s, at, INTENT, item.key, _details(item), actor=by)
 
     def mark_expired(self, item: Expirable, at: datetime, by: str) -> None:
+        """This station's copy is gone; the object and its recordings are expired only
+        once no other station holds a copy either."""
         with self.ledger.transaction() as s:
-            recordings = s.scalars(
-                select(RecordingRow).where(
-                    RecordingRow.blake3 == item.blake3, RecordingRow.expired_at.is_(None)
-                )
-            ).all()
-            for recording in recordings:
-                recording.expired_at = at
-            stored = s.get_one(ObjectRow, item.blake3)
-            stored.removed_at = at
-            locations = s.scalars(
+            located = s.scalars(
                 select(ObjectLocationRow).where(
                     ObjectLocationRow.blake3 == item.blake3,
-                    ObjectLocationRow.station.in_(self.ledger.stations()),
                     ObjectLocationRow.removed_at.is_(None),
                 )
             ).all()
+            mine = set(self.ledger.stations())
+            locations = [loc for loc in located if loc.station in mine]
             for location in locations:
                 location.removed_at = at
+            changed: list[DeclarativeBase] = [*locations]
+            if all(loc.station in mine for loc in located):
+                recordings = s.scalars(
+                    select(RecordingRow).where(
+                        RecordingRow.blake3 == item.blake3, RecordingRow.expired_at.is_(None)
+                    )
+                ).all()
+                for recording in recordings:
+                    recording.expired_at = at
+                stored = s.get_one(ObjectRow, item.blake3)
+                stored.removed_at = at
+                changed = [stored, *recordings, *locations]
             s.flush()
-            details = {**_details(item), **facts(stored, *recordings, *locations)}
+            details = {**_details(item), **facts(*changed)}
             self.ledger.append_custody(s, at, DONE, item.key, details, actor=by)
+
+
+def _in_chain(event: CustodyEvent) -> tuple[str, int]:
+    return event.station, event.seq
 
 
 def _details(item: Expirable) -> dict[str, object]:

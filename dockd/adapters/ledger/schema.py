@@ -226,11 +226,13 @@ class RecordingRow(Base):
 
 
 class CustodyEventRow(Base):
-    """Append-only; `hash` chains each row to the one before (see dockd.core.custody)."""
+    """Append-only; `hash` chains each row to the one before in its station's chain
+    (see dockd.core.custody); 'local' is the chain of events before stations had names."""
 
     __tablename__ = "custody_events"
     __table_args__ = (Index("ix_custody_events_kind_subject", "kind", "subject"),)
 
+    station: Mapped[str] = mapped_column(String(64), primary_key=True, server_default="local")
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at: Mapped[str] = mapped_column(String(40))
     kind: Mapped[str] = mapped_column(String(64), index=True)
@@ -239,6 +241,19 @@ class CustodyEventRow(Base):
     details: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class StationRow(Base):
+    """A station's public signing key, recorded at its first start and never replaced:
+    every station's checkpoints are checked against it (`audit verify --all-stations`)."""
+
+    __tablename__ = "stations"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(80))
+    public_key: Mapped[str] = mapped_column(Text)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    host: Mapped[str] = mapped_column(String(255))
 
 
 class DeviceRow(Base):

@@ -40,12 +40,14 @@ class StatusReads:
 
     def verify_runs(self) -> list[VerifyRun]:
         """Every `dockd verify` (custody events store-verified), oldest first."""
-        return self.ledger.read(_verify_runs)
+        stations = self.ledger.stations()
+        return self.ledger.read(lambda db: _verify_runs(db, stations))
 
     def deadline_report(
         self, since: datetime, until: datetime, pack: PolicyPack, now: datetime
     ) -> DeadlineReport:
-        return self.report.deadline_report(since, until, pack, now)
+        """The agency's: the page shows every station's late offloads, each with its station."""
+        return self.report.deadline_report(since, until, pack, now, agency=True)
 
     def assignments(self, serial: str) -> list[Assignment]:
         return [
@@ -112,12 +114,13 @@ def _facts(
     )
 
 
-def _verify_runs(db: Session) -> list[VerifyRun]:
+def _verify_runs(db: Session, stations: Collection[str]) -> list[VerifyRun]:
+    """This station's verify runs (its own store's), oldest first."""
     runs = []
     for stamp, text in db.execute(
         select(CustodyEventRow.at, CustodyEventRow.details)
-        .where(CustodyEventRow.kind == "store-verified")
-        .order_by(CustodyEventRow.seq)
+        .where(CustodyEventRow.station.in_(stations), CustodyEventRow.kind == "store-verified")
+        .order_by(CustodyEventRow.at, CustodyEventRow.seq)
     ):
         details = json.loads(text)
         found = list(details.get("findings") or [])

@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # the parts are imported when first used: `dockd --help` need
     from dockd.daemon.loop import Daemon
     from dockd.services.activities import Activities
     from dockd.services.archive import Archive
+    from dockd.services.clearing import RecorderClearing
     from dockd.services.clocks import RecorderClockSetting
     from dockd.services.dock_session import DockSession, Station
     from dockd.services.export import Exports, PackageChecks
@@ -192,6 +193,24 @@ class App:
 
         return RecorderClockSetting(
             self.volume, self.ledger, self.station_clock, utc_now, self.profiles, self.policy.clock
+        )
+
+    @cached_property
+    def clearing(self) -> RecorderClearing:
+        from dockd.adapters.clock import utc_now
+        from dockd.adapters.ledger.clearing import LedgerClearing
+        from dockd.adapters.recorder_files import LocalRecorderFiles
+        from dockd.services.clearing import RecorderClearing
+
+        return RecorderClearing(
+            self.volume,
+            LocalRecorderFiles(),
+            LedgerClearing(self.ledger),
+            utc_now,
+            self.profiles,
+            pack_allows=self.policy.clearing.allowed,
+            enabled=self.config.daemon.clear_after_offload,
+            central=self.config.central is not None,
         )
 
     @cached_property
@@ -381,6 +400,7 @@ def build_daemon(app: App) -> Daemon:
     worker = SlotWorker(
         app.dock_session,
         app.clock_setting,
+        app.clearing,
         Mounter(settings.mount_root),
         set_read_only,
         app.board,

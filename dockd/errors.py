@@ -107,6 +107,16 @@ class RecorderGoneError(SourceError):
     hint = "The recorder was disconnected mid-copy. Re-dock it: only what is missing is copied."
 
 
+class RecorderClearError(SourceError):
+    """A file on the recorder could not be deleted while clearing it after offload."""
+
+    code = "RECORDER_NOT_CLEARED"
+    hint = (
+        "The files not deleted stay on the recorder, their copies are safe in the store; "
+        "re-dock it to clear them, or clear it by hand after checking the custody log."
+    )
+
+
 class SourceFileError(SourceError):
     """One file on the recorder could not be opened or read (raised at the volume's and the
     store's edge). Whether that is a bad file or the end of the session is the dock

@@ -397,6 +397,21 @@ def build_daemon(app: App) -> Daemon:
     drop_profile = pick_profile(app.profiles, settings.drop_profile).id
     web = build_web(app)  # ConfigError (exit 2) before anything is docked
     slots = Slots()
+    # set by systemd/dockd.service ("r") and its recorder-writes drop-in ("rw")
+    unit_read_only = os.environ.get("DOCKD_RECORDER_DEVICES") == "r"
+    writes = app.policy.clock.set_recorder_clock or (
+        app.clearing.enabled and app.clearing.pack_allows
+    )
+    if writes and unit_read_only:
+        import structlog
+
+        from dockd.errors import RecorderWritesBlockedError
+
+        structlog.get_logger("dockd.daemon").warning(
+            "recorder-writes-blocked",
+            message="clock set or clearing is on, but dockd.service opens recorders read-only",
+            hint=RecorderWritesBlockedError.hint,
+        )
     worker = SlotWorker(
         app.dock_session,
         app.clock_setting,
@@ -408,6 +423,7 @@ def build_daemon(app: App) -> Daemon:
         drops,
         RawVolumes(),
         Detector(VolumeSampler(), app.volume, app.profiles),
+        unit_read_only=unit_read_only,
     )
     unlocker = Unlocker(app.profiles, run_unlock, app.ledger, utc_now, app.board)
     return Daemon(

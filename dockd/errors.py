@@ -117,6 +117,18 @@ class RecorderClearError(SourceError):
     )
 
 
+class RecorderWritesBlockedError(DockdError):
+    """A write to recorders is turned on, but the service's device rule opens them read-only."""
+
+    code = "RECORDER_WRITES_BLOCKED"
+    hint = (
+        "Install the unit's drop-in for recorder writes: install -D -m 0644 "
+        "/opt/dockd/share/dockd-recorder-writes.conf "
+        "/etc/systemd/system/dockd.service.d/recorder-writes.conf; then systemctl "
+        "daemon-reload and restart dockd. Or turn the writes off."
+    )
+
+
 class SourceFileError(SourceError):
     """One file on the recorder could not be opened or read (raised at the volume's and the
     store's edge). Whether that is a bad file or the end of the session is the dock

@@ -25,6 +25,7 @@ from dockd.errors import (
     InternalError,
     MountError,
     RecorderBusyError,
+    RecorderWritesBlockedError,
     UnknownFilesystemError,
 )
 from dockd.ports import DropFolders, Mounter, RawVolumes, WriteBlocker
@@ -81,9 +82,12 @@ class SlotWorker:
         drops: DropFolders | None,
         raw: RawVolumes,
         detector: Detector,
+        unit_read_only: bool = False,
     ) -> None:
+        """`unit_read_only`: the service's device rule opens recorders read-only (see
+        systemd/dockd.service): a write to one is refused here, with the fix, not by EPERM."""
         self.sessions, self.clock_setting, self.detector = sessions, clock_setting, detector
-        self.clearing = clearing
+        self.clearing, self.unit_read_only = clearing, unit_read_only
         self.mounter, self.write_block, self.raw = mounter, write_block, raw
         self.board, self.slots, self.drops = board, slots, drops
 
@@ -260,6 +264,17 @@ class SlotWorker:
                 log.info("recorder-not-cleared", serial=device.serial, reason=refusal)
                 if outcome.error is None and not outcome.incomplete:
                     self.board.set(device.slot, message=f"not cleared: {refusal}")
+        if (clock or clear) and self.unit_read_only:
+            blocked = RecorderWritesBlockedError(
+                "the recorder was not written to (clock set, clearing): dockd.service opens "
+                "recorders read-only"
+            )
+            log.warning("recorder-writes-blocked", serial=device.serial, hint=blocked.hint)
+            if outcome.error is None and not outcome.incomplete:
+                self.board.set(
+                    device.slot, message=blocked.message, code=blocked.code, hint=blocked.hint
+                )
+            return False, False
         return clock, clear
 
     def _write_recorder(

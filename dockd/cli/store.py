@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 
 
 def verify(app: App, args: argparse.Namespace) -> int:
+    if args.scheduled:
+        return scheduled_scrub(app, args)
     from dockd.services.integrity import verify_store
 
     report = verify_store(app.ledger, app.store, app.clock)
@@ -23,6 +25,24 @@ def verify(app: App, args: argparse.Namespace) -> int:
         for finding in report.findings:
             print(f"  {finding.problem}: {finding.object}")
     return EXIT_PROBLEM if report.findings else EXIT_OK
+
+
+def scheduled_scrub(app: App, args: argparse.Namespace) -> int:
+    """What dockd-verify.timer runs weekly: the store, then the central copies (`verify
+    --central`) where [central] is configured and this build has the central check; the
+    worse exit code of the two, so one failed half fails the unit."""
+    steps = [{"central": False}]
+    if app.config.central is None:
+        print("scheduled scrub: the store ([central] is not configured)")
+    elif "central" not in vars(args):
+        print("scheduled scrub: the store (this dockd has no `verify --central`)")
+    else:
+        print("scheduled scrub: the store, then the central copies")
+        steps.append({"central": True})
+    return max(
+        verify(app, argparse.Namespace(**{**vars(args), "scheduled": False, **step}))
+        for step in steps
+    )
 
 
 def _head(text: str) -> tuple[int, str]:
@@ -69,7 +89,14 @@ def audit_verify(app: App, args: argparse.Namespace) -> int:
 
 def register(sub: Subparsers) -> None:
     p = sub.add_parser("verify", help="re-hash the store against the ledger")
-    p.add_argument("--json", action="store_true")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--json", action="store_true")
+    how.add_argument(
+        "--scheduled",
+        action="store_true",
+        help="the weekly scrub (dockd-verify.timer): the store, plus --central when [central] "
+        "is configured",
+    )
     p.set_defaults(handler=verify)
 
     audit = sub.add_parser("audit", help="custody chain")

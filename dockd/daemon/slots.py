@@ -152,8 +152,10 @@ class SlotWorker:
                 self._show_error(device.slot, state, outcome.error)
             elif outcome.incomplete:
                 self._show_incomplete(device.slot, outcome.incomplete)
-            set_clock, clear = self._writes_after_offload(device, outcome)
-            if state == "done" and (set_clock or clear):
+            set_clock, clear = (
+                self._writes_after_offload(device, outcome) if state == "done" else (False, False)
+            )
+            if set_clock or clear:
                 self.mounter.unmount(mountpoint)
                 mountpoint = None
                 self._write_recorder(device, outcome.session_id, set_clock, clear)

@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # the parts are imported when first used: `dockd --help` need
     from dockd.daemon.loop import Daemon
     from dockd.services.activities import Activities
     from dockd.services.archive import Archive
+    from dockd.services.clearing import RecorderClearing
     from dockd.services.clocks import RecorderClockSetting
     from dockd.services.dock_session import DockSession, Station
     from dockd.services.export import Exports, PackageChecks
@@ -196,6 +197,24 @@ class App:
 
         return RecorderClockSetting(
             self.volume, self.ledger, self.station_clock, utc_now, self.profiles, self.policy.clock
+        )
+
+    @cached_property
+    def clearing(self) -> RecorderClearing:
+        from dockd.adapters.clock import utc_now
+        from dockd.adapters.ledger.clearing import LedgerClearing
+        from dockd.adapters.recorder_files import LocalRecorderFiles
+        from dockd.services.clearing import RecorderClearing
+
+        return RecorderClearing(
+            self.volume,
+            LocalRecorderFiles(),
+            LedgerClearing(self.ledger),
+            utc_now,
+            self.profiles,
+            pack_allows=self.policy.clearing.allowed,
+            enabled=self.config.daemon.clear_after_offload,
+            central=self.config.central is not None,
         )
 
     @cached_property
@@ -432,9 +451,25 @@ def build_daemon(app: App) -> Daemon:
     drop_profile = pick_profile(app.profiles, settings.drop_profile).id
     web = build_web(app)  # ConfigError (exit 2) before anything is docked
     slots = Slots()
+    # set by systemd/dockd.service ("r") and its recorder-writes drop-in ("rw")
+    unit_read_only = os.environ.get("DOCKD_RECORDER_DEVICES") == "r"
+    writes = app.policy.clock.set_recorder_clock or (
+        app.clearing.enabled and app.clearing.pack_allows
+    )
+    if writes and unit_read_only:
+        import structlog
+
+        from dockd.errors import RecorderWritesBlockedError
+
+        structlog.get_logger("dockd.daemon").warning(
+            "recorder-writes-blocked",
+            message="clock set or clearing is on, but dockd.service opens recorders read-only",
+            hint=RecorderWritesBlockedError.hint,
+        )
     worker = SlotWorker(
         app.dock_session,
         app.clock_setting,
+        app.clearing,
         Mounter(settings.mount_root),
         set_read_only,
         app.board,
@@ -442,6 +477,7 @@ def build_daemon(app: App) -> Daemon:
         drops,
         RawVolumes(),
         Detector(VolumeSampler(), app.volume, app.profiles),
+        unit_read_only=unit_read_only,
     )
     unlocker = Unlocker(app.profiles, run_unlock, app.ledger, utc_now, app.board)
     forwarding = (

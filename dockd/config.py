@@ -220,6 +220,12 @@ class DaemonConfig(_Section):
         description='The bays whose USB disks are recorders: udev ID_PATH globs, "*" = every '
         "USB port (the disk holding / or the store never is).",
     )
+    clear_after_offload: bool = Field(
+        False,
+        description="Delete a recorder's files once their copies are verified (and confirmed "
+        "centrally when [central] is set), where the pack's [clearing] allows it. Needs the "
+        "unit's read-write device rule: see systemd/dockd.service.",
+    )
 
 
 class CentralConfig(_Section):

@@ -107,6 +107,28 @@ class RecorderGoneError(SourceError):
     hint = "The recorder was disconnected mid-copy. Re-dock it: only what is missing is copied."
 
 
+class RecorderClearError(SourceError):
+    """A file on the recorder could not be deleted while clearing it after offload."""
+
+    code = "RECORDER_NOT_CLEARED"
+    hint = (
+        "The files not deleted stay on the recorder, their copies are safe in the store; "
+        "re-dock it to clear them, or clear it by hand after checking the custody log."
+    )
+
+
+class RecorderWritesBlockedError(DockdError):
+    """A write to recorders is turned on, but the service's device rule opens them read-only."""
+
+    code = "RECORDER_WRITES_BLOCKED"
+    hint = (
+        "Install the unit's drop-in for recorder writes: install -D -m 0644 "
+        "/opt/dockd/share/dockd-recorder-writes.conf "
+        "/etc/systemd/system/dockd.service.d/recorder-writes.conf; then systemctl "
+        "daemon-reload and restart dockd. Or turn the writes off."
+    )
+
+
 class SourceFileError(SourceError):
     """One file on the recorder could not be opened or read (raised at the volume's and the
     store's edge). Whether that is a bad file or the end of the session is the dock

@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # annotations only: `dockd ingest` need not import every area
     from dockd.core.archive import ArchiveItem, Footage
     from dockd.core.backlog import CentralCandidate, HeldGroup
     from dockd.core.chains import RegisteredStation
+    from dockd.core.clearing import ClearCandidate
     from dockd.core.custody import CustodyEvent
     from dockd.core.detect import VolumeSample
     from dockd.core.devices import DeviceEvent, RecorderDevice
@@ -407,6 +408,25 @@ class Mounter(Protocol):
         writable: bool = False,
     ) -> Path: ...
     def unmount(self, target: Path) -> None: ...
+
+
+class ClearingRecords(Protocol):
+    """What the ledger knows for clearing a recorder: its verified recordings with the
+    identity each was copied under, its holds, and the custody log."""
+
+    def verified(self, serial: str) -> list[ClearCandidate]: ...
+    def holds_on(self, serial: str) -> int: ...
+    def record_event(
+        self, at: datetime, kind: str, subject: str, details: dict[str, Any]
+    ) -> None: ...
+
+
+class RecorderFiles(Protocol):
+    """A recorder on its read-write mount: a file's size and time right now, and its
+    deletion (`errors.RecorderClearError`); never through a symlink, never a directory."""
+
+    def look(self, root: Path, path: bytes) -> SourceFile | None: ...
+    def remove(self, root: Path, path: bytes) -> None: ...
 
 
 #: Write-blocks a block device (True) or lifts the block for the one sanctioned write.

@@ -9,6 +9,7 @@
 #   TMPFILESDIR/dockd.conf the state and runtime directories       TMPFILESDIR=/etc/tmpfiles.d
 #   UDEVRULESDIR           99-dockd.rules                          UDEVRULESDIR=/etc/udev/rules.d
 #   CATALOGDIR             dockd.catalog                           CATALOGDIR=/usr/lib/systemd/catalog
+#   PREFIX/share/          dockd-recorder-writes.conf, the unit's drop-in for recorder writes
 # DESTDIR is put in front of every path: a staged tree, nothing on this machine touched.
 #
 # Idempotent: files are installed with `install -C` (an identical file is left as it is),
@@ -95,7 +96,8 @@ install_units() {
 	install -d "$DESTDIR$UNITDIR"
 	unit_tmp=$(mktemp)
 	for unit in $UNITS; do
-		sed "s|$SHIPPED_VENV/|$VENV/|g" "$SRC/systemd/$unit" >"$unit_tmp"
+		sed -e "s|$SHIPPED_VENV/|$VENV/|g" -e "s|/opt/dockd/share/|$PREFIX/share/|g" \
+			"$SRC/systemd/$unit" >"$unit_tmp"
 		install -C -m 0644 "$unit_tmp" "$DESTDIR$UNITDIR/$unit"
 	done
 	rm -f "$unit_tmp"
@@ -123,6 +125,8 @@ do_install() {
 	install -C -D -m 0644 "$SRC/systemd/dockd-tmpfiles.conf" "$DESTDIR$TMPFILESDIR/dockd.conf"
 	install -C -D -m 0644 "$SRC/udev/99-dockd.rules" "$DESTDIR$UDEVRULESDIR/99-dockd.rules"
 	install -C -D -m 0644 "$SRC/systemd/dockd.catalog" "$DESTDIR$CATALOGDIR/dockd.catalog"
+	install -C -D -m 0644 "$SRC/systemd/dockd-recorder-writes.conf" \
+		"$DESTDIR$PREFIX/share/dockd-recorder-writes.conf"
 	activate
 	if [ -z "$DESTDIR" ]; then
 		say "edit $SYSCONFDIR/dockd/dockd.toml, then:"
@@ -135,7 +139,8 @@ do_uninstall() {
 		systemctl disable --now dockd.service dockd-report.timer dockd-verify.timer || true
 	fi
 	rm -rf "$STAGED_VENV"
-	rmdir "$DESTDIR$PREFIX" 2>/dev/null || true
+	rm -f "$DESTDIR$PREFIX/share/dockd-recorder-writes.conf"
+	rmdir "$DESTDIR$PREFIX/share" "$DESTDIR$PREFIX" 2>/dev/null || true
 	for unit in $UNITS; do rm -f "$DESTDIR$UNITDIR/$unit"; done
 	rm -f "$DESTDIR$TMPFILESDIR/dockd.conf" "$DESTDIR$UDEVRULESDIR/99-dockd.rules" \
 		"$DESTDIR$CATALOGDIR/dockd.catalog"

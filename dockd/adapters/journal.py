@@ -38,6 +38,8 @@ MESSAGE_IDS: Final[Mapping[str, str]] = {
     "session-finished": "8dad97e2567e442daf8ad418a913081c",
     "safe-to-unplug": "a7985e5b272a41c18b651819fddea79c",
     "interrupted": "1aed2bacafa740889d14129c4edc1330",
+    "recorder-cleared": "846f8b52981b4427b7d7c7546ace88a9",
+    "recorder-writes-blocked": "38888fe2d0594dcb8254704838baf751",
 }
 
 #: structlog level name -> syslog priority, as Python's SysLogHandler maps them.

@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 
 
 def verify(app: App, args: argparse.Namespace) -> int:
+    if args.scheduled:
+        return scheduled_scrub(app, args)
     if args.central:
         return verify_central(app, args)
     from dockd.services.integrity import verify_store
@@ -50,6 +52,22 @@ def _percent(text: str) -> float:
     if not 0 <= value <= 100:
         raise argparse.ArgumentTypeError(f"{text} is not a percentage (0 to 100)")
     return value
+
+
+def scheduled_scrub(app: App, args: argparse.Namespace) -> int:
+    """What dockd-verify.timer runs weekly: the store, then the central copies (`verify
+    --central`) where [central] is configured; the worse exit code of the two, so one
+    failed half fails the unit."""
+    steps = [{"central": False}]
+    if app.config.central is None:
+        print("scheduled scrub: the store ([central] is not configured)")
+    else:
+        print("scheduled scrub: the store, then the central copies")
+        steps.append({"central": True})
+    return max(
+        verify(app, argparse.Namespace(**{**vars(args), "scheduled": False, **step}))
+        for step in steps
+    )
 
 
 def _head(text: str) -> tuple[int, str]:
@@ -122,7 +140,14 @@ def audit_verify(app: App, args: argparse.Namespace) -> int:
 
 def register(sub: Subparsers) -> None:
     p = sub.add_parser("verify", help="re-hash the store against the ledger")
-    p.add_argument("--json", action="store_true")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--json", action="store_true")
+    how.add_argument(
+        "--scheduled",
+        action="store_true",
+        help="the weekly scrub (dockd-verify.timer): the store, plus --central when [central] "
+        "is configured",
+    )
     p.add_argument(
         "--central",
         action="store_true",

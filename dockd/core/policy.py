@@ -265,6 +265,32 @@ def _dockd_forwarding() -> ForwardingPolicy:
     return ForwardingPolicy(articles=[], dockd_own=["confirm_within_hours"])
 
 
+class ClearingPolicy(_Section):
+    """Deleting a recorder's files once their copies are verified (数据清空). None of the
+    shipped seeds speaks of it; each forbids altering the original record (000:30, 004:26),
+    which the verified copy in the store is from then on. So it is off unless a pack cites
+    the article of its own regime that allows it."""
+
+    allowed: bool = Field(
+        False,
+        description="dockd may delete a recorder's verified files after offload, where the "
+        "station also sets [daemon] clear_after_offload.",
+    )
+
+    @model_validator(mode="after")
+    def _allowed_by_an_article(self) -> ClearingPolicy:
+        if self.allowed and (not self.articles or "allowed" in self.dockd_own):
+            raise ValueError(
+                "[clearing] allowed = true needs the article that allows clearing recorders "
+                "in articles (it cannot be dockd's own default)"
+            )
+        return self
+
+
+def _dockd_clearing() -> ClearingPolicy:
+    return ClearingPolicy(articles=[], dockd_own=["allowed"])
+
+
 class PolicyPack(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -283,6 +309,7 @@ class PolicyPack(BaseModel):
     equipment: EquipmentPolicy | None = None
     activities: ActivityPolicy
     forwarding: ForwardingPolicy = Field(default_factory=_dockd_forwarding)
+    clearing: ClearingPolicy = Field(default_factory=_dockd_clearing)
 
     @model_validator(mode="after")
     def _classes_exist(self) -> PolicyPack:

@@ -25,12 +25,14 @@ from dockd.errors import (
     InternalError,
     MountError,
     RecorderBusyError,
+    RecorderWritesBlockedError,
     UnknownFilesystemError,
 )
 from dockd.ports import DropFolders, Mounter, RawVolumes, WriteBlocker
+from dockd.services.clearing import RecorderClearing
 from dockd.services.clocks import RecorderClockSetting
 from dockd.services.detection import Detector
-from dockd.services.dock_session import DockSession
+from dockd.services.dock_session import DockSession, SessionOutcome
 
 log = structlog.get_logger("dockd.daemon.loop")
 MOUNT_RETRY_S = 1.0
@@ -72,6 +74,7 @@ class SlotWorker:
         self,
         sessions: DockSession,
         clock_setting: RecorderClockSetting,
+        clearing: RecorderClearing,
         mounter: Mounter,
         write_block: WriteBlocker,
         board: StatusBoard,
@@ -79,8 +82,12 @@ class SlotWorker:
         drops: DropFolders | None,
         raw: RawVolumes,
         detector: Detector,
+        unit_read_only: bool = False,
     ) -> None:
+        """`unit_read_only`: the service's device rule opens recorders read-only (see
+        systemd/dockd.service): a write to one is refused here, with the fix, not by EPERM."""
         self.sessions, self.clock_setting, self.detector = sessions, clock_setting, detector
+        self.clearing, self.unit_read_only = clearing, unit_read_only
         self.mounter, self.write_block, self.raw = mounter, write_block, raw
         self.board, self.slots, self.drops = board, slots, drops
 
@@ -145,14 +152,13 @@ class SlotWorker:
                 self._show_error(device.slot, state, outcome.error)
             elif outcome.incomplete:
                 self._show_incomplete(device.slot, outcome.incomplete)
-            if (
-                state == "done"
-                and outcome.fully_verified
-                and self.clock_setting.allowed(device.profile)
-            ):
+            set_clock, clear = (
+                self._writes_after_offload(device, outcome) if state == "done" else (False, False)
+            )
+            if set_clock or clear:
                 self.mounter.unmount(mountpoint)
                 mountpoint = None
-                self._set_recorder_clock(device, outcome.session_id)
+                self._write_recorder(device, outcome.session_id, set_clock, clear)
         except RecorderBusyError as exc:  # udev gave us a recorder already being copied
             self._show_error(device.slot, "error", exc)
             bound.error("problem", session=exc.session_id, code=exc.code, message=exc.message)
@@ -246,9 +252,38 @@ class SlotWorker:
     def _show_error(self, slot: str, state: SlotState, error: DockdError) -> None:
         self.board.set(slot, state=state, message=error.message, code=error.code, hint=error.hint)
 
-    def _set_recorder_clock(self, device: RecorderDevice, session_id: str) -> None:
-        """The only write dockd ever makes to a recorder: its clock-set file, after the whole
-        session is verified, on a separate read-write mount that touches nothing else."""
+    def _writes_after_offload(
+        self, device: RecorderDevice, outcome: SessionOutcome
+    ) -> tuple[bool, bool]:
+        """Whether the verified recorder gets its clock set, and whether it is cleared.
+        A clearing the station asked for and did not get says why on the board."""
+        clock = outcome.fully_verified and self.clock_setting.allowed(device.profile)
+        clear = False
+        if self.clearing.enabled:
+            refusal = self.clearing.refusal(device.serial, outcome.state, outcome.fully_verified)
+            clear = refusal is None
+            if refusal is not None:
+                log.info("recorder-not-cleared", serial=device.serial, reason=refusal)
+                if outcome.error is None and not outcome.incomplete:
+                    self.board.set(device.slot, message=f"not cleared: {refusal}")
+        if (clock or clear) and self.unit_read_only:
+            blocked = RecorderWritesBlockedError(
+                "the recorder was not written to (clock set, clearing): dockd.service opens "
+                "recorders read-only"
+            )
+            log.warning("recorder-writes-blocked", serial=device.serial, hint=blocked.hint)
+            if outcome.error is None and not outcome.incomplete:
+                self.board.set(
+                    device.slot, message=blocked.message, code=blocked.code, hint=blocked.hint
+                )
+            return False, False
+        return clock, clear
+
+    def _write_recorder(
+        self, device: RecorderDevice, session_id: str, set_clock: bool, clear: bool
+    ) -> None:
+        """The only writes dockd ever makes to a recorder, after the whole session is
+        verified, on a separate read-write mount: its clock-set file, and clearing."""
         self.write_block(device.devnode, False)
         try:
             zone = self.sessions.zone_of(device.profile)
@@ -256,7 +291,19 @@ class SlotWorker:
                 device.devnode, device.fs_type, device.slot, zone, writable=True
             )
             try:
-                self.clock_setting.write(mountpoint, device.profile, device.serial, session_id)
+                if set_clock:
+                    self.clock_setting.write(mountpoint, device.profile, device.serial, session_id)
+                if clear:
+                    result = self.clearing.clear(
+                        mountpoint, device.profile, device.serial, session_id
+                    )
+                    error = result.error
+                    self.board.set(
+                        device.slot,
+                        message=result.summary,
+                        code=error.code if error else None,
+                        hint=error.hint if error else None,
+                    )
             finally:
                 self.mounter.unmount(mountpoint)
         finally:

@@ -83,6 +83,25 @@ def require_udev() -> None:
     subprocess.run(["udevadm", "control", "--reload"], check=True)
 
 
+#: Recorders whose image is in a folder named "scoped" also get this ID_PATH, so that a
+#: daemon that clears recorders can be given `[daemon] ports = [SCOPED_PORT]` and leave
+#: alone the test recorders other test runs on this host have plugged meanwhile.
+SCOPED_PORT = "dockd-test-scoped"
+SCOPED_RULE = Path("/etc/udev/rules.d/99-dockd-test-scoped.rules")
+SCOPED_RULE_TEXT = (
+    'SUBSYSTEM=="block", KERNEL=="loop*", ATTR{loop/backing_file}=="*/scoped/*.dockrec", '
+    f'ENV{{ID_PATH}}="{SCOPED_PORT}"\n'
+)
+
+
+def require_scoped_port() -> None:
+    """udev as for `require_udev`, plus the rule giving recorders in scoped/ SCOPED_PORT."""
+    require_udev()
+    if not SCOPED_RULE.exists() or SCOPED_RULE.read_text() != SCOPED_RULE_TEXT:
+        SCOPED_RULE.write_text(SCOPED_RULE_TEXT)
+        subprocess.run(["udevadm", "control", "--reload"], check=True)
+
+
 def fat32_recorder(img: Path, label: str, files: dict[str, bytes], size_mib: int = 64) -> Path:
     """A FAT32 image labelled like a recorder, filled through mtools (no mount)."""
     subprocess.run(["truncate", "-s", f"{size_mib}M", str(img)], check=True)

@@ -25,7 +25,15 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, unfreeze
-from tests.e2e.harness import Dock, fat32_recorder, require_udev, wait_for
+from tests.e2e.harness import (
+    SCOPED_PORT,
+    Dock,
+    fat32_recorder,
+    require_scoped_port,
+    require_udev,
+    wait_for,
+)
+from tests.support.ntp import ResponderAddress
 
 SYSTEMD = Path("/lib/systemd/systemd")
 MASKED = (
@@ -44,7 +52,8 @@ mount -t tmpfs tmpfs /run
 mkdir -p /run/udev /run/lock /run/systemd/system/dockd.service.d
 mount --bind {udev} /run/udev
 mount -t tmpfs tmpfs /etc/dockd
-cp -r {repo}/rules /etc/dockd/rules
+cp -r {rules} /etc/dockd/rules
+{dropin}
 cp {config} /etc/dockd/dockd.toml
 sed "s|/opt/dockd/venv/bin/dockd|{dockd}|" {repo}/systemd/dockd.service \\
     > /run/systemd/system/dockd.service
@@ -87,6 +96,18 @@ class Booted:
         out = self.ctl("journalctl", "-u", "dockd", "-o", "json", "--no-pager").stdout
         return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
+    def open_for_writing_as_dockd(self, dev: str) -> str:
+        """Open `dev` read-write from a process in dockd.service's device cgroup: "opened",
+        or the error. The device's own read-only flag (BLKROSET) does not refuse an open,
+        only writes, so a refusal here is the unit's DeviceAllow= rule."""
+        attempt = (
+            'main=$(systemctl show -P MainPID dockd); cg=$(grep ":devices:" /proc/$main/cgroup'
+            " | cut -d: -f3); echo $$ > /sys/fs/cgroup/devices$cg/cgroup.procs && exec python3"
+            ' -c "import os, sys; os.open(sys.argv[1], os.O_RDWR); print(\'opened\')" "$0"'
+        )
+        result = self.ctl("sh", "-c", attempt, dev)
+        return (result.stdout + result.stderr).strip().splitlines()[-1]
+
     def verified(self, serial: str) -> int:
         ledger = self.state / "ledger.sqlite3"
         if not ledger.exists():
@@ -102,8 +123,25 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _rules_with_recorder_writes(tmp_path: Path) -> Path:
+    """The shipped rules, with the default pack setting the clock and allowing clearing."""
+    rules = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", rules)
+    pack = rules / "policies/dalian-jinpu-ocean.toml"
+    text = pack.read_text().replace("set_recorder_clock = false", "set_recorder_clock = true")
+    pack.write_text(text + '\n[clearing]\nallowed = true\narticles = ["000:30"]\n')
+    return rules
+
+
 @pytest.fixture
-def booted(tmp_path: Path, installed_dockd: Path) -> Iterator[Booted]:
+def booted(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    installed_dockd: Path,
+    station_ntp: ResponderAddress,
+) -> Iterator[Booted]:
+    """`request.param` (indirect) True: the recorder writes on, with the unit's drop-in."""
+    writes = bool(getattr(request, "param", False))
     require_udev()
     for tool in ("unshare", "nsenter"):
         assert shutil.which(tool), f"{tool} is missing: apt-get install util-linux"
@@ -117,17 +155,23 @@ def booted(tmp_path: Path, installed_dockd: Path) -> Iterator[Booted]:
     port = _free_port()
     config = tmp_path / "dockd.toml"
     example = (REPO / "systemd/dockd.toml.example").read_text()
-    config.write_text(
-        example.replace('listen = "127.0.0.1:8470"', f'listen = "127.0.0.1:{port}"').replace(
-            "watch_dirs = []", 'watch_dirs = ["/var/lib/dockd/drop"]'
-        )
-    )
+    example = example.replace('listen = "127.0.0.1:8470"', f'listen = "127.0.0.1:{port}"')
+    drop = 'watch_dirs = ["/var/lib/dockd/drop"]'
+    if writes:  # this dockd clears: only this test's recorders, not other runs' on the host
+        require_scoped_port()
+        drop += f'\nports = ["{SCOPED_PORT}"]'
+        example = example.replace("clear_after_offload = false", "clear_after_offload = true")
+        example = example.replace("ntp_servers = []", f'ntp_servers = ["{station_ntp}"]')
+    config.write_text(example.replace("watch_dirs = []", drop))
+    dropin = "/run/systemd/system/dockd.service.d/recorder-writes.conf"
     script = tmp_path / "boot.sh"
     script.write_text(
         BOOT.format(
             state=state,
             udev=udev,
             repo=REPO,
+            rules=_rules_with_recorder_writes(tmp_path) if writes else REPO / "rules",
+            dropin=f"cp {REPO}/systemd/dockd-recorder-writes.conf {dropin}" if writes else ":",
             config=config,
             dockd=installed_dockd,
             masked=MASKED,
@@ -197,6 +241,8 @@ def test_the_shipped_unit_docks_a_recorder_under_systemd(booted: Booted, tmp_pat
         )
         ro = subprocess.run(["blockdev", "--getro", dev], capture_output=True, text=True)
         assert ro.stdout.strip() == "1", "the recorder was not write-blocked"
+        refused = booted.open_for_writing_as_dockd(dev)
+        assert "Operation not permitted" in refused, refused
     finally:
         dock.close()
     objects = [p for p in (booted.state / "store/objects").rglob("*") if p.is_file()]
@@ -213,3 +259,52 @@ def test_the_shipped_unit_docks_a_recorder_under_systemd(booted: Booted, tmp_pat
     booted.ctl("systemctl", "stop", "dockd")
     stopped = booted.unit("ActiveState", "Result", "ExecMainStatus")
     assert stopped == {"ActiveState": "inactive", "Result": "success", "ExecMainStatus": "0"}
+
+
+@pytest.mark.parametrize("booted", [True], indirect=True)
+def test_with_the_drop_in_the_unit_lets_dockd_set_the_clock_and_clear(
+    booted: Booted, tmp_path: Path
+) -> None:
+    """Both writes under PID-1 systemd with the shipped unit and its recorder-writes drop-in."""
+    wait_for(
+        lambda: booted.unit("ActiveState").get("ActiveState") == "active",
+        60,
+        "dockd to be active",
+    )
+    assert "DOCKD_RECORDER_DEVICES=rw" in booted.unit("Environment")["Environment"]
+    clips = {
+        "DCIM/100MEDIA/SD2_007_20261123080000_0001.AVI": os.urandom(500_000),
+        "DCIM/100MEDIA/SD2_007_20261123080100_0002.AVI": os.urandom(500_000),
+    }
+    (tmp_path / "scoped").mkdir()
+    image = tmp_path / "scoped/SD2.dockrec"
+    fat32_recorder(image, "SD2", {**clips, "NOTES.TXT": b"notes"})
+    dock = Dock()
+    try:
+        dev = dock.plug(image)
+        wait_for(
+            lambda: any(e.get("DOCKD_EVENT") == "safe-to-unplug" for e in booted.journal()),
+            120,
+            "safe-to-unplug in the journal",
+        )
+        assert booted.open_for_writing_as_dockd(dev) == "opened"
+    finally:
+        dock.close()
+    journal = booted.journal()
+    events = {e.get("DOCKD_EVENT") for e in journal}
+    refused = [e for e in journal if e.get("DOCKD_EVENT") == "recorder-not-cleared"]
+    assert {"recorder-clock-set", "recorder-cleared"} <= events, [e.get("MESSAGE") for e in refused]
+    assert "recorder-writes-blocked" not in events
+    listing = subprocess.run(
+        ["mdir", "-/", "-b", "-i", str(image), "::/"], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert sorted(listing) == [
+        "::/DCIM/",
+        "::/DCIM/100MEDIA/",
+        "::/NOTES.TXT",
+        "::/TIMESET.TXT",
+    ], "clearing deleted other than the verified recordings, or the clock was not set"
+    with sqlite3.connect(booted.state / "ledger.sqlite3") as db:
+        kinds = [k for (k,) in db.execute("SELECT kind FROM custody_events ORDER BY seq")]
+    assert kinds.count("recorder-file-cleared") == 2
+    assert kinds.count("recorder-clock-set") == 1

@@ -34,6 +34,7 @@ LAID = {
     "etc/udev/rules.d/99-dockd.rules": 0o644,
     "usr/lib/systemd/catalog/dockd.catalog": 0o644,
     f"{VENV}/bin/dockd": 0o755,
+    "opt/dockd/share/dockd-recorder-writes.conf": 0o644,
 }
 Snapshot = dict[str, tuple[int, int, int]]
 

@@ -13,13 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import Dockd, unfreeze
 from tests.support.units import checkable, exposure, need, settings, verify
 
 REPO = Path(__file__).resolve().parents[2]
 SYSTEMD = REPO / "systemd"
 SERVICE = SYSTEMD / "dockd-verify.service"
 TIMER = SYSTEMD / "dockd-verify.timer"
-EXEC_START = "ExecStart=/opt/dockd/venv/bin/dockd verify"
+EXEC_START = "ExecStart=/opt/dockd/venv/bin/dockd verify --scheduled"
 EXPOSURE_LIMIT = 3.0
 
 
@@ -88,3 +89,28 @@ def test_units_shape() -> None:
     assert service["ReadWritePaths"] == ["/var/lib/dockd"]  # the custody event
     assert settings(SERVICE, "Unit")["AssertPathExists"] == ["/etc/dockd/dockd.toml"]
     assert settings(SERVICE, "Install") == {}  # started by the timer only
+
+
+def test_the_scheduled_scrub_verifies_the_store_and_fails_with_it(
+    dockd: Dockd, tmp_path: Path
+) -> None:
+    """What the service runs, on a real store: a damaged object fails the scrub."""
+    recorder = tmp_path / "recorder"
+    recorder.mkdir()
+    (recorder / "SN9_007_20261122080000_0001.AVI").write_bytes(b"clip" * 1000)
+    dockd.run("ingest", str(recorder), "--serial", "SN9", check=True)
+    scrub = dockd.run(*EXEC_START.split()[1:])
+    assert scrub.returncode == 0, scrub.stdout + scrub.stderr
+    assert scrub.stdout.splitlines() == [
+        "scheduled scrub: the store ([central] is not configured)",
+        "verified 2 objects: 2 match the ledger",  # the recording and the session manifest
+    ]
+    [clip] = [
+        p for p in (dockd.store / "objects").rglob("*") if p.is_file() and p.stat().st_size == 4000
+    ]
+    unfreeze(dockd.store)
+    clip.chmod(0o644)
+    clip.write_bytes(b"tampered" * 500)
+    failed = dockd.run(*EXEC_START.split()[1:])
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "verified 2 objects: 1 match the ledger" in failed.stdout

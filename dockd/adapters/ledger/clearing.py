@@ -1,0 +1,75 @@
+"""The ledger's side of clearing a recorder: candidates for `dockd.core.clearing`.
+
+One read of the recorder's verified recordings with the identity each was copied under,
+whether its object is still held by this station, and whether its central copy is
+confirmed; one count of the active holds on the recorder's recordings.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dockd.adapters.ledger.schema import CentralCopyRow, HoldRow, ObjectLocationRow, RecordingRow
+from dockd.adapters.ledger.sessions import Ledger
+from dockd.core.clearing import ClearCandidate
+
+
+class LedgerClearing:
+    """`dockd.ports.ClearingRecords` over the ledger."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self.record_event = ledger.record_event
+
+    def verified(self, serial: str) -> list[ClearCandidate]:
+        stations = self.ledger.stations()
+
+        def load(session: Session) -> list[ClearCandidate]:
+            held = (
+                select(ObjectLocationRow.blake3)
+                .where(
+                    ObjectLocationRow.blake3 == RecordingRow.blake3,
+                    ObjectLocationRow.station.in_(stations),
+                    ObjectLocationRow.removed_at.is_(None),
+                )
+                .exists()
+            )
+            confirmed = (
+                select(CentralCopyRow.blake3)
+                .where(
+                    CentralCopyRow.blake3 == RecordingRow.blake3,
+                    CentralCopyRow.state == "confirmed",
+                )
+                .exists()
+            )
+            rows = session.execute(
+                select(
+                    RecordingRow.id,
+                    RecordingRow.path_raw,
+                    RecordingRow.size,
+                    RecordingRow.mtime_ns,
+                    RecordingRow.blake3,
+                    RecordingRow.expired_at.is_(None) & held,
+                    confirmed,
+                ).where(RecordingRow.serial == serial)
+            )
+            return [
+                ClearCandidate(r[0], bytes(r[1]), r[2], r[3], r[4], bool(r[5]), bool(r[6]))
+                for r in rows
+            ]
+
+        return self.ledger.read(load)
+
+    def holds_on(self, serial: str) -> int:
+        def load(session: Session) -> int:
+            query: Any = (
+                select(func.count(func.distinct(HoldRow.recording_id)))
+                .join(RecordingRow, RecordingRow.id == HoldRow.recording_id)
+                .where(RecordingRow.serial == serial, HoldRow.released_at.is_(None))
+            )
+            return int(session.scalar(query) or 0)
+
+        return self.ledger.read(load)

@@ -1,0 +1,101 @@
+"""Clearing a recorder after offload (数据清空): which files may go, decided from facts.
+
+A full recorder stops recording, so stations free it once its footage is safe. dockd
+deletes a file only when the ledger holds a verified copy of exactly that file (same path,
+size and time as the copy plan's identity), the copy is still in the store, nothing of the
+recorder is on hold, and, with a central store, the copy is confirmed there. Every other
+entry on the recorder (unknown files, directories, a file changed since its copy) stays.
+The adapter re-reads each file's size and time just before its deletion and asks
+`recheck` again: what changed in between stays and is named.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from dockd.core.model import SourceFile
+
+
+@dataclass(frozen=True)
+class ClearCandidate:
+    """A verified recording of this recorder, as the ledger holds it."""
+
+    recording: int
+    path: bytes
+    size: int
+    mtime_ns: int
+    blake3: str
+    in_store: bool
+    confirmed_centrally: bool
+
+
+@dataclass(frozen=True)
+class KeptFile:
+    """A recorder file that was not deleted, and why (shown to the admin)."""
+
+    path: bytes
+    reason: str
+
+
+@dataclass(frozen=True)
+class ClearPlan:
+    delete: list[ClearCandidate]
+    kept: list[KeptFile]
+
+
+def clearing_refusal(
+    *,
+    pack_allows: bool,
+    enabled: bool,
+    session_state: str,
+    fully_verified: bool,
+    holds: int,
+) -> str | None:
+    """Why this recorder is not cleared at all, or None when clearing may go ahead."""
+    if not pack_allows:
+        return "the policy pack does not allow clearing recorders ([clearing] allowed)"
+    if not enabled:
+        return "clearing is off ([daemon] clear_after_offload)"
+    if session_state != "completed" or not fully_verified:
+        return f"the dock session is {session_state}, not completed without problems"
+    if holds:
+        return f"{holds} of the recorder's recordings are on hold"
+    return None
+
+
+def plan_clearing(
+    on_device: Sequence[SourceFile], verified: Sequence[ClearCandidate], central: bool
+) -> ClearPlan:
+    """The files to delete: each recorder file whose exact identity has a verified copy."""
+    by_identity = {(c.path, c.size, c.mtime_ns): c for c in verified}
+    paths = {c.path for c in verified}
+    delete: list[ClearCandidate] = []
+    kept: list[KeptFile] = []
+    for file in sorted(on_device, key=lambda f: f.path):
+        found = by_identity.get(file.identity)
+        if found is None:
+            reason = (
+                "changed since it was verified (size or time differ)"
+                if file.path in paths
+                else "no verified copy of this file"
+            )
+            kept.append(KeptFile(file.path, reason))
+        elif not found.in_store:
+            kept.append(KeptFile(file.path, "its copy is no longer in the store"))
+        elif central and not found.confirmed_centrally:
+            kept.append(KeptFile(file.path, "not yet confirmed in the central store"))
+        else:
+            delete.append(found)
+    return ClearPlan(delete, kept)
+
+
+def recheck(candidate: ClearCandidate, now: SourceFile | None) -> str | None:
+    """Just before the unlink: why this file must stay after all, or None to delete it."""
+    if now is None:
+        return "gone or no longer a regular file"
+    if now.path != candidate.path:
+        return "a different path"
+    if (now.size, now.mtime_ns) != (candidate.size, candidate.mtime_ns):
+        return "changed since it was verified (size or time differ)"
+    return None

@@ -1,0 +1,119 @@
+"""Clearing a recorder after offload (数据清空), where the pack allows it and the config
+turns it on: the recorder's verified files are deleted, nothing else.
+
+Crash safety: each deletion is announced in the custody log (`recorder-file-clearing`)
+before the unlink and its result follows (`recorder-file-cleared`, or
+`recorder-file-not-cleared` with the error). An intent without a result means dockd
+stopped in between: the file is gone or still there, and its verified copy is in the store
+either way.
+
+With a central store, only files whose copy the central store has confirmed are deleted.
+Confirmation comes minutes after the dock, while the officer has already taken the
+recorder: the rest is deleted at the recorder's next dock, when it is verified again by
+identity (it was, so it is not copied twice) and its confirmation has arrived.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import structlog
+
+from dockd.core.clearing import KeptFile, clearing_refusal, plan_clearing, recheck
+from dockd.core.model import display_path
+from dockd.core.profiles import RecorderProfile, pick_profile
+from dockd.errors import RecorderClearError
+from dockd.ports import ClearingRecords, Clock, RecorderFiles, Volume
+
+log = structlog.get_logger("dockd.clearing")
+
+
+@dataclass
+class ClearResult:
+    deleted: int = 0
+    kept: list[KeptFile] = field(default_factory=list)
+    error: RecorderClearError | None = None
+
+    @property
+    def summary(self) -> str:
+        """One line for the status board."""
+        text = f"cleared {self.deleted} file{'s' if self.deleted != 1 else ''} from the recorder"
+        if self.kept:
+            text += f"; {len(self.kept)} kept: " + "; ".join(
+                f"{display_path(k.path)} ({k.reason})" for k in self.kept[:5]
+            )
+            if len(self.kept) > 5:
+                text += f"; and {len(self.kept) - 5} more"
+        return text
+
+
+class RecorderClearing:
+    """Deleting a fully verified recorder's copied files, on its read-write mount."""
+
+    def __init__(
+        self,
+        volume: Volume,
+        files: RecorderFiles,
+        records: ClearingRecords,
+        clock: Clock,
+        profiles: dict[str, RecorderProfile],
+        *,
+        pack_allows: bool,
+        enabled: bool,
+        central: bool,
+    ) -> None:
+        self.volume, self.files, self.records, self.clock = volume, files, records, clock
+        self.profiles, self.pack_allows, self.enabled = profiles, pack_allows, enabled
+        self.central = central
+
+    def refusal(self, serial: str, state: str, fully_verified: bool) -> str | None:
+        """Why this recorder is not cleared after this session, or None to go ahead."""
+        return clearing_refusal(
+            pack_allows=self.pack_allows,
+            enabled=self.enabled,
+            session_state=state,
+            fully_verified=fully_verified,
+            holds=self.records.holds_on(serial) if self.enabled and self.pack_allows else 0,
+        )
+
+    def clear(self, mountpoint: Path, profile_id: str, serial: str, session_id: str) -> ClearResult:
+        """Delete the files whose exact identity has a verified copy; each re-checked just
+        before its deletion, each deletion in the custody log before and after."""
+        scan = self.volume.scan(mountpoint, pick_profile(self.profiles, profile_id))
+        plan = plan_clearing(scan.recordings, self.records.verified(serial), self.central)
+        result = ClearResult(kept=list(plan.kept))
+        for candidate in plan.delete:
+            details: dict[str, object] = {
+                "serial": serial,
+                "path": display_path(candidate.path),
+                "size": candidate.size,
+                "mtime_ns": candidate.mtime_ns,
+                "recording": candidate.recording,
+                "blake3": candidate.blake3,
+            }
+            reason = recheck(candidate, self.files.look(mountpoint, candidate.path))
+            if reason is not None:
+                result.kept.append(KeptFile(candidate.path, reason))
+                continue
+            self.records.record_event(self.clock(), "recorder-file-clearing", session_id, details)
+            try:
+                self.files.remove(mountpoint, candidate.path)
+            except RecorderClearError as exc:
+                failed = {**details, "code": exc.code, "error": exc.message}
+                self.records.record_event(
+                    self.clock(), "recorder-file-not-cleared", session_id, failed
+                )
+                result.kept.append(KeptFile(candidate.path, exc.message))
+                result.error = exc
+                continue
+            self.records.record_event(self.clock(), "recorder-file-cleared", session_id, details)
+            result.deleted += 1
+        log.info(
+            "recorder-cleared",
+            serial=serial,
+            session=session_id,
+            deleted=result.deleted,
+            kept=[f"{display_path(k.path)}: {k.reason}" for k in result.kept],
+        )
+        return result

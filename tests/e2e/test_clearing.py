@@ -1,0 +1,171 @@
+"""Clearing a recorder after offload (数据清空) on real parts: a FAT32 loop recorder through
+real udevd, a real `dockd run`, fusefat's read-write mount. Only the verified recordings go;
+with a hold, or with clearing off (the default), the recorder's image is unchanged."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.harness import (
+    REPO,
+    SCOPED_PORT,
+    Daemon,
+    Dock,
+    fat32_recorder,
+    require_scoped_port,
+    running_daemon,
+    wait_for,
+)
+
+pytestmark = pytest.mark.root
+
+PACK = "dalian-jinpu-ocean"
+
+
+@pytest.fixture
+def dock() -> Iterator[Dock]:
+    require_scoped_port()
+    dock = Dock()
+    yield dock
+    dock.close()
+
+
+@pytest.fixture
+def daemon(tmp_path: Path) -> Iterator[Daemon]:
+    with running_daemon(tmp_path / "dock") as d:
+        (tmp_path / "dock").mkdir()
+        yield d
+
+
+def _clip(serial: str, n: int) -> str:
+    return f"DCIM/{serial}_007_2026112208{n:02d}00_{n:04d}.AVI"
+
+
+def _blob(seed: str, size: int) -> bytes:
+    block = hashlib.sha256(seed.encode()).digest() * 2048
+    return (block * (size // len(block) + 1))[:size]
+
+
+def _rules_allowing_clearing(tmp_path: Path) -> Path:
+    """The shipped packs do not allow clearing; a station whose regime does adds its article
+    (000:30 stands in for that article here)."""
+    rules = tmp_path / "rules"
+    if rules.exists():
+        return rules
+    shutil.copytree(REPO / "rules", rules)
+    pack = rules / "policies" / f"{PACK}.toml"
+    pack.write_text(pack.read_text() + '\n[clearing]\nallowed = true\narticles = ["000:30"]\n')
+    return rules
+
+
+def _config(tmp_path: Path, clear: bool) -> str:
+    rules = _rules_allowing_clearing(tmp_path)
+    # [daemon] is the harness's last section: the keys join it. Only this test's recorders:
+    # other tests on this host plug theirs meanwhile, and this daemon may clear.
+    return (
+        f'clear_after_offload = {"true" if clear else "false"}\nports = ["{SCOPED_PORT}"]\n'
+        f'[rules]\ndir = "{rules}"\n'
+    )
+
+
+def _listing(img: Path) -> list[str]:
+    """Every entry on the image, read by mtools from the bytes (no mount)."""
+    out = subprocess.run(
+        ["mdir", "-/", "-b", "-i", str(img), "::/"], capture_output=True, text=True, check=True
+    ).stdout
+    return sorted(line.removeprefix("::/") for line in out.split())
+
+
+def _custody(daemon: Daemon, kind: str) -> list[str]:
+    with sqlite3.connect(daemon.home / "ledger.sqlite3") as db:
+        rows = db.execute("SELECT details FROM custody_events WHERE kind = ? ORDER BY seq", (kind,))
+        return [details for (details,) in rows]
+
+
+def _recorder(tmp_path: Path, serial: str) -> tuple[Path, dict[str, bytes]]:
+    clips = {_clip(serial, i): _blob(f"{serial}{i}", 150_000) for i in range(3)}
+    files = {**clips, "NOTES.TXT": b"not a recording\n", "GPS/TRACK.LOG": b"gps\n"}
+    (tmp_path / "scoped").mkdir(exist_ok=True)
+    img = fat32_recorder(tmp_path / "scoped" / f"{serial}.dockrec", serial, files)
+    return img, clips
+
+
+def _digest(img: Path) -> str:
+    return hashlib.sha256(img.read_bytes()).hexdigest()
+
+
+def test_clearing_deletes_exactly_the_verified_recordings(
+    dock: Dock, daemon: Daemon, tmp_path: Path
+) -> None:
+    img, clips = _recorder(tmp_path, "SNCLR")
+    daemon.write_config(_config(tmp_path, clear=True))
+    daemon.start()
+    dev = dock.plug(img)
+    [session] = wait_for(lambda: daemon.finished("SNCLR"), 60, "the session")
+    wait_for(lambda: "safe-to-unplug" in daemon.log.read_text(), 20, "safe to unplug")
+    assert session["state"] == "completed", session["problems"]
+    log = daemon.log.read_text()
+    assert log.index("recorder-cleared") < log.index("safe-to-unplug")
+    dock.unplug(dev)
+
+    assert _listing(img) == ["DCIM/", "GPS/", "GPS/TRACK.LOG", "NOTES.TXT"]
+    cleared = _custody(daemon, "recorder-file-cleared")
+    assert _custody(daemon, "recorder-file-clearing") == cleared
+    assert sorted(p for p in clips if any(f'"{p}"' in d for d in cleared)) == sorted(clips)
+    assert len(cleared) == 3
+    assert {r["path"] for r in daemon.recordings()} == set(clips)
+    audit = daemon.cli("audit", "verify")
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+    assert subprocess.run(["fsck.vfat", "-n", str(img)], capture_output=True).returncode == 0
+
+
+def test_a_recorder_with_a_recording_on_hold_is_not_cleared(
+    dock: Dock, daemon: Daemon, tmp_path: Path
+) -> None:
+    img, _ = _recorder(tmp_path, "SNHLD")
+    daemon.write_config(_config(tmp_path, clear=False))
+    daemon.start()
+    dev = dock.plug(img)
+    wait_for(lambda: daemon.finished("SNHLD"), 60, "the first session")
+    wait_for(lambda: "safe-to-unplug" in daemon.log.read_text(), 20, "safe to unplug")
+    dock.unplug(dev)
+    daemon.stop()
+    first = next(r["id"] for r in daemon.recordings() if r["path"] == _clip("SNHLD", 1))
+    held = daemon.cli("holds", "add", str(first), "--case", "CASE-2026-17")
+    assert held.returncode == 0, held.stderr
+    before = _digest(img)
+
+    daemon.write_config(_config(tmp_path, clear=True))
+    daemon.log.write_text("")  # start() waits for a "ready" of its own
+    daemon.start()
+    dev = dock.plug(img)
+    wait_for(lambda: daemon.finished("SNHLD", 2), 60, "the second session")
+    wait_for(lambda: "safe-to-unplug" in daemon.log.read_text(), 20, "safe to unplug")
+    dock.unplug(dev)
+
+    assert "1 of the recorder's recordings are on hold" in daemon.log.read_text()
+    assert _digest(img) == before, "a recorder with a recording on hold was written to"
+    assert _custody(daemon, "recorder-file-clearing") == []
+
+
+def test_with_clearing_off_the_recorder_is_byte_identical(
+    dock: Dock, daemon: Daemon, tmp_path: Path
+) -> None:
+    img, _ = _recorder(tmp_path, "SNOFF")
+    before = _digest(img)
+    daemon.write_config(_config(tmp_path, clear=False))  # the pack allows; the station does not
+    daemon.start()
+    dev = dock.plug(img)
+    [session] = wait_for(lambda: daemon.finished("SNOFF"), 60, "the session")
+    wait_for(lambda: "safe-to-unplug" in daemon.log.read_text(), 20, "safe to unplug")
+    dock.unplug(dev)
+    assert session["state"] == "completed", session["problems"]
+    assert _digest(img) == before
+    assert "recorder-cleared" not in daemon.log.read_text()

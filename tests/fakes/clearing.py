@@ -1,0 +1,56 @@
+"""In-memory twins of the clearing ports: the ledger's candidates and holds, and the
+recorder's files (shared with a `FakeVolume`, so a deletion is seen by its next scan)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from dockd.core.clearing import ClearCandidate
+from dockd.core.model import SourceFile
+from dockd.errors import RecorderClearError
+from tests.fakes.dock import FakeVolume
+
+
+@dataclass
+class FakeClearingRecords:
+    candidates: dict[str, list[ClearCandidate]] = field(default_factory=dict)
+    held: dict[str, int] = field(default_factory=dict)
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    #: kinds appended as recorded: shared with a FakeRecorderFiles' log, it shows the order
+    log: list[str] = field(default_factory=list)
+
+    def verified(self, serial: str) -> list[ClearCandidate]:
+        return list(self.candidates.get(serial, []))
+
+    def holds_on(self, serial: str) -> int:
+        return self.held.get(serial, 0)
+
+    def record_event(self, at: datetime, kind: str, subject: str, details: dict[str, Any]) -> None:
+        self.events.append((kind, details))
+        self.log.append(kind)
+
+
+@dataclass
+class FakeRecorderFiles:
+    """`before_look(path)` runs just before a file is looked at: a test changes the file
+    there, as an officer's recorder might between the scan and the deletion."""
+
+    volume: FakeVolume
+    refuse: set[bytes] = field(default_factory=set)
+    before_look: Callable[[bytes], None] = lambda path: None
+    log: list[str] = field(default_factory=list)
+
+    def look(self, root: Path, path: bytes) -> SourceFile | None:
+        self.before_look(path)
+        file = self.volume.files.get(path)
+        return None if file is None else SourceFile(path, len(file.data), file.mtime_ns)
+
+    def remove(self, root: Path, path: bytes) -> None:
+        if path in self.refuse:
+            raise RecorderClearError(f"cannot delete {path.decode()}: Read-only file system")
+        self.log.append(f"unlink {path.decode()}")
+        del self.volume.files[path]

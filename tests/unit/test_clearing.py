@@ -1,0 +1,211 @@
+"""Clearing a recorder after offload: the pure plan, the re-check and the use case over
+fakes (what is deleted, what stays and why, the custody events around each deletion)."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from dockd.adapters.rules import load_profiles
+from dockd.core.clearing import ClearCandidate, KeptFile, clearing_refusal, plan_clearing, recheck
+from dockd.core.model import SourceFile
+from dockd.core.policy import PolicyPack
+from dockd.services.clearing import RecorderClearing
+from tests.fakes.clearing import FakeClearingRecords, FakeRecorderFiles
+from tests.fakes.dock import FakeFile, FakeVolume, FixedClock
+
+RULES = Path(__file__).resolve().parents[2] / "rules"
+T = 1_764_489_600 * 10**9
+
+
+def _verified(
+    path: bytes, data: bytes, *, in_store: bool = True, confirmed: bool = False
+) -> ClearCandidate:
+    return ClearCandidate(len(path), path, len(data), T, "ab" * 32, in_store, confirmed)
+
+
+def test_only_files_with_a_verified_copy_of_exactly_them_are_deleted() -> None:
+    on_device = [
+        SourceFile(b"DCIM/A.MP4", 10, T),
+        SourceFile(b"DCIM/B.MP4", 12, T),  # grew since its copy
+        SourceFile(b"DCIM/C.MP4", 7, T),  # never copied
+        SourceFile(b"DCIM/D.MP4", 5, T + 1),  # touched since its copy
+    ]
+    verified = [
+        _verified(b"DCIM/A.MP4", b"a" * 10),
+        _verified(b"DCIM/B.MP4", b"b" * 10),
+        _verified(b"DCIM/D.MP4", b"d" * 5),
+    ]
+    plan = plan_clearing(on_device, verified, central=False)
+    assert [c.path for c in plan.delete] == [b"DCIM/A.MP4"]
+    assert plan.kept == [
+        KeptFile(b"DCIM/B.MP4", "changed since it was verified (size or time differ)"),
+        KeptFile(b"DCIM/C.MP4", "no verified copy of this file"),
+        KeptFile(b"DCIM/D.MP4", "changed since it was verified (size or time differ)"),
+    ]
+
+
+def test_with_a_central_store_only_confirmed_copies_free_their_files() -> None:
+    on_device = [SourceFile(b"A.MP4", 3, T), SourceFile(b"B.MP4", 3, T)]
+    verified = [_verified(b"A.MP4", b"aaa", confirmed=True), _verified(b"B.MP4", b"bbb")]
+    plan = plan_clearing(on_device, verified, central=True)
+    assert [c.path for c in plan.delete] == [b"A.MP4"]
+    assert plan.kept == [KeptFile(b"B.MP4", "not yet confirmed in the central store")]
+    assert len(plan_clearing(on_device, verified, central=False).delete) == 2
+
+
+def test_a_copy_no_longer_in_the_store_frees_nothing() -> None:
+    plan = plan_clearing(
+        [SourceFile(b"A.MP4", 3, T)], [_verified(b"A.MP4", b"aaa", in_store=False)], False
+    )
+    assert plan.delete == []
+    assert plan.kept == [KeptFile(b"A.MP4", "its copy is no longer in the store")]
+
+
+def test_recheck_just_before_deletion() -> None:
+    candidate = _verified(b"A.MP4", b"aaa")
+    assert recheck(candidate, SourceFile(b"A.MP4", 3, T)) is None
+    assert recheck(candidate, None) == "gone or no longer a regular file"
+    assert recheck(candidate, SourceFile(b"A.MP4", 4, T)) == (
+        "changed since it was verified (size or time differ)"
+    )
+    assert recheck(candidate, SourceFile(b"A.MP4", 3, T + 1)) is not None
+    assert recheck(candidate, SourceFile(b"B.MP4", 3, T)) == "a different path"
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"pack_allows": False}, "the policy pack does not allow clearing recorders"),
+        ({"enabled": False}, "clearing is off ([daemon] clear_after_offload)"),
+        ({"session_state": "completed_with_problems"}, "the dock session is completed_with"),
+        ({"fully_verified": False}, "the dock session is completed, not completed without"),
+        ({"holds": 2}, "2 of the recorder's recordings are on hold"),
+    ],
+)
+def test_every_condition_of_clearing_is_needed(changes: dict[str, object], reason: str) -> None:
+    facts: dict[str, object] = {
+        "pack_allows": True,
+        "enabled": True,
+        "session_state": "completed",
+        "fully_verified": True,
+        "holds": 0,
+    }
+    assert clearing_refusal(**facts) is None  # type: ignore[arg-type]
+    refusal = clearing_refusal(**{**facts, **changes})  # type: ignore[arg-type]
+    assert refusal is not None and refusal.startswith(reason)
+
+
+def _clearing(
+    volume: FakeVolume,
+    records: FakeClearingRecords,
+    files: FakeRecorderFiles,
+    central: bool = False,
+) -> RecorderClearing:
+    return RecorderClearing(
+        volume,
+        files,
+        records,
+        FixedClock(),
+        load_profiles(RULES),
+        pack_allows=True,
+        enabled=True,
+        central=central,
+    )
+
+
+def test_each_deletion_is_in_the_custody_log_before_and_after_the_unlink() -> None:
+    volume = FakeVolume({b"A.MP4": FakeFile(b"aaa", T), b"NEW.MP4": FakeFile(b"new", T)})
+    order: list[str] = []
+    records = FakeClearingRecords(candidates={"SN1": [_verified(b"A.MP4", b"aaa")]}, log=order)
+    files = FakeRecorderFiles(volume, log=order)
+    result = _clearing(volume, records, files).clear(Path("/mnt"), "generic", "SN1", "S1")
+    assert order == ["recorder-file-clearing", "unlink A.MP4", "recorder-file-cleared"]
+    assert sorted(volume.files) == [b"NEW.MP4"]
+    assert result.deleted == 1
+    assert result.kept == [KeptFile(b"NEW.MP4", "no verified copy of this file")]
+    assert result.summary == (
+        "cleared 1 file from the recorder; 1 kept: NEW.MP4 (no verified copy of this file)"
+    )
+    [(_, details), _] = records.events
+    assert details == {
+        "serial": "SN1",
+        "path": "A.MP4",
+        "size": 3,
+        "mtime_ns": T,
+        "recording": 5,
+        "blake3": "ab" * 32,
+    }
+
+
+def test_a_file_changed_after_the_plan_stays_and_is_named() -> None:
+    volume = FakeVolume({b"A.MP4": FakeFile(b"aaa", T), b"B.MP4": FakeFile(b"bbb", T)})
+    records = FakeClearingRecords(
+        candidates={"SN1": [_verified(b"A.MP4", b"aaa"), _verified(b"B.MP4", b"bbb")]}
+    )
+
+    def recorder_appends(path: bytes) -> None:
+        if path == b"B.MP4":
+            volume.files[path] = FakeFile(b"bbbb", T)
+
+    files = FakeRecorderFiles(volume, before_look=recorder_appends)
+    result = _clearing(volume, records, files).clear(Path("/mnt"), "generic", "SN1", "S1")
+    assert sorted(volume.files) == [b"B.MP4"]
+    assert result.kept == [
+        KeptFile(b"B.MP4", "changed since it was verified (size or time differ)")
+    ]
+    assert [kind for kind, _ in records.events] == [
+        "recorder-file-clearing",
+        "recorder-file-cleared",
+    ]
+
+
+def test_a_failed_deletion_is_recorded_and_the_others_go_on() -> None:
+    volume = FakeVolume({b"A.MP4": FakeFile(b"aaa", T), b"B.MP4": FakeFile(b"bbb", T)})
+    records = FakeClearingRecords(
+        candidates={"SN1": [_verified(b"A.MP4", b"aaa"), _verified(b"B.MP4", b"bbb")]}
+    )
+    files = FakeRecorderFiles(volume, refuse={b"A.MP4"})
+    result = _clearing(volume, records, files).clear(Path("/mnt"), "generic", "SN1", "S1")
+    assert sorted(volume.files) == [b"A.MP4"]
+    assert result.error is not None and result.error.code == "RECORDER_NOT_CLEARED"
+    assert [kind for kind, _ in records.events] == [
+        "recorder-file-clearing",
+        "recorder-file-not-cleared",
+        "recorder-file-clearing",
+        "recorder-file-cleared",
+    ]
+    assert records.events[1][1]["error"] == "cannot delete A.MP4: Read-only file system"
+
+
+def test_holds_refuse_the_whole_recorder() -> None:
+    volume = FakeVolume({b"A.MP4": FakeFile(b"aaa", T)})
+    records = FakeClearingRecords(
+        candidates={"SN1": [_verified(b"A.MP4", b"aaa")]}, held={"SN1": 1}
+    )
+    clearing = _clearing(volume, records, FakeRecorderFiles(volume))
+    assert (
+        clearing.refusal("SN1", "completed", True) == "1 of the recorder's recordings are on hold"
+    )
+    assert clearing.refusal("SN2", "completed", True) is None
+
+
+def _qidong() -> dict[str, object]:
+    return tomllib.loads((RULES / "policies" / "qidong.toml").read_text("utf-8"))
+
+
+def test_no_shipped_pack_allows_clearing_and_allowing_it_needs_an_article() -> None:
+    for pack in (RULES / "policies").glob("*.toml"):
+        data = tomllib.loads(pack.read_text("utf-8"))
+        policy = PolicyPack.model_validate(data)
+        assert policy.clearing.allowed is False
+        assert policy.clearing.dockd_own == ["allowed"]
+    data = _qidong()
+    data["clearing"] = {"allowed": True, "articles": ["002:16"]}
+    assert PolicyPack.model_validate(data).clearing.allowed is True
+    data["clearing"] = {"allowed": True, "articles": [], "dockd_own": ["allowed"]}
+    with pytest.raises(ValidationError, match="needs the article that allows clearing"):
+        PolicyPack.model_validate(data)

@@ -9,30 +9,33 @@ Pure: values in, text out. Times of day are shown in the station's local zone, e
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from dockd.core.audit import RowDifference
 from dockd.core.views import LateOffload
+from dockd.ui.i18n import ENGLISH, N_, Locale
 
 MISSING = "—"
 UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
 
 STATE_LABELS: dict[str, str] = {
-    "empty": "Empty",
-    "mounting": "Mounting",
-    "copying": "Copying",
-    "verifying": "Verifying",
-    "done": "Done",
-    "interrupted": "Interrupted",
-    "error": "Error",
+    "empty": N_("Empty"),
+    "mounting": N_("Mounting"),
+    "copying": N_("Copying"),
+    "verifying": N_("Verifying"),
+    "done": N_("Done"),
+    "interrupted": N_("Interrupted"),
+    "error": N_("Error"),
 }
 SESSION_LABELS: dict[str, str] = {
-    "running": "Running",
-    "completed": "Completed",
-    "completed_with_problems": "Completed with problems",
-    "interrupted": "Interrupted",
-    "failed": "Failed",
+    "running": N_("Running"),
+    "completed": N_("Completed"),
+    "completed_with_problems": N_("Completed with problems"),
+    "interrupted": N_("Interrupted"),
+    "failed": N_("Failed"),
 }
+
+VERDICT_LABELS: dict[str, str] = {"ok": N_("ok"), "warn": N_("warn"), "violation": N_("violation")}
 
 
 def size(n: float | None) -> str:
@@ -99,31 +102,32 @@ def pct(done: float, total: float) -> str:
     return "100%" if total <= 0 else f"{min(100.0, 100.0 * done / total):.0f}%"
 
 
-def days_left(days: float | None) -> str:
+def days_left(days: float | None, tr: Locale = ENGLISH) -> str:
     """How long the store lasts: 'About 12 days left'."""
     if days is None:
         return MISSING
     if days > 2 * 365:
-        return "More than 2 years left"
-    return f"About {days:.1f} days left" if days < 10 else f"About {days:,.0f} days left"
+        return tr("More than 2 years left")
+    shown = f"{days:.1f}" if days < 10 else f"{days:,.0f}"
+    return tr("About {days} days left", days=shown)
 
 
-def time_of_day(value: datetime | None) -> str:
-    """Station-local time of day."""
-    return MISSING if value is None else value.astimezone().strftime("%H:%M:%S")
+def time_of_day(value: datetime | None, zone: tzinfo | None = None) -> str:
+    """Time of day in the station's zone (None: the host's)."""
+    return MISSING if value is None else value.astimezone(zone).strftime("%H:%M:%S")
 
 
-def local_datetime(value: datetime | None) -> str:
-    return MISSING if value is None else value.astimezone().strftime("%Y-%m-%d %H:%M")
+def local_datetime(value: datetime | None, zone: tzinfo | None = None) -> str:
+    return MISSING if value is None else value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
-def stamp(value: datetime | None) -> str:
+def stamp(value: datetime | None, zone: tzinfo | None = None) -> str:
     """Station-local date and time with its UTC offset, to the second (session details)."""
-    return MISSING if value is None else value.astimezone().strftime("%Y-%m-%d %H:%M:%S %z")
+    return MISSING if value is None else value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %z")
 
 
-def day(value: datetime) -> str:
-    return value.astimezone().strftime("%a %d %b %Y")
+def day(value: datetime, zone: tzinfo | None = None) -> str:
+    return value.astimezone(zone).strftime("%a %d %b %Y")
 
 
 def moment(value: datetime | None, missing: str = "unknown") -> str:
@@ -139,6 +143,12 @@ def moment(value: datetime | None, missing: str = "unknown") -> str:
         return f"{text} UTC"
     z = value.strftime("%z")
     return f"{text} {z[:3]}:{z[3:]}"
+
+
+def local_moment(value: datetime | None, zone: tzinfo | None, missing: str = "unknown") -> str:
+    """`moment` in the station's zone: a clip recorded at 08:10 in Qidong reads
+    2026-11-26 08:10 +08:00, not 00:10 UTC."""
+    return moment(None if value is None else value.astimezone(zone), missing)
 
 
 # --- grouping for display ---------------------------------------------------------------------

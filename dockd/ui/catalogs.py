@@ -86,8 +86,16 @@ def update(language: Language, template: Catalog) -> Catalog:
     """The language's catalog over the new msgids: obsolete ones dropped, new ones empty,
     and no fuzzy guesses (a wrong guess would be shown as if it were a translation)."""
     catalog = read(language)
+    created = catalog.creation_date  # kept, so that only a change of text changes the file
     catalog.update(template, no_fuzzy_matching=True)
     catalog.obsolete.clear()
+    catalog.creation_date = created
+    catalog.revision_date = created
+    catalog.fuzzy = False
+    catalog.project, catalog.version = "dockd", ""
+    catalog.msgid_bugs_address = ""
+    catalog.last_translator = "dockd"
+    catalog.language_team = "dockd"
     return catalog
 
 

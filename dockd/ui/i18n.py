@@ -100,7 +100,7 @@ class Locale:
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return self._catalog.ngettext(singular, plural, n)
 
-    def __call__(self, message: str, **values: Any) -> str:
+    def __call__(self, message: str, /, **values: Any) -> str:
         """The translation of `message`, its `{name}` fields filled from `values`."""
         text = self._catalog.gettext(message)
         return text.format(**values) if values else text

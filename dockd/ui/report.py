@@ -181,8 +181,9 @@ def _central_html(report: DeadlineReport, tr: Locale) -> list[str]:
     lines = _backlog_lines(report, tr)
     if not lines:
         return []
+    heading = esc(tr("Central store backlog"))
     return [
-        f'<h2 style="{_H2}">{esc(tr("Central store backlog"))}</h2>',
+        f'<h2 style="{_H2}">{heading}</h2>',
         *(f'<p style="margin:0 0 4px 0;">{esc(line)}</p>' for line in lines),
     ]
 
@@ -233,8 +234,9 @@ def _exports_html(report: DeadlineReport, tr: Locale) -> list[str]:
         "<tr>" + "".join(f'<td style="{_TD}">{esc(c)}</td>' for c in _export_cells(e, tr)) + "</tr>"
         for e in report.exports
     ]
+    heading = esc(tr("Exports ({count})", count=len(report.exports)))
     return [
-        f'<h2 style="{_H2}">{esc(tr("Exports ({count})", count=len(report.exports)))}</h2>',
+        f'<h2 style="{_H2}">{heading}</h2>',
         f'<table style="{_TABLE}"><tr>{head}</tr>',
         *rows,
         "</table>",
@@ -294,6 +296,7 @@ def _html_table(kind: Kind, items: Sequence[Any], tr: Locale) -> list[str]:
 def render_html(report: DeadlineReport, pack_name: str, tr: Locale = ENGLISH) -> str:
     """The same report as a self-contained HTML e-mail: inline CSS, no external resources."""
     title = esc(_title(report, pack_name, tr))
+    period = esc(tr("Period: {period}", period=_period(report, tr)))
     out = [
         "<!DOCTYPE html>",
         f'<html lang="{tr.language}">',
@@ -304,8 +307,7 @@ def render_html(report: DeadlineReport, pack_name: str, tr: Locale = ENGLISH) ->
         "</head>",
         f'<body style="{_BODY}">',
         f'<h1 style="{_H1}">{title}</h1>',
-        f'<p style="margin:0 0 12px 0;">{esc(tr("Period: {period}", period=_period(report, tr)))}'
-        "</p>",
+        f'<p style="margin:0 0 12px 0;">{period}</p>',
     ]
     out += [
         f'<p style="margin:0 0 12px 0;"><code>{esc(line)}</code></p>'
@@ -406,7 +408,7 @@ def build_message(
     # RFC 3834: no vacation or out-of-office replies to a machine (and Exchange's variant)
     message["Auto-Submitted"] = "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"
-    message["Content-Language"] = tr.language
     message.set_content(render_text(report, pack_name, tr), subtype="plain", charset="utf-8")
     message.add_alternative(render_html(report, pack_name, tr), subtype="html", charset="utf-8")
+    message["Content-Language"] = tr.language  # after the parts: set_content drops Content-*
     return message

@@ -55,9 +55,12 @@ def rate(bps: float | None) -> str:
     return MISSING if bps is None else size(bps) + "/s"
 
 
-def duration(seconds: float | None) -> str:
+UNIT_NAMES = {"d": N_("{n} d"), "h": N_("{n} h"), "min": N_("{n} min"), "s": N_("{n} s")}
+
+
+def duration(seconds: float | None, tr: Locale = ENGLISH) -> str:
     """Two units at most, the smaller dropped when it is zero: 45 s, 1 min 15 s, 7 min,
-    3 h 12 min, 2 d 4 h; negative durations keep their sign."""
+    3 h 12 min, 2 d 4 h (in Chinese 2 天 4 小时); negative durations keep their sign."""
     if seconds is None:
         return MISSING
     total = round(abs(seconds))
@@ -65,22 +68,19 @@ def duration(seconds: float | None) -> str:
     days, rest = divmod(total, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{sign}{days} d {hours} h" if hours else f"{sign}{days} d"
-    if hours:
-        return f"{sign}{hours} h {minutes} min" if minutes else f"{sign}{hours} h"
-    if minutes:
-        return f"{sign}{minutes} min {secs} s" if secs else f"{sign}{minutes} min"
-    return f"{sign}{secs} s"
+    parts = [(days, "d"), (hours, "h"), (minutes, "min"), (secs, "s")]
+    first = next((i for i, (n, _) in enumerate(parts) if n), len(parts) - 1)
+    shown = [p for p in parts[first : first + 2] if p[0] or p is parts[first]]
+    return sign + " ".join(tr(UNIT_NAMES[unit], n=n) for n, unit in shown)
 
 
-def drift(drift_s: float | None) -> str:
+def drift(drift_s: float | None, tr: Locale = ENGLISH) -> str:
     """Recorder clock − true time, always signed: +12.5 s, -1 min 15 s."""
     if drift_s is None:
-        return "unknown"
+        return tr("unknown")
     if abs(drift_s) < 60:
         return f"{drift_s:+.1f} s"
-    return ("+" if drift_s > 0 else "-") + duration(abs(drift_s))
+    return ("+" if drift_s > 0 else "-") + duration(abs(drift_s), tr)
 
 
 def offset(offset_s: float | None) -> str:
@@ -126,8 +126,12 @@ def stamp(value: datetime | None, zone: tzinfo | None = None) -> str:
     return MISSING if value is None else value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %z")
 
 
-def day(value: datetime, zone: tzinfo | None = None) -> str:
-    return value.astimezone(zone).strftime("%a %d %b %Y")
+def day(value: datetime, zone: tzinfo | None = None, tr: Locale = ENGLISH) -> str:
+    """Tue 01 Dec 2026; 2026年12月1日 in Chinese (no locale's month names needed)."""
+    local = value.astimezone(zone)
+    if tr.language == "zh-CN":
+        return f"{local.year}年{local.month}月{local.day}日"
+    return local.strftime("%a %d %b %Y")
 
 
 def moment(value: datetime | None, missing: str = "unknown") -> str:

@@ -162,7 +162,7 @@ def _backlog_lines(report: DeadlineReport, tr: Locale) -> list[str]:
         tr(
             "Oldest stored {at} ({age} before this report).",
             at=fmt.local_moment(b.oldest_stored_at, tr.zone, tr("unknown")),
-            age=fmt.duration(b.oldest_s),
+            age=fmt.duration(b.oldest_s, tr),
         ),
     ]
     if b.failed_codes:

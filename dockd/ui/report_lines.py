@@ -67,7 +67,7 @@ def late_cells(item: LateOffload, tr: Locale) -> tuple[str, ...]:
         str(item.recording),
         item.serial,
         item.path,
-        fmt.duration(item.late_by_s),
+        fmt.duration(item.late_by_s, tr),
         _at(tr, item.end),
         _at(tr, item.deadline),
         _at(tr, item.offloaded_at),
@@ -81,7 +81,7 @@ def late_line(item: LateOffload, tr: Locale) -> str:
         serial=clean(item.serial),
         path=clean(item.path),
         recording=item.recording,
-        late=fmt.duration(item.late_by_s),
+        late=fmt.duration(item.late_by_s, tr),
         end=_at(tr, item.end),
         deadline=_at(tr, item.deadline),
         offloaded=_at(tr, item.offloaded_at),
@@ -89,14 +89,18 @@ def late_line(item: LateOffload, tr: Locale) -> str:
 
 
 def overdue_cells(item: OverdueRecorder, tr: Locale) -> tuple[str, ...]:
-    return (item.serial, fmt.duration(item.overdue_by_s), _at(tr, item.last_docked, N_("never")))
+    return (
+        item.serial,
+        fmt.duration(item.overdue_by_s, tr),
+        _at(tr, item.last_docked, N_("never")),
+    )
 
 
 def overdue_line(item: OverdueRecorder, tr: Locale) -> str:
     return tr(
         "{serial}: overdue by {overdue}; last docked {docked}",
         serial=clean(item.serial),
-        overdue=fmt.duration(item.overdue_by_s),
+        overdue=fmt.duration(item.overdue_by_s, tr),
         docked=_at(tr, item.last_docked, N_("never")),
     )
 
@@ -105,7 +109,7 @@ def drift_cells(item: DriftViolation, tr: Locale) -> tuple[str, ...]:
     return (
         item.serial,
         item.session,
-        fmt.drift(item.drift_s),
+        fmt.drift(item.drift_s, tr),
         tr(fmt.VERDICT_LABELS.get(item.verdict, item.verdict)),
         item.method,
         _at(tr, item.at),
@@ -116,7 +120,7 @@ def drift_line(item: DriftViolation, tr: Locale) -> str:
     return tr(
         "{serial}: drift {drift} ({verdict}, {method}) in session {session} at {at}",
         serial=clean(item.serial),
-        drift=fmt.drift(item.drift_s),
+        drift=fmt.drift(item.drift_s, tr),
         verdict=clean(tr(fmt.VERDICT_LABELS.get(item.verdict, item.verdict))),
         method=clean(item.method),
         session=clean(item.session),
@@ -146,7 +150,7 @@ def gap_cells(item: Interruption, tr: Locale) -> tuple[str, ...]:
         str(item.id),
         _gap_state(item, tr),
         item.serial,
-        fmt.duration(item.gap_s),
+        fmt.duration(item.gap_s, tr),
         _at(tr, item.gap_start),
         _at(tr, item.gap_end),
         item.before,
@@ -159,7 +163,7 @@ def gap_line(item: Interruption, tr: Locale) -> str:
         "{serial}: gap of {gap} from {start} to {end}, between {before} and {after} "
         "(interruption {id}: {state})",
         serial=clean(item.serial),
-        gap=fmt.duration(item.gap_s),
+        gap=fmt.duration(item.gap_s, tr),
         start=_at(tr, item.gap_start),
         end=_at(tr, item.gap_end),
         before=clean(item.before),
@@ -284,7 +288,7 @@ def activity_line(item: UnrecordedActivity, tr: Locale) -> str:
 
 def held_cells(item: MediaHeld, tr: Locale) -> tuple[str, ...]:
     back = _at(tr, item.docked_again, N_("not yet"))
-    return (item.serial, _at(tr, item.unplugged_at), back, fmt.duration(item.held_over_s))
+    return (item.serial, _at(tr, item.unplugged_at), back, fmt.duration(item.held_over_s, tr))
 
 
 def held_line(item: MediaHeld, tr: Locale) -> str:
@@ -293,7 +297,7 @@ def held_line(item: MediaHeld, tr: Locale) -> str:
         serial=clean(item.serial),
         unplugged=_at(tr, item.unplugged_at),
         back=_at(tr, item.docked_again, N_("not yet")),
-        over=fmt.duration(item.held_over_s),
+        over=fmt.duration(item.held_over_s, tr),
     )
 
 
@@ -380,7 +384,7 @@ def central_cells(item: LateToCentral, tr: Locale) -> tuple[str, ...]:
         str(item.recording),
         item.serial,
         item.path,
-        fmt.duration(item.late_by_s),
+        fmt.duration(item.late_by_s, tr),
         _at(tr, item.offloaded_at),
         _at(tr, item.deadline),
         _central_state(item),
@@ -395,7 +399,7 @@ def central_line(item: LateToCentral, tr: Locale) -> str:
         serial=clean(item.serial),
         path=clean(item.path),
         recording=item.recording,
-        late=fmt.duration(item.late_by_s),
+        late=fmt.duration(item.late_by_s, tr),
         offloaded=_at(tr, item.offloaded_at),
         deadline=_at(tr, item.deadline),
         state=clean(_central_state(item)),

@@ -74,14 +74,14 @@ def environment(tr: Locale = ENGLISH) -> Environment:
     env.filters.update(
         bytes=fmt.size,
         rate=fmt.rate,
-        duration=fmt.duration,
-        drift=lambda value: fmt.drift(value) if value is not None else tr("unknown"),
+        duration=lambda value: fmt.duration(value, tr),
+        drift=lambda value: fmt.drift(value, tr),
         offset=lambda value: fmt.offset(value) if value is not None else tr("unknown"),
         count=fmt.count,
         time=lambda value: fmt.time_of_day(value, zone),
         datetime=lambda value: fmt.local_datetime(value, zone),
         stamp=lambda value: fmt.stamp(value, zone),
-        day=lambda value: fmt.day(value, zone),
+        day=lambda value: fmt.day(value, zone, tr),
         days_left=lambda value: fmt.days_left(value, tr),
     )
     env.globals.update(

@@ -165,12 +165,12 @@ def test_the_report_in_chinese_shows_qidong_time() -> None:
     assert "逾期导出" in lines[4] and lines[4].endswith("    1")
     assert "\n逾期导出 (1)\n  单位：启东市城管局（1）\n    保管人：张伟 (0421)（1）\n" in text
     assert (
-        "      - QD0001 DCIM/QD0001_20261126081000.MP4（录像 7）：逾期 3 h；"
+        "      - QD0001 DCIM/QD0001_20261126081000.MP4（录像 7）：逾期 3 小时；"
         "结束于 2026-11-26 08:10 +08:00，期限 2026-11-27 08:10 +08:00，"
         "导出于 2026-11-27 11:10 +08:00\n"
     ) in text
     assert "\n  单位：（无单位记录）（1）\n    保管人：（无保管人记录）（1）\n" in text
-    assert "      - QD0002：逾期 1 d 1 h；上次接入 从未\n" in text
+    assert "      - QD0002：逾期 1 天 1 小时；上次接入 从未\n" in text
     assert "UTC" not in text and "00:10" not in text
 
 
@@ -226,3 +226,18 @@ def test_the_cli_says_an_error_in_the_station_language(capsys: pytest.CaptureFix
     assert capsys.readouterr().err == (
         f"dockd: LEDGER_LOCKED: the ledger is locked\n  hint: {LedgerLockedError.hint}\n"
     )
+
+
+def test_durations_and_days_in_chinese() -> None:
+    from dockd.ui import format as fmt
+
+    assert [fmt.duration(s, ZH) for s in (45, 75, 10800, 187200, -75)] == [
+        "45 秒",
+        "1 分 15 秒",
+        "3 小时",
+        "2 天 4 小时",
+        "-1 分 15 秒",
+    ]
+    assert fmt.drift(-75, ZH) == "-1 分 15 秒" and fmt.drift(None, ZH) == "未知"
+    assert fmt.day(END, SHANGHAI, ZH) == "2026年11月26日"
+    assert fmt.day(END, UTC) == "Thu 26 Nov 2026"

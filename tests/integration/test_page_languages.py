@@ -5,6 +5,8 @@ times are the station's, and headless Chromium draws both (screenshots in tests/
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,6 +18,7 @@ from dockd.web.server import WebServer
 from tests.conftest import REPO
 from tests.integration.test_web import (  # noqa: F401 (fixtures)
     Station,
+    _cli,
     chromium,
     server,
     station,
@@ -140,3 +143,38 @@ def test_chromium_draws_the_page_in_each_language(
         tmp_path / "profile", server.url, *flags, f"--screenshot={png}", "--window-size=1280,1100"
     )
     assert png.stat().st_size > 10_000, f"{png} looks empty"
+
+
+def test_dockd_status_and_its_errors_in_the_station_language(
+    station: Station,  # noqa: F811
+    server: WebServer,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """`[station] language = "zh-CN"` (the shipped packs' default): the terminal picture and
+    the top-level error framing are Chinese; the codes and the JSON keys stay as they are."""
+    text = station.config_file.read_text().replace(
+        'listen = "127.0.0.1:0"', f'listen = "127.0.0.1:{server.port}"'
+    )
+    chinese = tmp_path / "zh.toml"
+    chinese.write_text(text.replace('language = "en"', 'language = "zh-CN"'))
+    table = _cli(chinese)
+    assert table.returncode == 0, table.stderr
+    for words in ("可以拔出", "正在复制", "接口", "今天", "工作站时钟", "保管人", "实时"):
+        assert words in table.stdout, words
+    assert "SAFE TO UNPLUG" not in table.stdout and "Station clock" not in table.stdout
+    as_json = _cli(chinese, "--json")
+    assert '"safe_to_unplug": true' in as_json.stdout and "可以拔出" not in as_json.stdout
+
+    ingest = ["ingest", str(tmp_path), "--serial", "SN9", "--profile", "no-such-profile"]
+    failed = subprocess.run(
+        [sys.executable, "-m", "dockd.cli", "--config", str(chinese), *ingest],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
+    assert failed.returncode == 2
+    first, hint = failed.stderr.splitlines()
+    # the code and the message as raised; the framing and the hint in Chinese
+    assert first.startswith("dockd 出错：PROFILE_UNKNOWN: no recorder profile 'no-such-profile'")
+    assert hint == "  提示：请使用 rules/recorders 下的某个型号配置 id，或在那里添加一个。"

@@ -241,3 +241,32 @@ def test_durations_and_days_in_chinese() -> None:
     assert fmt.drift(-75, ZH) == "-1 分 15 秒" and fmt.drift(None, ZH) == "未知"
     assert fmt.day(END, SHANGHAI, ZH) == "2026年11月26日"
     assert fmt.day(END, UTC) == "Thu 26 Nov 2026"
+
+
+# --- where the language and the zone come from ----------------------------------------------
+
+
+def _locale(station: dict[str, str], pack: str = "qidong") -> Locale:
+    from dockd.app import App
+    from dockd.config import effective_config
+
+    data = {"station": station, "policy": {"pack": pack}}
+    return App(effective_config(data, "test.toml", environ={})).locale
+
+
+def test_the_shipped_packs_speak_chinese_in_beijing_time() -> None:
+    assert _locale({}) == Locale("zh-CN", SHANGHAI)
+
+
+def test_the_station_overrides_the_pack() -> None:
+    chosen = _locale({"language": "en", "timezone": "Europe/Berlin"})
+    assert chosen == Locale("en", ZoneInfo("Europe/Berlin"))
+
+
+def test_a_zone_that_does_not_exist_is_refused_with_an_example() -> None:
+    from dockd.config import effective_config
+
+    with pytest.raises(ConfigError, match=r"'Asia/Qidong' is not an IANA time zone.*Asia/Shanghai"):
+        effective_config({"station": {"timezone": "Asia/Qidong"}}, "test.toml", environ={})
+    with pytest.raises(ConfigError, match=r"station.language"):
+        effective_config({"station": {"language": "zh-TW"}}, "test.toml", environ={})

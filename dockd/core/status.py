@@ -357,8 +357,9 @@ def alerts(
         )
     for card in cards:
         if card.state == "error":
-            text = f"Slot {card.slot}: {card.code or 'error'}: {card.message or ''}".strip()
-            bad.append(Alert(level="bad", text=text))
+            values = {"slot": card.slot, "code": card.code or "error", "what": card.message or ""}
+            alert = _alert("bad", "Slot {slot}: {code}: {what}", **values)
+            bad.append(alert.model_copy(update={"text": alert.text.strip()}))
     return bad + warn
 
 

@@ -88,6 +88,7 @@ def environment(tr: Locale = ENGLISH) -> Environment:
         pct=fmt.pct,
         group_late=fmt.group_late,
         summary=lambda doc: _summary(doc, tr),
+        tr=tr,  # no %-formatting: for text that may be a msgid or an error's own words
         STATE_LABELS=fmt.STATE_LABELS,
         SESSION_LABELS=fmt.SESSION_LABELS,
         VERDICT_LABELS=fmt.VERDICT_LABELS,
@@ -126,28 +127,19 @@ def build_asgi(
     envs: dict[Language, Environment] = {
         language: environment(Locale(language, zone)) for language in LANGUAGES
     }
-    env = envs["en"]  # the viewing pages are English for now
 
-    def page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        """`template` in the language the request's browser asks for."""
+        env = envs[negotiate(request.headers.get("accept-language"))]
         html = env.get_template(template).render(host=source.host, **context)
-        return HTMLResponse(html, status, headers=NO_STORE)
-
-    def env_for(request: Request) -> Environment:
-        return envs[negotiate(request.headers.get("accept-language"))]
-
-    def localised(
-        request: Request, template: str, status: int = 200, **context: Any
-    ) -> HTMLResponse:
-        html = env_for(request).get_template(template).render(host=source.host, **context)
-        headers = {**NO_STORE, "Vary": "Accept-Language"}
-        return HTMLResponse(html, status, headers=headers)
+        return HTMLResponse(html, status, headers={**NO_STORE, "Vary": "Accept-Language"})
 
     def json_response(model: BaseModel | dict[str, Any], status: int = 200) -> Response:
         body = model.model_dump_json() if isinstance(model, BaseModel) else json.dumps(model)
         return Response(body, status, media_type="application/json", headers=NO_STORE)
 
     def index(request: Request) -> Response:
-        return localised(request, "index.html", doc=source.document())
+        return page(request, "index.html", doc=source.document())
 
     parts: dict[Language, tuple[StatusDocument, bytes]] = {}  # the newest picture, rendered
 
@@ -167,8 +159,8 @@ def build_asgi(
         session_id = str(request.path_params["session_id"])
         detail = source.session(session_id)
         if detail is None:
-            return localised(request, "missing.html", 404, session_id=session_id)
-        return localised(
+            return page(request, "missing.html", 404, session_id=session_id)
+        return page(
             request,
             "session.html",
             s=detail.session,

@@ -67,6 +67,8 @@ def test_the_page_speaks_the_browsers_language(
     assert "保管人" in text and "今天" in text and "工作站时钟" in text
     assert "正在复制 1，完成 1，出错 1" in text  # the summary, said again from the slots
     assert "Copying" not in text and "SAFE TO UNPLUG" not in text and "Station clock" not in text
+    # the alert's framing is translated; the error's own words are not (they are the code's)
+    assert "接口 bay3：MOUNT_FAILED：the recorder's filesystem could not be mounted" in text
 
     en = _get(server, "/", "en-US,en;q=0.9")
     assert '<html lang="en">' in en.text

@@ -7,6 +7,7 @@ import gettext
 import io
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -270,3 +271,25 @@ def test_a_zone_that_does_not_exist_is_refused_with_an_example() -> None:
         effective_config({"station": {"timezone": "Asia/Qidong"}}, "test.toml", environ={})
     with pytest.raises(ConfigError, match=r"station.language"):
         effective_config({"station": {"language": "zh-TW"}}, "test.toml", environ={})
+
+
+# --- nothing left unmarked --------------------------------------------------------------------
+
+TEMPLATES = Path(catalogs.TEMPLATES)
+# names, not words: they read the same in every language
+NAMES = {"dockd", "JSON", "BLAKE3", "SHA-256"}
+# blocks that hold identifiers and attributes, not text
+NOT_TEXT = re.compile(r"\{% block (?:page|body_data) %\}.*?\{% endblock %\}", re.S)
+JINJA = re.compile(r"\{#.*?#\}|\{%.*?%\}|\{\{.*?\}\}", re.S)
+READ_ATTRIBUTES = re.compile(r'\b(?:title|aria-label|placeholder|alt)="([^"]*)"')
+
+
+@pytest.mark.parametrize("template", sorted(p.name for p in TEMPLATES.glob("*.html")))
+def test_no_template_text_escapes_the_catalog(template: str) -> None:
+    """Every word a reader sees in a template goes through `_()` (and so into the catalog
+    the test above checks): literal English left in the markup is an untranslated string."""
+    source = NOT_TEXT.sub(" ", (TEMPLATES / template).read_text("utf-8"))
+    said = [JINJA.sub("", a) for a in READ_ATTRIBUTES.findall(source)]
+    text = re.sub(r"<[^>]*>", " ", JINJA.sub(" ", source))
+    words = [w for w in re.findall(r"[A-Za-z][\w-]+", " ".join([text, *said])) if w not in NAMES]
+    assert words == [], f"{template}: wrap these in _(): {words}"

@@ -167,6 +167,16 @@ def test_dockd_status_and_its_errors_in_the_station_language(
     as_json = _cli(chinese, "--json")
     assert '"safe_to_unplug": true' in as_json.stdout and "可以拔出" not in as_json.stdout
 
+    verified = subprocess.run(
+        [sys.executable, "-m", "dockd.cli", "--config", str(chinese), "verify"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
+    assert verified.returncode == 0, verified.stderr
+    assert verified.stdout == "已校验 4 个对象：4 个与台账一致\n"  # 3 clips and a manifest
+
     ingest = ["ingest", str(tmp_path), "--serial", "SN9", "--profile", "no-such-profile"]
     failed = subprocess.run(
         [sys.executable, "-m", "dockd.cli", "--config", str(chinese), *ingest],

@@ -96,6 +96,11 @@ def update(language: Language, template: Catalog) -> Catalog:
     catalog.msgid_bugs_address = ""
     catalog.last_translator = "dockd"
     catalog.language_team = "dockd"
+    catalog.header_comment = (
+        f"# dockd in {language}: the status page, the nightly e-mail, the CLI, the error hints.\n"
+        "# `make locale` re-extracts the msgids and compiles dockd.mo: fill each empty msgstr,\n"
+        "# keep its {fields}, and write no literal per cent sign (the page's gettext formats %)."
+    )
     return catalog
 
 

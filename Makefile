@@ -44,7 +44,7 @@ define debian-packages
 	apt-get update -q && DEBIAN_FRONTEND=noninteractive $$line -q
 endef
 
-.PHONY: run test lint bench schemas udev-rules install uninstall deb clean \
+.PHONY: run test lint bench schemas locale udev-rules install uninstall deb clean \
         run-packages test-packages deb-packages
 .NOTPARALLEL:
 
@@ -87,6 +87,11 @@ lint: $(STAMP)
 
 schemas: $(STAMP)
 	$(BIN)/python -m dockd.schemas schemas
+
+# Re-extract the catalogs' msgids (templates, marked Python, error hints) into
+# dockd/locale/*/LC_MESSAGES/dockd.po and compile dockd.mo; it fails while any is untranslated.
+locale: $(STAMP)
+	$(BIN)/python -m dockd.ui.catalogs
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py

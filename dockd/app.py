@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from dockd import __version__
 from dockd.config import CentralConfig, Config, MailConfig
+from dockd.errors import ConfigError
 
 if TYPE_CHECKING:  # the parts are imported when first used: `dockd --help` needs none
     from email.message import EmailMessage
@@ -46,6 +47,7 @@ if TYPE_CHECKING:  # the parts are imported when first used: `dockd --help` need
     from dockd.services.status import StatusService
     from dockd.services.supervision import Supervision
     from dockd.services.viewing import ViewingService
+    from dockd.ui.i18n import Locale
     from dockd.web.server import WebServer
 
 
@@ -102,6 +104,20 @@ class App:
         from dockd.adapters.rules import load_policy
 
         return load_policy(self.config.rules.effective_dir, self.config.policy.pack)
+
+    @cached_property
+    def locale(self) -> Locale:
+        """The e-mail's and the CLI's language and zone: [station] first, then the pack."""
+        from dockd.config import zone_named
+        from dockd.ui.i18n import Locale
+
+        station, pack = self.config.station, self.policy.station
+        zone_name = station.timezone or pack.timezone
+        try:
+            zone = None if zone_name is None else zone_named(zone_name)
+        except ValueError as exc:
+            raise ConfigError(f"policy pack {self.policy.id}: [station] timezone: {exc}") from exc
+        return Locale(station.language or pack.language, zone)
 
     @cached_property
     def ledger(self) -> Ledger:
@@ -381,7 +397,7 @@ class App:
 
         def compose(report: DeadlineReport, pack_name: str, s: MailSettings) -> EmailMessage:
             to = recipients_for(report, s.recipients, s.recipients_by_unit)
-            return build_message(report, pack_name, s.sender, to)
+            return build_message(report, pack_name, s.sender, to, tr=self.locale)
 
         return ReportMailer(mail_settings(self.config.mail), compose)
 
@@ -541,7 +557,8 @@ def build_web(app: App) -> WebServer:
     access = access_for(app.config.web)
     check_tls(access)
     viewing = (app.viewing, StoreReader(str(app.config.store.root)), utc_now)
-    return WebServer(access, build_asgi(build_status(app, live=True), access, viewing))
+    status = build_status(app, live=True)
+    return WebServer(access, build_asgi(status, access, viewing, app.locale.zone))
 
 
 def open_ledger(config: Config) -> Ledger:

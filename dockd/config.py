@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -59,6 +60,18 @@ class StationConfig(_Section):
         "never replaced; `dockd station key` prints its public key. Default: station.key in "
         "the folder that holds [store] root (var/station.key for `make run`).",
     )
+    language: Literal["en", "zh-CN"] | None = Field(
+        None,
+        description="The language of the nightly e-mail and the CLI's text (zh-CN or en); unset "
+        "= the pack's [station] language, en when the pack names none. The status page follows "
+        "each browser's Accept-Language instead. JSON outputs keep English keys.",
+    )
+    timezone: str | None = Field(
+        None,
+        description="The IANA zone times are shown in to people (e-mail, page, terminal), with "
+        "the offset written out, e.g. Asia/Shanghai; unset = the pack's [station] timezone, the "
+        "host's zone when the pack names none. The ledger and JSON keep RFC 3339.",
+    )
 
     @field_validator("id")
     @classmethod
@@ -69,6 +82,23 @@ class StationConfig(_Section):
                 "hyphens, at most 63 characters (e.g. dock-hq-1)"
             )
         return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _is_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            zone_named(value)
+        return value
+
+
+def zone_named(name: str) -> ZoneInfo:
+    """An IANA zone, or a ValueError that says what a zone name looks like."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"{name!r} is not an IANA time zone: use a name like Asia/Shanghai or UTC"
+        ) from None
 
 
 class LedgerConfig(_Section):

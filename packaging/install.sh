@@ -8,7 +8,7 @@
 #   UNITDIR                dockd.service, -report, -verify units   UNITDIR=/etc/systemd/system
 #   TMPFILESDIR/dockd.conf the state and runtime directories       TMPFILESDIR=/etc/tmpfiles.d
 #   UDEVRULESDIR           99-dockd.rules                          UDEVRULESDIR=/etc/udev/rules.d
-#   CATALOGDIR             dockd.catalog                           CATALOGDIR=/usr/lib/systemd/catalog
+#   CATALOGDIR             dockd.catalog, dockd.zh_CN.catalog      CATALOGDIR=/usr/lib/systemd/catalog
 #   PREFIX/share/          dockd-recorder-writes.conf, the unit's drop-in for recorder writes
 # DESTDIR is put in front of every path: a staged tree, nothing on this machine touched.
 #
@@ -127,6 +127,7 @@ do_install() {
 	install -C -D -m 0644 "$SRC/systemd/dockd.catalog" "$DESTDIR$CATALOGDIR/dockd.catalog"
 	install -C -D -m 0644 "$SRC/systemd/dockd-recorder-writes.conf" \
 		"$DESTDIR$PREFIX/share/dockd-recorder-writes.conf"
+	install -C -D -m 0644 "$SRC/systemd/dockd.zh_CN.catalog" "$DESTDIR$CATALOGDIR/dockd.zh_CN.catalog"
 	activate
 	if [ -z "$DESTDIR" ]; then
 		say "edit $SYSCONFDIR/dockd/dockd.toml, then:"
@@ -143,7 +144,7 @@ do_uninstall() {
 	rmdir "$DESTDIR$PREFIX/share" "$DESTDIR$PREFIX" 2>/dev/null || true
 	for unit in $UNITS; do rm -f "$DESTDIR$UNITDIR/$unit"; done
 	rm -f "$DESTDIR$TMPFILESDIR/dockd.conf" "$DESTDIR$UDEVRULESDIR/99-dockd.rules" \
-		"$DESTDIR$CATALOGDIR/dockd.catalog"
+		"$DESTDIR$CATALOGDIR/dockd.catalog" "$DESTDIR$CATALOGDIR/dockd.zh_CN.catalog"
 	activate
 	say "kept $SYSCONFDIR/dockd (configuration, rules) and /var/lib/dockd (store, ledger, station key)"
 }

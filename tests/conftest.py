@@ -90,10 +90,20 @@ class Dockd:
         return sorted(p for p in (self.store / "tmp").rglob("*.part"))
 
 
-def write_config(path: Path, store: Path, ledger_url: str, extra: str = "") -> Path:
-    path.write_text(
-        f'[store]\nroot = "{store}"\n\n[ledger]\nurl = "{ledger_url}"\n{extra}', "utf-8"
-    )
+def with_language(extra: str, language: str) -> str:
+    """`[station] language` added to a config's `extra` (into its [station] table if it has
+    one): the shipped packs speak Chinese, and a test that reads English says so."""
+    line = f'language = "{language}"\n'
+    if "[station]\n" in extra:
+        return extra.replace("[station]\n", "[station]\n" + line, 1)
+    return f"{extra}\n[station]\n{line}"
+
+
+def write_config(
+    path: Path, store: Path, ledger_url: str, extra: str = "", language: str = "en"
+) -> Path:
+    text = f'[store]\nroot = "{store}"\n\n[ledger]\nurl = "{ledger_url}"\n'
+    path.write_text(text + with_language(extra, language), "utf-8")
     return path
 
 

@@ -19,14 +19,20 @@ def ingest(app: App, args: argparse.Namespace) -> int:
     if args.json and view is not None:
         print_json(view)
     else:
-        print(
-            f"session {outcome.session_id}: {outcome.state}; {len(outcome.copied)} copied and "
-            f"verified, {outcome.already_verified} already in the store"
+        tr = app.locale
+        said = tr(
+            "session {session}: {state}; {copied} copied and verified, {already} already in "
+            "the store",
+            session=outcome.session_id,
+            state=outcome.state,
+            copied=len(outcome.copied),
+            already=outcome.already_verified,
         )
+        print(said)
         for problem in outcome.problems:
             print(f"  problem {problem.code}: {problem.path}: {problem.message}")
         if outcome.error is not None:
-            print(f"  hint: {outcome.error.hint}")
+            print("  " + tr("hint: {hint}", hint=tr(outcome.error.hint)))
         if outcome.manifest is not None:
             print(f"  manifest {outcome.manifest.object_key}")
     return EXIT_OK if outcome.state == "completed" else EXIT_PROBLEM

@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dockd import __version__
 from dockd.cli import (
@@ -34,6 +35,10 @@ from dockd.cli import (
 )
 from dockd.cli.common import Handler
 from dockd.errors import DockdError
+from dockd.ui.i18n import ENGLISH, Locale
+
+if TYPE_CHECKING:
+    from dockd.app import App
 
 # one module per group of commands, in the order of `dockd --help`
 GROUPS = (
@@ -83,20 +88,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         app = build(load_config(args.config))
     except DockdError as exc:
-        _report(exc)
+        _report(exc, ENGLISH)  # no config, no language: English
         return exc.exit_code
     try:
         handler: Handler = args.handler
         return handler(app, args)
     except DockdError as exc:
-        _report(exc)
+        _report(exc, _locale(app))
         return exc.exit_code
     finally:
         app.close()
 
 
-def _report(exc: DockdError) -> None:
-    sys.stderr.write(f"dockd: {exc.code}: {exc.message}\n  hint: {exc.hint}\n")
+def _locale(app: App) -> Locale:
+    """The station's language, or English when the error is that it cannot be had (a bad
+    pack, a bad [station] timezone)."""
+    try:
+        return app.locale
+    except DockdError:
+        return ENGLISH
+
+
+def _report(exc: DockdError, tr: Locale) -> None:
+    """The code stays as it is (the journal and scripts key on it); the hint is what the
+    reader acts on, so it is in their language. A hint given where the error was raised
+    is translated only if the catalog has it."""
+    sys.stderr.write(
+        tr("dockd: {code}: {message}", code=exc.code, message=exc.message)
+        + "\n  "
+        + tr("hint: {hint}", hint=tr(exc.hint))
+        + "\n"
+    )
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ def deadlines(app: App, args: argparse.Namespace) -> int:
     if args.json:
         print(report.model_dump_json(indent=2))
     else:
-        print(render_text(report, app.policy.name))
+        print(render_text(report, app.policy.name, app.locale))
     if not args.email:
         return EXIT_OK if report.empty else EXIT_PROBLEM
     mailed = app.reports.mail(report, args.by)

@@ -39,7 +39,8 @@ from dockd.core.status import POLL_S
 from dockd.core.status_document import SlotCard, StatusDocument
 from dockd.errors import EXIT_OK, EXIT_PROBLEM, ConfigError
 from dockd.ui import format as fmt
-from dockd.ui.format import SESSION_LABELS, STATE_LABELS
+from dockd.ui.format import SESSION_LABELS, STATE_LABELS, VERDICT_LABELS
+from dockd.ui.i18n import ENGLISH, N_, Locale
 
 if TYPE_CHECKING:
     from dockd.app import App
@@ -62,6 +63,16 @@ SESSION_STYLES = {
     "failed": "red",
 }
 VERDICT_STYLES = {"warn": "yellow", "violation": "bold red"}
+SESSION_COLUMNS = (
+    N_("Started"),
+    N_("Recorder"),
+    N_("Slot"),
+    N_("State"),
+    N_("Copied"),
+    N_("Size"),
+    N_("Drift"),
+    N_("Problems"),
+)
 
 
 def daemon_url(listen: str, tls: bool) -> str:
@@ -150,33 +161,41 @@ class Picture:
 # --- rendering --------------------------------------------------------------------------------
 
 
-def _drift(value: float | None, verdict: str | None) -> Text:
+def _drift(value: float | None, verdict: str | None, tr: Locale) -> Text:
     if value is None:
         return Text("—", style="dim")
-    text = fmt.drift(value)
+    text = fmt.drift(value, tr)
     if verdict in ("warn", "violation"):
-        text += f" {verdict}"
+        text += f" {tr(VERDICT_LABELS[verdict])}"
     return Text(text, style=VERDICT_STYLES.get(verdict or "", ""))
 
 
-def _progress(card: SlotCard) -> RenderableType:
+def _progress(card: SlotCard, tr: Locale) -> RenderableType:
     if card.state in ("copying", "verifying"):
         bar = ProgressBar(total=max(card.bytes_total, 1), completed=card.bytes_done, width=24)
+        files = tr(
+            "{done}/{total} files",
+            done=fmt.count(card.files_done),
+            total=fmt.count(card.files_total),
+        )
         line = Text(
-            f"{fmt.pct(card.bytes_done, card.bytes_total)} · "
-            f"{fmt.count(card.files_done)}/{fmt.count(card.files_total)} files · "
+            f"{fmt.pct(card.bytes_done, card.bytes_total)} · {files} · "
             f"{fmt.size(card.bytes_done)}/{fmt.size(card.bytes_total)}"
         )
         return Group(bar, line)
     if card.state == "done":
         detail = (
-            f"{fmt.count(card.files_done)} of {fmt.count(card.files_total)} files verified"
+            tr(
+                "{done} of {total} files verified",
+                done=fmt.count(card.files_done),
+                total=fmt.count(card.files_total),
+            )
             if card.files_total
-            else "nothing new to copy"
+            else tr("nothing new to copy")
         )
-        safe = Text(" SAFE TO UNPLUG ", style="bold white on green")
+        safe = Text(f" {tr('SAFE TO UNPLUG')} ", style="bold white on green")
         if card.hand_to_admin:
-            admin = Text(f"Hand this recorder to the admin: {card.message or ''}", style="bold")
+            admin = Text(f"{tr('Hand this recorder to the admin:')} {card.message or ''}", "bold")
             return Group(safe, Text(detail), admin)
         return Group(safe, Text(detail))
     if card.state in ("interrupted", "error"):
@@ -185,39 +204,39 @@ def _progress(card: SlotCard) -> RenderableType:
             lines.append(Text(card.hint, style="dim"))
         return Group(*lines)
     if card.state == "mounting":
-        return Text("write-blocked, mounting read-only…", style="dim")
+        return Text(tr("write-blocked, mounting read-only…"), style="dim")
     return Text("")
 
 
-def _slots(doc: StatusDocument) -> RenderableType:
+def _slots(doc: StatusDocument, tr: Locale) -> RenderableType:
     if not doc.live:
-        return Text("Slots unknown: the daemon's live board is not available.", style="yellow")
+        return Text(tr("Slots unknown: the daemon's live board is not available."), "yellow")
     if not doc.slots:
-        return Text("No recorder docked.", style="dim")
-    table = Table(title="Slots", title_justify="left", expand=True, show_lines=True)
+        return Text(tr("No recorder docked."), style="dim")
+    table = Table(title=tr("Slots"), title_justify="left", expand=True, show_lines=True)
     for name, kwargs in (
-        ("Slot", {}),
-        ("State", {}),
-        ("Recorder", {}),
-        ("Profile", {}),
-        ("Custodian", {}),
-        ("Progress", {"ratio": 3, "min_width": 28}),
-        ("Rate", {"justify": "right"}),
-        ("ETA", {"justify": "right"}),
-        ("Drift", {"justify": "right"}),
+        (N_("Slot"), {}),
+        (N_("State"), {}),
+        (N_("Recorder"), {}),
+        (N_("Profile"), {}),
+        (N_("Custodian"), {}),
+        (N_("Progress"), {"ratio": 3, "min_width": 28}),
+        (N_("Rate"), {"justify": "right"}),
+        (N_("ETA"), {"justify": "right"}),
+        (N_("Drift"), {"justify": "right"}),
     ):
-        table.add_column(name, **kwargs)
+        table.add_column(tr(name), **kwargs)
     for card in doc.slots:
         table.add_row(
             card.slot,
-            Text(STATE_LABELS[card.state].lower(), style=STATE_STYLES[card.state]),
+            Text(tr(STATE_LABELS[card.state]).lower(), style=STATE_STYLES[card.state]),
             Text(card.serial or "—", style="bold"),
             card.profile or "—",
             card.custodian or "—",
-            _progress(card),
+            _progress(card, tr),
             fmt.rate(card.rate_bps) if card.rate_bps is not None else "",
-            fmt.duration(card.eta_s) if card.eta_s is not None else "",
-            _drift(card.drift_s, card.drift_verdict),
+            fmt.duration(card.eta_s, tr) if card.eta_s is not None else "",
+            _drift(card.drift_s, card.drift_verdict, tr),
         )
     return table
 
@@ -228,13 +247,22 @@ def _count(items: list[object] | None) -> Text:
     return Text(str(len(items)), style="bold red" if items else "green")
 
 
-def _today(doc: StatusDocument) -> RenderableType:
+def _today(doc: StatusDocument, tr: Locale) -> RenderableType:
     t = doc.today
     counts = Table.grid(padding=(0, 3))
-    labels = ("Sessions", "Late offloads", "Overdue recorders", "Drift violations")
-    for label in (*labels, "Interruptions"):
+    labels = [
+        tr(label)
+        for label in (
+            N_("Sessions"),
+            N_("Late offloads"),
+            N_("Overdue recorders"),
+            N_("Drift violations"),
+            N_("Interruptions"),
+        )
+    ]
+    for label in labels:
         counts.add_column(label)
-    counts.add_row(*(Text(label, style="dim") for label in (*labels, "Interruptions")))
+    counts.add_row(*(Text(label, style="dim") for label in labels))
     counts.add_row(
         Text(str(len(t.sessions)), style="bold"),
         _count(list(t.late_offloads) if t.late_offloads is not None else None),
@@ -277,27 +305,28 @@ def _today(doc: StatusDocument) -> RenderableType:
     parts.extend(Text(line, style="yellow") for line in issues)
     if t.sessions:
         table = Table(expand=True, box=None, header_style="dim")
-        for name in ("Started", "Recorder", "Slot", "State", "Copied", "Size", "Drift", "Problems"):
+        for name in SESSION_COLUMNS:
             right = name in ("Copied", "Size", "Drift", "Problems")
-            table.add_column(name, justify="right" if right else "left")
+            table.add_column(tr(name), justify="right" if right else "left")
         for s in t.sessions:
             table.add_row(
-                fmt.time_of_day(s.started_at),
+                fmt.time_of_day(s.started_at, tr.zone),
                 s.serial,
                 s.slot or "—",
-                Text(SESSION_LABELS[s.state], style=SESSION_STYLES[s.state]),
+                Text(tr(SESSION_LABELS[s.state]), style=SESSION_STYLES[s.state]),
                 fmt.count(s.recordings),
                 fmt.size(s.bytes_copied),
-                _drift(s.drift_s, s.drift_verdict),
+                _drift(s.drift_s, s.drift_verdict, tr),
                 Text(str(s.problems), style="bold red" if s.problems else ""),
             )
         parts.append(table)
     else:
-        parts.append(Text("No dock sessions yet today.", style="dim"))
-    return Panel(Group(*parts), title=f"Today · {fmt.day(t.since)}", expand=True)
+        parts.append(Text(tr("No dock sessions yet today."), style="dim"))
+    title = f"{tr('Today')} · {fmt.day(t.since, tr.zone, tr)}"
+    return Panel(Group(*parts), title=title, expand=True)
 
 
-def _station(doc: StatusDocument) -> RenderableType:
+def _station(doc: StatusDocument, tr: Locale) -> RenderableType:
     st = doc.station
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="dim")
@@ -312,18 +341,18 @@ def _station(doc: StatusDocument) -> RenderableType:
         clock = Text.assemble(("synchronised", "green"), f" offset {fmt.offset(c.offset_s)}  {via}")
     else:
         clock = Text(f"NOT synchronised: {c.detail}", style="bold red")
-    grid.add_row("Station clock", clock)
+    grid.add_row(tr("Station clock"), clock)
     s = st.store
     if s is None:
-        grid.add_row("Evidence store", Text(f"unreadable: {st.store_error}", style="bold red"))
+        grid.add_row(tr("Evidence store"), Text(f"unreadable: {st.store_error}", style="bold red"))
     else:
         left = (
             "nothing copied in the last 7 days"
             if s.days_left is None
-            else f"{fmt.days_left(s.days_left)} at {fmt.size(s.ingest_bytes_per_day)}/day"
+            else f"{fmt.days_left(s.days_left, tr)} at {fmt.size(s.ingest_bytes_per_day)}/day"
         )
         grid.add_row(
-            "Evidence store",
+            tr("Evidence store"),
             Group(
                 Text(f"{fmt.size(s.free_bytes)} free of {fmt.size(s.size_bytes)} · {left}"),
                 ProgressBar(
@@ -335,20 +364,25 @@ def _station(doc: StatusDocument) -> RenderableType:
     if v is None:
         verify = Text("never (run `dockd verify`)", style="yellow")
     elif v.result == "ok":
-        at = fmt.local_datetime(v.at)
+        at = fmt.local_datetime(v.at, tr.zone)
         verify = Text(f"all {fmt.count(v.checked)} objects match · {at}", "green")
     else:
         verify = Text(
-            f"{v.findings} of {fmt.count(v.checked)} objects FAILED · {fmt.local_datetime(v.at)}",
+            f"{v.findings} of {fmt.count(v.checked)} objects FAILED · "
+            f"{fmt.local_datetime(v.at, tr.zone)}",
             style="bold red",
         )
-    grid.add_row("Last verify", verify)
+    grid.add_row(tr("Last verify"), verify)
     if doc.central is not None:
-        grid.add_row("Central store", _central(doc.central))
-    grid.add_row("Policy", f"{st.policy_name} ({st.policy})")
-    running = f"up {fmt.duration(st.uptime_s)}" if st.uptime_s is not None else "not running"
+        grid.add_row(tr("Central store"), _central(doc.central))
+    grid.add_row(tr("Policy"), f"{st.policy_name} ({st.policy})")
+    running = (
+        tr("up {duration}", duration=fmt.duration(st.uptime_s, tr))
+        if st.uptime_s is not None
+        else tr("daemon not running")
+    )
     grid.add_row("dockd", f"{st.version} · {running}")
-    return Panel(grid, title="Station", expand=True)
+    return Panel(grid, title=tr("Station"), expand=True)
 
 
 def _central(central: CentralStatus) -> Text:
@@ -366,21 +400,26 @@ def _central(central: CentralStatus) -> Text:
     return text
 
 
-def render(doc: StatusDocument, not_live: str | None) -> RenderableType:
+def render(doc: StatusDocument, not_live: str | None, tr: Locale = ENGLISH) -> RenderableType:
+    """The picture in the station's language (`[station] language`) and zone."""
     head = Text.assemble(
         ("dockd", "bold"),
         f" · {doc.station.host} · ",
-        ("live" if doc.live else "from the ledger", "green" if doc.live else "yellow"),
-        f" · {fmt.time_of_day(doc.generated_at)}  ",
+        (tr("live") if doc.live else tr("from the ledger"), "green" if doc.live else "yellow"),
+        f" · {fmt.time_of_day(doc.generated_at, tr.zone)}  ",
         (doc.summary, "dim"),
     )
     parts: list[RenderableType] = [head]
     if not_live:
         parts.append(Text(f"{not_live}: this picture is from the ledger alone.", style="yellow"))
     parts.extend(
-        Text(a.text, style="bold red" if a.level == "bad" else "yellow") for a in doc.alerts
+        Text(
+            tr(a.message, **a.values) if a.message else a.text,
+            style="bold red" if a.level == "bad" else "yellow",
+        )
+        for a in doc.alerts
     )
-    parts += [_slots(doc), _today(doc), _station(doc)]
+    parts += [_slots(doc, tr), _today(doc, tr), _station(doc, tr)]
     return Group(*parts)
 
 
@@ -393,6 +432,7 @@ def run_status(
 ) -> int:
     console = console or Console()
     picture = Picture(app)
+    tr = app.locale
     try:
         if as_json:
             while True:
@@ -407,11 +447,11 @@ def run_status(
                 time.sleep(POLL_S)
         doc, not_live = picture.get()
         if not watch:
-            console.print(render(doc, not_live))
+            console.print(render(doc, not_live, tr))
             return exit_code(doc)
-        with Live(render(doc, not_live), console=console, auto_refresh=False) as live:
+        with Live(render(doc, not_live, tr), console=console, auto_refresh=False) as live:
             while True:
                 time.sleep(POLL_S)
-                live.update(render(*picture.get()), refresh=True)
+                live.update(render(*picture.get(), tr), refresh=True)
     except KeyboardInterrupt:
         return EXIT_OK

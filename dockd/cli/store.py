@@ -23,7 +23,13 @@ def verify(app: App, args: argparse.Namespace) -> int:
     if args.json:
         print_json(report)
     else:
-        print(f"verified {report.checked} objects: {report.ok} match the ledger")
+        tr = app.locale
+        said = tr(
+            "verified {checked} objects: {ok} match the ledger",
+            checked=report.checked,
+            ok=report.ok,
+        )
+        print(said)
         for finding in report.findings:
             print(f"  {finding.problem}: {finding.object}")
     return EXIT_PROBLEM if report.findings else EXIT_OK

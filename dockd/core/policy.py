@@ -130,6 +130,21 @@ class ClockPolicy(_Section):
     )
 
 
+class StationPolicy(_Section):
+    """How the agency's people read: the stations of a Chinese agency speak Chinese and
+    keep Beijing time, whatever the host was installed with."""
+
+    language: Literal["en", "zh-CN"] = Field(
+        "en", description="Language of the e-mail and the CLI unless [station] language says."
+    )
+    timezone: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*$",
+        description="IANA zone times are shown in unless [station] timezone says (None: the "
+        "host's).",
+    )
+
+
 class InterruptionPolicy(_Section):
     gap_tolerance_s: float = Field(
         gt=0, description="A hole between consecutive clips longer than this is to be reviewed."
@@ -310,6 +325,7 @@ class PolicyPack(BaseModel):
     activities: ActivityPolicy
     forwarding: ForwardingPolicy = Field(default_factory=_dockd_forwarding)
     clearing: ClearingPolicy = Field(default_factory=_dockd_clearing)
+    station: StationPolicy = Field(default_factory=lambda: StationPolicy(articles=[]))
 
     @model_validator(mode="after")
     def _classes_exist(self) -> PolicyPack:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Literal, Protocol
 
 from dockd.core.backlog import CentralStatus
 from dockd.core.clock import RecorderClock, drift_verdict
@@ -307,31 +307,62 @@ def alerts(
     station: StationState, cards: list[SlotCard], central: CentralStatus | None = None
 ) -> list[Alert]:
     """Station-level trouble, worst first."""
-    bad: list[str] = []
-    warn: list[str] = []
+    bad: list[Alert] = []
+    warn: list[Alert] = []
     clock = station.clock
     if clock is None:
-        warn.append("The station clock could not be read.")
+        warn.append(_alert("warn", "The station clock could not be read."))
     elif not clock.synchronised:
-        bad.append(f"The station clock is not synchronised: {clock.detail}")
+        bad.append(
+            _alert("bad", "The station clock is not synchronised: {detail}", detail=clock.detail)
+        )
     if station.store is None:
-        bad.append(f"The evidence store cannot be read: {station.store_error}")
+        bad.append(
+            _alert(
+                "bad",
+                "The evidence store cannot be read: {error}",
+                error=station.store_error or "",
+            )
+        )
     elif station.store.days_left is not None and station.store.days_left < LOW_DAYS_WARN:
         days = station.store.days_left
-        text = f"The evidence store fills up in about {days:.1f} days at the recent ingest rate."
-        (bad if days < LOW_DAYS_BAD else warn).append(text)
+        level: Literal["warn", "bad"] = "bad" if days < LOW_DAYS_BAD else "warn"
+        (bad if level == "bad" else warn).append(
+            _alert(
+                level,
+                "The evidence store fills up in about {days} days at the recent ingest rate.",
+                days=f"{days:.1f}",
+            )
+        )
     verify = station.last_verify
     if verify is not None and verify.result == "failed":
         bad.append(
-            f"The last `dockd verify` found {verify.findings} of {verify.checked} objects "
-            "missing or altered: keep everything as it is and examine the store."
+            _alert(
+                "bad",
+                "The last `dockd verify` found {findings} of {checked} objects missing or "
+                "altered: keep everything as it is and examine the store.",
+                findings=str(verify.findings),
+                checked=str(verify.checked),
+            )
         )
     if central is not None and central.late_to_central:
         warn.append(
-            f"Recordings not confirmed in the central store within "
-            f"{central.confirm_within_hours:g} h of their offload: {central.late_to_central}."
+            _alert(
+                "warn",
+                "Recordings not confirmed in the central store within {hours} h of their "
+                "offload: {count}.",
+                hours=f"{central.confirm_within_hours:g}",
+                count=str(central.late_to_central),
+            )
         )
     for card in cards:
         if card.state == "error":
-            bad.append(f"Slot {card.slot}: {card.code or 'error'}: {card.message or ''}".strip())
-    return [Alert(level="bad", text=t) for t in bad] + [Alert(level="warn", text=t) for t in warn]
+            values = {"slot": card.slot, "code": card.code or "error", "what": card.message or ""}
+            alert = _alert("bad", "Slot {slot}: {code}: {what}", **values)
+            bad.append(alert.model_copy(update={"text": alert.text.strip()}))
+    return bad + warn
+
+
+def _alert(level: Literal["warn", "bad"], message: str, **values: str) -> Alert:
+    """An alert a page can say in its reader's language: `message` is the msgid."""
+    return Alert(level=level, text=message.format(**values), message=message, values=values)

@@ -154,6 +154,12 @@ class StationState(_Doc):
 class Alert(_Doc):
     level: Literal["warn", "bad"]
     text: str
+    message: str = Field(
+        "",
+        description="`text` before its values were filled in: the English msgid a page "
+        "translates ({name} fields); empty: `text` is not translated.",
+    )
+    values: dict[str, str] = Field(default_factory=dict, description="The fields of `message`.")
 
 
 class StatusDocument(_Doc):

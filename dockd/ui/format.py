@@ -9,30 +9,33 @@ Pure: values in, text out. Times of day are shown in the station's local zone, e
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from dockd.core.audit import RowDifference
 from dockd.core.views import LateOffload
+from dockd.ui.i18n import ENGLISH, N_, Locale
 
 MISSING = "—"
 UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
 
 STATE_LABELS: dict[str, str] = {
-    "empty": "Empty",
-    "mounting": "Mounting",
-    "copying": "Copying",
-    "verifying": "Verifying",
-    "done": "Done",
-    "interrupted": "Interrupted",
-    "error": "Error",
+    "empty": N_("Empty"),
+    "mounting": N_("Mounting"),
+    "copying": N_("Copying"),
+    "verifying": N_("Verifying"),
+    "done": N_("Done"),
+    "interrupted": N_("Interrupted"),
+    "error": N_("Error"),
 }
 SESSION_LABELS: dict[str, str] = {
-    "running": "Running",
-    "completed": "Completed",
-    "completed_with_problems": "Completed with problems",
-    "interrupted": "Interrupted",
-    "failed": "Failed",
+    "running": N_("Running"),
+    "completed": N_("Completed"),
+    "completed_with_problems": N_("Completed with problems"),
+    "interrupted": N_("Interrupted"),
+    "failed": N_("Failed"),
 }
+
+VERDICT_LABELS: dict[str, str] = {"ok": N_("ok"), "warn": N_("warn"), "violation": N_("violation")}
 
 
 def size(n: float | None) -> str:
@@ -52,9 +55,12 @@ def rate(bps: float | None) -> str:
     return MISSING if bps is None else size(bps) + "/s"
 
 
-def duration(seconds: float | None) -> str:
+UNIT_NAMES = {"d": N_("{n} d"), "h": N_("{n} h"), "min": N_("{n} min"), "s": N_("{n} s")}
+
+
+def duration(seconds: float | None, tr: Locale = ENGLISH) -> str:
     """Two units at most, the smaller dropped when it is zero: 45 s, 1 min 15 s, 7 min,
-    3 h 12 min, 2 d 4 h; negative durations keep their sign."""
+    3 h 12 min, 2 d 4 h (in Chinese 2 天 4 小时); negative durations keep their sign."""
     if seconds is None:
         return MISSING
     total = round(abs(seconds))
@@ -62,22 +68,19 @@ def duration(seconds: float | None) -> str:
     days, rest = divmod(total, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{sign}{days} d {hours} h" if hours else f"{sign}{days} d"
-    if hours:
-        return f"{sign}{hours} h {minutes} min" if minutes else f"{sign}{hours} h"
-    if minutes:
-        return f"{sign}{minutes} min {secs} s" if secs else f"{sign}{minutes} min"
-    return f"{sign}{secs} s"
+    parts = [(days, "d"), (hours, "h"), (minutes, "min"), (secs, "s")]
+    first = next((i for i, (n, _) in enumerate(parts) if n), len(parts) - 1)
+    shown = [p for p in parts[first : first + 2] if p[0] or p is parts[first]]
+    return sign + " ".join(tr(UNIT_NAMES[unit], n=n) for n, unit in shown)
 
 
-def drift(drift_s: float | None) -> str:
+def drift(drift_s: float | None, tr: Locale = ENGLISH) -> str:
     """Recorder clock − true time, always signed: +12.5 s, -1 min 15 s."""
     if drift_s is None:
-        return "unknown"
+        return tr("unknown")
     if abs(drift_s) < 60:
         return f"{drift_s:+.1f} s"
-    return ("+" if drift_s > 0 else "-") + duration(abs(drift_s))
+    return ("+" if drift_s > 0 else "-") + duration(abs(drift_s), tr)
 
 
 def offset(offset_s: float | None) -> str:
@@ -99,31 +102,36 @@ def pct(done: float, total: float) -> str:
     return "100%" if total <= 0 else f"{min(100.0, 100.0 * done / total):.0f}%"
 
 
-def days_left(days: float | None) -> str:
+def days_left(days: float | None, tr: Locale = ENGLISH) -> str:
     """How long the store lasts: 'About 12 days left'."""
     if days is None:
         return MISSING
     if days > 2 * 365:
-        return "More than 2 years left"
-    return f"About {days:.1f} days left" if days < 10 else f"About {days:,.0f} days left"
+        return tr("More than 2 years left")
+    shown = f"{days:.1f}" if days < 10 else f"{days:,.0f}"
+    return tr("About {days} days left", days=shown)
 
 
-def time_of_day(value: datetime | None) -> str:
-    """Station-local time of day."""
-    return MISSING if value is None else value.astimezone().strftime("%H:%M:%S")
+def time_of_day(value: datetime | None, zone: tzinfo | None = None) -> str:
+    """Time of day in the station's zone (None: the host's)."""
+    return MISSING if value is None else value.astimezone(zone).strftime("%H:%M:%S")
 
 
-def local_datetime(value: datetime | None) -> str:
-    return MISSING if value is None else value.astimezone().strftime("%Y-%m-%d %H:%M")
+def local_datetime(value: datetime | None, zone: tzinfo | None = None) -> str:
+    return MISSING if value is None else value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
-def stamp(value: datetime | None) -> str:
+def stamp(value: datetime | None, zone: tzinfo | None = None) -> str:
     """Station-local date and time with its UTC offset, to the second (session details)."""
-    return MISSING if value is None else value.astimezone().strftime("%Y-%m-%d %H:%M:%S %z")
+    return MISSING if value is None else value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %z")
 
 
-def day(value: datetime) -> str:
-    return value.astimezone().strftime("%a %d %b %Y")
+def day(value: datetime, zone: tzinfo | None = None, tr: Locale = ENGLISH) -> str:
+    """Tue 01 Dec 2026; 2026年12月1日 in Chinese (no locale's month names needed)."""
+    local = value.astimezone(zone)
+    if tr.language == "zh-CN":
+        return f"{local.year}年{local.month}月{local.day}日"
+    return local.strftime("%a %d %b %Y")
 
 
 def moment(value: datetime | None, missing: str = "unknown") -> str:
@@ -139,6 +147,12 @@ def moment(value: datetime | None, missing: str = "unknown") -> str:
         return f"{text} UTC"
     z = value.strftime("%z")
     return f"{text} {z[:3]}:{z[3:]}"
+
+
+def local_moment(value: datetime | None, zone: tzinfo | None, missing: str = "unknown") -> str:
+    """`moment` in the station's zone: a clip recorded at 08:10 in Qidong reads
+    2026-11-26 08:10 +08:00, not 00:10 UTC."""
+    return moment(None if value is None else value.astimezone(zone), missing)
 
 
 # --- grouping for display ---------------------------------------------------------------------

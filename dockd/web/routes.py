@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from dockd.errors import DockdError
 from dockd.services.status import StatusService
 from dockd.services.viewing import ViewingService
 from dockd.ui import format as fmt
+from dockd.ui.i18n import ENGLISH, LANGUAGES, Language, Locale, catalog, negotiate
 from dockd.web.access import Guard
 from dockd.web.metrics import render_metrics
 from dockd.web.viewing import FootageReader, viewing_routes
@@ -55,33 +56,43 @@ def _asset_version() -> str:
     return digest.hexdigest()[:12]
 
 
-def environment() -> Environment:
-    """The templates with THE formatters (`dockd.ui.format`) as their filters."""
+def environment(tr: Locale = ENGLISH) -> Environment:
+    """The templates in one language, with THE formatters (`dockd.ui.format`) as their
+    filters and times in the station's zone."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # new-style: `_()` gives Markup, so `.format()` escapes each value it fills in and keeps
+    # the markup a template hands in; a msgid must then write a literal per cent as %%
+    env.install_gettext_translations(catalog(tr.language), newstyle=True)  # type: ignore[attr-defined]
+    zone = tr.zone
     env.filters.update(
         bytes=fmt.size,
         rate=fmt.rate,
-        duration=fmt.duration,
-        drift=fmt.drift,
-        offset=fmt.offset,
+        duration=lambda value: fmt.duration(value, tr),
+        drift=lambda value: fmt.drift(value, tr),
+        offset=lambda value: fmt.offset(value) if value is not None else tr("unknown"),
         count=fmt.count,
-        time=fmt.time_of_day,
-        datetime=fmt.local_datetime,
-        stamp=fmt.stamp,
-        day=fmt.day,
-        days_left=fmt.days_left,
+        time=lambda value: fmt.time_of_day(value, zone),
+        datetime=lambda value: fmt.local_datetime(value, zone),
+        stamp=lambda value: fmt.stamp(value, zone),
+        day=lambda value: fmt.day(value, zone, tr),
+        days_left=lambda value: fmt.days_left(value, tr),
     )
     env.globals.update(
         pct=fmt.pct,
         group_late=fmt.group_late,
+        summary=lambda doc: _summary(doc, tr),
+        tr=tr,  # no %-formatting: for text that may be a msgid or an error's own words
         STATE_LABELS=fmt.STATE_LABELS,
         SESSION_LABELS=fmt.SESSION_LABELS,
+        VERDICT_LABELS=fmt.VERDICT_LABELS,
+        language=tr.language,
         version=__version__,
         asset_version=_asset_version(),
         poll_ms=int(POLL_S * 1000),
@@ -89,45 +100,68 @@ def environment() -> Environment:
     return env
 
 
+def _summary(doc: StatusDocument, tr: Locale) -> str:
+    """systemd's STATUS= line is English for the journal; a page in another language says
+    it again from the slots."""
+    if not doc.live:
+        return tr("daemon not running")
+    if tr.language == "en":
+        return doc.summary
+    states = [s.state for s in doc.slots]
+    if not states:
+        return tr("waiting for recorders")
+    return tr(", ").join(
+        f"{tr(fmt.STATE_LABELS[st])} {states.count(st)}" for st in sorted(set(states))
+    )
+
+
 def build_asgi(
     source: StatusService,
     access: Access,
     viewing: tuple[ViewingService, FootageReader, Callable[[], datetime]] | None = None,
+    zone: tzinfo | None = None,
 ) -> ASGIApp:
     """The Starlette app behind the Guard. Handlers are sync: Starlette runs them on its
-    thread pool, so ledger reads never block the event loop."""
-    env = environment()
+    thread pool, so ledger reads never block the event loop. Each page is in the language
+    its browser asks for; times are in the station's `zone` (None: the host's)."""
+    envs: dict[Language, Environment] = {
+        language: environment(Locale(language, zone)) for language in LANGUAGES
+    }
 
-    def page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        """`template` in the language the request's browser asks for."""
+        env = envs[negotiate(request.headers.get("accept-language"))]
         html = env.get_template(template).render(host=source.host, **context)
-        return HTMLResponse(html, status, headers=NO_STORE)
+        return HTMLResponse(html, status, headers={**NO_STORE, "Vary": "Accept-Language"})
 
     def json_response(model: BaseModel | dict[str, Any], status: int = 200) -> Response:
         body = model.model_dump_json() if isinstance(model, BaseModel) else json.dumps(model)
         return Response(body, status, media_type="application/json", headers=NO_STORE)
 
     def index(request: Request) -> Response:
-        return page("index.html", doc=source.document())
+        return page(request, "index.html", doc=source.document())
 
-    parts: list[tuple[StatusDocument, bytes]] = []  # the newest picture, rendered
+    parts: dict[Language, tuple[StatusDocument, bytes]] = {}  # the newest picture, rendered
 
     def status_parts(request: Request) -> Response:
-        """Rendered once per shared picture, however many pages poll: rendering holds the
-        GIL, as serialising /api/status does."""
+        """Rendered once per shared picture and language, however many pages poll:
+        rendering holds the GIL, as serialising /api/status does."""
         doc = source.document()
-        held = parts[-1] if parts else None
+        language = negotiate(request.headers.get("accept-language"))
+        held = parts.get(language)
         if held is None or held[0] is not doc:
-            html = env.get_template("_parts.html").render(host=source.host, doc=doc)
+            html = envs[language].get_template("_parts.html").render(host=source.host, doc=doc)
             held = (doc, html.encode())
-            parts[:] = [held]
-        return HTMLResponse(held[1], headers=NO_STORE)
+            parts[language] = held
+        return HTMLResponse(held[1], headers={**NO_STORE, "Vary": "Accept-Language"})
 
     def session_page(request: Request) -> Response:
         session_id = str(request.path_params["session_id"])
         detail = source.session(session_id)
         if detail is None:
-            return page("missing.html", 404, session_id=session_id)
+            return page(request, "missing.html", 404, session_id=session_id)
         return page(
+            request,
             "session.html",
             s=detail.session,
             custodian=detail.custodian,

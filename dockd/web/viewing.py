@@ -23,6 +23,7 @@ from starlette.routing import Route
 from dockd.core.archive import Footage
 from dockd.errors import DockdError
 from dockd.services.viewing import ViewingService
+from dockd.ui.i18n import N_
 from dockd.web.ranges import RangeNotSatisfiable, byte_range
 from dockd.web.session import CSRF_FIELD, SESSION_COOKIE, VIEWING_COOKIE_TTL_S, Signer
 
@@ -65,8 +66,9 @@ def viewing_routes(
             samesite="strict",
         )
 
-    def refused(status: int, message: str) -> Response:
-        return page("view_refused.html", status, message=message)
+    def refused(request: Request, status: int, message: str) -> Response:
+        """`message` is a msgid (shown in the reader's language) or an error's own text."""
+        return page(request, "view_refused.html", status, message=message)
 
     def register(request: Request) -> Response:
         cookie = request.cookies.get(SESSION_COOKIE)
@@ -74,6 +76,7 @@ def viewing_routes(
         session = signer.new_session() if fresh else str(cookie)
         entries = viewing.register()
         response = page(
+            request,
             "view.html",
             entries=entries,
             open_requests=[e for e in entries if e.state in ("requested", "approved", "viewed")],
@@ -86,11 +89,12 @@ def viewing_routes(
     async def form(request: Request) -> dict[str, str] | Response:
         body = await request.body()
         if len(body) > MAX_FORM_BYTES:
-            return refused(413, "The form is too large.")
+            return refused(request, 413, N_("The form is too large."))
         fields = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
         if not signer.csrf_valid(request.cookies.get(SESSION_COOKIE), fields.get(CSRF_FIELD)):
             log.warning("csrf-refused", path=request.url.path)
-            return refused(403, "This form has expired or did not come from this page: reload it.")
+            expired = N_("This form has expired or did not come from this page: reload it.")
+            return refused(request, 403, expired)
         return fields
 
     async def approve(request: Request) -> Response:
@@ -103,7 +107,7 @@ def viewing_routes(
                 viewing.approve, rid, fields.get("badge", ""), fields.get("passphrase", "")
             )
         except DockdError as exc:
-            return refused(403, f"{exc.code}: {exc.message}")
+            return refused(request, 403, f"{exc.code}: {exc.message}")
         return RedirectResponse("/view", 303, headers=NO_STORE)
 
     async def open_viewing(request: Request) -> Response:
@@ -119,7 +123,7 @@ def viewing_routes(
                 handle = await run_in_threadpool(reader.open, item)
                 handle.close()
         except DockdError as exc:
-            return refused(403, f"{exc.code}: {exc.message}")
+            return refused(request, 403, f"{exc.code}: {exc.message}")
         log.info("viewing-opened", request=rid, viewer=opened.viewer.badge, until=opened.until)
         session = str(request.cookies.get(SESSION_COOKIE))
         age = min(VIEWING_COOKIE_TTL_S, int((opened.until - clock()).total_seconds()))
@@ -139,11 +143,13 @@ def viewing_routes(
             clock(),
         )
         if viewer is None:
-            return refused(403, "Open this viewing with your badge and passphrase first.")
+            return refused(
+                request, 403, N_("Open this viewing with your badge and passphrase first.")
+            )
         try:
             until, footage = viewing.streamable(rid, viewer)
         except DockdError as exc:
-            return refused(403, f"{exc.code}: {exc.message}")
+            return refused(request, 403, f"{exc.code}: {exc.message}")
         return rid, viewer, until, footage
 
     def watch(request: Request) -> Response:
@@ -151,7 +157,8 @@ def viewing_routes(
         if isinstance(found, Response):
             return found
         rid, viewer, until, footage = found
-        return page("watch.html", request_id=rid, viewer=viewer, until=until, footage=footage)
+        context = {"request_id": rid, "viewer": viewer, "until": until, "footage": footage}
+        return page(request, "watch.html", **context)
 
     def stream(request: Request) -> Response:
         found = grant(request)
@@ -160,7 +167,7 @@ def viewing_routes(
         rid, viewer, until, footage = found
         n = int(request.path_params["n"])
         if not 0 <= n < len(footage):
-            return refused(404, f"viewing request {rid} has no recording number {n}")
+            return refused(request, 404, f"viewing request {rid} has no recording number {n}")
         item = footage[n]
         try:
             span = byte_range(request.headers.get("range"), item.size)
@@ -172,7 +179,7 @@ def viewing_routes(
             handle = reader.open(item)
         except DockdError as exc:
             log.error("footage-refused", request=rid, recording=item.recording, code=exc.code)
-            return refused(409, f"{exc.code}: {exc.message}")
+            return refused(request, 409, f"{exc.code}: {exc.message}")
         first, last = (0, item.size - 1) if span is None else span
         headers: dict[str, Any] = {
             **NO_STORE,

@@ -23,6 +23,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import with_language
+
 REPO = Path(__file__).resolve().parents[2]
 UDEVD = Path("/lib/systemd/systemd-udevd")
 RULE = Path("/etc/udev/rules.d/99-dockd-test.rules")
@@ -221,11 +223,12 @@ class Daemon:
     def mount_root(self) -> Path:
         return self.home / "mnt"
 
-    def write_config(self, extra: str = "") -> None:
+    def write_config(self, extra: str = "", language: str = "en") -> None:
         self.config.write_text(
             f'[store]\nroot = "{self.home / "store"}"\n'
             f'[ledger]\nurl = "sqlite:///{self.home / "ledger.sqlite3"}"\n'
-            f'[daemon]\nmount_root = "{self.mount_root}"\nmax_parallel = 4\n{extra}'
+            f'[daemon]\nmount_root = "{self.mount_root}"\nmax_parallel = 4\n'
+            + with_language(extra, language)
         )
 
     def start(self) -> None:

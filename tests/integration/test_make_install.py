@@ -33,6 +33,7 @@ LAID = {
     "etc/tmpfiles.d/dockd.conf": 0o644,
     "etc/udev/rules.d/99-dockd.rules": 0o644,
     "usr/lib/systemd/catalog/dockd.catalog": 0o644,
+    "usr/lib/systemd/catalog/dockd.zh_CN.catalog": 0o644,
     f"{VENV}/bin/dockd": 0o755,
     "opt/dockd/share/dockd-recorder-writes.conf": 0o644,
 }

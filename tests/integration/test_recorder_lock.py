@@ -40,9 +40,9 @@ def dockd_on(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Dockd]:
             url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
         else:
             url = stack.enter_context(running_postgres(tmp_path / "pg"))
-        config = write_config(tmp_path / "dockd.toml", store, url)
-        with config.open("a") as fh:
-            fh.write('\n[station]\nid = "dock-lock"\n')
+        config = write_config(
+            tmp_path / "dockd.toml", store, url, '\n[station]\nid = "dock-lock"\n'
+        )
         yield Dockd(config, store, url)
         unfreeze(store)
 

@@ -32,8 +32,9 @@
     live.classList.toggle("stale", stale);
     body.classList.toggle("stale", stale);
     if (stale) {
-      const since = lastTime ? ` since ${lastTime}` : "";
-      document.getElementById("live-text").textContent = `Not updating${since}: no answer from dockd, retrying`;
+      // the words come from the page, in its language; the script only fills in the time
+      const text = lastTime ? body.dataset.staleSince.replace("{time}", lastTime) : body.dataset.stale;
+      document.getElementById("live-text").textContent = text;
       previous["live-text"] = null;
     }
   }

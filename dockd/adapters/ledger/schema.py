@@ -212,6 +212,8 @@ class RecordingRow(Base):
     corrected_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     corrected_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the working day's end the deadline counts from (dockd.core.deadlines); None before 0012
+    day_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
     late: Mapped[bool | None] = mapped_column(Boolean)
     late_by_s: Mapped[float | None] = mapped_column(Float)
     retention_class: Mapped[str | None] = mapped_column(String(32))

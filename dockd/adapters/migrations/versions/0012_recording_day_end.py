@@ -1,0 +1,27 @@
+"""recordings.day_end: the working day's end each offload deadline counts from
+
+Revision ID: 0012
+Revises: 0011
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from dockd.adapters.ledger.schema import UTCDateTime
+
+revision: str = "0012"
+down_revision: str | None = "0011"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("recordings", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("day_end", UTCDateTime(timezone=True), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("recordings", schema=None) as batch_op:
+        batch_op.drop_column("day_end")

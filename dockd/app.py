@@ -254,10 +254,18 @@ class App:
         from dockd.adapters.clock import utc_now
         from dockd.adapters.ledger.backlog import LedgerBacklog
         from dockd.adapters.ledger.report import LedgerReport
+        from dockd.adapters.ledger.trends import LedgerTrends
         from dockd.services.report import Reports
 
         backlog = LedgerBacklog(self.ledger) if self.config.central is not None else None
-        return Reports(LedgerReport(self.ledger), self.policy, utc_now, self._mailer, backlog)
+        return Reports(
+            LedgerReport(self.ledger),
+            self.policy,
+            utc_now,
+            self._mailer,
+            backlog,
+            LedgerTrends(self.ledger),
+        )
 
     @cached_property
     def supervision(self) -> Supervision:

@@ -30,6 +30,7 @@ from dockd.core.station_clock import StationClock
 from dockd.core.status import Assignment, LedgerFacts, SlotSnapshot, StoreSpace, VerifyRun
 from dockd.core.supervision import Draw, Member, RecordedDraw, Review, WorkRecord
 from dockd.core.transfer import Published, ReadBack, Scan, Staged, VolumeEvidence
+from dockd.core.trends import OffloadFact, UnitEvent
 from dockd.core.viewing import Viewing, ViewingRequest
 from dockd.core.views import (
     DeadlineReport,
@@ -86,6 +87,16 @@ class ReportRecords(Protocol):
         self, since: datetime, until: datetime, pack: PolicyPack, now: datetime
     ) -> DeadlineReport: ...
     def chain_head(self) -> tuple[int, str]: ...
+
+
+class TrendRecords(Protocol):
+    """The month of facts behind the report's per-unit charts (adapters.ledger.trends)."""
+
+    def trend_facts(
+        self, since: datetime, until: datetime
+    ) -> tuple[list[OffloadFact], list[UnitEvent], list[UnitEvent]]:
+        """Offloads, drift findings and possibly missing recordings in [since, until)."""
+        ...
 
 
 class ReportMail(Protocol):

@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 
 from dockd.core.backlog import backlog, late_to_central
 from dockd.core.policy import PolicyPack
+from dockd.core.trends import trend_days, unit_trends, window
 from dockd.core.views import ChainHead, DeadlineReport
 from dockd.errors import MailError, MailRecipientsRefused
-from dockd.ports import BacklogRecords, ReportMail, ReportRecords
+from dockd.ports import BacklogRecords, ReportMail, ReportRecords, TrendRecords
 
 FIRST_PERIOD = timedelta(hours=24)
 
@@ -37,10 +38,13 @@ class Reports:
         clock: Callable[[], datetime],
         mail: Callable[[], ReportMail],
         backlog: BacklogRecords | None = None,
+        trends: TrendRecords | None = None,
     ) -> None:
-        """`backlog`: None when no `[central]` store is configured (no central section)."""
+        """`backlog`: None when no `[central]` store is configured (no central section).
+        `trends`: None, no charts."""
         self.records = records
         self.backlog = backlog
+        self.trends = trends
         self.policy = policy
         self.clock = clock
         self._mail = mail  # built only when a report is mailed
@@ -78,6 +82,14 @@ class Reports:
             candidates = self.backlog.central_candidates(within, since, until)
             update["central_backlog"] = backlog(self.backlog.held(), now)
             update["late_to_central"] = late_to_central(candidates, within, since, until)
+        if self.trends is not None:
+            # local days: the station's UTC offset at the report's making
+            zone = now.astimezone().tzinfo
+            assert zone is not None  # astimezone() always names one
+            days = trend_days(report.until, zone)
+            offloads, drift, missing = self.trends.trend_facts(*window(days, zone))
+            hours = self.policy.offload.deadline_hours
+            update["trends"] = unit_trends(offloads, drift, missing, days, zone, hours)
         return report.model_copy(update=update)
 
     def mail(self, report: DeadlineReport, by: str) -> Mailed:

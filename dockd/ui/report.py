@@ -26,6 +26,7 @@ from dockd.core.views import (
 )
 from dockd.ui import format as fmt
 from dockd.ui.report_kinds import KINDS, Kind, clean, esc
+from dockd.ui.report_trends import trends_html, trends_text
 
 NOTHING = "Nothing late, overdue, drifting, interrupted or missing"
 _NOTHING_LINE = f"{NOTHING}; no unsealed sessions and no verify failures."
@@ -87,7 +88,7 @@ def render_text(report: DeadlineReport, pack_name: str) -> str:
     lines += [*_head_line(report), ""]
     if report.empty:
         lines.append(_NOTHING_LINE)
-        return "\n".join(lines + _exports_text(report) + _central_text(report)) + "\n"
+        return "\n".join(lines + _tail_text(report)) + "\n"
     width = max(len(kind.title) for kind in KINDS)
     lines.append("Summary:")
     for kind in filter(lambda k: k.applies(report), KINDS):
@@ -106,7 +107,11 @@ def render_text(report: DeadlineReport, pack_name: str) -> str:
             for custodian, group in custodians:
                 lines.append(f"    Custodian: {clean(_custodian_label(custodian))} ({len(group)})")
                 lines += [f"      - {kind.line(item)}" for item in group]
-    return "\n".join(lines + _exports_text(report) + _central_text(report)) + "\n"
+    return "\n".join(lines + _tail_text(report)) + "\n"
+
+
+def _tail_text(report: DeadlineReport) -> list[str]:
+    return _exports_text(report) + _central_text(report) + trends_text(report, _unit_label)
 
 
 # --- the forwarding backlog: a summary, not a list -------------------------------------
@@ -273,6 +278,7 @@ def render_html(report: DeadlineReport, pack_name: str) -> str:
                 out += _html_table(kind, items)
     out += _exports_html(report)
     out += _central_html(report)
+    out += trends_html(report, _unit_label)
     out += [
         '<p style="margin:24px 0 0 0;color:#6a6a6a;font-size:12px;">'
         "Sent by dockd. The same report: <code>dockd report deadlines</code> on the dock.</p>",

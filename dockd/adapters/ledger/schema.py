@@ -183,6 +183,7 @@ class RecordingRow(Base):
     __table_args__ = (
         Index("ix_recordings_identity", "recorder_id", "path_raw", "size"),
         Index("ix_recordings_late_verified", "late", "verified_at"),
+        Index("ix_recordings_verified", "verified_at"),
         Index("ix_recordings_serial_start", "serial", "start"),
         Index("ix_recordings_badge_end", "badge", "end"),
     )

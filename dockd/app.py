@@ -6,7 +6,7 @@ import os
 import shutil
 import socket
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -455,7 +455,8 @@ def build_web(app: App) -> WebServer:
     access = access_for(app.config.web)
     check_tls(access)
     viewing = (app.viewing, StoreReader(str(app.config.store.root)), utc_now)
-    return WebServer(access, build_asgi(build_status(app, live=True), access, viewing))
+    report = (lambda: app.reports.deadlines(timedelta(hours=24))[0], app.policy.name)
+    return WebServer(access, build_asgi(build_status(app, live=True), access, viewing, report))
 
 
 def open_ledger(config: Config) -> Ledger:

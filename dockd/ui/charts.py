@@ -22,6 +22,7 @@ _PLOT_W, _PLOT_H = WIDTH - _LEFT - _RIGHT, HEIGHT - _TOP - _BOTTOM
 _FONT = 'font-family="Arial,Helvetica,sans-serif" font-size="11"'
 _AXIS = "#6a6a6a"
 BAR, OVER, DEADLINE = "#4a78b5", "#c0392b", "#1a1a1a"
+CLIP = 4  # the delay axis stops at this many times the deadline
 
 # XML 1.0 Char: anything else (C0 controls, surrogates, U+FFFE/U+FFFF) is not well-formed
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -52,8 +53,8 @@ def nice_top(value: float) -> float:
         return 1.0
     power = 10.0 ** math.floor(math.log10(value))
     steps = (step * power for step in (1.0, 2.0, 2.5, 5.0, 10.0))
-    top = next(top for top in steps if top >= value * (1 - 1e-12))
-    return top if math.isfinite(top) else value  # near float's end, the value itself
+    top = next((top for top in steps if top >= value * (1 - 1e-12)), value)
+    return top if math.isfinite(top) else value  # at float's ends, the value itself
 
 
 def count_top(value: float) -> float:
@@ -126,12 +127,16 @@ def delay_chart(
 ) -> str:
     """A bar per day (its worst delay; none on a day without offloads), red above the
     deadline, and the deadline as a dashed line. The axis reaches the deadline even on a
-    quiet month, so a bar's height always reads against it."""
+    quiet month, so a bar's height always reads against it, and stops at `CLIP` times
+    the deadline: one recorder a month late must not flatten every other bar to nothing.
+    A longer bar reaches the top with its value written over it."""
     if len(delays) != len(days):
         raise ValueError(f"{len(delays)} delays for {len(days)} days")
     values = [_finite(v) for v in delays]
     limit = _finite(deadline) or 0.0
     top = nice_top(max([limit, *(v for v in values if v is not None)], default=0.0))
+    if limit > 0 and math.isfinite(CLIP * limit):
+        top = min(top, nice_top(CLIP * limit))
     body = _frame(title, top, days, unit)
     slot = _PLOT_W / max(len(days), 1)
     for n, value in enumerate(values):
@@ -145,6 +150,11 @@ def delay_chart(
             f'fill="{OVER if over else BAR}"><title>{days[n]:%Y-%m-%d}: {_num(value)}'
             f"{text(unit)}</title></rect>"
         )
+        if value > top:
+            body.append(
+                f'<text class="clipped" x="{_x(n, len(days)):.1f}" y="{_TOP - 3}" '
+                f'text-anchor="middle" {_FONT} fill="{OVER}">{_num(value)}{text(unit)}</text>'
+            )
     y = _y(limit, top)
     body.append(
         f'<line class="deadline" x1="{_LEFT}" y1="{y:.1f}" x2="{WIDTH - _RIGHT}" y2="{y:.1f}" '

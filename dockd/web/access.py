@@ -34,6 +34,8 @@ DEFAULT_PBKDF2_ITERATIONS = 600_000
 CREDENTIAL_CACHE_S = 600.0
 POLL_HEADER = "x-dockd-poll"
 POST_PREFIX = "/view/"  # the viewing forms; each POST carries its CSRF token
+#: Pages for the admin alone: a login is asked even on loopback, where the status is open
+ADMIN_PATHS = frozenset({"/report"})
 HSTS = "max-age=31536000"
 
 
@@ -186,7 +188,12 @@ class Guard:
                     "passphrase is accepted over plain HTTP.",
                     403,
                 )
-            elif not self.access.loopback:
+            elif path in ADMIN_PATHS and not (self.access.token or self.access.password):
+                refusal = PlainTextResponse(
+                    "This page is for the admin: set [web] basic_auth or [web] token, then log in.",
+                    403,
+                )
+            elif not self.access.loopback or path in ADMIN_PATHS:
                 authorization = headers.get("authorization")
                 user = await run_in_threadpool(self.credentials.check, authorization)
                 if user is None:

@@ -159,3 +159,16 @@ def test_a_series_of_the_wrong_length_is_refused() -> None:
         charts.delay_chart(DAYS[:3], [1.0, 2.0], 24, "t", "d")
     with pytest.raises(ValueError, match="'late': 1 values for 3 days"):
         charts.trend_chart(DAYS[:3], [charts.Series("late", [1.0], "#000")], "t")
+
+
+def test_one_bar_a_month_late_does_not_flatten_the_others() -> None:
+    delays: list[float | None] = [None] * 30
+    delays[5], delays[29] = 20.0, 720.0
+    root = parse(charts.delay_chart(DAYS, delays, 24, "delay", "deadline 24 h"))
+    ticks = [t.text for t in root.findall(f"{SVG}text[@class='tick']")]
+    assert ticks == ["0h", "50h", "100h"]  # 4 × 24 = 96, rounded up
+    on_time, late = bars(root)
+    assert float(on_time.attrib["height"]) == pytest.approx(20 / 100 * 120, abs=0.2)
+    assert float(late.attrib["y"]) == pytest.approx(38)  # the plot's top
+    [written] = root.findall(f"{SVG}text[@class='clipped']")
+    assert written.text == "720h"

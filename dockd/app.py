@@ -163,6 +163,7 @@ class App:
     @cached_property
     def dock_session(self) -> DockSession:
         from dockd.adapters.clock import utc_now
+        from dockd.adapters.ledger.activities import LedgerActivities
         from dockd.adapters.ledger.interruptions import LedgerInterruptions
         from dockd.adapters.ledger.registry import LedgerRegistry
         from dockd.services.dock_session import DockSession
@@ -183,6 +184,7 @@ class App:
             self.signer,
             self.signatures,
             parallel_files=self.config.store.parallel_files,
+            activities=LedgerActivities(ledger),
         )
 
     @cached_property
@@ -252,6 +254,7 @@ class App:
     @cached_property
     def reports(self) -> Reports:
         from dockd.adapters.clock import utc_now
+        from dockd.adapters.ledger.activities import LedgerActivities
         from dockd.adapters.ledger.backlog import LedgerBacklog
         from dockd.adapters.ledger.report import LedgerReport
         from dockd.adapters.ledger.trends import LedgerTrends
@@ -265,6 +268,7 @@ class App:
             self._mailer,
             backlog,
             LedgerTrends(self.ledger),
+            LedgerActivities(self.ledger),
         )
 
     @cached_property
@@ -455,7 +459,11 @@ def build_web(app: App) -> WebServer:
     access = access_for(app.config.web)
     check_tls(access)
     viewing = (app.viewing, StoreReader(str(app.config.store.root)), utc_now)
-    report = (lambda: app.reports.deadlines(timedelta(hours=24))[0], app.policy.name)
+    # a page view reads: it does not match activities (the nightly report does)
+    report = (
+        lambda: app.reports.deadlines(timedelta(hours=24), match=False)[0],
+        app.policy.name,
+    )
     return WebServer(access, build_asgi(build_status(app, live=True), access, viewing, report))
 
 

@@ -609,6 +609,13 @@ class ActivityRecords(Protocol):
         """Match again the activities that started since: footage docked after the import."""
         ...
 
+    def match_window(
+        self, since: datetime, until: datetime, pack: PolicyPack, at: datetime, by: str
+    ) -> Matching:
+        """Match the activities whose window overlaps [since, until]: a dock session's
+        recordings, so the cost is that session's span, not the list's."""
+        ...
+
 
 # --- central store ---
 

@@ -16,7 +16,13 @@ from dockd.core.policy import PolicyPack
 from dockd.core.trends import trend_days, unit_trends, window
 from dockd.core.views import ChainHead, DeadlineReport
 from dockd.errors import MailError, MailRecipientsRefused
-from dockd.ports import BacklogRecords, ReportMail, ReportRecords, TrendRecords
+from dockd.ports import (
+    ActivityRecords,
+    BacklogRecords,
+    ReportMail,
+    ReportRecords,
+    TrendRecords,
+)
 
 FIRST_PERIOD = timedelta(hours=24)
 
@@ -39,20 +45,25 @@ class Reports:
         mail: Callable[[], ReportMail],
         backlog: BacklogRecords | None = None,
         trends: TrendRecords | None = None,
+        activities: ActivityRecords | None = None,
     ) -> None:
         """`backlog`: None when no `[central]` store is configured (no central section).
-        `trends`: None, no charts."""
+        `trends`: None, no charts. `activities`: matched for the period before each report,
+        so footage docked since an import counts (None: not)."""
         self.records = records
         self.backlog = backlog
         self.trends = trends
+        self.activities = activities
         self.policy = policy
         self.clock = clock
         self._mail = mail  # built only when a report is mailed
 
-    def deadlines(self, since: timedelta | None) -> tuple[DeadlineReport, str | None]:
+    def deadlines(
+        self, since: timedelta | None, match: bool = True
+    ) -> tuple[DeadlineReport, str | None]:
         """The report of the last `since`, or (None) from where the last e-mailed one
         ended, so a dock that was off at 02:00 never skips hours; and a note when
-        there was no report before."""
+        there was no report before. `match`: match the period's activities first."""
         now = self.clock()
         note = None
         if since is not None:
@@ -62,11 +73,15 @@ class Reports:
             start = now - FIRST_PERIOD
         else:
             start = min(last, now)
+        if match and self.activities is not None:
+            self.activities.rematch(start, self.policy, now, "dockd-report")
         report = self.records.deadline_report(start, now, self.policy, now)
         return self._complete(report, now), note
 
     def deadlines_between(self, since: datetime, until: datetime) -> DeadlineReport:
         now = self.clock()
+        if self.activities is not None:
+            self.activities.rematch(since, self.policy, now, "dockd-report")
         report = self.records.deadline_report(since, until, self.policy, now)
         return self._complete(report, now)
 

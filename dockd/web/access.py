@@ -1,6 +1,8 @@
 """Access to the status pages: the login check and the ASGI guard every request passes.
 
-Bound to a loopback address, no login (and a Host check against DNS rebinding). Bound to
+Bound to a loopback address, no login (and a Host check against DNS rebinding), except
+for the admin's pages (`ADMIN_PATHS`: the nightly report), which ask the configured login
+everywhere and are refused (403) where none is configured. Bound to
 any other address, `[web] token` or `[web] basic_auth` and HTTPS must be set, else the
 daemon refuses to start (ConfigError, exit 2; the rules are in `dockd.core.access`).
 

@@ -67,6 +67,15 @@ class UnitTrend(BaseModel):
     days: list[DayTrend]
 
 
+class ReportTrends(BaseModel):
+    """The charts' data: an object, not a list, so nobody counts it among the problems."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    days: int = Field(description="How many local days each unit's series covers.")
+    units: list[UnitTrend]
+
+
 def trend_days(until: datetime, zone: tzinfo, count: int = TREND_DAYS) -> list[date]:
     """The `count` local days ending with the one `until` falls in, oldest first."""
     last = until.astimezone(zone).date()

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from dockd.core.backlog import backlog, late_to_central
 from dockd.core.policy import PolicyPack
-from dockd.core.trends import trend_days, unit_trends, window
+from dockd.core.trends import ReportTrends, trend_days, unit_trends, window
 from dockd.core.views import ChainHead, DeadlineReport
 from dockd.errors import MailError, MailRecipientsRefused
 from dockd.ports import (
@@ -104,7 +104,8 @@ class Reports:
             days = trend_days(report.until, zone)
             offloads, drift, missing = self.trends.trend_facts(*window(days, zone))
             hours = self.policy.offload.deadline_hours
-            update["trends"] = unit_trends(offloads, drift, missing, days, zone, hours)
+            units = unit_trends(offloads, drift, missing, days, zone, hours)
+            update["trends"] = ReportTrends(days=len(days), units=units)
         return report.model_copy(update=update)
 
     def mail(self, report: DeadlineReport, by: str) -> Mailed:

@@ -78,10 +78,11 @@ def _cells(day: DayTrend) -> tuple[str, ...]:
 
 
 def trends_text(report: DeadlineReport, unit_label: Callable[[str | None], str]) -> list[str]:
-    if not report.trends:
+    trends = report.trends
+    if trends is None or not trends.units:
         return []
-    lines = ["", TEXT.heading.format(days=len(report.trends[0].days)).upper()]
-    for trend in report.trends:
+    lines = ["", TEXT.heading.format(days=trends.days).upper()]
+    for trend in trends.units:
         lines += [f"  {clean(TEXT.unit.format(unit=unit_label(trend.unit)))}"]
         lines += [f"    {_summary(trend)}"]
         busy = [d for d in trend.days if d.problems]
@@ -111,10 +112,11 @@ def unit_charts(trend: UnitTrend) -> list[str]:
 
 
 def trends_html(report: DeadlineReport, unit_label: Callable[[str | None], str]) -> list[str]:
-    if not report.trends:
+    trends = report.trends
+    if trends is None or not trends.units:
         return []
-    out = [f'<h2 style="{_H2}">{esc(TEXT.heading.format(days=len(report.trends[0].days)))}</h2>']
-    for trend in report.trends:
+    out = [f'<h2 style="{_H2}">{esc(TEXT.heading.format(days=trends.days))}</h2>']
+    for trend in trends.units:
         out.append(
             f'<h3 class="trend-unit" style="{_H3}">'
             f"{esc(TEXT.unit.format(unit=unit_label(trend.unit)))}</h3>"

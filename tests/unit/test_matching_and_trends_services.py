@@ -53,7 +53,8 @@ def test_the_report_carries_thirty_days_of_trends_per_unit() -> None:
     [(since, until)] = trends.asked
     assert until - since == timedelta(days=30)
     assert since <= NOW - timedelta(days=29) and until > NOW
-    [harbour] = report.trends
+    assert report.trends is not None and report.trends.days == 30
+    [harbour] = report.trends.units
     assert harbour.unit == "Harbour" and harbour.deadline_h == DALIAN.offload.deadline_hours
     assert len(harbour.days) == 30
     assert sum(d.late_offloads for d in harbour.days) == 1

@@ -5,7 +5,14 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime, timedelta, timezone
 
-from dockd.core.trends import OffloadFact, UnitEvent, trend_days, unit_trends, window
+from dockd.core.trends import (
+    OffloadFact,
+    ReportTrends,
+    UnitEvent,
+    trend_days,
+    unit_trends,
+    window,
+)
 from dockd.core.views import DeadlineReport
 from dockd.ui.report import render_html, render_text
 
@@ -70,7 +77,7 @@ def report_with(facts: list[OffloadFact]) -> DeadlineReport:
         interruptions=[],
         unsealed_sessions=[],
         verify_failures=[],
-        trends=unit_trends(facts, [], [], DAYS, SHANGHAI, 24),
+        trends=ReportTrends(days=30, units=unit_trends(facts, [], [], DAYS, SHANGHAI, 24)),
     )
 
 

@@ -6,7 +6,7 @@ import os
 import shutil
 import socket
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -183,6 +183,7 @@ class App:
     @cached_property
     def dock_session(self) -> DockSession:
         from dockd.adapters.clock import utc_now
+        from dockd.adapters.ledger.activities import LedgerActivities
         from dockd.adapters.ledger.interruptions import LedgerInterruptions
         from dockd.adapters.ledger.registry import LedgerRegistry
         from dockd.services.dock_session import DockSession
@@ -204,6 +205,7 @@ class App:
             self.signer,
             self.signatures,
             parallel_files=self.config.store.parallel_files,
+            activities=LedgerActivities(ledger),
         )
 
     @cached_property
@@ -291,14 +293,22 @@ class App:
     @cached_property
     def reports(self) -> Reports:
         from dockd.adapters.clock import utc_now
+        from dockd.adapters.ledger.activities import LedgerActivities
         from dockd.adapters.ledger.backlog import LedgerBacklog
         from dockd.adapters.ledger.report import LedgerReport
+        from dockd.adapters.ledger.trends import LedgerTrends
         from dockd.services.report import Reports
 
         backlog = LedgerBacklog(self.ledger) if self.config.central is not None else None
-        agency = self.config.mail.scope == "agency"
         return Reports(
-            LedgerReport(self.ledger), self.policy, utc_now, self._mailer, backlog, agency
+            LedgerReport(self.ledger),
+            self.policy,
+            utc_now,
+            self._mailer,
+            backlog,
+            agency=self.config.mail.scope == "agency",
+            trends=LedgerTrends(self.ledger),
+            activities=LedgerActivities(self.ledger),
         )
 
     @cached_property
@@ -557,8 +567,13 @@ def build_web(app: App) -> WebServer:
     access = access_for(app.config.web)
     check_tls(access)
     viewing = (app.viewing, StoreReader(str(app.config.store.root)), utc_now)
+    # a page view reads: it does not match activities (the nightly report does)
+    report = (
+        lambda: app.reports.deadlines(timedelta(hours=24), match=False)[0],
+        app.policy.name,
+    )
     status = build_status(app, live=True)
-    return WebServer(access, build_asgi(status, access, viewing, app.locale.zone))
+    return WebServer(access, build_asgi(status, access, viewing, app.locale.zone, report))
 
 
 def open_ledger(config: Config) -> Ledger:

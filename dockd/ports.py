@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # annotations only: `dockd ingest` need not import every area
     from dockd.core.status import Assignment, LedgerFacts, SlotSnapshot, StoreSpace, VerifyRun
     from dockd.core.supervision import Draw, Member, RecordedDraw, Review, WorkRecord
     from dockd.core.transfer import Published, ReadBack, Scan, Staged, VolumeEvidence
+    from dockd.core.trends import OffloadFact, UnitEvent
     from dockd.core.viewing import Viewing, ViewingRequest
     from dockd.core.views import (
         DeadlineReport,
@@ -92,6 +93,16 @@ class ReportRecords(Protocol):
         ...
 
     def chain_head(self) -> tuple[int, str]: ...
+
+
+class TrendRecords(Protocol):
+    """The month of facts behind the report's per-unit charts (adapters.ledger.trends)."""
+
+    def trend_facts(
+        self, since: datetime, until: datetime
+    ) -> tuple[list[OffloadFact], list[UnitEvent], list[UnitEvent]]:
+        """Offloads, drift findings and possibly missing recordings in [since, until)."""
+        ...
 
 
 class ReportMail(Protocol):
@@ -630,6 +641,13 @@ class ActivityRecords(Protocol):
 
     def rematch(self, since: datetime, pack: PolicyPack, at: datetime, by: str) -> Matching:
         """Match again the activities that started since: footage docked after the import."""
+        ...
+
+    def match_window(
+        self, since: datetime, until: datetime, pack: PolicyPack, at: datetime, by: str
+    ) -> Matching:
+        """Match the activities whose window overlaps [since, until]: a dock session's
+        recordings, so the cost is that session's span, not the list's."""
         ...
 
 

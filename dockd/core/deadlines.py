@@ -6,7 +6,9 @@ day's enforcement work ends, 000:24, 001:13, 002:16, 003/A:11, 003/D:14, 004:21)
 work ends with the officer's last recording of that local day, or at a duty-day end the pack
 sets, whichever is later. An officer working away offloads within 24 h of returning
 (000:24, 003/D:14, ...): an admin records the return time, and every recording that officer
-made before it runs its deadline from the return instead, never earlier.
+made before it runs its deadline from the first return after it instead (never earlier
+than the day's own deadline). The first return counts because the officer was back then,
+even when a later return was entered first.
 """
 
 from __future__ import annotations

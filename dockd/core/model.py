@@ -100,6 +100,9 @@ class VerifiedRecording:
     verified_at: datetime
     verify_method: str
     duplicate: bool
+    # the end of the working day the deadline counts from, kept so that a return from remote
+    # duty recorded later re-judges from it rather than from a deadline a return already moved
+    day_end: datetime | None = None
 
     @property
     def badge(self) -> str | None:

@@ -154,6 +154,7 @@ def build_recording(
         verified_at=verified_at,
         verify_method=copy.verify_method,
         duplicate=published.duplicate,
+        day_end=day_end,
     )
     return rec, problems
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dockd.core.backlog import CentralBacklog, LateToCentral
 from dockd.core.rfc3339 import Rfc3339 as Rfc3339  # re-exported: view modules import it here
+from dockd.core.trends import ReportTrends
 
 Hex64 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
@@ -480,6 +481,13 @@ class DeadlineReport(_View):
         default_factory=list,
         description="Recordings not confirmed centrally within [forwarding] "
         "confirm_within_hours of their offload: still open, or confirmed late in the period.",
+    )
+    trends: ReportTrends | None = Field(
+        None,
+        description="Per unit, the last 30 days ending with the report's: offload delay "
+        "against the deadline, and late offloads, drift violations and recordings that may "
+        "be missing per day (the HTML report's charts); not problems of the period. null: "
+        "not computed.",
     )
 
     @property

@@ -10,11 +10,12 @@ there with other facts is refused, since an imported activity is evidence, not e
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
 from dockd.core.activities import Matching, conflicts, parse_list
+from dockd.core.model import VerifiedRecording
 from dockd.core.policy import PolicyPack
 from dockd.errors import ActivityListError
 from dockd.ports import ActivityRecords
@@ -50,3 +51,18 @@ class Activities:
         """Match the period's activities again: footage docked after their list was."""
         now = self.clock()
         return self.records.rematch(now - since, self.policy, now, by)
+
+
+def match_docked(
+    records: ActivityRecords,
+    recordings: Sequence[VerifiedRecording],
+    pack: PolicyPack,
+    at: datetime,
+) -> Matching | None:
+    """After a dock session: match the activities its recordings may cover, so the report
+    never waits for a `dockd activities match`; None when nothing was copied."""
+    if not recordings:
+        return None
+    starts = [t for r in recordings for t in (r.times.start, r.corrected_start) if t]
+    ends = [t for r in recordings for t in (r.times.end, r.corrected_end) if t]
+    return records.match_window(min(starts), max(ends), pack, at, "dockd")

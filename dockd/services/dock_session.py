@@ -46,6 +46,7 @@ from dockd.core.views import (
 )
 from dockd.errors import DockdError, InternalError, RecorderGoneError, StoreError
 from dockd.ports import (
+    ActivityRecords,
     Clock,
     CustodianLookup,
     EvidenceStore,
@@ -57,6 +58,7 @@ from dockd.ports import (
     StationClockSource,
     Volume,
 )
+from dockd.services.activities import match_docked
 from dockd.services.clocks import check_recorder, check_station
 from dockd.services.completeness import check_completeness
 from dockd.services.copy import CopyPipeline, CopyRun
@@ -212,13 +214,16 @@ class DockSession:
         signer: Signer,
         signatures: SignatureStore,
         parallel_files: int = 4,
+        activities: ActivityRecords | None = None,
     ) -> None:
+        """`activities`: the agency's list, matched after each session (None: not)."""
         self.store, self.volume, self.ledger = store, volume, ledger
         self.signer, self.signatures = signer, signatures
         self.custodians, self.interruptions = custodians, interruptions
         self.station_clock, self.clock = station_clock, clock
         self.profiles, self.policy, self.station = profiles, policy, station
         self.copier = CopyPipeline(store, volume, ledger, clock, parallel_files)
+        self.activities = activities
 
     def ingest(
         self,
@@ -412,7 +417,22 @@ class DockSession:
             already_verified=outcome.already_verified,
             problems=len(outcome.problems),
         )
+        self._match_activities(run, finished)
         self._log_head(run.bound)
+
+    def _match_activities(self, run: _Session, at: datetime) -> None:
+        """The copy is done and recorded: a failed match is logged, never the session's."""
+        if self.activities is None:
+            return
+        try:
+            done = match_docked(self.activities, run.outcome.copied, self.policy, at)
+        except DockdError as exc:
+            run.bound.warning("activities-match-failed", code=exc.code, message=exc.message)
+            return
+        if done is not None and (done.linked or done.reclassified):
+            run.bound.info(
+                "activities-matched", linked=done.linked, reclassified=len(done.reclassified)
+            )
 
     def _log_head(self, bound: structlog.typing.FilteringBoundLogger) -> None:
         """The chain head in the journal, a copy outside the ledger: `dockd audit verify

@@ -13,9 +13,16 @@ from datetime import datetime, timedelta
 
 from dockd.core.backlog import backlog, late_to_central
 from dockd.core.policy import PolicyPack
+from dockd.core.trends import ReportTrends, trend_days, unit_trends, window
 from dockd.core.views import ChainHead, DeadlineReport
 from dockd.errors import MailError, MailRecipientsRefused
-from dockd.ports import BacklogRecords, ReportMail, ReportRecords
+from dockd.ports import (
+    ActivityRecords,
+    BacklogRecords,
+    ReportMail,
+    ReportRecords,
+    TrendRecords,
+)
 
 FIRST_PERIOD = timedelta(hours=24)
 
@@ -38,22 +45,29 @@ class Reports:
         mail: Callable[[], ReportMail],
         backlog: BacklogRecords | None = None,
         agency: bool = False,
+        trends: TrendRecords | None = None,
+        activities: ActivityRecords | None = None,
     ) -> None:
-        """`backlog`: None when no `[central]` store is configured (no central section);
-        `agency`: reports cover every station on the ledger ([mail] scope)."""
+        """`backlog`: None when no `[central]` store is configured (no central section).
+        `agency`: reports cover every station on the ledger ([mail] scope). `trends`: None,
+        no charts. `activities`: matched for the period before each report, so footage
+        docked since an import counts (None: not)."""
         self.records = records
         self.backlog = backlog
+        self.trends = trends
+        self.activities = activities
         self.policy = policy
         self.clock = clock
         self._mail = mail  # built only when a report is mailed
         self.agency = agency
 
     def deadlines(
-        self, since: timedelta | None, agency: bool | None = None
+        self, since: timedelta | None, agency: bool | None = None, match: bool = True
     ) -> tuple[DeadlineReport, str | None]:
         """The report of the last `since`, or (None) from where the last e-mailed one
         ended, so a dock that was off at 02:00 never skips hours; and a note when
-        there was no report before. `agency` overrides the configured scope."""
+        there was no report before. `agency` overrides the configured scope; `match`:
+        match the period's activities first."""
         now = self.clock()
         note = None
         if since is not None:
@@ -64,11 +78,15 @@ class Reports:
         else:
             start = min(last, now)
         agency = self.agency if agency is None else agency
+        if match and self.activities is not None:
+            self.activities.rematch(start, self.policy, now, "dockd-report")
         report = self.records.deadline_report(start, now, self.policy, now, agency)
         return self._complete(report, now), note
 
     def deadlines_between(self, since: datetime, until: datetime) -> DeadlineReport:
         now = self.clock()
+        if self.activities is not None:
+            self.activities.rematch(since, self.policy, now, "dockd-report")
         report = self.records.deadline_report(since, until, self.policy, now, self.agency)
         return self._complete(report, now)
 
@@ -85,6 +103,15 @@ class Reports:
             candidates = self.backlog.central_candidates(within, since, until)
             update["central_backlog"] = backlog(self.backlog.held(), now)
             update["late_to_central"] = late_to_central(candidates, within, since, until)
+        if self.trends is not None:
+            # local days: the station's UTC offset at the report's making
+            zone = now.astimezone().tzinfo
+            assert zone is not None  # astimezone() always names one
+            days = trend_days(report.until, zone)
+            offloads, drift, missing = self.trends.trend_facts(*window(days, zone))
+            hours = self.policy.offload.deadline_hours
+            units = unit_trends(offloads, drift, missing, days, zone, hours)
+            update["trends"] = ReportTrends(days=len(days), units=units)
         return report.model_copy(update=update)
 
     def mail(self, report: DeadlineReport, by: str) -> Mailed:

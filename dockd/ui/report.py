@@ -29,6 +29,7 @@ from dockd.ui import format as fmt
 from dockd.ui.i18n import ENGLISH, N_, Locale
 from dockd.ui.report_kinds import KINDS, Kind
 from dockd.ui.report_lines import clean, esc
+from dockd.ui.report_trends import trends_html, trends_text
 
 NOTHING = N_("Nothing late, overdue, drifting, interrupted or missing")
 _NOTHING_LINE = N_(
@@ -107,7 +108,11 @@ def render_text(report: DeadlineReport, pack_name: str, tr: Locale = ENGLISH) ->
         tr("Period: {period}", period=_period(report, tr)),
     ]
     lines += [*_head_line(report, tr), ""]
-    tail = _exports_text(report, tr) + _central_text(report, tr)
+    tail = (
+        _exports_text(report, tr)
+        + _central_text(report, tr)
+        + trends_text(report, lambda unit: _unit_label(unit, tr), tr)
+    )
     if report.empty:
         lines.append(tr(_NOTHING_LINE))
         return "\n".join(lines + tail) + "\n"
@@ -338,6 +343,7 @@ def render_html(report: DeadlineReport, pack_name: str, tr: Locale = ENGLISH) ->
                 out += _html_table(kind, items, tr)
     out += _exports_html(report, tr)
     out += _central_html(report, tr)
+    out += trends_html(report, lambda unit: _unit_label(unit, tr), tr)
     # the words escaped, then the markup put in: a translation cannot add HTML
     footer = esc(tr("Sent by dockd. The same report: {command} on the dock."))
     out += [

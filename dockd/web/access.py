@@ -1,6 +1,8 @@
 """Access to the status pages: the login check and the ASGI guard every request passes.
 
-Bound to a loopback address, no login (and a Host check against DNS rebinding). Bound to
+Bound to a loopback address, no login (and a Host check against DNS rebinding), except
+for the admin's pages (`ADMIN_PATHS`: the nightly report), which ask the configured login
+everywhere and are refused (403) where none is configured. Bound to
 any other address, `[web] token` or `[web] basic_auth` and HTTPS must be set, else the
 daemon refuses to start (ConfigError, exit 2; the rules are in `dockd.core.access`).
 
@@ -34,6 +36,8 @@ DEFAULT_PBKDF2_ITERATIONS = 600_000
 CREDENTIAL_CACHE_S = 600.0
 POLL_HEADER = "x-dockd-poll"
 POST_PREFIX = "/view/"  # the viewing forms; each POST carries its CSRF token
+#: Pages for the admin alone: a login is asked even on loopback, where the status is open
+ADMIN_PATHS = frozenset({"/report"})
 HSTS = "max-age=31536000"
 
 
@@ -186,7 +190,12 @@ class Guard:
                     "passphrase is accepted over plain HTTP.",
                     403,
                 )
-            elif not self.access.loopback:
+            elif path in ADMIN_PATHS and not (self.access.token or self.access.password):
+                refusal = PlainTextResponse(
+                    "This page is for the admin: set [web] basic_auth or [web] token, then log in.",
+                    403,
+                )
+            elif not self.access.loopback or path in ADMIN_PATHS:
                 authorization = headers.get("authorization")
                 user = await run_in_threadpool(self.credentials.check, authorization)
                 if user is None:

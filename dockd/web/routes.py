@@ -32,11 +32,13 @@ from dockd import __version__
 from dockd.core.access import Access
 from dockd.core.status import POLL_S
 from dockd.core.status_document import StatusDocument, session_schema, status_schema
+from dockd.core.views import DeadlineReport
 from dockd.errors import DockdError
 from dockd.services.status import StatusService
 from dockd.services.viewing import ViewingService
 from dockd.ui import format as fmt
 from dockd.ui.i18n import ENGLISH, LANGUAGES, Language, Locale, catalog, negotiate
+from dockd.ui.report import render_html
 from dockd.web.access import Guard
 from dockd.web.metrics import render_metrics
 from dockd.web.viewing import FootageReader, viewing_routes
@@ -47,6 +49,11 @@ HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 NO_STORE = {"Cache-Control": "no-store"}
+# the report is one self-contained document: styles in attributes, nothing else at all
+REPORT_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; "
+    "base-uri 'none'; form-action 'none'"
+)
 
 
 def _asset_version() -> str:
@@ -120,10 +127,13 @@ def build_asgi(
     access: Access,
     viewing: tuple[ViewingService, FootageReader, Callable[[], datetime]] | None = None,
     zone: tzinfo | None = None,
+    report: tuple[Callable[[], DeadlineReport], str] | None = None,
 ) -> ASGIApp:
     """The Starlette app behind the Guard. Handlers are sync: Starlette runs them on its
     thread pool, so ledger reads never block the event loop. Each page is in the language
-    its browser asks for; times are in the station's `zone` (None: the host's)."""
+    its browser asks for; times are in the station's `zone` (None: the host's). `report`:
+    the last 24 h's report and the pack's name, for `/report` (admin only: see
+    `dockd.web.access`)."""
     envs: dict[Language, Environment] = {
         language: environment(Locale(language, zone)) for language in LANGUAGES
     }
@@ -185,6 +195,16 @@ def build_asgi(
     def metrics(request: Request) -> Response:
         return Response(render_metrics(source), media_type=CONTENT_TYPE_LATEST)
 
+    def report_page(request: Request) -> Response:
+        """The nightly report as e-mailed, charts and all: inline styles, inline SVG, no
+        script and nothing fetched, which its own CSP enforces."""
+        assert report is not None
+        make, pack_name = report
+        headers = {**NO_STORE, "Content-Security-Policy": REPORT_CSP}
+        tr = Locale(negotiate(request.headers.get("accept-language")), zone)
+        headers["Vary"] = "Accept-Language"
+        return HTMLResponse(render_html(make(), pack_name, tr), headers=headers)
+
     def unavailable(request: Request, exc: Exception) -> Response:
         """The ledger (or the store) failed under a request: say so; the dock goes on."""
         code = getattr(exc, "code", "INTERNAL_ERROR")
@@ -206,6 +226,8 @@ def build_asgi(
         Route("/metrics", metrics),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
+    if report is not None:
+        routes.insert(-1, Route("/report", report_page))
     if viewing is not None:
         service, reader, clock = viewing
         routes[-1:-1] = viewing_routes(service, reader, page, clock)

@@ -90,6 +90,17 @@ class LedgerActivities:
             )
             return _match(self.ledger, s, [_activity(r) for r in rows], pack, at, by)
 
+    def match_window(
+        self, since: datetime, until: datetime, pack: PolicyPack, at: datetime, by: str
+    ) -> Matching:
+        with self.ledger.transaction() as s:
+            rows = s.scalars(
+                select(ActivityRow)
+                .where(ActivityRow.end >= since - _SLACK, ActivityRow.start <= until + _SLACK)
+                .order_by(ActivityRow.start)
+            )
+            return _match(self.ledger, s, [_activity(r) for r in rows], pack, at, by)
+
 
 def _match(
     ledger: Ledger,

@@ -152,9 +152,9 @@ class LedgerRegistry:
             changed = 0
             rejudged: list[RecordingRow] = []
             for row in s.scalars(_officers_recordings(badge, returned_at)):
-                # the deadline set at ingest already runs from the end of the working day;
-                # a return only moves it later
-                day_end = row.deadline - timedelta(hours=hours) if row.deadline else None
+                # judged again from the working day's end kept at ingest, not from the
+                # deadline: an earlier return must bring back a deadline a later one moved
+                day_end = row.day_end or _legacy_day_end(row, hours)
                 verdict = judge(
                     row.corrected_end or row.end, row.verified_at, hours, returns, day_end
                 )
@@ -231,6 +231,12 @@ def _history(s: Session, serial: str) -> list[CustodyStretch]:
         select(AssignmentRow).where(AssignmentRow.serial == serial).order_by(AssignmentRow.since)
     )
     return [(Custodian(r.badge, r.name, r.unit), r.since, r.until) for r in rows]
+
+
+def _legacy_day_end(row: RecordingRow, hours: float) -> datetime | None:
+    """A recording ingested before 0012 kept no working-day end: its deadline less the
+    hours is the best bound left (exact unless a return had already moved it)."""
+    return row.deadline - timedelta(hours=hours) if row.deadline else None
 
 
 def _officers_recordings(badge: str, returned_at: datetime) -> Select[RecordingRow]:

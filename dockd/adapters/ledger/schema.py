@@ -183,6 +183,7 @@ class RecordingRow(Base):
     __table_args__ = (
         Index("ix_recordings_identity", "recorder_id", "path_raw", "size"),
         Index("ix_recordings_late_verified", "late", "verified_at"),
+        Index("ix_recordings_verified", "verified_at"),
         Index("ix_recordings_serial_start", "serial", "start"),
         Index("ix_recordings_badge_end", "badge", "end"),
     )
@@ -212,6 +213,8 @@ class RecordingRow(Base):
     corrected_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     corrected_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the working day's end the deadline counts from (dockd.core.deadlines); None before 0012
+    day_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
     late: Mapped[bool | None] = mapped_column(Boolean)
     late_by_s: Mapped[float | None] = mapped_column(Float)
     retention_class: Mapped[str | None] = mapped_column(String(32))

@@ -528,6 +528,7 @@ def _recording_row(
         corrected_start=rec.corrected_start,
         corrected_end=rec.corrected_end,
         deadline=rec.deadline,
+        day_end=rec.day_end,
         late=rec.late,
         late_by_s=rec.late_by_s,
         retention_class=rec.retention_class,

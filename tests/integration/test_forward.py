@@ -39,7 +39,10 @@ from tests.support.seaweed import ACCESS_KEY, SECRET_KEY, SeaweedServer
 PREFIX = "station-7/"
 
 
-def use_central(dockd: Dockd, seaweed: SeaweedServer, bucket: str, **central: object) -> None:
+def use_central(
+    dockd: Dockd, seaweed: SeaweedServer, bucket: str, station: str = "", **central: object
+) -> None:
+    """Rewrites the config: `station`, when given, is its `[station] id`."""
     values: dict[str, object] = {
         "endpoint": seaweed.endpoint,
         "bucket": bucket,
@@ -50,7 +53,8 @@ def use_central(dockd: Dockd, seaweed: SeaweedServer, bucket: str, **central: ob
         **central,
     }
     lines = "".join(f"{k} = {json.dumps(v)}\n" for k, v in values.items())
-    write_config(dockd.config, dockd.store, dockd.ledger_url, f"\n[central]\n{lines}")
+    named = f'\n[station]\nid = "{station}"\n' if station else ""
+    write_config(dockd.config, dockd.store, dockd.ledger_url, f"{named}\n[central]\n{lines}")
 
 
 def docked(dockd: Dockd, tmp_path: Path, files: dict[str, bytes], serial: str = "FW01") -> None:
@@ -350,9 +354,7 @@ def test_two_stations_on_one_postgresql_ledger_forward_only_their_own(
             stations[station] = Dockd(config, store, url)
         try:
             for i, (station, dockd) in enumerate(stations.items()):
-                use_central(dockd, seaweed, central_bucket)
-                with dockd.config.open("a") as out:
-                    out.write(f'\n[station]\nid = "{station}"\n')
+                use_central(dockd, seaweed, central_bucket, station)
                 docked(dockd, tmp_path, clips(f"ST0{i}", i + 1, 4000), f"ST0{i}")
             east, west = stations["dock-east"], stations["dock-west"]
             assert forward(east)["sent"] == 2  # its one recording and its manifest

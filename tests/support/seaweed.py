@@ -109,6 +109,11 @@ class SeaweedServer:
             "-webdav=false",
             "-s3.port.iceberg=0",
             "-s3.port.lance=0",
+            # Each bucket is a collection with volumes of its own, and the automatic limit
+            # (free disk / volume size) runs out after a few dozen buckets: the server then
+            # answers InternalError. Volume files are sparse, so a high count costs nothing.
+            "-volume.max=2000",
+            "-master.volumeSizeLimitMB=64",
             f"-s3.config={self.identities}",
             f"-filer.localSocket={self.root / 'filer.sock'}",
             f"-s3.localSocket={self.root / 's3.sock'}",

@@ -9,6 +9,7 @@ profile, no serial), and `*.locked` as a USB device a profile must unlock
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -19,6 +20,7 @@ import pytest
 
 from tests.conftest import REPO
 from tests.e2e.harness import Dock, fat32_recorder, require_udev, running_daemon, wait_for
+from tests.integration.test_web import dump_dom, require_chromium, visible_text
 
 RULE = Path("/etc/udev/rules.d/98-dockd-detect-test.rules")
 RULE_TEXT = (
@@ -110,7 +112,8 @@ def test_a_locked_recorder_is_unlocked_by_its_vendor_command(
     home = tmp_path / "home"
     home.mkdir()
     with running_daemon(home) as daemon:
-        daemon.write_config(f'\n[rules]\ndir = "{rules}"\n')
+        # its own port: tests run side by side
+        daemon.write_config(f'\n[rules]\ndir = "{rules}"\n[web]\nlisten = "127.0.0.1:0"\n')
         daemon.start()
         usb = dock.plug(locked)
         try:
@@ -123,6 +126,17 @@ def test_a_locked_recorder_is_unlocked_by_its_vendor_command(
                 assert event["returncode"] == 3 and event["output"] == "wrong password"
                 assert "unlock-failed" in daemon.log.read_text()
                 assert not attached.exists()
+                # what the admin sees: the failure on the rendered status page
+                require_chromium()
+                url = re.search(
+                    r"web-listening.*?url=(http://127\.0\.0\.1:\d+/)", daemon.log.read_text()
+                )
+                assert url is not None
+                page = visible_text(dump_dom(tmp_path / "chromium", url.group(1)))
+                assert (
+                    "the 'acme-locked' unlock command failed (exit status 3: wrong password); "
+                    "the recorder shows no disk"
+                ) in page
             else:
                 # the harness rule's DOCKD_SERIAL (a local rule) stands over the names' serial
                 wait_for(lambda: daemon.finished("LOCKED1"), 90, "the unlocked recorder's session")

@@ -96,8 +96,9 @@ class S3CentralStore:
     `streams` parts each)."""
 
     def __init__(self, config: CentralConfig, pace: Callable[[], None] = lambda: None) -> None:
-        """`pace` is called before each part is read: the daemon's, blocking while a slot
-        copies, so a long multipart upload already under way yields the disk to docking."""
+        """`pace` is called before each part is read and before it is sent: the daemon's,
+        blocking while a slot copies, so a multipart upload already under way yields the
+        disk and the CPU to docking."""
         self._config = config
         self._pace = pace
         self._bucket = config.bucket
@@ -340,6 +341,7 @@ class S3CentralStore:
     def _send_part(
         self, key: str, upload_id: str, number: int, body: bytes
     ) -> tuple[CompletedPartTypeDef, bytes]:
+        self._pace()  # a part read before a slot started copying waits to be sent
         digest = hashlib.sha256(body).digest()
         checksum = _b64(digest)
         answer = self._client.upload_part(

@@ -90,13 +90,15 @@ def test_multipart_put_is_stored_with_composite_checksum_and_legal_hold(
 def test_a_multipart_put_paces_itself_before_every_part(
     seaweed: SeaweedServer, central_bucket: str, tmp_path: Path
 ) -> None:
-    """The daemon's pace blocks while a slot copies: it must be asked before each part."""
+    """The daemon's pace blocks while a slot copies: it must be asked before each part is
+    read and before it is sent."""
     asked: list[int] = []
     config = seaweed.central_config(central_bucket, prefix="station-7/", part_mib=PART_MIB)
     paced = S3CentralStore(config, pace=lambda: asked.append(len(asked)))
     item, source = local_object(tmp_path, LARGE)
     assert paced.put(item, source).parts == 3
-    assert len(asked) == 4  # before each of the 3 parts' reads, and the read finding the end
+    # before each of the 3 parts' reads and sends, and before the read finding the end
+    assert len(asked) == 7
 
 
 def test_composite_checksum_is_what_checksum_of_computes(

@@ -20,6 +20,7 @@ from blake3 import blake3
 
 from tests.conftest import REPO, Dockd, unfreeze, write_config
 from tests.support.postgres import running_postgres
+from tests.support.stepping import step_until
 
 pytestmark = pytest.mark.root
 
@@ -219,8 +220,7 @@ def test_concurrent_ingests_keep_one_custody_chain(tmp_path: Path) -> None:
         (left_serial, left_src), (right_serial, right_src) = sources.items()
         procs = [popen(pg, "ingest", str(left_src), "--serial", left_serial)]
         try:
-            assert _until(lambda: _staged_bytes(pg.store) > 0, 60), "the first never copied"
-            procs[0].send_signal(signal.SIGSTOP)
+            assert step_until(procs[0], lambda: _staged_bytes(pg.store) > 0), "it never copied"
             try:
                 procs.append(popen(pg, "ingest", str(right_src), "--serial", right_serial))
                 _until(lambda: _session_count(engine) >= 2, 30)

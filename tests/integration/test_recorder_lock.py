@@ -25,6 +25,7 @@ from dockd.services.dock_session import SessionOutcome
 from tests.conftest import Dockd, unfreeze, write_config
 from tests.integration.test_ledger_postgres import finish, make_recordings, popen
 from tests.support.postgres import running_postgres
+from tests.support.stepping import step_until
 
 MIB = 1 << 20
 SERIAL = "SNLOCK"
@@ -132,15 +133,6 @@ def _staged_bytes(store: Path) -> int:
     return sum(p.stat().st_size for p in store.glob("tmp/*/*.part") if p.exists())
 
 
-def _until(condition: Callable[[], bool], seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
-
-
 def _writer_idle(url: str) -> Callable[[], bool]:
     """Whether no other connection is inside a write transaction right now: a process
     paused inside one would hold the ingest under test up for reasons of its own."""
@@ -181,15 +173,8 @@ def test_a_second_dockd_ingest_of_a_recorder_being_copied_ends_at_once(
     idle = _writer_idle(url)
     first = popen(dockd_on, "ingest", str(src), "--serial", SERIAL)
     try:
-        assert _until(lambda: _staged_bytes(dockd_on.store) > 0, 60), "the first never copied"
-        for _ in range(200):
-            first.send_signal(signal.SIGSTOP)
-            if idle():
-                break
-            first.send_signal(signal.SIGCONT)
-            time.sleep(0.02)
-        else:
-            pytest.fail("the first ingest was never outside a ledger transaction")
+        if not step_until(first, lambda: _staged_bytes(dockd_on.store) > 0 and idle()):
+            pytest.fail("the first ingest ended before it was seen copying outside a transaction")
         try:
             [(running,)] = _rows(
                 url, f"SELECT session_id FROM recorder_locks WHERE serial = '{SERIAL}'"

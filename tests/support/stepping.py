@@ -3,9 +3,10 @@
 A test that must catch dockd "mid-copy" cannot rely on the copy being slow: on a faster
 disk the whole copy fits in the gap between two polls, and the test has caught nothing.
 Letting the child run only ``run_s`` at a time and keeping it stopped (SIGSTOP) for
-``pause_s`` while the test looks slows it by a factor the test sets, not the machine. dockd's own timers (a batch
-is flushed after half a second) keep counting while it is stopped, so under stepping its
-batches hold few files and the states between them last many slices.
+``pause_s`` while the test looks slows it by a factor the test sets, not the machine.
+dockd's own timers (a batch is flushed after half a second) keep counting while it is
+stopped, so under stepping its batches hold few files and the states between them last
+many slices.
 """
 
 from __future__ import annotations

@@ -15,10 +15,11 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable
+from typing import Any
 
 
 def step_until(
-    proc: subprocess.Popen[bytes],
+    proc: subprocess.Popen[Any],
     reached: Callable[[], bool],
     *,
     run_s: float = 0.002,

@@ -11,11 +11,8 @@ free port and a drop folder.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import signal
-import socket
 import sqlite3
 import subprocess
 from collections.abc import Iterator
@@ -34,15 +31,15 @@ from tests.e2e.harness import (
     wait_for,
 )
 from tests.support.ntp import ResponderAddress
-
-SYSTEMD = Path("/lib/systemd/systemd")
-MASKED = (
-    "systemd-tmpfiles-setup.service systemd-tmpfiles-setup-dev.service "
-    "systemd-tmpfiles-clean.timer systemd-tmpfiles-clean.service systemd-udevd.service "
-    "systemd-udevd-kernel.socket systemd-udevd-control.socket systemd-udev-trigger.service "
-    "systemd-sysctl.service systemd-modules-load.service systemd-remount-fs.service "
-    "getty.target console-getty.service systemd-logind.service"
+from tests.support.pid1 import (
+    MASKED,
+    SYSTEMD,
+    Systemd,
+    booted_systemd,
+    free_port,
+    need_pid1_tools,
 )
+
 BOOT = """#!/bin/bash
 set -euo pipefail
 mount --make-rprivate /
@@ -75,26 +72,18 @@ exec env container=dockd-test {systemd} --system --unit=dockd-boot.target
 
 @dataclass
 class Booted:
-    pid: int
+    system: Systemd
     state: Path
     port: int
 
     def ctl(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["nsenter", "-t", str(self.pid), "-m", "-p", "-u", "-i", *args],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        return self.system.ctl(*args, timeout=60)
 
     def unit(self, *props: str) -> dict[str, str]:
-        shown = self.ctl("systemctl", "show", "dockd", *(f"-p{p}" for p in props))
-        return dict(line.split("=", 1) for line in shown.stdout.splitlines() if "=" in line)
+        return self.system.show("dockd", *props)
 
     def journal(self) -> list[dict[str, str]]:
-        out = self.ctl("journalctl", "-u", "dockd", "-o", "json", "--no-pager").stdout
-        return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+        return self.system.journal("dockd")
 
     def open_for_writing_as_dockd(self, dev: str) -> str:
         """Open `dev` read-write from a process in dockd.service's device cgroup: "opened",
@@ -117,12 +106,6 @@ class Booted:
             return int(db.execute(query, (serial,)).fetchone()[0])
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _rules_with_recorder_writes(tmp_path: Path) -> Path:
     """The shipped rules, with the default pack setting the clock and allowing clearing."""
     rules = tmp_path / "rules"
@@ -143,16 +126,14 @@ def booted(
     """`request.param` (indirect) True: the recorder writes on, with the unit's drop-in."""
     writes = bool(getattr(request, "param", False))
     require_udev()
-    for tool in ("unshare", "nsenter"):
-        assert shutil.which(tool), f"{tool} is missing: apt-get install util-linux"
-    assert SYSTEMD.exists(), "apt-get install systemd"
+    need_pid1_tools()
     # mount points for the namespace's own; left as they were found
     made = [d for d in (Path("/etc/dockd"), Path("/var/lib/dockd")) if not d.exists()]
     for folder in made:
         folder.mkdir(parents=True)
     state, udev = tmp_path / "state", tmp_path / "udev"
     udev.mkdir()
-    port = _free_port()
+    port = free_port()
     config = tmp_path / "dockd.toml"
     example = (REPO / "systemd/dockd.toml.example").read_text()
     example = example.replace('listen = "127.0.0.1:8470"', f'listen = "127.0.0.1:{port}"')
@@ -178,32 +159,10 @@ def booted(
             systemd=SYSTEMD,
         )
     )
-    script.chmod(0o755)
-    console = (tmp_path / "console.log").open("w")
-    unshare = subprocess.Popen(
-        ["unshare", "--fork", "--pid", "--mount", "--uts", "--ipc", "--mount-proc", str(script)],
-        stdout=console,
-        stderr=subprocess.STDOUT,
-    )
-
-    def systemd_pid() -> int | None:
-        children = Path(f"/proc/{unshare.pid}/task/{unshare.pid}/children")
-        text = children.read_text().split() if children.exists() else []
-        return int(text[0]) if text else None
-
-    pid = wait_for(systemd_pid, 30, "systemd to start in its namespace")
-    boot = Booted(pid, state, port)
     try:
-        yield boot
+        with booted_systemd(script, tmp_path / "console.log") as system:
+            yield Booted(system, state, port)
     finally:
-        boot.ctl("systemctl", "stop", "dockd")
-        os.kill(pid, signal.SIGRTMIN + 4)  # systemd's "power off"
-        try:
-            unshare.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            unshare.kill()
-            unshare.wait()
-        console.close()
         unfreeze(state)
         for folder in made:
             folder.rmdir()

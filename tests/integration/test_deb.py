@@ -13,8 +13,6 @@ its own (as tests/e2e/test_systemd_boot.py runs the checkout's): the root's /opt
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import sqlite3
 import subprocess
 from collections.abc import Iterator
@@ -24,6 +22,14 @@ import pytest
 
 from tests.conftest import REPO, unfreeze
 from tests.e2e.harness import Dock, fat32_recorder, require_udev, wait_for
+from tests.support.pid1 import (
+    MASKED,
+    SYSTEMD,
+    Systemd,
+    booted_systemd,
+    free_port,
+    need_pid1_tools,
+)
 
 UNITS = (
     "dockd.service",
@@ -153,14 +159,6 @@ def test_install_remove_purge_in_a_clean_root_keeps_the_evidence(
     assert "Package: dockd" not in status
 
 
-SYSTEMD = Path("/lib/systemd/systemd")
-MASKED = (
-    "systemd-tmpfiles-setup.service systemd-tmpfiles-setup-dev.service "
-    "systemd-tmpfiles-clean.timer systemd-tmpfiles-clean.service systemd-udevd.service "
-    "systemd-udevd-kernel.socket systemd-udevd-control.socket systemd-udev-trigger.service "
-    "systemd-sysctl.service systemd-modules-load.service systemd-remount-fs.service "
-    "getty.target console-getty.service systemd-logind.service"
-)
 # The units are copied byte for byte from the installed root; the drop-ins only keep
 # systemd from booting this host's sysinit (systemd-tmpfiles would clean its /tmp).
 BOOT = """#!/bin/bash
@@ -184,27 +182,6 @@ exec env container=dockd-test {systemd} --system --unit=dockd-boot.target
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _ctl(pid: int, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["nsenter", "-t", str(pid), "-m", "-p", "-u", "-i", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
-def _show(pid: int, unit: str, *props: str) -> dict[str, str]:
-    shown = _ctl(pid, "systemctl", "show", unit, *(f"-p{p}" for p in props)).stdout
-    return dict(line.split("=", 1) for line in shown.splitlines() if "=" in line)
-
-
 def _count(ledger: Path, query: str, *args: str) -> int:
     if not ledger.exists():
         return 0
@@ -213,15 +190,15 @@ def _count(ledger: Path, query: str, *args: str) -> int:
 
 
 @pytest.fixture
-def booted(deb: Path, root: Path, tmp_path: Path) -> Iterator[int]:
-    """The package installed into root, its units booted: systemd's PID (this side)."""
+def booted(deb: Path, root: Path, tmp_path: Path) -> Iterator[Systemd]:
+    """The package installed into root, its units booted."""
     require_udev()
-    assert SYSTEMD.exists(), "apt-get install systemd"
+    need_pid1_tools()
     dpkg(root, "-i", str(deb))
     config = root / "etc/dockd/dockd.toml"
     config.write_text(
         config.read_text().replace(
-            'listen = "127.0.0.1:8470"', f'listen = "127.0.0.1:{_free_port()}"'
+            'listen = "127.0.0.1:8470"', f'listen = "127.0.0.1:{free_port()}"'
         )
     )
     made = [Path(d) for d in ("/opt/dockd", "/etc/dockd", "/var/lib/dockd")]
@@ -232,41 +209,20 @@ def booted(deb: Path, root: Path, tmp_path: Path) -> Iterator[int]:
     udev.mkdir()
     script = tmp_path / "boot.sh"
     script.write_text(BOOT.format(root=root, udev=udev, masked=MASKED, systemd=SYSTEMD))
-    script.chmod(0o755)
-    console = (tmp_path / "console.log").open("w")
-    unshare = subprocess.Popen(
-        ["unshare", "--fork", "--pid", "--mount", "--uts", "--ipc", "--mount-proc", str(script)],
-        stdout=console,
-        stderr=subprocess.STDOUT,
-    )
-
-    def systemd_pid() -> int | None:
-        children = Path(f"/proc/{unshare.pid}/task/{unshare.pid}/children")
-        text = children.read_text().split() if children.exists() else []
-        return int(text[0]) if text else None
-
-    pid = wait_for(systemd_pid, 30, "systemd to start in its namespace")
     try:
-        yield pid
+        with booted_systemd(script, tmp_path / "console.log") as system:
+            yield system
     finally:
-        _ctl(pid, "systemctl", "stop", "dockd")
-        os.kill(pid, signal.SIGRTMIN + 4)  # systemd's "power off"
-        try:
-            unshare.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            unshare.kill()
-            unshare.wait()
-        console.close()
         unfreeze(root / "var/lib/dockd")
         for folder in made:
             folder.rmdir()
 
 
 def test_the_installed_units_dock_a_recorder_and_scrub_under_systemd(
-    booted: int, root: Path, tmp_path: Path
+    booted: Systemd, root: Path, tmp_path: Path
 ) -> None:
     wait_for(
-        lambda: _show(booted, "dockd", "ActiveState").get("ActiveState") == "active",
+        lambda: booted.show("dockd", "ActiveState").get("ActiveState") == "active",
         60,
         "the installed dockd to be active",
     )
@@ -288,11 +244,11 @@ def test_the_installed_units_dock_a_recorder_and_scrub_under_systemd(
         dock.close()
 
     # the weekly scrub, as its timer would start it: idle priority, no capability
-    scrub = _ctl(booted, "systemctl", "start", "dockd-verify.service")
+    scrub = booted.ctl("systemctl", "start", "dockd-verify.service")
     assert scrub.returncode == 0, (
-        scrub.stderr + _ctl(booted, "journalctl", "-u", "dockd-verify").stdout
+        scrub.stderr + booted.ctl("journalctl", "-u", "dockd-verify").stdout
     )
-    ran = _show(booted, "dockd-verify", "Result", "ExecMainStatus")
+    ran = booted.show("dockd-verify", "Result", "ExecMainStatus")
     assert ran == {"Result": "success", "ExecMainStatus": "0"}
     query = "SELECT count(*) FROM custody_events WHERE kind = ?"
     assert _count(ledger, query, "store-verified") == 1

@@ -7,14 +7,19 @@ alone is not told that its service is missing). The service's exposure is printe
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.support.units import checkable, exposure, need, settings, verify
+from tests.support.units import (
+    assert_verifies_clean,
+    calendar,
+    exposure,
+    settings,
+    timer_and_service,
+    verify,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 SYSTEMD = REPO / "systemd"
@@ -26,17 +31,11 @@ EXPOSURE_LIMIT = 3.0
 
 @pytest.fixture
 def checkable_units(tmp_path: Path) -> Path:
-    """Both units in one folder: a timer checked alone is not told its service is missing."""
-    checkable(SERVICE, EXEC_START, tmp_path)
-    (tmp_path / TIMER.name).write_text(TIMER.read_text("utf-8"), "utf-8")
-    return tmp_path
+    return timer_and_service(SERVICE, TIMER, EXEC_START, tmp_path)
 
 
 def test_timer_and_service_verify_clean(checkable_units: Path) -> None:
-    result = verify(checkable_units, TIMER.name, SERVICE.name)
-    about_us = [line for line in result.stderr.splitlines() if "dockd-report" in line]
-    assert about_us == [], result.stderr
-    assert result.returncode == 0, result.stderr
+    assert_verifies_clean(checkable_units, TIMER, SERVICE)
 
 
 def test_verify_would_catch_a_broken_timer(checkable_units: Path) -> None:
@@ -53,18 +52,10 @@ def test_verify_would_catch_a_broken_timer(checkable_units: Path) -> None:
 
 
 def test_calendar_is_two_in_the_morning() -> None:
-    analyze = need("systemd-analyze")
-    [calendar] = settings(TIMER, "Timer")["OnCalendar"]
-    result = subprocess.run(
-        [analyze, "calendar", calendar],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-        env={**os.environ, "TZ": "UTC", "SYSTEMD_COLORS": "0"},
-    )
-    assert "Normalized form: *-*-* 02:00:00" in result.stdout
-    assert re.search(r"Next elapse: \w+ \d{4}-\d\d-\d\d 02:00:00", result.stdout), result.stdout
+    [expression] = settings(TIMER, "Timer")["OnCalendar"]
+    shown = calendar(expression)
+    assert "Normalized form: *-*-* 02:00:00" in shown
+    assert re.search(r"Next elapse: \w+ \d{4}-\d\d-\d\d 02:00:00", shown), shown
 
 
 def test_service_security_exposure(checkable_units: Path) -> None:

@@ -6,15 +6,20 @@ service is missing); the scrub must stay out of docking's way and need no capabi
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import Dockd, unfreeze
-from tests.support.units import checkable, exposure, need, settings, verify
+from tests.support.units import (
+    assert_verifies_clean,
+    calendar,
+    exposure,
+    settings,
+    timer_and_service,
+    verify,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 SYSTEMD = REPO / "systemd"
@@ -26,16 +31,11 @@ EXPOSURE_LIMIT = 3.0
 
 @pytest.fixture
 def checkable_units(tmp_path: Path) -> Path:
-    checkable(SERVICE, EXEC_START, tmp_path)
-    (tmp_path / TIMER.name).write_text(TIMER.read_text("utf-8"), "utf-8")
-    return tmp_path
+    return timer_and_service(SERVICE, TIMER, EXEC_START, tmp_path)
 
 
 def test_timer_and_service_verify_clean(checkable_units: Path) -> None:
-    result = verify(checkable_units, TIMER.name, SERVICE.name)
-    about_us = [line for line in result.stderr.splitlines() if "dockd-verify" in line]
-    assert about_us == [], result.stderr
-    assert result.returncode == 0, result.stderr
+    assert_verifies_clean(checkable_units, TIMER, SERVICE)
 
 
 def test_verify_would_catch_a_bad_scheduling_class(checkable_units: Path) -> None:
@@ -50,18 +50,10 @@ def test_verify_would_catch_a_bad_scheduling_class(checkable_units: Path) -> Non
 
 
 def test_calendar_is_sunday_three_in_the_morning() -> None:
-    analyze = need("systemd-analyze")
-    [calendar] = settings(TIMER, "Timer")["OnCalendar"]
-    result = subprocess.run(
-        [analyze, "calendar", calendar],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-        env={**os.environ, "TZ": "UTC", "SYSTEMD_COLORS": "0"},
-    )
-    assert "Normalized form: Sun *-*-* 03:00:00" in result.stdout, result.stdout
-    assert re.search(r"Next elapse: Sun \d{4}-\d\d-\d\d 03:00:00", result.stdout), result.stdout
+    [expression] = settings(TIMER, "Timer")["OnCalendar"]
+    shown = calendar(expression)
+    assert "Normalized form: Sun *-*-* 03:00:00" in shown, shown
+    assert re.search(r"Next elapse: Sun \d{4}-\d\d-\d\d 03:00:00", shown), shown
 
 
 def test_service_security_exposure(checkable_units: Path) -> None:

@@ -76,3 +76,34 @@ def exposure(folder: Path, unit: str) -> float:
     found = re.search(rf"Overall exposure level for {re.escape(unit)}: (\d+\.\d+)", result.stdout)
     assert found is not None, result.stdout + result.stderr
     return float(found.group(1))
+
+
+def timer_and_service(service: Path, timer: Path, exec_start: str, folder: Path) -> Path:
+    """Both units of a timer in one folder, checkable (see `checkable`): a timer verified
+    alone is not told that its service is missing."""
+    checkable(service, exec_start, folder)
+    (folder / timer.name).write_text(timer.read_text("utf-8"), "utf-8")
+    return folder
+
+
+def assert_verifies_clean(folder: Path, timer: Path, service: Path) -> None:
+    """`systemd-analyze verify` of the pair says nothing about them (other units' noise,
+    from the host's own, is not ours to judge)."""
+    result = verify(folder, timer.name, service.name)
+    stem = service.name.removesuffix(".service")
+    about_us = [line for line in result.stderr.splitlines() if stem in line]
+    assert about_us == [], result.stderr
+    assert result.returncode == 0, result.stderr
+
+
+def calendar(expression: str) -> str:
+    """What `systemd-analyze calendar` says of an OnCalendar= value, in UTC."""
+    result = subprocess.run(
+        [need("systemd-analyze"), "calendar", expression],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={**os.environ, "TZ": "UTC", "SYSTEMD_COLORS": "0"},
+    )
+    return result.stdout

@@ -1,0 +1,100 @@
+"""A real systemd as PID 1 of its own namespaces, to run dockd's units as a dock does.
+
+The boot script (each test writes its own: which units, which root) runs under
+``unshare --pid --mount``, mounts what it needs and execs systemd with a target that
+starts journald and dockd only; this host's sysinit units are masked, because
+systemd-tmpfiles would clean the host's /tmp and udevd is the host's. The namespace is
+entered with nsenter; leaving the context powers it off (SIGRTMIN+4, systemd's
+"poweroff") and waits for it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.e2e.harness import wait_for
+
+SYSTEMD = Path("/lib/systemd/systemd")
+MASKED = (
+    "systemd-tmpfiles-setup.service systemd-tmpfiles-setup-dev.service "
+    "systemd-tmpfiles-clean.timer systemd-tmpfiles-clean.service systemd-udevd.service "
+    "systemd-udevd-kernel.socket systemd-udevd-control.socket systemd-udev-trigger.service "
+    "systemd-sysctl.service systemd-modules-load.service systemd-remount-fs.service "
+    "getty.target console-getty.service systemd-logind.service"
+)
+UNSHARE = ("unshare", "--fork", "--pid", "--mount", "--uts", "--ipc", "--mount-proc")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Systemd:
+    pid: int  # systemd's PID as this side sees it
+
+    def ctl(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        """A command inside the namespaces (systemctl, journalctl, a shell)."""
+        return subprocess.run(
+            ["nsenter", "-t", str(self.pid), "-m", "-p", "-u", "-i", *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def show(self, unit: str, *props: str) -> dict[str, str]:
+        shown = self.ctl("systemctl", "show", unit, *(f"-p{p}" for p in props)).stdout
+        return dict(line.split("=", 1) for line in shown.splitlines() if "=" in line)
+
+    def journal(self, unit: str) -> list[dict[str, str]]:
+        out = self.ctl("journalctl", "-u", unit, "-o", "json", "--no-pager").stdout
+        return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+def need_pid1_tools() -> None:
+    for tool in ("unshare", "nsenter"):
+        assert shutil.which(tool), f"{tool} is missing: apt-get install util-linux"
+    assert SYSTEMD.exists(), "apt-get install systemd"
+
+
+@contextlib.contextmanager
+def booted_systemd(script: Path, console_log: Path) -> Iterator[Systemd]:
+    """Runs the boot ``script`` (which ends by exec'ing systemd) in new namespaces."""
+    need_pid1_tools()
+    script.chmod(0o755)
+    with console_log.open("w") as console:
+        unshare = subprocess.Popen(
+            [*UNSHARE, str(script)],
+            stdout=console,
+            stderr=subprocess.STDOUT,
+        )
+
+        def systemd_pid() -> int | None:
+            children = Path(f"/proc/{unshare.pid}/task/{unshare.pid}/children")
+            text = children.read_text().split() if children.exists() else []
+            return int(text[0]) if text else None
+
+        pid = wait_for(systemd_pid, 30, "systemd to start in its namespace")
+        booted = Systemd(pid)
+        try:
+            yield booted
+        finally:
+            booted.ctl("systemctl", "stop", "dockd", timeout=60)
+            os.kill(pid, signal.SIGRTMIN + 4)  # systemd's "power off"
+            try:
+                unshare.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                unshare.kill()
+                unshare.wait()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.harness import Daemon, Dock, require_udev, running_daemon
 from tests.support.ntp import ResponderAddress, true_time_station
 from tests.support.seaweed import central_bucket, seaweed, unlocked_bucket  # noqa: F401
 
@@ -73,3 +74,20 @@ def journald() -> Iterator[None]:
                 pytest.fail(f"{JOURNALD} did not open {JOURNAL_SOCKET} within 10 s")
             time.sleep(0.05)
     yield
+
+
+@pytest.fixture
+def dock() -> Iterator[Dock]:
+    """The test's dock bays: loop-device recorders plugged through real udevd."""
+    require_udev()
+    bays = Dock()
+    yield bays
+    bays.close()
+
+
+@pytest.fixture
+def daemon(tmp_path: Path) -> Iterator[Daemon]:
+    """A `dockd run` of the test's own (not started: a test adds its config first)."""
+    with running_daemon(tmp_path / "dock") as d:
+        (tmp_path / "dock").mkdir()
+        yield d

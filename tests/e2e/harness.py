@@ -7,6 +7,7 @@ volume label, DOCKD_SLOT), so the daemon cannot tell them from real recorders.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -46,6 +47,12 @@ def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
             return value
         time.sleep(0.2)
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def blob(seed: str, size: int) -> bytes:
+    """Recording-like bytes: distinct per seed, made quickly (no urandom of many MiB)."""
+    block = hashlib.sha256(seed.encode()).digest() * 2048  # 64 KiB
+    return (block * (size // len(block) + 1))[:size]
 
 
 def udevd_listening() -> bool:

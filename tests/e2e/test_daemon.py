@@ -9,7 +9,6 @@ import shutil
 import signal
 import sqlite3
 import subprocess
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -22,10 +21,9 @@ from tests.e2e.harness import (
     REPO,
     Daemon,
     Dock,
+    blob,
     exfat_recorder,
     fat32_recorder,
-    require_udev,
-    running_daemon,
     wait_for,
 )
 from tests.support.media import mounted_exfat
@@ -37,26 +35,6 @@ def _clip(serial: str, n: int) -> str:
     return f"{serial}_007_20261122{8 + n // 60:02d}{n % 60:02d}00_{n:04d}.AVI"  # no container
 
 
-def _blob(seed: str, size: int) -> bytes:
-    block = hashlib.sha256(seed.encode()).digest() * 2048  # 64 KiB, distinct per seed
-    return (block * (size // len(block) + 1))[:size]
-
-
-@pytest.fixture
-def dock() -> Iterator[Dock]:
-    require_udev()
-    dock = Dock()
-    yield dock
-    dock.close()
-
-
-@pytest.fixture
-def daemon(tmp_path: Path) -> Iterator[Daemon]:
-    with running_daemon(tmp_path / "dock") as d:
-        (tmp_path / "dock").mkdir()
-        yield d
-
-
 def _ro(dev: str) -> str:
     return subprocess.run(
         ["blockdev", "--getro", dev], capture_output=True, text=True
@@ -64,7 +42,7 @@ def _ro(dev: str) -> str:
 
 
 def test_recorder_present_at_start_up_is_copied(dock: Dock, daemon: Daemon, tmp_path: Path) -> None:
-    files = {f"DCIM/{_clip('SNCOLD', i)}": _blob(f"cold{i}", 300_000) for i in range(3)}
+    files = {f"DCIM/{_clip('SNCOLD', i)}": blob(f"cold{i}", 300_000) for i in range(3)}
     dev = dock.plug(fat32_recorder(tmp_path / "SNCOLD.dockrec", "SNCOLD", files))
 
     daemon.start()
@@ -85,8 +63,8 @@ def test_two_recorders_docked_at_once_fat32_and_exfat(
     dock: Dock, daemon: Daemon, tmp_path: Path
 ) -> None:
     daemon.start()
-    fat = {_clip("SNFAT", i): _blob(f"fat{i}", 2_000_000) for i in range(4)}
-    exf = {_clip("SNEXF", i): _blob(f"exf{i}", 2_000_000) for i in range(4)}
+    fat = {_clip("SNFAT", i): blob(f"fat{i}", 2_000_000) for i in range(4)}
+    exf = {_clip("SNEXF", i): blob(f"exf{i}", 2_000_000) for i in range(4)}
     fat_img = fat32_recorder(tmp_path / "SNFAT.dockrec", "SNFAT", fat)
     exf_img = exfat_recorder(tmp_path / "SNEXF.dockrec", "SNEXF", exf)
     dock.plug(fat_img)
@@ -104,7 +82,7 @@ def test_unplug_mid_copy_then_redock_copies_only_what_is_missing(
     dock: Dock, daemon: Daemon, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DOCKD_STORE__PARALLEL_FILES", "1")  # slow enough to interrupt
-    files = {_clip("SNYANK", i): _blob(f"yank{i}", 24 << 20) for i in range(20)}
+    files = {_clip("SNYANK", i): blob(f"yank{i}", 24 << 20) for i in range(20)}
     img = fat32_recorder(tmp_path / "SNYANK.dockrec", "SNYANK", files, size_mib=640)
     daemon.start()
     dev = dock.plug(img)
@@ -143,7 +121,7 @@ def test_daemon_killed_mid_copy_then_restarted(
     dock: Dock, daemon: Daemon, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DOCKD_STORE__PARALLEL_FILES", "1")  # slow enough to interrupt
-    files = {_clip("SNKILL", i): _blob(f"kill{i}", 24 << 20) for i in range(20)}
+    files = {_clip("SNKILL", i): blob(f"kill{i}", 24 << 20) for i in range(20)}
     dock.plug(fat32_recorder(tmp_path / "SNKILL.dockrec", "SNKILL", files, size_mib=640))
     daemon.start()
     wait_for(
@@ -180,7 +158,7 @@ def test_corrupt_filesystem_is_reported_and_the_dock_keeps_working(
     with bad.open("r+b") as image:  # sectors per cluster = 0: no FAT driver can read it
         image.seek(0x0D)
         image.write(b"\0")
-    good = {_clip("SNGOOD", 1): _blob("good", 100_000)}
+    good = {_clip("SNGOOD", 1): blob("good", 100_000)}
     daemon.start()
     dock.plug(bad)
     [failed] = wait_for(lambda: daemon.finished("SNBAD"), 60, "the corrupt recorder's session")
@@ -198,7 +176,7 @@ def test_sigterm_unmounts_and_exits(
     dock: Dock, daemon: Daemon, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DOCKD_STORE__PARALLEL_FILES", "1")  # slow enough to interrupt
-    files = {_clip("SNTERM", i): _blob(f"term{i}", 24 << 20) for i in range(6)}
+    files = {_clip("SNTERM", i): blob(f"term{i}", 24 << 20) for i in range(6)}
     dev = dock.plug(fat32_recorder(tmp_path / "SNTERM.dockrec", "SNTERM", files, size_mib=256))
     daemon.start()
     wait_for(lambda: os.path.ismount(daemon.mount_root / f"test-{Path(dev).name}"), 60, "the mount")
@@ -252,7 +230,7 @@ def _rules_allowing_clock_set(tmp_path: Path) -> Path:
 def test_recorder_is_never_written_unless_policy_allows_the_clock_set_file(
     dock: Dock, daemon: Daemon, tmp_path: Path
 ) -> None:
-    files = {_clip("SNRO", i): _blob(f"ro{i}", 200_000) for i in range(2)}
+    files = {_clip("SNRO", i): blob(f"ro{i}", 200_000) for i in range(2)}
     files["DEVCLOCK.TXT"] = b"2026-01-01 00:00:00\n"
     fat = fat32_recorder(tmp_path / "SNRO.dockrec", "SNRO", files)
     before = _image_digest(fat)
@@ -270,7 +248,7 @@ def test_recorder_is_never_written_unless_policy_allows_the_clock_set_file(
 def test_clock_set_file_is_written_after_verification_when_allowed(
     dock: Dock, daemon: Daemon, tmp_path: Path
 ) -> None:
-    files = {_clip("SNSET", i): _blob(f"set{i}", 200_000) for i in range(2)}
+    files = {_clip("SNSET", i): blob(f"set{i}", 200_000) for i in range(2)}
     files["DEVCLOCK.TXT"] = b"2026-01-01 00:00:00\n"
     img = exfat_recorder(tmp_path / "SNSET.dockrec", "SNSET", files)
     daemon.write_config(f'[rules]\ndir = "{_rules_allowing_clock_set(tmp_path)}"\n')

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
-from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -16,10 +15,9 @@ import pytest
 from tests.e2e.harness import (
     Daemon,
     Dock,
+    blob,
     exfat_recorder,
     fat32_recorder,
-    require_udev,
-    running_daemon,
     wait_for,
 )
 from tests.support.media import cut_short, fat_first_cluster, patch_fat_entry
@@ -28,29 +26,15 @@ pytestmark = pytest.mark.root
 MiB = 1 << 20
 
 
-def _blob(seed: str, size: int) -> bytes:
-    block = hashlib.sha256(seed.encode()).digest() * 2048
-    return (block * (size // len(block) + 1))[:size]
-
-
 def _clip(serial: str, n: int, day: int = 22) -> str:
     return f"{serial}_007_202611{day:02d}{8 + n // 60:02d}{n % 60:02d}00_{n:04d}.AVI"
 
 
 @pytest.fixture
-def dock() -> Iterator[Dock]:
-    require_udev()
-    dock = Dock()
-    yield dock
-    dock.close()
-
-
-@pytest.fixture
-def daemon(tmp_path: Path) -> Iterator[Daemon]:
-    with running_daemon(tmp_path / "dock") as d:
-        (tmp_path / "dock").mkdir()
-        d.start()
-        yield d
+def daemon(daemon: Daemon) -> Daemon:
+    """Started: these recorders are docked while it runs."""
+    daemon.start()
+    return daemon
 
 
 def _session(daemon: Daemon, serial: str, count: int = 1) -> dict[str, Any]:
@@ -79,7 +63,7 @@ def _manifest_checks(daemon: Daemon, session: dict[str, Any]) -> dict[str, dict[
 def test_a_card_cut_short_is_truncated_and_its_space_unaccounted(
     dock: Dock, daemon: Daemon, tmp_path: Path
 ) -> None:
-    files = {f"DCIM/{_clip('SNCUT', i)}": _blob(f"cut{i}", 4 * MiB) for i in range(1, 11)}
+    files = {f"DCIM/{_clip('SNCUT', i)}": blob(f"cut{i}", 4 * MiB) for i in range(1, 11)}
     img = fat32_recorder(tmp_path / "SNCUT.dockrec", "SNCUT", files)
     cut_short(img, 20 * MiB)
     dock.plug(img)
@@ -101,7 +85,7 @@ def test_a_card_cut_short_is_truncated_and_its_space_unaccounted(
 def test_folders_pointing_at_the_root_and_at_their_parent_are_loops_not_followed(
     dock: Dock, daemon: Daemon, tmp_path: Path
 ) -> None:
-    files = {f"DCIM/100REC/{_clip('SNLOOP', i)}": _blob(f"loop{i}", 300_000) for i in (1, 2, 3)}
+    files = {f"DCIM/100REC/{_clip('SNLOOP', i)}": blob(f"loop{i}", 300_000) for i in (1, 2, 3)}
     img = fat32_recorder(tmp_path / "SNLOOP.dockrec", "SNLOOP", files)
     subprocess.run(
         ["mmd", "-i", str(img), "::/DCIM/LOOP", "::/DCIM/100REC/BACK"],
@@ -127,7 +111,7 @@ def test_folders_pointing_at_the_root_and_at_their_parent_are_loops_not_followed
 def test_cross_linked_and_overrunning_entries_are_named(
     dock: Dock, daemon: Daemon, tmp_path: Path
 ) -> None:
-    files = {f"DCIM/CLIP000{i}.AVI": _blob(f"x{i}", 200_000) for i in (1, 2, 3, 4)}
+    files = {f"DCIM/CLIP000{i}.AVI": blob(f"x{i}", 200_000) for i in (1, 2, 3, 4)}
     img = fat32_recorder(tmp_path / "SNXLINK.dockrec", "SNXLINK", files)
     patch_fat_entry(img, "CLIP0002.AVI", first_cluster=fat_first_cluster(img, "CLIP0001.AVI"))
     patch_fat_entry(img, "CLIP0004.AVI", size=2_000_000)
@@ -144,7 +128,7 @@ def test_cross_linked_and_overrunning_entries_are_named(
 
 
 def test_an_exfat_volume_cut_short_is_truncated(dock: Dock, daemon: Daemon, tmp_path: Path) -> None:
-    files = {_clip("SNEXCUT", i): _blob(f"ex{i}", 1 * MiB) for i in (1, 2, 3)}
+    files = {_clip("SNEXCUT", i): blob(f"ex{i}", 1 * MiB) for i in (1, 2, 3)}
     img = exfat_recorder(tmp_path / "SNEXCUT.dockrec", "SNEXCUT", files)
     cut_short(img, 48 * MiB)
     dock.plug(img)
@@ -161,7 +145,7 @@ def test_clip_numbers_that_jump_within_and_between_sessions_and_a_format(
 ) -> None:
     def dock_once(folder: str, numbers: list[int], day: int, count: int) -> dict[str, Any]:
         (tmp_path / folder).mkdir()
-        files = {f"DCIM/{_clip('SNSEQ', n, day)}": _blob(f"{day}-{n}", 100_000) for n in numbers}
+        files = {f"DCIM/{_clip('SNSEQ', n, day)}": blob(f"{day}-{n}", 100_000) for n in numbers}
         img = fat32_recorder(tmp_path / folder / "SNSEQ.dockrec", "SNSEQ", files)
         dev = dock.plug(img)
         session = _session(daemon, "SNSEQ", count)

@@ -4,11 +4,9 @@ and leaves screenshots under tests/artifacts/."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -20,9 +18,8 @@ from tests.e2e.harness import (
     REPO,
     Daemon,
     Dock,
+    blob,
     fat32_recorder,
-    require_udev,
-    running_daemon,
     wait_for,
 )
 from tests.integration.test_web import dump_dom, require_chromium, screenshot, visible_text
@@ -39,26 +36,16 @@ def _clip(n: int) -> str:
     return f"{SERIAL}_007_20261122{8 + n // 60:02d}{n % 60:02d}00_{n:04d}.AVI"
 
 
-def _blob(seed: str, size: int) -> bytes:
-    block = hashlib.sha256(seed.encode()).digest() * 2048
-    return (block * (size // len(block) + 1))[:size]
-
-
 @pytest.fixture
-def dock() -> Iterator[Dock]:
-    require_udev()
+def dock(dock: Dock) -> Dock:
     require_chromium()
-    dock = Dock()
-    yield dock
-    dock.close()
+    return dock
 
 
 @pytest.fixture
-def daemon(tmp_path: Path) -> Iterator[Daemon]:
-    with running_daemon(tmp_path / "dock") as d:
-        (tmp_path / "dock").mkdir()
-        d.write_config('[web]\nlisten = "127.0.0.1:0"\n')  # its own port: tests run side by side
-        yield d
+def daemon(daemon: Daemon) -> Daemon:
+    daemon.write_config('[web]\nlisten = "127.0.0.1:0"\n')  # its own port: tests run side by side
+    return daemon
 
 
 def _page_url(daemon: Daemon) -> str:
@@ -90,7 +77,7 @@ def test_page_shows_the_copy_then_safe_to_unplug(
     dock: Dock, daemon: Daemon, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DOCKD_STORE__PARALLEL_FILES", "1")  # one file at a time: a longer copy
-    files = {f"DCIM/{_clip(i)}": _blob(f"page{i}", CLIP_MIB << 20) for i in range(CLIPS)}
+    files = {f"DCIM/{_clip(i)}": blob(f"page{i}", CLIP_MIB << 20) for i in range(CLIPS)}
     img = fat32_recorder(tmp_path / f"{SERIAL}.dockrec", SERIAL, files, size_mib=1400)
     daemon.start()
     url = _page_url(daemon)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,8 +23,6 @@ from tests.e2e.harness import (
     Daemon,
     Dock,
     fat32_recorder,
-    require_udev,
-    running_daemon,
     wait_for,
 )
 
@@ -36,19 +33,9 @@ SERIAL = "SNUNPLUG"
 
 
 @pytest.fixture
-def dock() -> Iterator[Dock]:
-    require_udev()
-    dock = Dock()
-    yield dock
-    dock.close()
-
-
-@pytest.fixture
-def daemon(tmp_path: Path) -> Iterator[Daemon]:
-    with running_daemon(tmp_path / "dock") as d:
-        (tmp_path / "dock").mkdir()
-        d.write_config('[policy]\npack = "mingshan-emergency"\n')
-        yield d
+def daemon(daemon: Daemon) -> Daemon:
+    daemon.write_config('[policy]\npack = "mingshan-emergency"\n')
+    return daemon
 
 
 def unplugs(daemon: Daemon) -> list[dict[str, Any]]:

@@ -715,8 +715,9 @@ class CentralRecords(Protocol):
     def record_freeing(self, item: Outgoing, at: datetime) -> None:
         """The intent, committed before the local copy is touched."""
 
-    def freeing_started(self) -> list[Outgoing]:
-        """Frees whose intent is on the chain and whose location is not marked removed."""
+    def freeing_started(self) -> set[str]:
+        """The BLAKE3 of each object whose free's intent is on the chain and whose location
+        is not marked removed."""
 
     def mark_freed(self, item: Outgoing, at: datetime) -> None: ...
 

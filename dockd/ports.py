@@ -564,7 +564,9 @@ class ExportRecords(Protocol):
     def session_manifest(self, session_id: str) -> tuple[str, str, str, int] | None:
         """(blake3, sha256, object key, size) of the session's manifest object."""
 
-    def custody_concerning(self, subjects: Collection[str]) -> list[CustodyEvent]: ...
+    def custody_concerning(self, subjects: Collection[str]) -> list[CustodyEvent]:
+        """Every station's events about `subjects`, by station and then its chain's seq."""
+
     def custodians_at(self, serial: str) -> list[CustodyStretch]: ...
     def begin(self, intent: ExportIntent) -> None: ...
     def complete(

@@ -223,7 +223,9 @@ class SlotWorker:
                 return
             bound.info("recorder-clearing-late", session=late.session_id)
             self.board.set(device.slot, state="mounting", message="clearing the recorder")
-            self._write_recorder(device, late.session_id, False, True)
+            cleared = self._write_recorder(device, late.session_id, False, True)
+            if cleared is not None and cleared.awaiting_central:
+                slot.late_clear = replace(late, awaiting=cleared.awaiting_central)
         except DockdError as exc:
             self._show_error(device.slot, "done", exc)
             bound.error("problem", code=exc.code, message=exc.message, hint=exc.hint)

@@ -506,8 +506,11 @@ def build_daemon(app: App) -> Daemon:
         unit_read_only=unit_read_only,
     )
     unlocker = Unlocker(app.profiles, run_unlock, app.ledger, utc_now, app.board)
+    central = app.config.central
     forwarding = (
-        BackgroundForwarder(app.forwarder, app.board) if app.config.central is not None else None
+        BackgroundForwarder(app.forwarder, app.board, central.pass_interval_seconds)
+        if central is not None
+        else None
     )
     return Daemon(
         UdevSource(settings.ports, [Path("/"), app.config.store.root]),

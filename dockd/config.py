@@ -281,6 +281,13 @@ class CentralConfig(_Section):
     )
     streams: int = Field(4, ge=1, le=32, description="Parts or objects sent at once.")
     timeout_seconds: float = Field(30.0, gt=0, le=600, description="Per S3 request.")
+    pass_interval_seconds: float = Field(
+        300.0,
+        ge=1,
+        le=86400,
+        description="The daemon's forwarding passes between dock sessions: the wait after one "
+        "ends before the next, e.g. after the server was unreachable.",
+    )
 
     @model_validator(mode="after")
     def _one_secret(self) -> CentralConfig:

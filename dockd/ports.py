@@ -564,7 +564,9 @@ class ExportRecords(Protocol):
     def session_manifest(self, session_id: str) -> tuple[str, str, str, int] | None:
         """(blake3, sha256, object key, size) of the session's manifest object."""
 
-    def custody_concerning(self, subjects: Collection[str]) -> list[CustodyEvent]: ...
+    def custody_concerning(self, subjects: Collection[str]) -> list[CustodyEvent]:
+        """Every station's events about `subjects`, by station and then its chain's seq."""
+
     def custodians_at(self, serial: str) -> list[CustodyStretch]: ...
     def begin(self, intent: ExportIntent) -> None: ...
     def complete(
@@ -715,8 +717,9 @@ class CentralRecords(Protocol):
     def record_freeing(self, item: Outgoing, at: datetime) -> None:
         """The intent, committed before the local copy is touched."""
 
-    def freeing_started(self) -> list[Outgoing]:
-        """Frees whose intent is on the chain and whose location is not marked removed."""
+    def freeing_started(self) -> set[str]:
+        """The BLAKE3 of each object whose free's intent is on the chain and whose location
+        is not marked removed."""
 
     def mark_freed(self, item: Outgoing, at: datetime) -> None: ...
 

@@ -42,6 +42,7 @@ class KeptFile:
 class ClearPlan:
     delete: list[ClearCandidate]
     kept: list[KeptFile]
+    awaiting_central: frozenset[int] = frozenset()  # recordings kept only for confirmation
 
 
 def clearing_refusal(
@@ -72,6 +73,7 @@ def plan_clearing(
     paths = {c.path for c in verified}
     delete: list[ClearCandidate] = []
     kept: list[KeptFile] = []
+    awaiting: set[int] = set()
     for file in sorted(on_device, key=lambda f: f.path):
         found = by_identity.get(file.identity)
         if found is None:
@@ -85,9 +87,17 @@ def plan_clearing(
             kept.append(KeptFile(file.path, "its copy is no longer in the store"))
         elif central and not found.confirmed_centrally:
             kept.append(KeptFile(file.path, "not yet confirmed in the central store"))
+            awaiting.add(found.recording)
         else:
             delete.append(found)
-    return ClearPlan(delete, kept)
+    return ClearPlan(delete, kept, frozenset(awaiting))
+
+
+def confirmed_since(awaited: frozenset[int], verified: Sequence[ClearCandidate]) -> bool:
+    """Whether none of the recordings a clearing kept back for their central confirmation
+    is still waiting for it: the plan made then decides again what goes."""
+    waiting = {c.recording for c in verified if not c.confirmed_centrally}
+    return not awaited & waiting
 
 
 def recheck(candidate: ClearCandidate, now: SourceFile | None) -> str | None:

@@ -6,6 +6,7 @@ the pass waits while any slot is mounting, copying or verifying, so the store's 
 the station's CPU go to the copy and its read-back first. An object already being sent
 finishes (at most `[central] streams` at once). A server-wide failure (unreachable, bad
 credentials) only ends that pass; the next one tries again, and the dock keeps docking.
+What waits for a confirmation (a docked recorder's clearing) hooks `after_each_pass`.
 """
 
 from __future__ import annotations
@@ -39,6 +40,12 @@ class BackgroundForwarder:
         self._stop = threading.Event()
         self._due = threading.Event()
         self._thread = threading.Thread(target=self._run, name="dockd-forward", daemon=True)
+        self._after: list[Callable[[], None]] = []
+
+    def after_each_pass(self, hook: Callable[[], None]) -> None:
+        """Called on the forwarding thread after every pass that ran, whatever it confirmed:
+        a `dockd forward` beside the daemon may have confirmed what the hook waits for."""
+        self._after.append(hook)
 
     def docking(self) -> bool:
         return any(s.state in DOCKING_STATES for s in self.board.snapshot())
@@ -86,3 +93,8 @@ class BackgroundForwarder:
                 failed=dict(summary.failed),
                 stopped=summary.stopped.code if summary.stopped else None,
             )
+            for hook in self._after:
+                try:
+                    hook()
+                except Exception:  # the hook's own fault must not end forwarding either
+                    log.exception("forward-hook-crashed")

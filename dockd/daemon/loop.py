@@ -64,6 +64,8 @@ class Daemon:
         self.unlocker = unlocker
         self.unplugged = unplugged
         self.forwarding = forwarding
+        if forwarding is not None:
+            forwarding.after_each_pass(self._clear_confirmed)
         self.stop = threading.Event()
         self._unformatted: dict[str, float] = {}
         self._unlocking: set[str] = set()
@@ -240,6 +242,19 @@ class Daemon:
         if self.forwarding is not None and slot.job is not None:
             forwarding = self.forwarding
             slot.job.add_done_callback(lambda _: forwarding.kick())
+
+    def _clear_confirmed(self) -> None:
+        """After a forwarding pass: each recorder still docked whose clearing waited for the
+        central confirmation gets a clearing job, which goes ahead once the confirmation is
+        there. One unplugged meanwhile has left its slot, and is cleared at its next dock."""
+        with self.slots.lock:
+            for slot in self.slots.by_name.values():
+                idle = slot.job is None or slot.job.done()
+                if slot.late_clear is None or slot.cancel.is_set() or not idle:
+                    continue
+                if self.stop.is_set():
+                    return
+                slot.job = self._pool.submit(self.worker.clear_late, slot)
 
     def _shutdown(self) -> None:
         self.notify("STOPPING=1")

@@ -2,7 +2,9 @@
 
 A slot holds a docked recorder (or a drop folder) and its worker. The worker says
 on the board when the recorder is safe to unplug; a recorder removed mid-copy
-cancels its own session only.
+cancels its own session only. A recorder left docked whose clearing waited for the
+central store's confirmation keeps that wait on its slot (`LateClear`) until the daemon
+finds the confirmation arrived, or the recorder is taken away.
 """
 
 from __future__ import annotations
@@ -29,13 +31,25 @@ from dockd.errors import (
     UnknownFilesystemError,
 )
 from dockd.ports import DropFolders, Mounter, RawVolumes, WriteBlocker
-from dockd.services.clearing import RecorderClearing
+from dockd.services.clearing import ClearResult, RecorderClearing
 from dockd.services.clocks import RecorderClockSetting
 from dockd.services.detection import Detector
 from dockd.services.dock_session import DockSession, SessionOutcome
 
 log = structlog.get_logger("dockd.daemon.loop")
 MOUNT_RETRY_S = 1.0
+
+
+@dataclass(frozen=True)
+class LateClear:
+    """A clearing that kept files back until their central confirmation: the recorder as
+    identified, and the session whose outcome allowed clearing (asked again when it runs)."""
+
+    device: RecorderDevice
+    session_id: str
+    state: str
+    fully_verified: bool
+    awaiting: frozenset[int]
 
 
 @dataclass
@@ -47,6 +61,7 @@ class Slot:
     session: str | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
     job: Future[None] | None = None
+    late_clear: LateClear | None = None
 
 
 class Slots:
@@ -158,7 +173,15 @@ class SlotWorker:
             if set_clock or clear:
                 self.mounter.unmount(mountpoint)
                 mountpoint = None
-                self._write_recorder(device, outcome.session_id, set_clock, clear)
+                cleared = self._write_recorder(device, outcome.session_id, set_clock, clear)
+                if cleared is not None and cleared.awaiting_central:
+                    slot.late_clear = LateClear(
+                        device,
+                        outcome.session_id,
+                        outcome.state,
+                        outcome.fully_verified,
+                        cleared.awaiting_central,
+                    )
         except RecorderBusyError as exc:  # udev gave us a recorder already being copied
             self._show_error(device.slot, "error", exc)
             bound.error("problem", session=exc.session_id, code=exc.code, message=exc.message)
@@ -178,6 +201,38 @@ class SlotWorker:
             if mountpoint is not None:
                 self.mounter.unmount(mountpoint)
         self._done(slot, state, bound)
+
+    def clear_late(self, slot: Slot) -> None:
+        """A forwarding pass ended: clear the recorder still docked here if the recordings
+        its clearing kept back are now confirmed centrally. The same use case and checks as
+        after the dock: the pack, the station's switch and the holds are asked again, and
+        each file is re-checked just before its deletion."""
+        late = slot.late_clear
+        if late is None or slot.cancel.is_set():
+            return
+        device = late.device
+        bound = log.bind(serial=device.serial, slot=device.slot)
+        try:
+            if not self.clearing.confirmed_since(device.serial, late.awaiting):
+                return
+            slot.late_clear = None
+            refusal = self.clearing.refusal(device.serial, late.state, late.fully_verified)
+            if refusal is not None:
+                bound.info("recorder-not-cleared", reason=refusal)
+                self.board.set(device.slot, message=f"not cleared: {refusal}")
+                return
+            bound.info("recorder-clearing-late", session=late.session_id)
+            self.board.set(device.slot, state="mounting", message="clearing the recorder")
+            cleared = self._write_recorder(device, late.session_id, False, True)
+            if cleared is not None and cleared.awaiting_central:
+                slot.late_clear = replace(late, awaiting=cleared.awaiting_central)
+        except DockdError as exc:
+            self._show_error(device.slot, "done", exc)
+            bound.error("problem", code=exc.code, message=exc.message, hint=exc.hint)
+        except Exception as exc:
+            self._show_error(device.slot, "done", InternalError(f"{type(exc).__name__}: {exc}"))
+            bound.exception("internal-error")
+        self._done(slot, "done", bound)
 
     def _done(
         self, slot: Slot, state: SlotState, bound: structlog.typing.FilteringBoundLogger
@@ -281,9 +336,10 @@ class SlotWorker:
 
     def _write_recorder(
         self, device: RecorderDevice, session_id: str, set_clock: bool, clear: bool
-    ) -> None:
+    ) -> ClearResult | None:
         """The only writes dockd ever makes to a recorder, after the whole session is
         verified, on a separate read-write mount: its clock-set file, and clearing."""
+        result: ClearResult | None = None
         self.write_block(device.devnode, False)
         try:
             zone = self.sessions.zone_of(device.profile)
@@ -308,3 +364,4 @@ class SlotWorker:
                 self.mounter.unmount(mountpoint)
         finally:
             self.write_block(device.devnode, True)
+        return result

@@ -8,9 +8,11 @@ stopped in between: the file is gone or still there, and its verified copy is in
 either way.
 
 With a central store, only files whose copy the central store has confirmed are deleted.
-Confirmation comes minutes after the dock, while the officer has already taken the
-recorder: the rest is deleted at the recorder's next dock, when it is verified again by
-identity (it was, so it is not copied twice) and its confirmation has arrived.
+Confirmation comes minutes after the dock. A recorder still docked then is cleared of
+the rest after the forwarding pass that confirmed them (`confirmed_since`, then `clear`
+again with every check); one the officer has taken is cleared at its next dock, when it is
+verified again by identity (it was, so it is not copied twice) and its confirmation has
+arrived.
 """
 
 from __future__ import annotations
@@ -20,7 +22,13 @@ from pathlib import Path
 
 import structlog
 
-from dockd.core.clearing import KeptFile, clearing_refusal, plan_clearing, recheck
+from dockd.core.clearing import (
+    KeptFile,
+    clearing_refusal,
+    confirmed_since,
+    plan_clearing,
+    recheck,
+)
 from dockd.core.model import display_path
 from dockd.core.profiles import RecorderProfile, pick_profile
 from dockd.errors import RecorderClearError
@@ -34,6 +42,7 @@ class ClearResult:
     deleted: int = 0
     kept: list[KeptFile] = field(default_factory=list)
     error: RecorderClearError | None = None
+    awaiting_central: frozenset[int] = frozenset()  # recordings kept for their confirmation
 
     @property
     def summary(self) -> str:
@@ -77,12 +86,16 @@ class RecorderClearing:
             holds=self.records.holds_on(serial) if self.enabled and self.pack_allows else 0,
         )
 
+    def confirmed_since(self, serial: str, awaited: frozenset[int]) -> bool:
+        """Whether the recordings a clearing kept back have been confirmed centrally since."""
+        return confirmed_since(awaited, self.records.verified(serial))
+
     def clear(self, mountpoint: Path, profile_id: str, serial: str, session_id: str) -> ClearResult:
         """Delete the files whose exact identity has a verified copy; each re-checked just
         before its deletion, each deletion in the custody log before and after."""
         scan = self.volume.scan(mountpoint, pick_profile(self.profiles, profile_id))
         plan = plan_clearing(scan.recordings, self.records.verified(serial), self.central)
-        result = ClearResult(kept=list(plan.kept))
+        result = ClearResult(kept=list(plan.kept), awaiting_central=plan.awaiting_central)
         for candidate in plan.delete:
             details: dict[str, object] = {
                 "serial": serial,

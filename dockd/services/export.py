@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from dockd.core.custody import CustodyEvent
+from dockd.core.custody import CustodyEvent, by_station, interleaved
 from dockd.core.export_description import (
     ExportDescription,
     ExportedFile,
@@ -188,7 +188,7 @@ class Exports:
         for session in sessions:
             self._copy_manifest(writer, session)
         subjects = {*(str(r.id) for r in recordings), *sessions}
-        custody = self.records.custody_concerning(subjects)
+        custody = interleaved(by_station(self.records.custody_concerning(subjects)).values())
         writer.add_tag("custody-events.json", _json([_event(e) for e in custody]))
         description = ExportDescription(
             export_id=export_id,
@@ -279,7 +279,10 @@ def _check(what: str, key: str, got: FileDigests, size: int, sha256: str, blake3
 
 
 def _event(e: CustodyEvent) -> dict[str, object]:
+    """`seq` and the hashes are those of `station`'s chain: the excerpt merges several
+    stations' chains by time, each in its own order."""
     return {
+        "station": e.station,
         "seq": e.seq,
         "at": e.at,
         "kind": e.kind,

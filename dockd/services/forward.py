@@ -27,6 +27,7 @@ from datetime import datetime
 import structlog
 
 from dockd.core.forwarding import (
+    CentralCopy,
     CentralHead,
     Expected,
     Outgoing,
@@ -113,27 +114,32 @@ class Forwarder:
 
     def run_pass(self) -> PassSummary:
         """One pass; CentralNoObjectLockError (and any error of the bucket check) is
-        raised before anything is sent."""
+        raised before anything is sent. The ledger's objects are read once: each step
+        writes what it changed back into `held`, so later steps and the count of what is
+        left see the rows as the ledger now has them without reading them again."""
         with self._lock, self.lease():
             self.central.check_bucket()
             summary = PassSummary()
+            held = {i.blake3: i for i in self.records.outgoing()}
             if not self._aborted:
-                mine = {i.key for i in self.records.outgoing() if i.local and step(i) is Step.SEND}
+                mine = {i.key for i in held.values() if i.local and step(i) is Step.SEND}
                 summary.aborted_uploads = self.central.abort_unfinished(mine)
                 self._aborted = True
                 for key in summary.aborted_uploads:
                     log.warning("central-upload-aborted", key=key)
             try:
-                self._finish_frees(summary)
-                items = self.records.outgoing()
-                self._send_all([i for i in items if i.local and step(i) is Step.SEND], summary)
+                self._finish_frees(held, summary)
+                self._send_all(
+                    [i for i in held.values() if i.local and step(i) is Step.SEND], held, summary
+                )
                 if summary.stopped is None:
-                    self._update_locks([i for i in items if step(i) is Step.UPDATE_LOCK], summary)
+                    updates = [i for i in held.values() if step(i) is Step.UPDATE_LOCK]
+                    self._update_locks(updates, held, summary)
                 if summary.stopped is None:
-                    self._free(self.records.outgoing(), summary)
+                    self._free(held, summary)
             except _SERVER_WIDE as exc:
                 summary.stopped = exc
-            for item in self.records.outgoing():
+            for item in held.values():
                 if step(item) is Step.SEND:
                     summary.left += 1
                     summary.left_bytes += item.size
@@ -146,7 +152,9 @@ class Forwarder:
 
     # sending ---------------------------------------------------------------
 
-    def _send_all(self, items: list[Outgoing], summary: PassSummary) -> None:
+    def _send_all(
+        self, items: list[Outgoing], held: dict[str, Outgoing], summary: PassSummary
+    ) -> None:
         stop = threading.Event()
 
         def send(item: Outgoing) -> _Outcome:
@@ -167,6 +175,7 @@ class Forwarder:
 
         with ThreadPoolExecutor(self.streams, thread_name_prefix="dockd-forward") as pool:
             for outcome in pool.map(send, items):
+                held[outcome.item.blake3] = outcome.item
                 if outcome.result == "sent":
                     summary.sent += 1
                     summary.bytes_sent += outcome.item.size
@@ -200,13 +209,16 @@ class Forwarder:
             )
             parts, result = _parts(checksum), "adopted"
         head = _confirm(self.central, item.key, expected)
-        self.records.record_confirmed(item, head, parts, result == "adopted", self.clock())
+        at = self.clock()
+        self.records.record_confirmed(item, head, parts, result == "adopted", at)
         log.info("central-confirmed", key=item.key, version=head.version_id, how=result)
-        return _Outcome(item, result)
+        return _Outcome(_confirmed(item, head, at), result)
 
     # lock upkeep -----------------------------------------------------------
 
-    def _update_locks(self, items: list[Outgoing], summary: PassSummary) -> None:
+    def _update_locks(
+        self, items: list[Outgoing], held: dict[str, Outgoing], summary: PassSummary
+    ) -> None:
         """A failure leaves the row confirmed with the lock it had: the object is still
         forwarded, and the next pass tries the update again."""
         for item in items:
@@ -230,6 +242,9 @@ class Forwarder:
                 summary.failed[exc.code] += 1
                 continue
             self.records.record_lock(item, head, self.clock())
+            held[item.blake3] = replace(
+                item, copy=replace(copy, retain_until=head.retain_until, legal_hold=head.legal_hold)
+            )
             summary.lock_updated += 1
             log.info(
                 "central-lock-updated",
@@ -240,14 +255,16 @@ class Forwarder:
 
     # freeing ---------------------------------------------------------------
 
-    def _finish_frees(self, summary: PassSummary) -> None:
+    def _finish_frees(self, held: dict[str, Outgoing], summary: PassSummary) -> None:
         """Frees a crash interrupted after their intent, finished only while the rule still
         allows them (a hold placed since without a central hold keeps what is left)."""
         now = self.clock()
-        for item in self.records.freeing_started():
+        started = self.records.freeing_started()
+        for item in [i for i in held.values() if i.local and i.blake3 in started]:
             if self._may_free(item, now):
                 self.store.free_local(item.local_key)
                 self.records.mark_freed(item, self.clock())
+                held[item.blake3] = replace(item, local=False)
                 summary.freed += 1
 
     def _may_free(self, item: Outgoing, now: datetime) -> bool:
@@ -256,11 +273,11 @@ class Forwarder:
         central_hold = copy is not None and copy.legal_hold
         return may_free_local(copy, now, self.local_retention_days, holds, central_hold)
 
-    def _free(self, items: list[Outgoing], summary: PassSummary) -> None:
+    def _free(self, held: dict[str, Outgoing], summary: PassSummary) -> None:
         """The central copy is HEADed once more right before: the local copy goes only
         while the server still shows the locked object the ledger recorded."""
         now = self.clock()
-        for item in items:
+        for item in list(held.values()):
             recorded = item.recorded()
             if not item.local or step(item) is not Step.NOTHING or recorded is None:
                 continue
@@ -276,9 +293,29 @@ class Forwarder:
                 continue
             self.records.record_freeing(item, self.clock())
             self.store.free_local(item.local_key)
-            self.records.mark_freed(replace(item, local=False), self.clock())
+            freed = replace(item, local=False)
+            self.records.mark_freed(freed, self.clock())
+            held[item.blake3] = freed
             summary.freed += 1
             log.info("local-copy-freed", key=item.local_key, central=item.key)
+
+
+def _confirmed(item: Outgoing, head: CentralHead, at: datetime) -> Outgoing:
+    """The object as the ledger holds it once `record_confirmed` has written `head`."""
+    known = item.copy
+    copy = CentralCopy(
+        blake3=item.blake3,
+        key=item.key,
+        state="confirmed",
+        version_id=head.version_id,
+        checksum=head.checksum,
+        retain_until=head.retain_until,
+        legal_hold=head.legal_hold,
+        confirmed_at=at,
+        attempts=(known.attempts if known else 0) + 1,
+        error_code=None,
+    )
+    return replace(item, copy=copy)
 
 
 def _bring_lock(

@@ -1,6 +1,8 @@
 """Clearing a recorder after offload (数据清空) on real parts: a FAT32 loop recorder through
-real udevd, a real `dockd run`, fusefat's read-write mount. Only the verified recordings go;
-with a hold, or with clearing off (the default), the recorder's image is unchanged."""
+real udevd, a real `dockd run`, fusefat's read-write mount, and a real SeaweedFS as the
+central store. Only the verified recordings go; with a hold, or with clearing off (the
+default), the recorder's image is unchanged. With a central store, a recorder still docked
+when the confirmation arrives is cleared then; one taken away at its next dock."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from tests.e2e.harness import (
     running_daemon,
     wait_for,
 )
+from tests.support.seaweed import ACCESS_KEY, SECRET_KEY, SeaweedServer
 
 pytestmark = pytest.mark.root
 
@@ -169,3 +172,86 @@ def test_with_clearing_off_the_recorder_is_byte_identical(
     assert session["state"] == "completed", session["problems"]
     assert _digest(img) == before
     assert "recorder-cleared" not in daemon.log.read_text()
+
+
+def _central(seaweed: SeaweedServer, bucket: str) -> str:
+    """Passes every 2 s, so that a confirmation follows the server's return quickly."""
+    return (
+        f'[central]\nendpoint = "{seaweed.endpoint}"\nbucket = "{bucket}"\n'
+        f'access_key = "{ACCESS_KEY}"\nsecret_key = "{SECRET_KEY}"\n'
+        "pass_interval_seconds = 2\ntimeout_seconds = 5\n"
+    )
+
+
+def _confirmed(daemon: Daemon, serial: str) -> bool:
+    mine = [r for r in daemon.recordings() if r["serial"] == serial]
+    return len(mine) == 3 and all(r["central"]["state"] == "confirmed" for r in mine)
+
+
+def _docked_while_the_server_is_down(
+    dock: Dock, daemon: Daemon, tmp_path: Path, seaweed: SeaweedServer, bucket: str, serial: str
+) -> tuple[Path, str]:
+    """Docked, verified and safe to unplug while the central store cannot be reached: the
+    clearing after the session deletes nothing, since nothing is confirmed there."""
+    img, _ = _recorder(tmp_path, serial)
+    daemon.write_config(_config(tmp_path, clear=True) + _central(seaweed, bucket))
+    seaweed.stop()
+    daemon.start()
+    dev = dock.plug(img)
+    [session] = wait_for(lambda: daemon.finished(serial), 60, "the session")
+    wait_for(lambda: "recorder-cleared" in daemon.log.read_text(), 20, "the first clearing")
+    wait_for(lambda: "safe-to-unplug" in daemon.log.read_text(), 20, "safe to unplug")
+    assert session["state"] == "completed", session["problems"]
+    assert "CENTRAL_UNREACHABLE" in daemon.log.read_text()
+    assert _custody(daemon, "recorder-file-clearing") == []
+    assert len([e for e in _listing(img) if e.endswith(".AVI")]) == 3
+    return img, dev
+
+
+def test_a_recorder_left_docked_is_cleared_when_the_central_store_confirms(
+    dock: Dock, daemon: Daemon, tmp_path: Path, seaweed: SeaweedServer, central_bucket: str
+) -> None:
+    try:
+        img, dev = _docked_while_the_server_is_down(
+            dock, daemon, tmp_path, seaweed, central_bucket, "SNLAT"
+        )
+    finally:
+        seaweed.start()
+    wait_for(lambda: len(_custody(daemon, "recorder-file-cleared")) == 3, 90, "the late clearing")
+    wait_for(lambda: daemon.log.read_text().count("safe-to-unplug") == 2, 20, "safe again")
+    assert _confirmed(daemon, "SNLAT")
+    dock.unplug(dev)
+
+    assert _listing(img) == ["DCIM/", "GPS/", "GPS/TRACK.LOG", "NOTES.TXT"]
+    assert _custody(daemon, "recorder-file-clearing") == _custody(daemon, "recorder-file-cleared")
+    log = daemon.log.read_text()
+    assert log.index("recorder-clearing-late") > log.rindex("CENTRAL_UNREACHABLE")
+    audit = daemon.cli("audit", "verify")
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+    assert subprocess.run(["fsck.vfat", "-n", str(img)], capture_output=True).returncode == 0
+
+
+def test_a_recorder_unplugged_before_the_confirmation_is_cleared_at_its_next_dock(
+    dock: Dock, daemon: Daemon, tmp_path: Path, seaweed: SeaweedServer, central_bucket: str
+) -> None:
+    try:
+        img, dev = _docked_while_the_server_is_down(
+            dock, daemon, tmp_path, seaweed, central_bucket, "SNGON"
+        )
+        dock.unplug(dev)
+        wait_for(lambda: "] removed " in daemon.log.read_text(), 20, "the slot released")
+        unplugged = _digest(img)
+    finally:
+        seaweed.start()
+    wait_for(lambda: _confirmed(daemon, "SNGON"), 90, "the central confirmation")
+    passes = daemon.log.read_text().count("forward-pass")
+    wait_for(lambda: daemon.log.read_text().count("forward-pass") > passes, 20, "a pass after")
+    assert _digest(img) == unplugged, "a recorder taken away was written to"
+    assert _custody(daemon, "recorder-file-clearing") == []
+    assert "recorder-clearing-late" not in daemon.log.read_text()
+
+    dev = dock.plug(img)
+    wait_for(lambda: daemon.finished("SNGON", 2), 60, "the second session")
+    wait_for(lambda: len(_custody(daemon, "recorder-file-cleared")) == 3, 30, "the clearing")
+    dock.unplug(dev)
+    assert _listing(img) == ["DCIM/", "GPS/", "GPS/TRACK.LOG", "NOTES.TXT"]

@@ -199,9 +199,9 @@ class FakeCentralRecords:
     def record_freeing(self, item: Outgoing, at: datetime) -> None:
         self.events.append(("local-copy-freeing", item.blake3))
 
-    def freeing_started(self) -> list[Outgoing]:
+    def freeing_started(self) -> set[str]:
         started = {b for kind, b in self.events if kind == "local-copy-freeing"}
-        return [i for i in self.outgoing() if i.blake3 in started and i.local]
+        return started - self.freed
 
     def mark_freed(self, item: Outgoing, at: datetime) -> None:
         self.freed.add(item.blake3)

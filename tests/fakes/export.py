@@ -72,7 +72,8 @@ class FakeExportRecords:
         return self.manifests.get(session_id)
 
     def custody_concerning(self, subjects: Collection[str]) -> list[CustodyEvent]:
-        return [e for e in self.events if e.subject in subjects]
+        found = [e for e in self.events if e.subject in subjects]
+        return sorted(found, key=lambda e: (e.station, e.seq))
 
     def custodians_at(self, serial: str) -> list[CustodyStretch]:
         return self.custodians.get(serial, [])

@@ -160,6 +160,35 @@ def test_every_export_is_listed_and_in_the_custody_chain(station: Station) -> No
     assert listed["id"] in text and "by O1, O2" in text
 
 
+def test_the_custody_excerpt_merges_two_stations_chains_and_names_each(
+    station: Station, tmp_path: Path
+) -> None:
+    """A second dock on the same ledger puts a hold on a recording the first one copied:
+    its event is number 1 or 2 of its own chain, and still comes after the copy."""
+    ledger = station.dockd.ledger_url
+    west = Dockd(
+        write_config(tmp_path / "west.toml", tmp_path / "west-store", ledger,
+                     DANDONG + '[station]\nid = "dock-west"\n'),
+        tmp_path / "west-store", ledger,
+    )  # fmt: skip
+    first = station.app.ledger.recordings()[0].id
+    west.run("holds", "add", str(first), "--case", "丹民罚〔2026〕7号", check=True)
+    station.tmp.mkdir()
+    out = station.create(station.tmp / "pkg", *TWO)
+    custody = json.loads((out / "custody-events.json").read_text("utf-8"))
+    stations = {e["station"] for e in custody}
+    assert "dock-west" in stations and len(stations) == 2
+    (hold,) = [e for e in custody if e["kind"] == "hold-placed"]
+    assert hold["station"] == "dock-west" and hold["subject"] == str(first)
+    copied = [e for e in custody if e["kind"] == "recording-verified"]
+    assert hold["seq"] < min(e["seq"] for e in copied)  # seq order alone would put it first
+    assert custody.index(hold) > max(custody.index(e) for e in copied)
+    for name in stations:
+        seqs = [e["seq"] for e in custody if e["station"] == name]
+        assert seqs == sorted(seqs)
+    assert station.dockd.run("export", "verify", str(out)).returncode == 0
+
+
 def test_exports_appear_in_the_nightly_report(station: Station) -> None:
     station.tmp.mkdir()
     station.create(station.tmp / "pkg", *TWO)

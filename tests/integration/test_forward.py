@@ -37,12 +37,12 @@ from tests.support.postgres import running_postgres
 from tests.support.seaweed import ACCESS_KEY, SECRET_KEY, SeaweedServer
 
 PREFIX = "station-7/"
+_CENTRAL = "\n[central]\n"  # use_central adds the table last
 
 
-def use_central(
-    dockd: Dockd, seaweed: SeaweedServer, bucket: str, station: str = "", **central: object
-) -> None:
-    """Rewrites the config: `station`, when given, is its `[station] id`."""
+def use_central(dockd: Dockd, seaweed: SeaweedServer, bucket: str, **central: object) -> None:
+    """Adds `[central]` to the config the test wrote (its last table: a second call
+    replaces the first one's), keeping everything else in it, `[station]` included."""
     values: dict[str, object] = {
         "endpoint": seaweed.endpoint,
         "bucket": bucket,
@@ -53,8 +53,8 @@ def use_central(
         **central,
     }
     lines = "".join(f"{k} = {json.dumps(v)}\n" for k, v in values.items())
-    named = f'\n[station]\nid = "{station}"\n' if station else ""
-    write_config(dockd.config, dockd.store, dockd.ledger_url, f"{named}\n[central]\n{lines}")
+    written = dockd.config.read_text("utf-8").partition(_CENTRAL)[0]
+    dockd.config.write_text(f"{written}{_CENTRAL}{lines}", "utf-8")
 
 
 def docked(dockd: Dockd, tmp_path: Path, files: dict[str, bytes], serial: str = "FW01") -> None:
@@ -350,11 +350,12 @@ def test_two_stations_on_one_postgresql_ledger_forward_only_their_own(
         stations = {}
         for station in ("dock-east", "dock-west"):
             store = tmp_path / f"{station}-store"
-            config = write_config(tmp_path / f"{station}.toml", store, url)
+            named = f'[station]\nid = "{station}"\n'
+            config = write_config(tmp_path / f"{station}.toml", store, url, named)
             stations[station] = Dockd(config, store, url)
         try:
-            for i, (station, dockd) in enumerate(stations.items()):
-                use_central(dockd, seaweed, central_bucket, station)
+            for i, dockd in enumerate(stations.values()):
+                use_central(dockd, seaweed, central_bucket)
                 docked(dockd, tmp_path, clips(f"ST0{i}", i + 1, 4000), f"ST0{i}")
             east, west = stations["dock-east"], stations["dock-west"]
             assert forward(east)["sent"] == 2  # its one recording and its manifest

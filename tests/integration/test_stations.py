@@ -12,10 +12,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
 from dockd.adapters.ledger.custody import chain_lock
+from dockd.adapters.rules import load_config
+from dockd.app import build, build_web
 from dockd.core.custody import genesis
 from tests.conftest import Dockd, unfreeze, write_config
 from tests.integration.test_ledger_postgres import finish, make_recordings, popen
@@ -30,7 +33,8 @@ def _station(tmp_path: Path, name: str, url: str, key: str | None = None) -> Doc
     """A station with its own store and its own key (`key`: another file, same id)."""
     store = tmp_path / f"{name}-store"
     key_file = tmp_path / f"{key or name}.key"
-    extra = f'\n[station]\nid = "{name}"\nkey_file = "{key_file}"\n'
+    # no [web] of the host's own dockd: the pages read here are these stations'
+    extra = f'\n[station]\nid = "{name}"\nkey_file = "{key_file}"\n[web]\nlisten = "127.0.0.1:0"\n'
     config = write_config(tmp_path / f"{key or name}.toml", store, url, extra)
     return Dockd(config, store, url)
 
@@ -301,3 +305,33 @@ def test_each_station_expires_its_own_copy_and_the_recording_lives_while_one_is_
         assert all(r["expired_at"] is not None for r in recordings(east).values())
         code, report = _audit(west, "--all-stations")
         assert code == 0, report
+
+
+def _page(d: Dockd) -> tuple[dict[str, Any], str]:
+    """The station's status page as the daemon serves it: its document and its HTML."""
+    app = build(load_config(d.config))
+    web = build_web(app)
+    try:
+        assert web.start()
+        with httpx.Client(base_url=web.url.rstrip("/"), trust_env=False, timeout=10) as http:
+            return http.get("/api/status").json(), http.get("/").text
+    finally:
+        web.stop()
+        app.close()
+
+
+def test_a_stations_page_shows_its_own_sessions_and_the_agencys_late_offloads(
+    tmp_path: Path,
+) -> None:
+    _late_clip(tmp_path / "SNEAST", "SNEAST")
+    _late_clip(tmp_path / "SNWEST", "SNWEST")
+    with _two_stations(tmp_path) as (_, east, west):
+        assert east.ingest(tmp_path / "SNEAST", "SNEAST").returncode == 0
+        assert west.ingest(tmp_path / "SNWEST", "SNWEST").returncode == 0
+        agency = [("SNEAST", "dock-east"), ("SNWEST", "dock-west")]
+        for station, serial, other in ((east, "SNEAST", "SNWEST"), (west, "SNWEST", "SNEAST")):
+            document, html = _page(station)
+            today = document["today"]
+            assert [s["serial"] for s in today["sessions"]] == [serial]
+            assert sorted((x["serial"], x["station"]) for x in today["late_offloads"]) == agency
+            assert html.count(serial) > html.count(other) > 0  # the other only as late

@@ -141,6 +141,23 @@ def test_each_deletion_is_in_the_custody_log_before_and_after_the_unlink() -> No
     }
 
 
+def test_files_kept_for_the_central_store_are_cleared_once_it_confirms_them() -> None:
+    volume = FakeVolume({b"A.MP4": FakeFile(b"aaa", T), b"BB.MP4": FakeFile(b"bbb", T)})
+    waiting = [_verified(b"A.MP4", b"aaa", confirmed=True), _verified(b"BB.MP4", b"bbb")]
+    records = FakeClearingRecords(candidates={"SN1": waiting})
+    clearing = _clearing(volume, records, FakeRecorderFiles(volume), central=True)
+    first = clearing.clear(Path("/mnt"), "generic", "SN1", "S1")
+    assert (first.deleted, first.awaiting_central) == (1, frozenset({6}))
+    assert not clearing.confirmed_since("SN1", first.awaiting_central)
+    records.candidates["SN1"] = [_verified(b"BB.MP4", b"bbb", confirmed=True)]
+    assert clearing.confirmed_since("SN1", first.awaiting_central)
+    later = clearing.clear(Path("/mnt"), "generic", "SN1", "S1")
+    assert (later.deleted, later.kept, later.awaiting_central) == (1, [], frozenset())
+    assert volume.files == {}
+    kinds = [kind for kind, _ in records.events]
+    assert kinds == ["recorder-file-clearing", "recorder-file-cleared"] * 2
+
+
 def test_a_file_changed_after_the_plan_stays_and_is_named() -> None:
     volume = FakeVolume({b"A.MP4": FakeFile(b"aaa", T), b"B.MP4": FakeFile(b"bbb", T)})
     records = FakeClearingRecords(

@@ -141,6 +141,26 @@ def test_dandong_accepts_two_people_and_the_package_says_who_and_what(dandong: W
     assert dandong.exports.exports()[0].state == "completed"
 
 
+def test_the_custody_excerpt_merges_the_stations_chains_by_time_and_names_each(
+    dandong: World,
+) -> None:
+    def event(station: str, seq: int, minutes: int) -> CustodyEvent:
+        at = (T0 + timedelta(minutes=minutes)).isoformat()
+        return CustodyEvent(seq, at, "k", "1", "dockd", {}, "p", f"{station}-{seq}", station)
+
+    # the east dock copied it (its events 40, 41); the west dock put a hold (its event 2)
+    dandong.records.events = [event("dock-east", 40, 0), event("dock-west", 2, 1)]
+    dandong.records.events.append(event("dock-east", 41, 2))
+    dandong.exports.create(dandong.request(("O1", "pw1"), ("O2", "pw2")))
+    (package,) = dandong.packages.made
+    custody = json.loads(package.files["custody-events.json"])
+    assert [(e["station"], e["seq"]) for e in custody] == [
+        ("dock-east", 40),
+        ("dock-west", 2),
+        ("dock-east", 41),
+    ]
+
+
 def test_a_store_object_unlike_the_ledger_fails_the_export(dandong: World) -> None:
     rec = dandong.records.known[1]
     dandong.store.objects[rec.object] = b"footage 0ne"

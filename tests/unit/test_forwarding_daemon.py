@@ -56,3 +56,27 @@ def test_passes_run_at_start_and_after_a_dock_and_yield_to_copying(tmp_path: Pat
     finally:
         background.stop(timeout=5)
     assert not background._thread.is_alive()
+
+
+def test_hooks_run_after_every_pass_and_a_crashing_one_stops_nothing(tmp_path: Path) -> None:
+    records = FakeCentralRecords([], NOW + timedelta(days=365))
+
+    def build(wait: Callable[[], None]) -> Forwarder:
+        return Forwarder(FakeBucket(), records, FakeLocalStore(tmp_path), lambda: NOW, 30, 1, wait)
+
+    background = BackgroundForwarder(build, StatusBoard(), interval_s=3600)
+    calls: list[str] = []
+
+    def crash() -> None:
+        calls.append("crash")
+        raise RuntimeError("a bug in a hook")
+
+    background.after_each_pass(crash)
+    background.after_each_pass(lambda: calls.append("after"))
+    background.start()
+    try:
+        assert until(lambda: calls == ["crash", "after"])
+        background.kick()
+        assert until(lambda: calls == ["crash", "after"] * 2)
+    finally:
+        background.stop(timeout=5)

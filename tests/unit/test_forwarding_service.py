@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dockd.core.forwarding import CentralCopy
+from dockd.core.forwarding import CentralCopy, Outgoing
 from dockd.errors import (
     CentralAuthError,
     CentralError,
@@ -239,6 +239,46 @@ def test_a_crash_after_the_intent_is_finished_by_the_next_pass(tmp_path: Path) -
     summary = rig.forwarder.run_pass()
     assert summary.freed == 1 and a.blake3 in rig.records.freed
     assert not rig.store.path_of(a.key).exists()
+
+
+class CountingRecords(FakeCentralRecords):
+    """Counts the ledger reads of every object, the one read a pass is allowed."""
+
+    reads: int = 0
+
+    def outgoing(self) -> list[Outgoing]:
+        self.reads += 1
+        return super().outgoing()
+
+
+def test_a_pass_reads_the_ledger_once_and_acts_on_what_it_changed(tmp_path: Path) -> None:
+    grown, crashed, new, refused = (obj(b"grown"), obj(b"crashed"), obj(b"new"), obj(b"bad"))
+    rig = Rig(tmp_path, grown, crashed, days=1)
+    records = CountingRecords(rig.records.objects, rig.records.fallback)
+    rig.records = records
+    rig.forwarder = Forwarder(rig.bucket, records, rig.store, rig.clock, 1, 2)
+    rig.forwarder.run_pass()  # both confirmed at NOW, kept for a day
+    records.events.append(("local-copy-freeing", crashed.blake3))  # a free cut short
+    grown.dates = [UNTIL + timedelta(days=365)]
+    rig.bucket.objects[rig.key(refused)] = StoredVersion(b"someone else's", "x", UNTIL, False)
+    for o in (new, refused):
+        records.objects.append(o)
+        rig.store.add(o)
+    rig.clock.now = NOW + timedelta(days=1)
+    records.reads = 0
+    summary = rig.forwarder.run_pass()
+    assert records.reads == 1
+    # the crashed free finished; the lock grown, then its copy freed; the new object sent
+    # but not a day old; the refused one left
+    assert (summary.freed, summary.lock_updated, summary.sent) == (2, 1, 1)
+    assert (summary.left, summary.left_bytes) == (1, len(refused.data))
+    assert records.freed == {grown.blake3, crashed.blake3}
+    assert rig.bucket.objects[rig.key(grown)].retain_until == UNTIL + timedelta(days=365)
+    assert records.events.count(("local-copy-freed", crashed.blake3)) == 1
+    records.reads = 0
+    rig.clock.now = NOW + timedelta(days=2)
+    again = rig.forwarder.run_pass()
+    assert (records.reads, again.freed, again.sent, again.left) == (1, 1, 0, 1)
 
 
 def test_verify_central_heads_every_copy_and_reads_back_the_sample(tmp_path: Path) -> None:

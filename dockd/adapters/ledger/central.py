@@ -208,7 +208,7 @@ class LedgerCentral:
             details = {"blake3": item.blake3, "key": item.local_key, "station": self.ledger.station}
             self.ledger.append_custody(s, at, FREEING, item.blake3, details)
 
-    def freeing_started(self) -> list[Outgoing]:
+    def freeing_started(self) -> set[str]:
         def load(s: Session) -> set[str]:
             started = {
                 json.loads(details)["blake3"]
@@ -227,8 +227,7 @@ class LedgerCentral:
             )
             return set(still)
 
-        unfinished = self.ledger.read(load)
-        return [item for item in self.outgoing() if item.blake3 in unfinished]
+        return self.ledger.read(load)
 
     def mark_freed(self, item: Outgoing, at: datetime) -> None:
         with self.ledger.transaction() as s:

@@ -85,7 +85,7 @@ class LedgerExports:
             rows = s.scalars(
                 select(CustodyEventRow)
                 .where(CustodyEventRow.subject.in_(list(subjects)))
-                .order_by(CustodyEventRow.seq)
+                .order_by(CustodyEventRow.station, CustodyEventRow.seq)
             )
             return [
                 CustodyEvent(
@@ -97,6 +97,7 @@ class LedgerExports:
                     json.loads(r.details),
                     r.prev_hash,
                     r.hash,
+                    r.station,
                 )
                 for r in rows
             ]

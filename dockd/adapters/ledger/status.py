@@ -34,9 +34,12 @@ class StatusReads:
         self.report = report
 
     def facts(self, since: datetime, week: datetime, slot_sessions: Collection[str]) -> LedgerFacts:
-        """Today's dock sessions (since `since`, or still running), bytes since `week`, the
-        all-time counts, and the verdicts of the docked recorders' finished sessions."""
-        return self.ledger.read(lambda db: _facts(db, since, week, slot_sessions))
+        """This station's: today's dock sessions (since `since`, or still running), bytes
+        since `week`, the all-time counts, and the verdicts of the docked recorders' finished
+        sessions. Other stations on a shared ledger show theirs on their own pages; the
+        agency's late offloads come from `deadline_report`."""
+        stations = self.ledger.stations()
+        return self.ledger.read(lambda db: _facts(db, since, week, slot_sessions, stations))
 
     def verify_runs(self) -> list[VerifyRun]:
         """Every `dockd verify` (custody events store-verified), oldest first."""
@@ -63,17 +66,22 @@ class StatusReads:
 
 
 def _facts(
-    db: Session, since: datetime, week: datetime, slot_sessions: Collection[str]
+    db: Session,
+    since: datetime,
+    week: datetime,
+    slot_sessions: Collection[str],
+    stations: Collection[str],
 ) -> LedgerFacts:
+    mine = DockSessionRow.station.in_(stations)
     today = db.scalars(
         select(DockSessionRow)
         .options(selectinload(DockSessionRow.problems))
-        .where(or_(DockSessionRow.started_at >= since, DockSessionRow.state == "running"))
+        .where(mine, or_(DockSessionRow.started_at >= since, DockSessionRow.state == "running"))
         .order_by(DockSessionRow.started_at.desc(), DockSessionRow.id)
     ).all()
     week_bytes = db.scalar(
         select(func.coalesce(func.sum(DockSessionRow.bytes_copied), 0)).where(
-            DockSessionRow.started_at >= week
+            mine, DockSessionRow.started_at >= week
         )
     )
     by_state: dict[str, int] = {}
@@ -84,7 +92,9 @@ def _facts(
             func.count(),
             func.coalesce(func.sum(DockSessionRow.copied), 0),
             func.coalesce(func.sum(DockSessionRow.bytes_copied), 0),
-        ).group_by(DockSessionRow.state)
+        )
+        .where(mine)
+        .group_by(DockSessionRow.state)
     ):
         by_state[state] = int(count)
         recordings += int(copied)

@@ -10,7 +10,6 @@ import hashlib
 import shutil
 import sqlite3
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,9 +19,9 @@ from tests.e2e.harness import (
     SCOPED_PORT,
     Daemon,
     Dock,
+    blob,
     fat32_recorder,
     require_scoped_port,
-    running_daemon,
     wait_for,
 )
 from tests.support.seaweed import ACCESS_KEY, SECRET_KEY, SeaweedServer
@@ -33,27 +32,14 @@ PACK = "dalian-jinpu-ocean"
 
 
 @pytest.fixture
-def dock() -> Iterator[Dock]:
+def dock(dock: Dock) -> Dock:
+    """Recorders under scoped/ get SCOPED_PORT: a clearing daemon is given only those."""
     require_scoped_port()
-    dock = Dock()
-    yield dock
-    dock.close()
-
-
-@pytest.fixture
-def daemon(tmp_path: Path) -> Iterator[Daemon]:
-    with running_daemon(tmp_path / "dock") as d:
-        (tmp_path / "dock").mkdir()
-        yield d
+    return dock
 
 
 def _clip(serial: str, n: int) -> str:
     return f"DCIM/{serial}_007_2026112208{n:02d}00_{n:04d}.AVI"
-
-
-def _blob(seed: str, size: int) -> bytes:
-    block = hashlib.sha256(seed.encode()).digest() * 2048
-    return (block * (size // len(block) + 1))[:size]
 
 
 def _rules_allowing_clearing(tmp_path: Path) -> Path:
@@ -93,7 +79,7 @@ def _custody(daemon: Daemon, kind: str) -> list[str]:
 
 
 def _recorder(tmp_path: Path, serial: str) -> tuple[Path, dict[str, bytes]]:
-    clips = {_clip(serial, i): _blob(f"{serial}{i}", 150_000) for i in range(3)}
+    clips = {_clip(serial, i): blob(f"{serial}{i}", 150_000) for i in range(3)}
     files = {**clips, "NOTES.TXT": b"not a recording\n", "GPS/TRACK.LOG": b"gps\n"}
     (tmp_path / "scoped").mkdir(exist_ok=True)
     img = fat32_recorder(tmp_path / "scoped" / f"{serial}.dockrec", serial, files)

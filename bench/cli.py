@@ -7,11 +7,12 @@ Each round runs every command once, in a shuffled order, as a fresh process (the
 interpreter the venv's `dockd` script uses, `-m dockd.cli`); the figures are medians
 over the rounds of the wall time, the CPU time (user + system, which a busy machine
 inflates less) and the peak RSS (never under this script's own, about 19 MiB: Linux
-counts the parent's pages the child had before its exec). dockd's bytecode is compiled first, as `make install`
-does: a dock never runs from source. The ledger is created (and migrated) and the store
-laid out before timing: "warm" means both exist, not that they are empty (each ingest
-round adds a dock session). One `-X importtime` run of the ingest says where its time
-goes, by library. Goals (issue 17): an empty ingest under 0.4 s; `--help` under 0.25 s.
+counts the parent's pages the child had before its exec). dockd's bytecode is compiled
+first, as `make install` does: a dock never runs from source. The ledger is created
+(and migrated) and the store laid out before timing: "warm" means both exist, not that
+they are empty (each ingest round adds a dock session). One `-X importtime` run of the
+ingest says where its time goes, by library. Goals (issue 17): an empty ingest under
+0.4 s; `--help` under 0.25 s.
 Results: bench/results/cli.json.
 
     python bench/cli.py [--rounds N]

@@ -67,7 +67,11 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
     top.add_argument("--version", action="version", version=f"dockd {__version__}")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     group = OWNERS.get(command or "", command)
-    for name in [group] if group in GROUPS else GROUPS:
+    if command is not None and group in GROUPS:
+        import_module(f"dockd.cli.{group}").register(sub)
+        # a group's name that is no command ("store", "udev") is a typo like any other
+        return top if command in sub.choices else parser()
+    for name in GROUPS:
         import_module(f"dockd.cli.{name}").register(sub)
     return top
 

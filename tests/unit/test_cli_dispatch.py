@@ -1,5 +1,5 @@
-"""A command builds only its own group's arguments (`dockd.cli.main.OWNERS`): if the table
-missed a command, that command would find no parser for its word and fail as a typo."""
+"""A command builds only its own group's arguments (`dockd.cli.main.OWNERS`), and anything
+else the whole parser, so that `--help` and a typo read as they always did."""
 
 from __future__ import annotations
 
@@ -36,6 +36,8 @@ def test_no_command_or_an_unknown_one_builds_every_group() -> None:
     every = set().union(*(_words(group) for group in GROUPS))
     assert _choices(parser()) == every
     assert _choices(parser("inges")) == every
+    assert _choices(parser("store")) == every  # a group's name, not a command's
+    assert _choices(parser("udev")) == every
 
 
 @pytest.mark.parametrize(

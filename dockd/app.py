@@ -552,7 +552,7 @@ def build_status(app: App, *, live: bool) -> StatusService:
         store_space=store_space,
         store_root=str(root),
         policy=app.policy,
-        host=app.station.host,
+        host=socket.gethostname(),  # Station's; not importing the dock session for it
         version=__version__,
         clock=utc_now,
         backlog=LedgerBacklog(app.ledger) if app.config.central is not None else None,

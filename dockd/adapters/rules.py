@@ -10,14 +10,16 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from dockd.config import DEFAULT_CONFIG_PATH, Config, effective_config
-from dockd.core.policy import PolicyPack
-from dockd.core.profiles import RecorderProfile
 from dockd.errors import ConfigError, DockdError, RulesError
+
+if TYPE_CHECKING:  # their models are built when first read: `dockd sessions` reads neither
+    from dockd.core.policy import PolicyPack
+    from dockd.core.profiles import RecorderProfile
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -49,6 +51,8 @@ def _model(model: type[M], file: Path) -> M:
 
 def load_profiles(rules_dir: Path) -> dict[str, RecorderProfile]:
     """Read every recorder profile; one bad file stops start-up with its name and key."""
+    from dockd.core.profiles import RecorderProfile
+
     folder = rules_dir / "recorders"
     if not folder.is_dir():
         raise RulesError(f"{folder} is not a directory of recorder profiles", hint=_RULES_HINT)
@@ -64,6 +68,8 @@ def load_profiles(rules_dir: Path) -> dict[str, RecorderProfile]:
 
 
 def load_policy(rules_dir: Path, pack_id: str) -> PolicyPack:
+    from dockd.core.policy import PolicyPack
+
     folder = rules_dir / "policies"
     if not folder.is_dir():
         raise RulesError(f"{folder} is not a directory of policy packs", hint=_RULES_HINT)

@@ -1,0 +1,107 @@
+"""A one-shot `dockd` loads only what its command uses (issue 17): `--help` loads no
+library, and an ingest on a ledger already at the newest revision loads no Alembic and
+no web stack, yet still checks the revision and writes its custody events. Checked in a
+fresh interpreter, after the command has really run; the time itself is bench/cli.py's."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine
+
+from dockd.adapters.ledger.engine import MIGRATIONS, SCHEMA_REVISION, schema_revision
+from tests.conftest import REPO, Dockd, write_config
+
+LIBRARIES = ("sqlalchemy", "pydantic", "structlog", "rich", "alembic")
+NOT_FOR_AN_INGEST = ("alembic", "starlette", "uvicorn", "jinja2", "boto3", "psycopg")
+
+SCRIPT = """
+import contextlib, io, json, sys
+from dockd.cli.main import main
+argv, watched = json.loads(sys.argv[1]), sys.argv[2:]
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # --help
+        code = exc.code
+loaded = sorted({m.split(".")[0] for m in sys.modules} & set(watched))
+print(json.dumps({"code": code, "out": out.getvalue(), "loaded": loaded}))
+"""
+
+
+def _run(argv: list[str], watched: tuple[str, ...]) -> dict[str, object]:
+    """`dockd ARGV` in a fresh interpreter: its exit code, stdout and which of `watched`
+    it imported."""
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT, json.dumps(argv), *watched],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={k: v for k, v in os.environ.items() if not k.startswith("DOCKD_")},
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    found: dict[str, object] = json.loads(result.stdout.strip().splitlines()[-1])
+    return found
+
+
+def test_importing_the_command_line_loads_no_library() -> None:
+    code = f"import sys, dockd.cli.main; print(sorted(set(sys.modules) & set({LIBRARIES!r})))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_dockd_help_loads_no_library() -> None:
+    found = _run(["--help"], LIBRARIES)
+    assert found["code"] == 0
+    assert "ingest" in str(found["out"]) and "sessions" in str(found["out"])
+    assert found["loaded"] == []
+
+
+def test_an_ingest_on_a_current_ledger_loads_no_alembic_and_still_records(
+    dockd: Dockd, tmp_path: Path
+) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    argv = ["--config", str(dockd.config), "ingest", str(empty), "--serial", "SN1", "--json"]
+    first = _run(argv, NOT_FOR_AN_INGEST)
+    assert first["loaded"] == ["alembic"], "a new ledger is migrated by Alembic"
+    checkpoints = len(dockd.custody_events("chain-checkpoint"))
+    again = _run(argv, NOT_FOR_AN_INGEST)
+    assert again["loaded"] == []
+    session = json.loads(str(again["out"]))
+    assert session["files_seen"] == 0 and session["manifest"] is not None
+    started = [e["subject"] for e in dockd.custody_events("session-started")]
+    finished = [e["subject"] for e in dockd.custody_events("session-finished")]
+    assert started[-1] == finished[-1] == session["id"] and len(started) == 2
+    # the chain's head after the session, signed
+    assert len(dockd.custody_events("chain-checkpoint")) == checkpoints + 1
+
+
+def test_a_ledger_behind_the_newest_revision_is_still_migrated(tmp_path: Path) -> None:
+    """The revision check is a read, not a skip: a ledger an older dockd left behind is
+    brought up to date by the next command, however quick that command is."""
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    older = ScriptDirectory.from_config(config).get_revision(SCHEMA_REVISION).down_revision
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, str(older))
+    dockd_config = write_config(tmp_path / "dockd.toml", tmp_path / "store", url)
+    found = _run(["--config", str(dockd_config), "sessions", "--json"], ("alembic",))
+    assert found["code"] == 0 and json.loads(str(found["out"])) == []
+    assert found["loaded"] == ["alembic"]
+    assert schema_revision(engine) == SCHEMA_REVISION

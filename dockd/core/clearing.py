@@ -104,8 +104,6 @@ def recheck(candidate: ClearCandidate, now: SourceFile | None) -> str | None:
     """Just before the unlink: why this file must stay after all, or None to delete it."""
     if now is None:
         return "gone or no longer a regular file"
-    if now.path != candidate.path:
-        return "a different path"
     if (now.size, now.mtime_ns) != (candidate.size, candidate.mtime_ns):
         return "changed since it was verified (size or time differ)"
     return None

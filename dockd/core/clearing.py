@@ -19,15 +19,21 @@ from dockd.core.model import SourceFile
 
 @dataclass(frozen=True)
 class ClearCandidate:
-    """A verified recording of this recorder, as the ledger holds it."""
+    """A verified recording of this recorder, as the ledger holds it: `in_store` when this
+    station's store holds its object, `elsewhere` when only another station's does (a
+    recorder docked at another station of a shared ledger before), and the session that
+    verified it (one before this dock's means the store copy is re-hashed first)."""
 
     recording: int
     path: bytes
     size: int
     mtime_ns: int
     blake3: str
+    object_key: str
+    session_id: str
     in_store: bool
     confirmed_centrally: bool
+    elsewhere: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,13 +90,19 @@ def plan_clearing(
             )
             kept.append(KeptFile(file.path, reason))
         elif not found.in_store:
-            kept.append(KeptFile(file.path, "its copy is no longer in the store"))
+            kept.append(KeptFile(file.path, _not_here(found)))
         elif central and not found.confirmed_centrally:
             kept.append(KeptFile(file.path, "not yet confirmed in the central store"))
             awaiting.add(found.recording)
         else:
             delete.append(found)
     return ClearPlan(delete, kept, frozenset(awaiting))
+
+
+def _not_here(candidate: ClearCandidate) -> str:
+    if candidate.elsewhere:
+        return "copied by another station: this station's store holds no copy of it"
+    return "its copy is no longer in the store"
 
 
 def confirmed_since(awaited: frozenset[int], verified: Sequence[ClearCandidate]) -> bool:

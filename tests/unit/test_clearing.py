@@ -22,9 +22,26 @@ T = 1_764_489_600 * 10**9
 
 
 def _verified(
-    path: bytes, data: bytes, *, in_store: bool = True, confirmed: bool = False
+    path: bytes,
+    data: bytes,
+    *,
+    in_store: bool = True,
+    confirmed: bool = False,
+    elsewhere: bool = False,
+    session: str = "S1",
 ) -> ClearCandidate:
-    return ClearCandidate(len(path), path, len(data), T, "ab" * 32, in_store, confirmed)
+    return ClearCandidate(
+        len(path),
+        path,
+        len(data),
+        T,
+        "ab" * 32,
+        f"b3/{path.decode()}",
+        session,
+        in_store,
+        confirmed,
+        elsewhere,
+    )
 
 
 def test_only_files_with_a_verified_copy_of_exactly_them_are_deleted() -> None:
@@ -63,6 +80,20 @@ def test_a_copy_no_longer_in_the_store_frees_nothing() -> None:
     )
     assert plan.delete == []
     assert plan.kept == [KeptFile(b"A.MP4", "its copy is no longer in the store")]
+
+
+def test_a_recording_another_station_copied_is_named_so() -> None:
+    """A shared ledger knows recordings other stations copied: this station holds no
+    copy of them, which is not the same as a copy it lost."""
+    plan = plan_clearing(
+        [SourceFile(b"A.MP4", 3, T)],
+        [_verified(b"A.MP4", b"aaa", in_store=False, elsewhere=True)],
+        False,
+    )
+    assert plan.delete == []
+    assert plan.kept == [
+        KeptFile(b"A.MP4", "copied by another station: this station's store holds no copy of it")
+    ]
 
 
 def test_recheck_just_before_deletion() -> None:

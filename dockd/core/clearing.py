@@ -5,8 +5,10 @@ deletes a file only when the ledger holds a verified copy of exactly that file (
 size and time as the copy plan's identity), the copy is still in the store, nothing of the
 recorder is on hold, and, with a central store, the copy is confirmed there. Every other
 entry on the recorder (unknown files, directories, a file changed since its copy) stays.
-The adapter re-reads each file's size and time just before its deletion and asks
-`recheck` again: what changed in between stays and is named.
+Just before each deletion the store's copy is checked on disk (`store_check`: there, of
+the right size, and re-hashed when it was verified at an earlier dock, since the ledger's
+word alone may be stale), and the file's size and time are re-read (`recheck`): what
+changed in between stays and is named.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dockd.core.model import SourceFile
+from dockd.core.transfer import ReadBack
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,19 @@ def confirmed_since(awaited: frozenset[int], verified: Sequence[ClearCandidate])
     is still waiting for it: the plan made then decides again what goes."""
     waiting = {c.recording for c in verified if not c.confirmed_centrally}
     return not awaited & waiting
+
+
+def store_check(candidate: ClearCandidate, size: int | None, back: ReadBack | None) -> str | None:
+    """Why the store's copy does not free the file after all, or None. `size` is the
+    object's size on disk now; `back` its read-back, made for copies verified at an
+    earlier dock (this dock's own were read back minutes ago), else None."""
+    if size is None:
+        return "its copy is missing from the store"
+    if size != candidate.size:
+        return f"its copy in the store has {size} bytes, not {candidate.size}"
+    if back is not None and (back.blake3, back.size) != (candidate.blake3, candidate.size):
+        return "its copy in the store no longer reads back as verified"
+    return None
 
 
 def recheck(candidate: ClearCandidate, now: SourceFile | None) -> str | None:

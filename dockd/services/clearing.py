@@ -23,16 +23,18 @@ from pathlib import Path
 import structlog
 
 from dockd.core.clearing import (
+    ClearCandidate,
     KeptFile,
     clearing_refusal,
     confirmed_since,
     plan_clearing,
     recheck,
+    store_check,
 )
 from dockd.core.model import display_path
 from dockd.core.profiles import RecorderProfile, pick_profile
-from dockd.errors import RecorderClearError
-from dockd.ports import ClearingRecords, Clock, RecorderFiles, Volume
+from dockd.errors import RecorderClearError, StoreError
+from dockd.ports import ClearingRecords, ClearingStore, Clock, RecorderFiles, Volume
 
 log = structlog.get_logger("dockd.clearing")
 
@@ -65,6 +67,7 @@ class RecorderClearing:
         volume: Volume,
         files: RecorderFiles,
         records: ClearingRecords,
+        store: ClearingStore,
         clock: Clock,
         profiles: dict[str, RecorderProfile],
         *,
@@ -73,6 +76,7 @@ class RecorderClearing:
         central: bool,
     ) -> None:
         self.volume, self.files, self.records, self.clock = volume, files, records, clock
+        self.store = store
         self.profiles, self.pack_allows, self.enabled = profiles, pack_allows, enabled
         self.central = central
 
@@ -105,7 +109,9 @@ class RecorderClearing:
                 "recording": candidate.recording,
                 "blake3": candidate.blake3,
             }
-            reason = recheck(candidate, self.files.look(mountpoint, candidate.path))
+            reason = self._store_refusal(candidate, session_id)
+            if reason is None:
+                reason = recheck(candidate, self.files.look(mountpoint, candidate.path))
             if reason is not None:
                 result.kept.append(KeptFile(candidate.path, reason))
                 continue
@@ -130,3 +136,22 @@ class RecorderClearing:
             kept=[f"{display_path(k.path)}: {k.reason}" for k in result.kept],
         )
         return result
+
+    def _store_refusal(self, candidate: ClearCandidate, session_id: str) -> str | None:
+        """The store's copy, checked on disk: a copy verified at an earlier dock is re-hashed,
+        since the ledger cannot know of a disk that lost or damaged it since."""
+        try:
+            size = self.store.size_of(candidate.object_key)
+            earlier = size == candidate.size and candidate.session_id != session_id
+            back = self.store.read_back(candidate.object_key) if earlier else None
+        except StoreError as exc:
+            return f"its copy in the store cannot be read back: {exc.message}"
+        reason = store_check(candidate, size, back)
+        if reason is not None:
+            log.warning(
+                "store-copy-not-as-verified",
+                recording=candidate.recording,
+                key=candidate.object_key,
+                reason=reason,
+            )
+        return reason

@@ -11,7 +11,8 @@ from typing import Any
 
 from dockd.core.clearing import ClearCandidate
 from dockd.core.model import SourceFile
-from dockd.errors import RecorderClearError
+from dockd.core.transfer import ReadBack
+from dockd.errors import RecorderClearError, StoreError
 from tests.fakes.dock import FakeVolume
 
 
@@ -54,3 +55,29 @@ class FakeRecorderFiles:
             raise RecorderClearError(f"cannot delete {path.decode()}: Read-only file system")
         self.log.append(f"unlink {path.decode()}")
         del self.volume.files[path]
+
+
+@dataclass
+class FakeClearingStore:
+    """Objects by key as (BLAKE3, size) on disk; `read_backs` lists the keys re-hashed."""
+
+    objects: dict[str, tuple[str, int]] = field(default_factory=dict)
+    read_backs: list[str] = field(default_factory=list)
+
+    @classmethod
+    def holding(cls, candidates: dict[str, list[ClearCandidate]]) -> FakeClearingStore:
+        """A store holding every candidate's object as it was verified."""
+        return cls(
+            {c.object_key: (c.blake3, c.size) for found in candidates.values() for c in found}
+        )
+
+    def size_of(self, key: str) -> int | None:
+        found = self.objects.get(key)
+        return None if found is None else found[1]
+
+    def read_back(self, key: str) -> ReadBack:
+        self.read_backs.append(key)
+        if key not in self.objects:
+            raise StoreError(f"reading back {key}: No such file or directory")
+        blake3, size = self.objects[key]
+        return ReadBack(blake3, size, "O_DIRECT")

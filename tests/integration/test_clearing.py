@@ -101,3 +101,50 @@ def test_files_changed_or_added_after_the_copy_stay(app: App, tmp_path: Path) ->
         for path in sorted(gone)
         for kind in ("recorder-file-clearing", "recorder-file-cleared")
     ]
+
+
+def test_a_later_dock_keeps_the_files_whose_store_copy_was_lost_or_damaged(
+    app: App, tmp_path: Path
+) -> None:
+    """A recorder verified at one dock and cleared at a later one: the ledger still says its
+    copies are in the store, but one object was deleted behind dockd's back and another's
+    bytes were damaged since. Both recorder files stay, each named; the intact one goes."""
+    image = make_fat32_image(tmp_path / "rec.img", CLIPS)
+    mounter = Mounter(tmp_path / "mnt")
+    dev = _attach(image)
+    try:
+        root = mounter.mount(dev, "vfat", "slot1", "Asia/Shanghai")
+        try:
+            first = app.dock_session.ingest(root, "SNINT", "generic")
+        finally:
+            mounter.unmount(root)
+        assert first.state == "completed", first.problems
+        lost, damaged, intact = sorted(CLIPS)
+        keys = {c.path.decode(): c.object_key for c in app.clearing.records.verified("SNINT")}
+        store = tmp_path / "store"
+        subprocess.run(["chattr", "-R", "-i", str(store)], check=True)
+        (store / keys[lost]).unlink()
+        with open(store / keys[damaged], "r+b") as fh:
+            fh.write(b"\xff")
+
+        root = mounter.mount(dev, "vfat", "slot1", "Asia/Shanghai")
+        try:
+            later = app.dock_session.ingest(root, "SNINT", "generic")
+        finally:
+            mounter.unmount(root)
+        root = mounter.mount(dev, "vfat", "slot1", "Asia/Shanghai", writable=True)
+        try:
+            result = app.clearing.clear(root, "generic", "SNINT", later.session_id)
+        finally:
+            mounter.unmount(root)
+    finally:
+        subprocess.run(["losetup", "-d", dev], check=False)
+
+    kept = {k.path.decode(): k.reason for k in result.kept}
+    assert kept == {
+        lost: "its copy is missing from the store",
+        damaged: "its copy in the store no longer reads back as verified",
+    }
+    assert result.deleted == 1
+    assert _files(image) == sorted(["DCIM/", lost, damaged])
+    assert intact not in _files(image)

@@ -96,11 +96,17 @@ class RecorderClearing:
 
     def clear(self, mountpoint: Path, profile_id: str, serial: str, session_id: str) -> ClearResult:
         """Delete the files whose exact identity has a verified copy; each re-checked just
-        before its deletion, each deletion in the custody log before and after."""
+        before its deletion, each deletion in the custody log before and after. The holds
+        are asked again before each file: one placed while the clearing runs stops it."""
         scan = self.volume.scan(mountpoint, pick_profile(self.profiles, profile_id))
         plan = plan_clearing(scan.recordings, self.records.verified(serial), self.central)
         result = ClearResult(kept=list(plan.kept), awaiting_central=plan.awaiting_central)
-        for candidate in plan.delete:
+        for index, candidate in enumerate(plan.delete):
+            held = self.records.holds_on(serial)
+            if held:
+                on_hold = f"{held} of the recorder's recordings were put on hold meanwhile"
+                result.kept.extend(KeptFile(c.path, on_hold) for c in plan.delete[index:])
+                break
             details: dict[str, object] = {
                 "serial": serial,
                 "path": display_path(candidate.path),

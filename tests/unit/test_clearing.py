@@ -292,6 +292,25 @@ def test_a_store_copy_that_cannot_be_read_back_keeps_its_file() -> None:
     ]
 
 
+def test_a_hold_placed_while_the_clearing_runs_stops_it_before_the_next_file() -> None:
+    volume = FakeVolume({b"A.MP4": FakeFile(b"aaa", T), b"B.MP4": FakeFile(b"bbb", T)})
+    records = FakeClearingRecords(
+        candidates={"SN1": [_verified(b"A.MP4", b"aaa"), _verified(b"B.MP4", b"bbb")]}
+    )
+
+    def supervisor_holds(path: bytes) -> None:
+        if path == b"A.MP4":
+            records.held["SN1"] = 1
+
+    files = FakeRecorderFiles(volume, before_look=supervisor_holds)
+    result = _clearing(volume, records, files).clear(Path("/mnt"), "generic", "SN1", "S1")
+    assert sorted(volume.files) == [b"B.MP4"]
+    assert result.kept == [
+        KeptFile(b"B.MP4", "1 of the recorder's recordings were put on hold meanwhile")
+    ]
+    assert [details["path"] for _, details in records.events] == ["A.MP4", "A.MP4"]
+
+
 def test_holds_refuse_the_whole_recorder() -> None:
     volume = FakeVolume({b"A.MP4": FakeFile(b"aaa", T)})
     records = FakeClearingRecords(

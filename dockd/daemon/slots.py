@@ -215,8 +215,8 @@ class SlotWorker:
         after the dock: the pack, the station's switch and the holds are asked again (and
         before each file), each file is re-checked just before its deletion. Minutes or
         hours have passed since the dock: the volume is identified again, from its boot
-        region before the write block is lifted and as detection does (serial, model) on
-        the read-write mount, before anything is deleted."""
+        region and volume id before the write block is lifted, and as detection does
+        (serial, model) on the read-write mount, before anything is deleted."""
         late = slot.late_clear
         if late is None or slot.cancel.is_set():
             return
@@ -347,13 +347,13 @@ class SlotWorker:
 
     def _same_volume(self, late: LateClear) -> None:
         """The volume at the devnode, still write-blocked, is the one docked: same size,
-        same boot region. Otherwise nothing is deleted."""
+        same boot region with the same volume id. Otherwise nothing is deleted."""
         device = late.device
         now = self.raw.examine(device.devnode)
         if (now.device_bytes, now.boot) != (late.device_bytes, late.boot):
             raise RecorderClearError(
-                f"{device.devnode} is no longer the volume docked as {device.serial} (its size "
-                "or boot region changed): nothing was deleted from it"
+                f"{device.devnode} is no longer the volume docked as {device.serial} (its size, "
+                "boot region or volume id changed): nothing was deleted from it"
             )
 
     def _same_recorder(self, device: RecorderDevice, mountpoint: Path) -> None:

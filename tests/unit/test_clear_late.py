@@ -5,6 +5,7 @@ lifted and by detection on the read-write mount, before anything is deleted."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import cast
 
@@ -33,7 +34,9 @@ RULES = Path(__file__).resolve().parents[2] / "rules"
 T = 1_764_489_600 * 10**9
 KEPT = b"DCIM/SN1_007_20261122081000_0002.AVI"  # kept at the dock for its confirmation
 OTHER = b"DCIM/SN1_007_20261122082000_0003.AVI"  # recorded after the dock: never copied
-BOOT = BootRegion("FAT32", 512, 4096, 1 << 30, 262_000, 16_384, 2_097_152, 4_210_688, 2)
+BOOT = BootRegion(
+    "FAT32", 512, 4096, 1 << 30, 262_000, 16_384, 2_097_152, 4_210_688, 2, volume_id=0x1234ABCD
+)
 DEVICE = RecorderDevice("/dev/sdx1", "SN1", "gat947", "bay1", "vfat", "file-names")
 
 
@@ -149,17 +152,17 @@ def test_a_recorder_swapped_at_the_same_devnode_is_not_touched() -> None:
     )
 
 
-def test_a_volume_whose_boot_region_changed_is_not_even_made_writable() -> None:
+def test_a_volume_with_another_volume_id_is_not_even_made_writable() -> None:
+    """A card formatted like the docked one (same size and layout) is still another card."""
     bay = Bay()
     bay.confirm()
-    bay.raw.evidence = VolumeEvidence(
-        1 << 30,
-        BootRegion("FAT32", 512, 8192, 1 << 30, 131_000, 16_384, 1_048_576, 2_113_536, 2),
-        None,
-    )
+    bay.raw.evidence = VolumeEvidence(1 << 30, replace(BOOT, volume_id=0x5678), None)
     bay.worker.clear_late(bay.slot)
     assert bay.log == []
     assert KEPT in bay.volume.files
     [status] = bay.board.snapshot()
     assert status.code == "RECORDER_NOT_CLEARED"
-    assert status.message is not None and "its size or boot region changed" in status.message
+    assert status.message == (
+        "/dev/sdx1 is no longer the volume docked as SN1 (its size, boot region or volume id "
+        "changed): nothing was deleted from it"
+    )

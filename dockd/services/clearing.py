@@ -7,6 +7,10 @@ before the unlink and its result follows (`recorder-file-cleared`, or
 stopped in between: the file is gone or still there, and its verified copy is in the store
 either way.
 
+Before each deletion intent the holds are asked again, and the store's copy is checked on
+disk: present with the verified size, and re-hashed (the store's read-back) when it was
+verified at an earlier dock, since a ledger row cannot tell that a disk lost it since.
+
 With a central store, only files whose copy the central store has confirmed are deleted.
 Confirmation comes minutes after the dock. A recorder still docked then is cleared of
 the rest after the forwarding pass that confirmed them (`confirmed_since`, then `clear`

@@ -228,6 +228,7 @@ class App:
             self.volume,
             LocalRecorderFiles(),
             LedgerClearing(self.ledger),
+            self.store,
             utc_now,
             self.profiles,
             pack_allows=self.policy.clearing.allowed,

@@ -432,6 +432,14 @@ class ClearingRecords(Protocol):
     ) -> None: ...
 
 
+class ClearingStore(Protocol):
+    """The store's copy of a file clearing would delete: its size on disk (None when it
+    is missing) and its BLAKE3 read back from disk (`errors.StoreError`)."""
+
+    def size_of(self, key: str) -> int | None: ...
+    def read_back(self, key: str) -> ReadBack: ...
+
+
 class RecorderFiles(Protocol):
     """A recorder on its read-write mount: a file's size and time right now, and its
     deletion (`errors.RecorderClearError`); never through a symlink, never a directory."""

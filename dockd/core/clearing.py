@@ -5,8 +5,10 @@ deletes a file only when the ledger holds a verified copy of exactly that file (
 size and time as the copy plan's identity), the copy is still in the store, nothing of the
 recorder is on hold, and, with a central store, the copy is confirmed there. Every other
 entry on the recorder (unknown files, directories, a file changed since its copy) stays.
-The adapter re-reads each file's size and time just before its deletion and asks
-`recheck` again: what changed in between stays and is named.
+Just before each deletion the store's copy is checked on disk (`store_check`: there, of
+the right size, and re-hashed when it was verified at an earlier dock, since the ledger's
+word alone may be stale), and the file's size and time are re-read (`recheck`): what
+changed in between stays and is named.
 """
 
 from __future__ import annotations
@@ -15,19 +17,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dockd.core.model import SourceFile
+from dockd.core.transfer import ReadBack
 
 
 @dataclass(frozen=True)
 class ClearCandidate:
-    """A verified recording of this recorder, as the ledger holds it."""
+    """A verified recording of this recorder, as the ledger holds it: `in_store` when this
+    station's store holds its object, `elsewhere` when only another station's does (a
+    recorder docked at another station of a shared ledger before), and the session that
+    verified it (one before this dock's means the store copy is re-hashed first)."""
 
     recording: int
     path: bytes
     size: int
     mtime_ns: int
     blake3: str
+    object_key: str
+    session_id: str
     in_store: bool
     confirmed_centrally: bool
+    elsewhere: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,13 +93,19 @@ def plan_clearing(
             )
             kept.append(KeptFile(file.path, reason))
         elif not found.in_store:
-            kept.append(KeptFile(file.path, "its copy is no longer in the store"))
+            kept.append(KeptFile(file.path, _not_here(found)))
         elif central and not found.confirmed_centrally:
             kept.append(KeptFile(file.path, "not yet confirmed in the central store"))
             awaiting.add(found.recording)
         else:
             delete.append(found)
     return ClearPlan(delete, kept, frozenset(awaiting))
+
+
+def _not_here(candidate: ClearCandidate) -> str:
+    if candidate.elsewhere:
+        return "copied by another station: this station's store holds no copy of it"
+    return "its copy is no longer in the store"
 
 
 def confirmed_since(awaited: frozenset[int], verified: Sequence[ClearCandidate]) -> bool:
@@ -100,12 +115,23 @@ def confirmed_since(awaited: frozenset[int], verified: Sequence[ClearCandidate])
     return not awaited & waiting
 
 
+def store_check(candidate: ClearCandidate, size: int | None, back: ReadBack | None) -> str | None:
+    """Why the store's copy does not free the file after all, or None. `size` is the
+    object's size on disk now; `back` its read-back, made for copies verified at an
+    earlier dock (this dock's own were read back minutes ago), else None."""
+    if size is None:
+        return "its copy is missing from the store"
+    if size != candidate.size:
+        return f"its copy in the store has {size} bytes, not {candidate.size}"
+    if back is not None and (back.blake3, back.size) != (candidate.blake3, candidate.size):
+        return "its copy in the store no longer reads back as verified"
+    return None
+
+
 def recheck(candidate: ClearCandidate, now: SourceFile | None) -> str | None:
     """Just before the unlink: why this file must stay after all, or None to delete it."""
     if now is None:
         return "gone or no longer a regular file"
-    if now.path != candidate.path:
-        return "a different path"
     if (now.size, now.mtime_ns) != (candidate.size, candidate.mtime_ns):
         return "changed since it was verified (size or time differ)"
     return None

@@ -40,6 +40,8 @@ class BootRegion:
     root_cluster: int
     root_dir_offset: int = 0
     root_dir_bytes: int = 0
+    #: the serial number mkfs gave the volume (blkid's UUID), None when the sector has none
+    volume_id: int | None = None
 
     def cluster_offset(self, cluster: int) -> int:
         return self.data_offset + (cluster - 2) * self.cluster_size
@@ -98,7 +100,16 @@ def _fat(s: bytes) -> BootRegion:
         root_cluster=root_cluster if kind == "FAT32" else 0,
         root_dir_offset=(reserved + fats * fat_sectors) * per_sector,
         root_dir_bytes=root_entries * 32,
+        volume_id=_fat_volume_id(s, 64 if kind == "FAT32" else 36),
     )
+
+
+def _fat_volume_id(s: bytes, drive: int) -> int | None:
+    """The volume serial of a FAT extended boot record (signature 0x29 after the drive
+    number); older formats have none."""
+    if s[drive + 2] != 0x29:
+        return None
+    return int(struct.unpack_from("<I", s, drive + 3)[0])
 
 
 def _exfat(s: bytes) -> BootRegion:
@@ -123,6 +134,7 @@ def _exfat(s: bytes) -> BootRegion:
         fat_bytes=fat_length * per_sector,
         data_offset=heap * per_sector,
         root_cluster=root,
+        volume_id=int(struct.unpack_from("<I", s, 100)[0]),
     )
 
 

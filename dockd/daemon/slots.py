@@ -19,6 +19,7 @@ import structlog
 
 from dockd.core.completeness import INCOMPLETE_CODE
 from dockd.core.devices import RecorderDevice
+from dockd.core.fat import BootRegion
 from dockd.core.model import Problem
 from dockd.core.transfer import VolumeEvidence
 from dockd.daemon.board import SlotProgress, SlotState, StatusBoard
@@ -27,6 +28,7 @@ from dockd.errors import (
     InternalError,
     MountError,
     RecorderBusyError,
+    RecorderClearError,
     RecorderWritesBlockedError,
     UnknownFilesystemError,
 )
@@ -43,13 +45,16 @@ MOUNT_RETRY_S = 1.0
 @dataclass(frozen=True)
 class LateClear:
     """A clearing that kept files back until their central confirmation: the recorder as
-    identified, and the session whose outcome allowed clearing (asked again when it runs)."""
+    identified, the session whose outcome allowed clearing (asked again when it runs), and
+    its volume's size and boot region then, to be found again before anything is deleted."""
 
     device: RecorderDevice
     session_id: str
     state: str
     fully_verified: bool
     awaiting: frozenset[int]
+    device_bytes: int
+    boot: BootRegion | None
 
 
 @dataclass
@@ -181,6 +186,8 @@ class SlotWorker:
                         outcome.state,
                         outcome.fully_verified,
                         cleared.awaiting_central,
+                        evidence.device_bytes,
+                        evidence.boot,
                     )
         except RecorderBusyError as exc:  # udev gave us a recorder already being copied
             self._show_error(device.slot, "error", exc)
@@ -205,8 +212,11 @@ class SlotWorker:
     def clear_late(self, slot: Slot) -> None:
         """A forwarding pass ended: clear the recorder still docked here if the recordings
         its clearing kept back are now confirmed centrally. The same use case and checks as
-        after the dock: the pack, the station's switch and the holds are asked again, and
-        each file is re-checked just before its deletion."""
+        after the dock: the pack, the station's switch and the holds are asked again (and
+        before each file), each file is re-checked just before its deletion. Minutes or
+        hours have passed since the dock: the volume is identified again, from its boot
+        region and volume id before the write block is lifted, and as detection does
+        (serial, model) on the read-write mount, before anything is deleted."""
         late = slot.late_clear
         if late is None or slot.cancel.is_set():
             return
@@ -223,7 +233,8 @@ class SlotWorker:
                 return
             bound.info("recorder-clearing-late", session=late.session_id)
             self.board.set(device.slot, state="mounting", message="clearing the recorder")
-            cleared = self._write_recorder(device, late.session_id, False, True)
+            self._same_volume(late)
+            cleared = self._write_recorder(device, late.session_id, False, True, again=True)
             if cleared is not None and cleared.awaiting_central:
                 slot.late_clear = replace(late, awaiting=cleared.awaiting_central)
         except DockdError as exc:
@@ -334,11 +345,38 @@ class SlotWorker:
             return False, False
         return clock, clear
 
+    def _same_volume(self, late: LateClear) -> None:
+        """The volume at the devnode, still write-blocked, is the one docked: same size,
+        same boot region with the same volume id. Otherwise nothing is deleted."""
+        device = late.device
+        now = self.raw.examine(device.devnode)
+        if (now.device_bytes, now.boot) != (late.device_bytes, late.boot):
+            raise RecorderClearError(
+                f"{device.devnode} is no longer the volume docked as {device.serial} (its size, "
+                "boot region or volume id changed): nothing was deleted from it"
+            )
+
+    def _same_recorder(self, device: RecorderDevice, mountpoint: Path) -> None:
+        """On the read-write mount, detection finds the serial and model it found at the
+        dock. Otherwise nothing is deleted."""
+        found = self.detector.detect(mountpoint, device)
+        if (found.serial, found.profile) != (device.serial, device.profile):
+            raise RecorderClearError(
+                f"{device.devnode} now reads as serial {found.serial} ({found.profile}), not "
+                f"{device.serial} ({device.profile}) as docked: nothing was deleted from it"
+            )
+
     def _write_recorder(
-        self, device: RecorderDevice, session_id: str, set_clock: bool, clear: bool
+        self,
+        device: RecorderDevice,
+        session_id: str,
+        set_clock: bool,
+        clear: bool,
+        again: bool = False,
     ) -> ClearResult | None:
         """The only writes dockd ever makes to a recorder, after the whole session is
-        verified, on a separate read-write mount: its clock-set file, and clearing."""
+        verified, on a separate read-write mount: its clock-set file, and clearing.
+        `again`: a late clearing, which first finds the recorder it docked on that mount."""
         result: ClearResult | None = None
         self.write_block(device.devnode, False)
         try:
@@ -347,6 +385,8 @@ class SlotWorker:
                 device.devnode, device.fs_type, device.slot, zone, writable=True
             )
             try:
+                if again:
+                    self._same_recorder(device, mountpoint)
                 if set_clock:
                     self.clock_setting.write(mountpoint, device.profile, device.serial, session_id)
                 if clear:

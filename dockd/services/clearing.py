@@ -7,6 +7,10 @@ before the unlink and its result follows (`recorder-file-cleared`, or
 stopped in between: the file is gone or still there, and its verified copy is in the store
 either way.
 
+Before each deletion intent the holds are asked again, and the store's copy is checked on
+disk: present with the verified size, and re-hashed (the store's read-back) when it was
+verified at an earlier dock, since a ledger row cannot tell that a disk lost it since.
+
 With a central store, only files whose copy the central store has confirmed are deleted.
 Confirmation comes minutes after the dock. A recorder still docked then is cleared of
 the rest after the forwarding pass that confirmed them (`confirmed_since`, then `clear`
@@ -23,16 +27,18 @@ from pathlib import Path
 import structlog
 
 from dockd.core.clearing import (
+    ClearCandidate,
     KeptFile,
     clearing_refusal,
     confirmed_since,
     plan_clearing,
     recheck,
+    store_check,
 )
 from dockd.core.model import display_path
 from dockd.core.profiles import RecorderProfile, pick_profile
-from dockd.errors import RecorderClearError
-from dockd.ports import ClearingRecords, Clock, RecorderFiles, Volume
+from dockd.errors import RecorderClearError, StoreError
+from dockd.ports import ClearingRecords, ClearingStore, Clock, RecorderFiles, Volume
 
 log = structlog.get_logger("dockd.clearing")
 
@@ -65,6 +71,7 @@ class RecorderClearing:
         volume: Volume,
         files: RecorderFiles,
         records: ClearingRecords,
+        store: ClearingStore,
         clock: Clock,
         profiles: dict[str, RecorderProfile],
         *,
@@ -73,6 +80,7 @@ class RecorderClearing:
         central: bool,
     ) -> None:
         self.volume, self.files, self.records, self.clock = volume, files, records, clock
+        self.store = store
         self.profiles, self.pack_allows, self.enabled = profiles, pack_allows, enabled
         self.central = central
 
@@ -92,11 +100,17 @@ class RecorderClearing:
 
     def clear(self, mountpoint: Path, profile_id: str, serial: str, session_id: str) -> ClearResult:
         """Delete the files whose exact identity has a verified copy; each re-checked just
-        before its deletion, each deletion in the custody log before and after."""
+        before its deletion, each deletion in the custody log before and after. The holds
+        are asked again before each file: one placed while the clearing runs stops it."""
         scan = self.volume.scan(mountpoint, pick_profile(self.profiles, profile_id))
         plan = plan_clearing(scan.recordings, self.records.verified(serial), self.central)
         result = ClearResult(kept=list(plan.kept), awaiting_central=plan.awaiting_central)
-        for candidate in plan.delete:
+        for index, candidate in enumerate(plan.delete):
+            held = self.records.holds_on(serial)
+            if held:
+                on_hold = f"{held} of the recorder's recordings were put on hold meanwhile"
+                result.kept.extend(KeptFile(c.path, on_hold) for c in plan.delete[index:])
+                break
             details: dict[str, object] = {
                 "serial": serial,
                 "path": display_path(candidate.path),
@@ -105,7 +119,9 @@ class RecorderClearing:
                 "recording": candidate.recording,
                 "blake3": candidate.blake3,
             }
-            reason = recheck(candidate, self.files.look(mountpoint, candidate.path))
+            reason = self._store_refusal(candidate, session_id)
+            if reason is None:
+                reason = recheck(candidate, self.files.look(mountpoint, candidate.path))
             if reason is not None:
                 result.kept.append(KeptFile(candidate.path, reason))
                 continue
@@ -130,3 +146,22 @@ class RecorderClearing:
             kept=[f"{display_path(k.path)}: {k.reason}" for k in result.kept],
         )
         return result
+
+    def _store_refusal(self, candidate: ClearCandidate, session_id: str) -> str | None:
+        """The store's copy, checked on disk: a copy verified at an earlier dock is re-hashed,
+        since the ledger cannot know of a disk that lost or damaged it since."""
+        try:
+            size = self.store.size_of(candidate.object_key)
+            earlier = size == candidate.size and candidate.session_id != session_id
+            back = self.store.read_back(candidate.object_key) if earlier else None
+        except StoreError as exc:
+            return f"its copy in the store cannot be read back: {exc.message}"
+        reason = store_check(candidate, size, back)
+        if reason is not None:
+            log.warning(
+                "store-copy-not-as-verified",
+                recording=candidate.recording,
+                key=candidate.object_key,
+                reason=reason,
+            )
+        return reason

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import sqlite3
+import struct
 import subprocess
 from pathlib import Path
 
@@ -175,11 +176,19 @@ def _confirmed(daemon: Daemon, serial: str) -> bool:
 
 
 def _docked_while_the_server_is_down(
-    dock: Dock, daemon: Daemon, tmp_path: Path, seaweed: SeaweedServer, bucket: str, serial: str
+    dock: Dock,
+    daemon: Daemon,
+    tmp_path: Path,
+    seaweed: SeaweedServer,
+    bucket: str,
+    serial: str,
+    img: Path | None = None,
 ) -> tuple[Path, str]:
     """Docked, verified and safe to unplug while the central store cannot be reached: the
-    clearing after the session deletes nothing, since nothing is confirmed there."""
-    img, _ = _recorder(tmp_path, serial)
+    clearing after the session deletes nothing, since nothing is confirmed there. `img`:
+    the recorder's image when the test made it already."""
+    if img is None:
+        img, _ = _recorder(tmp_path, serial)
     daemon.write_config(_config(tmp_path, clear=True) + _central(seaweed, bucket))
     seaweed.stop()
     daemon.start()
@@ -241,3 +250,59 @@ def test_a_recorder_unplugged_before_the_confirmation_is_cleared_at_its_next_doc
     wait_for(lambda: len(_custody(daemon, "recorder-file-cleared")) == 3, 30, "the clearing")
     dock.unplug(dev)
     assert _listing(img) == ["DCIM/", "GPS/", "GPS/TRACK.LOG", "NOTES.TXT"]
+
+
+def test_a_hold_placed_between_the_dock_and_the_late_clearing_keeps_the_recorder(
+    dock: Dock, daemon: Daemon, tmp_path: Path, seaweed: SeaweedServer, central_bucket: str
+) -> None:
+    try:
+        img, dev = _docked_while_the_server_is_down(
+            dock, daemon, tmp_path, seaweed, central_bucket, "SNHLT"
+        )
+        first = next(r["id"] for r in daemon.recordings() if r["path"] == _clip("SNHLT", 1))
+        held = daemon.cli("holds", "add", str(first), "--case", "CASE-2026-18")
+        assert held.returncode == 0, held.stderr
+        before = _digest(img)
+    finally:
+        seaweed.start()
+    wait_for(lambda: _confirmed(daemon, "SNHLT"), 90, "the central confirmation")
+    wait_for(
+        lambda: "1 of the recorder's recordings are on hold" in daemon.log.read_text(),
+        30,
+        "the late clearing's refusal",
+    )
+    dock.unplug(dev)
+    assert _digest(img) == before, "a recorder with a recording on hold was written to"
+    assert _custody(daemon, "recorder-file-clearing") == []
+
+
+def test_a_recorder_swapped_under_a_late_clearing_is_not_touched(
+    dock: Dock, daemon: Daemon, tmp_path: Path, seaweed: SeaweedServer, central_bucket: str
+) -> None:
+    """The devnode's medium changes without a udev event (the loop device's backing bytes
+    replaced, as a card swapped in a reader that reports nothing) for a clone of the
+    recorder made before the dock: same label, same files with the same names, sizes and
+    times, so every file matches a verified copy; only its FAT volume id differs. The late
+    clearing finds that before lifting the write block and deletes nothing."""
+    img, _ = _recorder(tmp_path, "SNSWP")
+    clone = bytearray(img.read_bytes())
+    struct.pack_into("<I", clone, 67, struct.unpack_from("<I", clone, 67)[0] ^ 0xFFFFFFFF)
+    try:
+        img, dev = _docked_while_the_server_is_down(
+            dock, daemon, tmp_path, seaweed, central_bucket, "SNSWP", img
+        )
+        with img.open("r+b") as medium:  # the same inode: the loop device reads it now
+            medium.write(clone)
+        subprocess.run(["blockdev", "--flushbufs", dev], check=True)
+    finally:
+        seaweed.start()
+    wait_for(lambda: _confirmed(daemon, "SNSWP"), 90, "the central confirmation")
+    wait_for(
+        lambda: "volume id changed): nothing was deleted" in daemon.log.read_text(),
+        30,
+        "the refusal",
+    )
+    dock.unplug(dev)
+    assert "RECORDER_NOT_CLEARED" in daemon.log.read_text()
+    assert img.read_bytes() == bytes(clone), "the swapped-in recorder was written to"
+    assert _custody(daemon, "recorder-file-clearing") == []

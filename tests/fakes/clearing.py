@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from dockd.core.clearing import ClearCandidate
+from dockd.core.detect import VolumeSample
 from dockd.core.model import SourceFile
-from dockd.errors import RecorderClearError
+from dockd.core.transfer import ReadBack, VolumeEvidence
+from dockd.errors import RecorderClearError, StoreError
 from tests.fakes.dock import FakeVolume
 
 
@@ -54,3 +56,75 @@ class FakeRecorderFiles:
             raise RecorderClearError(f"cannot delete {path.decode()}: Read-only file system")
         self.log.append(f"unlink {path.decode()}")
         del self.volume.files[path]
+
+
+@dataclass
+class FakeClearingStore:
+    """Objects by key as (BLAKE3, size) on disk; `read_backs` lists the keys re-hashed."""
+
+    objects: dict[str, tuple[str, int]] = field(default_factory=dict)
+    read_backs: list[str] = field(default_factory=list)
+
+    @classmethod
+    def holding(cls, candidates: dict[str, list[ClearCandidate]]) -> FakeClearingStore:
+        """A store holding every candidate's object as it was verified."""
+        return cls(
+            {c.object_key: (c.blake3, c.size) for found in candidates.values() for c in found}
+        )
+
+    def size_of(self, key: str) -> int | None:
+        found = self.objects.get(key)
+        return None if found is None else found[1]
+
+    def read_back(self, key: str) -> ReadBack:
+        self.read_backs.append(key)
+        if key not in self.objects:
+            raise StoreError(f"reading back {key}: No such file or directory")
+        blake3, size = self.objects[key]
+        return ReadBack(blake3, size, "O_DIRECT")
+
+
+@dataclass
+class FakeSampler:
+    """`dockd.ports.VolumeSampler` over a FakeVolume: its top and its file names."""
+
+    volume: FakeVolume
+
+    def sample(self, root: Path) -> VolumeSample:
+        paths = [p.decode() for p in self.volume.files]
+        return VolumeSample(
+            folders=frozenset(p.split("/")[0] for p in paths if "/" in p),
+            files=frozenset(p for p in paths if "/" not in p),
+            names=tuple(sorted(p.rsplit("/", 1)[-1] for p in paths)),
+        )
+
+
+@dataclass
+class FakeMounter:
+    """Mounts nothing: each mount and unmount is appended to `log` (shared for order)."""
+
+    log: list[str] = field(default_factory=list)
+
+    def mount(
+        self,
+        devnode: str,
+        fs_type: str | None,
+        slot: str,
+        zone: str = "UTC",
+        writable: bool = False,
+    ) -> Path:
+        self.log.append(f"mount {devnode} {'rw' if writable else 'ro'}")
+        return Path("/mnt") / slot
+
+    def unmount(self, target: Path) -> None:
+        self.log.append(f"unmount {target}")
+
+
+@dataclass
+class FakeRawVolumes:
+    """`dockd.ports.RawVolumes`: what examining the devnode finds now (a test swaps it)."""
+
+    evidence: VolumeEvidence
+
+    def examine(self, devnode: str) -> VolumeEvidence:
+        return self.evidence

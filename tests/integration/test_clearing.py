@@ -22,25 +22,34 @@ REPO = Path(__file__).resolve().parents[2]
 CLIPS = {f"DCIM/SNINT_007_2026112208{n:02d}00_{n:04d}.AVI": bytes([n]) * 70_000 for n in range(3)}
 
 
+def _station(tmp_path: Path, store: str, station: str = "") -> App:
+    """A station clearing recorders, with its own store, on the test's one SQLite ledger."""
+    rules = tmp_path / "rules"
+    if not rules.exists():
+        shutil.copytree(REPO / "rules", rules)
+        pack = rules / "policies" / "dalian-jinpu-ocean.toml"
+        pack.write_text(pack.read_text() + '\n[clearing]\nallowed = true\narticles = ["000:30"]\n')
+    named = (
+        f'[station]\nid = "{station}"\nkey_file = "{tmp_path / station}.key"\n' if station else ""
+    )
+    config = tmp_path / f"{store}.toml"
+    config.write_text(
+        f'[store]\nroot = "{tmp_path / store}"\n'
+        f'[ledger]\nurl = "sqlite:///{tmp_path / "ledger.sqlite3"}"\n'
+        f'[rules]\ndir = "{rules}"\n'
+        f'[daemon]\nmount_root = "{tmp_path / "mnt"}"\nclear_after_offload = true\n' + named
+    )
+    return build(load_config(config))
+
+
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[App]:
     if shutil.which("fusefat") is None:
         pytest.skip("apt-get install fusefat")
-    rules = tmp_path / "rules"
-    shutil.copytree(REPO / "rules", rules)
-    pack = rules / "policies" / "dalian-jinpu-ocean.toml"
-    pack.write_text(pack.read_text() + '\n[clearing]\nallowed = true\narticles = ["000:30"]\n')
-    config = tmp_path / "dockd.toml"
-    config.write_text(
-        f'[store]\nroot = "{tmp_path / "store"}"\n'
-        f'[ledger]\nurl = "sqlite:///{tmp_path / "ledger.sqlite3"}"\n'
-        f'[rules]\ndir = "{rules}"\n'
-        f'[daemon]\nmount_root = "{tmp_path / "mnt"}"\nclear_after_offload = true\n'
-    )
-    built = build(load_config(config))
+    built = _station(tmp_path, "store")
     yield built
     built.close()
-    subprocess.run(["chattr", "-R", "-i", str(tmp_path / "store")], capture_output=True)
+    subprocess.run(["chattr", "-R", "-i", str(tmp_path)], capture_output=True)
 
 
 def _attach(image: Path) -> str:
@@ -101,3 +110,87 @@ def test_files_changed_or_added_after_the_copy_stay(app: App, tmp_path: Path) ->
         for path in sorted(gone)
         for kind in ("recorder-file-clearing", "recorder-file-cleared")
     ]
+
+
+def test_a_later_dock_keeps_the_files_whose_store_copy_was_lost_or_damaged(
+    app: App, tmp_path: Path
+) -> None:
+    """A recorder verified at one dock and cleared at a later one: the ledger still says its
+    copies are in the store, but one object was deleted behind dockd's back and another's
+    bytes were damaged since. Both recorder files stay, each named; the intact one goes."""
+    image = make_fat32_image(tmp_path / "rec.img", CLIPS)
+    mounter = Mounter(tmp_path / "mnt")
+    dev = _attach(image)
+    try:
+        root = mounter.mount(dev, "vfat", "slot1", "Asia/Shanghai")
+        try:
+            first = app.dock_session.ingest(root, "SNINT", "generic")
+        finally:
+            mounter.unmount(root)
+        assert first.state == "completed", first.problems
+        lost, damaged, intact = sorted(CLIPS)
+        keys = {c.path.decode(): c.object_key for c in app.clearing.records.verified("SNINT")}
+        store = tmp_path / "store"
+        subprocess.run(["chattr", "-R", "-i", str(store)], check=True)
+        (store / keys[lost]).unlink()
+        with open(store / keys[damaged], "r+b") as fh:
+            fh.write(b"\xff")
+
+        root = mounter.mount(dev, "vfat", "slot1", "Asia/Shanghai")
+        try:
+            later = app.dock_session.ingest(root, "SNINT", "generic")
+        finally:
+            mounter.unmount(root)
+        root = mounter.mount(dev, "vfat", "slot1", "Asia/Shanghai", writable=True)
+        try:
+            result = app.clearing.clear(root, "generic", "SNINT", later.session_id)
+        finally:
+            mounter.unmount(root)
+    finally:
+        subprocess.run(["losetup", "-d", dev], check=False)
+
+    kept = {k.path.decode(): k.reason for k in result.kept}
+    assert kept == {
+        lost: "its copy is missing from the store",
+        damaged: "its copy in the store no longer reads back as verified",
+    }
+    assert result.deleted == 1
+    assert _files(image) == sorted(["DCIM/", lost, damaged])
+    assert intact not in _files(image)
+
+
+def _dock(app: App, dev: str, mounter: Mounter) -> str:
+    root = mounter.mount(dev, "vfat", "slot1", "Asia/Shanghai")
+    try:
+        outcome = app.dock_session.ingest(root, "SNINT", "generic")
+    finally:
+        mounter.unmount(root)
+    assert outcome.state == "completed", outcome.problems
+    return outcome.session_id
+
+
+def test_recordings_another_station_copied_stay_named_so(tmp_path: Path) -> None:
+    """Two stations on one ledger: station B copied the recorder first; at station A, which
+    holds no copy of those recordings, clearing keeps them and says why."""
+    if shutil.which("fusefat") is None:
+        pytest.skip("apt-get install fusefat")
+    image = make_fat32_image(tmp_path / "rec.img", CLIPS)
+    mounter = Mounter(tmp_path / "mnt")
+    a, b = _station(tmp_path, "a-store", "dock-a"), _station(tmp_path, "b-store", "dock-b")
+    dev = _attach(image)
+    try:
+        _dock(b, dev, mounter)
+        session = _dock(a, dev, mounter)
+        root = mounter.mount(dev, "vfat", "slot1", "Asia/Shanghai", writable=True)
+        try:
+            result = a.clearing.clear(root, "generic", "SNINT", session)
+        finally:
+            mounter.unmount(root)
+    finally:
+        subprocess.run(["losetup", "-d", dev], check=False)
+        a.close()
+        b.close()
+        subprocess.run(["chattr", "-R", "-i", str(tmp_path)], capture_output=True)
+    reason = "copied by another station: this station's store holds no copy of it"
+    assert {k.path.decode(): k.reason for k in result.kept} == dict.fromkeys(CLIPS, reason)
+    assert result.deleted == 0

@@ -13,8 +13,10 @@ from dockd.adapters.rules import load_profiles
 from dockd.core.clearing import ClearCandidate, KeptFile, clearing_refusal, plan_clearing, recheck
 from dockd.core.model import SourceFile
 from dockd.core.policy import PolicyPack
+from dockd.core.transfer import ReadBack
+from dockd.errors import StoreError
 from dockd.services.clearing import RecorderClearing
-from tests.fakes.clearing import FakeClearingRecords, FakeRecorderFiles
+from tests.fakes.clearing import FakeClearingRecords, FakeClearingStore, FakeRecorderFiles
 from tests.fakes.dock import FakeFile, FakeVolume, FixedClock
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
@@ -22,9 +24,26 @@ T = 1_764_489_600 * 10**9
 
 
 def _verified(
-    path: bytes, data: bytes, *, in_store: bool = True, confirmed: bool = False
+    path: bytes,
+    data: bytes,
+    *,
+    in_store: bool = True,
+    confirmed: bool = False,
+    elsewhere: bool = False,
+    session: str = "S1",
 ) -> ClearCandidate:
-    return ClearCandidate(len(path), path, len(data), T, "ab" * 32, in_store, confirmed)
+    return ClearCandidate(
+        len(path),
+        path,
+        len(data),
+        T,
+        "ab" * 32,
+        f"b3/{path.decode()}",
+        session,
+        in_store,
+        confirmed,
+        elsewhere,
+    )
 
 
 def test_only_files_with_a_verified_copy_of_exactly_them_are_deleted() -> None:
@@ -65,6 +84,20 @@ def test_a_copy_no_longer_in_the_store_frees_nothing() -> None:
     assert plan.kept == [KeptFile(b"A.MP4", "its copy is no longer in the store")]
 
 
+def test_a_recording_another_station_copied_is_named_so() -> None:
+    """A shared ledger knows recordings other stations copied: this station holds no
+    copy of them, which is not the same as a copy it lost."""
+    plan = plan_clearing(
+        [SourceFile(b"A.MP4", 3, T)],
+        [_verified(b"A.MP4", b"aaa", in_store=False, elsewhere=True)],
+        False,
+    )
+    assert plan.delete == []
+    assert plan.kept == [
+        KeptFile(b"A.MP4", "copied by another station: this station's store holds no copy of it")
+    ]
+
+
 def test_recheck_just_before_deletion() -> None:
     candidate = _verified(b"A.MP4", b"aaa")
     assert recheck(candidate, SourceFile(b"A.MP4", 3, T)) is None
@@ -73,7 +106,6 @@ def test_recheck_just_before_deletion() -> None:
         "changed since it was verified (size or time differ)"
     )
     assert recheck(candidate, SourceFile(b"A.MP4", 3, T + 1)) is not None
-    assert recheck(candidate, SourceFile(b"B.MP4", 3, T)) == "a different path"
 
 
 @pytest.mark.parametrize(
@@ -104,11 +136,13 @@ def _clearing(
     records: FakeClearingRecords,
     files: FakeRecorderFiles,
     central: bool = False,
+    store: FakeClearingStore | None = None,
 ) -> RecorderClearing:
     return RecorderClearing(
         volume,
         files,
         records,
+        store if store is not None else FakeClearingStore.holding(records.candidates),
         FixedClock(),
         load_profiles(RULES),
         pack_allows=True,
@@ -196,6 +230,85 @@ def test_a_failed_deletion_is_recorded_and_the_others_go_on() -> None:
         "recorder-file-cleared",
     ]
     assert records.events[1][1]["error"] == "cannot delete A.MP4: Read-only file system"
+
+
+def test_a_store_copy_missing_or_of_another_size_frees_nothing() -> None:
+    """The ledger's word that the copy is in the store is checked on the disk before the
+    deletion intent: a lost or truncated object keeps its recorder file."""
+    volume = FakeVolume({b"A.MP4": FakeFile(b"aaa", T), b"B.MP4": FakeFile(b"bbb", T)})
+    records = FakeClearingRecords(
+        candidates={"SN1": [_verified(b"A.MP4", b"aaa"), _verified(b"B.MP4", b"bbb")]}
+    )
+    store = FakeClearingStore({"b3/B.MP4": ("ab" * 32, 2)})
+    result = _clearing(volume, records, FakeRecorderFiles(volume), store=store).clear(
+        Path("/mnt"), "generic", "SN1", "S1"
+    )
+    assert result.deleted == 0 and sorted(volume.files) == [b"A.MP4", b"B.MP4"]
+    assert result.kept == [
+        KeptFile(b"A.MP4", "its copy is missing from the store"),
+        KeptFile(b"B.MP4", "its copy in the store has 2 bytes, not 3"),
+    ]
+    assert records.events == []
+    assert store.read_backs == []  # verified in this session: size is checked, not re-hashed
+
+
+def test_a_copy_verified_at_an_earlier_dock_is_re_hashed_before_its_file_goes() -> None:
+    volume = FakeVolume({b"A.MP4": FakeFile(b"aaa", T), b"B.MP4": FakeFile(b"bbb", T)})
+    earlier = [
+        _verified(b"A.MP4", b"aaa", session="S0"),
+        _verified(b"B.MP4", b"bbb", session="S0"),
+    ]
+    records = FakeClearingRecords(candidates={"SN1": earlier})
+    store = FakeClearingStore({"b3/A.MP4": ("ab" * 32, 3), "b3/B.MP4": ("cd" * 32, 3)})
+    result = _clearing(volume, records, FakeRecorderFiles(volume), store=store).clear(
+        Path("/mnt"), "generic", "SN1", "S2"
+    )
+    assert store.read_backs == ["b3/A.MP4", "b3/B.MP4"]
+    assert sorted(volume.files) == [b"B.MP4"]
+    assert result.kept == [
+        KeptFile(b"B.MP4", "its copy in the store no longer reads back as verified")
+    ]
+    assert [details["path"] for _, details in records.events] == ["A.MP4", "A.MP4"]
+
+
+def test_a_store_copy_that_cannot_be_read_back_keeps_its_file() -> None:
+    volume = FakeVolume({b"A.MP4": FakeFile(b"aaa", T)})
+    records = FakeClearingRecords(candidates={"SN1": [_verified(b"A.MP4", b"aaa", session="S0")]})
+
+    class Unreadable(FakeClearingStore):
+        def read_back(self, key: str) -> ReadBack:
+            raise StoreError(f"reading back {key}: Input/output error")
+
+    store = Unreadable({"b3/A.MP4": ("ab" * 32, 3)})
+    result = _clearing(volume, records, FakeRecorderFiles(volume), store=store).clear(
+        Path("/mnt"), "generic", "SN1", "S2"
+    )
+    assert sorted(volume.files) == [b"A.MP4"]
+    assert result.kept == [
+        KeptFile(
+            b"A.MP4",
+            "its copy in the store cannot be read back: reading back b3/A.MP4: Input/output error",
+        )
+    ]
+
+
+def test_a_hold_placed_while_the_clearing_runs_stops_it_before_the_next_file() -> None:
+    volume = FakeVolume({b"A.MP4": FakeFile(b"aaa", T), b"B.MP4": FakeFile(b"bbb", T)})
+    records = FakeClearingRecords(
+        candidates={"SN1": [_verified(b"A.MP4", b"aaa"), _verified(b"B.MP4", b"bbb")]}
+    )
+
+    def supervisor_holds(path: bytes) -> None:
+        if path == b"A.MP4":
+            records.held["SN1"] = 1
+
+    files = FakeRecorderFiles(volume, before_look=supervisor_holds)
+    result = _clearing(volume, records, files).clear(Path("/mnt"), "generic", "SN1", "S1")
+    assert sorted(volume.files) == [b"B.MP4"]
+    assert result.kept == [
+        KeptFile(b"B.MP4", "1 of the recorder's recordings were put on hold meanwhile")
+    ]
+    assert [details["path"] for _, details in records.events] == ["A.MP4", "A.MP4"]
 
 
 def test_holds_refuse_the_whole_recorder() -> None:

@@ -25,6 +25,14 @@ def test_a_fat16_boot_sector_gives_size_and_geometry() -> None:
     assert boot.data_offset == (4 + 64 + 32) * 512
 
 
+def test_the_volume_id_is_read_where_the_extended_boot_record_has_one() -> None:
+    assert parse_boot_region(fat16_sector()).volume_id is None  # no signature 0x29
+    sector = bytearray(fat16_sector())
+    sector[38] = 0x29
+    struct.pack_into("<I", sector, 39, 0x1234ABCD)
+    assert parse_boot_region(bytes(sector)).volume_id == 0x1234ABCD
+
+
 @pytest.mark.parametrize(
     ("patch", "says"),
     [
@@ -46,8 +54,10 @@ def test_an_exfat_boot_sector_gives_its_volume_length() -> None:
     struct.pack_into("<QIIIII", s, 72, 131072, 2048, 128, 4096, 15872, 5)
     s[108], s[109], s[110] = 9, 3, 1
     s[510:512] = b"\x55\xaa"
+    struct.pack_into("<I", s, 100, 0xCAFE0001)
     boot = parse_boot_region(bytes(s))
     assert (boot.kind, boot.volume_bytes, boot.cluster_size) == ("exFAT", 64 << 20, 4096)
+    assert boot.volume_id == 0xCAFE0001
     s[20] = 1
     with pytest.raises(FatError, match="must-be-zero"):
         parse_boot_region(bytes(s))

@@ -1,7 +1,8 @@
 """The ledger's side of clearing a recorder: candidates for `dockd.core.clearing`.
 
 One read of the recorder's verified recordings with the identity each was copied under,
-whether its object is still held by this station, and whether its central copy is
+the session that verified it, whether its object is still held by this station (or only
+by another station of a shared ledger), and whether its central copy is
 confirmed; one count of the active holds on the recorder's recordings.
 """
 
@@ -37,6 +38,15 @@ class LedgerClearing:
                 )
                 .exists()
             )
+            elsewhere = (
+                select(ObjectLocationRow.blake3)
+                .where(
+                    ObjectLocationRow.blake3 == RecordingRow.blake3,
+                    ObjectLocationRow.station.not_in(stations),
+                    ObjectLocationRow.removed_at.is_(None),
+                )
+                .exists()
+            )
             confirmed = (
                 select(CentralCopyRow.blake3)
                 .where(
@@ -52,12 +62,26 @@ class LedgerClearing:
                     RecordingRow.size,
                     RecordingRow.mtime_ns,
                     RecordingRow.blake3,
+                    RecordingRow.object_key,
+                    RecordingRow.session_id,
                     RecordingRow.expired_at.is_(None) & held,
                     confirmed,
+                    RecordingRow.expired_at.is_(None) & elsewhere,
                 ).where(RecordingRow.serial == serial)
             )
             return [
-                ClearCandidate(r[0], bytes(r[1]), r[2], r[3], r[4], bool(r[5]), bool(r[6]))
+                ClearCandidate(
+                    r[0],
+                    bytes(r[1]),
+                    r[2],
+                    r[3],
+                    r[4],
+                    r[5],
+                    r[6],
+                    bool(r[7]),
+                    bool(r[8]),
+                    bool(r[9]),
+                )
                 for r in rows
             ]
 

@@ -407,3 +407,13 @@ class ObjectStore:
         back = self.verify_published(published)
         self.sync()
         return published, back
+
+    def size_of(self, key: str) -> int | None:
+        """The stored object's size on disk, or None when it is missing (clearing's check
+        before a recorder file is deleted)."""
+        try:
+            return os.stat(self.path_of(key), follow_symlinks=False).st_size
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StoreError(f"reading {key}: {exc.strerror}") from exc

@@ -276,6 +276,7 @@ class Ledger(CustodyLedger):
             dock.copied += len(recordings)
             dock.bytes_copied += sum(rec.source.size for rec in recordings)
             session.flush()
+            events: list[tuple[datetime, str, str, dict[str, Any]]] = []
             for index, (row, rid, rec) in enumerate(zip(rows, ids, recordings, strict=True)):
                 # the object first stored by this recording, and the session's counts
                 # with the batch's last one: each row changed here is on the chain
@@ -283,23 +284,25 @@ class Ledger(CustodyLedger):
                 changed = [values_fact(table, row), *new_objects.pop(rec.digests.blake3, [])]
                 if index == len(rows) - 1:
                     changed.extend(facts(dock)["rows"])
-                self.append_custody(
-                    session,
-                    rec.verified_at,
-                    "recording-verified",
-                    str(rid),
-                    {
-                        "session": session_id,
-                        "serial": serial,
-                        "path": rec.source.display,
-                        "size": rec.source.size,
-                        "blake3": rec.digests.blake3,
-                        "sha256": rec.digests.sha256,
-                        "object": rec.object_key,
-                        "duplicate_content": rec.duplicate,
-                        "rows": changed,
-                    },
+                events.append(
+                    (
+                        rec.verified_at,
+                        "recording-verified",
+                        str(rid),
+                        {
+                            "session": session_id,
+                            "serial": serial,
+                            "path": rec.source.display,
+                            "size": rec.source.size,
+                            "blake3": rec.digests.blake3,
+                            "sha256": rec.digests.sha256,
+                            "object": rec.object_key,
+                            "duplicate_content": rec.duplicate,
+                            "rows": changed,
+                        },
+                    )
                 )
+            self.append_custody_many(session, events)
             return list(ids)
 
     def _ensure_objects(

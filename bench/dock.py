@@ -84,10 +84,10 @@ METRICS_SCRAPE_S = 15.0
 STATUS_URL = "http://127.0.0.1:8470"  # the daemon's default [web] listen
 DEFAULT_WAIT_IDLE_S = 900.0
 TARGETS = {
-    "fairness": (">=", 0.7),
+    "fairness": (">=", 0.9),  # issue 17: four recorders at once
     "mount_to_scan_s": ("<", 1.0),
     "mount_to_first_read_s": ("<", 1.0),
-    "daemon_peak_rss_mib": ("<", 200.0),
+    "daemon_peak_rss_mib": ("<", 150.0),  # issue 17: whatever the shape
 }
 LATENCY_NOTE = (
     "mount_to_scan_s is copy-started -> session-started, as asked. Note that dockd logs "

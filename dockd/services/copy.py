@@ -118,8 +118,9 @@ class CopyPipeline:
             ThreadPoolExecutor(self.parallel_files, thread_name_prefix="dockd-copy") as pool,
             ThreadPoolExecutor(self.parallel_files, thread_name_prefix="dockd-verify") as checks,
             ThreadPoolExecutor(1, thread_name_prefix="dockd-flush") as flusher,
+            ThreadPoolExecutor(1, thread_name_prefix="dockd-record") as recorder,
         ):
-            batch = _Batch(self, run, checks, phases, copied, problems)
+            batch = _Batch(self, run, (checks, recorder), phases, copied, problems)
             flushing: Future[DockdError | None] | None = None
             try:
                 while True:
@@ -141,6 +142,7 @@ class CopyPipeline:
                 ending = (flushing.result() if flushing else None) or ending
                 flushing = None
                 ending = batch.flush(batch.cut()) or ending
+                batch.recorded()
             finally:
                 if flushing is not None:
                     flushing.exception()  # its copies are its own to record or discard
@@ -288,15 +290,17 @@ class _Batch:
         self,
         pipeline: CopyPipeline,
         run: CopyRun,
-        checks: ThreadPoolExecutor,
+        pools: tuple[ThreadPoolExecutor, ThreadPoolExecutor],
         phases: Phases,
         copied: list[VerifiedRecording],
         problems: list[Problem],
     ) -> None:
-        self.pipeline, self.run, self.checks, self.phases = pipeline, run, checks, phases
+        self.pipeline, self.run, self.phases = pipeline, run, phases
+        self.checks, self.recorder = pools
         self.copied, self.problems = copied, problems
         self.staged: list[_Copy] = []
         self.since = time.monotonic()
+        self.recording: Future[None] | None = None
 
     def take(self, copy: _Copy) -> None:
         if not self.staged:
@@ -317,9 +321,26 @@ class _Batch:
 
     def flush(self, batch: list[_Copy]) -> DockdError | None:
         """Durable, linked, read back, links durable, one ledger transaction: in that
-        order, so nothing is recorded before its bytes and its name are on the disk."""
+        order, so nothing is recorded before its bytes and its name are on the disk.
+
+        The transaction runs in its own thread while the next batch is read back (on a
+        busy ledger the two took turns, and the read-back threads idled); one batch at a
+        time waits for it, so its results are all that is held."""
         if not batch:
             return None
+        done, ending = self._prove(batch)
+        self.recorded()
+        if done:
+            self.recording = self.recorder.submit(self._record, done)
+        return ending
+
+    def recorded(self) -> None:
+        """Wait for the batch handed to the ledger; its failure is raised here."""
+        recording, self.recording = self.recording, None
+        if recording is not None:
+            recording.result()
+
+    def _prove(self, batch: list[_Copy]) -> tuple[list[_Result], DockdError | None]:
         store, run, phases = self.pipeline.store, self.run, self.phases
         try:
             with phases.timed("durable"):
@@ -327,7 +348,7 @@ class _Batch:
         except DockdError as exc:
             for _, staged in batch:
                 store.discard(staged)
-            return exc
+            return [], exc
         jobs = {
             self.checks.submit(self.pipeline.finish_one, copy, run, phases): copy[0]
             for copy in batch
@@ -336,10 +357,13 @@ class _Batch:
         ending: DockdError | None = None
         for job, file in jobs.items():
             ending = self.pipeline._collect(job, file, run, done.append, self.problems) or ending
-        if not done:
-            return ending
-        with phases.timed("dir_sync"):
-            store.sync()
+        if done:
+            with phases.timed("dir_sync"):
+                store.sync()
+        return done, ending
+
+    def _record(self, done: list[_Result]) -> None:
+        run, phases = self.run, self.phases
         recordings = [rec for rec, _ in done]
         with phases.timed("ledger"):
             ids = self.pipeline.ledger.add_recordings(run.session_id, run.facts.serial, recordings)
@@ -357,7 +381,6 @@ class _Batch:
                 size=rec.source.size,
             )
         self.copied.extend(recordings)
-        return ending
 
     def abandon(self, inflight: dict[Future[_Copy], SourceFile]) -> None:
         """After an unexpected error: staged copies no flush will take are discarded now

@@ -72,6 +72,21 @@ def test_the_bytes_read_back_as_the_same_manifest(paths: list[str], problems: li
     assert data == canonical_json(json.loads(data)), "not canonical: sorted keys, no spaces"
 
 
+@settings(max_examples=50, deadline=None)
+@given(st.lists(names, max_size=12), st.lists(names, max_size=4))
+def test_the_recordings_spliced_in_give_the_bytes_of_the_whole_document(
+    paths: list[str], problems: list[str]
+) -> None:
+    """The manifest's hash is its contract: encoding it in parts changes no byte."""
+    document = manifest(paths, problems)
+    assert manifest_bytes(document) == canonical_json(document.model_dump(mode="json"))
+
+
+def test_a_name_holding_the_place_holder_changes_no_byte() -> None:
+    document = manifest(["a.MP4", "\0recordings\0"], ["\0recordings\0"])
+    assert manifest_bytes(document) == canonical_json(document.model_dump(mode="json"))
+
+
 def test_it_reads_back_as_the_manifest() -> None:
     document = manifest(['a"b\\c', "录像_001.MP4", "\x01"], ["../escape"])
     assert Manifest.model_validate(json.loads(manifest_bytes(document))) == document

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import json
 import socket
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from blake3 import blake3
-from sqlalchemy import event, select, text
+from sqlalchemy import event, insert, select, text
 from sqlalchemy.orm import Session
 
 from dockd.adapters.ledger.engine import LedgerEngine
@@ -62,27 +63,47 @@ class CustodyLedger(LedgerEngine):
         details: dict[str, Any],
         actor: str = "dockd",
     ) -> None:
-        self._open_chain(session, at)
-        seq, prev = session.info["custody_head"]
-        seq += 1
-        stamp = at.isoformat()
-        digest = event_hash(prev, seq, stamp, kind, subject, actor, details)
-        session.add(
-            CustodyEventRow(
-                station=self.station,
-                seq=seq,
-                at=stamp,
-                kind=kind,
-                subject=subject,
-                actor=actor,
-                details=canonical_json(details).decode("utf-8"),
-                prev_hash=prev,
-                hash=digest,
+        self.append_custody_many(session, [(at, kind, subject, details)], actor)
+
+    def append_custody_many(
+        self,
+        session: Session,
+        events: Sequence[tuple[datetime, str, str, dict[str, Any]]],
+        actor: str = "dockd",
+    ) -> None:
+        """Events (at, kind, subject, details) in this order, in one insert: a batch of
+        recordings writes thousands, and an ORM object each cost more than its hash."""
+        if not events:
+            return
+        self._open_chain(session, events[0][0])
+        rows: list[dict[str, Any]] = []
+        for at, kind, subject, details in events:
+            seq, prev = session.info["custody_head"]
+            seq += 1
+            stamp = at.isoformat()
+            digest = event_hash(prev, seq, stamp, kind, subject, actor, details)
+            rows.append(
+                {
+                    "station": self.station,
+                    "seq": seq,
+                    "at": stamp,
+                    "kind": kind,
+                    "subject": subject,
+                    "actor": actor,
+                    "details": canonical_json(details).decode("utf-8"),
+                    "prev_hash": prev,
+                    "hash": digest,
+                }
             )
-        )
-        session.info["custody_head"] = (seq, digest)
-        if self._signer is not None and checkpoint_due(kind, at, self._last_checkpoint(session)):
-            self._checkpoint(session, self._signer, at, seq, digest)
+            session.info["custody_head"] = (seq, digest)
+            if self._signer is not None and checkpoint_due(
+                kind, at, self._last_checkpoint(session)
+            ):
+                session.execute(insert(CustodyEventRow), rows)
+                rows = []
+                self._checkpoint(session, self._signer, at, seq, digest)
+        if rows:
+            session.execute(insert(CustodyEventRow), rows)
 
     def register_station(self, at: datetime) -> None:
         """At start, before anything is docked: this station's key into the registry (or

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, Float, Integer, LargeBinary, Table
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from dockd.adapters.ledger.schema import (
     ActivityRecordingRow,
@@ -100,9 +101,30 @@ def row_fact(row: DeclarativeBase) -> RowFact:
     """The whole row as the chain carries it: its table, its key, every column."""
     table = row.__table__
     assert isinstance(table, Table)
-    fields = {col.name: _encode(col.type, getattr(row, col.key)) for col in table.columns}
+    return _fact(table, {col.key: getattr(row, col.key) for col in table.columns})
+
+
+def _fact(table: Table, values: dict[str, Any]) -> RowFact:
+    fields = {col.name: _encode(col.type, values[col.key]) for col in table.columns}
     key = "/".join(str(fields[col.name]) for col in table.primary_key.columns)
     return RowFact(table=table.name, id=key, fields=fields)
+
+
+def complete(table: Table, values: dict[str, Any]) -> dict[str, Any]:
+    """`values` with every other column as the ORM would insert it (its scalar default, else
+    None; the autoincrement key left to the database): a row inserted in bulk is then
+    exactly the row its chain fact describes."""
+    out = dict(values)
+    for col in table.columns:
+        if col.key not in out and col is not table.autoincrement_column:
+            default = col.default
+            out[col.key] = default.arg if isinstance(default, ScalarElementColumnDefault) else None
+    return out
+
+
+def values_fact(table: Table, values: dict[str, Any]) -> dict[str, Any]:
+    """The chain fact of a row inserted in bulk, from its `complete` values."""
+    return _fact(table, values).as_json()
 
 
 def facts(*rows: DeclarativeBase) -> dict[str, list[dict[str, Any]]]:

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Table, func, insert, select
 from sqlalchemy.orm import DeclarativeBase, Session, selectinload
 
 from dockd.adapters.ledger.custody import CustodyLedger
-from dockd.adapters.ledger.facts import facts
+from dockd.adapters.ledger.facts import complete, facts, row_fact, values_fact
 from dockd.adapters.ledger.locks import Holder, clear_lock, hold_lock, pid_alive, release_lock
 from dockd.adapters.ledger.mapping import recording_view, session_view
 from dockd.adapters.ledger.schema import (
@@ -262,81 +262,99 @@ class Ledger(CustodyLedger):
                     for rec in recordings
                 ],
             )
-            rows = []
-            for rec in recordings:
-                rows.append(_recording_row(session_id, recorder_id, serial, rec))
-                dock.copied += 1
-                dock.bytes_copied += rec.source.size
-            session.add_all(rows)
+            # bulk inserts, each row's chain fact from the very values inserted: an ORM
+            # object per row cost more than the rest of a small recording's copy
+            table = _table(RecordingRow)
+            rows = [
+                complete(table, _recording_row(session_id, recorder_id, serial, rec))
+                for rec in recordings
+            ]
+            ids = session.scalars(
+                insert(RecordingRow).returning(RecordingRow.id, sort_by_parameter_order=True),
+                rows,
+            ).all()
+            dock.copied += len(recordings)
+            dock.bytes_copied += sum(rec.source.size for rec in recordings)
             session.flush()
-            for index, (row, rec) in enumerate(zip(rows, recordings, strict=True)):
+            events: list[tuple[datetime, str, str, dict[str, Any]]] = []
+            for index, (row, rid, rec) in enumerate(zip(rows, ids, recordings, strict=True)):
                 # the object first stored by this recording, and the session's counts
                 # with the batch's last one: each row changed here is on the chain
-                changed: list[DeclarativeBase] = [row]
-                changed.extend(new_objects.pop(rec.digests.blake3, []))
+                row["id"] = rid
+                changed = [values_fact(table, row), *new_objects.pop(rec.digests.blake3, [])]
                 if index == len(rows) - 1:
-                    changed.append(dock)
-                self.append_custody(
-                    session,
-                    rec.verified_at,
-                    "recording-verified",
-                    str(row.id),
-                    {
-                        "session": session_id,
-                        "serial": serial,
-                        "path": rec.source.display,
-                        "size": rec.source.size,
-                        "blake3": rec.digests.blake3,
-                        "sha256": rec.digests.sha256,
-                        "object": rec.object_key,
-                        "duplicate_content": rec.duplicate,
-                        **facts(*changed),
-                    },
+                    changed.extend(facts(dock)["rows"])
+                events.append(
+                    (
+                        rec.verified_at,
+                        "recording-verified",
+                        str(rid),
+                        {
+                            "session": session_id,
+                            "serial": serial,
+                            "path": rec.source.display,
+                            "size": rec.source.size,
+                            "blake3": rec.digests.blake3,
+                            "sha256": rec.digests.sha256,
+                            "object": rec.object_key,
+                            "duplicate_content": rec.duplicate,
+                            "rows": changed,
+                        },
+                    )
                 )
-            return [row.id for row in rows]
+            self.append_custody_many(session, events)
+            return list(ids)
 
     def _ensure_objects(
         self, session: Session, objects: Sequence[_NewObject]
-    ) -> dict[str, list[DeclarativeBase]]:
+    ) -> dict[str, list[dict[str, Any]]]:
         """Add the objects the ledger does not know yet, with one query for the batch, and
         this station's location of each; a known digest with another SHA-256 or size would
-        mean a broken store. The rows added or changed, by BLAKE3, for the chain."""
-        wanted = {o.blake3 for o in objects}
+        mean a broken store. The chain facts of the rows added or changed, by BLAKE3."""
+        table = _table(ObjectRow)
         known = {
-            row.blake3: row
-            for row in session.scalars(select(ObjectRow).where(ObjectRow.blake3.in_(wanted)))
+            sha256_size[0]: sha256_size[1:]
+            for sha256_size in session.execute(
+                select(ObjectRow.blake3, ObjectRow.sha256, ObjectRow.size).where(
+                    ObjectRow.blake3.in_({o.blake3 for o in objects})
+                )
+            )
         }
-        added: dict[str, list[DeclarativeBase]] = {}
+        rows: dict[str, dict[str, Any]] = {}
         for new in objects:
             existing = known.get(new.blake3)
             if existing is None:
-                known[new.blake3] = row = ObjectRow(
-                    blake3=new.blake3,
-                    sha256=new.sha256,
-                    size=new.size,
-                    key=new.key,
-                    kind=new.kind,
-                    protections=",".join(new.protections),
-                    stored_at=new.at,
+                known[new.blake3] = (new.sha256, new.size)
+                rows[new.blake3] = complete(
+                    table,
+                    {
+                        "blake3": new.blake3,
+                        "sha256": new.sha256,
+                        "size": new.size,
+                        "key": new.key,
+                        "kind": new.kind,
+                        "protections": ",".join(new.protections),
+                        "stored_at": new.at,
+                    },
                 )
-                session.add(row)
-                added[new.blake3] = [row]
-            elif existing.sha256 != new.sha256 or existing.size != new.size:
+            elif existing != (new.sha256, new.size):
                 raise LedgerError(
                     f"object {new.blake3} is already in the ledger with another SHA-256 or size",
                     hint="This should be impossible; preserve the store and ledger and report it.",
                 )
-        session.flush()  # the objects before the locations that name them
+        if rows:  # the objects before the locations that name them
+            session.execute(insert(ObjectRow), list(rows.values()))
+        added = {blake3: [values_fact(table, row)] for blake3, row in rows.items()}
         for blake3, location in self._ensure_locations(session, objects).items():
             added.setdefault(blake3, []).append(location)
         return added
 
     def _ensure_locations(
         self, session: Session, objects: Sequence[_NewObject]
-    ) -> dict[str, ObjectLocationRow]:
+    ) -> dict[str, dict[str, Any]]:
         """This station's store holds these objects (again, should one have expired here);
-        the location rows added or reopened, by BLAKE3."""
-        changed: dict[str, ObjectLocationRow] = {}
+        the chain facts of the location rows added or reopened, by BLAKE3."""
+        table = _table(ObjectLocationRow)
         located = {
             row.blake3: row
             for row in session.scalars(
@@ -346,18 +364,22 @@ class Ledger(CustodyLedger):
                 )
             )
         }
+        added: dict[str, dict[str, Any]] = {}
+        reopened: dict[str, ObjectLocationRow] = {}
         for new in objects:
             row = located.get(new.blake3)
-            if row is None:
-                located[new.blake3] = ObjectLocationRow(
-                    blake3=new.blake3, station=self.station, since=new.at
+            if row is None and new.blake3 not in added:
+                added[new.blake3] = complete(
+                    table, {"blake3": new.blake3, "station": self.station, "since": new.at}
                 )
-                session.add(located[new.blake3])
-                changed[new.blake3] = located[new.blake3]
-            elif row.removed_at is not None:
+            elif row is not None and row.removed_at is not None:
                 row.since, row.removed_at = new.at, None
-                changed[new.blake3] = row
+                reopened[new.blake3] = row
+        if added:
+            session.execute(insert(ObjectLocationRow), list(added.values()))
         session.flush()
+        changed = {blake3: values_fact(table, row) for blake3, row in added.items()}
+        changed.update({blake3: row_fact(row).as_json() for blake3, row in reopened.items()})
         return changed
 
     def finish_session(
@@ -395,6 +417,7 @@ class Ledger(CustodyLedger):
                     )
                 )
             session.add_all(changed[1:])
+            stored: dict[str, list[dict[str, Any]]] = {}
             if manifest is not None:
                 stored = self._ensure_objects(
                     session,
@@ -410,9 +433,9 @@ class Ledger(CustodyLedger):
                         )
                     ],
                 )
-                changed += [row for rows in stored.values() for row in rows]
                 dock.manifest_blake3 = manifest.digests.blake3
             session.flush()
+            rows = facts(*changed)["rows"] + [row for rows in stored.values() for row in rows]
             self.append_custody(
                 session,
                 at,
@@ -427,7 +450,7 @@ class Ledger(CustodyLedger):
                     "manifest": manifest.digests.blake3 if manifest else None,
                     "manifest_signature": signature.signature.hex() if signature else None,
                     "signed_by": signature.key if signature else None,
-                    **facts(*changed),
+                    "rows": rows,
                 },
             )
 
@@ -500,10 +523,16 @@ class Ledger(CustodyLedger):
         )
 
 
+def _table(row: type[DeclarativeBase]) -> Table:
+    table = row.__table__
+    assert isinstance(table, Table)
+    return table
+
+
 def _recording_row(
     session_id: str, recorder_id: int, serial: str, rec: VerifiedRecording
-) -> RecordingRow:
-    return RecordingRow(
+) -> dict[str, Any]:
+    return dict(
         session_id=session_id,
         recorder_id=recorder_id,
         serial=serial,

@@ -65,8 +65,19 @@ def _put(q: queue.Queue[object], item: object, stop: threading.Event) -> bool:
     return False
 
 
-def copy_and_hash(src_fd: int, dst_fd: int, chunk: int, progress: Progress | None = None) -> Copied:
-    """Copy src to dst while hashing; raises SourceReadError or DestinationWriteError."""
+def copy_and_hash(
+    src_fd: int,
+    dst_fd: int,
+    chunk: int,
+    progress: Progress | None = None,
+    *,
+    expected: int | None = None,
+) -> Copied:
+    """Copy src to dst while hashing; raises SourceReadError or DestinationWriteError.
+
+    A short first read of exactly the `expected` size (the file's size when opened) is
+    taken as the whole file without a read to see the end: a file that grew after it
+    was read shows in its size after the copy, which the caller compares."""
     b3 = blake3()
     sha = hashlib.sha256()
     try:
@@ -75,7 +86,8 @@ def copy_and_hash(src_fd: int, dst_fd: int, chunk: int, progress: Progress | Non
         raise SourceReadError(exc) from exc
     if len(first) < chunk:
         try:
-            tail = os.read(src_fd, chunk) if first else b""
+            whole = not first or len(first) == expected
+            tail = b"" if whole else os.read(src_fd, chunk)
         except OSError as exc:
             raise SourceReadError(exc) from exc
         if not tail:

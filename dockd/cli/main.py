@@ -34,6 +34,7 @@ from dockd.cli import (
     view,
 )
 from dockd.cli.common import Handler
+from dockd.cli.language import Speaker, StationLanguage, parser_class
 from dockd.errors import DockdError
 from dockd.ui.i18n import ENGLISH, Locale
 
@@ -67,9 +68,10 @@ GROUPS = (
 )
 
 
-def parser() -> argparse.ArgumentParser:
-    """Every command's arguments; building it imports no command's dependencies."""
-    top = argparse.ArgumentParser(prog="dockd", description=__doc__)
+def parser(speaker: Speaker = ENGLISH) -> argparse.ArgumentParser:
+    """Every command's arguments; building it imports no command's dependencies. Its help
+    and argparse's own words are in `speaker`'s language."""
+    top = parser_class(speaker)(prog="dockd", description=__doc__)
     top.add_argument("--config", type=Path, help="TOML config (default /etc/dockd/dockd.toml)")
     top.add_argument("--verbose", action="store_true", help="debug logging")
     top.add_argument("--version", action="version", version=f"dockd {__version__}")
@@ -80,7 +82,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parser(StationLanguage(argv)).parse_args(argv)
     from dockd.app import build, configure_logging, load_config
 
     if getattr(args, "logs", False):

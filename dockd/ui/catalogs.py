@@ -1,9 +1,11 @@
 """`make locale`: the message catalogs, extracted from where the strings are written.
 
-What a reader sees comes from three kinds of source: the templates (`_()` in
+What a reader sees comes from these sources: the templates (`_()` in
 `dockd/web/templates/`), the Python that marks its strings (`tr()`, `N_()`, and
-`_alert(level, message)` in the status document), and every error's `hint` in
-`dockd/errors.py`. `extract()` gathers them all (Babel's extractors); `main()` merges
+`_alert(level, message)` in the status document), every error's `hint` in
+`dockd/errors.py` and the literal message of each raise of a `DockdError` class, the
+CLI's help texts (read off the parser itself) and argparse's own words (`_()` and
+`ngettext()` in the stdlib's `argparse.py`). `extract()` gathers them all (Babel's extractors); `main()` merges
 them into each language's `.po`, keeping what translators wrote, and compiles `.mo`.
 `tests/unit/test_i18n.py` fails when a msgid has no translation or a `.mo` is stale.
 
@@ -12,6 +14,7 @@ Babel is a development tool here: at run time the stdlib's gettext reads the `.m
 
 from __future__ import annotations
 
+import argparse
 import inspect
 import io
 import sys
@@ -35,17 +38,60 @@ KEYWORDS = {"_": None, "N_": None, "tr": None, "_alert": (2,)}
 JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "trim_blocks": "1", "lstrip_blocks": "1"}
 
 
-def _found(path: Path, method: object, options: dict[str, str] | None = None) -> Iterator[str]:
+# argparse says its words through these
+ARGPARSE_KEYWORDS = {"_": None, "ngettext": (1, 2)}
+Message = str | tuple[str, str]
+
+
+def _found(
+    path: Path,
+    method: object,
+    options: dict[str, str] | None = None,
+    keywords: dict[str, object] | None = None,
+) -> Iterator[Message]:
     with path.open("rb") as fh:
-        for _, message, _, _ in extract(method, fh, KEYWORDS, options=options):  # type: ignore[arg-type]
+        found = extract(method, fh, keywords or KEYWORDS, options=options)  # type: ignore[arg-type]
+        for _, message, _, _ in found:
             if isinstance(message, str) and message:
                 yield message
+            elif isinstance(message, tuple) and all(message):
+                yield message[0], message[1]
+
+
+def error_keywords() -> dict[str, object]:
+    """Each error class is a keyword: its first argument, when a literal, is the message."""
+    found: dict[str, object] = {name: (1,) for name, _ in error_classes()}
+    return {**KEYWORDS, **found}
+
+
+def error_classes() -> Iterator[tuple[str, type[errors.DockdError]]]:
+    for name, cls in inspect.getmembers(errors, inspect.isclass):
+        if issubclass(cls, errors.DockdError):
+            yield name, cls
+
+
+def help_texts() -> Iterator[str]:
+    """Every text the CLI's parsers were given: descriptions, group titles, help."""
+    from dockd.cli.main import parser
+
+    todo = [parser()]
+    while todo:
+        current = todo.pop()
+        yield from (t for t in (current.description, current.epilog) if t)
+        for group in current._action_groups:
+            yield from (t for t in (group.title, group.description) if t)
+        for action in current._actions:
+            if action.help and action.help is not argparse.SUPPRESS:
+                yield action.help
+            if isinstance(action, argparse._SubParsersAction):
+                yield from (c.help for c in action._choices_actions if c.help)
+                todo.extend(action.choices.values())
 
 
 def hints() -> Iterator[tuple[str, str]]:
     """(code, hint) of every error class: the hint is what an admin acts on."""
-    for _, cls in inspect.getmembers(errors, inspect.isclass):
-        if issubclass(cls, errors.DockdError) and "hint" in vars(cls):
+    for _, cls in error_classes():
+        if "hint" in vars(cls):
             yield cls.code, cls.hint
 
 
@@ -61,7 +107,20 @@ def extract_all() -> Catalog:
                 catalog.add(message, locations=[(str(path.relative_to(PACKAGE)), 0)])
     for code, hint in hints():
         catalog.add(hint, locations=[(f"errors.py:{code}", 0)])
+    raising = error_keywords()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for message in _found(path, "python", keywords=raising):
+            catalog.add(message, locations=[(str(path.relative_to(PACKAGE)), 0)])
+    for text in help_texts():
+        catalog.add(text, locations=[("cli (--help)", 0)])
+    for message in _found(Path(argparse.__file__), "python", keywords=ARGPARSE_KEYWORDS):
+        catalog.add(message, locations=[("argparse.py", 0)])
     return catalog
+
+
+def translated(msgstr: str | tuple[str, ...] | None) -> bool:
+    """A plural's msgstr is a tuple of forms: each must be written."""
+    return bool(msgstr) and (isinstance(msgstr, str) or all(msgstr))
 
 
 def po_path(language: Language) -> Path:
@@ -116,7 +175,7 @@ def main() -> int:
         with po.open("wb") as fh:
             write_po(fh, catalog, width=100, omit_header=False, sort_output=True)
         po.with_suffix(".mo").write_bytes(compiled(catalog))
-        untranslated = [m.id for m in catalog if m.id and not m.string]
+        untranslated = [m.id for m in catalog if m.id and not translated(m.string)]
         missing += len(untranslated)
         for msgid in untranslated:
             print(f"{po}: untranslated: {msgid!r}", file=sys.stderr)

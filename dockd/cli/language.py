@@ -1,0 +1,132 @@
+"""`--help` and argparse's own words (usage, its errors) in the station's language.
+
+argparse says its words through the module-level `argparse._` and `argparse.ngettext`
+(bound to the stdlib's gettext, which reads the process's locale, not dockd's config).
+While a dockd parser parses, those two are dockd's catalog; the help texts dockd gives
+are translated by the formatter when they are shown, so building the parser stays free.
+
+The language is that of `[station] language` (default the pack's), found only when
+argparse has something to say: a command line that parses cleanly never loads the
+config for it. A config that cannot be loaded gives English (the error that follows is
+about that config, and English is what every admin can be assumed to search for); no
+config file at all is the embedded defaults, so the default pack's language.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import cached_property
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+from dockd.ui.i18n import ENGLISH, Locale
+
+
+class Speaker(Protocol):
+    def gettext(self, message: str) -> str: ...
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str: ...
+
+
+def config_path(argv: Sequence[str]) -> Path | None:
+    """`--config FILE` or `--config=FILE` before any `--`, as the parser will read it."""
+    for index, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--config" and index + 1 < len(argv):
+            return Path(argv[index + 1])
+        if arg.startswith("--config="):
+            return Path(arg.partition("=")[2])
+    return None
+
+
+class StationLanguage:
+    """The station's locale, resolved on the first word argparse translates."""
+
+    def __init__(self, argv: Sequence[str]) -> None:
+        self._argv = list(argv)
+
+    @cached_property
+    def locale(self) -> Locale:
+        from dockd.app import build, load_config
+        from dockd.errors import DockdError
+
+        try:
+            app = build(load_config(config_path(self._argv)))
+        except DockdError:
+            return ENGLISH
+        try:
+            return app.locale
+        except DockdError:
+            return ENGLISH
+        finally:
+            app.close()
+
+    def gettext(self, message: str) -> str:
+        return self.locale.gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.locale.ngettext(singular, plural, n)
+
+
+@contextmanager
+def speaking(speaker: Speaker) -> Iterator[None]:
+    """argparse's words from `speaker` for the duration (nested parsers restore in turn)."""
+    module = vars(argparse)
+    saved = module["_"], module["ngettext"]
+    module["_"], module["ngettext"] = speaker.gettext, speaker.ngettext
+    try:
+        yield
+    finally:
+        module["_"], module["ngettext"] = saved
+
+
+class Formatter(argparse.HelpFormatter):
+    """Translates each text dockd gave the parser (help, descriptions, group titles) as
+    it is laid out; values such as `%(default)s` are filled in after."""
+
+    def __init__(self, prog: str, speaker: Speaker) -> None:
+        super().__init__(prog)
+        self._speaker = speaker
+
+    def _say(self, text: str) -> str:
+        return self._speaker.gettext(text) if text else text
+
+    def start_section(self, heading: str | None) -> None:
+        super().start_section(None if heading is None else self._say(heading))
+
+    def add_text(self, text: str | None) -> None:
+        if text is not None and text is not argparse.SUPPRESS:
+            text = self._say(text)
+        super().add_text(text)
+
+    def add_usage(self, usage: str | None, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        if prefix is None:
+            prefix = self._say("usage: ")
+        super().add_usage(usage, actions, groups, prefix)
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help
+        return text if text is None or text is argparse.SUPPRESS else self._say(text)
+
+
+class Parser(argparse.ArgumentParser):
+    """dockd's parser: its subparsers are of the same class (argparse's default), so one
+    speaker serves the whole tree."""
+
+    speaker: ClassVar[Speaker] = ENGLISH
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        return Formatter(self.prog, self.speaker)
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        with speaking(self.speaker):
+            return super().parse_known_args(args, namespace)
+
+
+def parser_class(speaker: Speaker) -> type[Parser]:
+    return type("Parser", (Parser,), {"speaker": speaker})

@@ -21,7 +21,10 @@ def import_(app: App, args: argparse.Namespace) -> int:
         text = path.read_text("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ActivityListError(
-            f"cannot read {path}: {exc}", hint="Give a UTF-8 CSV file that dockd can read."
+            "cannot read {path}: {exc}",
+            hint="Give a UTF-8 CSV file that dockd can read.",
+            path=path,
+            exc=exc,
         ) from None
     done = app.activities.import_list(text, str(path), args.by)
     print(

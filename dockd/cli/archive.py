@@ -21,7 +21,9 @@ def index(app: App, args: argparse.Namespace) -> int:
     try:
         zone = ZoneInfo(args.zone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"{args.zone!r} is not a time zone", hint="e.g. Asia/Shanghai") from None
+        raise ConfigError(
+            "{zone!r} is not a time zone", hint="e.g. Asia/Shanghai", zone=args.zone
+        ) from None
     count = app.archive.index(args.out, not args.copy, zone, args.by)
     print(f"{count} recording(s) filed under {args.out}; index: 存储信息明细表.csv / .html")
     return EXIT_OK

@@ -102,7 +102,9 @@ class Formatter(argparse.HelpFormatter):
             text = self._say(text)
         super().add_text(text)
 
-    def add_usage(self, usage: str | None, actions: Any, groups: Any, prefix: str | None = None) -> None:
+    def add_usage(
+        self, usage: str | None, actions: Any, groups: Any, prefix: str | None = None
+    ) -> None:
         if prefix is None:
             prefix = self._say("usage: ")
         super().add_usage(usage, actions, groups, prefix)

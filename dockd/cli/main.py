@@ -113,11 +113,11 @@ def _locale(app: App) -> Locale:
 
 
 def _report(exc: DockdError, tr: Locale) -> None:
-    """The code stays as it is (the journal and scripts key on it); the hint is what the
-    reader acts on, so it is in their language. A hint given where the error was raised
+    """The code stays as it is (the journal and scripts key on it); the message and the
+    hint are in the reader's language. A hint given where the error was raised
     is translated only if the catalog has it."""
     sys.stderr.write(
-        tr("dockd: {code}: {message}", code=exc.code, message=exc.message)
+        tr("dockd: {code}: {message}", code=exc.code, message=tr(exc.template, **exc.values))
         + "\n  "
         + tr("hint: {hint}", hint=tr(exc.hint))
         + "\n"

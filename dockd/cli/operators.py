@@ -23,7 +23,7 @@ def read_passphrases(badges: list[str]) -> list[str]:
     for badge in badges:
         line = sys.stdin.readline().rstrip("\r\n")
         if not line:
-            raise PassphraseMissingError(f"no passphrase for operator {badge} on stdin")
+            raise PassphraseMissingError("no passphrase for operator {badge} on stdin", badge=badge)
         out.append(line)
     return out
 

@@ -5,8 +5,9 @@ What a reader sees comes from these sources: the templates (`_()` in
 `_alert(level, message)` in the status document), every error's `hint` in
 `dockd/errors.py` and the literal message of each raise of a `DockdError` class, the
 CLI's help texts (read off the parser itself) and argparse's own words (`_()` and
-`ngettext()` in the stdlib's `argparse.py`). `extract()` gathers them all (Babel's extractors); `main()` merges
-them into each language's `.po`, keeping what translators wrote, and compiles `.mo`.
+`ngettext()` in the stdlib's `argparse.py`). `extract()` gathers them all (Babel's
+extractors); `main()` merges them into each language's `.po`, keeping what translators
+wrote, and compiles `.mo`.
 `tests/unit/test_i18n.py` fails when a msgid has no translation or a `.mo` is stale.
 
 Babel is a development tool here: at run time the stdlib's gettext reads the `.mo`.

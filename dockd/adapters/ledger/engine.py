@@ -163,7 +163,7 @@ class LedgerEngine:
             raise self._fault(exc, "cannot open the ledger at") from exc
         except OSError as exc:
             raise LedgerUnreachableError(
-                f"cannot open the ledger at {self._safe_url()}: {exc}"
+                "cannot open the ledger at {url}: {exc}", url=self._safe_url(), exc=exc
             ) from exc
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._reader = self.engine.execution_options(**{_READ_ONLY: True})

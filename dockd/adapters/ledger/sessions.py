@@ -323,8 +323,9 @@ class Ledger(CustodyLedger):
                 added[new.blake3] = [row]
             elif existing.sha256 != new.sha256 or existing.size != new.size:
                 raise LedgerError(
-                    f"object {new.blake3} is already in the ledger with another SHA-256 or size",
+                    "object {blake3} is already in the ledger with another SHA-256 or size",
                     hint="This should be impossible; preserve the store and ledger and report it.",
+                    blake3=new.blake3,
                 )
         session.flush()  # the objects before the locations that name them
         for blake3, location in self._ensure_locations(session, objects).items():

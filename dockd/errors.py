@@ -11,6 +11,8 @@ nothing above the adapters needs to know which library raised what.
 
 from __future__ import annotations
 
+from typing import Any
+
 EXIT_OK = 0
 EXIT_PROBLEM = 1
 EXIT_USAGE = 2
@@ -23,7 +25,7 @@ class DockdError(Exception):
     hint = "See the journal (journalctl -u dockd) for the events that led here."
     exit_code = EXIT_PROBLEM
 
-    def __init__(self, message: str, *, hint: str | None = None, **values: object) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, **values: Any) -> None:
         text = message.format(**values) if values else message
         super().__init__(text)
         self.message = text
@@ -142,7 +144,7 @@ class SourceFileError(SourceError):
     ``problem`` is the per-file problem code should it be only this file's problem:
     ``read-error``, ``symlink-swapped`` or ``not-regular-file``."""
 
-    def __init__(self, message: str, *, problem: str = "read-error", **values: object) -> None:
+    def __init__(self, message: str, *, problem: str = "read-error", **values: Any) -> None:
         super().__init__(message, **values)
         self.problem = problem
 
@@ -255,7 +257,7 @@ class RecorderBusyError(DockdError):
         "releases the recorder by itself when its station's dockd starts again."
     )
 
-    def __init__(self, message: str, session_id: str, **values: object) -> None:
+    def __init__(self, message: str, session_id: str, **values: Any) -> None:
         super().__init__(message, **values)
         self.session_id = session_id
 
@@ -296,7 +298,7 @@ class MailRecipientsRefused(MailError):
         "recipients have the report."
     )
 
-    def __init__(self, message: str, refused: dict[str, str], **values: object) -> None:
+    def __init__(self, message: str, refused: dict[str, str], **values: Any) -> None:
         super().__init__(message, **values)
         self.refused = refused
 

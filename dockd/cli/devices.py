@@ -14,27 +14,46 @@ if TYPE_CHECKING:
 
 
 def add(app: App, args: argparse.Namespace) -> int:
+    tr = app.locale
     app.registry.add_device(args.serial, args.model, args.by)
-    print(f"registered recorder {args.serial} ({args.model})")
+    print(tr("registered recorder {serial} ({model})", serial=args.serial, model=args.model))
     return EXIT_OK
 
 
 def assign(app: App, args: argparse.Namespace) -> int:
+    tr = app.locale
     from dockd.core.registry import Custodian
 
     who = Custodian(args.badge, args.name, args.unit)
     app.registry.assign(args.serial, who, args.by, args.at)
-    print(f"recorder {args.serial} is now in the custody of {who.name} ({who.badge}), {who.unit}")
+    print(
+        tr(
+            "recorder {serial} is now in the custody of {who_name} ({badge}), {unit}",
+            serial=args.serial,
+            who_name=who.name,
+            badge=who.badge,
+            unit=who.unit,
+        )
+    )
     return EXIT_OK
 
 
 def change(app: App, args: argparse.Namespace) -> int:
+    tr = app.locale
     app.supervision.change_device(args.serial, args.kind, args.reason, args.by)
-    print(f"recorder {args.serial} {args.kind}: {args.reason}")
+    print(
+        tr(
+            "recorder {serial} {kind}: {reason}",
+            serial=args.serial,
+            kind=args.kind,
+            reason=args.reason,
+        )
+    )
     return EXIT_OK
 
 
 def listing(app: App, args: argparse.Namespace) -> int:
+    tr = app.locale
     devices = app.registry.devices()
     if args.json:
         print_json(
@@ -54,8 +73,8 @@ def listing(app: App, args: argparse.Namespace) -> int:
         return EXIT_OK
     for d in devices:
         c = d.custodian
-        who = f"{c.name} ({c.badge}), {c.unit}" if c else "unassigned"
-        print(f"{d.serial:<20} {d.model:<20} {who}")
+        who = f"{c.name} ({c.badge}), {c.unit}" if c else tr("unassigned")
+        print(tr("{serial:<20} {model:<20} {who}", serial=d.serial, model=d.model, who=who))
     return EXIT_OK
 
 

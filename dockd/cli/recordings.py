@@ -13,26 +13,46 @@ if TYPE_CHECKING:
 
 
 def recordings(app: App, args: argparse.Namespace) -> int:
+    tr = app.locale
     found = app.ledger.recordings()
     if args.json:
         print_json(found)
     else:
         for r in found:
             print(
-                f"{r.id:>6} {r.serial} {r.start.isoformat()} {r.size:>12} {r.blake3[:16]} {r.path}"
+                tr(
+                    "{r_id:>6} {serial} {start} {size:>12} {blake3} {r_path}",
+                    r_id=r.id,
+                    serial=r.serial,
+                    start=r.start.isoformat(),
+                    size=r.size,
+                    blake3=r.blake3[:16],
+                    r_path=r.path,
+                )
             )
     return EXIT_OK
 
 
 def sessions(app: App, args: argparse.Namespace) -> int:
+    tr = app.locale
     found = app.ledger.sessions()
     if args.json:
         print_json(found)
     else:
         for s in found:
             print(
-                f"{s.id} {s.serial} {s.state:<24} {s.started_at.isoformat()} "
-                f"copied={s.recordings} problems={len(s.problems)}"
+                tr(
+                    (
+                        "{s_id} {serial} {state:<24} {started_at} copied={recordings} "
+                        "problems={n_problems}"
+                    ),
+                    s_id=s.id,
+                    serial=s.serial,
+                    state=s.state,
+                    started_at=s.started_at.isoformat(),
+                    recordings=s.recordings,
+                    n_problems=len(s.problems),
+                )
             )
     return EXIT_OK
 

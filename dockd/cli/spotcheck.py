@@ -20,6 +20,7 @@ def _yes_no(text: str) -> bool:
 
 
 def draw(app: App, args: argparse.Namespace) -> int:
+    tr = app.locale
     draw_id, drawn = app.supervision.draw(args.since, args.by)
     recorded = app.supervision.recorded_draw(draw_id)
     items = [
@@ -38,23 +39,41 @@ def draw(app: App, args: argparse.Namespace) -> int:
         )
         return EXIT_OK
     print(
-        f"draw {draw_id}: {len(items)} of {len(drawn.population)} recording(s) "
-        f"(ratio {drawn.ratio:g}, seed {drawn.seed[:16]}…)"
+        tr(
+            (
+                "draw {draw_id}: {n_items} of {n_population} recording(s) (ratio {ratio:g}, seed "
+                "{seed}…)"
+            ),
+            draw_id=draw_id,
+            n_items=len(items),
+            n_population=len(drawn.population),
+            ratio=drawn.ratio,
+            seed=drawn.seed[:16],
+        )
     )
     for i in items:
-        print(f"  item {i['item']:<6} recording {i['recording']:<8} {i['unit']} {i['custodian']}")
+        print(
+            tr(
+                "  item {i:<6} recording {i2:<8} {i3} {i4}",
+                i=i["item"],
+                i2=i["recording"],
+                i3=i["unit"],
+                i4=i["custodian"],
+            )
+        )
     return EXIT_OK
 
 
 def verify(app: App, args: argparse.Namespace) -> int:
+    tr = app.locale
     from dockd.core.supervision import draw_differences
 
     problems = draw_differences(app.supervision.recorded_draw(args.draw))
     for problem in problems:
-        print(f"draw {args.draw}: {problem}")
+        print(tr("draw {draw}: {problem_name}", draw=args.draw, problem_name=problem))
     if problems:
         return EXIT_PROBLEM
-    print(f"draw {args.draw}: the sample follows from its seed and population")
+    print(tr("draw {draw}: the sample follows from its seed and population", draw=args.draw))
     return EXIT_OK
 
 
@@ -66,7 +85,13 @@ def review(app: App, args: argparse.Namespace) -> int:
     outcome = Review(args.reviewer, args.recorded, args.uninterrupted, args.handed_over, args.note)
     app.supervision.review(args.item, outcome, passphrase)
     finding = not (args.recorded and args.uninterrupted and args.handed_over)
-    print(f"item {args.item} reviewed by {args.reviewer}" + (": a finding" if finding else ""))
+    tr = app.locale
+    said = (
+        "item {item} reviewed by {reviewer}: a finding"
+        if finding
+        else "item {item} reviewed by {reviewer}"
+    )
+    print(tr(said, item=args.item, reviewer=args.reviewer))
     return EXIT_OK
 
 

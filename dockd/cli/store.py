@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 
 def verify(app: App, args: argparse.Namespace) -> int:
+    tr = app.locale
     if args.scheduled:
         return scheduled_scrub(app, args)
     if args.central:
@@ -31,12 +32,19 @@ def verify(app: App, args: argparse.Namespace) -> int:
         )
         print(said)
         for finding in report.findings:
-            print(f"  {finding.problem}: {finding.object}")
+            print(
+                tr(
+                    "  {problem_name}: {object}",
+                    problem_name=finding.problem,
+                    object=finding.object,
+                )
+            )
     return EXIT_PROBLEM if report.findings else EXIT_OK
 
 
 def verify_central(app: App, args: argparse.Namespace) -> int:
     """The central copies this station confirmed: every one HEADed, a sample read back."""
+    tr = app.locale
     from dockd.services.central_verify import CentralVerifier
 
     verifier = CentralVerifier(app.central_store, app.central_records, app.clock)
@@ -45,11 +53,25 @@ def verify_central(app: App, args: argparse.Namespace) -> int:
         print_json(report)
     else:
         print(
-            f"checked {report.checked} central copies, read back {report.read_back}: "
-            f"{len(report.findings)} finding(s)"
+            tr(
+                (
+                    "checked {checked} central copies, read back {read_back}: {n_findings} "
+                    "finding(s)"
+                ),
+                checked=report.checked,
+                read_back=report.read_back,
+                n_findings=len(report.findings),
+            )
         )
         for finding in report.findings:
-            print(f"  {finding.problem}: {finding.key}: {finding.detail}")
+            print(
+                tr(
+                    "  {problem_name}: {finding_key}: {detail}",
+                    problem_name=finding.problem,
+                    finding_key=finding.key,
+                    detail=finding.detail,
+                )
+            )
     return EXIT_PROBLEM if report.findings else EXIT_OK
 
 
@@ -64,11 +86,12 @@ def scheduled_scrub(app: App, args: argparse.Namespace) -> int:
     """What dockd-verify.timer runs weekly: the store, then the central copies (`verify
     --central`) where [central] is configured; the worse exit code of the two, so one
     failed half fails the unit."""
+    tr = app.locale
     steps = [{"central": False}]
     if app.config.central is None:
-        print("scheduled scrub: the store ([central] is not configured)")
+        print(tr("scheduled scrub: the store ([central] is not configured)"))
     else:
-        print("scheduled scrub: the store, then the central copies")
+        print(tr("scheduled scrub: the store, then the central copies"))
         steps.append({"central": True})
     return max(
         verify(app, argparse.Namespace(**{**vars(args), "scheduled": False, **step}))
@@ -88,6 +111,7 @@ def _head(text: str) -> tuple[int, str]:
 def audit_verify(app: App, args: argparse.Namespace) -> int:
     """The chains first, then every evidence row against them, then every manifest, then
     the signed checkpoints and a head copied outside the ledger."""
+    tr = app.locale
     from dockd.services.integrity import audit_ledger
     from dockd.ui.format import row_difference
 
@@ -98,49 +122,108 @@ def audit_verify(app: App, args: argparse.Namespace) -> int:
         print_json(report)
         return EXIT_OK if report.ok else EXIT_PROBLEM
     if report.broken is not None:
-        print(f"custody chain BROKEN at event {report.broken.seq}: {report.broken.reason}")
+        print(
+            tr(
+                "custody chain BROKEN at event {seq}: {reason}",
+                seq=report.broken.seq,
+                reason=report.broken.reason,
+            )
+        )
     for line in report.anchors:
-        print(f"anchor: {line}")
+        print(tr("anchor: {line}", line=line))
     for chain in report.chains:
         if chain.station == report.station:
             continue
-        counts = "" if report.answerable(chain.station) else " (theirs: see --all-stations)"
+        counts = (
+            "" if report.answerable(chain.station) else " " + tr("(theirs: see --all-stations)")
+        )
         if chain.broken is not None:
             print(
-                f"station {chain.station}: custody chain BROKEN at event {chain.broken.seq}: "
-                f"{chain.broken.reason}{counts}"
+                tr(
+                    "station {station}: custody chain BROKEN at event {seq}: {reason}{counts}",
+                    station=chain.station,
+                    seq=chain.broken.seq,
+                    reason=chain.broken.reason,
+                    counts=counts,
+                )
             )
         for line in chain.findings:
-            print(f"station {chain.station}: {line}{counts}")
+            print(
+                tr(
+                    "station {station}: {line}{counts}",
+                    station=chain.station,
+                    line=line,
+                    counts=counts,
+                )
+            )
     ours = [d for d in report.differences if report.answerable(d.station)]
     for found in report.differences:
-        theirs = "" if report.answerable(found.station) else " (theirs: see --all-stations)"
-        print(f"{row_difference(found)}{theirs}")
+        theirs = (
+            "" if report.answerable(found.station) else " " + tr("(theirs: see --all-stations)")
+        )
+        print(tr("{found}{theirs}", found=row_difference(found), theirs=theirs))
     if report.manifests_not_here:
-        print(f"{report.manifests_not_here} manifest(s) not in this store: see `dockd verify`")
+        print(
+            tr(
+                "{manifests_not_here} manifest(s) not in this store: see `dockd verify`",
+                manifests_not_here=report.manifests_not_here,
+            )
+        )
     if report.ok:
         scope = (
-            f"custody chains intact: {len(report.chains)} stations, "
-            f"{sum(c.events for c in report.chains)} events"
+            tr(
+                "custody chains intact: {stations} stations, {events} events",
+                stations=len(report.chains),
+                events=sum(c.events for c in report.chains),
+            )
             if report.scope == "agency"
-            else f"custody chain intact: station {report.station}, {report.events} events"
+            else tr(
+                "custody chain intact: station {station}, {events} events",
+                station=report.station,
+                events=report.events,
+            )
         )
         if report.differences or not all(c.ok for c in report.chains):
             print(
-                f"{scope}; the {report.rows_checked} evidence rows and "
-                f"{report.manifests_checked} manifests match them but for the other "
-                "stations' findings above: theirs to answer (`dockd audit verify --all-stations`)"
+                tr(
+                    (
+                        "{scope}; the {rows_checked} evidence rows and {manifests_checked} "
+                        "manifests "
+                        "match them but for the other stations' findings above: theirs to "
+                        "answer (`dockd "
+                        "audit verify --all-stations`)"
+                    ),
+                    scope=scope,
+                    rows_checked=report.rows_checked,
+                    manifests_checked=report.manifests_checked,
+                )
             )
         else:
             print(
-                f"{scope}; all {report.rows_checked} evidence rows and "
-                f"{report.manifests_checked} manifests match them"
+                tr(
+                    (
+                        "{scope}; all {rows_checked} evidence rows and {manifests_checked} "
+                        "manifests "
+                        "match them"
+                    ),
+                    scope=scope,
+                    rows_checked=report.rows_checked,
+                    manifests_checked=report.manifests_checked,
+                )
             )
         if args.head is not None:
-            print(f"the ledger still holds head {args.head[0]}:{args.head[1]}")
+            print(
+                tr(
+                    "the ledger still holds head {head}:{head2}",
+                    head=args.head[0],
+                    head2=args.head[1],
+                )
+            )
         return EXIT_OK
     if ours:
-        print(f"{len(ours)} difference(s) between the ledger and its custody chains")
+        print(
+            tr("{n_ours} difference(s) between the ledger and its custody chains", n_ours=len(ours))
+        )
     return EXIT_PROBLEM
 
 

@@ -19,6 +19,7 @@ import argparse
 import inspect
 import io
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,7 +41,7 @@ JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "trim_blocks": "1", "lstrip_bl
 
 
 # argparse says its words through these
-ARGPARSE_KEYWORDS = {"_": None, "ngettext": (1, 2)}
+ARGPARSE_KEYWORDS: dict[str, object] = {"_": None, "ngettext": (1, 2)}
 Message = str | tuple[str, str]
 
 
@@ -50,7 +51,10 @@ def _found(
     options: dict[str, str] | None = None,
     keywords: dict[str, object] | None = None,
 ) -> Iterator[Message]:
-    with path.open("rb") as fh:
+    with path.open("rb") as fh, warnings.catch_warnings():
+        # an f-string message is not extracted (and so not translated): Babel says so
+        # for every one, which `make locale` need not repeat
+        warnings.simplefilter("ignore")
         found = extract(method, fh, keywords or KEYWORDS, options=options)  # type: ignore[arg-type]
         for _, message, _, _ in found:
             if isinstance(message, str) and message:
@@ -119,9 +123,11 @@ def extract_all() -> Catalog:
     return catalog
 
 
-def translated(msgstr: str | tuple[str, ...] | None) -> bool:
+def translated(msgstr: object) -> bool:
     """A plural's msgstr is a tuple of forms: each must be written."""
-    return bool(msgstr) and (isinstance(msgstr, str) or all(msgstr))
+    if isinstance(msgstr, str):
+        return bool(msgstr)
+    return isinstance(msgstr, tuple | list) and bool(msgstr) and all(msgstr)
 
 
 def po_path(language: Language) -> Path:

@@ -17,10 +17,8 @@ def excuse(app: App, args: argparse.Namespace) -> int:
     changed = app.registry.excuse(args.badge, args.returned_at, args.reason, args.by)
     print(
         tr(
-            (
-                "recorded: {badge} returned from remote duty at {returned_at}; {changed} earlier "
-                "recording(s) changed verdict"
-            ),
+            "recorded: {badge} returned from remote duty at {returned_at}; {changed} earlier "
+            "recording(s) changed verdict",
             badge=args.badge,
             returned_at=args.returned_at.isoformat(),
             changed=changed,

@@ -70,11 +70,8 @@ def verify(app: App, args: argparse.Namespace) -> int:
     if check.intact:
         print(
             tr(
-                (
-                    "intact: {check_path}: export {export_id}, {files} files, signed by the "
-                    "station "
-                    "key with SHA-256 fingerprint {key_fingerprint}"
-                ),
+                "intact: {check_path}: export {export_id}, {files} files, signed by the station "
+                "key with SHA-256 fingerprint {key_fingerprint}",
                 check_path=check.path,
                 export_id=check.export_id,
                 files=check.files,
@@ -103,17 +100,14 @@ def listing(app: App, args: argparse.Namespace) -> int:
     for e in exports:
         print(
             tr(
-                (
-                    "{e_id}  {state:<9} {started_at}  case {case}  by {operators}  recordings "
-                    "{str}  "
-                    "{e_path}"
-                ),
+                "{e_id}  {state:<9} {started_at}  case {case}  by {operators}  recordings {recordings} "
+                " {e_path}",
                 e_id=e.id,
                 state=e.state,
                 started_at=e.started_at.isoformat(),
                 case=e.case,
                 operators=", ".join(e.operators),
-                str=", ".join(map(str, e.recordings)),
+                recordings=", ".join(map(str, e.recordings)),
                 e_path=e.path,
             )
         )

@@ -49,11 +49,9 @@ def forward(app: App, args: argparse.Namespace) -> int:
             print(tr("aborted an unfinished upload of {key}", key=key))
         print(
             tr(
-                (
-                    "{confirmed} confirmed ({sent} sent, {adopted} adopted, {bytes_sent}), "
-                    "{lock_updated} lock(s) updated, {freed} local cop(ies) freed, {left} left "
-                    "({left_bytes})"
-                ),
+                "{confirmed} confirmed ({sent} sent, {adopted} adopted, {bytes_sent}), "
+                "{lock_updated} lock(s) updated, {freed} local cop(ies) freed, {left} left "
+                "({left_bytes})",
                 confirmed=summary.confirmed,
                 sent=summary.sent,
                 adopted=summary.adopted,

@@ -42,10 +42,8 @@ def sessions(app: App, args: argparse.Namespace) -> int:
         for s in found:
             print(
                 tr(
-                    (
-                        "{s_id} {serial} {state:<24} {started_at} copied={recordings} "
-                        "problems={n_problems}"
-                    ),
+                    "{s_id} {serial} {state:<24} {started_at} copied={recordings} "
+                    "problems={n_problems}",
                     s_id=s.id,
                     serial=s.serial,
                     state=s.state,

@@ -40,10 +40,8 @@ def draw(app: App, args: argparse.Namespace) -> int:
         return EXIT_OK
     print(
         tr(
-            (
-                "draw {draw_id}: {n_items} of {n_population} recording(s) (ratio {ratio:g}, seed "
-                "{seed}…)"
-            ),
+            "draw {draw_id}: {n_items} of {n_population} recording(s) (ratio {ratio:g}, seed "
+            "{seed}…)",
             draw_id=draw_id,
             n_items=len(items),
             n_population=len(drawn.population),

@@ -43,12 +43,10 @@ def key(app: App, args: argparse.Namespace) -> int:
         return EXIT_OK
     print(
         tr(
-            (
-                "KEY CHANGED: station {station} registered key {fingerprint}; this station signs "
-                "with another, and every checkpoint it signs is a finding of `dockd audit "
-                "verify`. Restore the registered key file, or give this box a new [station] id "
-                "(a new station, with its own chain)."
-            ),
+            "KEY CHANGED: station {station} registered key {fingerprint}; this station signs "
+            "with another, and every checkpoint it signs is a finding of `dockd audit verify`. "
+            "Restore the registered key file, or give this box a new [station] id (a new "
+            "station, with its own chain).",
             station=found.station,
             fingerprint=found.fingerprint,
         ),

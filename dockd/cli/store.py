@@ -54,10 +54,7 @@ def verify_central(app: App, args: argparse.Namespace) -> int:
     else:
         print(
             tr(
-                (
-                    "checked {checked} central copies, read back {read_back}: {n_findings} "
-                    "finding(s)"
-                ),
+                "checked {checked} central copies, read back {read_back}: {n_findings} finding(s)",
                 checked=report.checked,
                 read_back=report.read_back,
                 n_findings=len(report.findings),
@@ -186,13 +183,9 @@ def audit_verify(app: App, args: argparse.Namespace) -> int:
         if report.differences or not all(c.ok for c in report.chains):
             print(
                 tr(
-                    (
-                        "{scope}; the {rows_checked} evidence rows and {manifests_checked} "
-                        "manifests "
-                        "match them but for the other stations' findings above: theirs to "
-                        "answer (`dockd "
-                        "audit verify --all-stations`)"
-                    ),
+                    "{scope}; the {rows_checked} evidence rows and {manifests_checked} "
+                    "manifests match them but for the other stations' findings above: theirs to "
+                    "answer (`dockd audit verify --all-stations`)",
                     scope=scope,
                     rows_checked=report.rows_checked,
                     manifests_checked=report.manifests_checked,
@@ -201,11 +194,8 @@ def audit_verify(app: App, args: argparse.Namespace) -> int:
         else:
             print(
                 tr(
-                    (
-                        "{scope}; all {rows_checked} evidence rows and {manifests_checked} "
-                        "manifests "
-                        "match them"
-                    ),
+                    "{scope}; all {rows_checked} evidence rows and {manifests_checked} "
+                    "manifests match them",
                     scope=scope,
                     rows_checked=report.rows_checked,
                     manifests_checked=report.manifests_checked,

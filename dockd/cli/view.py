@@ -68,10 +68,8 @@ def open_(app: App, args: argparse.Namespace) -> int:
     viewing = app.viewing.open(args.request, args.viewer, passphrase, args.out)
     print(
         tr(
-            (
-                "{files} file(s), {bytes} bytes, checked and read-only in {out}; the approval "
-                "ends {until}"
-            ),
+            "{files} file(s), {bytes} bytes, checked and read-only in {out}; the approval ends "
+            "{until}",
             files=viewing.files,
             bytes=viewing.bytes,
             out=viewing.out,

@@ -103,10 +103,8 @@ def access_for(web: object) -> Access:
         raise ConfigError("[web] listen = {listen!r}: {exc}", listen=listen, exc=exc) from exc
     if token is not None and len(token) < MIN_TOKEN_CHARS:
         raise ConfigError(
-            (
-                "[web] token is {n_token} characters long; it must be at least {MIN_TOKEN_CHARS} "
-                "so that it cannot be guessed"
-            ),
+            "[web] token is {n_token} characters long; it must be at least {MIN_TOKEN_CHARS} so "
+            "that it cannot be guessed",
             hint="Generate one: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'",
             n_token=len(token),
             MIN_TOKEN_CHARS=MIN_TOKEN_CHARS,
@@ -132,10 +130,8 @@ def access_for(web: object) -> Access:
     loopback = is_loopback(host)
     if not loopback and token is None and password is None:
         raise ConfigError(
-            (
-                "[web] listen = {listen!r} is not a loopback address and [web] sets neither "
-                "token nor basic_auth: the status pages would be open to the whole network"
-            ),
+            "[web] listen = {listen!r} is not a loopback address and [web] sets neither token "
+            "nor basic_auth: the status pages would be open to the whole network",
             hint="Set [web] token (or basic_auth = 'user:pbkdf2_sha256$...', made with "
             f"`{HASH_COMMAND}`), or listen on 127.0.0.1.",
             listen=listen,
@@ -143,10 +139,8 @@ def access_for(web: object) -> Access:
     cert, key = _tls_files(web)
     if not loopback and cert is None:
         raise ConfigError(
-            (
-                "[web] listen = {listen!r} is not a loopback address and [web] sets no tls_cert: "
-                "the login, and the operators' passphrases, would cross the network in clear"
-            ),
+            "[web] listen = {listen!r} is not a loopback address and [web] sets no tls_cert: "
+            "the login, and the operators' passphrases, would cross the network in clear",
             hint="Set [web] tls_cert and tls_key (PEM files; e.g. `openssl req -x509 -newkey "
             "ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout key.pem -out cert.pem -subj "
             "/CN=HOST -addext subjectAltName=DNS:HOST`), or listen on 127.0.0.1.",

@@ -157,20 +157,16 @@ def role_to_fill(request: ViewingRequest, approver: Operator) -> str:
             return role
     if request.ordered and any(approver.holds(r) for r in missing):
         raise NotAuthorisedError(
-            (
-                "viewing request {request_id} needs {missing!r} first ({pack}: the approvals "
-                "come in order)"
-            ),
+            "viewing request {request_id} needs {missing!r} first ({pack}: the approvals come "
+            "in order)",
             hint=f"Ask a {missing[0]} to act first; then approve.",
             request_id=request.id,
             missing=missing[0],
             pack=request.pack,
         )
     raise NotAuthorisedError(
-        (
-            "{badge} holds none of the roles viewing request {request_id} still needs "
-            "({candidates}; {tier} viewer under {pack})"
-        ),
+        "{badge} holds none of the roles viewing request {request_id} still needs "
+        "({candidates}; {tier} viewer under {pack})",
         hint="See `dockd policy show` for who approves which viewer.",
         badge=approver.badge,
         request_id=request.id,

@@ -97,10 +97,8 @@ class Operators:
         if found.locked(at):
             assert found.locked_until is not None
             raise OperatorLockedError(
-                (
-                    "operator {badge} is locked until {locked_until} after {LOCK_AFTER} wrong "
-                    "passphrases in a row"
-                ),
+                "operator {badge} is locked until {locked_until} after {LOCK_AFTER} wrong "
+                "passphrases in a row",
                 badge=badge,
                 locked_until=found.locked_until.isoformat(),
                 LOCK_AFTER=LOCK_AFTER,

@@ -119,10 +119,8 @@ class Registry:
             )
         if len(badges) < needed:
             raise NotAuthorisedError(
-                (
-                    "session {session} needs {needed} distinct operators at one sitting "
-                    "({policy_id}: two-person offload); {n_badges} given"
-                ),
+                "session {session} needs {needed} distinct operators at one sitting "
+                "({policy_id}: two-person offload); {n_badges} given",
                 hint="Give --operator once per person, their passphrases one line each.",
                 session=session_id,
                 needed=needed,

@@ -85,8 +85,8 @@ def test_every_user_facing_string_has_a_chinese_translation() -> None:
     for key in ids:
         # a plural (argparse's ngettext) has one form in Chinese
         msgid = key if isinstance(key, str) else key[0]
-        msgstr = zh[key].string
-        msgstr = msgstr if isinstance(msgstr, str) else msgstr[0]
+        found = zh[key].string
+        msgstr = found if isinstance(found, str) else (found or [""])[0]
         assert msgstr, key
         assert sorted(FIELD.findall(msgid)) == sorted(FIELD.findall(msgstr)), msgid
         # argparse's words (and help texts) fill %-fields, which must survive; elsewhere a

@@ -78,10 +78,8 @@ def clear_lock(
         return None
     if not holder_is_dead(lock, me, alive):
         raise RecorderBusyError(
-            (
-                "recorder {serial} is being copied by dock session {session} (station {station}, "
-                "host {host}, pid {pid}, since {taken_at}); this ingest wrote nothing"
-            ),
+            "recorder {serial} is being copied by dock session {session} (station {station}, "
+            "host {host}, pid {pid}, since {taken_at}); this ingest wrote nothing",
             session_id=lock.session_id,
             serial=serial,
             session=lock.session_id,

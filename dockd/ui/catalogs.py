@@ -3,7 +3,7 @@
 What a reader sees comes from these sources: the templates (`_()` in
 `dockd/web/templates/`), the Python that marks its strings (`tr()`, `N_()`, and
 `_alert(level, message)` in the status document), every error's `hint` in
-`dockd/errors.py` and the literal message of each raise of a `DockdError` class, the
+`dockd/errors.py` and the literal message and `hint=` of each raise of a `DockdError`, the
 CLI's help texts (read off the parser itself) and argparse's own words (`_()` and
 `ngettext()` in the stdlib's `argparse.py`). `extract()` gathers them all (Babel's
 extractors); `main()` merges them into each language's `.po`, keeping what translators
@@ -16,6 +16,7 @@ Babel is a development tool here: at run time the stdlib's gettext reads the `.m
 from __future__ import annotations
 
 import argparse
+import ast
 import inspect
 import io
 import sys
@@ -93,6 +94,19 @@ def help_texts() -> Iterator[str]:
                 todo.extend(action.choices.values())
 
 
+def raised_hints(path: Path, names: set[str]) -> Iterator[str]:
+    """The literal `hint=` given where an error is raised (Babel reads positional
+    arguments only): the admin acts on it as on a class's own hint."""
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            if node.func.id not in names:
+                continue
+            for keyword in node.keywords:
+                given = keyword.value
+                if keyword.arg == "hint" and isinstance(given, ast.Constant) and given.value:
+                    yield str(given.value)
+
+
 def hints() -> Iterator[tuple[str, str]]:
     """(code, hint) of every error class: the hint is what an admin acts on."""
     for _, cls in error_classes():
@@ -113,9 +127,13 @@ def extract_all() -> Catalog:
     for code, hint in hints():
         catalog.add(hint, locations=[(f"errors.py:{code}", 0)])
     raising = error_keywords()
+    names = {name for name, _ in error_classes()}
     for path in sorted(PACKAGE.rglob("*.py")):
+        where = [(str(path.relative_to(PACKAGE)), 0)]
         for message in _found(path, "python", keywords=raising):
-            catalog.add(message, locations=[(str(path.relative_to(PACKAGE)), 0)])
+            catalog.add(message, locations=where)
+        for hint in raised_hints(path, names):
+            catalog.add(hint, locations=where)
     for text in help_texts():
         catalog.add(text, locations=[("cli (--help)", 0)])
     for message in _found(Path(argparse.__file__), "python", keywords=ARGPARSE_KEYWORDS):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from dockd.cli.common import Subparsers, add_by, instant, print_json
 from dockd.errors import EXIT_OK
+from dockd.ui.i18n import N_
 
 if TYPE_CHECKING:
     from dockd.app import App
@@ -38,17 +39,18 @@ def assign(app: App, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# what each change says, a whole sentence per kind so that it translates
+CHANGED = {
+    "reclaimed": N_("recorder {serial} reclaimed: {reason}"),
+    "retired": N_("recorder {serial} retired: {reason}"),
+}
+
+
 def change(app: App, args: argparse.Namespace) -> int:
     tr = app.locale
     app.supervision.change_device(args.serial, args.kind, args.reason, args.by)
-    print(
-        tr(
-            "recorder {serial} {kind}: {reason}",
-            serial=args.serial,
-            kind=args.kind,
-            reason=args.reason,
-        )
-    )
+    said = CHANGED[args.kind]
+    print(tr(said, serial=args.serial, reason=args.reason))
     return EXIT_OK
 
 

@@ -100,8 +100,8 @@ def listing(app: App, args: argparse.Namespace) -> int:
     for e in exports:
         print(
             tr(
-                "{e_id}  {state:<9} {started_at}  case {case}  by {operators}  recordings {recordings} "
-                " {e_path}",
+                "{e_id}  {state:<9} {started_at}  case {case}  by {operators}  recordings "
+                "{recordings}  {e_path}",
                 e_id=e.id,
                 state=e.state,
                 started_at=e.started_at.isoformat(),

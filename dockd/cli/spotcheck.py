@@ -6,7 +6,7 @@ import argparse
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from dockd.cli.common import Subparsers, add_by, duration, print_json
+from dockd.cli.common import Subparsers, add_by, duration, print_json, say
 from dockd.errors import EXIT_OK, EXIT_PROBLEM
 
 if TYPE_CHECKING:
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 def _yes_no(text: str) -> bool:
     if text not in ("yes", "no"):
-        raise argparse.ArgumentTypeError(f"{text!r}: answer yes or no")
+        raise argparse.ArgumentTypeError(say("{text}: answer yes or no", text=repr(text)))
     return text == "yes"
 
 

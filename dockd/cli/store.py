@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from dockd.cli.common import Subparsers, print_json
+from dockd.cli.common import Subparsers, print_json, say
 from dockd.errors import EXIT_OK, EXIT_PROBLEM
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ def verify_central(app: App, args: argparse.Namespace) -> int:
 def _percent(text: str) -> float:
     value = float(text)
     if not 0 <= value <= 100:
-        raise argparse.ArgumentTypeError(f"{text} is not a percentage (0 to 100)")
+        raise argparse.ArgumentTypeError(say("{text} is not a percentage (0 to 100)", text=text))
     return value
 
 

@@ -19,9 +19,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from dockd.ui.i18n import ENGLISH, Locale
+
+if TYPE_CHECKING:
+    from dockd.app import App
 
 
 class Speaker(Protocol):
@@ -42,6 +45,19 @@ def config_path(argv: Sequence[str]) -> Path | None:
     return None
 
 
+def station_locale(app: App) -> Locale:
+    """The station's language and zone; when those cannot be had (a bad pack, a bad
+    [station] timezone: the error being reported may be that), an explicit `[station]
+    language` still holds, else English."""
+    from dockd.errors import DockdError
+
+    try:
+        return app.locale
+    except DockdError:
+        language = app.config.station.language
+        return ENGLISH if language is None else Locale(language)
+
+
 class StationLanguage:
     """The station's locale, resolved on the first word argparse translates."""
 
@@ -58,9 +74,7 @@ class StationLanguage:
         except DockdError:
             return ENGLISH
         try:
-            return app.locale
-        except DockdError:
-            return ENGLISH
+            return station_locale(app)
         finally:
             app.close()
 
@@ -128,6 +142,13 @@ class Parser(argparse.ArgumentParser):
     ) -> tuple[argparse.Namespace, list[str]]:
         with speaking(self.speaker):
             return super().parse_known_args(args, namespace)
+
+    def parse_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> argparse.Namespace:
+        """`parse_args` words "unrecognized arguments" after `parse_known_args` is done."""
+        with speaking(self.speaker):
+            return super().parse_args(args, namespace)
 
 
 def parser_class(speaker: Speaker) -> type[Parser]:

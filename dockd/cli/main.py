@@ -6,7 +6,6 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from dockd import __version__
 from dockd.cli import (
@@ -34,12 +33,9 @@ from dockd.cli import (
     view,
 )
 from dockd.cli.common import Handler
-from dockd.cli.language import Speaker, StationLanguage, parser_class
+from dockd.cli.language import Speaker, StationLanguage, parser_class, station_locale
 from dockd.errors import DockdError
 from dockd.ui.i18n import ENGLISH, Locale
-
-if TYPE_CHECKING:
-    from dockd.app import App
 
 # one module per group of commands, in the order of `dockd --help`
 GROUPS = (
@@ -97,19 +93,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler: Handler = args.handler
         return handler(app, args)
     except DockdError as exc:
-        _report(exc, _locale(app))
+        _report(exc, station_locale(app))
         return exc.exit_code
     finally:
         app.close()
-
-
-def _locale(app: App) -> Locale:
-    """The station's language, or English when the error is that it cannot be had (a bad
-    pack, a bad [station] timezone)."""
-    try:
-        return app.locale
-    except DockdError:
-        return ENGLISH
 
 
 def _report(exc: DockdError, tr: Locale) -> None:

@@ -17,7 +17,8 @@ from tests.conftest import REPO, Dockd, unfreeze, write_config
 
 # three ASCII words in a row is English prose; option names, metavars, codes and values
 # (ids, paths, serials, `dockd ...` commands) are not runs of plain words
-SENTENCE = re.compile(r"(?<![\w./`-])[A-Za-z]{2,}(?:[ ,]+[A-Za-z]{2,}){2,}(?![\w/`-])")
+WORD = r"[A-Za-z]{2,}(?:\((?:s|es|ies)\))?"
+SENTENCE = re.compile(rf"(?<![\w./`-]){WORD}(?:[ ,]+{WORD}){{2,}}(?![\w/`-])")
 COMMANDS = re.compile(r"`[^`]*`")
 
 
@@ -119,3 +120,150 @@ def test_usage_errors_in_chinese(chinese: Dockd) -> None:
     assert unknown.returncode == 2
     assert "dockd：错误：参数 COMMAND：无效的选项：'holdz'（可选：'run', " in unknown.stderr
     assert english_in(missing.stderr + unknown.stderr, "dockd holds add") == []
+
+
+# --- the commands' output -----------------------------------------------------------------
+
+
+def lines(result: subprocess.CompletedProcess[str]) -> list[str]:
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+def test_the_commands_speak_chinese(chinese: Dockd, tmp_path: Path) -> None:
+    """Each command's human output: the known lines exactly, and no English sentence."""
+    docked = chinese.ingest(recorder(tmp_path), "QD0001")
+    assert docked.stdout.startswith("会话 "), docked.stderr
+    said: list[str] = []
+
+    recordings = lines(chinese.run("recordings"))
+    assert len(recordings) == 1 and recordings[0].endswith(" DCIM/QD0001_20261126081000.MP4")
+    sessions = lines(chinese.run("sessions"))
+    assert re.fullmatch(r"\S+ QD0001 \S+ +\S+ 已复制=1 问题=\d+", sessions[0]), sessions
+    said += recordings + sessions
+
+    placed = lines(chinese.run("holds", "add", "1", "--case", "案2026-1", "--by", "张伟"))
+    assert placed == ["已对录像 1 设置保全 1：case 案2026-1"]
+    listed = lines(chinese.run("holds", "list"))
+    assert re.fullmatch(r" +1 录像 1 +case:案2026-1  由 张伟 于 \S+ 设置  有效", listed[0])
+    released = lines(chinese.run("holds", "release", "1", "--reason", "结案", "--by", "张伟"))
+    assert released == ["保全 1 已解除"]
+    history = lines(chinese.run("holds", "list", "--all"))
+    assert re.fullmatch(
+        r" +1 录像 1 +case:案2026-1  由 张伟 于 \S+ 设置  已于 \S+ 解除", history[0]
+    )
+    said += placed + listed + released + history
+
+    added = lines(chinese.run("devices", "add", "QD0001", "--model", "X1"))
+    assert added == ["已登记执法记录仪 QD0001（X1）"]
+    handed = chinese.run("devices", "assign", "QD0001", "--badge", "0421", "--name", "张伟")
+    assert handed.returncode == 2  # --unit is required: argparse says so in Chinese
+    assert handed.stderr.splitlines()[-1] == "dockd devices assign：错误：缺少以下必需参数：--unit"
+    assign = ("devices", "assign", "QD0001", "--badge", "0421", "--name", "张伟")
+    assigned = lines(chinese.run(*assign, "--unit", "启东市城管局"))
+    assert assigned == ["执法记录仪 QD0001 现由 张伟（0421），启东市城管局 保管"]
+    reclaimed = lines(chinese.run("devices", "reclaim", "QD0001", "--reason", "调岗"))
+    assert reclaimed == ["执法记录仪 QD0001 已收回：调岗"]
+    devices = lines(chinese.run("devices", "list"))
+    assert re.fullmatch(r"QD0001 +X1 +未分配", devices[0])
+    said += added + assigned + reclaimed + devices
+
+    expirable = lines(chinese.run("retention", "expire", "--dry-run"))
+    assert expirable == ["0 个对象可到期删除"]
+    audited = lines(chinese.run("audit", "verify"))
+    assert re.fullmatch(
+        r"保管链完整：工作站 \S+，\d+ 个事件；全部 \d+ 条证据记录和 1 份清单与之一致", audited[-1]
+    ), audited
+    verified = lines(chinese.run("verify"))
+    assert verified[0] == "已校验 2 个对象：2 个与台账一致"
+    said += expirable + audited + verified
+
+    registered = chinese.run(
+        "operators", "add", "0422", "--name", "李娜", "--role", "case leader",
+        "--passphrase-stdin", input="口令口令口令口令口令口令\n",
+    )  # fmt: skip
+    assert lines(registered) == ["操作人员 0422 已登记：李娜，角色 case leader"]
+    operators = lines(chinese.run("operators", "list"))
+    assert re.fullmatch(r"0422 +李娜 +- +case leader", operators[0])
+    disabled = lines(chinese.run("operators", "disable", "0422"))
+    assert disabled == ["操作人员 0422 已停用"]
+    said += operators + disabled
+
+    pack = tomllib.loads((REPO / "rules/policies/dalian-jinpu-ocean.toml").read_text("utf-8"))
+    shown = lines(chinese.run("policy", "show"))
+    assert shown[0] == f"dalian-jinpu-ocean：{pack['name']}"
+    assert "[offload]  依据 000:24" in shown
+    assert "  deadline_hours = 24.0  （dockd 自定，非规定原文）" in shown
+    said += shown
+    # the pack's own words (its authority, roles, reasons) are values, not dockd's text
+    values = [
+        pack["authority"],
+        "case leader",
+        "evidence officer",
+        *pack["retention"].get("long_term_reasons", []),
+    ]
+    assert english_in("\n".join(said), *values) == []
+
+
+def test_the_commands_speak_english(dockd: Dockd, tmp_path: Path) -> None:
+    dockd.ingest(recorder(tmp_path), "QD0001")
+    placed = lines(dockd.run("holds", "add", "1", "--case", "C-1", "--by", "zhang"))
+    assert placed == ["hold 1 placed on recording 1: case C-1"]
+    assert lines(dockd.run("devices", "add", "QD0001", "--model", "X1")) == [
+        "registered recorder QD0001 (X1)"
+    ]
+    assert lines(dockd.run("retention", "expire", "--dry-run")) == ["0 object(s) expirable"]
+
+
+def test_json_stays_english_keyed(chinese: Dockd, tmp_path: Path) -> None:
+    chinese.ingest(recorder(tmp_path), "QD0001")
+    chinese.run("holds", "add", "1", "--case", "案2026-1", check=True)
+    (recording,) = chinese.json("recordings")
+    assert recording["path"] == "DCIM/QD0001_20261126081000.MP4" and "blake3" in recording
+    (session,) = chinese.json("sessions")
+    assert {"id", "serial", "state", "recordings", "problems"} <= set(session)
+
+
+# --- dockd's errors ------------------------------------------------------------------------
+
+
+def test_an_unknown_recording_is_refused_in_chinese_with_its_code(chinese: Dockd) -> None:
+    refused = chinese.run("holds", "add", "999", "--case", "案2026-1")
+    assert refused.returncode == 1
+    assert refused.stderr == (
+        "dockd 出错：LEDGER_FAILED: 没有录像 999\n  提示：录像编号请查看 `dockd recordings`。\n"
+    )
+
+
+def test_an_unknown_recording_in_english(dockd: Dockd) -> None:
+    refused = dockd.run("holds", "add", "999", "--case", "C-1")
+    assert refused.stderr.splitlines() == [
+        "dockd: LEDGER_FAILED: no recording 999",
+        "  hint: See `dockd recordings` for recording ids.",
+    ]
+
+
+def test_a_bad_config_value_is_named_in_chinese(tmp_path: Path) -> None:
+    """An unknown [policy] pack: the pack cannot give the language, [station] does."""
+    store, ledger = tmp_path / "store", f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+    config = write_config(
+        tmp_path / "dockd.toml", store, ledger, '[policy]\npack = "nope"\n', language="zh-CN"
+    )
+    shown = run_dockd("--config", str(config), "policy", "show")
+    assert shown.returncode == 2
+    first, hint = shown.stderr.splitlines()
+    assert first.startswith("dockd 出错：RULES_INVALID: ")
+    known = "dalian-jinpu-ocean, dandong-civil-affairs, luoyang-water, mingshan-emergency, qidong"
+    assert first.endswith(f" 中没有管理规定 'nope'（已有：{known}）")
+    assert hint == "  提示：请将 [policy] pack 设为已有的管理规定之一。"
+
+
+def test_a_bad_argument_type_is_refused_in_chinese(chinese: Dockd) -> None:
+    refused = chinese.run(
+        "devices", "assign", "QD0001", "--badge", "1", "--name", "张伟", "--unit", "城管",
+        "--at", "2026-12-01T08:00",
+    )  # fmt: skip
+    assert refused.returncode == 2
+    assert refused.stderr.splitlines()[-1] == (
+        "dockd devices assign：错误：参数 --at：'2026-12-01T08:00' 没有 UTC 偏移（例如 +08:00）"
+    )

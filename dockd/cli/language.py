@@ -151,5 +151,22 @@ class Parser(argparse.ArgumentParser):
             return super().parse_args(args, namespace)
 
 
+def help_texts(top: argparse.ArgumentParser) -> Iterator[str]:
+    """Every text a parser tree was given: descriptions, group titles, help (for the
+    catalog; argparse keeps them in attributes it does not document)."""
+    todo = [top]
+    while todo:
+        current = todo.pop()
+        yield from (t for t in (current.description, current.epilog) if t)
+        for group in current._action_groups:
+            yield from (t for t in (group.title, group.description) if t)
+        for action in current._actions:
+            if action.help and action.help is not argparse.SUPPRESS:
+                yield action.help
+            if isinstance(action, argparse._SubParsersAction):
+                yield from (c.help for c in action._choices_actions if c.help)
+                todo.extend(action.choices.values())
+
+
 def parser_class(speaker: Speaker) -> type[Parser]:
     return type("Parser", (Parser,), {"speaker": speaker})

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from dockd import catalogs
 from dockd.core.views import DeadlineReport, LateOffload, OverdueRecorder
 from dockd.errors import ConfigError, LedgerLockedError
-from dockd.ui import catalogs
 from dockd.ui.i18n import ENGLISH, LANGUAGES, Locale, language_of, negotiate
 from dockd.ui.report import build_message, render_html, render_text, subject
 

@@ -1,5 +1,8 @@
 """`make locale`: the message catalogs, extracted from where the strings are written.
 
+A development tool at the top of the layers (beside `dockd.schemas`): it reads the CLI's
+parser as well as the templates and the Python below it.
+
 What a reader sees comes from these sources: the templates (`_()` in
 `dockd/web/templates/`), the Python that marks its strings (`tr()`, `N_()`, and
 `_alert(level, message)` in the status document), every error's `hint` in
@@ -31,9 +34,11 @@ from babel.messages.pofile import read_po, write_po
 from jinja2.ext import babel_extract
 
 from dockd import errors
+from dockd.cli.language import help_texts
+from dockd.cli.main import parser
 from dockd.ui.i18n import DOMAIN, GETTEXT_NAMES, LANGUAGES, LOCALE_DIR, Language
 
-PACKAGE = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
 TEMPLATES = PACKAGE / "web" / "templates"
 # the Python whose marked strings a reader sees
 PYTHON = ("ui/*.py", "web/*.py", "cli/*.py", "core/status.py")
@@ -76,24 +81,6 @@ def error_classes() -> Iterator[tuple[str, type[errors.DockdError]]]:
             yield name, cls
 
 
-def help_texts() -> Iterator[str]:
-    """Every text the CLI's parsers were given: descriptions, group titles, help."""
-    from dockd.cli.main import parser
-
-    todo = [parser()]
-    while todo:
-        current = todo.pop()
-        yield from (t for t in (current.description, current.epilog) if t)
-        for group in current._action_groups:
-            yield from (t for t in (group.title, group.description) if t)
-        for action in current._actions:
-            if action.help and action.help is not argparse.SUPPRESS:
-                yield action.help
-            if isinstance(action, argparse._SubParsersAction):
-                yield from (c.help for c in action._choices_actions if c.help)
-                todo.extend(action.choices.values())
-
-
 def raised_hints(path: Path, names: set[str]) -> Iterator[str]:
     """The literal `hint=` given where an error is raised (Babel reads positional
     arguments only): the admin acts on it as on a class's own hint."""
@@ -134,7 +121,7 @@ def extract_all() -> Catalog:
             catalog.add(message, locations=where)
         for hint in raised_hints(path, names):
             catalog.add(hint, locations=where)
-    for text in help_texts():
+    for text in help_texts(parser()):
         catalog.add(text, locations=[("cli (--help)", 0)])
     for message in _found(Path(argparse.__file__), "python", keywords=ARGPARSE_KEYWORDS):
         catalog.add(message, locations=[("argparse.py", 0)])

@@ -72,14 +72,17 @@ def _read_secret(config: CentralConfig) -> str:
         secret = path.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(
-            f"[central] secret_key_file {path} cannot be read: {exc}",
+            "[central] secret_key_file {path} cannot be read: {exc}",
             hint=f"Put this station's S3 secret key in {path} (chmod 600), or set "
             "[central] secret_key instead.",
+            path=path,
+            exc=exc,
         ) from exc
     if not secret:
         raise ConfigError(
-            f"[central] secret_key_file {path} is empty",
+            "[central] secret_key_file {path} is empty",
             hint=f"Put this station's S3 secret key in {path} (chmod 600).",
+            path=path,
         )
     return secret
 
@@ -152,9 +155,13 @@ class S3CentralStore:
         if item.size > self._part_size:
             if -(-item.size // self._part_size) > _MAX_PARTS:
                 raise CentralError(
-                    f"{source} ({item.size} bytes) needs more than {_MAX_PARTS} parts of "
-                    f"{self._config.part_mib} MiB, the most S3 takes; nothing was sent",
+                    "{source} ({size} bytes) needs more than {parts} parts of {part_mib} MiB, "
+                    "the most S3 takes; nothing was sent",
                     hint="Raise [central] part_mib (up to 512).",
+                    source=source,
+                    size=item.size,
+                    parts=_MAX_PARTS,
+                    part_mib=self._config.part_mib,
                 )
             return self._put_multipart(item, key, source, lock)
         checksum = _hex_to_b64(item.sha256)
@@ -358,11 +365,15 @@ class S3CentralStore:
 
     def _damaged(self, source: Path, item: CentralPut, size: int, key: str) -> CentralChecksumError:
         return CentralChecksumError(
-            f"the local copy {source} no longer matches its ledger entry (SHA-256 "
-            f"{item.sha256}, {item.size} bytes; {size} bytes read): nothing was stored at "
-            f"{self._where(key)}",
+            "the local copy {source} no longer matches its ledger entry (SHA-256 {sha256}, "
+            "{size} bytes; {read} bytes read): nothing was stored at {where}",
             hint="The local copy is damaged: run `dockd verify` and keep the recorder "
             "until the store is examined.",
+            source=source,
+            sha256=item.sha256,
+            size=item.size,
+            read=size,
+            where=self._where(key),
         )
 
     def _abort(self, key: str, upload_id: str) -> None:
@@ -378,7 +389,8 @@ class S3CentralStore:
 
     def _no_lock(self) -> CentralNoObjectLockError:
         return CentralNoObjectLockError(
-            f"{self._where(None)} does not have Object Lock enabled: nothing is sent to it"
+            "{where} does not have Object Lock enabled: nothing is sent to it",
+            where=self._where(None),
         )
 
     def _translate(
@@ -397,7 +409,9 @@ def _open_local(source: Path) -> FileIO:
     try:
         return open(source, "rb", buffering=0)
     except OSError as exc:
-        raise StoreError(f"cannot read the local copy {source} to send it: {exc}") from exc
+        raise StoreError(
+            "cannot read the local copy {source} to send it: {exc}", source=source, exc=exc
+        ) from exc
 
 
 def _chunks(fh: BinaryIO, size: int) -> Iterator[bytes]:

@@ -84,12 +84,16 @@ def review(app: App, args: argparse.Namespace) -> int:
     app.supervision.review(args.item, outcome, passphrase)
     finding = not (args.recorded and args.uninterrupted and args.handed_over)
     tr = app.locale
-    said = (
-        "item {item} reviewed by {reviewer}: a finding"
-        if finding
-        else "item {item} reviewed by {reviewer}"
-    )
-    print(tr(said, item=args.item, reviewer=args.reviewer))
+    if finding:
+        print(
+            tr(
+                "item {item} reviewed by {reviewer}: a finding",
+                item=args.item,
+                reviewer=args.reviewer,
+            )
+        )
+    else:
+        print(tr("item {item} reviewed by {reviewer}", item=args.item, reviewer=args.reviewer))
     return EXIT_OK
 
 

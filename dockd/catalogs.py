@@ -42,7 +42,7 @@ PACKAGE = Path(__file__).resolve().parent
 TEMPLATES = PACKAGE / "web" / "templates"
 # the Python whose marked strings a reader sees
 PYTHON = ("ui/*.py", "web/*.py", "cli/*.py", "core/status.py")
-KEYWORDS = {"_": None, "N_": None, "tr": None, "say": None, "_alert": (2,)}
+KEYWORDS = {"_": None, "N_": None, "tr": None, "say": None, "Said": None, "_alert": (2,)}
 JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "trim_blocks": "1", "lstrip_blocks": "1"}
 
 

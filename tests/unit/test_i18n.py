@@ -15,7 +15,7 @@ import pytest
 from dockd import catalogs
 from dockd.core.views import DeadlineReport, LateOffload, OverdueRecorder
 from dockd.errors import ConfigError, LedgerLockedError
-from dockd.ui.i18n import ENGLISH, LANGUAGES, Locale, language_of, negotiate
+from dockd.ui.i18n import ENGLISH, LANGUAGES, Locale, Said, language_of, negotiate
 from dockd.ui.report import build_message, render_html, render_text, subject
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -123,6 +123,23 @@ def test_the_officers_words() -> None:
         "出错",
     ]
     assert ENGLISH("SAFE TO UNPLUG") == "SAFE TO UNPLUG"
+
+
+def test_a_use_cases_note_is_english_and_said_again_in_chinese() -> None:
+    """`Said` is the English (tests and the journal read it); a locale says it again,
+    its values too when they are `Said` (an error's message inside a note)."""
+    error = LedgerLockedError("no recording {recordings}", recordings="999")
+    note = Said("report sent, but {error}", error=Said.error(error))
+    assert note == "report sent, but no recording 999"
+    assert ZH.say(note) == "报告已发送，但没有录像 999"
+    assert ENGLISH.say(note) == note and ZH.say("plain text") == "plain text"
+
+
+def test_an_error_message_is_a_template_with_its_values() -> None:
+    error = ConfigError("{zone!r} is not a time zone", zone="Mars/Olympus")
+    assert error.message == "'Mars/Olympus' is not a time zone"
+    assert ZH(error.template, **error.values) == "'Mars/Olympus' 不是时区"
+    assert str(error) == "CONFIG_INVALID: 'Mars/Olympus' is not a time zone"
 
 
 # --- the e-mail in zh-CN ------------------------------------------------------------------

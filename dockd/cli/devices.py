@@ -29,9 +29,9 @@ def assign(app: App, args: argparse.Namespace) -> int:
     app.registry.assign(args.serial, who, args.by, args.at)
     print(
         tr(
-            "recorder {serial} is now in the custody of {who_name} ({badge}), {unit}",
+            "recorder {serial} is now in the custody of {name} ({badge}), {unit}",
             serial=args.serial,
-            who_name=who.name,
+            name=who.name,
             badge=who.badge,
             unit=who.unit,
         )

@@ -53,11 +53,11 @@ def create(app: App, args: argparse.Namespace) -> int:
         iso = f" and {made.path}.iso" if args.iso else ""
         print(
             tr(
-                "export {made_id}: {n_recordings} recordings, {bytes} bytes, in {made_path}{iso}",
-                made_id=made.id,
+                "export {export}: {n_recordings} recordings, {bytes} bytes, in {path}{iso}",
+                export=made.id,
                 n_recordings=len(made.recordings),
                 bytes=made.bytes,
-                made_path=made.path,
+                path=made.path,
                 iso=iso,
             )
         )
@@ -100,15 +100,15 @@ def listing(app: App, args: argparse.Namespace) -> int:
     for e in exports:
         print(
             tr(
-                "{e_id}  {state:<9} {started_at}  case {case}  by {operators}  recordings "
-                "{recordings}  {e_path}",
-                e_id=e.id,
+                "{export}  {state:<9} {started_at}  case {case}  by {operators}  recordings "
+                "{recordings}  {path}",
+                export=e.id,
                 state=e.state,
                 started_at=e.started_at.isoformat(),
                 case=e.case,
                 operators=", ".join(e.operators),
                 recordings=", ".join(map(str, e.recordings)),
-                e_path=e.path,
+                path=e.path,
             )
         )
     return EXIT_OK

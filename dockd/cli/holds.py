@@ -33,9 +33,9 @@ def listing(app: App, args: argparse.Namespace) -> int:
         state = tr("released {at}", at=h.released_at.isoformat()) if h.released_at else tr("active")
         print(
             tr(
-                "{h_id:>6} recording {recording:<8} {kind}:{reference}  placed {placed_at} by "
+                "{hold:>6} recording {recording:<8} {kind}:{reference}  placed {placed_at} by "
                 "{placed_by}  {state}",
-                h_id=h.id,
+                hold=h.id,
                 recording=h.recording,
                 kind=h.kind,
                 reference=h.reference,

@@ -43,10 +43,10 @@ def add(app: App, args: argparse.Namespace) -> int:
     unnamed = app.operators.add(args.badge, args.name, args.unit, args.role, passphrase, args.by)
     print(
         tr(
-            "operator {badge} registered: {args_name}, roles {role}",
+            "operator {badge} registered: {name}, roles {roles}",
             badge=args.badge,
-            args_name=args.name,
-            role=", ".join(args.role),
+            name=args.name,
+            roles=", ".join(args.role),
         )
     )
     if unnamed:
@@ -74,10 +74,10 @@ def listing(app: App, args: argparse.Namespace) -> int:
         state = "  " + tr("(disabled)") if o.disabled else ""
         print(
             tr(
-                "{badge:<12} {o_name:<20} {value:<16} {roles}{state}",
+                "{badge:<12} {name:<20} {unit:<16} {roles}{state}",
                 badge=o.badge,
-                o_name=o.name,
-                value=o.unit or "-",
+                name=o.name,
+                unit=o.unit or "-",
                 roles=", ".join(o.roles),
                 state=state,
             )

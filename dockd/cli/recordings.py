@@ -21,13 +21,13 @@ def recordings(app: App, args: argparse.Namespace) -> int:
         for r in found:
             print(
                 tr(
-                    "{r_id:>6} {serial} {start} {size:>12} {blake3} {r_path}",
-                    r_id=r.id,
+                    "{id:>6} {serial} {start} {size:>12} {blake3} {path}",
+                    id=r.id,
                     serial=r.serial,
                     start=r.start.isoformat(),
                     size=r.size,
                     blake3=r.blake3[:16],
-                    r_path=r.path,
+                    path=r.path,
                 )
             )
     return EXIT_OK
@@ -42,9 +42,9 @@ def sessions(app: App, args: argparse.Namespace) -> int:
         for s in found:
             print(
                 tr(
-                    "{s_id} {serial} {state:<24} {started_at} copied={recordings} "
+                    "{id} {serial} {state:<24} {started_at} copied={recordings} "
                     "problems={n_problems}",
-                    s_id=s.id,
+                    id=s.id,
                     serial=s.serial,
                     state=s.state,
                     started_at=s.started_at.isoformat(),

@@ -52,11 +52,11 @@ def draw(app: App, args: argparse.Namespace) -> int:
     for i in items:
         print(
             tr(
-                "  item {i:<6} recording {i2:<8} {i3} {i4}",
-                i=i["item"],
-                i2=i["recording"],
-                i3=i["unit"],
-                i4=i["custodian"],
+                "  item {item:<6} recording {recording:<8} {unit} {custodian}",
+                item=i["item"],
+                recording=i["recording"],
+                unit=i["unit"],
+                custodian=i["custodian"],
             )
         )
     return EXIT_OK

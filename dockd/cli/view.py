@@ -36,8 +36,8 @@ def approve(app: App, args: argparse.Namespace) -> int:
         assert entry.open_until is not None
         print(
             tr(
-                "viewing request {entry_id} approved; open until {open_until}",
-                entry_id=entry.id,
+                "viewing request {request} approved; open until {open_until}",
+                request=entry.id,
                 open_until=entry.open_until.isoformat(),
             )
         )
@@ -46,8 +46,8 @@ def approve(app: App, args: argparse.Namespace) -> int:
         still = [r for r in entry.required_roles if r not in filled]
         print(
             tr(
-                "viewing request {entry_id}: approval recorded; still needs {still}",
-                entry_id=entry.id,
+                "viewing request {request}: approval recorded; still needs {still}",
+                request=entry.id,
                 still=", ".join(still),
             )
         )

@@ -267,3 +267,20 @@ def test_a_bad_argument_type_is_refused_in_chinese(chinese: Dockd) -> None:
     assert refused.stderr.splitlines()[-1] == (
         "dockd devices assign：错误：参数 --at：'2026-12-01T08:00' 没有 UTC 偏移（例如 +08:00）"
     )
+
+
+def test_status_without_the_daemon_says_why_in_chinese(chinese: Dockd) -> None:
+    """No daemon answers at [web] listen: the picture is the ledger's, and it says so."""
+    shown = chinese.run("status", env={"COLUMNS": "200"})
+    head, why = shown.stdout.splitlines()[:2]
+    assert (
+        head.startswith("dockd · ")
+        and head.endswith("  守护进程未运行")
+        and " · 来自台账 · " in head
+    )
+    assert re.fullmatch(
+        r"dockd 未运行（http://127\.0\.0\.1:\d+/ 无应答：.+）：此状态仅来自台账。", why
+    )
+    as_json = chinese.run("status", "--json")
+    assert as_json.stderr.startswith("dockd: dockd 未运行（")
+    assert '"live": false' in as_json.stdout  # the document itself keeps its English keys

@@ -7,9 +7,9 @@ are translated by the formatter when they are shown, so building the parser stay
 
 The language is that of `[station] language` (default the pack's), found only when
 argparse has something to say: a command line that parses cleanly never loads the
-config for it. A config that cannot be loaded gives English (the error that follows is
-about that config, and English is what every admin can be assumed to search for); no
-config file at all is the embedded defaults, so the default pack's language.
+config for it. A config that cannot be loaded names no language, so the help is in
+English (and so is the error about that config that follows); no config file at all is
+the embedded defaults, so the default pack's language (zh-CN for the shipped packs).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from dockd.errors import DockdError
 from dockd.ui.i18n import ENGLISH, Locale
 
 if TYPE_CHECKING:
@@ -49,8 +50,6 @@ def station_locale(app: App) -> Locale:
     """The station's language and zone; when those cannot be had (a bad pack, a bad
     [station] timezone: the error being reported may be that), an explicit `[station]
     language` still holds, else English."""
-    from dockd.errors import DockdError
-
     try:
         return app.locale
     except DockdError:
@@ -67,7 +66,6 @@ class StationLanguage:
     @cached_property
     def locale(self) -> Locale:
         from dockd.app import build, load_config
-        from dockd.errors import DockdError
 
         try:
             app = build(load_config(config_path(self._argv)))

@@ -6,23 +6,28 @@ While a dockd parser parses, those two are dockd's catalog; the help texts dockd
 are translated by the formatter when they are shown, so building the parser stays free.
 
 The language is that of `[station] language` (default the pack's), found only when
-argparse has something to say: a command line that parses cleanly never loads the
-config for it. A config that cannot be loaded names no language, so the help is in
-English (and so is the error about that config that follows); no config file at all is
-the embedded defaults, so the default pack's language (zh-CN for the shipped packs).
+argparse has something to say: a command line that parses cleanly never reads the
+config for it. It is read as written (tomllib, without the config models, whose import
+alone would triple the time `dockd --help` takes), so a bad value elsewhere in the file
+does not turn the help English; a file that is not TOML, or a pack that cannot be read,
+names no language: the full config is loaded, and English is what a config that cannot
+be loaded gives. No config file at all is the embedded defaults: the default pack's
+language (zh-CN for the shipped packs).
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator, Sequence
+import os
+import tomllib
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from dockd.errors import DockdError
-from dockd.ui.i18n import ENGLISH, Locale
+from dockd.ui.i18n import ENGLISH, LANGUAGES, Language, Locale
 
 if TYPE_CHECKING:
     from dockd.app import App
@@ -46,6 +51,52 @@ def config_path(argv: Sequence[str]) -> Path | None:
     return None
 
 
+# dockd.config's defaults, which its import would cost (a unit test holds them equal)
+DEFAULT_CONFIG = Path("/etc/dockd/dockd.toml")
+DEFAULT_PACK = "dalian-jinpu-ocean"
+SHIPPED_RULES = Path(__file__).resolve().parent.parent.parent / "rules"
+# the DOCKD_* settings that bear on the language: with any of them, ask the full config
+_SETTINGS = ("DOCKD_STATION__", "DOCKD_POLICY__", "DOCKD_RULES__")
+
+
+def _table(data: Mapping[str, object], name: str) -> Mapping[str, object]:
+    found = data.get(name, {})
+    return found if isinstance(found, Mapping) else {}
+
+
+def _toml(path: Path) -> Mapping[str, object] | None:
+    try:
+        return tomllib.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+
+
+def written_language(
+    argv: Sequence[str], environ: Mapping[str, str] = os.environ
+) -> Language | None:
+    """`[station] language` as the config file writes it, else its pack's; None when
+    it cannot be told this way (then the full config decides)."""
+    if any(name.upper().startswith(_SETTINGS) for name in environ):
+        return None
+    path = config_path(argv)
+    if path is None and not DEFAULT_CONFIG.exists():
+        data: Mapping[str, object] | None = {}
+    else:
+        data = _toml(path or DEFAULT_CONFIG)
+    if data is None:
+        return None
+    said = _table(data, "station").get("language")
+    if said is None:
+        pack = _table(data, "policy").get("pack", DEFAULT_PACK)
+        rules = _table(data, "rules").get("dir")
+        folder = Path(str(rules)) if rules else SHIPPED_RULES
+        policy = _toml(folder / "policies" / f"{pack}.toml")
+        if policy is None:
+            return None
+        said = _table(policy, "station").get("language", "en")
+    return next((language for language in LANGUAGES if language == said), None)
+
+
 def station_locale(app: App) -> Locale:
     """The station's language and zone; when those cannot be had (a bad pack, a bad
     [station] timezone: the error being reported may be that), an explicit `[station]
@@ -65,6 +116,9 @@ class StationLanguage:
 
     @cached_property
     def locale(self) -> Locale:
+        written = written_language(self._argv)
+        if written is not None:
+            return Locale(written)
         from dockd.app import build, load_config
 
         try:

@@ -55,7 +55,6 @@ def change(app: App, args: argparse.Namespace) -> int:
 
 
 def listing(app: App, args: argparse.Namespace) -> int:
-    tr = app.locale
     devices = app.registry.devices()
     if args.json:
         print_json(
@@ -73,6 +72,7 @@ def listing(app: App, args: argparse.Namespace) -> int:
             ]
         )
         return EXIT_OK
+    tr = app.locale
     for d in devices:
         c = d.custodian
         who = f"{c.name} ({c.badge}), {c.unit}" if c else tr("unassigned")

@@ -92,11 +92,11 @@ def verify(app: App, args: argparse.Namespace) -> int:
 
 
 def listing(app: App, args: argparse.Namespace) -> int:
-    tr = app.locale
     exports = app.exports.exports()
     if args.json:
         print_json(exports)
         return EXIT_OK
+    tr = app.locale
     for e in exports:
         print(
             tr(

@@ -38,10 +38,10 @@ def pass_view(summary: PassSummary) -> ForwardPassView:
 def forward(app: App, args: argparse.Namespace) -> int:
     """Exit 0 when everything is confirmed, 1 when something is left or failed, 2 for
     `[central]` missing, a bucket without Object Lock or refused credentials."""
-    tr = app.locale
     from dockd.ui.format import size
 
     summary = app.forwarder().run_pass()
+    tr = app.locale
     if args.json:
         print_json(pass_view(summary))
     else:
@@ -71,8 +71,8 @@ def forward(app: App, args: argparse.Namespace) -> int:
                 tr(
                     "stopped: {stopped_code}: {text}\n  hint: {hint_text}",
                     stopped_code=stopped.code,
-                    text=stopped.message,
-                    hint_text=stopped.hint,
+                    text=tr(stopped.template, **stopped.values),
+                    hint_text=tr(stopped.hint),
                 )
             )
         return max(stopped.exit_code, EXIT_PROBLEM)

@@ -63,13 +63,13 @@ def add(app: App, args: argparse.Namespace) -> int:
 
 
 def listing(app: App, args: argparse.Namespace) -> int:
-    tr = app.locale
     found = app.operators.list()
     if args.json:
         from dockd.core.viewing import OperatorEntry
 
         print_json([OperatorEntry.of(o) for o in found])
         return EXIT_OK
+    tr = app.locale
     for o in found:
         state = "  " + tr("(disabled)") if o.disabled else ""
         print(

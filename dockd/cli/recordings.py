@@ -13,11 +13,11 @@ if TYPE_CHECKING:
 
 
 def recordings(app: App, args: argparse.Namespace) -> int:
-    tr = app.locale
     found = app.ledger.recordings()
     if args.json:
         print_json(found)
     else:
+        tr = app.locale
         for r in found:
             print(
                 tr(
@@ -34,11 +34,11 @@ def recordings(app: App, args: argparse.Namespace) -> int:
 
 
 def sessions(app: App, args: argparse.Namespace) -> int:
-    tr = app.locale
     found = app.ledger.sessions()
     if args.json:
         print_json(found)
     else:
+        tr = app.locale
         for s in found:
             print(
                 tr(

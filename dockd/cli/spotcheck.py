@@ -20,7 +20,6 @@ def _yes_no(text: str) -> bool:
 
 
 def draw(app: App, args: argparse.Namespace) -> int:
-    tr = app.locale
     draw_id, drawn = app.supervision.draw(args.since, args.by)
     recorded = app.supervision.recorded_draw(draw_id)
     items = [
@@ -38,6 +37,7 @@ def draw(app: App, args: argparse.Namespace) -> int:
             }
         )
         return EXIT_OK
+    tr = app.locale
     print(
         tr(
             "draw {draw_id}: {n_items} of {n_population} recording(s) (ratio {ratio:g}, seed "

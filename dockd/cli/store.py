@@ -13,7 +13,6 @@ if TYPE_CHECKING:
 
 
 def verify(app: App, args: argparse.Namespace) -> int:
-    tr = app.locale
     if args.scheduled:
         return scheduled_scrub(app, args)
     if args.central:
@@ -44,7 +43,6 @@ def verify(app: App, args: argparse.Namespace) -> int:
 
 def verify_central(app: App, args: argparse.Namespace) -> int:
     """The central copies this station confirmed: every one HEADed, a sample read back."""
-    tr = app.locale
     from dockd.services.central_verify import CentralVerifier
 
     verifier = CentralVerifier(app.central_store, app.central_records, app.clock)
@@ -52,6 +50,7 @@ def verify_central(app: App, args: argparse.Namespace) -> int:
     if args.json:
         print_json(report)
     else:
+        tr = app.locale
         print(
             tr(
                 "checked {checked} central copies, read back {read_back}: {n_findings} finding(s)",
@@ -108,7 +107,6 @@ def _head(text: str) -> tuple[int, str]:
 def audit_verify(app: App, args: argparse.Namespace) -> int:
     """The chains first, then every evidence row against them, then every manifest, then
     the signed checkpoints and a head copied outside the ledger."""
-    tr = app.locale
     from dockd.services.integrity import audit_ledger
     from dockd.ui.format import row_difference
 
@@ -118,6 +116,7 @@ def audit_verify(app: App, args: argparse.Namespace) -> int:
     if args.json:
         print_json(report)
         return EXIT_OK if report.ok else EXIT_PROBLEM
+    tr = app.locale
     if report.broken is not None:
         print(
             tr(

@@ -17,13 +17,13 @@ if TYPE_CHECKING:
 
 
 def request(app: App, args: argparse.Namespace) -> int:
-    tr = app.locale
     from dockd.core.viewing import Requested
 
     found = app.viewing.request(args.recording, args.viewer, args.reason)
     if args.json:
         print_json(Requested(id=found))
     else:
+        tr = app.locale
         print(tr("viewing request {found}", found=found))
     return EXIT_OK
 

@@ -39,6 +39,7 @@ from dockd.errors import (
     ConfigError,
     StoreError,
 )
+from dockd.ui.i18n import Said
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -139,9 +140,9 @@ class S3CentralStore:
             code = exc.response.get("Error", {}).get("Code", "")
             if code in ("ObjectLockConfigurationNotFoundError", "NoSuchObjectLockConfiguration"):
                 raise self._no_lock() from exc
-            raise self._translate(exc, "check Object Lock of", None) from exc
+            raise self._translate(exc, Said("check Object Lock of"), None) from exc
         except BotoCoreError as exc:
-            raise self._translate(exc, "check Object Lock of", None) from exc
+            raise self._translate(exc, Said("check Object Lock of"), None) from exc
         if answer.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") != "Enabled":
             raise self._no_lock()
 
@@ -180,7 +181,7 @@ class S3CentralStore:
                     **lock,
                 )
         except (ClientError, BotoCoreError) as exc:
-            raise self._translate(exc, "put", key) from exc
+            raise self._translate(exc, Said("put"), key) from exc
         return CentralUpload(key, answer.get("VersionId", "null"), checksum, 0)
 
     def head(self, key: str, version_id: str | None = None) -> CentralHead | None:
@@ -196,9 +197,9 @@ class S3CentralStore:
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code", "") in _NOT_FOUND_CODES:
                 return None
-            raise self._translate(exc, "head", key) from exc
+            raise self._translate(exc, Said("head"), key) from exc
         except BotoCoreError as exc:
-            raise self._translate(exc, "head", key) from exc
+            raise self._translate(exc, Said("head"), key) from exc
         return CentralHead(
             key=key,
             version_id=answer.get("VersionId", "null"),
@@ -234,7 +235,7 @@ class S3CentralStore:
                 Retention={"Mode": "COMPLIANCE", "RetainUntilDate": _utc(retain_until)},
             )
         except (ClientError, BotoCoreError) as exc:
-            raise self._translate(exc, "extend retention of", key, lock_change=True) from exc
+            raise self._translate(exc, Said("extend retention of"), key, lock_change=True) from exc
 
     def set_legal_hold(self, key: str, version_id: str, on: bool) -> None:
         try:
@@ -245,7 +246,9 @@ class S3CentralStore:
                 LegalHold={"Status": "ON" if on else "OFF"},
             )
         except (ClientError, BotoCoreError) as exc:
-            raise self._translate(exc, "set the legal hold of", key, lock_change=True) from exc
+            raise self._translate(
+                exc, Said("set the legal hold of"), key, lock_change=True
+            ) from exc
 
     def read(self, key: str, version_id: str) -> Iterator[bytes]:
         try:
@@ -255,7 +258,7 @@ class S3CentralStore:
             with body:
                 yield from body.iter_chunks(_READ_CHUNK)
         except (ClientError, BotoCoreError) as exc:
-            raise self._translate(exc, "read", key) from exc
+            raise self._translate(exc, Said("read"), key) from exc
 
     def abort_unfinished(self, keys: Collection[str]) -> list[str]:
         aborted: list[str] = []
@@ -275,7 +278,9 @@ class S3CentralStore:
                     )
                     aborted.append(key)
         except (ClientError, BotoCoreError) as exc:
-            raise self._translate(exc, "abort unfinished uploads under", self._prefix) from exc
+            raise self._translate(
+                exc, Said("abort unfinished uploads under"), self._prefix
+            ) from exc
         return aborted
 
     # --- multipart --------------------------------------------------------------------
@@ -291,7 +296,7 @@ class S3CentralStore:
                 Bucket=self._bucket, Key=key, ChecksumAlgorithm="SHA256", **lock
             )["UploadId"]
         except (ClientError, BotoCoreError) as exc:
-            raise self._translate(exc, "start multipart upload of", key) from exc
+            raise self._translate(exc, Said("start multipart upload of"), key) from exc
         try:
             parts, digests = self._send_parts(key, upload_id, source, item)
             checksum = _composite(digests)
@@ -305,7 +310,7 @@ class S3CentralStore:
         except BaseException as exc:
             self._abort(key, upload_id)
             if isinstance(exc, ClientError | BotoCoreError):
-                raise self._translate(exc, "put", key) from exc
+                raise self._translate(exc, Said("put"), key) from exc
             raise
         return CentralUpload(key, answer.get("VersionId", "null"), checksum, len(parts))
 

@@ -22,6 +22,7 @@ from dockd.errors import (
     CentralKeyExistsError,
     CentralUnreachableError,
 )
+from dockd.ui.i18n import Said
 
 AUTH_CODES = frozenset(
     {
@@ -59,7 +60,9 @@ def central_error(
     """The one translation of botocore's errors. `lock_change`: the request changed a
     version's retention or hold, where AccessDenied is the lock refusing, not bad keys.
     SeaweedFS answers a full disk with a bare 500 InternalError: that stays a plain
-    CentralError (sent again by the next pass), as it cannot be told from other faults."""
+    CentralError (sent again by the next pass), as it cannot be told from other faults.
+    `doing` is what was asked (a `Said`, so that the message can be said again in another
+    language)."""
     if isinstance(exc, BotoConnectionError | HTTPClientError | ResponseStreamingError):
         return CentralUnreachableError(
             "could not {doing} {where}: {exc}", doing=doing, where=where, exc=exc
@@ -69,7 +72,12 @@ def central_error(
     code = exc.response.get("Error", {}).get("Code", "")
     message = exc.response.get("Error", {}).get("Message", "")
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-    said = f"{where}: the server answered {code or status}: {message or 'no message'}"
+    said = Said(
+        "{where}: the server answered {code}: {message}",
+        where=where,
+        code=code or status,
+        message=message or Said("no message"),
+    )
     if code == "PreconditionFailed":
         return CentralKeyExistsError("the key is taken at {said}", said=said)
     if code in CHECKSUM_CODES:

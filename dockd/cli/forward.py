@@ -71,7 +71,7 @@ def forward(app: App, args: argparse.Namespace) -> int:
                 tr(
                     "stopped: {stopped_code}: {text}\n  hint: {hint_text}",
                     stopped_code=stopped.code,
-                    text=tr(stopped.template, **stopped.values),
+                    text=tr.message(stopped),
                     hint_text=tr(stopped.hint),
                 )
             )

@@ -104,7 +104,7 @@ def _report(exc: DockdError, tr: Locale) -> None:
     hint are in the reader's language. A hint given where the error was raised
     is translated only if the catalog has it."""
     sys.stderr.write(
-        tr("dockd: {code}: {message}", code=exc.code, message=tr(exc.template, **exc.values))
+        tr("dockd: {code}: {message}", code=exc.code, message=tr.message(exc))
         + "\n  "
         + tr("hint: {hint}", hint=tr(exc.hint))
         + "\n"

@@ -116,7 +116,7 @@ class Picture:
             self.problem: str | None = None
         except ConfigError as exc:
             tr = app.locale
-            message = tr(exc.template, **exc.values)
+            message = tr.message(exc)
             self.url = None
             self.problem = tr("the daemon cannot serve its pages: {error}", error=message)
             self.context = None

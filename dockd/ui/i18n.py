@@ -131,6 +131,10 @@ class Locale:
         values = {k: self.say(v) if isinstance(v, str) else v for k, v in text.values.items()}
         return self(text.template, **values)
 
+    def message(self, exc: Any) -> str:
+        """A DockdError's message in this language, its `Said` values too."""
+        return self.say(Said.error(exc))
+
     def local(self, value: datetime) -> datetime:
         return value.astimezone(self.zone)
 

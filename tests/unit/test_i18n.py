@@ -9,6 +9,7 @@ import io
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -175,6 +176,35 @@ def test_an_error_message_is_a_template_with_its_values() -> None:
     assert error.message == "'Mars/Olympus' is not a time zone"
     assert ZH(error.template, **error.values) == "'Mars/Olympus' 不是时区"
     assert str(error) == "CONFIG_INVALID: 'Mars/Olympus' is not a time zone"
+
+
+def test_the_central_stores_errors_are_said_whole_in_chinese() -> None:
+    """What was asked (`doing`) and the server's answer are said in the sentence's order."""
+    from botocore.exceptions import ClientError
+
+    from dockd.adapters.central_errors import central_error
+
+    answer: Any = {
+        "Error": {"Code": "AccessDenied", "Message": "denied"},
+        "ResponseMetadata": {"HTTPStatusCode": 403},
+    }
+    exc = ClientError(answer, "PutObject")
+    error = central_error(exc, Said("put"), "s3://evidence/k")
+    assert error.code == "CENTRAL_AUTH_FAILED"
+    assert (
+        error.message == "could not put s3://evidence/k: the server answered AccessDenied: denied"
+    )
+    assert ZH.message(error) == "无法执行上传：s3://evidence/k：服务器答复 AccessDenied：denied"
+
+
+def test_a_ledger_fault_is_said_in_chinese() -> None:
+    from dockd.adapters.ledger.engine import ledger_fault
+
+    template = "cannot open the ledger at {where}: {said}"
+    error = ledger_fault(ValueError("no such dialect"), template, "nosql://x")
+    assert error.code == "LEDGER_URL_INVALID"
+    assert error.message == "cannot open the ledger at nosql://x: no such dialect"
+    assert ZH.message(error) == "无法打开位于 nosql://x 的台账：no such dialect"
 
 
 # --- the e-mail in zh-CN ------------------------------------------------------------------

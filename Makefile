@@ -91,7 +91,7 @@ schemas: $(STAMP)
 # Re-extract the catalogs' msgids (templates, marked Python, error hints) into
 # dockd/locale/*/LC_MESSAGES/dockd.po and compile dockd.mo; it fails while any is untranslated.
 locale: $(STAMP)
-	$(BIN)/python -m dockd.ui.catalogs
+	$(BIN)/python -m dockd.catalogs
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py

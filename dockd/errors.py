@@ -2,12 +2,16 @@
 
 Every error an admin can see carries a stable ``code`` (what the journal, the
 ledger and the status page key on, so it must never be renamed) and a ``hint``
-(what to do about it). Third-party exceptions are translated into these at the
-adapter boundary so that nothing above the adapters needs to know which library
-raised what.
+(what to do about it). Its message is a template with named ``{fields}`` and the
+values apart (``ConfigError("{key}: not a zone", key=k)``), so that a translation
+can put the values where its own grammar wants them; ``message`` is the English.
+Third-party exceptions are translated into these at the adapter boundary so that
+nothing above the adapters needs to know which library raised what.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 EXIT_OK = 0
 EXIT_PROBLEM = 1
@@ -21,9 +25,12 @@ class DockdError(Exception):
     hint = "See the journal (journalctl -u dockd) for the events that led here."
     exit_code = EXIT_PROBLEM
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, hint: str | None = None, **values: Any) -> None:
+        text = message.format(**values) if values else message
+        super().__init__(text)
+        self.message = text
+        self.template = message
+        self.values = values
         if hint is not None:
             self.hint = hint
 
@@ -137,8 +144,8 @@ class SourceFileError(SourceError):
     ``problem`` is the per-file problem code should it be only this file's problem:
     ``read-error``, ``symlink-swapped`` or ``not-regular-file``."""
 
-    def __init__(self, message: str, *, problem: str = "read-error") -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, problem: str = "read-error", **values: Any) -> None:
+        super().__init__(message, **values)
         self.problem = problem
 
 
@@ -250,8 +257,8 @@ class RecorderBusyError(DockdError):
         "releases the recorder by itself when its station's dockd starts again."
     )
 
-    def __init__(self, message: str, session_id: str) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, session_id: str, **values: Any) -> None:
+        super().__init__(message, **values)
         self.session_id = session_id
 
 
@@ -291,8 +298,8 @@ class MailRecipientsRefused(MailError):
         "recipients have the report."
     )
 
-    def __init__(self, message: str, refused: dict[str, str]) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, refused: dict[str, str], **values: Any) -> None:
+        super().__init__(message, **values)
         self.refused = refused
 
 

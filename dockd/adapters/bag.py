@@ -74,7 +74,7 @@ def _fsync_dir(path: Path) -> None:
 def _safe(rel: str) -> None:
     parts = rel.split("/")
     if rel.startswith("/") or any(p in {"", ".", ".."} for p in parts):
-        raise ExportError(f"refusing the package path {rel!r}: not a plain relative path")
+        raise ExportError("refusing the package path {rel!r}: not a plain relative path", rel=rel)
 
 
 class BagWriter:
@@ -89,7 +89,9 @@ class BagWriter:
         try:
             self.work.mkdir(mode=0o755)
         except OSError as exc:
-            raise ExportError(f"cannot write beside {out}: {exc.strerror}") from exc
+            raise ExportError(
+                "cannot write beside {out}: {strerror}", out=out, strerror=exc.strerror
+            ) from exc
 
     def _open(self, rel: str) -> int:
         _safe(rel)
@@ -115,7 +117,9 @@ class BagWriter:
             finally:
                 os.close(fd)
         except OSError as exc:
-            raise ExportError(f"writing {path} into the package: {exc.strerror}") from exc
+            raise ExportError(
+                "writing {path} into the package: {strerror}", path=path, strerror=exc.strerror
+            ) from exc
         digests = {"sha256": sha256.hexdigest(), "sha512": sha512.hexdigest()}
         if path.startswith("data/"):
             self._payload[path] = (size, digests)
@@ -125,7 +129,7 @@ class BagWriter:
 
     def add_tag(self, path: str, data: bytes) -> None:
         if path.startswith("data/"):
-            raise ExportError(f"{path}: tag files live outside data/")
+            raise ExportError("{path}: tag files live outside data/", path=path)
         self.add_file(path, [data])
 
     def finish(
@@ -134,7 +138,9 @@ class BagWriter:
         try:
             return self._finish(bag_info, signer, iso_image)
         except OSError as exc:
-            raise ExportError(f"finishing the package {self.out}: {exc.strerror}") from exc
+            raise ExportError(
+                "finishing the package {out}: {strerror}", out=self.out, strerror=exc.strerror
+            ) from exc
 
     def _finish(
         self, bag_info: dict[str, str], signer: PackageSigner, iso_image: bool
@@ -160,7 +166,7 @@ class BagWriter:
         for folder, _, _ in os.walk(self.work):
             _fsync_dir(Path(folder))
         if self.out.exists() or self.iso_path.exists():
-            raise ExportUsageError(f"{self.out} (or its .iso) appeared while exporting")
+            raise ExportUsageError("{out} (or its .iso) appeared while exporting", out=self.out)
         if iso_image:
             part = self.iso_path.with_name(f".{self.iso_path.name}.part")
             iso.write_image(self.work, part, "DOCKD_" + info["External-Identifier"][:20])
@@ -196,15 +202,19 @@ class BagPackages:
     def start(self, out: Path) -> BagWriter:
         iso_path = out.with_name(out.name + ".iso")
         if out.exists() or iso_path.exists():
-            raise ExportUsageError(f"{out} already exists: an export never replaces anything")
+            raise ExportUsageError(
+                "{out} already exists: an export never replaces anything", out=out
+            )
         if not out.parent.is_dir():
-            raise ExportUsageError(f"{out.parent} is not a folder to write the package into")
+            raise ExportUsageError(
+                "{parent} is not a folder to write the package into", parent=out.parent
+            )
         return BagWriter(out)
 
     def verify(self, path: Path) -> PackageCheck:
         if not path.exists():
             raise ExportUsageError(
-                f"no package at {path}", hint="Give the package folder or its .iso image."
+                "no package at {path}", hint="Give the package folder or its .iso image.", path=path
             )
         if path.is_file():
             with tempfile.TemporaryDirectory(prefix="dockd-verify-") as tmp:

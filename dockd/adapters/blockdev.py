@@ -22,16 +22,32 @@ def set_read_only(devnode: str, read_only: bool = True) -> None:
     try:
         fd = os.open(devnode, os.O_RDONLY | os.O_CLOEXEC)
     except OSError as exc:
-        raise SourceError(f"cannot open {devnode}: {exc.strerror}") from exc
+        raise SourceError(
+            "cannot open {devnode}: {strerror}", devnode=devnode, strerror=exc.strerror
+        ) from exc
     try:
         fcntl.ioctl(fd, BLKROSET, struct.pack("i", wanted))
         flag = struct.unpack("i", fcntl.ioctl(fd, BLKROGET, b"\0" * 4))[0]
     except OSError as exc:
+        if read_only:
+            raise SourceError(
+                "cannot set {devnode} read-only: {strerror}",
+                hint="dockd needs CAP_SYS_ADMIN to set devices read-only.",
+                devnode=devnode,
+                strerror=exc.strerror,
+            ) from exc
         raise SourceError(
-            f"cannot set {devnode} {'read-only' if read_only else 'writable'}: {exc.strerror}",
+            "cannot set {devnode} writable: {strerror}",
             hint="dockd needs CAP_SYS_ADMIN to set devices read-only.",
+            devnode=devnode,
+            strerror=exc.strerror,
         ) from exc
     finally:
         os.close(fd)
     if flag != wanted:
-        raise SourceError(f"{devnode}: the read-only flag is {flag} after BLKROSET {wanted}")
+        raise SourceError(
+            "{devnode}: the read-only flag is {flag} after BLKROSET {wanted}",
+            devnode=devnode,
+            flag=flag,
+            wanted=wanted,
+        )

@@ -83,7 +83,9 @@ def examine(devnode: str) -> VolumeEvidence:
     try:
         fd = os.open(devnode, os.O_RDONLY | os.O_CLOEXEC)
     except OSError as exc:
-        raise SourceError(f"cannot open {devnode}: {exc.strerror}") from exc
+        raise SourceError(
+            "cannot open {devnode}: {strerror}", devnode=devnode, strerror=exc.strerror
+        ) from exc
     try:
         size = device_size(fd)
         try:
@@ -108,7 +110,9 @@ def examine(devnode: str) -> VolumeEvidence:
         checks.append(_Walk(fd, boot, table).run())
         return VolumeEvidence(size, boot, None, tuple(checks), table.used * boot.cluster_size)
     except OSError as exc:
-        raise SourceError(f"cannot read {devnode}: {exc.strerror}") from exc
+        raise SourceError(
+            "cannot read {devnode}: {strerror}", devnode=devnode, strerror=exc.strerror
+        ) from exc
     finally:
         os.close(fd)
 

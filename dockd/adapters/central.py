@@ -39,6 +39,7 @@ from dockd.errors import (
     ConfigError,
     StoreError,
 )
+from dockd.ui.i18n import Said
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -72,14 +73,17 @@ def _read_secret(config: CentralConfig) -> str:
         secret = path.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(
-            f"[central] secret_key_file {path} cannot be read: {exc}",
+            "[central] secret_key_file {path} cannot be read: {exc}",
             hint=f"Put this station's S3 secret key in {path} (chmod 600), or set "
             "[central] secret_key instead.",
+            path=path,
+            exc=exc,
         ) from exc
     if not secret:
         raise ConfigError(
-            f"[central] secret_key_file {path} is empty",
+            "[central] secret_key_file {path} is empty",
             hint=f"Put this station's S3 secret key in {path} (chmod 600).",
+            path=path,
         )
     return secret
 
@@ -136,9 +140,9 @@ class S3CentralStore:
             code = exc.response.get("Error", {}).get("Code", "")
             if code in ("ObjectLockConfigurationNotFoundError", "NoSuchObjectLockConfiguration"):
                 raise self._no_lock() from exc
-            raise self._translate(exc, "check Object Lock of", None) from exc
+            raise self._translate(exc, Said("check Object Lock of"), None) from exc
         except BotoCoreError as exc:
-            raise self._translate(exc, "check Object Lock of", None) from exc
+            raise self._translate(exc, Said("check Object Lock of"), None) from exc
         if answer.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") != "Enabled":
             raise self._no_lock()
 
@@ -152,9 +156,13 @@ class S3CentralStore:
         if item.size > self._part_size:
             if -(-item.size // self._part_size) > _MAX_PARTS:
                 raise CentralError(
-                    f"{source} ({item.size} bytes) needs more than {_MAX_PARTS} parts of "
-                    f"{self._config.part_mib} MiB, the most S3 takes; nothing was sent",
+                    "{source} ({size} bytes) needs more than {parts} parts of {part_mib} MiB, "
+                    "the most S3 takes; nothing was sent",
                     hint="Raise [central] part_mib (up to 512).",
+                    source=source,
+                    size=item.size,
+                    parts=_MAX_PARTS,
+                    part_mib=self._config.part_mib,
                 )
             return self._put_multipart(item, key, source, lock)
         checksum = _hex_to_b64(item.sha256)
@@ -173,7 +181,7 @@ class S3CentralStore:
                     **lock,
                 )
         except (ClientError, BotoCoreError) as exc:
-            raise self._translate(exc, "put", key) from exc
+            raise self._translate(exc, Said("put"), key) from exc
         return CentralUpload(key, answer.get("VersionId", "null"), checksum, 0)
 
     def head(self, key: str, version_id: str | None = None) -> CentralHead | None:
@@ -189,9 +197,9 @@ class S3CentralStore:
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code", "") in _NOT_FOUND_CODES:
                 return None
-            raise self._translate(exc, "head", key) from exc
+            raise self._translate(exc, Said("head"), key) from exc
         except BotoCoreError as exc:
-            raise self._translate(exc, "head", key) from exc
+            raise self._translate(exc, Said("head"), key) from exc
         return CentralHead(
             key=key,
             version_id=answer.get("VersionId", "null"),
@@ -227,7 +235,7 @@ class S3CentralStore:
                 Retention={"Mode": "COMPLIANCE", "RetainUntilDate": _utc(retain_until)},
             )
         except (ClientError, BotoCoreError) as exc:
-            raise self._translate(exc, "extend retention of", key, lock_change=True) from exc
+            raise self._translate(exc, Said("extend retention of"), key, lock_change=True) from exc
 
     def set_legal_hold(self, key: str, version_id: str, on: bool) -> None:
         try:
@@ -238,7 +246,9 @@ class S3CentralStore:
                 LegalHold={"Status": "ON" if on else "OFF"},
             )
         except (ClientError, BotoCoreError) as exc:
-            raise self._translate(exc, "set the legal hold of", key, lock_change=True) from exc
+            raise self._translate(
+                exc, Said("set the legal hold of"), key, lock_change=True
+            ) from exc
 
     def read(self, key: str, version_id: str) -> Iterator[bytes]:
         try:
@@ -248,7 +258,7 @@ class S3CentralStore:
             with body:
                 yield from body.iter_chunks(_READ_CHUNK)
         except (ClientError, BotoCoreError) as exc:
-            raise self._translate(exc, "read", key) from exc
+            raise self._translate(exc, Said("read"), key) from exc
 
     def abort_unfinished(self, keys: Collection[str]) -> list[str]:
         aborted: list[str] = []
@@ -268,7 +278,9 @@ class S3CentralStore:
                     )
                     aborted.append(key)
         except (ClientError, BotoCoreError) as exc:
-            raise self._translate(exc, "abort unfinished uploads under", self._prefix) from exc
+            raise self._translate(
+                exc, Said("abort unfinished uploads under"), self._prefix
+            ) from exc
         return aborted
 
     # --- multipart --------------------------------------------------------------------
@@ -284,7 +296,7 @@ class S3CentralStore:
                 Bucket=self._bucket, Key=key, ChecksumAlgorithm="SHA256", **lock
             )["UploadId"]
         except (ClientError, BotoCoreError) as exc:
-            raise self._translate(exc, "start multipart upload of", key) from exc
+            raise self._translate(exc, Said("start multipart upload of"), key) from exc
         try:
             parts, digests = self._send_parts(key, upload_id, source, item)
             checksum = _composite(digests)
@@ -298,7 +310,7 @@ class S3CentralStore:
         except BaseException as exc:
             self._abort(key, upload_id)
             if isinstance(exc, ClientError | BotoCoreError):
-                raise self._translate(exc, "put", key) from exc
+                raise self._translate(exc, Said("put"), key) from exc
             raise
         return CentralUpload(key, answer.get("VersionId", "null"), checksum, len(parts))
 
@@ -358,11 +370,15 @@ class S3CentralStore:
 
     def _damaged(self, source: Path, item: CentralPut, size: int, key: str) -> CentralChecksumError:
         return CentralChecksumError(
-            f"the local copy {source} no longer matches its ledger entry (SHA-256 "
-            f"{item.sha256}, {item.size} bytes; {size} bytes read): nothing was stored at "
-            f"{self._where(key)}",
+            "the local copy {source} no longer matches its ledger entry (SHA-256 {sha256}, "
+            "{size} bytes; {read} bytes read): nothing was stored at {where}",
             hint="The local copy is damaged: run `dockd verify` and keep the recorder "
             "until the store is examined.",
+            source=source,
+            sha256=item.sha256,
+            size=item.size,
+            read=size,
+            where=self._where(key),
         )
 
     def _abort(self, key: str, upload_id: str) -> None:
@@ -378,7 +394,8 @@ class S3CentralStore:
 
     def _no_lock(self) -> CentralNoObjectLockError:
         return CentralNoObjectLockError(
-            f"{self._where(None)} does not have Object Lock enabled: nothing is sent to it"
+            "{where} does not have Object Lock enabled: nothing is sent to it",
+            where=self._where(None),
         )
 
     def _translate(
@@ -397,7 +414,9 @@ def _open_local(source: Path) -> FileIO:
     try:
         return open(source, "rb", buffering=0)
     except OSError as exc:
-        raise StoreError(f"cannot read the local copy {source} to send it: {exc}") from exc
+        raise StoreError(
+            "cannot read the local copy {source} to send it: {exc}", source=source, exc=exc
+        ) from exc
 
 
 def _chunks(fh: BinaryIO, size: int) -> Iterator[bytes]:

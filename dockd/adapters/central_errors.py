@@ -22,6 +22,7 @@ from dockd.errors import (
     CentralKeyExistsError,
     CentralUnreachableError,
 )
+from dockd.ui.i18n import Said
 
 AUTH_CODES = frozenset(
     {
@@ -59,33 +60,46 @@ def central_error(
     """The one translation of botocore's errors. `lock_change`: the request changed a
     version's retention or hold, where AccessDenied is the lock refusing, not bad keys.
     SeaweedFS answers a full disk with a bare 500 InternalError: that stays a plain
-    CentralError (sent again by the next pass), as it cannot be told from other faults."""
+    CentralError (sent again by the next pass), as it cannot be told from other faults.
+    `doing` is what was asked (a `Said`, so that the message can be said again in another
+    language)."""
     if isinstance(exc, BotoConnectionError | HTTPClientError | ResponseStreamingError):
-        return CentralUnreachableError(f"could not {doing} {where}: {exc}")
+        return CentralUnreachableError(
+            "could not {doing} {where}: {exc}", doing=doing, where=where, exc=exc
+        )
     if not isinstance(exc, ClientError):
-        return CentralError(f"could not {doing} {where}: {exc}")
+        return CentralError("could not {doing} {where}: {exc}", doing=doing, where=where, exc=exc)
     code = exc.response.get("Error", {}).get("Code", "")
     message = exc.response.get("Error", {}).get("Message", "")
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-    said = f"{where}: the server answered {code or status}: {message or 'no message'}"
+    said = Said(
+        "{where}: the server answered {code}: {message}",
+        where=where,
+        code=code or status,
+        message=message or Said("no message"),
+    )
     if code == "PreconditionFailed":
-        return CentralKeyExistsError(f"the key is taken at {said}")
+        return CentralKeyExistsError("the key is taken at {said}", said=said)
     if code in CHECKSUM_CODES:
-        return CentralChecksumError(f"could not {doing} {said}")
+        return CentralChecksumError("could not {doing} {said}", doing=doing, said=said)
     if code in AUTH_CODES and not lock_change:
-        return CentralAuthError(f"could not {doing} {said}")
+        return CentralAuthError("could not {doing} {said}", doing=doing, said=said)
     if code in FULL_CODES or (status >= 500 and any(w in message.lower() for w in FULL_WORDS)):
-        return CentralFullError(f"could not {doing} {said}")
+        return CentralFullError("could not {doing} {said}", doing=doing, said=said)
     if code == "NoSuchBucket":
         return CentralError(
-            f"could not {doing} {said}",
+            "could not {doing} {said}",
             hint="Set [central] bucket to an existing bucket made with Object Lock enabled "
             "(ask the storage admin); nothing was sent.",
+            doing=doing,
+            said=said,
         )
     if code in AUTH_CODES:
         return CentralError(
-            f"could not {doing} {said}",
+            "could not {doing} {said}",
             hint="COMPLIANCE retention can only be lengthened, and this station's key may lack "
             "the permission: check the date asked for and the key's policy.",
+            doing=doing,
+            said=said,
         )
-    return CentralError(f"could not {doing} {said}")
+    return CentralError("could not {doing} {said}", doing=doing, said=said)

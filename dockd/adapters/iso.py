@@ -64,7 +64,7 @@ def write_image(bag: Path, target: Path, volume_id: str) -> None:
         image.write(str(target))
     except (PyCdlibException, OSError) as exc:
         target.unlink(missing_ok=True)
-        raise ExportError(f"writing the ISO image {target}: {exc}") from exc
+        raise ExportError("writing the ISO image {target}: {exc}", target=target, exc=exc) from exc
     finally:
         image.close()
 
@@ -76,11 +76,11 @@ def extract_image(source: Path, dest: Path) -> None:
         image.open(str(source))
     except (PyCdlibException, OSError) as exc:
         raise PackageAltered(
-            f"{source} is neither a package folder nor a readable ISO: {exc}"
+            "{source} is neither a package folder nor a readable ISO: {exc}", source=source, exc=exc
         ) from exc
     try:
         if not image.has_rock_ridge():
-            raise PackageAltered(f"{source}: the image has no Rock Ridge names")
+            raise PackageAltered("{source}: the image has no Rock Ridge names", source=source)
         dest.mkdir()
         for folder, dirs, files in image.walk(rr_path="/"):
             local = dest / folder.lstrip("/")
@@ -90,6 +90,8 @@ def extract_image(source: Path, dest: Path) -> None:
                 rr = f"{folder.rstrip('/')}/{name}"
                 image.get_file_from_iso(str(local / name), rr_path=rr)
     except PyCdlibException as exc:
-        raise PackageAltered(f"{source}: the image cannot be read: {exc}") from exc
+        raise PackageAltered(
+            "{source}: the image cannot be read: {exc}", source=source, exc=exc
+        ) from exc
     finally:
         image.close()

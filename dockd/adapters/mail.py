@@ -78,8 +78,10 @@ def _tls_context(settings: MailSettings) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=cafile)
     except (ssl.SSLError, OSError) as exc:
         raise MailError(
-            f"cannot load [mail] cafile {settings.cafile}: {exc}",
+            "cannot load [mail] cafile {cafile}: {exc}",
             hint="Point [mail] cafile at a readable PEM file with the relay's CA certificate.",
+            cafile=settings.cafile,
+            exc=exc,
         ) from exc
 
 
@@ -91,56 +93,68 @@ def _translate(exc: BaseException, settings: MailSettings) -> MailError:
     where = _where(settings)
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         return MailError(
-            f"{where} refused the login of {settings.username!r}: {_reply(exc)}",
+            "{where} refused the login of {username!r}: {exc}",
             hint="Check [mail] username and password (or DOCKD_MAIL__PASSWORD).",
+            where=where,
+            username=settings.username,
+            exc=_reply(exc),
         )
     if isinstance(exc, ssl.SSLCertVerificationError):
         return MailError(
-            f"the TLS certificate of {where} is not trusted: {exc.verify_message}",
-            hint=(
-                "Set [mail] cafile to the relay's CA certificate (PEM), or check that [mail] "
-                "host is the name in the relay's certificate."
-            ),
+            "the TLS certificate of {where} is not trusted: {verify_message}",
+            hint="Set [mail] cafile to the relay's CA certificate (PEM), or check that [mail] "
+            "host is the name in the relay's certificate.",
+            where=where,
+            verify_message=exc.verify_message,
         )
     if isinstance(exc, ssl.SSLError):
         return MailError(
-            f"TLS with {where} failed: {exc}",
-            hint=(
-                'Check [mail] security: "tls" is TLS from the first byte (port 465), '
-                '"starttls" upgrades a plain connection (port 587 or 25).'
-            ),
+            "TLS with {where} failed: {exc}",
+            hint='Check [mail] security: "tls" is TLS from the first byte (port 465), '
+            '"starttls" upgrades a plain connection (port 587 or 25).',
+            where=where,
+            exc=exc,
         )
     if isinstance(exc, smtplib.SMTPNotSupportedError):
         return MailError(
-            f"{where} does not support what [mail] asks for: {exc}",
-            hint=(
-                'Check [mail] security ("starttls" needs a relay that offers STARTTLS; dockd '
-                "never falls back to sending in clear) and username (the relay must offer AUTH)."
-            ),
+            "{where} does not support what [mail] asks for: {exc}",
+            hint='Check [mail] security ("starttls" needs a relay that offers STARTTLS; dockd '
+            "never falls back to sending in clear) and username (the relay must offer AUTH).",
+            where=where,
+            exc=exc,
         )
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         refused = ", ".join(exc.recipients)
         return MailError(
-            f"{where} refused every recipient: {refused}",
+            "{where} refused every recipient: {refused_list}",
             hint="Check the addresses in [mail] recipients and recipients_by_unit.",
+            where=where,
+            refused_list=refused,
         )
     if isinstance(exc, smtplib.SMTPSenderRefused):
         return MailError(
-            f"{where} refused the sender {exc.sender!r}: {_reply(exc)}",
+            "{where} refused the sender {sender!r}: {exc}",
             hint="Check [mail] sender: the relay must accept it (for this login, if any).",
+            where=where,
+            sender=exc.sender,
+            exc=_reply(exc),
         )
     if isinstance(exc, smtplib.SMTPResponseException):
-        return MailError(f"{where} answered {_reply(exc)}")
+        return MailError("{where} answered {exc}", where=where, exc=_reply(exc))
     # smtplib reports a read that timed out as "Connection unexpectedly closed: timed out"
     timed_out = isinstance(exc, TimeoutError) or (
         isinstance(exc, smtplib.SMTPServerDisconnected)
         and isinstance(exc.__context__, TimeoutError)
     )
     if timed_out:
-        return MailError(f"{where} did not answer within {settings.timeout_s:g} s")
+        return MailError(
+            "{where} did not answer within {timeout_s:g} s",
+            where=where,
+            timeout_s=settings.timeout_s,
+        )
     if isinstance(exc, smtplib.SMTPException):
-        return MailError(f"SMTP with {where} failed: {exc}")
-    return MailError(f"cannot reach {where}: {exc}")
+        return MailError("SMTP with {where} failed: {exc}", where=where, exc=exc)
+    return MailError("cannot reach {where}: {exc}", where=where, exc=exc)
 
 
 def _reply(exc: smtplib.SMTPResponseException) -> str:
@@ -171,8 +185,9 @@ def send(message: EmailMessage, settings: MailSettings) -> None:
     clear = settings.security == "none" and not is_loopback(settings.host)
     if settings.username is not None and clear:
         raise MailError(
-            f"refusing to send the [mail] password to {settings.host} in clear",
+            "refusing to send the [mail] password to {host} in clear",
             hint='Set [mail] security = "starttls" or "tls", or use a relay on localhost.',
+            host=settings.host,
         )
     context = _tls_context(settings) if settings.security != "none" else None
     try:
@@ -196,9 +211,10 @@ def send(message: EmailMessage, settings: MailSettings) -> None:
     if refused:
         answers = {address: _reply_of(code, text) for address, (code, text) in refused.items()}
         raise MailRecipientsRefused(
-            f"{_where(settings)} refused {', '.join(sorted(answers))} "
-            f"(and accepted the other recipients)",
+            "{settings} refused {answers} (and accepted the other recipients)",
             answers,
+            settings=_where(settings),
+            answers=", ".join(sorted(answers)),
         )
 
 
@@ -258,7 +274,10 @@ class Outbox:
             with contextlib.suppress(OSError):
                 temp.unlink(missing_ok=True)
             raise MailError(
-                f"cannot keep the report in {self.folder}: {exc}", hint=_OUTBOX_HINT
+                "cannot keep the report in {folder}: {exc}",
+                hint=_OUTBOX_HINT,
+                folder=self.folder,
+                exc=exc,
             ) from exc
         return final
 
@@ -270,7 +289,10 @@ class Outbox:
             return []
         except OSError as exc:
             raise MailError(
-                f"cannot read the outbox {self.folder}: {exc}", hint=_OUTBOX_HINT
+                "cannot read the outbox {folder}: {exc}",
+                hint=_OUTBOX_HINT,
+                folder=self.folder,
+                exc=exc,
             ) from exc
         return sorted(
             p for p in entries if p.suffix == ".eml" and not p.name.startswith(".") and p.is_file()
@@ -282,7 +304,7 @@ class Outbox:
             data = path.read_bytes()
         except OSError as exc:
             raise MailError(
-                f"cannot read the kept report {path}: {exc}", hint=_OUTBOX_HINT
+                "cannot read the kept report {path}: {exc}", hint=_OUTBOX_HINT, path=path, exc=exc
             ) from exc
         message = BytesParser(policy=policy.default).parsebytes(data)
         if not isinstance(message, EmailMessage):  # policy.default always makes one
@@ -301,7 +323,11 @@ class Outbox:
             _fsync_dir(self.folder)
         except OSError as exc:
             raise MailError(
-                f"cannot move {path} to {self.sent_folder}: {exc}", hint=_OUTBOX_HINT
+                "cannot move {path} to {sent_folder}: {exc}",
+                hint=_OUTBOX_HINT,
+                path=path,
+                sent_folder=self.sent_folder,
+                exc=exc,
             ) from exc
         return target
 

@@ -78,9 +78,16 @@ class Mounter:
         recorder, so the driver is told the recorder's zone. The FUSE drivers convert
         with the TZ of their own process, never the dock's."""
         if fs_type not in _FUSE:
+            if not fs_type:
+                raise UnknownFilesystemError(
+                    "{devnode} carries no recognisable filesystem; dockd reads FAT32 (vfat) "
+                    "and exFAT",
+                    devnode=devnode,
+                )
             raise UnknownFilesystemError(
-                f"{devnode} carries {fs_type or 'no recognisable filesystem'}; dockd reads "
-                "FAT32 (vfat) and exFAT"
+                "{devnode} carries {fs_type}; dockd reads FAT32 (vfat) and exFAT",
+                devnode=devnode,
+                fs_type=fs_type,
             )
         target = self.mount_root / slot
         self.unmount(target)  # a mount left by a yanked recorder or a killed dockd
@@ -101,8 +108,11 @@ class Mounter:
         if result.returncode != 0 or not os.path.ismount(target):
             detail = (result.stderr or result.stdout).strip().splitlines()
             raise MountError(
-                f"{' '.join(cmd[:1])} could not mount {devnode} ({fs_type}): "
-                f"{detail[-1] if detail else 'exit ' + str(result.returncode)}"
+                "{cmd} could not mount {devnode} ({fs_type}): {value}",
+                cmd=" ".join(cmd[:1]),
+                devnode=devnode,
+                fs_type=fs_type,
+                value=detail[-1] if detail else "exit " + str(result.returncode),
             )
         return target
 

@@ -56,11 +56,15 @@ class LocalRecorderFiles:
         try:
             fd, name = _parent_fd(root, path)
         except OSError as exc:
-            raise RecorderClearError(f"cannot reach {shown}: {exc.strerror}") from exc
+            raise RecorderClearError(
+                "cannot reach {shown}: {strerror}", shown=shown, strerror=exc.strerror
+            ) from exc
         try:
             os.unlink(name, dir_fd=fd)
             os.fsync(fd)
         except OSError as exc:
-            raise RecorderClearError(f"cannot delete {shown}: {exc.strerror}") from exc
+            raise RecorderClearError(
+                "cannot delete {shown}: {strerror}", shown=shown, strerror=exc.strerror
+            ) from exc
         finally:
             os.close(fd)

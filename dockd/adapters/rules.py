@@ -46,7 +46,7 @@ def _model(model: type[M], file: Path) -> M:
         return model.model_validate(read_toml(file))
     except ValidationError as exc:
         keys = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise RulesError(f"{file}: {keys}") from exc
+        raise RulesError("{file}: {keys}", file=file, keys=keys) from exc
 
 
 def load_profiles(rules_dir: Path) -> dict[str, RecorderProfile]:
@@ -55,15 +55,22 @@ def load_profiles(rules_dir: Path) -> dict[str, RecorderProfile]:
 
     folder = rules_dir / "recorders"
     if not folder.is_dir():
-        raise RulesError(f"{folder} is not a directory of recorder profiles", hint=_RULES_HINT)
+        raise RulesError(
+            "{folder} is not a directory of recorder profiles", hint=_RULES_HINT, folder=folder
+        )
     profiles: dict[str, RecorderProfile] = {}
     for file in sorted(folder.glob("*.toml")):
         profile = _model(RecorderProfile, file)
         if profile.id != file.stem:
-            raise RulesError(f"{file}: id {profile.id!r} must equal the file name {file.stem!r}")
+            raise RulesError(
+                "{file}: id {profile_id!r} must equal the file name {stem!r}",
+                file=file,
+                profile_id=profile.id,
+                stem=file.stem,
+            )
         profiles[profile.id] = profile
     if not profiles:
-        raise RulesError(f"no recorder profiles in {folder}")
+        raise RulesError("no recorder profiles in {folder}", folder=folder)
     return profiles
 
 
@@ -72,17 +79,27 @@ def load_policy(rules_dir: Path, pack_id: str) -> PolicyPack:
 
     folder = rules_dir / "policies"
     if not folder.is_dir():
-        raise RulesError(f"{folder} is not a directory of policy packs", hint=_RULES_HINT)
+        raise RulesError(
+            "{folder} is not a directory of policy packs", hint=_RULES_HINT, folder=folder
+        )
     file = folder / f"{pack_id}.toml"
     if not file.is_file():
         known = ", ".join(sorted(p.stem for p in folder.glob("*.toml"))) or "none"
         raise RulesError(
-            f"no policy pack {pack_id!r} in {folder} (known: {known})",
+            "no policy pack {pack_id!r} in {folder} (known: {known})",
             hint="Set [policy] pack to one of the known packs.",
+            pack_id=pack_id,
+            folder=folder,
+            known=known,
         )
     pack = _model(PolicyPack, file)
     if pack.id != pack_id:
-        raise RulesError(f"{file}: id {pack.id!r} must equal the file name {pack_id!r}")
+        raise RulesError(
+            "{file}: id {pack_id!r} must equal the file name {pack_id2!r}",
+            file=file,
+            pack_id=pack.id,
+            pack_id2=pack_id,
+        )
     return pack
 
 

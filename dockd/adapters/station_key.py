@@ -26,7 +26,9 @@ def _create(path: Path) -> None:
     try:
         _write_new(path)
     except OSError as exc:
-        raise StationKeyError(f"cannot create the station key {path}: {exc.strerror}") from exc
+        raise StationKeyError(
+            "cannot create the station key {path}: {strerror}", path=path, strerror=exc.strerror
+        ) from exc
 
 
 def _write_new(path: Path) -> None:
@@ -56,16 +58,20 @@ def _load(path: Path) -> Ed25519PrivateKey:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
     except OSError as exc:
-        raise StationKeyError(f"cannot open the station key {path}: {exc.strerror}") from exc
+        raise StationKeyError(
+            "cannot open the station key {path}: {strerror}", path=path, strerror=exc.strerror
+        ) from exc
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise StationKeyError(f"the station key {path} is not a regular file")
+            raise StationKeyError("the station key {path} is not a regular file", path=path)
         mode = stat.S_IMODE(info.st_mode)
         if mode & 0o077:
             raise StationKeyError(
-                f"the station key {path} has mode {mode:04o}: others could read or replace it",
+                "the station key {path} has mode {mode:04o}: others could read or replace it",
                 hint=f"chmod 600 {path} (and check who may have copied it meanwhile)",
+                path=path,
+                mode=mode,
             )
         data = os.read(fd, 64 * 1024)
     finally:
@@ -73,9 +79,13 @@ def _load(path: Path) -> Ed25519PrivateKey:
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError) as exc:
-        raise StationKeyError(f"{path} is not a PEM private key without a password") from exc
+        raise StationKeyError(
+            "{path} is not a PEM private key without a password", path=path
+        ) from exc
     if not isinstance(key, Ed25519PrivateKey):
-        raise StationKeyError(f"{path} holds a {type(key).__name__}, not an Ed25519 key")
+        raise StationKeyError(
+            "{path} holds a {name}, not an Ed25519 key", path=path, name=type(key).__name__
+        )
     return key
 
 

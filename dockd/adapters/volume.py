@@ -38,9 +38,9 @@ _KINDS = (
 def translate_source_error(exc: OSError, what: str) -> SourceError:
     """Tell a vanished recorder apart from a bad file: the first ends the session."""
     if exc.errno in GONE_ERRNOS:
-        return RecorderGoneError(f"{what}: {exc.strerror}")
+        return RecorderGoneError("{what}: {strerror}", what=what, strerror=exc.strerror)
     problem = "symlink-swapped" if exc.errno == errno.ELOOP else "read-error"
-    return SourceFileError(f"{what}: {exc.strerror or exc}", problem=problem)
+    return SourceFileError("{what}: {value}", problem=problem, what=what, value=exc.strerror or exc)
 
 
 def _not_regular(mode: int) -> tuple[str, str] | None:
@@ -167,8 +167,9 @@ def scan_volume(root: Path, profile: RecorderProfile) -> Scan:
         raise translate_source_error(exc, f"cannot open {root}") from exc
     if not stat.S_ISDIR(top.st_mode):
         raise SourceError(
-            f"{root} is not a folder or a mounted recorder",
+            "{root} is not a folder or a mounted recorder",
             hint="Give the mount point of the recorder, or a folder of recordings.",
+            root=root,
         )
     seen = 0
     for path, info in _entries(os.fsencode(root), b"", [], scan):
@@ -332,7 +333,9 @@ class LocalVolume:
             finally:
                 os.close(fd)
         except OSError as exc:
-            raise SourceError(f"cannot write {rel}: {exc.strerror}") from exc
+            raise SourceError(
+                "cannot write {rel}: {strerror}", rel=rel, strerror=exc.strerror
+            ) from exc
 
     def stores_local_times(self, root: Path) -> bool:
         return stores_local_times(root)

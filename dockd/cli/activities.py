@@ -13,36 +13,48 @@ from dockd.errors import EXIT_OK, ActivityListError
 if TYPE_CHECKING:
     from dockd.app import App
     from dockd.core.activities import Matching
+    from dockd.ui.i18n import Locale
 
 
 def import_(app: App, args: argparse.Namespace) -> int:
+    tr = app.locale
     path: Path = args.file
     try:
         text = path.read_text("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ActivityListError(
-            f"cannot read {path}: {exc}", hint="Give a UTF-8 CSV file that dockd can read."
+            "cannot read {path}: {exc}",
+            hint="Give a UTF-8 CSV file that dockd can read.",
+            path=path,
+            exc=exc,
         ) from None
     done = app.activities.import_list(text, str(path), args.by)
     print(
-        f"{len(done.added)} activities imported, {len(done.unchanged)} already there "
-        "(same facts: skipped)"
+        tr(
+            "{n_added} activities imported, {n_unchanged} already there (same facts: skipped)",
+            n_added=len(done.added),
+            n_unchanged=len(done.unchanged),
+        )
     )
-    _matched(done)
+    _matched(done, tr)
     return EXIT_OK
 
 
 def match(app: App, args: argparse.Namespace) -> int:
-    _matched(app.activities.rematch(args.since, args.by))
+    _matched(app.activities.rematch(args.since, args.by), app.locale)
     return EXIT_OK
 
 
-def _matched(done: Matching) -> None:
-    print(f"{done.linked} recordings matched to activities")
+def _matched(done: Matching, tr: Locale) -> None:
+    print(tr("{linked} recordings matched to activities", linked=done.linked))
     for r in done.reclassified:
         print(
-            f"recording {r.recording}: retention class {r.retention_class}, "
-            f"kept until {r.retain_until.isoformat()}"
+            tr(
+                "recording {recording}: retention class {retention_class}, kept until {until}",
+                recording=r.recording,
+                retention_class=r.retention_class,
+                until=r.retain_until.isoformat(),
+            )
         )
 
 

@@ -16,21 +16,31 @@ if TYPE_CHECKING:
 
 
 def index(app: App, args: argparse.Namespace) -> int:
+    tr = app.locale
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     try:
         zone = ZoneInfo(args.zone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"{args.zone!r} is not a time zone", hint="e.g. Asia/Shanghai") from None
+        raise ConfigError(
+            "{zone!r} is not a time zone", hint="e.g. Asia/Shanghai", zone=args.zone
+        ) from None
     count = app.archive.index(args.out, not args.copy, zone, args.by)
-    print(f"{count} recording(s) filed under {args.out}; index: 存储信息明细表.csv / .html")
+    print(
+        tr(
+            "{count} recording(s) filed under {out}; index: 存储信息明细表.csv / .html",
+            count=count,
+            out=args.out,
+        )
+    )
     return EXIT_OK
 
 
 def classify(app: App, args: argparse.Namespace) -> int:
+    tr = app.locale
     (passphrase,) = read_passphrases([args.by])
     app.archive.classify(args.recording, args.level, args.subject, args.matter, args.by, passphrase)
-    print(f"recording {args.recording} relabelled")
+    print(tr("recording {recording} relabelled", recording=args.recording))
     return EXIT_OK
 
 

@@ -15,9 +15,16 @@ if TYPE_CHECKING:
 
 
 def attest(app: App, args: argparse.Namespace) -> int:
+    tr = app.locale
     sitting = list(zip(args.operator, read_passphrases(args.operator), strict=True))
     done = app.registry.attest(args.session, sitting, app.operators)
-    print(f"session {args.session} sealed by {', '.join(done.operators)}")
+    print(
+        tr(
+            "session {session} sealed by {operators}",
+            session=args.session,
+            operators=", ".join(done.operators),
+        )
+    )
     return EXIT_OK
 
 

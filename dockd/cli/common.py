@@ -36,11 +36,20 @@ def add_by(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def say(message: str, **values: str) -> str:
+    """A usage error in argparse's current words: while a dockd parser parses, those are
+    the station's language (`dockd.cli.language`), so an argument's type speaks it too."""
+    translate: Callable[[str], str] = vars(argparse)["_"]
+    return translate(message).format(**values)
+
+
 def duration(text: str) -> timedelta:
     """'24h', '90m', '7d' -> timedelta; anything else is a usage error."""
     found = _DURATION.fullmatch(text.strip())
     if not found:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a duration like 24h, 90m or 7d")
+        raise argparse.ArgumentTypeError(
+            say("{text} is not a duration like 24h, 90m or 7d", text=repr(text))
+        )
     return timedelta(seconds=float(found[1]) * _UNITS[found[2]])
 
 
@@ -49,9 +58,13 @@ def instant(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an RFC 3339 time") from None
+        raise argparse.ArgumentTypeError(
+            say("{text} is not an RFC 3339 time", text=repr(text))
+        ) from None
     if value.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{text!r} has no UTC offset (e.g. +08:00)")
+        raise argparse.ArgumentTypeError(
+            say("{text} has no UTC offset (e.g. +08:00)", text=repr(text))
+        )
     return value
 
 

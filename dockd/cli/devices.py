@@ -8,29 +8,49 @@ from typing import TYPE_CHECKING
 
 from dockd.cli.common import Subparsers, add_by, instant, print_json
 from dockd.errors import EXIT_OK
+from dockd.ui.i18n import N_
 
 if TYPE_CHECKING:
     from dockd.app import App
 
 
 def add(app: App, args: argparse.Namespace) -> int:
+    tr = app.locale
     app.registry.add_device(args.serial, args.model, args.by)
-    print(f"registered recorder {args.serial} ({args.model})")
+    print(tr("registered recorder {serial} ({model})", serial=args.serial, model=args.model))
     return EXIT_OK
 
 
 def assign(app: App, args: argparse.Namespace) -> int:
+    tr = app.locale
     from dockd.core.registry import Custodian
 
     who = Custodian(args.badge, args.name, args.unit)
     app.registry.assign(args.serial, who, args.by, args.at)
-    print(f"recorder {args.serial} is now in the custody of {who.name} ({who.badge}), {who.unit}")
+    print(
+        tr(
+            "recorder {serial} is now in the custody of {name} ({badge}), {unit}",
+            serial=args.serial,
+            name=who.name,
+            badge=who.badge,
+            unit=who.unit,
+        )
+    )
     return EXIT_OK
 
 
+# what each change says, a whole sentence per kind so that it translates
+CHANGED = {
+    "reclaimed": N_("recorder {serial} reclaimed: {reason}"),
+    "retired": N_("recorder {serial} retired: {reason}"),
+}
+
+
 def change(app: App, args: argparse.Namespace) -> int:
+    tr = app.locale
     app.supervision.change_device(args.serial, args.kind, args.reason, args.by)
-    print(f"recorder {args.serial} {args.kind}: {args.reason}")
+    said = CHANGED[args.kind]
+    print(tr(said, serial=args.serial, reason=args.reason))
     return EXIT_OK
 
 
@@ -52,10 +72,11 @@ def listing(app: App, args: argparse.Namespace) -> int:
             ]
         )
         return EXIT_OK
+    tr = app.locale
     for d in devices:
         c = d.custodian
-        who = f"{c.name} ({c.badge}), {c.unit}" if c else "unassigned"
-        print(f"{d.serial:<20} {d.model:<20} {who}")
+        who = f"{c.name} ({c.badge}), {c.unit}" if c else tr("unassigned")
+        print(tr("{serial:<20} {model:<20} {who}", serial=d.serial, model=d.model, who=who))
     return EXIT_OK
 
 

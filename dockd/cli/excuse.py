@@ -13,10 +13,16 @@ if TYPE_CHECKING:
 
 
 def excuse(app: App, args: argparse.Namespace) -> int:
+    tr = app.locale
     changed = app.registry.excuse(args.badge, args.returned_at, args.reason, args.by)
     print(
-        f"recorded: {args.badge} returned from remote duty at {args.returned_at.isoformat()}; "
-        f"{changed} earlier recording(s) changed verdict"
+        tr(
+            "recorded: {badge} returned from remote duty at {returned_at}; {changed} earlier "
+            "recording(s) changed verdict",
+            badge=args.badge,
+            returned_at=args.returned_at.isoformat(),
+            changed=changed,
+        )
     )
     return EXIT_OK
 

@@ -15,11 +15,20 @@ if TYPE_CHECKING:
 
 
 def add(app: App, args: argparse.Namespace) -> int:
+    tr = app.locale
     from dockd.core.supervision import WorkRecord
 
     record = WorkRecord(args.badge, args.start, args.end, args.reason, args.basis, args.reported_to)
     record_id = app.supervision.add_work_record(record, args.by)
-    print(f"work record {record_id}: {args.badge} could not record ({args.reason}, {args.basis})")
+    print(
+        tr(
+            "work record {record_id}: {badge} could not record ({reason}, {basis})",
+            record_id=record_id,
+            badge=args.badge,
+            reason=args.reason,
+            basis=args.basis,
+        )
+    )
     return EXIT_OK
 
 

@@ -21,13 +21,18 @@ def _passphrases(badges: list[str]) -> list[str] | None:
 
 
 def create(app: App, args: argparse.Namespace) -> int:
+    tr = app.locale
     from dockd.services.export import ExportRequest
 
     passphrases = _passphrases(args.operator)
     if passphrases is None:
         sys.stderr.write(
-            f"dockd: {len(args.operator)} operators need {len(args.operator)} passphrases on "
-            "stdin, one line each, in --operator order\n"
+            tr(
+                "dockd: {n} operators need {n} passphrases on stdin, one line each, in "
+                "--operator order",
+                n=len(args.operator),
+            )
+            + "\n"
         )
         return EXIT_USAGE
     made = app.exports.create(
@@ -47,23 +52,42 @@ def create(app: App, args: argparse.Namespace) -> int:
     else:
         iso = f" and {made.path}.iso" if args.iso else ""
         print(
-            f"export {made.id}: {len(made.recordings)} recordings, {made.bytes} bytes, "
-            f"in {made.path}{iso}"
+            tr(
+                "export {export}: {n_recordings} recordings, {bytes} bytes, in {path}{iso}",
+                export=made.id,
+                n_recordings=len(made.recordings),
+                bytes=made.bytes,
+                path=made.path,
+                iso=iso,
+            )
         )
     return EXIT_OK
 
 
 def verify(app: App, args: argparse.Namespace) -> int:
+    tr = app.locale
     check = app.package_checks.verify(args.path)
     if check.intact:
         print(
-            f"intact: {check.path}: export {check.export_id}, {check.files} files, signed by "
-            f"the station key with SHA-256 fingerprint {check.key_fingerprint}"
+            tr(
+                "intact: {check_path}: export {export_id}, {files} files, signed by the station "
+                "key with SHA-256 fingerprint {key_fingerprint}",
+                check_path=check.path,
+                export_id=check.export_id,
+                files=check.files,
+                key_fingerprint=check.key_fingerprint,
+            )
         )
         return EXIT_OK
-    print(f"ALTERED: {check.path} (export {check.export_id}):")
+    print(
+        tr(
+            "ALTERED: {check_path} (export {export_id}):",
+            check_path=check.path,
+            export_id=check.export_id,
+        )
+    )
     for finding in check.findings:
-        print(f"  {finding}")
+        print(tr("  {finding}", finding=finding))
     return EXIT_PROBLEM
 
 
@@ -72,11 +96,20 @@ def listing(app: App, args: argparse.Namespace) -> int:
     if args.json:
         print_json(exports)
         return EXIT_OK
+    tr = app.locale
     for e in exports:
         print(
-            f"{e.id}  {e.state:<9} {e.started_at.isoformat()}  case {e.case}  "
-            f"by {', '.join(e.operators)}  recordings {', '.join(map(str, e.recordings))}  "
-            f"{e.path}"
+            tr(
+                "{export}  {state:<9} {started_at}  case {case}  by {operators}  recordings "
+                "{recordings}  {path}",
+                export=e.id,
+                state=e.state,
+                started_at=e.started_at.isoformat(),
+                case=e.case,
+                operators=", ".join(e.operators),
+                recordings=", ".join(map(str, e.recordings)),
+                path=e.path,
+            )
         )
     return EXIT_OK
 

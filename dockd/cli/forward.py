@@ -41,23 +41,40 @@ def forward(app: App, args: argparse.Namespace) -> int:
     from dockd.ui.format import size
 
     summary = app.forwarder().run_pass()
+    tr = app.locale
     if args.json:
         print_json(pass_view(summary))
     else:
         for key in summary.aborted_uploads:
-            print(f"aborted an unfinished upload of {key}")
+            print(tr("aborted an unfinished upload of {key}", key=key))
         print(
-            f"{summary.confirmed} confirmed ({summary.sent} sent, {summary.adopted} adopted, "
-            f"{size(summary.bytes_sent)}), {summary.lock_updated} lock(s) updated, "
-            f"{summary.freed} local cop(ies) freed, {summary.left} left "
-            f"({size(summary.left_bytes)})"
+            tr(
+                "{confirmed} confirmed ({sent} sent, {adopted} adopted, {bytes_sent}), "
+                "{lock_updated} lock(s) updated, {freed} local cop(ies) freed, {left} left "
+                "({left_bytes})",
+                confirmed=summary.confirmed,
+                sent=summary.sent,
+                adopted=summary.adopted,
+                bytes_sent=size(summary.bytes_sent),
+                lock_updated=summary.lock_updated,
+                freed=summary.freed,
+                left=summary.left,
+                left_bytes=size(summary.left_bytes),
+            )
         )
         for code, count in sorted(summary.failed.items()):
-            print(f"failed: {code} x{count}")
+            print(tr("failed: {code} x{count}", code=code, count=count))
     if summary.stopped is not None:
         stopped = summary.stopped
         if not args.json:
-            print(f"stopped: {stopped.code}: {stopped.message}\n  hint: {stopped.hint}")
+            print(
+                tr(
+                    "stopped: {stopped_code}: {text}\n  hint: {hint_text}",
+                    stopped_code=stopped.code,
+                    text=tr.message(stopped),
+                    hint_text=tr(stopped.hint),
+                )
+            )
         return max(stopped.exit_code, EXIT_PROBLEM)
     return EXIT_OK if summary.complete else EXIT_PROBLEM
 

@@ -13,24 +13,44 @@ if TYPE_CHECKING:
 
 
 def add(app: App, args: argparse.Namespace) -> int:
+    tr = app.locale
     hold = app.registry.place_hold(args.recording, args.case, args.reason, args.by)
-    print(f"hold {hold.id} placed on recording {args.recording}: {hold.kind} {hold.reference}")
+    print(
+        tr(
+            "hold {hold_id} placed on recording {recording}: {kind} {reference}",
+            hold_id=hold.id,
+            recording=args.recording,
+            kind=hold.kind,
+            reference=hold.reference,
+        )
+    )
     return EXIT_OK
 
 
 def listing(app: App, args: argparse.Namespace) -> int:
+    tr = app.locale
     for h in app.registry.holds(active_only=not args.all):
-        state = f"released {h.released_at.isoformat()}" if h.released_at else "active"
+        state = tr("released {at}", at=h.released_at.isoformat()) if h.released_at else tr("active")
         print(
-            f"{h.id:>6} recording {h.recording:<8} {h.kind}:{h.reference}  "
-            f"placed {h.placed_at.isoformat()} by {h.placed_by}  {state}"
+            tr(
+                "{hold:>6} recording {recording:<8} {kind}:{reference}  placed {placed_at} by "
+                "{placed_by}  {state}",
+                hold=h.id,
+                recording=h.recording,
+                kind=h.kind,
+                reference=h.reference,
+                placed_at=h.placed_at.isoformat(),
+                placed_by=h.placed_by,
+                state=state,
+            )
         )
     return EXIT_OK
 
 
 def release(app: App, args: argparse.Namespace) -> int:
+    tr = app.locale
     app.registry.release_hold(args.hold, args.reason, args.by)
-    print(f"hold {args.hold} released")
+    print(tr("hold {hold} released", hold=args.hold))
     return EXIT_OK
 
 

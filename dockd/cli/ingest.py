@@ -30,11 +30,19 @@ def ingest(app: App, args: argparse.Namespace) -> int:
         )
         print(said)
         for problem in outcome.problems:
-            print(f"  problem {problem.code}: {problem.path}: {problem.message}")
+            # the problem's message is the ledger's record, which stays as it was written
+            print(
+                tr(
+                    "  problem {code}: {path}: {message}",
+                    code=problem.code,
+                    path=problem.path,
+                    message=problem.message,
+                )
+            )
         if outcome.error is not None:
             print("  " + tr("hint: {hint}", hint=tr(outcome.error.hint)))
         if outcome.manifest is not None:
-            print(f"  manifest {outcome.manifest.object_key}")
+            print(tr("  manifest {key}", key=outcome.manifest.object_key))
     return EXIT_OK if outcome.state == "completed" else EXIT_PROBLEM
 
 

@@ -14,14 +14,16 @@ if TYPE_CHECKING:
 
 
 def explain(app: App, args: argparse.Namespace) -> int:
+    tr = app.locale
     app.supervision.explain(args.id, args.by, args.text)
-    print(f"interruption {args.id} explained by {args.by}")
+    print(tr("interruption {interruption} explained by {by}", interruption=args.id, by=args.by))
     return EXIT_OK
 
 
 def review(app: App, args: argparse.Namespace) -> int:
+    tr = app.locale
     app.supervision.review_interruption(args.id, args.by)
-    print(f"interruption {args.id} reviewed by {args.by}")
+    print(tr("interruption {interruption} reviewed by {by}", interruption=args.id, by=args.by))
     return EXIT_OK
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dockd import __version__
+from dockd.cli.language import Speaker, StationLanguage, parser_class, station_locale
 from dockd.errors import DockdError
 from dockd.ui.i18n import ENGLISH, Locale
 
 if TYPE_CHECKING:
-    from dockd.app import App
     from dockd.cli.common import Handler
 
 # one module of dockd.cli per group of commands, in the order of `dockd --help`
@@ -58,10 +58,11 @@ _top_options.add_argument("--config")
 _top_options.add_argument("--verbose", action="store_true")
 
 
-def parser(command: str | None = None) -> argparse.ArgumentParser:
+def parser(command: str | None = None, speaker: Speaker = ENGLISH) -> argparse.ArgumentParser:
     """`command`'s group's arguments, or every command's when it names none (`--help`, a
-    typo): building it imports no command's dependencies."""
-    top = argparse.ArgumentParser(prog="dockd", description=__doc__)
+    typo): building it imports no command's dependencies. Its help and argparse's own
+    words are in `speaker`'s language."""
+    top = parser_class(speaker)(prog="dockd", description=__doc__)
     top.add_argument("--config", type=Path, help="TOML config (default /etc/dockd/dockd.toml)")
     top.add_argument("--verbose", action="store_true", help="debug logging")
     top.add_argument("--version", action="version", version=f"dockd {__version__}")
@@ -70,7 +71,7 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
     if command is not None and group in GROUPS:
         import_module(f"dockd.cli.{group}").register(sub)
         # a group's name that is no command ("store", "udev") is a typo like any other
-        return top if command in sub.choices else parser()
+        return top if command in sub.choices else parser(None, speaker)
     for name in GROUPS:
         import_module(f"dockd.cli.{name}").register(sub)
     return top
@@ -88,7 +89,7 @@ def command_word(argv: Sequence[str]) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
-    args = parser(command_word(words)).parse_args(words)
+    args = parser(command_word(words), StationLanguage(words)).parse_args(words)
     from dockd.app import build, configure_logging, load_config
 
     if getattr(args, "logs", False):
@@ -102,27 +103,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler: Handler = args.handler
         return handler(app, args)
     except DockdError as exc:
-        _report(exc, _locale(app))
+        _report(exc, station_locale(app))
         return exc.exit_code
     finally:
         app.close()
 
 
-def _locale(app: App) -> Locale:
-    """The station's language, or English when the error is that it cannot be had (a bad
-    pack, a bad [station] timezone)."""
-    try:
-        return app.locale
-    except DockdError:
-        return ENGLISH
-
-
 def _report(exc: DockdError, tr: Locale) -> None:
-    """The code stays as it is (the journal and scripts key on it); the hint is what the
-    reader acts on, so it is in their language. A hint given where the error was raised
+    """The code stays as it is (the journal and scripts key on it); the message and the
+    hint are in the reader's language. A hint given where the error was raised
     is translated only if the catalog has it."""
     sys.stderr.write(
-        tr("dockd: {code}: {message}", code=exc.code, message=exc.message)
+        tr("dockd: {code}: {message}", code=exc.code, message=tr.message(exc))
         + "\n  "
         + tr("hint: {hint}", hint=tr(exc.hint))
         + "\n"

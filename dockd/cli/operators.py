@@ -23,7 +23,7 @@ def read_passphrases(badges: list[str]) -> list[str]:
     for badge in badges:
         line = sys.stdin.readline().rstrip("\r\n")
         if not line:
-            raise PassphraseMissingError(f"no passphrase for operator {badge} on stdin")
+            raise PassphraseMissingError("no passphrase for operator {badge} on stdin", badge=badge)
         out.append(line)
     return out
 
@@ -38,13 +38,26 @@ def add_passphrase_stdin(parser: argparse.ArgumentParser, what: str = "passphras
 
 
 def add(app: App, args: argparse.Namespace) -> int:
+    tr = app.locale
     (passphrase,) = read_passphrases([args.badge])
     unnamed = app.operators.add(args.badge, args.name, args.unit, args.role, passphrase, args.by)
-    print(f"operator {args.badge} registered: {args.name}, roles {', '.join(args.role)}")
+    print(
+        tr(
+            "operator {badge} registered: {name}, roles {roles}",
+            badge=args.badge,
+            name=args.name,
+            roles=", ".join(args.role),
+        )
+    )
     if unnamed:
         sys.stderr.write(
-            f"dockd: note: pack {app.policy.id} names no role {', '.join(map(repr, unnamed))}"
-            f"; its roles are: {', '.join(app.policy.viewing.roles())}\n"
+            tr(
+                "dockd: note: pack {pack} names no role {unnamed}; its roles are: {roles}",
+                pack=app.policy.id,
+                unnamed=", ".join(map(repr, unnamed)),
+                roles=", ".join(app.policy.viewing.roles()),
+            )
+            + "\n"
         )
     return EXIT_OK
 
@@ -56,15 +69,26 @@ def listing(app: App, args: argparse.Namespace) -> int:
 
         print_json([OperatorEntry.of(o) for o in found])
         return EXIT_OK
+    tr = app.locale
     for o in found:
-        state = "  (disabled)" if o.disabled else ""
-        print(f"{o.badge:<12} {o.name:<20} {o.unit or '-':<16} {', '.join(o.roles)}{state}")
+        state = "  " + tr("(disabled)") if o.disabled else ""
+        print(
+            tr(
+                "{badge:<12} {name:<20} {unit:<16} {roles}{state}",
+                badge=o.badge,
+                name=o.name,
+                unit=o.unit or "-",
+                roles=", ".join(o.roles),
+                state=state,
+            )
+        )
     return EXIT_OK
 
 
 def disable(app: App, args: argparse.Namespace) -> int:
+    tr = app.locale
     app.operators.disable(args.badge, args.by)
-    print(f"operator {args.badge} disabled")
+    print(tr("operator {badge} disabled", badge=args.badge))
     return EXIT_OK
 
 

@@ -14,25 +14,37 @@ if TYPE_CHECKING:
 
 
 def show(app: App, args: argparse.Namespace) -> int:
+    tr = app.locale
     from pydantic import BaseModel
 
     pack = app.policy
     if args.json:
         print_json(pack)
         return EXIT_OK
-    print(f"{pack.id}: {pack.name}")
-    print(f"  {pack.authority} (seeds/{pack.seed})")
+    print(tr("{pack_id}: {pack_name}", pack_id=pack.id, pack_name=pack.name))
+    print(tr("  {authority} (seeds/{seed})", authority=pack.authority, seed=pack.seed))
     for section_name, section in pack:
         if not isinstance(section, BaseModel):
             continue
         values = section.model_dump(mode="json", exclude={"articles", "dockd_own"})
         articles = ", ".join(getattr(section, "articles", []))
         own = set(getattr(section, "dockd_own", ()))
-        source = f"from {articles}" if articles else "not in the seed: dockd's own"
-        print(f"[{section_name}]  {source}")
+        source = (
+            tr("from {articles}", articles=articles)
+            if articles
+            else tr("not in the seed: dockd's own")
+        )
+        print(tr("[{section_name}]  {source}", section_name=section_name, source=source))
         for key, value in values.items():
-            mark = "  (dockd's own, not the seed's)" if key in own else ""
-            print(f"  {key} = {json.dumps(value, ensure_ascii=False)}{mark}")
+            mark = "  " + tr("(dockd's own, not the seed's)") if key in own else ""
+            print(
+                tr(
+                    "  {key} = {json}{mark}",
+                    key=key,
+                    json=json.dumps(value, ensure_ascii=False),
+                    mark=mark,
+                )
+            )
     return EXIT_OK
 
 

@@ -17,9 +17,18 @@ def recordings(app: App, args: argparse.Namespace) -> int:
     if args.json:
         print_json(found)
     else:
+        tr = app.locale
         for r in found:
             print(
-                f"{r.id:>6} {r.serial} {r.start.isoformat()} {r.size:>12} {r.blake3[:16]} {r.path}"
+                tr(
+                    "{id:>6} {serial} {start} {size:>12} {blake3} {path}",
+                    id=r.id,
+                    serial=r.serial,
+                    start=r.start.isoformat(),
+                    size=r.size,
+                    blake3=r.blake3[:16],
+                    path=r.path,
+                )
             )
     return EXIT_OK
 
@@ -29,10 +38,19 @@ def sessions(app: App, args: argparse.Namespace) -> int:
     if args.json:
         print_json(found)
     else:
+        tr = app.locale
         for s in found:
             print(
-                f"{s.id} {s.serial} {s.state:<24} {s.started_at.isoformat()} "
-                f"copied={s.recordings} problems={len(s.problems)}"
+                tr(
+                    "{id} {serial} {state:<24} {started_at} copied={recordings} "
+                    "problems={n_problems}",
+                    id=s.id,
+                    serial=s.serial,
+                    state=s.state,
+                    started_at=s.started_at.isoformat(),
+                    recordings=s.recordings,
+                    n_problems=len(s.problems),
+                )
             )
     return EXIT_OK
 

@@ -29,7 +29,7 @@ def deadlines(app: App, args: argparse.Namespace) -> int:
 
     report, note = app.reports.deadlines(args.since, True if args.all_stations else None)
     if note is not None:
-        print(note, file=sys.stderr)
+        print(app.locale.say(note), file=sys.stderr)
     if args.json:
         print(report.model_dump_json(indent=2))
     else:
@@ -40,9 +40,9 @@ def deadlines(app: App, args: argparse.Namespace) -> int:
     # with --json, stdout is the report alone; what happened to the mail goes to stderr
     out = sys.stderr if args.json else sys.stdout
     for line in mailed.problems:
-        print(line, file=sys.stderr)
+        print(app.locale.say(line), file=sys.stderr)
     for line in mailed.notes:
-        print(line, file=out)
+        print(app.locale.say(line), file=out)
     return EXIT_OK if mailed.delivered else EXIT_PROBLEM
 
 

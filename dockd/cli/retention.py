@@ -12,40 +12,46 @@ if TYPE_CHECKING:
     from dockd.app import App
     from dockd.core.audit import RowDifference
     from dockd.services.retention import Expiry
+    from dockd.ui.i18n import Locale
 
 
-def _line(expiry: Expiry) -> str:
+def _line(expiry: Expiry, tr: Locale) -> str:
     item = expiry.item
-    started = " (finishing an expiry a previous run started)" if expiry.finished else ""
-    return f"{item.key} (retain until {item.retain_until.isoformat()}){started}"
+    said = tr("{key} (retain until {until})", key=item.key, until=item.retain_until.isoformat())
+    if expiry.finished:
+        said += " " + tr("(finishing an expiry a previous run started)")
+    return said
 
 
 def expire(app: App, args: argparse.Namespace) -> int:
     """Each removal is two custody events around the deletion; --dry-run lists them."""
+    tr = app.locale
     from dockd.ui.format import row_difference
 
     if args.dry_run:
         due, disputed = app.retention.plan(app.clock())
         for found in disputed:
-            print(f"kept, {row_difference(found)}")
+            print(tr("kept, {found}", found=row_difference(found)))
         for expiry in due:
-            print(f"would expire {_line(expiry)}")
-        print(f"{len(due)} object(s) expirable")
+            print(tr("would expire {expiry}", expiry=_line(expiry, tr)))
+        print(tr("{n_due} object(s) expirable", n_due=len(due)))
         return EXIT_PROBLEM if disputed else EXIT_OK
     kept: list[RowDifference] = []
 
     def dispute(found: RowDifference) -> None:
         kept.append(found)
-        print(f"kept, {row_difference(found)}", flush=True)
+        print(tr("kept, {found}", found=row_difference(found)), flush=True)
 
     done = app.retention.expire(
-        args.by, lambda e: print(f"expired {_line(e)}", flush=True), dispute
+        args.by, lambda e: print(tr("expired {e}", e=_line(e, tr)), flush=True), dispute
     )
-    print(f"{len(done)} object(s) expired")
+    print(tr("{n_done} object(s) expired", n_done=len(done)))
     if kept:
         print(
-            "objects whose ledger rows disagree with the custody chain were kept: "
-            "run `dockd audit verify`"
+            tr(
+                "objects whose ledger rows disagree with the custody chain were kept: "
+                "run `dockd audit verify`"
+            )
         )
     return EXIT_PROBLEM if kept else EXIT_OK
 

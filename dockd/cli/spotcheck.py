@@ -6,7 +6,7 @@ import argparse
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from dockd.cli.common import Subparsers, add_by, duration, print_json
+from dockd.cli.common import Subparsers, add_by, duration, print_json, say
 from dockd.errors import EXIT_OK, EXIT_PROBLEM
 
 if TYPE_CHECKING:
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 def _yes_no(text: str) -> bool:
     if text not in ("yes", "no"):
-        raise argparse.ArgumentTypeError(f"{text!r}: answer yes or no")
+        raise argparse.ArgumentTypeError(say("{text}: answer yes or no", text=repr(text)))
     return text == "yes"
 
 
@@ -37,24 +37,41 @@ def draw(app: App, args: argparse.Namespace) -> int:
             }
         )
         return EXIT_OK
+    tr = app.locale
     print(
-        f"draw {draw_id}: {len(items)} of {len(drawn.population)} recording(s) "
-        f"(ratio {drawn.ratio:g}, seed {drawn.seed[:16]}…)"
+        tr(
+            "draw {draw_id}: {n_items} of {n_population} recording(s) (ratio {ratio:g}, seed "
+            "{seed}…)",
+            draw_id=draw_id,
+            n_items=len(items),
+            n_population=len(drawn.population),
+            ratio=drawn.ratio,
+            seed=drawn.seed[:16],
+        )
     )
     for i in items:
-        print(f"  item {i['item']:<6} recording {i['recording']:<8} {i['unit']} {i['custodian']}")
+        print(
+            tr(
+                "  item {item:<6} recording {recording:<8} {unit} {custodian}",
+                item=i["item"],
+                recording=i["recording"],
+                unit=i["unit"],
+                custodian=i["custodian"],
+            )
+        )
     return EXIT_OK
 
 
 def verify(app: App, args: argparse.Namespace) -> int:
+    tr = app.locale
     from dockd.core.supervision import draw_differences
 
     problems = draw_differences(app.supervision.recorded_draw(args.draw))
     for problem in problems:
-        print(f"draw {args.draw}: {problem}")
+        print(tr("draw {draw}: {problem_name}", draw=args.draw, problem_name=problem))
     if problems:
         return EXIT_PROBLEM
-    print(f"draw {args.draw}: the sample follows from its seed and population")
+    print(tr("draw {draw}: the sample follows from its seed and population", draw=args.draw))
     return EXIT_OK
 
 
@@ -66,7 +83,17 @@ def review(app: App, args: argparse.Namespace) -> int:
     outcome = Review(args.reviewer, args.recorded, args.uninterrupted, args.handed_over, args.note)
     app.supervision.review(args.item, outcome, passphrase)
     finding = not (args.recorded and args.uninterrupted and args.handed_over)
-    print(f"item {args.item} reviewed by {args.reviewer}" + (": a finding" if finding else ""))
+    tr = app.locale
+    if finding:
+        print(
+            tr(
+                "item {item} reviewed by {reviewer}: a finding",
+                item=args.item,
+                reviewer=args.reviewer,
+            )
+        )
+    else:
+        print(tr("item {item} reviewed by {reviewer}", item=args.item, reviewer=args.reviewer))
     return EXIT_OK
 
 

@@ -17,22 +17,39 @@ def key(app: App, args: argparse.Namespace) -> int:
     """PEM first, so `dockd station key > station.pub` is a file openssl reads as it is
     (text after the PEM block is ignored by PEM readers). Then what the ledger's
     registry holds for this station: a different key under its id is a finding."""
+    tr = app.locale
     signer = app.signer
     print(signer.public_pem(), end="")
-    print(f"fingerprint: {signer.fingerprint}")
+    print(tr("fingerprint: {fingerprint}", fingerprint=signer.fingerprint))
     ledger = app.ledger
     found = ledger.registration()
     if found is None:
-        print(f"registry: station {ledger.station} registers this key at its first write")
+        print(
+            tr(
+                "registry: station {station} registers this key at its first write",
+                station=ledger.station,
+            )
+        )
         return EXIT_OK
-    print(f"registry: station {found.station} since {found.registered_at} ({found.host})")
+    print(
+        tr(
+            "registry: station {station} since {registered_at} ({host})",
+            station=found.station,
+            registered_at=found.registered_at,
+            host=found.host,
+        )
+    )
     if found.fingerprint == signer.fingerprint:
         return EXIT_OK
     print(
-        f"KEY CHANGED: station {found.station} registered key {found.fingerprint}; this "
-        "station signs with another, and every checkpoint it signs is a finding of "
-        "`dockd audit verify`. Restore the registered key file, or give this box a new "
-        "[station] id (a new station, with its own chain).",
+        tr(
+            "KEY CHANGED: station {station} registered key {fingerprint}; this station signs "
+            "with another, and every checkpoint it signs is a finding of `dockd audit verify`. "
+            "Restore the registered key file, or give this box a new [station] id (a new "
+            "station, with its own chain).",
+            station=found.station,
+            fingerprint=found.fingerprint,
+        ),
         file=sys.stderr,
     )
     return EXIT_PROBLEM

@@ -115,11 +115,15 @@ class Picture:
             self.context = _trusting(web.tls_cert)
             self.problem: str | None = None
         except ConfigError as exc:
-            self.url, self.problem = None, f"the daemon cannot serve its pages: {exc.message}"
+            tr = app.locale
+            message = tr.message(exc)
+            self.url = None
+            self.problem = tr("the daemon cannot serve its pages: {error}", error=message)
             self.context = None
 
     def get(self) -> tuple[StatusDocument, str | None]:
         """(document, why it is not live) — the reason is None when it came from the daemon."""
+        tr = self.app.locale
         if self.url is None:
             return self.offline.document(), self.problem
         try:
@@ -127,14 +131,20 @@ class Picture:
         except urllib.error.HTTPError as exc:
             if exc.code == 401 and self._ask_password():
                 return self.get()
-            reason = f"dockd at {self.url} answered HTTP {exc.code}"
+            reason = tr("dockd at {url} answered HTTP {status}", url=self.url, status=exc.code)
             if exc.code == 401:
-                reason += " (set [web] token so that `dockd status` can log in)"
+                reason += " " + tr("(set [web] token so that `dockd status` can log in)")
         except (urllib.error.URLError, OSError) as exc:
             why = getattr(exc, "reason", exc)
-            reason = f"dockd is not running (nothing answers at {self.url}: {why})"
+            reason = tr(
+                "dockd is not running (nothing answers at {url}: {why})", url=self.url, why=why
+            )
         except (ValidationError, ValueError) as exc:
-            reason = f"dockd at {self.url} sent a document this dockd cannot read: {exc}"
+            reason = tr(
+                "dockd at {url} sent a document this dockd cannot read: {error}",
+                url=self.url,
+                error=exc,
+            )
         return self.offline.document(), reason
 
     def _fetch(self, url: str) -> StatusDocument:
@@ -407,11 +417,12 @@ def render(doc: StatusDocument, not_live: str | None, tr: Locale = ENGLISH) -> R
         f" · {doc.station.host} · ",
         (tr("live") if doc.live else tr("from the ledger"), "green" if doc.live else "yellow"),
         f" · {fmt.time_of_day(doc.generated_at, tr.zone)}  ",
-        (doc.summary, "dim"),
+        (fmt.summary(doc, tr), "dim"),
     )
     parts: list[RenderableType] = [head]
     if not_live:
-        parts.append(Text(f"{not_live}: this picture is from the ledger alone.", style="yellow"))
+        said = tr("{why}: this picture is from the ledger alone.", why=not_live)
+        parts.append(Text(said, style="yellow"))
     parts.extend(
         Text(
             tr(a.message, **a.values) if a.message else a.text,
@@ -438,7 +449,8 @@ def run_status(
             while True:
                 doc, not_live = picture.get()
                 if not_live:
-                    sys.stderr.write(f"dockd: {not_live}: this picture is from the ledger alone\n")
+                    said = tr("{why}: this picture is from the ledger alone.", why=not_live)
+                    sys.stderr.write(f"dockd: {said}\n")
                 if not watch:
                     sys.stdout.write(doc.model_dump_json(indent=2) + "\n")
                     return exit_code(doc)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from dockd.cli.common import Subparsers, print_json
+from dockd.cli.common import Subparsers, print_json, say
 from dockd.errors import EXIT_OK, EXIT_PROBLEM
 
 if TYPE_CHECKING:
@@ -31,7 +31,13 @@ def verify(app: App, args: argparse.Namespace) -> int:
         )
         print(said)
         for finding in report.findings:
-            print(f"  {finding.problem}: {finding.object}")
+            print(
+                tr(
+                    "  {problem_name}: {object}",
+                    problem_name=finding.problem,
+                    object=finding.object,
+                )
+            )
     return EXIT_PROBLEM if report.findings else EXIT_OK
 
 
@@ -44,19 +50,31 @@ def verify_central(app: App, args: argparse.Namespace) -> int:
     if args.json:
         print_json(report)
     else:
+        tr = app.locale
         print(
-            f"checked {report.checked} central copies, read back {report.read_back}: "
-            f"{len(report.findings)} finding(s)"
+            tr(
+                "checked {checked} central copies, read back {read_back}: {n_findings} finding(s)",
+                checked=report.checked,
+                read_back=report.read_back,
+                n_findings=len(report.findings),
+            )
         )
         for finding in report.findings:
-            print(f"  {finding.problem}: {finding.key}: {finding.detail}")
+            print(
+                tr(
+                    "  {problem_name}: {finding_key}: {detail}",
+                    problem_name=finding.problem,
+                    finding_key=finding.key,
+                    detail=finding.detail,
+                )
+            )
     return EXIT_PROBLEM if report.findings else EXIT_OK
 
 
 def _percent(text: str) -> float:
     value = float(text)
     if not 0 <= value <= 100:
-        raise argparse.ArgumentTypeError(f"{text} is not a percentage (0 to 100)")
+        raise argparse.ArgumentTypeError(say("{text} is not a percentage (0 to 100)", text=text))
     return value
 
 
@@ -64,11 +82,12 @@ def scheduled_scrub(app: App, args: argparse.Namespace) -> int:
     """What dockd-verify.timer runs weekly: the store, then the central copies (`verify
     --central`) where [central] is configured; the worse exit code of the two, so one
     failed half fails the unit."""
+    tr = app.locale
     steps = [{"central": False}]
     if app.config.central is None:
-        print("scheduled scrub: the store ([central] is not configured)")
+        print(tr("scheduled scrub: the store ([central] is not configured)"))
     else:
-        print("scheduled scrub: the store, then the central copies")
+        print(tr("scheduled scrub: the store, then the central copies"))
         steps.append({"central": True})
     return max(
         verify(app, argparse.Namespace(**{**vars(args), "scheduled": False, **step}))
@@ -97,50 +116,103 @@ def audit_verify(app: App, args: argparse.Namespace) -> int:
     if args.json:
         print_json(report)
         return EXIT_OK if report.ok else EXIT_PROBLEM
+    tr = app.locale
     if report.broken is not None:
-        print(f"custody chain BROKEN at event {report.broken.seq}: {report.broken.reason}")
+        print(
+            tr(
+                "custody chain BROKEN at event {seq}: {reason}",
+                seq=report.broken.seq,
+                reason=report.broken.reason,
+            )
+        )
     for line in report.anchors:
-        print(f"anchor: {line}")
+        print(tr("anchor: {line}", line=line))
     for chain in report.chains:
         if chain.station == report.station:
             continue
-        counts = "" if report.answerable(chain.station) else " (theirs: see --all-stations)"
+        counts = (
+            "" if report.answerable(chain.station) else " " + tr("(theirs: see --all-stations)")
+        )
         if chain.broken is not None:
             print(
-                f"station {chain.station}: custody chain BROKEN at event {chain.broken.seq}: "
-                f"{chain.broken.reason}{counts}"
+                tr(
+                    "station {station}: custody chain BROKEN at event {seq}: {reason}{counts}",
+                    station=chain.station,
+                    seq=chain.broken.seq,
+                    reason=chain.broken.reason,
+                    counts=counts,
+                )
             )
         for line in chain.findings:
-            print(f"station {chain.station}: {line}{counts}")
+            print(
+                tr(
+                    "station {station}: {line}{counts}",
+                    station=chain.station,
+                    line=line,
+                    counts=counts,
+                )
+            )
     ours = [d for d in report.differences if report.answerable(d.station)]
     for found in report.differences:
-        theirs = "" if report.answerable(found.station) else " (theirs: see --all-stations)"
-        print(f"{row_difference(found)}{theirs}")
+        theirs = (
+            "" if report.answerable(found.station) else " " + tr("(theirs: see --all-stations)")
+        )
+        print(tr("{found}{theirs}", found=row_difference(found), theirs=theirs))
     if report.manifests_not_here:
-        print(f"{report.manifests_not_here} manifest(s) not in this store: see `dockd verify`")
+        print(
+            tr(
+                "{manifests_not_here} manifest(s) not in this store: see `dockd verify`",
+                manifests_not_here=report.manifests_not_here,
+            )
+        )
     if report.ok:
         scope = (
-            f"custody chains intact: {len(report.chains)} stations, "
-            f"{sum(c.events for c in report.chains)} events"
+            tr(
+                "custody chains intact: {stations} stations, {events} events",
+                stations=len(report.chains),
+                events=sum(c.events for c in report.chains),
+            )
             if report.scope == "agency"
-            else f"custody chain intact: station {report.station}, {report.events} events"
+            else tr(
+                "custody chain intact: station {station}, {events} events",
+                station=report.station,
+                events=report.events,
+            )
         )
         if report.differences or not all(c.ok for c in report.chains):
             print(
-                f"{scope}; the {report.rows_checked} evidence rows and "
-                f"{report.manifests_checked} manifests match them but for the other "
-                "stations' findings above: theirs to answer (`dockd audit verify --all-stations`)"
+                tr(
+                    "{scope}; the {rows_checked} evidence rows and {manifests_checked} "
+                    "manifests match them but for the other stations' findings above: theirs to "
+                    "answer (`dockd audit verify --all-stations`)",
+                    scope=scope,
+                    rows_checked=report.rows_checked,
+                    manifests_checked=report.manifests_checked,
+                )
             )
         else:
             print(
-                f"{scope}; all {report.rows_checked} evidence rows and "
-                f"{report.manifests_checked} manifests match them"
+                tr(
+                    "{scope}; all {rows_checked} evidence rows and {manifests_checked} "
+                    "manifests match them",
+                    scope=scope,
+                    rows_checked=report.rows_checked,
+                    manifests_checked=report.manifests_checked,
+                )
             )
         if args.head is not None:
-            print(f"the ledger still holds head {args.head[0]}:{args.head[1]}")
+            print(
+                tr(
+                    "the ledger still holds head {head}:{head2}",
+                    head=args.head[0],
+                    head2=args.head[1],
+                )
+            )
         return EXIT_OK
     if ours:
-        print(f"{len(ours)} difference(s) between the ledger and its custody chains")
+        print(
+            tr("{n_ours} difference(s) between the ledger and its custody chains", n_ours=len(ours))
+        )
     return EXIT_PROBLEM
 
 

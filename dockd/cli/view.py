@@ -13,6 +13,7 @@ from dockd.errors import EXIT_OK
 if TYPE_CHECKING:
     from dockd.app import App
     from dockd.core.viewing import RegisterEntry
+    from dockd.ui.i18n import Locale
 
 
 def request(app: App, args: argparse.Namespace) -> int:
@@ -22,36 +23,58 @@ def request(app: App, args: argparse.Namespace) -> int:
     if args.json:
         print_json(Requested(id=found))
     else:
-        print(f"viewing request {found}")
+        tr = app.locale
+        print(tr("viewing request {found}", found=found))
     return EXIT_OK
 
 
 def approve(app: App, args: argparse.Namespace) -> int:
+    tr = app.locale
     (passphrase,) = read_passphrases([args.approver])
     entry = app.viewing.approve(args.request, args.approver, passphrase)
     if entry.state == "approved":
         assert entry.open_until is not None
-        print(f"viewing request {entry.id} approved; open until {entry.open_until.isoformat()}")
+        print(
+            tr(
+                "viewing request {request} approved; open until {open_until}",
+                request=entry.id,
+                open_until=entry.open_until.isoformat(),
+            )
+        )
     else:
         filled = {a.role for a in entry.approvals}
         still = [r for r in entry.required_roles if r not in filled]
-        print(f"viewing request {entry.id}: approval recorded; still needs {', '.join(still)}")
+        print(
+            tr(
+                "viewing request {request}: approval recorded; still needs {still}",
+                request=entry.id,
+                still=", ".join(still),
+            )
+        )
     return EXIT_OK
 
 
 def refuse(app: App, args: argparse.Namespace) -> int:
+    tr = app.locale
     (passphrase,) = read_passphrases([args.approver])
     app.viewing.refuse(args.request, args.approver, passphrase, args.reason)
-    print(f"viewing request {args.request} refused")
+    print(tr("viewing request {request} refused", request=args.request))
     return EXIT_OK
 
 
 def open_(app: App, args: argparse.Namespace) -> int:
+    tr = app.locale
     (passphrase,) = read_passphrases([args.viewer])
     viewing = app.viewing.open(args.request, args.viewer, passphrase, args.out)
     print(
-        f"{viewing.files} file(s), {viewing.bytes} bytes, checked and read-only in "
-        f"{viewing.out}; the approval ends {viewing.until.isoformat()}"
+        tr(
+            "{files} file(s), {bytes} bytes, checked and read-only in {out}; the approval ends "
+            "{until}",
+            files=viewing.files,
+            bytes=viewing.bytes,
+            out=viewing.out,
+            until=viewing.until.isoformat(),
+        )
     )
     return EXIT_OK
 
@@ -61,25 +84,29 @@ def register_(app: App, args: argparse.Namespace) -> int:
     if args.json:
         print_json(entries)
         return EXIT_OK
+    tr = app.locale
     for e in entries:
-        print(_line(e))
+        print(_line(e, tr))
     return EXIT_OK
 
 
-def _line(e: RegisterEntry) -> str:
+def _line(e: RegisterEntry, tr: Locale) -> str:
+    """One request of the register; its state stays the register's own word (a value)."""
     approvals = "; ".join(f"{a.role}: {a.approver.badge} {a.at.isoformat()}" for a in e.approvals)
     viewed = "; ".join(f"{v.viewer.badge} {v.opened_at.isoformat()}" for v in e.viewings)
     parts = [
         f"{e.id:>5} {e.state:<9} {e.viewer.badge} ({e.viewer.name}, {e.viewer.unit or '-'})",
-        f"recordings {','.join(map(str, e.recordings))}",
-        f"why: {e.reason}",
-        f"asked {e.requested_at.isoformat()}",
-        f"approved by [{approvals or '-'}]",
+        tr("recordings {recordings}", recordings=",".join(map(str, e.recordings))),
+        tr("why: {reason}", reason=e.reason),
+        tr("asked {at}", at=e.requested_at.isoformat()),
+        tr("approved by [{approvals}]", approvals=approvals or "-"),
     ]
     if e.refused_by is not None:
-        parts.append(f"refused by {e.refused_by.badge}: {e.refusal_reason}")
+        parts.append(
+            tr("refused by {badge}: {reason}", badge=e.refused_by.badge, reason=e.refusal_reason)
+        )
     if viewed:
-        parts.append(f"viewed [{viewed}]")
+        parts.append(tr("viewed [{viewed}]", viewed=viewed))
     return "  ".join(parts)
 
 

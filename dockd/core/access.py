@@ -100,12 +100,14 @@ def access_for(web: object) -> Access:
     try:
         host, port = parse_listen(listen)
     except ValueError as exc:
-        raise ConfigError(f"[web] listen = {listen!r}: {exc}") from exc
+        raise ConfigError("[web] listen = {listen!r}: {exc}", listen=listen, exc=exc) from exc
     if token is not None and len(token) < MIN_TOKEN_CHARS:
         raise ConfigError(
-            f"[web] token is {len(token)} characters long; it must be at least "
-            f"{MIN_TOKEN_CHARS} so that it cannot be guessed",
+            "[web] token is {n_token} characters long; it must be at least {MIN_TOKEN_CHARS} so "
+            "that it cannot be guessed",
             hint="Generate one: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'",
+            n_token=len(token),
+            MIN_TOKEN_CHARS=MIN_TOKEN_CHARS,
         )
     user: str | None = None
     password: PasswordHash | None = None
@@ -120,24 +122,29 @@ def access_for(web: object) -> Access:
             password = PasswordHash.parse(hashed)
         except ValueError as exc:
             raise ConfigError(
-                f"[web] basic_auth for user {user!r}: {exc}", hint=f"Make one with: {HASH_COMMAND}"
+                "[web] basic_auth for user {user!r}: {exc}",
+                hint=f"Make one with: {HASH_COMMAND}",
+                user=user,
+                exc=exc,
             ) from exc
     loopback = is_loopback(host)
     if not loopback and token is None and password is None:
         raise ConfigError(
-            f"[web] listen = {listen!r} is not a loopback address and [web] sets neither "
-            "token nor basic_auth: the status pages would be open to the whole network",
+            "[web] listen = {listen!r} is not a loopback address and [web] sets neither token "
+            "nor basic_auth: the status pages would be open to the whole network",
             hint="Set [web] token (or basic_auth = 'user:pbkdf2_sha256$...', made with "
             f"`{HASH_COMMAND}`), or listen on 127.0.0.1.",
+            listen=listen,
         )
     cert, key = _tls_files(web)
     if not loopback and cert is None:
         raise ConfigError(
-            f"[web] listen = {listen!r} is not a loopback address and [web] sets no tls_cert: "
+            "[web] listen = {listen!r} is not a loopback address and [web] sets no tls_cert: "
             "the login, and the operators' passphrases, would cross the network in clear",
             hint="Set [web] tls_cert and tls_key (PEM files; e.g. `openssl req -x509 -newkey "
             "ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout key.pem -out cert.pem -subj "
             "/CN=HOST -addext subjectAltName=DNS:HOST`), or listen on 127.0.0.1.",
+            listen=listen,
         )
     return Access(listen, host, port, loopback, token, user, password, cert, key)
 
@@ -149,7 +156,9 @@ def _tls_files(web: object) -> tuple[str | None, str | None]:
     if (cert is None) != (key is None):
         given, missing = ("tls_cert", "tls_key") if key is None else ("tls_key", "tls_cert")
         raise ConfigError(
-            f"[web] sets {given} but not {missing}: HTTPS needs both",
+            "[web] sets {given} but not {missing}: HTTPS needs both",
             hint="Set [web] tls_cert to the PEM certificate and tls_key to its private key.",
+            given=given,
+            missing=missing,
         )
     return (None, None) if cert is None else (str(cert), str(key))

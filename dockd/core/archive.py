@@ -55,8 +55,9 @@ class ArchiveItem:
 def check_level(level: str) -> str:
     if level not in LEVELS:
         raise ConfigError(
-            f"{level!r} is not a classification",
+            "{level!r} is not a classification",
             hint="Use one of: " + ", ".join(LEVELS),
+            level=level,
         )
     return level
 

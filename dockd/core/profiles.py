@@ -147,4 +147,8 @@ def pick_profile(profiles: dict[str, RecorderProfile], profile_id: str) -> Recor
         return profiles[profile_id]
     except KeyError:
         known = ", ".join(sorted(profiles))
-        raise UnknownProfileError(f"no recorder profile {profile_id!r} (known: {known})") from None
+        raise UnknownProfileError(
+            "no recorder profile {profile_id!r} (known: {known})",
+            profile_id=profile_id,
+            known=known,
+        ) from None

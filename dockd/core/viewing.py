@@ -131,19 +131,25 @@ def role_to_fill(request: ViewingRequest, approver: Operator) -> str:
     Approval is by a person other than the viewer, once per request; under an ordered
     pack only the next role in the list may act (004:24: review, then approval)."""
     if request.refused_at is not None:
-        raise NotAuthorisedError(f"viewing request {request.id} was refused")
+        raise NotAuthorisedError("viewing request {request_id} was refused", request_id=request.id)
     missing = missing_roles(request)
     if not missing:
-        raise NotAuthorisedError(f"viewing request {request.id} is already approved")
+        raise NotAuthorisedError(
+            "viewing request {request_id} is already approved", request_id=request.id
+        )
     if approver.badge == request.viewer.badge:
         raise NotAuthorisedError(
-            f"{approver.badge} cannot approve their own viewing request {request.id}",
+            "{badge} cannot approve their own viewing request {request_id}",
             hint="Another person holding a required role must approve it.",
+            badge=approver.badge,
+            request_id=request.id,
         )
     if any(a.approver.badge == approver.badge for a in request.approvals):
         raise NotAuthorisedError(
-            f"{approver.badge} already approved viewing request {request.id}",
+            "{badge} already approved viewing request {request_id}",
             hint="Each required role is filled by a different person.",
+            badge=approver.badge,
+            request_id=request.id,
         )
     candidates = missing[:1] if request.ordered else missing
     for role in candidates:
@@ -151,14 +157,22 @@ def role_to_fill(request: ViewingRequest, approver: Operator) -> str:
             return role
     if request.ordered and any(approver.holds(r) for r in missing):
         raise NotAuthorisedError(
-            f"viewing request {request.id} needs {missing[0]!r} first ({request.pack}: the "
-            "approvals come in order)",
+            "viewing request {request_id} needs {missing!r} first ({pack}: the approvals come "
+            "in order)",
             hint=f"Ask a {missing[0]} to act first; then approve.",
+            request_id=request.id,
+            missing=missing[0],
+            pack=request.pack,
         )
     raise NotAuthorisedError(
-        f"{approver.badge} holds none of the roles viewing request {request.id} still needs "
-        f"({', '.join(candidates)}; {request.tier} viewer under {request.pack})",
+        "{badge} holds none of the roles viewing request {request_id} still needs "
+        "({candidates}; {tier} viewer under {pack})",
         hint="See `dockd policy show` for who approves which viewer.",
+        badge=approver.badge,
+        request_id=request.id,
+        candidates=", ".join(candidates),
+        tier=request.tier,
+        pack=request.pack,
     )
 
 
@@ -191,11 +205,14 @@ def check_open(request: ViewingRequest, viewer: str, now: datetime) -> datetime:
     """The end of the window a viewing may be opened in; refused before anything is shown."""
     if viewer != request.viewer.badge:
         raise NotAuthorisedError(
-            f"viewing request {request.id} is {request.viewer.badge}'s, not {viewer}'s",
+            "viewing request {request_id} is {badge}'s, not {viewer}'s",
             hint="Only the person the request names may view; make a request of your own.",
+            request_id=request.id,
+            badge=request.viewer.badge,
+            viewer=viewer,
         )
     if request.refused_at is not None:
-        raise ViewingClosedError(f"viewing request {request.id} was refused")
+        raise ViewingClosedError("viewing request {request_id} was refused", request_id=request.id)
     until = open_until(request)
     if until is None:
         raise ViewingClosedError(
@@ -204,8 +221,10 @@ def check_open(request: ViewingRequest, viewer: str, now: datetime) -> datetime:
         )
     if now >= until:
         raise ViewingClosedError(
-            f"the approval of viewing request {request.id} ended at {until.isoformat()}",
+            "the approval of viewing request {request_id} ended at {until}",
             hint="Make a new request (dockd view request) and have it approved again.",
+            request_id=request.id,
+            until=until.isoformat(),
         )
     return until
 

@@ -202,7 +202,11 @@ class SlotWorker:
                 "problem", session=session, code=exc.code, message=exc.message, hint=exc.hint
             )
         except Exception as exc:
-            self._show_error(device.slot, "error", InternalError(f"{type(exc).__name__}: {exc}"))
+            self._show_error(
+                device.slot,
+                "error",
+                InternalError("{kind}: {error}", kind=type(exc).__name__, error=exc),
+            )
             bound.exception("internal-error")
         finally:
             if mountpoint is not None:
@@ -241,7 +245,11 @@ class SlotWorker:
             self._show_error(device.slot, "done", exc)
             bound.error("problem", code=exc.code, message=exc.message, hint=exc.hint)
         except Exception as exc:
-            self._show_error(device.slot, "done", InternalError(f"{type(exc).__name__}: {exc}"))
+            self._show_error(
+                device.slot,
+                "done",
+                InternalError("{kind}: {error}", kind=type(exc).__name__, error=exc),
+            )
             bound.exception("internal-error")
         self._done(slot, "done", bound)
 
@@ -352,8 +360,10 @@ class SlotWorker:
         now = self.raw.examine(device.devnode)
         if (now.device_bytes, now.boot) != (late.device_bytes, late.boot):
             raise RecorderClearError(
-                f"{device.devnode} is no longer the volume docked as {device.serial} (its size, "
-                "boot region or volume id changed): nothing was deleted from it"
+                "{devnode} is no longer the volume docked as {serial} (its size, boot region "
+                "or volume id changed): nothing was deleted from it",
+                devnode=device.devnode,
+                serial=device.serial,
             )
 
     def _same_recorder(self, device: RecorderDevice, mountpoint: Path) -> None:
@@ -362,8 +372,13 @@ class SlotWorker:
         found = self.detector.detect(mountpoint, device)
         if (found.serial, found.profile) != (device.serial, device.profile):
             raise RecorderClearError(
-                f"{device.devnode} now reads as serial {found.serial} ({found.profile}), not "
-                f"{device.serial} ({device.profile}) as docked: nothing was deleted from it"
+                "{devnode} now reads as serial {found} ({found_profile}), not {serial} "
+                "({profile}) as docked: nothing was deleted from it",
+                devnode=device.devnode,
+                found=found.serial,
+                found_profile=found.profile,
+                serial=device.serial,
+                profile=device.profile,
             )
 
     def _write_recorder(

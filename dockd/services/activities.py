@@ -34,7 +34,7 @@ class Activities:
         try:
             activities = parse_list(csv.reader(text.splitlines()))
         except ValueError as exc:
-            raise ActivityListError(f"{source}:\n{exc}") from None
+            raise ActivityListError("{source}:\n{exc}", source=source, exc=exc) from None
         existing = self.records.existing([a.id for a in activities])
         refused = conflicts(activities, existing)
         if refused:

@@ -139,13 +139,15 @@ class Exports:
         if request.session:
             found = self.records.session_recordings(request.session)
             if not found:
-                raise ExportUsageError(f"dock session {request.session} verified no recordings")
+                raise ExportUsageError(
+                    "dock session {session} verified no recordings", session=request.session
+                )
         else:
             found = self.records.recordings(request.recordings)
         gone = [str(r.id) for r in found if r.expired_at is not None]
         if gone:
             raise ExportUsageError(
-                f"recording {', '.join(gone)} expired: the store no longer has it"
+                "recording {gone} expired: the store no longer has it", gone=", ".join(gone)
             )
         if not request.case.strip() or not request.purpose.strip() or not request.maker.strip():
             raise ExportUsageError("--case, --purpose and --maker must say something")
@@ -275,7 +277,9 @@ def _check(what: str, key: str, got: FileDigests, size: int, sha256: str, blake3
         if found != want
     ]
     if wrong:
-        raise ExportObjectMismatch(f"{what}: store object {key} has {'; '.join(wrong)}")
+        raise ExportObjectMismatch(
+            "{what}: store object {key} has {wrong}", what=what, key=key, wrong="; ".join(wrong)
+        )
 
 
 def _event(e: CustodyEvent) -> dict[str, object]:

@@ -36,9 +36,9 @@ def _scrypt(kdf: str, passphrase: str, salt: bytes) -> bytes:
         values = dict(p.split("=", 1) for p in params.split(","))
         n, r, p = int(values["n"]), int(values["r"]), int(values["p"])
     except (ValueError, KeyError):
-        raise ConfigError(f"unknown passphrase hash {kdf!r}") from None
+        raise ConfigError("unknown passphrase hash {kdf!r}", kdf=kdf) from None
     if name != "scrypt":
-        raise ConfigError(f"unknown passphrase hash {kdf!r}")
+        raise ConfigError("unknown passphrase hash {kdf!r}", kdf=kdf)
     memory = 128 * r * n * 2
     return hashlib.scrypt(
         passphrase.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=memory, dklen=32
@@ -71,8 +71,9 @@ class Operators:
             raise ConfigError("an operator needs at least one role", hint="Give --role ROLE.")
         if len(passphrase) < MIN_PASSPHRASE:
             raise ConfigError(
-                f"the passphrase has fewer than {MIN_PASSPHRASE} characters",
+                "the passphrase has fewer than {MIN_PASSPHRASE} characters",
                 hint="Choose a longer passphrase; it is read from stdin, never from arguments.",
+                MIN_PASSPHRASE=MIN_PASSPHRASE,
             )
         salt = secrets.token_bytes(16)
         operator = Operator(badge.strip(), name.strip(), unit, tuple(dict.fromkeys(roles)))
@@ -90,24 +91,30 @@ class Operators:
     def authenticate(self, badge: str, passphrase: str, at: datetime) -> Operator:
         found = self.records.credential(badge)
         if found is None:
-            raise OperatorUnknownError(f"no operator with badge {badge}")
+            raise OperatorUnknownError("no operator with badge {badge}", badge=badge)
         if found.operator.disabled:
-            raise OperatorDisabledError(f"operator {badge} is disabled")
+            raise OperatorDisabledError("operator {badge} is disabled", badge=badge)
         if found.locked(at):
             assert found.locked_until is not None
             raise OperatorLockedError(
-                f"operator {badge} is locked until {found.locked_until.isoformat()} after "
-                f"{LOCK_AFTER} wrong passphrases in a row"
+                "operator {badge} is locked until {locked_until} after {LOCK_AFTER} wrong "
+                "passphrases in a row",
+                badge=badge,
+                locked_until=found.locked_until.isoformat(),
+                LOCK_AFTER=LOCK_AFTER,
             )
         given = _scrypt(found.kdf, passphrase, found.salt)
         if not hmac.compare_digest(given, found.digest):
             locked = self.records.record_failure(badge, at, LOCK_AFTER, LOCK_FOR)
             if locked is not None:
                 raise OperatorLockedError(
-                    f"wrong passphrase for operator {badge}: {LOCK_AFTER} in a row, locked "
-                    f"until {locked.isoformat()}"
+                    "wrong passphrase for operator {badge}: {failures} in a row, locked until "
+                    "{locked}",
+                    badge=badge,
+                    failures=LOCK_AFTER,
+                    locked=locked.isoformat(),
                 )
-            raise WrongPassphraseError(f"wrong passphrase for operator {badge}")
+            raise WrongPassphraseError("wrong passphrase for operator {badge}", badge=badge)
         if found.failures:
             self.records.record_success(badge)
         return found.operator

@@ -59,7 +59,9 @@ class Registry:
         now = self.clock()
         if at is not None and at > now:
             raise ConfigError(
-                f"--at {at.isoformat()} is in the future", hint="Give the handover's real time."
+                "--at {at} is in the future",
+                hint="Give the handover's real time.",
+                at=at.isoformat(),
             )
         self.records.assign(serial, custodian, now if at is None else at, by)
 
@@ -84,9 +86,11 @@ class Registry:
             reasons = self.policy.retention.long_term_reasons
             if reason not in reasons:
                 raise ConfigError(
-                    f"{reason!r} is not a long-term reason of pack {self.policy.id}",
+                    "{reason!r} is not a long-term reason of pack {policy_id}",
                     hint="Use one of: "
                     + (", ".join(reasons) or "(this pack names none: use --case)"),
+                    reason=reason,
+                    policy_id=self.policy.id,
                 )
             kind, reference = "long-term", reason
         hold = self.hold_records.add(recording, kind, reference, self.clock(), by)
@@ -109,14 +113,19 @@ class Registry:
         twice = sorted({b for b in badges if badges.count(b) > 1})
         if twice:
             raise NotAuthorisedError(
-                f"operator {', '.join(twice)} given twice: one person seals once",
+                "operator {twice} given twice: one person seals once",
                 hint="Offload needs two different people (004:21); ask a second operator.",
+                twice=", ".join(twice),
             )
         if len(badges) < needed:
             raise NotAuthorisedError(
-                f"session {session_id} needs {needed} distinct operators at one sitting "
-                f"({self.policy.id}: two-person offload); {len(badges)} given",
+                "session {session} needs {needed} distinct operators at one sitting "
+                "({policy_id}: two-person offload); {n_badges} given",
                 hint="Give --operator once per person, their passphrases one line each.",
+                session=session_id,
+                needed=needed,
+                policy_id=self.policy.id,
+                n_badges=len(badges),
             )
         at = self.clock()
         for badge, passphrase in sitting:

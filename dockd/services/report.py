@@ -23,6 +23,7 @@ from dockd.ports import (
     ReportRecords,
     TrendRecords,
 )
+from dockd.ui.i18n import Said
 
 FIRST_PERIOD = timedelta(hours=24)
 
@@ -73,7 +74,7 @@ class Reports:
         if since is not None:
             start = now - since
         elif (last := self.records.last_report_until()) is None:
-            note = "no report was e-mailed before: this one covers the last 24 h"
+            note = Said("no report was e-mailed before: this one covers the last 24 h")
             start = now - FIRST_PERIOD
         else:
             start = min(last, now)
@@ -120,7 +121,9 @@ class Reports:
         self._resend_kept(mail, out)
         if report.empty and not mail.send_when_empty:
             self.records.report_issued(report, "nothing to send", "", self.clock(), by)
-            out.notes.append("nothing to report; no e-mail sent ([mail] send_when_empty = false)")
+            out.notes.append(
+                Said("nothing to report; no e-mail sent ([mail] send_when_empty = false)")
+            )
             return out
         message = mail.compose(report, self.policy.name)
         to = str(message["To"])
@@ -128,20 +131,26 @@ class Reports:
             mail.send(message)
         except MailRecipientsRefused as exc:
             self.records.report_issued(report, "partly delivered", to, self.clock(), by)
-            out.problems.append(f"report sent, but {exc.message}")
+            out.problems.append(Said("report sent, but {error}", error=Said.error(exc)))
             out.delivered = False
             return out
         except MailError as exc:
             kept = mail.keep(message)
             self.records.report_issued(report, f"kept in {kept}", to, self.clock(), by)
             out.problems.append(
-                f"dockd: {exc.code}: {exc.message}\n  hint: {exc.hint}\n  the report is kept "
-                f"in {kept} and is sent first next time"
+                Said(
+                    "dockd: {code}: {error}\n  hint: {hint}\n  the report is kept in {kept} and "
+                    "is sent first next time",
+                    code=exc.code,
+                    error=Said.error(exc),
+                    hint=Said(exc.hint),
+                    kept=kept,
+                )
             )
             out.delivered = False
             return out
         self.records.report_issued(report, "sent", to, self.clock(), by)
-        out.notes.append(f"report e-mailed to {to}")
+        out.notes.append(Said("report e-mailed to {to}", to=to))
         return out
 
     @staticmethod
@@ -150,9 +159,21 @@ class Reports:
             try:
                 mail.resend(kept)
             except MailRecipientsRefused as exc:
-                out.problems.append(f"kept report {kept} partly delivered: {exc.message}")
+                out.problems.append(
+                    Said(
+                        "kept report {kept} partly delivered: {error}",
+                        kept=kept,
+                        error=Said.error(exc),
+                    )
+                )
             except MailError as exc:
-                out.problems.append(f"kept report {kept} still not sent: {exc.message}")
+                out.problems.append(
+                    Said(
+                        "kept report {kept} still not sent: {error}",
+                        kept=kept,
+                        error=Said.error(exc),
+                    )
+                )
                 break
             mail.mark_sent(kept)
-            out.notes.append(f"sent kept report {kept}")
+            out.notes.append(Said("sent kept report {kept}", kept=kept))

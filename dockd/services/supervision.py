@@ -48,13 +48,16 @@ class Supervision:
             except ChainMovedError:
                 continue
         raise ChainMovedError(
-            f"the custody chain kept moving during {_DRAW_ATTEMPTS} attempts to draw"
+            "the custody chain kept moving during {DRAW_ATTEMPTS} attempts to draw",
+            DRAW_ATTEMPTS=_DRAW_ATTEMPTS,
         )
 
     def recorded_draw(self, draw_id: int) -> RecordedDraw:
         found = self.records.draw(draw_id)
         if found is None:
-            raise LedgerError(f"no spot-check draw {draw_id}", hint="See the nightly report.")
+            raise LedgerError(
+                "no spot-check draw {draw_id}", hint="See the nightly report.", draw_id=draw_id
+            )
         return found
 
     def review(self, item: int, review: Review, passphrase: str) -> None:
@@ -74,8 +77,10 @@ class Supervision:
     def add_work_record(self, record: WorkRecord, by: str) -> int:
         if record.end <= record.start:
             raise ConfigError(
-                f"--to {record.end.isoformat()} is not after --from {record.start.isoformat()}",
+                "--to {end} is not after --from {start}",
                 hint="Give the stretch when recording was impossible, start before end.",
+                end=record.end.isoformat(),
+                start=record.start.isoformat(),
             )
         if not record.reason.strip() or not record.basis.strip():
             raise ConfigError(
@@ -86,7 +91,7 @@ class Supervision:
 
     def change_device(self, serial: str, kind: str, reason: str, by: str) -> None:
         if kind not in DEVICE_CHANGES:
-            raise ConfigError(f"unknown device change {kind!r}")
+            raise ConfigError("unknown device change {kind!r}", kind=kind)
         if not reason.strip():
             raise ConfigError("the reason is empty", hint="Say why, for the asset register.")
         self.records.change_device(serial, kind, reason.strip(), self.clock(), by)

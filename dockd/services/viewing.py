@@ -44,9 +44,9 @@ class ViewingService:
             raise ConfigError("a viewing request names at least one recording")
         found = self.operators.credential(viewer)
         if found is None:
-            raise OperatorUnknownError(f"no operator with badge {viewer}")
+            raise OperatorUnknownError("no operator with badge {viewer}", viewer=viewer)
         if found.operator.disabled:
-            raise OperatorDisabledError(f"operator {viewer} is disabled")
+            raise OperatorDisabledError("operator {viewer} is disabled", viewer=viewer)
         ids = list(dict.fromkeys(recordings))
         policy = self.policy.viewing
         tier = rules.tier(policy, found.operator, self.records.recording_units(ids))
@@ -133,5 +133,9 @@ class ViewingService:
     def _request(self, request_id: int) -> ViewingRequest:
         found = self.records.request(request_id)
         if found is None:
-            raise LedgerError(f"no viewing request {request_id}", hint="See `dockd view register`.")
+            raise LedgerError(
+                "no viewing request {request_id}",
+                hint="See `dockd view register`.",
+                request_id=request_id,
+            )
         return found

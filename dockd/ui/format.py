@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING
 
 from dockd.core.audit import RowDifference
 from dockd.core.views import LateOffload
 from dockd.ui.i18n import ENGLISH, N_, Locale
+
+if TYPE_CHECKING:
+    from dockd.core.status_document import StatusDocument
 
 MISSING = "—"
 UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
@@ -153,6 +157,20 @@ def local_moment(value: datetime | None, zone: tzinfo | None, missing: str = "un
     """`moment` in the station's zone: a clip recorded at 08:10 in Qidong reads
     2026-11-26 08:10 +08:00, not 00:10 UTC."""
     return moment(None if value is None else value.astimezone(zone), missing)
+
+
+def summary(doc: StatusDocument, tr: Locale = ENGLISH) -> str:
+    """The dock in one line, on the page and in `dockd status`. systemd's STATUS= line
+    (`doc.summary`) is English for the journal; another language says it again from the
+    slots."""
+    if not doc.live:
+        return tr("daemon not running")
+    if tr.language == "en":
+        return doc.summary
+    states = [s.state for s in doc.slots]
+    if not states:
+        return tr("waiting for recorders")
+    return tr(", ").join(f"{tr(STATE_LABELS[st])} {states.count(st)}" for st in sorted(set(states)))
 
 
 # --- grouping for display ---------------------------------------------------------------------

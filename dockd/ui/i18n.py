@@ -82,6 +82,25 @@ def catalog(language: Language) -> gettext.NullTranslations:
     return gettext.translation(DOMAIN, LOCALE_DIR, [GETTEXT_NAMES[language]])
 
 
+class Said(str):
+    """English text that keeps its template and values, so that a reader's locale can say
+    it again in their language: what a use case tells the operator (a mail's fate), read
+    in English by the tests and the journal, in Chinese at the station's terminal."""
+
+    template: str
+    values: dict[str, Any]
+
+    def __new__(cls, template: str, /, **values: Any) -> Said:
+        said = super().__new__(cls, template.format(**values) if values else template)
+        said.template, said.values = template, values
+        return said
+
+    @classmethod
+    def error(cls, exc: Any) -> Said:
+        """A DockdError's message (its template and values)."""
+        return cls(exc.template, **exc.values)
+
+
 @dataclass(frozen=True)
 class Locale:
     """What a reader's text is made with: the language and the station's zone (None: the
@@ -104,6 +123,17 @@ class Locale:
         """The translation of `message`, its `{name}` fields filled from `values`."""
         text = self._catalog.gettext(message)
         return text.format(**values) if values else text
+
+    def say(self, text: str) -> str:
+        """`text` in this language when it is a `Said` (its values too), else as it is."""
+        if not isinstance(text, Said):
+            return text
+        values = {k: self.say(v) if isinstance(v, str) else v for k, v in text.values.items()}
+        return self(text.template, **values)
+
+    def message(self, exc: Any) -> str:
+        """A DockdError's message in this language, its `Said` values too."""
+        return self.say(Said.error(exc))
 
     def local(self, value: datetime) -> datetime:
         return value.astimezone(self.zone)

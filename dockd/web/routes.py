@@ -94,7 +94,7 @@ def environment(tr: Locale = ENGLISH) -> Environment:
     env.globals.update(
         pct=fmt.pct,
         group_late=fmt.group_late,
-        summary=lambda doc: _summary(doc, tr),
+        summary=lambda doc: fmt.summary(doc, tr),
         tr=tr,  # no %-formatting: for text that may be a msgid or an error's own words
         STATE_LABELS=fmt.STATE_LABELS,
         SESSION_LABELS=fmt.SESSION_LABELS,
@@ -105,21 +105,6 @@ def environment(tr: Locale = ENGLISH) -> Environment:
         poll_ms=int(POLL_S * 1000),
     )
     return env
-
-
-def _summary(doc: StatusDocument, tr: Locale) -> str:
-    """systemd's STATUS= line is English for the journal; a page in another language says
-    it again from the slots."""
-    if not doc.live:
-        return tr("daemon not running")
-    if tr.language == "en":
-        return doc.summary
-    states = [s.state for s in doc.slots]
-    if not states:
-        return tr("waiting for recorders")
-    return tr(", ").join(
-        f"{tr(fmt.STATE_LABELS[st])} {states.count(st)}" for st in sorted(set(states))
-    )
 
 
 def build_asgi(

@@ -43,9 +43,11 @@ def check_tls(access: Access) -> None:
     try:
         context.load_cert_chain(access.tls_cert, access.tls_key)
     except FileNotFoundError as exc:
-        raise TlsError(f"[web] TLS file {exc.filename} does not exist") from exc
+        raise TlsError("[web] TLS file {filename} does not exist", filename=exc.filename) from exc
     except PermissionError as exc:
-        raise TlsError(f"[web] TLS file {exc.filename} cannot be read: permission denied") from exc
+        raise TlsError(
+            "[web] TLS file {filename} cannot be read: permission denied", filename=exc.filename
+        ) from exc
     except ssl.SSLError as exc:
         mismatch = "KEY_VALUES_MISMATCH" in str(exc) or "key values mismatch" in str(exc)
         what = (

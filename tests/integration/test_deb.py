@@ -135,7 +135,8 @@ def test_install_remove_purge_in_a_clean_root_keeps_the_evidence(
     # the installed dockd runs (its #! names /opt/dockd, which is the root's)
     venv = root / "opt/dockd/venv"
     helped = run(str(venv / "bin/python"), str(venv / "bin/dockd"), "--help", cwd=tmp_path)
-    assert "usage: dockd" in helped.stdout
+    # in the station's language (the default pack's: zh-CN), so the usage line itself
+    assert "dockd [-h] [--config CONFIG]" in helped.stdout
 
     (root / "var/lib/dockd/store/object").write_bytes(b"evidence")
     (root / "var/lib/dockd/ledger.sqlite3").write_bytes(b"ledger")

@@ -121,7 +121,8 @@ def test_the_installed_dockd_runs_from_the_staged_venv(staged: Path, tmp_path: P
         env=env,
     )
     assert helped.returncode == 0, helped.stderr
-    assert "usage: dockd" in helped.stdout
+    # in the station's language (the default pack's: zh-CN), so the usage line itself
+    assert "dockd [-h] [--config CONFIG]" in helped.stdout
 
 
 def test_a_second_install_changes_nothing(staged: Path) -> None:

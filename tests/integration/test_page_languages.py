@@ -187,6 +187,9 @@ def test_dockd_status_and_its_errors_in_the_station_language(
     )
     assert failed.returncode == 2
     first, hint = failed.stderr.splitlines()
-    # the code and the message as raised; the framing and the hint in Chinese
-    assert first.startswith("dockd 出错：PROFILE_UNKNOWN: no recorder profile 'no-such-profile'")
+    # the code as raised; the framing, the message and the hint in Chinese
+    assert first == (
+        "dockd 出错：PROFILE_UNKNOWN: 没有记录仪型号配置 'no-such-profile'"
+        "（已有：dcim, gat947, generic）"
+    )
     assert hint == "  提示：请使用 rules/recorders 下的某个型号配置 id，或在那里添加一个。"

@@ -54,6 +54,8 @@ def test_the_nightly_report_in_chinese_with_beijing_time(
     finally:
         controller.stop()
     assert sent.returncode == 0, sent.stderr
+    # what happened to the mail, in the station's language too
+    assert sent.stdout.splitlines()[-1].startswith("报告已通过邮件发送给 "), sent.stdout
     [message] = inbox.messages
     assert message["Content-Language"] == "zh-CN"
     assert message["Subject"].startswith("dockd: 1 条逾期导出")

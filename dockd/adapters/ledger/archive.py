@@ -46,7 +46,9 @@ class LedgerArchive:
             row = s.get(RecordingRow, recording, with_for_update=True)
             if row is None:
                 raise LedgerError(
-                    f"no recording {recording}", hint="See `dockd recordings` for recording ids."
+                    "no recording {recording}",
+                    hint="See `dockd recordings` for recording ids.",
+                    recording=recording,
                 )
             before = {
                 "classification": row.classification,

@@ -28,6 +28,7 @@ from dockd.errors import (
     LedgerUnreachableError,
     LedgerUrlError,
 )
+from dockd.ui.i18n import N_
 
 _MIGRATION_LOCK = 0x646F636D
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -46,9 +47,10 @@ _NEARLY_FULL = 1 << 20  # bytes free under which a SQLite I/O error is a full di
 
 
 def ledger_fault(
-    exc: Exception, doing: str, where: str, disk_full: Callable[[], bool] = lambda: False
+    exc: Exception, message: str, where: str, disk_full: Callable[[], bool] = lambda: False
 ) -> LedgerError:
-    """The named ledger fault of a SQLAlchemy or driver exception.
+    """The named ledger fault of a SQLAlchemy or driver exception; `message` is its
+    template, with `{where}` (the ledger) and `{said}` (what the database said).
 
     PostgreSQL's connection failures carry no SQLSTATE in psycopg, so they are told apart
     by libpq's message; anything else that fails before a statement ran is "unreachable".
@@ -56,27 +58,26 @@ def ledger_fault(
     `disk_full` tells whether the ledger's filesystem is out of space."""
     orig = getattr(exc, "orig", None)
     said = str(orig if orig is not None else exc).strip()
-    message = f"{doing} {where}: {said}"
     sqlite_name = str(getattr(orig, "sqlite_errorname", ""))
     if (
         sqlite_name.startswith(_SQLITE_FULL)
         or getattr(orig, "sqlstate", None) == _PG_DISK_FULL
         or (sqlite_name.startswith("SQLITE_IOERR") and disk_full())
     ):
-        return LedgerFullError(message)
+        return LedgerFullError(message, where=where, said=said)
     if sqlite_name.startswith(_SQLITE_LOCKED):
-        return LedgerLockedError(message)
+        return LedgerLockedError(message, where=where, said=said)
     if sqlite_name.startswith("SQLITE_CANTOPEN"):
-        return LedgerUnreachableError(message)
+        return LedgerUnreachableError(message, where=where, said=said)
     if isinstance(exc, ArgumentError | ValueError | ImportError):
-        return LedgerUrlError(message)
+        return LedgerUrlError(message, where=where, said=said)
     if isinstance(exc, DBAPIError) and (exc.statement is None or exc.connection_invalidated):
         if "password authentication failed" in said or "no password supplied" in said:
-            return LedgerAuthError(message)
+            return LedgerAuthError(message, where=where, said=said)
         if "database" in said and "does not exist" in said:
-            return LedgerMissingError(message)
-        return LedgerUnreachableError(message)
-    return LedgerError(message)
+            return LedgerMissingError(message, where=where, said=said)
+        return LedgerUnreachableError(message, where=where, said=said)
+    return LedgerError(message, where=where, said=said)
 
 
 def _ledger_url(url: str) -> URL:
@@ -160,16 +161,16 @@ class LedgerEngine:
             self.dialect = self.engine.dialect.name
             migrate(self.engine)
         except (SQLAlchemyError, ValueError, ImportError) as exc:
-            raise self._fault(exc, "cannot open the ledger at") from exc
+            raise self._fault(exc, N_("cannot open the ledger at {where}: {said}")) from exc
         except OSError as exc:
             raise LedgerUnreachableError(
-                f"cannot open the ledger at {self._safe_url()}: {exc}"
+                "cannot open the ledger at {url}: {exc}", url=self._safe_url(), exc=exc
             ) from exc
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._reader = self.engine.execution_options(**{_READ_ONLY: True})
 
-    def _fault(self, exc: Exception, doing: str) -> LedgerError:
-        return ledger_fault(exc, doing, self._safe_url(), self._disk_full)
+    def _fault(self, exc: Exception, message: str) -> LedgerError:
+        return ledger_fault(exc, message, self._safe_url(), self._disk_full)
 
     def _disk_full(self) -> bool:
         """The SQLite file's filesystem has (almost) no space left."""
@@ -198,11 +199,11 @@ class LedgerEngine:
             with self._sessions.begin() as session:
                 yield session
         except SQLAlchemyError as exc:
-            raise self._fault(exc, "ledger write failed at") from exc
+            raise self._fault(exc, N_("ledger write failed at {where}: {said}")) from exc
 
     def read(self, fn: Callable[[Session], T]) -> T:
         try:
             with self._sessions(bind=self._reader) as session:
                 return fn(session)
         except SQLAlchemyError as exc:
-            raise self._fault(exc, "ledger read failed at") from exc
+            raise self._fault(exc, N_("ledger read failed at {where}: {said}")) from exc

@@ -59,14 +59,16 @@ class LedgerExports:
             }
             missing = [str(i) for i in ids if i not in rows]
             if missing:
-                raise ExportUsageError(f"no recording {', '.join(missing)} in the ledger")
+                raise ExportUsageError(
+                    "no recording {missing} in the ledger", missing=", ".join(missing)
+                )
             return [recording_view(rows[i]) for i in ids]
 
         return self.ledger.read(load)
 
     def session_recordings(self, session_id: str) -> list[RecordingView]:
         if self.ledger.session(session_id) is None:
-            raise ExportUsageError(f"no dock session {session_id} in the ledger")
+            raise ExportUsageError("no dock session {session} in the ledger", session=session_id)
         return self.ledger.recordings(session_id)
 
     def session_manifest(self, session_id: str) -> tuple[str, str, str, int] | None:
@@ -174,7 +176,7 @@ class LedgerExports:
     def _started(s: Session, export_id: str) -> ExportRow:
         row = s.get(ExportRow, export_id)
         if row is None or row.state != "started":
-            raise LedgerError(f"export {export_id} is not a started export")
+            raise LedgerError("export {export_id} is not a started export", export_id=export_id)
         return row
 
 

@@ -23,7 +23,9 @@ class LedgerHolds:
         with self.ledger.transaction() as s:
             if s.get(RecordingRow, recording) is None:
                 raise LedgerError(
-                    f"no recording {recording}", hint="See `dockd recordings` for recording ids."
+                    "no recording {recording}",
+                    hint="See `dockd recordings` for recording ids.",
+                    recording=recording,
                 )
             hold = HoldRow(
                 recording_id=recording, kind=kind, reference=reference, placed_at=at, placed_by=by
@@ -39,7 +41,9 @@ class LedgerHolds:
             hold = s.get(HoldRow, hold_id)
             if hold is None or hold.released_at is not None:
                 raise LedgerError(
-                    f"no active hold {hold_id}", hint="See `dockd holds list` for active holds."
+                    "no active hold {hold_id}",
+                    hint="See `dockd holds list` for active holds.",
+                    hold_id=hold_id,
                 )
             hold.released_at, hold.released_by, hold.release_reason = at, by, reason
             details = {"hold": hold_id, "reason": reason, **facts(hold)}

@@ -78,10 +78,15 @@ def clear_lock(
         return None
     if not holder_is_dead(lock, me, alive):
         raise RecorderBusyError(
-            f"recorder {serial} is being copied by dock session {lock.session_id} "
-            f"(station {lock.station}, host {lock.host}, pid {lock.pid}, since "
-            f"{lock.taken_at.isoformat()}); this ingest wrote nothing",
+            "recorder {serial} is being copied by dock session {session} (station {station}, "
+            "host {host}, pid {pid}, since {taken_at}); this ingest wrote nothing",
             session_id=lock.session_id,
+            serial=serial,
+            session=lock.session_id,
+            station=lock.station,
+            host=lock.host,
+            pid=lock.pid,
+            taken_at=lock.taken_at.isoformat(),
         )
     session.delete(lock)
     session.flush()

@@ -52,8 +52,9 @@ class LedgerOperators:
         except LedgerError as exc:
             if isinstance(exc.__cause__, IntegrityError):
                 raise LedgerError(
-                    f"operator {who.badge} is already registered",
+                    "operator {badge} is already registered",
                     hint="A badge is registered once; `dockd operators list` shows it.",
+                    badge=who.badge,
                 ) from exc
             raise
 
@@ -114,5 +115,5 @@ class LedgerOperators:
 def _row(s: Session, badge: str) -> OperatorRow:
     row = s.get(OperatorRow, badge, with_for_update=True)
     if row is None:
-        raise OperatorUnknownError(f"no operator with badge {badge}")
+        raise OperatorUnknownError("no operator with badge {badge}", badge=badge)
     return row

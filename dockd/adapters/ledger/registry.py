@@ -47,8 +47,9 @@ class LedgerRegistry:
         except LedgerError as exc:
             if isinstance(exc.__cause__, IntegrityError):
                 raise LedgerError(
-                    f"recorder {serial} is already registered",
+                    "recorder {serial} is already registered",
                     hint="Use `dockd devices assign` to change its custodian.",
+                    serial=serial,
                 ) from exc
             raise
 
@@ -57,8 +58,9 @@ class LedgerRegistry:
         with self.ledger.transaction() as s:
             if s.get(DeviceRow, serial) is None:
                 raise LedgerError(
-                    f"recorder {serial} is not registered",
+                    "recorder {serial} is not registered",
                     hint=f"Register it first: dockd devices add {serial} --model M",
+                    serial=serial,
                 )
             ended = s.scalars(
                 select(AssignmentRow).where(
@@ -68,9 +70,12 @@ class LedgerRegistry:
             later = [p for p in ended if p.since > at]
             if later:
                 raise LedgerError(
-                    f"recorder {serial} was handed to {later[0].badge} at "
-                    f"{later[0].since.isoformat()}, after {at.isoformat()}",
+                    "recorder {serial} was handed to {badge} at {since}, after {at}",
                     hint="An earlier handover (--at) must come after the current one began.",
+                    serial=serial,
+                    badge=later[0].badge,
+                    since=later[0].since.isoformat(),
+                    at=at.isoformat(),
                 )
             retired = s.scalars(
                 select(DeviceChangeRow.id).where(
@@ -78,7 +83,9 @@ class LedgerRegistry:
                 )
             ).first()
             if retired is not None:
-                raise LedgerError(f"recorder {serial} is retired", hint="Register a new one.")
+                raise LedgerError(
+                    "recorder {serial} is retired", hint="Register a new one.", serial=serial
+                )
             for previous in ended:
                 previous.until = at
             assignment = AssignmentRow(
@@ -191,12 +198,15 @@ class LedgerRegistry:
             dock = s.get(DockSessionRow, session_id)
             if dock is None:
                 raise LedgerError(
-                    f"no dock session {session_id}", hint="See `dockd sessions` for session ids."
+                    "no dock session {session}",
+                    hint="See `dockd sessions` for session ids.",
+                    session=session_id,
                 )
             if dock.state == "running":
                 raise LedgerError(
-                    f"session {session_id} is still running",
+                    "session {session} is still running",
                     hint="Attest it once the recorder is safe to unplug.",
+                    session=session_id,
                 )
             known = set(
                 s.scalars(
@@ -206,8 +216,10 @@ class LedgerRegistry:
             for operator in operators:
                 if operator in known:
                     raise LedgerError(
-                        f"operator {operator} already attested session {session_id}",
+                        "operator {operator} already attested session {session}",
                         hint="Offload needs two different people (004:21); ask a second operator.",
+                        operator=operator,
+                        session=session_id,
                     )
                 attestation = AttestationRow(session_id=session_id, operator=operator, at=at)
                 s.add(attestation)

@@ -339,8 +339,9 @@ class Ledger(CustodyLedger):
                 )
             elif existing != (new.sha256, new.size):
                 raise LedgerError(
-                    f"object {new.blake3} is already in the ledger with another SHA-256 or size",
+                    "object {blake3} is already in the ledger with another SHA-256 or size",
                     hint="This should be impossible; preserve the store and ledger and report it.",
+                    blake3=new.blake3,
                 )
         if rows:  # the objects before the locations that name them
             session.execute(insert(ObjectRow), list(rows.values()))

@@ -89,7 +89,9 @@ class LedgerSupervision:
             details = {"seed": draw.seed, "ratio": draw.ratio, **facts(row, *items)}
             self.ledger.append_custody(s, at, "spotcheck-drawn", str(row.id), details, actor=by)
             if _prev_hash(s, str(row.id)) != draw.seed:
-                raise ChainMovedError(f"the custody chain moved while draw {row.id} was made")
+                raise ChainMovedError(
+                    "the custody chain moved while draw {row_id} was made", row_id=row.id
+                )
             return row.id
 
     def draw(self, draw_id: int) -> RecordedDraw | None:
@@ -118,13 +120,16 @@ class LedgerSupervision:
             item = s.get(SpotCheckItemRow, item_id)
             if item is None:
                 raise LedgerError(
-                    f"no spot-check item {item_id}",
+                    "no spot-check item {item_id}",
                     hint="See `dockd spotcheck draw --json` or the report for item ids.",
+                    item_id=item_id,
                 )
             if item.reviewed_at is not None:
                 raise LedgerError(
-                    f"spot-check item {item_id} was already reviewed by {item.reviewer}",
+                    "spot-check item {item_id} was already reviewed by {reviewer}",
                     hint="A review is final; add a note to a new draw instead.",
+                    item_id=item_id,
+                    reviewer=item.reviewer,
                 )
             item.reviewed_at, item.reviewer, item.note = at, review.reviewer, review.note
             item.recorded, item.uninterrupted = review.recorded, review.uninterrupted
@@ -141,11 +146,15 @@ class LedgerSupervision:
         with self.ledger.transaction() as s:
             if s.get(InterruptionRow, interruption_id) is None:
                 raise LedgerError(
-                    f"no interruption {interruption_id}",
+                    "no interruption {interruption_id}",
                     hint="See `dockd report deadlines --json` for interruption ids.",
+                    interruption_id=interruption_id,
                 )
             if s.get(InterruptionReviewRow, interruption_id) is not None:
-                raise LedgerError(f"interruption {interruption_id} is already explained")
+                raise LedgerError(
+                    "interruption {interruption_id} is already explained",
+                    interruption_id=interruption_id,
+                )
             row = InterruptionReviewRow(
                 interruption_id=interruption_id, explanation=text, explained_by=by, explained_at=at
             )
@@ -160,11 +169,15 @@ class LedgerSupervision:
             row = s.get(InterruptionReviewRow, interruption_id)
             if row is None:
                 raise LedgerError(
-                    f"interruption {interruption_id} has no explanation yet",
+                    "interruption {interruption_id} has no explanation yet",
                     hint=f"First: dockd interruptions explain {interruption_id} --by B --text T",
+                    interruption_id=interruption_id,
                 )
             if row.reviewed_at is not None:
-                raise LedgerError(f"interruption {interruption_id} was already reviewed")
+                raise LedgerError(
+                    "interruption {interruption_id} was already reviewed",
+                    interruption_id=interruption_id,
+                )
             row.reviewed_by, row.reviewed_at = by, at
             s.flush()
             self.ledger.append_custody(
@@ -196,9 +209,9 @@ class LedgerSupervision:
         """Reclaim (back to the pool) or retire: either ends the current assignment."""
         with self.ledger.transaction() as s:
             if s.get(DeviceRow, serial) is None:
-                raise LedgerError(f"recorder {serial} is not registered")
+                raise LedgerError("recorder {serial} is not registered", serial=serial)
             if _retired(s, serial):
-                raise LedgerError(f"recorder {serial} is retired")
+                raise LedgerError("recorder {serial} is retired", serial=serial)
             ended = s.scalars(
                 select(AssignmentRow).where(
                     AssignmentRow.serial == serial, AssignmentRow.until.is_(None)
@@ -206,8 +219,9 @@ class LedgerSupervision:
             ).all()
             if kind == "reclaimed" and not ended:
                 raise LedgerError(
-                    f"recorder {serial} is already in the pool",
+                    "recorder {serial} is already in the pool",
                     hint="Only an assigned recorder can be reclaimed.",
+                    serial=serial,
                 )
             for previous in ended:
                 previous.until = at

@@ -116,8 +116,9 @@ class LedgerViewing:
             )
             if count != seen:
                 raise LedgerError(
-                    f"viewing request {request_id} was approved by someone else meanwhile",
+                    "viewing request {request_id} was approved by someone else meanwhile",
                     hint="Look at `dockd view register` and approve again if still needed.",
+                    request_id=request_id,
                 )
             approval = ViewingApprovalRow(
                 request_id=request_id, approver=approver, role=role, at=at
@@ -132,7 +133,9 @@ class LedgerViewing:
         with self.ledger.transaction() as s:
             row = s.get(ViewingRequestRow, request_id, with_for_update=True)
             if row is None or row.refused_at is not None:
-                raise LedgerError(f"viewing request {request_id} cannot be refused now")
+                raise LedgerError(
+                    "viewing request {request_id} cannot be refused now", request_id=request_id
+                )
             row.refused_at, row.refused_by, row.refusal_reason = at, by, reason
             s.flush()
             subject = f"viewing:{request_id}"
@@ -174,13 +177,15 @@ def _recordings(s: Session, ids: Sequence[int]) -> list[RecordingRow]:
     missing = [i for i in ids if i not in rows]
     if missing:
         raise LedgerError(
-            f"no recording {', '.join(map(str, missing))}",
+            "no recording {recordings}",
             hint="See `dockd recordings` for recording ids.",
+            recordings=", ".join(map(str, missing)),
         )
     gone = [i for i in ids if rows[i].expired_at is not None]
     if gone:
         raise LedgerError(
-            f"recording {', '.join(map(str, gone))} expired: its footage is no longer stored"
+            "recording {recordings} expired: its footage is no longer stored",
+            recordings=", ".join(map(str, gone)),
         )
     return [rows[i] for i in ids]
 

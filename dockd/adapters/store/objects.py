@@ -423,4 +423,4 @@ class ObjectStore:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise StoreError(f"reading {key}: {exc.strerror}") from exc
+            raise StoreError("reading {key}: {reason}", key=key, reason=exc.strerror) from exc

@@ -718,8 +718,8 @@ class CentralRecords(Protocol):
         """The intent, committed before the local copy is touched."""
 
     def freeing_started(self) -> set[str]:
-        """The BLAKE3 of each object whose free's intent is on the chain and whose location
-        is not marked removed."""
+        """The BLAKE3 of each object whose free's intent is on this station's chain, newer
+        than its location here, and whose location is not marked removed."""
 
     def mark_freed(self, item: Outgoing, at: datetime) -> None: ...
 

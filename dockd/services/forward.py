@@ -2,11 +2,11 @@
 stays locked there as long as its recordings must be kept, and only then may leave the dock.
 
 A pass, in order: the bucket must have Object Lock (else nothing at all is sent); the first
-pass of a process aborts the multipart uploads a killed dockd left; frees a crash left
-half-done are finished; pending objects are sent (create-only), an identical object already
-under the key is adopted, and each counts only after a HEAD of the stored version shows what
-was sent; confirmed objects whose retention grew or whose hold changed get their lock
-updated and re-HEADed; confirmed copies past `local_retention_days` are freed locally.
+pass of a process aborts the multipart uploads a killed dockd left; pending objects are
+sent (create-only), an identical object already under the key is adopted, and each counts
+only after a HEAD of the stored version shows what was sent; confirmed objects whose retention grew or whose hold changed get their lock
+updated and re-HEADed; confirmed copies past `local_retention_days` are freed locally,
+frees a crash left half-done among them.
 
 Errors of the whole server (unreachable, credentials, full) stop the pass: the objects
 left are tried again by the next one and nothing is recorded for each. Errors of one object
@@ -128,7 +128,6 @@ class Forwarder:
                 for key in summary.aborted_uploads:
                     log.warning("central-upload-aborted", key=key)
             try:
-                self._finish_frees(held, summary)
                 self._send_all(
                     [i for i in held.values() if i.local and step(i) is Step.SEND], held, summary
                 )
@@ -255,18 +254,6 @@ class Forwarder:
 
     # freeing ---------------------------------------------------------------
 
-    def _finish_frees(self, held: dict[str, Outgoing], summary: PassSummary) -> None:
-        """Frees a crash interrupted after their intent, finished only while the rule still
-        allows them (a hold placed since without a central hold keeps what is left)."""
-        now = self.clock()
-        started = self.records.freeing_started()
-        for item in [i for i in held.values() if i.local and i.blake3 in started]:
-            if self._may_free(item, now):
-                self.store.free_local(item.local_key)
-                self.records.mark_freed(item, self.clock())
-                held[item.blake3] = replace(item, local=False)
-                summary.freed += 1
-
     def _may_free(self, item: Outgoing, now: datetime) -> bool:
         copy = item.copy
         holds = 1 if item.lock.legal_hold else 0
@@ -275,8 +262,11 @@ class Forwarder:
 
     def _free(self, held: dict[str, Outgoing], summary: PassSummary) -> None:
         """The central copy is HEADed once more right before: the local copy goes only
-        while the server still shows the locked object the ledger recorded."""
+        while the server still shows the locked object the ledger recorded. A free a crash
+        interrupted after its intent (`freeing_started`) is finished by the same checks,
+        after the lock upkeep, without a second intent."""
         now = self.clock()
+        started = self.records.freeing_started()
         for item in list(held.values()):
             recorded = item.recorded()
             if not item.local or step(item) is not Step.NOTHING or recorded is None:
@@ -291,7 +281,8 @@ class Forwarder:
                 log.warning("central-free-refused", key=item.key, code=exc.code, error=str(exc))
                 summary.failed[exc.code] += 1
                 continue
-            self.records.record_freeing(item, self.clock())
+            if item.blake3 not in started:
+                self.records.record_freeing(item, self.clock())
             self.store.free_local(item.local_key)
             freed = replace(item, local=False)
             self.records.mark_freed(freed, self.clock())

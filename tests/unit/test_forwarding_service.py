@@ -303,3 +303,38 @@ def test_verify_central_heads_every_copy_and_reads_back_the_sample(tmp_path: Pat
 def test_the_sample_is_at_least_one_object() -> None:
     assert [sample_size(n, 2) for n in (0, 1, 10, 49, 51, 1000)] == [0, 1, 1, 1, 2, 20]
     assert sample_size(10, 100) == 10
+
+
+def test_a_crashed_free_waits_for_a_grown_lock_before_it_is_finished(tmp_path: Path) -> None:
+    a = obj(b"crash, then a longer retention")
+    rig = Rig(tmp_path, a, days=0)
+    rig.store.crash_on_free = True
+    with pytest.raises(StoreCrashed):
+        rig.forwarder.run_pass()
+    rig.store.crash_on_free = False
+    a.dates = [UNTIL + timedelta(days=365)]
+    summary = rig.forwarder.run_pass()
+    assert (summary.lock_updated, summary.freed) == (1, 1)
+    kinds = [k for k, b in rig.records.events if b == a.blake3]
+    assert kinds == [
+        "central-confirmed",
+        "local-copy-freeing",
+        "central-lock-updated",
+        "local-copy-freed",
+    ]
+    assert rig.bucket.objects[rig.key(a)].retain_until == UNTIL + timedelta(days=365)
+
+
+def test_a_crashed_free_is_not_finished_when_the_final_head_does_not_confirm(
+    tmp_path: Path,
+) -> None:
+    a = obj(b"crash, then the central copy changed")
+    rig = Rig(tmp_path, a, days=0)
+    rig.store.crash_on_free = True
+    with pytest.raises(StoreCrashed):
+        rig.forwarder.run_pass()
+    rig.store.crash_on_free = False
+    rig.bucket.objects[rig.key(a)].lock_mode = "GOVERNANCE"
+    summary = rig.forwarder.run_pass()
+    assert summary.freed == 0 and dict(summary.failed) == {"CENTRAL_NOT_CONFIRMED": 1}
+    assert rig.store.path_of(a.key).exists() and a.blake3 not in rig.records.freed

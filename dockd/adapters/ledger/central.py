@@ -14,7 +14,6 @@ location is not removed, and `central` when its central copy is confirmed.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from datetime import datetime
 
@@ -209,23 +208,23 @@ class LedgerCentral:
             self.ledger.append_custody(s, at, FREEING, item.blake3, details)
 
     def freeing_started(self) -> set[str]:
+        """Only this station's own intents, each newer than the location it was about: an
+        intent of another station holding the same bytes, or an old one of this station's
+        for an object it holds again since, is no free of this copy. The events are joined
+        to the live locations in SQL: a freed copy's intents are not read again."""
+
         def load(s: Session) -> set[str]:
-            started = {
-                json.loads(details)["blake3"]
-                for details in s.scalars(
-                    select(CustodyEventRow.details).where(CustodyEventRow.kind == FREEING)
-                )
-            }
-            if not started:
-                return set()
-            still = s.scalars(
-                select(ObjectLocationRow.blake3).where(
-                    ObjectLocationRow.blake3.in_(started),
+            rows = s.execute(
+                select(CustodyEventRow.subject, CustodyEventRow.at, ObjectLocationRow.since)
+                .join(ObjectLocationRow, ObjectLocationRow.blake3 == CustodyEventRow.subject)
+                .where(
+                    CustodyEventRow.station == self.ledger.station,
+                    CustodyEventRow.kind == FREEING,
                     ObjectLocationRow.station.in_(self.ledger.stations()),
                     ObjectLocationRow.removed_at.is_(None),
                 )
             )
-            return set(still)
+            return {b for b, at, since in rows if datetime.fromisoformat(at) >= since}
 
         return self.ledger.read(load)
 

@@ -4,9 +4,10 @@ stays locked there as long as its recordings must be kept, and only then may lea
 A pass, in order: the bucket must have Object Lock (else nothing at all is sent); the first
 pass of a process aborts the multipart uploads a killed dockd left; pending objects are
 sent (create-only), an identical object already under the key is adopted, and each counts
-only after a HEAD of the stored version shows what was sent; confirmed objects whose retention grew or whose hold changed get their lock
-updated and re-HEADed; confirmed copies past `local_retention_days` are freed locally,
-frees a crash left half-done among them.
+only after a HEAD of the stored version shows what was sent; confirmed objects whose
+retention grew or whose hold changed get their lock updated and re-HEADed; confirmed
+copies past `local_retention_days` are freed locally, frees a crash left half-done among
+them.
 
 Errors of the whole server (unreachable, credentials, full) stop the pass: the objects
 left are tried again by the next one and nothing is recorded for each. Errors of one object

@@ -470,3 +470,14 @@ class CentralNotConfirmedError(CentralError):
         "The server does not show the object as sent: it is not counted as forwarded and "
         "the local copy stays. Check the bucket's Object Lock settings with the storage admin."
     )
+
+
+class LocalCopyUnreadableError(StoreError):
+    """The local copy of an object to forward could not be opened or read: that object
+    waits, the pass goes on with the others."""
+
+    code = "LOCAL_COPY_UNREADABLE"
+    hint = (
+        "Run `dockd verify`: the store's copy is missing or unreadable (check dmesg and the "
+        "disk); the other objects are forwarded meanwhile and this one is tried again."
+    )

@@ -37,7 +37,7 @@ from dockd.errors import (
     CentralError,
     CentralNoObjectLockError,
     ConfigError,
-    StoreError,
+    LocalCopyUnreadableError,
 )
 
 if TYPE_CHECKING:
@@ -174,6 +174,8 @@ class S3CentralStore:
                 )
         except (ClientError, BotoCoreError) as exc:
             raise self._translate(exc, "put", key) from exc
+        except OSError as exc:  # the file's read failed while boto3 sent it
+            raise _unreadable(source, exc) from exc
         return CentralUpload(key, answer.get("VersionId", "null"), checksum, 0)
 
     def head(self, key: str, version_id: str | None = None) -> CentralHead | None:
@@ -209,13 +211,19 @@ class S3CentralStore:
         if size <= self._part_size:
             digest = hashlib.sha256()
             with _open_local(source) as fh:
-                for chunk in _chunks(fh, _READ_CHUNK):
-                    digest.update(chunk)
+                try:
+                    for chunk in _chunks(fh, _READ_CHUNK):
+                        digest.update(chunk)
+                except OSError as exc:
+                    raise _unreadable(source, exc) from exc
             return _b64(digest.digest())
         parts: list[bytes] = []
         with _open_local(source) as fh:
-            while part := fh.read(self._part_size):
-                parts.append(hashlib.sha256(part).digest())
+            try:
+                while part := fh.read(self._part_size):
+                    parts.append(hashlib.sha256(part).digest())
+            except OSError as exc:
+                raise _unreadable(source, exc) from exc
         return _composite(parts)
 
     def extend_retention(self, key: str, version_id: str, retain_until: datetime) -> None:
@@ -317,8 +325,12 @@ class S3CentralStore:
             while not any(f.done() and f.exception() is not None for f in futures):
                 self._pace()
                 self._buffers.acquire()
-                # FileIO.read(n) reads into the bytes it returns: the part is never copied.
-                buf = fh.read(self._part_size)
+                try:
+                    # FileIO.read(n) reads into the bytes it returns: the part is never copied.
+                    buf = fh.read(self._part_size)
+                except OSError as exc:
+                    self._buffers.release()
+                    raise _unreadable(source, exc) from exc
                 if not buf:
                     self._buffers.release()
                     break
@@ -397,7 +409,11 @@ def _open_local(source: Path) -> FileIO:
     try:
         return open(source, "rb", buffering=0)
     except OSError as exc:
-        raise StoreError(f"cannot read the local copy {source} to send it: {exc}") from exc
+        raise _unreadable(source, exc) from exc
+
+
+def _unreadable(source: Path, exc: OSError) -> LocalCopyUnreadableError:
+    return LocalCopyUnreadableError(f"cannot read the local copy {source} to send it: {exc}")
 
 
 def _chunks(fh: BinaryIO, size: int) -> Iterator[bytes]:

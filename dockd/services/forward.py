@@ -11,8 +11,8 @@ them.
 
 Errors of the whole server (unreachable, credentials, full) stop the pass: the objects
 left are tried again by the next one and nothing is recorded for each. Errors of one object
-(a checksum refused, another object under its key, a HEAD that does not confirm) are
-recorded on its row.
+(a checksum refused, another object under its key, a HEAD that does not confirm, its local
+copy unreadable, the ledger refusing its row) are recorded on its row, and the pass goes on.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from dockd.errors import (
     CentralKeyExistsError,
     CentralNotConfirmedError,
     CentralUnreachableError,
+    DockdError,
 )
 from dockd.ports import CentralRecords, CentralStore, ForwardingStore
 
@@ -168,9 +169,9 @@ class Forwarder:
                 with self._lock_summary:
                     summary.stopped = summary.stopped or exc
                 return _Outcome(item, "skipped")
-            except CentralError as exc:
+            except DockdError as exc:  # this object's: its local copy, the server, the ledger
                 log.warning("central-failed", key=item.key, code=exc.code, error=str(exc))
-                self.records.record_failed(item, exc.code, str(exc), self.clock())
+                self._record_failed(item, exc)
                 return _Outcome(item, "failed", exc.code)
 
         with ThreadPoolExecutor(self.streams, thread_name_prefix="dockd-forward") as pool:
@@ -183,6 +184,15 @@ class Forwarder:
                     summary.adopted += 1
                 elif outcome.result == "failed" and outcome.code is not None:
                     summary.failed[outcome.code] += 1
+
+    def _record_failed(self, item: Outgoing, exc: DockdError) -> None:
+        """On the object's row; a ledger that cannot take even that is the journal's."""
+        try:
+            self.records.record_failed(item, exc.code, str(exc), self.clock())
+        except DockdError as failed:
+            log.error(
+                "central-failure-not-recorded", key=item.key, code=failed.code, error=str(failed)
+            )
 
     def _send(self, item: Outgoing) -> _Outcome:
         source = self.store.path_of(item.local_key)
@@ -235,13 +245,13 @@ class Forwarder:
                     copy.version_id, item.size, copy.checksum, lock.retain_until, lock.legal_hold
                 )
                 head = _confirm(self.central, item.key, expected)
+                self.records.record_lock(item, head, self.clock())
             except _SERVER_WIDE:
                 raise
-            except CentralError as exc:
+            except DockdError as exc:
                 log.warning("central-lock-failed", key=item.key, code=exc.code, error=str(exc))
                 summary.failed[exc.code] += 1
                 continue
-            self.records.record_lock(item, head, self.clock())
             held[item.blake3] = replace(
                 item, copy=replace(copy, retain_until=head.retain_until, legal_hold=head.legal_hold)
             )
@@ -275,21 +285,23 @@ class Forwarder:
             if not self._may_free(item, now):
                 continue
             try:
-                _confirm(self.central, item.key, recorded)
+                self._free_one(item, recorded, item.blake3 in started)
             except _SERVER_WIDE:
                 raise
-            except CentralError as exc:
+            except DockdError as exc:
                 log.warning("central-free-refused", key=item.key, code=exc.code, error=str(exc))
                 summary.failed[exc.code] += 1
                 continue
-            if item.blake3 not in started:
-                self.records.record_freeing(item, self.clock())
-            self.store.free_local(item.local_key)
-            freed = replace(item, local=False)
-            self.records.mark_freed(freed, self.clock())
-            held[item.blake3] = freed
+            held[item.blake3] = replace(item, local=False)
             summary.freed += 1
             log.info("local-copy-freed", key=item.local_key, central=item.key)
+
+    def _free_one(self, item: Outgoing, recorded: Expected, started: bool) -> None:
+        _confirm(self.central, item.key, recorded)
+        if not started:
+            self.records.record_freeing(item, self.clock())
+        self.store.free_local(item.local_key)
+        self.records.mark_freed(replace(item, local=False), self.clock())
 
 
 def _confirmed(item: Outgoing, head: CentralHead, at: datetime) -> Outgoing:

@@ -24,6 +24,8 @@ from dockd.errors import (
     CentralError,
     CentralKeyExistsError,
     CentralNoObjectLockError,
+    LocalCopyUnreadableError,
+    StoreError,
 )
 
 
@@ -62,7 +64,10 @@ class FakeBucket:
     def put(self, item: CentralPut, source: Path) -> CentralUpload:
         if self.fail_next:
             raise self.fail_next.pop(0)
-        data = source.read_bytes()
+        try:
+            data = source.read_bytes()
+        except OSError as exc:  # as the S3 adapter names it
+            raise LocalCopyUnreadableError(f"cannot read the local copy {source}: {exc}") from exc
         if self.corrupt_on_the_way:
             data = data[:-1] + bytes([data[-1] ^ 1])
         key = self.prefix + item.key
@@ -214,10 +219,12 @@ class StoreCrashed(Exception):
 
 @dataclass
 class FakeLocalStore:
-    """Object files under `root`; `crash_on_free` raises before deleting (a power cut)."""
+    """Object files under `root`; `crash_on_free` raises before deleting (a power cut),
+    `refuse_free` names keys whose deletion fails as a failing disk's does."""
 
     root: Path
     crash_on_free: bool = False
+    refuse_free: set[str] = field(default_factory=set)  # keys whose deletion fails (EIO)
 
     def path_of(self, key: str) -> Path:
         return self.root / key
@@ -230,6 +237,8 @@ class FakeLocalStore:
     def free_local(self, key: str) -> bool:
         if self.crash_on_free:
             raise StoreCrashed(key)
+        if key in self.refuse_free:
+            raise StoreError(f"cannot delete {self.path_of(key)}: Input/output error")
         path = self.path_of(key)
         if not path.exists():
             return False

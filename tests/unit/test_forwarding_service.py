@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from dockd.core.forwarding import CentralCopy, Outgoing
+from dockd.core.forwarding import CentralCopy, CentralHead, Outgoing
 from dockd.errors import (
     CentralAuthError,
     CentralError,
     CentralNoObjectLockError,
     CentralUnreachableError,
+    LedgerError,
 )
 from dockd.services.central_verify import CentralVerifier, sample_size
 from dockd.services.forward import Forwarder
@@ -338,3 +339,57 @@ def test_a_crashed_free_is_not_finished_when_the_final_head_does_not_confirm(
     summary = rig.forwarder.run_pass()
     assert summary.freed == 0 and dict(summary.failed) == {"CENTRAL_NOT_CONFIRMED": 1}
     assert rig.store.path_of(a.key).exists() and a.blake3 not in rig.records.freed
+
+
+def test_a_missing_local_copy_fails_that_object_and_the_pass_goes_on(tmp_path: Path) -> None:
+    lost, kept, due = obj(b"lost from the store"), obj(b"still here"), obj(b"due for freeing")
+    rig = Rig(tmp_path, due, days=1)
+    rig.forwarder.run_pass()  # `due` confirmed a day before the others are stored
+    for o in (lost, kept):
+        rig.records.objects.append(o)
+        rig.store.add(o)
+    rig.store.path_of(lost.key).unlink()
+    due.dates = [UNTIL + timedelta(days=365)]
+    rig.clock.now = NOW + timedelta(days=1)
+    summary = rig.forwarder.run_pass()
+    assert dict(summary.failed) == {"LOCAL_COPY_UNREADABLE": 1}
+    assert (summary.sent, summary.lock_updated, summary.freed, summary.left) == (1, 1, 1, 1)
+    assert rig.records.copies[lost.blake3].error_code == "LOCAL_COPY_UNREADABLE"
+    assert rig.records.copies[kept.blake3].state == "confirmed"
+
+
+def test_a_local_copy_that_cannot_be_deleted_stays_held_and_others_are_freed(
+    tmp_path: Path,
+) -> None:
+    stuck, other = obj(b"on a failing sector"), obj(b"freed all the same")
+    rig = Rig(tmp_path, stuck, other, days=0)
+    rig.store.refuse_free = {stuck.key}
+    summary = rig.forwarder.run_pass()
+    assert (summary.freed, dict(summary.failed)) == (1, {"STORE_FAILED": 1})
+    assert rig.records.freed == {other.blake3}
+    assert rig.store.path_of(stuck.key).exists()
+
+
+class RefusingLedger(FakeCentralRecords):
+    """The ledger refusing one object's row (two stations adding it at once)."""
+
+    refused: str = ""
+
+    def record_confirmed(
+        self, item: Outgoing, head: CentralHead, parts: int, adopted: bool, at: datetime
+    ) -> None:
+        if item.blake3 == self.refused:
+            raise LedgerError("duplicate key value violates unique constraint")
+        super().record_confirmed(item, head, parts, adopted, at)
+
+
+def test_a_ledger_refusing_one_objects_row_fails_only_that_object(tmp_path: Path) -> None:
+    clash, fine = obj(b"sent by two stations at once"), obj(b"only ours")
+    rig = Rig(tmp_path, clash, fine)
+    records = RefusingLedger(rig.records.objects, rig.records.fallback)
+    records.refused = clash.blake3
+    rig.forwarder = Forwarder(rig.bucket, records, rig.store, rig.clock, 30, 2)
+    summary = rig.forwarder.run_pass()
+    assert (summary.sent, dict(summary.failed)) == (1, {"LEDGER_FAILED": 1})
+    assert records.copies[fine.blake3].state == "confirmed"
+    assert records.copies[clash.blake3].error_code == "LEDGER_FAILED"

@@ -714,8 +714,10 @@ class CentralRecords(Protocol):
 
     def record_lock(self, item: Outgoing, head: CentralHead, at: datetime) -> None: ...
 
-    def record_freeing(self, item: Outgoing, at: datetime) -> None:
-        """The intent, committed before the local copy is touched."""
+    def record_freeing(self, item: Outgoing, at: datetime, *, resumed: bool = False) -> bool:
+        """The intent, committed before the local copy is touched; False (nothing written)
+        when the object's holds, retention or central copy are no longer what `item` says.
+        `resumed`: the intent is already on the chain, only the check is made."""
 
     def freeing_started(self) -> set[str]:
         """The BLAKE3 of each object whose free's intent is on this station's chain, newer

@@ -285,7 +285,8 @@ class Forwarder:
             if not self._may_free(item, now):
                 continue
             try:
-                self._free_one(item, recorded, item.blake3 in started)
+                if not self._free_one(item, recorded, item.blake3 in started):
+                    continue
             except _SERVER_WIDE:
                 raise
             except DockdError as exc:
@@ -296,12 +297,16 @@ class Forwarder:
             summary.freed += 1
             log.info("local-copy-freed", key=item.local_key, central=item.key)
 
-    def _free_one(self, item: Outgoing, recorded: Expected, started: bool) -> None:
+    def _free_one(self, item: Outgoing, recorded: Expected, started: bool) -> bool:
+        """False when the ledger's facts changed since the pass read them (a hold placed,
+        a retention grown): the local copy stays, and the next pass decides again."""
         _confirm(self.central, item.key, recorded)
-        if not started:
-            self.records.record_freeing(item, self.clock())
+        if not self.records.record_freeing(item, self.clock(), resumed=started):
+            log.info("local-free-deferred", key=item.local_key, reason="facts changed")
+            return False
         self.store.free_local(item.local_key)
         self.records.mark_freed(replace(item, local=False), self.clock())
+        return True
 
 
 def _confirmed(item: Outgoing, head: CentralHead, at: datetime) -> Outgoing:

@@ -141,6 +141,10 @@ class FakeCentralRecords:
     events: list[tuple[str, str]] = field(default_factory=list)  # kind, blake3
 
     def outgoing(self) -> list[Outgoing]:
+        return self._current()
+
+    def _current(self) -> list[Outgoing]:
+        """The objects as the ledger has them now (what `record_freeing` checks again)."""
         from dockd.core.forwarding import central_key, needed_lock
 
         out = []
@@ -201,8 +205,14 @@ class FakeCentralRecords:
         )
         self.events.append(("central-lock-updated", item.blake3))
 
-    def record_freeing(self, item: Outgoing, at: datetime) -> None:
+    def record_freeing(self, item: Outgoing, at: datetime, *, resumed: bool = False) -> bool:
+        [now] = [o for o in self._current() if o.blake3 == item.blake3]
+        if (now.lock, now.copy) != (item.lock, item.copy):
+            return False
+        if resumed:
+            return True
         self.events.append(("local-copy-freeing", item.blake3))
+        return True
 
     def freeing_started(self) -> set[str]:
         started = {b for kind, b in self.events if kind == "local-copy-freeing"}

@@ -393,3 +393,33 @@ def test_a_ledger_refusing_one_objects_row_fails_only_that_object(tmp_path: Path
     assert (summary.sent, dict(summary.failed)) == (1, {"LEDGER_FAILED": 1})
     assert records.copies[fine.blake3].state == "confirmed"
     assert records.copies[clash.blake3].error_code == "LEDGER_FAILED"
+
+
+class HoldAfterTheRead(FakeCentralRecords):
+    """A hold placed at the desk right after the pass read the ledger."""
+
+    target: FakeObject | None = None
+
+    def outgoing(self) -> list[Outgoing]:
+        read = super().outgoing()
+        if self.target is not None:
+            self.target.holds = 1
+        return read
+
+
+def test_a_hold_placed_after_the_pass_read_the_ledger_keeps_the_local_copy(
+    tmp_path: Path,
+) -> None:
+    a = obj(b"held mid-pass")
+    rig = Rig(tmp_path, a, days=0)
+    records = HoldAfterTheRead(rig.records.objects, rig.records.fallback)
+    rig.forwarder = Forwarder(rig.bucket, records, rig.store, rig.clock, 0, 2)
+    records.target = a
+    summary = rig.forwarder.run_pass()
+    assert (summary.sent, summary.freed) == (1, 0)
+    assert rig.store.path_of(a.key).exists() and a.blake3 not in records.freed
+    assert ("local-copy-freeing", a.blake3) not in records.events
+    records.target = None
+    again = rig.forwarder.run_pass()  # the next pass sees the hold: the central hold first
+    assert (again.lock_updated, again.freed) == (1, 1)
+    assert rig.bucket.objects[rig.key(a)].legal_hold is True

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from dockd.adapters.ledger.facts import facts
@@ -31,7 +32,14 @@ from dockd.adapters.ledger.schema import (
     RecordingRow,
 )
 from dockd.adapters.ledger.sessions import Ledger
-from dockd.core.forwarding import CentralCopy, CentralHead, Outgoing, central_key, needed_lock
+from dockd.core.forwarding import (
+    CentralCopy,
+    CentralHead,
+    ObjectLock,
+    Outgoing,
+    central_key,
+    needed_lock,
+)
 from dockd.core.retention import retain_until
 
 CONFIRMED = "central-confirmed"
@@ -69,7 +77,12 @@ class LedgerCentral:
                 .where(self._wanted())
                 .order_by(ObjectRow.stored_at, ObjectRow.blake3)
             ).all()
-            dates, holds = self._covering(s) if rows else ({}, {})
+            wanted = (
+                select(ObjectRow.blake3)
+                .outerjoin(CentralCopyRow, CentralCopyRow.blake3 == ObjectRow.blake3)
+                .where(self._wanted())
+            )
+            dates, holds = self._covering(s, wanted) if rows else ({}, {})
             return [
                 self._outgoing(
                     obj, copy, local, dates.get(obj.blake3, []), holds.get(obj.blake3, 0)
@@ -79,15 +92,13 @@ class LedgerCentral:
 
         return self.ledger.read(load)
 
-    def _covering(self, s: Session) -> tuple[dict[str, list[datetime | None]], dict[str, int]]:
-        """Per wanted object, the retain-until of every recording it is (a manifest: of its
-        session's recordings) and how many open holds cover them; only the recordings of
-        wanted objects are read, whatever other stations share the ledger."""
-        wanted = (
-            select(ObjectRow.blake3)
-            .outerjoin(CentralCopyRow, CentralCopyRow.blake3 == ObjectRow.blake3)
-            .where(self._wanted())
-        )
+    def _covering(
+        self, s: Session, wanted: Select[Any]
+    ) -> tuple[dict[str, list[datetime | None]], dict[str, int]]:
+        """Per `wanted` object (a query of BLAKE3s), the retain-until of every recording it
+        is (a manifest: of its session's recordings) and how many open holds cover them;
+        only the recordings of wanted objects are read, whatever other stations share the
+        ledger."""
         sessions = select(DockSessionRow.id, DockSessionRow.manifest_blake3).where(
             DockSessionRow.manifest_blake3.in_(wanted)
         )
@@ -130,7 +141,6 @@ class LedgerCentral:
         dates: list[datetime | None],
         holds: int,
     ) -> Outgoing:
-        fallback = retain_until(obj.stored_at, self.routine_months)
         confirmed = copy if copy is not None and copy.state == "confirmed" else None
         return Outgoing(
             blake3=obj.blake3,
@@ -139,10 +149,21 @@ class LedgerCentral:
             local_key=obj.key,
             # a confirmed copy keeps the key it was stored under, whatever the prefix is now
             key=confirmed.key if confirmed else central_key(self.prefix, obj.key),
-            lock=needed_lock(dates, holds, fallback, confirmed.retain_until if confirmed else None),
+            lock=self._lock(obj, copy, dates, holds),
             copy=_copy(copy) if copy is not None else None,
             local=bool(local),
         )
+
+    def _lock(
+        self,
+        obj: ObjectRow,
+        copy: CentralCopyRow | None,
+        dates: list[datetime | None],
+        holds: int,
+    ) -> ObjectLock:
+        fallback = retain_until(obj.stored_at, self.routine_months)
+        confirmed = copy.retain_until if copy is not None and copy.state == "confirmed" else None
+        return needed_lock(dates, holds, fallback, confirmed)
 
     def _row(self, s: Session, item: Outgoing, at: datetime) -> CentralCopyRow:
         row = s.get(CentralCopyRow, item.blake3)
@@ -202,10 +223,28 @@ class LedgerCentral:
             s.flush()
             self.ledger.append_custody(s, at, LOCK_UPDATED, item.blake3, facts(row))
 
-    def record_freeing(self, item: Outgoing, at: datetime) -> None:
+    def record_freeing(self, item: Outgoing, at: datetime, *, resumed: bool = False) -> bool:
+        """The object's holds, retention and central copy are read again in the intent's
+        own transaction (its row locked on PostgreSQL; SQLite's writers are serial): a
+        pass's facts can be hours old, and a hold placed or a retention grown since, or a
+        central copy changed by another station, refuses the free (False, nothing
+        written); the next pass decides again on fresh facts. `resumed`: the intent is
+        already on the chain (a crash cut the free short): only the check is made."""
         with self.ledger.transaction() as s:
+            obj = s.execute(
+                select(ObjectRow).where(ObjectRow.blake3 == item.blake3).with_for_update()
+            ).scalar_one()
+            copy = s.get(CentralCopyRow, item.blake3)
+            wanted = select(ObjectRow.blake3).where(ObjectRow.blake3 == item.blake3)
+            dates, holds = self._covering(s, wanted)
+            lock = self._lock(obj, copy, dates.get(obj.blake3, []), holds.get(obj.blake3, 0))
+            if lock != item.lock or (_copy(copy) if copy is not None else None) != item.copy:
+                return False
+            if resumed:
+                return True
             details = {"blake3": item.blake3, "key": item.local_key, "station": self.ledger.station}
             self.ledger.append_custody(s, at, FREEING, item.blake3, details)
+            return True
 
     def freeing_started(self) -> set[str]:
         """Only this station's own intents, each newer than the location it was about: an

@@ -36,6 +36,9 @@ AUTH_CODES = frozenset(
         "403",
     }
 )
+# What a server answers when the lock itself refuses a change (a shorter COMPLIANCE date, a
+# key allowed to put but not to change a lock); bad or expired keys stay CentralAuthError.
+LOCK_REFUSALS = frozenset({"AccessDenied", "403"})
 CHECKSUM_CODES = frozenset(
     {"BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch", "InvalidChecksum"}
 )
@@ -57,7 +60,8 @@ def central_error(
     exc: ClientError | BotoCoreError, doing: str, where: str, *, lock_change: bool = False
 ) -> CentralError:
     """The one translation of botocore's errors. `lock_change`: the request changed a
-    version's retention or hold, where AccessDenied is the lock refusing, not bad keys.
+    version's retention or hold, where AccessDenied is the lock refusing, not bad keys
+    (an unknown key, a bad signature, an expired token or a skewed clock still are).
     SeaweedFS answers a full disk with a bare 500 InternalError: that stays a plain
     CentralError (sent again by the next pass), as it cannot be told from other faults."""
     if isinstance(exc, BotoConnectionError | HTTPClientError | ResponseStreamingError):
@@ -72,7 +76,7 @@ def central_error(
         return CentralKeyExistsError(f"the key is taken at {said}")
     if code in CHECKSUM_CODES:
         return CentralChecksumError(f"could not {doing} {said}")
-    if code in AUTH_CODES and not lock_change:
+    if code in AUTH_CODES and not (lock_change and code in LOCK_REFUSALS):
         return CentralAuthError(f"could not {doing} {said}")
     if code in FULL_CODES or (status >= 500 and any(w in message.lower() for w in FULL_WORDS)):
         return CentralFullError(f"could not {doing} {said}")
@@ -82,7 +86,7 @@ def central_error(
             hint="Set [central] bucket to an existing bucket made with Object Lock enabled "
             "(ask the storage admin); nothing was sent.",
         )
-    if code in AUTH_CODES:
+    if code in LOCK_REFUSALS:
         return CentralError(
             f"could not {doing} {said}",
             hint="COMPLIANCE retention can only be lengthened, and this station's key may lack "

@@ -75,8 +75,13 @@ class CentralVerifier:
         expected = item.recorded()
         if expected is None:
             return "the ledger's confirmed copy has no version, checksum or retain-until"
-        problems = confirmation_problems(expected, self.central.head(item.key, expected.version_id))
-        return "; ".join(problems) or None
+        try:
+            head = self.central.head(item.key, expected.version_id)
+        except (CentralUnreachableError, CentralAuthError):
+            raise
+        except CentralError as exc:  # this object's answer: the others are checked still
+            return f"its HEAD failed: {exc.code}: {exc.message}"
+        return "; ".join(confirmation_problems(expected, head)) or None
 
     def _read_problem(self, item: Outgoing) -> str | None:
         copy = item.copy

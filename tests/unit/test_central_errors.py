@@ -88,3 +88,11 @@ def test_message_names_the_place_and_the_servers_answer() -> None:
     assert (
         error.message == f"could not put {WHERE}: the server answered InternalError: disk trouble"
     )
+
+
+@pytest.mark.parametrize(
+    "code", ["InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "RequestTimeTooSkewed"]
+)
+def test_bad_keys_changing_a_lock_are_still_the_keys(code: str) -> None:
+    error = central_error(answer(code, 403), "set the legal hold of", WHERE, lock_change=True)
+    assert type(error) is CentralAuthError

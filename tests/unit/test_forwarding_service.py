@@ -423,3 +423,21 @@ def test_a_hold_placed_after_the_pass_read_the_ledger_keeps_the_local_copy(
     again = rig.forwarder.run_pass()  # the next pass sees the hold: the central hold first
     assert (again.lock_updated, again.freed) == (1, 1)
     assert rig.bucket.objects[rig.key(a)].legal_hold is True
+
+
+def test_verify_central_goes_on_past_one_objects_failed_head(tmp_path: Path) -> None:
+    a, b = obj(b"head refused"), obj(b"head fine")
+    rig = Rig(tmp_path, a, b)
+    rig.forwarder.run_pass()
+    head = rig.bucket.head
+
+    def failing_head(key: str, version_id: str | None = None) -> CentralHead | None:
+        if key == rig.key(a):
+            raise CentralError("NoSuchVersion after a server migration")
+        return head(key, version_id)
+
+    rig.bucket.head = failing_head  # type: ignore[method-assign]
+    report = CentralVerifier(rig.bucket, rig.records, rig.clock, lambda i, n: []).verify(0)
+    assert report.checked == 2
+    assert [(f.blake3, f.problem) for f in report.findings] == [(a.blake3, "not-confirmed")]
+    assert "CENTRAL_FAILED" in report.findings[0].detail

@@ -481,3 +481,14 @@ class LocalCopyUnreadableError(StoreError):
         "Run `dockd verify`: the store's copy is missing or unreadable (check dmesg and the "
         "disk); the other objects are forwarded meanwhile and this one is tried again."
     )
+
+
+class CentralUnavailableError(CentralError):
+    """The server answered a 5xx or asked to slow down: a fault of the server, not of the
+    object being sent, so the pass stops and no object is marked failed."""
+
+    code = "CENTRAL_UNAVAILABLE"
+    hint = (
+        "The central store answered with a server error (5xx, SlowDown): ask the storage "
+        "admin to check it; the backlog is sent by a later pass and nothing local is freed."
+    )

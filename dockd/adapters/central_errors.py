@@ -20,6 +20,7 @@ from dockd.errors import (
     CentralError,
     CentralFullError,
     CentralKeyExistsError,
+    CentralUnavailableError,
     CentralUnreachableError,
 )
 
@@ -52,6 +53,10 @@ FULL_CODES = frozenset(
         "ErrRequestBytesExceed",
     }
 )
+# The server's own trouble, whatever object was being sent (some come without a 5xx status).
+BUSY_CODES = frozenset(
+    {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "OperationAborted"}
+)
 # Words with which servers (SeaweedFS among them) explain a generic 5xx that is lack of room.
 FULL_WORDS = ("quota", "no free volume", "no writable volume", "not enough space", "disk full")
 
@@ -62,8 +67,9 @@ def central_error(
     """The one translation of botocore's errors. `lock_change`: the request changed a
     version's retention or hold, where AccessDenied is the lock refusing, not bad keys
     (an unknown key, a bad signature, an expired token or a skewed clock still are).
-    SeaweedFS answers a full disk with a bare 500 InternalError: that stays a plain
-    CentralError (sent again by the next pass), as it cannot be told from other faults."""
+    A 5xx or SlowDown is the server's trouble, not the object's (CentralUnavailableError:
+    the pass stops); SeaweedFS answers a full disk with a bare 500 InternalError, which is
+    that too, as it cannot be told from other faults."""
     if isinstance(exc, BotoConnectionError | HTTPClientError | ResponseStreamingError):
         return CentralUnreachableError(f"could not {doing} {where}: {exc}")
     if not isinstance(exc, ClientError):
@@ -80,6 +86,8 @@ def central_error(
         return CentralAuthError(f"could not {doing} {said}")
     if code in FULL_CODES or (status >= 500 and any(w in message.lower() for w in FULL_WORDS)):
         return CentralFullError(f"could not {doing} {said}")
+    if status >= 500 or code in BUSY_CODES:
+        return CentralUnavailableError(f"could not {doing} {said}")
     if code == "NoSuchBucket":
         return CentralError(
             f"could not {doing} {said}",

@@ -9,10 +9,11 @@ retention grew or whose hold changed get their lock updated and re-HEADed; confi
 copies past `local_retention_days` are freed locally, frees a crash left half-done among
 them.
 
-Errors of the whole server (unreachable, credentials, full) stop the pass: the objects
-left are tried again by the next one and nothing is recorded for each. Errors of one object
-(a checksum refused, another object under its key, a HEAD that does not confirm, its local
-copy unreadable, the ledger refusing its row) are recorded on its row, and the pass goes on.
+Errors of the whole server (unreachable, a 5xx or SlowDown, credentials, full) stop the
+pass: the objects left are tried again by the next one and nothing is recorded for each.
+Errors of one object (a checksum refused, another object under its key, a HEAD that does
+not confirm, its local copy unreadable, the ledger refusing its row) are recorded on its
+row, and the pass goes on.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from dockd.errors import (
     CentralFullError,
     CentralKeyExistsError,
     CentralNotConfirmedError,
+    CentralUnavailableError,
     CentralUnreachableError,
     DockdError,
 )
@@ -52,7 +54,12 @@ from dockd.ports import CentralRecords, CentralStore, ForwardingStore
 
 log = structlog.get_logger("dockd.services.forward")
 
-_SERVER_WIDE = (CentralUnreachableError, CentralAuthError, CentralFullError)
+_SERVER_WIDE = (
+    CentralUnreachableError,
+    CentralUnavailableError,
+    CentralAuthError,
+    CentralFullError,
+)
 """Errors that say nothing about one object: the pass stops, no object is marked."""
 
 

@@ -14,6 +14,7 @@ from dockd.errors import (
     CentralAuthError,
     CentralError,
     CentralNoObjectLockError,
+    CentralUnavailableError,
     CentralUnreachableError,
     LedgerError,
 )
@@ -441,3 +442,12 @@ def test_verify_central_goes_on_past_one_objects_failed_head(tmp_path: Path) -> 
     assert report.checked == 2
     assert [(f.blake3, f.problem) for f in report.findings] == [(a.blake3, "not-confirmed")]
     assert "CENTRAL_FAILED" in report.findings[0].detail
+
+
+def test_a_server_error_stops_the_pass_and_marks_no_object(tmp_path: Path) -> None:
+    objects = [obj(bytes([i]) * 10) for i in range(4)]
+    rig = Rig(tmp_path, *objects)
+    rig.bucket.fail_next = [CentralUnavailableError("503 SlowDown")] * 4
+    summary = rig.forwarder.run_pass()
+    assert isinstance(summary.stopped, CentralUnavailableError) and summary.left == 4
+    assert rig.records.copies == {} and rig.records.events == []

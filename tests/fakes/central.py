@@ -40,6 +40,7 @@ class StoredVersion:
     retain_until: datetime
     legal_hold: bool
     lock_mode: str = LOCK_MODE
+    checksum: str | None = None  # what a HEAD shows, when not the full SHA-256 (multipart)
 
 
 @dataclass
@@ -88,8 +89,8 @@ class FakeBucket:
             key,
             stored.version_id,
             len(stored.data),
-            s3_checksum(stored.data),
-            "FULL_OBJECT",
+            stored.checksum or s3_checksum(stored.data),
+            "COMPOSITE" if stored.checksum else "FULL_OBJECT",
             stored.lock_mode,
             stored.retain_until,
             stored.legal_hold,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import fcntl
+import hashlib
 import json
 import os
 import sqlite3
@@ -15,7 +16,7 @@ import time
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -35,6 +36,9 @@ from tests.integration.test_policy_packs_e2e import (
 )
 from tests.support.postgres import running_postgres
 from tests.support.seaweed import ACCESS_KEY, SECRET_KEY, SeaweedServer
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.type_defs import CompletedPartTypeDef
 
 PREFIX = "station-7/"
 _CENTRAL = "\n[central]\n"  # use_central adds the table last
@@ -234,6 +238,46 @@ def test_a_dock_killed_mid_multipart_aborts_and_sends_again(
     head = s3.head_object(Bucket=central_bucket, Key=PREFIX + rec["object"], ChecksumMode="ENABLED")
     assert head["ContentLength"] == 17 << 20 and head["ChecksumSHA256"].endswith("-4")
     assert rec["central"]["state"] == "confirmed"
+
+
+def test_the_same_object_sent_with_another_part_size_is_adopted(
+    dockd: Dockd, tmp_path: Path, seaweed: SeaweedServer, central_bucket: str
+) -> None:
+    """Its COMPOSITE checksum is not the one 5 MiB parts give: adopted after a read-back."""
+    use_central(dockd, seaweed, central_bucket, part_mib=5)
+    data = b"\x3c" * (13 << 20)
+    docked(dockd, tmp_path, {name("FW11", "4711", local_now() - timedelta(hours=1)): data}, "FW11")
+    (rec,) = recordings(dockd).values()
+    s3, key = seaweed.client(), PREFIX + rec["object"]
+    until = datetime.now(UTC) + timedelta(days=3650)
+    upload = s3.create_multipart_upload(
+        Bucket=central_bucket,
+        Key=key,
+        ChecksumAlgorithm="SHA256",
+        ObjectLockMode="COMPLIANCE",
+        ObjectLockRetainUntilDate=until,
+    )["UploadId"]
+    parts: list[CompletedPartTypeDef] = []
+    for number, start in enumerate(range(0, len(data), 6 << 20), 1):
+        body = data[start : start + (6 << 20)]
+        checksum = base64.b64encode(hashlib.sha256(body).digest()).decode()
+        etag = s3.upload_part(
+            Bucket=central_bucket,
+            Key=key,
+            UploadId=upload,
+            PartNumber=number,
+            Body=body,
+            ChecksumAlgorithm="SHA256",
+            ChecksumSHA256=checksum,
+        )["ETag"]
+        parts.append({"PartNumber": number, "ETag": etag, "ChecksumSHA256": checksum})
+    s3.complete_multipart_upload(
+        Bucket=central_bucket, Key=key, UploadId=upload, MultipartUpload={"Parts": parts}
+    )
+    out = forward(dockd)
+    assert (out["adopted"], out["sent"], out["failed"]) == (1, 1, {})  # + the manifest
+    (rec,) = recordings(dockd).values()
+    assert rec["central"]["state"] == "confirmed" and rec["central"]["key"] == key
 
 
 def legal_hold(s3: Any, bucket: str, central: dict[str, Any]) -> str:

@@ -451,3 +451,28 @@ def test_a_server_error_stops_the_pass_and_marks_no_object(tmp_path: Path) -> No
     summary = rig.forwarder.run_pass()
     assert isinstance(summary.stopped, CentralUnavailableError) and summary.left == 4
     assert rig.records.copies == {} and rig.records.events == []
+
+
+def test_the_same_bytes_sent_with_other_parts_are_adopted_after_a_read_back(
+    tmp_path: Path,
+) -> None:
+    a = obj(b"sent before [central] part_mib changed")
+    rig = Rig(tmp_path, a)
+    other_parts = "c29tZSBjb21wb3NpdGU=-3"
+    rig.bucket.objects[rig.key(a)] = StoredVersion(
+        a.data, "old", UNTIL, False, checksum=other_parts
+    )
+    summary = rig.forwarder.run_pass()
+    assert (summary.adopted, dict(summary.failed)) == (1, {})
+    assert rig.bucket.reads == [rig.key(a)]
+    assert rig.records.copies[a.blake3].checksum == other_parts
+
+
+def test_other_bytes_with_a_composite_checksum_are_still_a_conflict(tmp_path: Path) -> None:
+    a = obj(b"ours, 21 bytes long..")
+    rig = Rig(tmp_path, a)
+    theirs = b"theirs, 21 bytes long"
+    rig.bucket.objects[rig.key(a)] = StoredVersion(theirs, "x", UNTIL, False, checksum="Zm9v-2")
+    summary = rig.forwarder.run_pass()
+    assert dict(summary.failed) == {"CENTRAL_KEY_CONFLICT": 1}
+    assert rig.bucket.objects[rig.key(a)].data == theirs

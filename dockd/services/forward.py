@@ -50,6 +50,7 @@ from dockd.errors import (
     CentralUnavailableError,
     CentralUnreachableError,
     DockdError,
+    LocalCopyUnreadableError,
 )
 from dockd.ports import CentralRecords, CentralStore, ForwardingStore
 
@@ -331,7 +332,14 @@ class Forwarder:
         if not self.records.record_freeing(item, self.clock(), resumed=started):
             log.info("local-free-deferred", key=item.local_key, reason="facts changed")
             return False
-        self.store.free_local(item.local_key)
+        if not self.store.free_local(item.local_key):
+            # The ledger says this store holds it and it is not there: a copy lost, or one
+            # counted as this station's that never was. Its location stays unremoved for
+            # `dockd verify` to name; marking it freed would hide the loss.
+            raise LocalCopyUnreadableError(
+                f"the local copy {item.local_key} was not in the store to be freed: its "
+                "location is left as the ledger has it"
+            )
         self.records.mark_freed(replace(item, local=False), self.clock())
         return True
 

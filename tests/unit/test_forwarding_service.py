@@ -476,3 +476,15 @@ def test_other_bytes_with_a_composite_checksum_are_still_a_conflict(tmp_path: Pa
     summary = rig.forwarder.run_pass()
     assert dict(summary.failed) == {"CENTRAL_KEY_CONFLICT": 1}
     assert rig.bucket.objects[rig.key(a)].data == theirs
+
+
+def test_a_local_copy_not_in_the_store_is_never_marked_freed(tmp_path: Path) -> None:
+    a = obj(b"gone before its free")
+    rig = Rig(tmp_path, a, days=30)
+    rig.forwarder.run_pass()
+    rig.store.path_of(a.key).unlink()
+    rig.clock.now = NOW + timedelta(days=30)
+    summary = rig.forwarder.run_pass()
+    assert (summary.freed, dict(summary.failed)) == (0, {"LOCAL_COPY_UNREADABLE": 1})
+    assert a.blake3 not in rig.records.freed
+    assert ("local-copy-freed", a.blake3) not in rig.records.events

@@ -142,7 +142,12 @@ class S3CentralStore:
         if answer.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") != "Enabled":
             raise self._no_lock()
 
-    def put(self, item: CentralPut, source: Path) -> CentralUpload:
+    def put(
+        self,
+        item: CentralPut,
+        source: Path,
+        started: Callable[[str, str], None] = lambda key, upload_id: None,
+    ) -> CentralUpload:
         key = self._prefix + item.key
         lock: dict[str, Any] = {
             "ObjectLockMode": LOCK_MODE,
@@ -156,7 +161,7 @@ class S3CentralStore:
                     f"{self._config.part_mib} MiB, the most S3 takes; nothing was sent",
                     hint="Raise [central] part_mib (up to 512).",
                 )
-            return self._put_multipart(item, key, source, lock)
+            return self._put_multipart(item, key, source, lock, started)
         checksum = _hex_to_b64(item.sha256)
         try:
             with _open_local(source) as body:
@@ -258,9 +263,9 @@ class S3CentralStore:
         except (ClientError, BotoCoreError) as exc:
             raise self._translate(exc, "read", key) from exc
 
-    def abort_unfinished(self, keys: Collection[str]) -> list[str]:
+    def abort_unfinished(self, upload_ids: Collection[str]) -> list[str]:
         aborted: list[str] = []
-        if not keys:
+        if not upload_ids:
             return aborted
         try:
             pages = self._client.get_paginator("list_multipart_uploads").paginate(
@@ -269,8 +274,8 @@ class S3CentralStore:
             for page in pages:
                 for upload in page.get("Uploads", []):
                     key, upload_id = upload["Key"], upload["UploadId"]
-                    if key not in keys:
-                        continue  # another station's upload, perhaps live
+                    if upload_id not in upload_ids:
+                        continue  # not one this station began: perhaps another's, live
                     self._client.abort_multipart_upload(
                         Bucket=self._bucket, Key=key, UploadId=upload_id
                     )
@@ -282,7 +287,12 @@ class S3CentralStore:
     # --- multipart --------------------------------------------------------------------
 
     def _put_multipart(
-        self, item: CentralPut, key: str, source: Path, lock: dict[str, Any]
+        self,
+        item: CentralPut,
+        key: str,
+        source: Path,
+        lock: dict[str, Any],
+        started: Callable[[str, str], None],
     ) -> CentralUpload:
         """Parts go `streams` at a time while the next one is read and hashed; the whole
         file's SHA-256 must equal the ledger's before the upload is completed, so a local
@@ -294,6 +304,7 @@ class S3CentralStore:
         except (ClientError, BotoCoreError) as exc:
             raise self._translate(exc, "start multipart upload of", key) from exc
         try:
+            started(key, upload_id)
             parts, digests = self._send_parts(key, upload_id, source, item)
             checksum = _composite(digests)
             answer = self._client.complete_multipart_upload(

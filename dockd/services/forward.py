@@ -133,8 +133,11 @@ class Forwarder:
             summary = PassSummary()
             held = {i.blake3: i for i in self.records.outgoing()}
             if not self._aborted:
-                mine = {i.key for i in held.values() if i.local and step(i) is Step.SEND}
+                # No upload of this station is live now (the lease): every one it recorded
+                # is a killed pass's, aborted here or already gone from the server.
+                mine = self.records.unfinished_uploads()
                 summary.aborted_uploads = self.central.abort_unfinished(mine)
+                self.records.upload_ended(mine)
                 self._aborted = True
                 for key in summary.aborted_uploads:
                     log.warning("central-upload-aborted", key=key)
@@ -207,7 +210,16 @@ class Forwarder:
         source = self.store.path_of(item.local_key)
         lock = item.lock
         try:
-            upload = self.central.put(item.put(), source)
+            begun: list[str] = []
+
+            def started(key: str, upload_id: str) -> None:
+                self.records.upload_started(key, upload_id, self.clock())
+                begun.append(upload_id)
+
+            upload = self.central.put(item.put(), source, started)
+            # completed: nothing to abort. A failed one stays recorded: the store's own
+            # abort is best effort, and the next start aborts what the server still has.
+            self.records.upload_ended(begun)
             if upload.key != item.key:
                 raise CentralNotConfirmedError(f"stored as {upload.key}, expected {item.key}")
             expected = Expected(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -46,14 +46,15 @@ class StoredVersion:
 @dataclass
 class FakeBucket:
     """`fail_next` raises each given error from the next put, in order; `unfinished` are
-    multipart uploads a killed dock left. Like the S3 adapter, `put` takes the local key
-    and stores it under `prefix`; every other call names the bucket key."""
+    multipart uploads a killed dock (or another station, live) left, by upload id. Like
+    the S3 adapter, `put` takes the local key and stores it under `prefix`; every other
+    call names the bucket key."""
 
     prefix: str = "agency/"
     object_lock: bool = True
     objects: dict[str, StoredVersion] = field(default_factory=dict)
     fail_next: list[CentralError] = field(default_factory=list)
-    unfinished: list[str] = field(default_factory=list)
+    unfinished: dict[str, str] = field(default_factory=dict)  # upload id -> key
     puts: list[str] = field(default_factory=list)
     reads: list[str] = field(default_factory=list)
     corrupt_on_the_way: bool = False
@@ -62,7 +63,12 @@ class FakeBucket:
         if not self.object_lock:
             raise CentralNoObjectLockError("bucket has no Object Lock")
 
-    def put(self, item: CentralPut, source: Path) -> CentralUpload:
+    def put(
+        self,
+        item: CentralPut,
+        source: Path,
+        started: Callable[[str, str], None] = lambda key, upload_id: None,
+    ) -> CentralUpload:
         if self.fail_next:
             raise self.fail_next.pop(0)
         try:
@@ -112,9 +118,9 @@ class FakeBucket:
         self.reads.append(key)
         yield self.objects[key].data
 
-    def abort_unfinished(self, keys: Collection[str]) -> list[str]:
-        aborted = [k for k in self.unfinished if k in keys]
-        self.unfinished = [k for k in self.unfinished if k not in keys]
+    def abort_unfinished(self, upload_ids: Collection[str]) -> list[str]:
+        aborted = [key for upload, key in self.unfinished.items() if upload in upload_ids]
+        self.unfinished = {u: k for u, k in self.unfinished.items() if u not in upload_ids}
         return aborted
 
 
@@ -140,6 +146,7 @@ class FakeCentralRecords:
     copies: dict[str, CentralCopy] = field(default_factory=dict)
     freed: set[str] = field(default_factory=set)
     events: list[tuple[str, str]] = field(default_factory=list)  # kind, blake3
+    uploads: dict[str, str] = field(default_factory=dict)  # upload id -> key, this station's
 
     def outgoing(self) -> list[Outgoing]:
         return self._current()
@@ -222,6 +229,16 @@ class FakeCentralRecords:
     def mark_freed(self, item: Outgoing, at: datetime) -> None:
         self.freed.add(item.blake3)
         self.events.append(("local-copy-freed", item.blake3))
+
+    def upload_started(self, key: str, upload_id: str, at: datetime) -> None:
+        self.uploads[upload_id] = key
+
+    def upload_ended(self, upload_ids: Collection[str]) -> None:
+        for upload_id in upload_ids:
+            self.uploads.pop(upload_id, None)
+
+    def unfinished_uploads(self) -> list[str]:
+        return list(self.uploads)
 
 
 class StoreCrashed(Exception):

@@ -290,16 +290,19 @@ def test_abort_unfinished_aborts_a_killed_docks_upload(
     client.upload_part(
         Bucket=central_bucket, Key=key, UploadId=upload_id, PartNumber=1, Body=os.urandom(MIB)
     )
-    other = "station-7/objects/blake3/cd/live-elsewhere"  # same prefix, another station
-    client.create_multipart_upload(
-        Bucket=central_bucket,
-        Key=other,
-        ObjectLockMode="COMPLIANCE",
-        ObjectLockRetainUntilDate=retain_until(),
-    )
-    assert store.abort_unfinished({key}) == [key]
+    # another station sending the same bytes (the same key) and another object, both live
+    live = [
+        client.create_multipart_upload(
+            Bucket=central_bucket,
+            Key=other,
+            ObjectLockMode="COMPLIANCE",
+            ObjectLockRetainUntilDate=retain_until(),
+        )["UploadId"]
+        for other in (key, "station-7/objects/blake3/cd/live-elsewhere")
+    ]
+    assert store.abort_unfinished({upload_id}) == [key]
     left = client.list_multipart_uploads(Bucket=central_bucket).get("Uploads", [])
-    assert [u["Key"] for u in left] == [other]
+    assert sorted(u["UploadId"] for u in left) == sorted(live)
 
 
 def test_head_of_a_key_never_sent_is_none(store: S3CentralStore) -> None:

@@ -231,9 +231,17 @@ def test_a_dock_killed_mid_multipart_aborts_and_sends_again(
     unfinished = s3.list_multipart_uploads(Bucket=central_bucket).get("Uploads", [])
     assert [u["Key"] for u in unfinished] == [PREFIX + rec["object"]]
     assert rec["central"]["state"] == "pending"
+    # another station holding the same bytes is sending them now: its upload is left alone
+    theirs = s3.create_multipart_upload(
+        Bucket=central_bucket,
+        Key=PREFIX + rec["object"],
+        ObjectLockMode="COMPLIANCE",
+        ObjectLockRetainUntilDate=datetime.now(UTC) + timedelta(days=1),
+    )["UploadId"]
     out = forward(dockd)
     assert out["aborted_uploads"] == [PREFIX + rec["object"]] and out["left"] == 0
-    assert s3.list_multipart_uploads(Bucket=central_bucket).get("Uploads", []) == []
+    left = s3.list_multipart_uploads(Bucket=central_bucket).get("Uploads", [])
+    assert [u["UploadId"] for u in left] == [theirs]
     (rec,) = recordings(dockd).values()
     head = s3.head_object(Bucket=central_bucket, Key=PREFIX + rec["object"], ChecksumMode="ENABLED")
     assert head["ContentLength"] == 17 << 20 and head["ChecksumSHA256"].endswith("-4")

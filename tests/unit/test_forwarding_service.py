@@ -148,20 +148,24 @@ def test_bad_credentials_stop_the_pass(tmp_path: Path) -> None:
 def test_unfinished_uploads_are_aborted_once_per_process(tmp_path: Path) -> None:
     big = obj(b"a killed dock was sending this")
     rig = Rig(tmp_path, big)
-    rig.bucket.unfinished = [rig.key(big)]
+    rig.bucket.unfinished = {"u1": rig.key(big)}
+    rig.records.upload_started(rig.key(big), "u1", NOW)  # before the kill
     assert rig.forwarder.run_pass().aborted_uploads == [rig.key(big)]
-    rig.bucket.unfinished = [rig.key(big)]
+    assert rig.records.unfinished_uploads() == []
+    rig.bucket.unfinished = {"u2": rig.key(big)}
+    rig.records.upload_started(rig.key(big), "u2", NOW)
     assert rig.forwarder.run_pass().aborted_uploads == []
-    assert rig.bucket.unfinished == [rig.key(big)]
+    assert rig.bucket.unfinished == {"u2": rig.key(big)}
 
 
-def test_another_stations_unfinished_upload_is_left_alone(tmp_path: Path) -> None:
+def test_another_stations_upload_of_the_same_key_is_left_alone(tmp_path: Path) -> None:
+    """Two stations can hold the same bytes, so the same key: only ids recorded here go."""
     mine = obj(b"this station's recording")
     rig = Rig(tmp_path, mine)
-    theirs = "agency/objects/blake3/bb/another-station-uploading"
-    rig.bucket.unfinished = [rig.key(mine), theirs]
+    rig.bucket.unfinished = {"ours": rig.key(mine), "theirs": rig.key(mine)}
+    rig.records.upload_started(rig.key(mine), "ours", NOW)
     assert rig.forwarder.run_pass().aborted_uploads == [rig.key(mine)]
-    assert rig.bucket.unfinished == [theirs]
+    assert rig.bucket.unfinished == {"theirs": rig.key(mine)}
 
 
 def test_a_hold_and_a_longer_retention_reach_the_bucket(tmp_path: Path) -> None:

@@ -15,15 +15,17 @@ location is not removed, and `central` when its central copy is confirmed.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from dockd.adapters.ledger.facts import facts
 from dockd.adapters.ledger.schema import (
     CentralCopyRow,
+    CentralUploadRow,
     CustodyEventRow,
     DockSessionRow,
     HoldRow,
@@ -289,6 +291,36 @@ class LedgerCentral:
                 **facts(*locations),
             }
             self.ledger.append_custody(s, at, FREED, item.blake3, details)
+
+    def upload_started(self, key: str, upload_id: str, at: datetime) -> None:
+        with self.ledger.transaction() as s:
+            s.add(
+                CentralUploadRow(
+                    upload_id=upload_id, station=self.ledger.station, key=key, started_at=at
+                )
+            )
+
+    def upload_ended(self, upload_ids: Collection[str]) -> None:
+        if not upload_ids:
+            return
+        with self.ledger.transaction() as s:
+            s.execute(
+                delete(CentralUploadRow).where(
+                    CentralUploadRow.station == self.ledger.station,
+                    CentralUploadRow.upload_id.in_(list(upload_ids)),
+                )
+            )
+
+    def unfinished_uploads(self) -> list[str]:
+        return self.ledger.read(
+            lambda s: list(
+                s.scalars(
+                    select(CentralUploadRow.upload_id).where(
+                        CentralUploadRow.station == self.ledger.station
+                    )
+                )
+            )
+        )
 
     def copies(self) -> dict[str, CentralCopy]:
         """Every object's central copy the ledger knows, by BLAKE3 (`recordings --json`)."""

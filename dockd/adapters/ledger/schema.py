@@ -164,6 +164,20 @@ class CentralCopyRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class CentralUploadRow(Base):
+    """A multipart upload this station started and has not finished: the row exists from
+    its creation until it completes, so a dockd killed mid-upload aborts at its next start
+    only the upload ids it recorded, never another station's live upload of the same key."""
+
+    __tablename__ = "central_uploads"
+    __table_args__ = (Index("ix_central_uploads_station", "station"),)
+
+    upload_id: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    station: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(1024))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class RecorderLockRow(Base):
     """The one dock session copying a recorder now; the row exists only while it runs."""
 

@@ -202,20 +202,17 @@ def confirmation_problems(expected: Expected, head: CentralHead | None) -> list[
 
 
 def may_free_local(
-    copy: CentralCopy | None,
-    now: datetime,
-    local_retention_days: int,
-    holds_open: int,
-    central_hold_confirmed: bool,
+    copy: CentralCopy | None, now: datetime, local_retention_days: int, holds_open: int
 ) -> bool:
     """Only a confirmed copy, `local_retention_days` after its confirmation, and never while
-    a hold is open unless the central legal hold is confirmed ON: the agency's copy of
-    record must keep the held evidence before the dock lets its own go."""
+    a hold is open unless the central legal hold is confirmed ON (`copy.legal_hold`, what
+    the server was last confirmed to hold): the agency's copy of record must keep the held
+    evidence before the dock lets its own go."""
     if copy is None or copy.state != "confirmed" or copy.confirmed_at is None:
         return False
     if now < copy.confirmed_at + timedelta(days=local_retention_days):
         return False
-    return holds_open == 0 or central_hold_confirmed
+    return holds_open == 0 or copy.legal_hold
 
 
 def _whole_second(moment: datetime) -> datetime:

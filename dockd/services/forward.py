@@ -306,10 +306,8 @@ class Forwarder:
     # freeing ---------------------------------------------------------------
 
     def _may_free(self, item: Outgoing, now: datetime) -> bool:
-        copy = item.copy
         holds = 1 if item.lock.legal_hold else 0
-        central_hold = copy is not None and copy.legal_hold
-        return may_free_local(copy, now, self.local_retention_days, holds, central_hold)
+        return may_free_local(item.copy, now, self.local_retention_days, holds)
 
     def _free(self, held: dict[str, Outgoing], summary: PassSummary) -> None:
         """The central copy is HEADed once more right before: the local copy goes only

@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from botocore.exceptions import ClientError
+from sqlalchemy import select
 
 from dockd.adapters.ledger.facts import facts
-from dockd.adapters.ledger.schema import RecordingRow
+from dockd.adapters.ledger.schema import CustodyEventRow, RecordingRow
 from dockd.adapters.store.lease import LEASE_FILE
 from dockd.app import load_config, open_ledger
 from tests.conftest import REPO, Dockd, unfreeze, write_config
@@ -425,6 +426,62 @@ def test_two_stations_on_one_postgresql_ledger_forward_only_their_own(
         finally:
             for dockd in stations.values():
                 unfreeze(dockd.store)
+
+
+def test_two_stations_holding_the_same_bytes_each_free_their_own_copy(
+    tmp_path: Path, seaweed: SeaweedServer, central_bucket: str
+) -> None:
+    """One recording's bytes docked at both: one central object, sent once; each station
+    frees its own copy by its own intent on its own chain, and verifies the one object."""
+    same = b"\x42" * 6000 + b"one clip, copied from a recorder docked at both stations"
+    with running_postgres(tmp_path / "pg") as url:
+        stations = {}
+        for station in ("dock-east", "dock-west"):
+            store = tmp_path / f"{station}-store"
+            named = f'[station]\nid = "{station}"\n'
+            config = write_config(tmp_path / f"{station}.toml", store, url, named)
+            stations[station] = Dockd(config, store, url)
+        try:
+            for i, dockd in enumerate(stations.values()):
+                use_central(dockd, seaweed, central_bucket, local_retention_days=0)
+                start = local_now() - timedelta(hours=1)
+                docked(dockd, tmp_path, {name(f"SH0{i}", "4711", start): same}, f"SH0{i}")
+            east, west = stations["dock-east"], stations["dock-west"]
+            first = forward(east)
+            assert (first["sent"], first["freed"]) == (2, 2)  # the recording and a manifest
+            second = forward(west)
+            assert (second["sent"], second["freed"]) == (1, 2)  # only its own manifest
+            ledger = open_ledger(load_config(west.config))
+            try:
+                freeing = ledger.read(
+                    lambda s: sorted(
+                        (e.station, e.subject)
+                        for e in s.scalars(
+                            select(CustodyEventRow).where(CustodyEventRow.kind.in_(FREE_KINDS))
+                        )
+                    )
+                )
+            finally:
+                ledger.close()
+            shared = [r for r in west.json("recordings") if r["sha256"] == sha256_of(same)]
+            assert len({r["blake3"] for r in shared}) == 1 and len(shared) == 2
+            for station in stations:  # each one's intent before its own free
+                assert freeing.count((station, shared[0]["blake3"])) == 2
+            assert [r["locations"] for r in shared] == [["central"], ["central"]]
+            for dockd in stations.values():
+                report = json.loads(dockd.run("verify", "--central", "--json").stdout)
+                assert report["findings"] == []
+            audit_ok(east)
+        finally:
+            for dockd in stations.values():
+                unfreeze(dockd.store)
+
+
+FREE_KINDS = ("local-copy-freeing", "local-copy-freed")
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def test_bad_credentials_are_a_configuration_error(

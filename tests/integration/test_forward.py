@@ -530,3 +530,4 @@ def test_a_forward_beside_a_running_pass_waits_its_turn(
     stdout, stderr = waiting.communicate(timeout=120)
     assert waiting.returncode == 0, stdout + stderr
     assert json.loads(stdout)["sent"] == 2
+    assert "waiting for the daemon's forwarding pass to finish" in stderr

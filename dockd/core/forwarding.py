@@ -96,6 +96,7 @@ class CentralCopy:
     confirmed_at: datetime | None
     attempts: int
     error_code: str | None
+    foreign_hold: bool = False  # ON when adopted, not asked by dockd: it is never switched off
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,9 +170,15 @@ def step(item: Outgoing) -> Step:
         return Step.SEND
     if copy.retain_until is None or item.lock.retain_until > copy.retain_until:
         return Step.UPDATE_LOCK
-    if item.lock.legal_hold != copy.legal_hold:
+    if wanted_hold(item) != copy.legal_hold:
         return Step.UPDATE_LOCK
     return Step.NOTHING
+
+
+def wanted_hold(item: Outgoing) -> bool:
+    """ON while a hold covers one of its recordings, and always for a hold dockd found
+    when it adopted the object (someone else's, which dockd never switches off)."""
+    return item.lock.legal_hold or (item.copy is not None and item.copy.foreign_hold)
 
 
 def adoptable(head: CentralHead | None, size: int, checksum: str) -> bool:

@@ -39,6 +39,7 @@ from dockd.core.forwarding import (
     confirmation_problems,
     may_free_local,
     step,
+    wanted_hold,
 )
 from dockd.errors import (
     CentralAuthError,
@@ -236,16 +237,15 @@ class Forwarder:
                     f"{item.key} in the bucket holds other bytes "
                     f"({_shown(existing)}) than this object ({item.size} bytes, {checksum})"
                 ) from None
-            _bring_lock(self.central, item.key, existing, lock.retain_until, lock.legal_hold)
-            expected = Expected(
-                existing.version_id, item.size, checksum, lock.retain_until, lock.legal_hold
-            )
+            hold = lock.legal_hold or existing.legal_hold  # a hold found ON is not dockd's
+            _bring_lock(self.central, item.key, existing, lock.retain_until, hold)
+            expected = Expected(existing.version_id, item.size, checksum, lock.retain_until, hold)
             parts, result = _parts(checksum), "adopted"
         head = _confirm(self.central, item.key, expected)
         at = self.clock()
         self.records.record_confirmed(item, head, parts, result == "adopted", at)
         log.info("central-confirmed", key=item.key, version=head.version_id, how=result)
-        return _Outcome(_confirmed(item, head, at), result)
+        return _Outcome(_confirmed(item, head, at, result == "adopted"), result)
 
     def _same_upload_of_other_parts(
         self, item: Outgoing, existing: CentralHead, checksum: str
@@ -280,9 +280,10 @@ class Forwarder:
                 current = self.central.head(item.key, copy.version_id)
                 if current is None:
                     raise CentralNotConfirmedError(f"{item.key}: version {copy.version_id} gone")
-                _bring_lock(self.central, item.key, current, lock.retain_until, lock.legal_hold)
+                hold = wanted_hold(item)
+                _bring_lock(self.central, item.key, current, lock.retain_until, hold)
                 expected = Expected(
-                    copy.version_id, item.size, copy.checksum, lock.retain_until, lock.legal_hold
+                    copy.version_id, item.size, copy.checksum, lock.retain_until, hold
                 )
                 head = _confirm(self.central, item.key, expected)
                 self.records.record_lock(item, head, self.clock())
@@ -354,7 +355,7 @@ class Forwarder:
         return True
 
 
-def _confirmed(item: Outgoing, head: CentralHead, at: datetime) -> Outgoing:
+def _confirmed(item: Outgoing, head: CentralHead, at: datetime, adopted: bool) -> Outgoing:
     """The object as the ledger holds it once `record_confirmed` has written `head`."""
     known = item.copy
     copy = CentralCopy(
@@ -368,6 +369,7 @@ def _confirmed(item: Outgoing, head: CentralHead, at: datetime) -> Outgoing:
         confirmed_at=at,
         attempts=(known.attempts if known else 0) + 1,
         error_code=None,
+        foreign_hold=adopted and head.legal_hold and not item.lock.legal_hold,
     )
     return replace(item, copy=copy)
 

@@ -204,6 +204,7 @@ class FakeCentralRecords:
             confirmed_at=at,
             attempts=known.attempts + 1,
             error_code=None,
+            foreign_hold=adopted and head.legal_hold and not item.lock.legal_hold,
         )
         self.events.append(("central-confirmed", item.blake3))
 

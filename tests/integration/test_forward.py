@@ -296,6 +296,33 @@ def legal_hold(s3: Any, bucket: str, central: dict[str, Any]) -> str:
     return str(answer["LegalHold"]["Status"])
 
 
+def test_a_legal_hold_found_on_an_adopted_object_stays_on(
+    dockd: Dockd, tmp_path: Path, seaweed: SeaweedServer, central_bucket: str
+) -> None:
+    """The agency's storage admin put the object under a legal hold: dockd never lifts it."""
+    use_central(dockd, seaweed, central_bucket)
+    docked(dockd, tmp_path, clips("FW12", 1, 5000), "FW12")
+    (rec,) = recordings(dockd).values()
+    s3, key = seaweed.client(), PREFIX + rec["object"]
+    data = next(iter(clips("FW12", 1, 5000).values()))
+    s3.put_object(
+        Bucket=central_bucket,
+        Key=key,
+        Body=data,
+        ChecksumAlgorithm="SHA256",
+        ChecksumSHA256=b64_sha256(rec["sha256"]),
+        ObjectLockMode="COMPLIANCE",
+        ObjectLockRetainUntilDate=datetime.now(UTC) + timedelta(days=3650),
+        ObjectLockLegalHoldStatus="ON",
+    )
+    assert forward(dockd)["adopted"] == 1
+    (rec,) = recordings(dockd).values()
+    assert legal_hold(s3, central_bucket, rec["central"]) == "ON"
+    assert forward(dockd)["lock_updated"] == 0
+    assert legal_hold(s3, central_bucket, rec["central"]) == "ON"
+    audit_ok(dockd)
+
+
 def test_a_hold_placed_after_forwarding_reaches_the_central_legal_hold(
     dockd: Dockd, tmp_path: Path, seaweed: SeaweedServer, central_bucket: str
 ) -> None:

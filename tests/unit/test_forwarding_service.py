@@ -492,3 +492,18 @@ def test_a_local_copy_not_in_the_store_is_never_marked_freed(tmp_path: Path) -> 
     assert (summary.freed, dict(summary.failed)) == (0, {"LOCAL_COPY_UNREADABLE": 1})
     assert a.blake3 not in rig.records.freed
     assert ("local-copy-freed", a.blake3) not in rig.records.events
+
+
+def test_a_legal_hold_found_on_an_adopted_object_is_never_switched_off(tmp_path: Path) -> None:
+    a = obj(b"held centrally by the agency, not by this dock")
+    rig = Rig(tmp_path, a)
+    rig.bucket.objects[rig.key(a)] = StoredVersion(a.data, "old", UNTIL, True)
+    assert rig.forwarder.run_pass().adopted == 1
+    assert rig.bucket.objects[rig.key(a)].legal_hold is True
+    a.holds = 1  # a hold here, then released: the hold found stays ON
+    rig.forwarder.run_pass()
+    a.holds = 0
+    again = rig.forwarder.run_pass()
+    assert (again.lock_updated, dict(again.failed)) == (0, {})
+    assert rig.bucket.objects[rig.key(a)].legal_hold is True
+    assert rig.records.copies[a.blake3].foreign_hold

@@ -208,6 +208,7 @@ class LedgerCentral:
             row.key, row.state, row.version_id = item.key, "confirmed", head.version_id
             row.checksum, row.parts = head.checksum, parts
             row.retain_until, row.legal_hold = head.retain_until, head.legal_hold
+            row.foreign_hold = adopted and head.legal_hold and not item.lock.legal_hold
             row.confirmed_at, row.error_code, row.error = at, None, None
             row.attempts += 1
             s.flush()
@@ -341,4 +342,5 @@ def _copy(row: CentralCopyRow) -> CentralCopy:
         confirmed_at=row.confirmed_at,
         attempts=row.attempts,
         error_code=row.error_code,
+        foreign_hold=bool(row.foreign_hold),
     )

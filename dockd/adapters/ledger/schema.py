@@ -157,6 +157,9 @@ class CentralCopyRow(Base):
     parts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     retain_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     legal_hold: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # a legal hold already ON when dockd adopted the object: someone else's, never switched
+    # off; NULL (= no) on rows confirmed before migration 0014, whose facts lack the column
+    foreign_hold: Mapped[bool | None] = mapped_column(Boolean)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     error_code: Mapped[str | None] = mapped_column(String(64))

@@ -722,6 +722,9 @@ class CentralRecords(Protocol):
 
     def record_lock(self, item: Outgoing, head: CentralHead, at: datetime) -> None: ...
 
+    def record_lock_failed(self, item: Outgoing, code: str, message: str, at: datetime) -> None:
+        """A lock update that failed, on the confirmed row (which stays confirmed)."""
+
     def record_freeing(self, item: Outgoing, at: datetime, *, resumed: bool = False) -> bool:
         """The intent, committed before the local copy is touched; False (nothing written)
         when the object's holds, retention or central copy are no longer what `item` says.

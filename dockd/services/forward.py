@@ -184,7 +184,7 @@ class Forwarder:
                 return _Outcome(item, "skipped")
             except DockdError as exc:  # this object's: its local copy, the server, the ledger
                 log.warning("central-failed", key=item.key, code=exc.code, error=str(exc))
-                self._record_failed(item, exc)
+                self._record(self.records.record_failed, item, exc)
                 return _Outcome(item, "failed", exc.code)
 
         with ThreadPoolExecutor(self.streams, thread_name_prefix="dockd-forward") as pool:
@@ -198,10 +198,15 @@ class Forwarder:
                 elif outcome.result == "failed" and outcome.code is not None:
                     summary.failed[outcome.code] += 1
 
-    def _record_failed(self, item: Outgoing, exc: DockdError) -> None:
+    def _record(
+        self,
+        record: Callable[[Outgoing, str, str, datetime], None],
+        item: Outgoing,
+        exc: DockdError,
+    ) -> None:
         """On the object's row; a ledger that cannot take even that is the journal's."""
         try:
-            self.records.record_failed(item, exc.code, str(exc), self.clock())
+            record(item, exc.code, str(exc), self.clock())
         except DockdError as failed:
             log.error(
                 "central-failure-not-recorded", key=item.key, code=failed.code, error=str(failed)
@@ -269,8 +274,9 @@ class Forwarder:
     def _update_locks(
         self, items: list[Outgoing], held: dict[str, Outgoing], summary: PassSummary
     ) -> None:
-        """A failure leaves the row confirmed with the lock it had: the object is still
-        forwarded, and the next pass tries the update again."""
+        """A failure leaves the row confirmed with the lock it had and the failure's code
+        (the backlog counts it): the object is still forwarded, and the next pass tries
+        the update again."""
         for item in items:
             copy = item.copy
             if copy is None or copy.version_id is None or copy.checksum is None:
@@ -292,9 +298,16 @@ class Forwarder:
             except DockdError as exc:
                 log.warning("central-lock-failed", key=item.key, code=exc.code, error=str(exc))
                 summary.failed[exc.code] += 1
+                self._record(self.records.record_lock_failed, item, exc)
                 continue
             held[item.blake3] = replace(
-                item, copy=replace(copy, retain_until=head.retain_until, legal_hold=head.legal_hold)
+                item,
+                copy=replace(
+                    copy,
+                    retain_until=head.retain_until,
+                    legal_hold=head.legal_hold,
+                    error_code=None,
+                ),
             )
             summary.lock_updated += 1
             log.info(

@@ -208,9 +208,18 @@ class FakeCentralRecords:
         )
         self.events.append(("central-confirmed", item.blake3))
 
+    def record_lock_failed(self, item: Outgoing, code: str, message: str, at: datetime) -> None:
+        known = self.copies[item.blake3]
+        if known.state == "confirmed" and known.error_code != code:
+            self.copies[item.blake3] = replace(known, error_code=code)
+            self.events.append(("central-lock-failed", item.blake3))
+
     def record_lock(self, item: Outgoing, head: CentralHead, at: datetime) -> None:
         self.copies[item.blake3] = replace(
-            self.copies[item.blake3], retain_until=head.retain_until, legal_hold=head.legal_hold
+            self.copies[item.blake3],
+            retain_until=head.retain_until,
+            legal_hold=head.legal_hold,
+            error_code=None,
         )
         self.events.append(("central-lock-updated", item.blake3))
 

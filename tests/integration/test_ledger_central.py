@@ -9,9 +9,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
-from dockd.adapters.ledger.central import LedgerCentral
+from dockd.adapters.ledger.backlog import LedgerBacklog
+from dockd.adapters.ledger.central import LOCK_FAILED, LedgerCentral
 from dockd.adapters.ledger.schema import (
+    CustodyEventRow,
     DockSessionRow,
     HoldRow,
     ObjectLocationRow,
@@ -20,6 +23,8 @@ from dockd.adapters.ledger.schema import (
     RecordingRow,
 )
 from dockd.adapters.ledger.sessions import Ledger
+from dockd.core.backlog import backlog
+from dockd.core.forwarding import CentralHead
 from tests.support.postgres import running_postgres
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
@@ -143,3 +148,34 @@ def test_a_retention_grown_after_the_read_refuses_the_intent(ledger_url: str) ->
         s.get_one(RecordingRow, 1).retain_until = NOW + timedelta(days=900)
     assert a.record_freeing(item, NOW + timedelta(days=1)) is False
     assert a.freeing_started() == set()
+
+
+def test_a_failed_lock_update_stays_confirmed_on_the_chain_and_in_the_backlog(
+    ledger_url: str,
+) -> None:
+    url = shared(ledger_url)
+    a = station(url, "A")
+    [item] = a.outgoing()
+    head = CentralHead(
+        item.key, "v1", 5, "c2hh", "FULL_OBJECT", "COMPLIANCE", item.lock.retain_until, False
+    )
+    a.record_confirmed(item, head, 0, False, NOW)
+    [item] = a.outgoing()
+    for _ in range(2):
+        a.record_lock_failed(item, "CENTRAL_FAILED", "AccessDenied", NOW)
+    [item] = a.outgoing()
+    assert item.copy is not None
+    assert (item.copy.state, item.copy.error_code) == ("confirmed", "CENTRAL_FAILED")
+    assert backlog(LedgerBacklog(a.ledger).held(), NOW).lock_failed == 1
+    assert len(events(a.ledger, LOCK_FAILED)) == 1
+    a.record_lock(item, head, NOW)
+    [item] = a.outgoing()
+    assert item.copy is not None and item.copy.error_code is None
+
+
+def events(ledger: Ledger, kind: str) -> list[str]:
+    return ledger.read(
+        lambda s: list(
+            s.scalars(select(CustodyEventRow.subject).where(CustodyEventRow.kind == kind))
+        )
+    )

@@ -507,3 +507,19 @@ def test_a_legal_hold_found_on_an_adopted_object_is_never_switched_off(tmp_path:
     assert (again.lock_updated, dict(again.failed)) == (0, {})
     assert rig.bucket.objects[rig.key(a)].legal_hold is True
     assert rig.records.copies[a.blake3].foreign_hold
+
+
+def test_a_failed_lock_update_is_recorded_on_the_confirmed_row_once(tmp_path: Path) -> None:
+    a = obj(b"its hold cannot be set")
+    rig = Rig(tmp_path, a)
+    rig.forwarder.run_pass()
+    rig.bucket.set_legal_hold = _refuse  # type: ignore[method-assign]
+    a.holds = 1
+    for _ in range(2):
+        assert dict(rig.forwarder.run_pass().failed) == {"CENTRAL_FAILED": 1}
+    copy = rig.records.copies[a.blake3]
+    assert (copy.state, copy.error_code) == ("confirmed", "CENTRAL_FAILED")
+    assert rig.records.events.count(("central-lock-failed", a.blake3)) == 1
+    del rig.bucket.set_legal_hold
+    assert rig.forwarder.run_pass().lock_updated == 1
+    assert rig.records.copies[a.blake3].error_code is None

@@ -5,11 +5,11 @@ The SQL fetches candidates and their facts (recordings' retain-until, open holds
 `dockd.core.forwarding` decides. Every write to `central_copies` or `object_locations`
 carries the rows it wrote (`facts`) in a custody event of the same transaction, so
 `dockd audit verify` vouches for them: `central-confirmed`, `central-failed`,
-`central-lock-updated`, and freeing a local copy as two events around the deletion
-(`local-copy-freeing`, the intent, committed first; `local-copy-freed` with the location
-rows), as retention expiry does: a crash between leaves the intent and the next pass
-finishes it. Where an object lives is then read from the ledger alone: the stations whose
-location is not removed, and `central` when its central copy is confirmed.
+`central-lock-updated`, `central-lock-failed`, and freeing a local copy as two events
+around the deletion (`local-copy-freeing`, the intent, committed first; `local-copy-freed`
+with the location rows), as retention expiry does: a crash between leaves the intent and
+the next pass finishes it. Where an object lives is then read from the ledger alone: the
+stations whose location is not removed, and `central` when its central copy is confirmed.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ from dockd.core.retention import retain_until
 CONFIRMED = "central-confirmed"
 FAILED = "central-failed"
 LOCK_UPDATED = "central-lock-updated"
+LOCK_FAILED = "central-lock-failed"
 FREEING = "local-copy-freeing"
 FREED = "local-copy-freed"
 
@@ -215,9 +216,22 @@ class LedgerCentral:
             details = {"key": item.key, "adopted": adopted, **facts(row)}
             self.ledger.append_custody(s, at, CONFIRMED, item.blake3, details)
 
+    def record_lock_failed(self, item: Outgoing, code: str, message: str, at: datetime) -> None:
+        """On the confirmed row, which stays confirmed (the object is forwarded; its lock
+        lags): only a change is written, as for `record_failed`."""
+        with self.ledger.transaction() as s:
+            row = s.get(CentralCopyRow, item.blake3)
+            if row is None or row.state != "confirmed" or row.error_code == code:
+                return
+            row.error_code, row.error, row.updated_at = code, message, at
+            s.flush()
+            details = {"key": row.key, "code": code, "message": message, **facts(row)}
+            self.ledger.append_custody(s, at, LOCK_FAILED, item.blake3, details)
+
     def record_lock(self, item: Outgoing, head: CentralHead, at: datetime) -> None:
         with self.ledger.transaction() as s:
             row = s.get_one(CentralCopyRow, item.blake3)
+            row.error_code, row.error = None, None
             row.retain_until, row.legal_hold, row.updated_at = (
                 head.retain_until,
                 head.legal_hold,

@@ -382,8 +382,13 @@ class App:
 
         return S3CentralStore(self.central_config)
 
-    def forwarder(self, wait_for_disk: Callable[[], None] = lambda: None) -> Forwarder:
-        """`wait_for_disk`: the daemon's, blocking while a slot copies (docking wins)."""
+    def forwarder(
+        self,
+        wait_for_disk: Callable[[], None] = lambda: None,
+        lease_waiting: Callable[[], None] = lambda: None,
+    ) -> Forwarder:
+        """`wait_for_disk`: the daemon's, blocking while a slot copies (docking wins);
+        `lease_waiting`: called when another process's pass holds the lease."""
         from dockd.adapters.central import S3CentralStore
         from dockd.adapters.clock import utc_now
         from dockd.adapters.store.lease import ForwardingLease
@@ -399,7 +404,7 @@ class App:
             central.local_retention_days,
             central.streams,
             wait_for_disk,
-            ForwardingLease(store.root).hold,
+            lambda: ForwardingLease(store.root).hold(lease_waiting),
         )
 
     def _mailer(self) -> ReportMailer:

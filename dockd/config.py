@@ -28,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from dockd.core.custody import LEGACY_STATION
 from dockd.core.net import is_loopback, parse_servers
 from dockd.core.station import is_station_id
 from dockd.errors import ConfigError
@@ -80,6 +81,11 @@ class StationConfig(_Section):
             raise ValueError(
                 f"{value!r} is not a station id: lower-case letters, digits and inner "
                 "hyphens, at most 63 characters (e.g. dock-hq-1)"
+            )
+        if value == LEGACY_STATION:
+            raise ValueError(
+                f"{value!r} is reserved for the objects and events recorded before stations "
+                "had names: choose another id (e.g. dock-hq-1), or leave [station] id unset"
             )
         return value
 

@@ -477,3 +477,25 @@ class CentralNotConfirmedError(CentralError):
         "The server does not show the object as sent: it is not counted as forwarded and "
         "the local copy stays. Check the bucket's Object Lock settings with the storage admin."
     )
+
+
+class LocalCopyUnreadableError(StoreError):
+    """The local copy of an object to forward could not be opened or read: that object
+    waits, the pass goes on with the others."""
+
+    code = "LOCAL_COPY_UNREADABLE"
+    hint = (
+        "Run `dockd verify`: the store's copy is missing or unreadable (check dmesg and the "
+        "disk); the other objects are forwarded meanwhile and this one is tried again."
+    )
+
+
+class CentralUnavailableError(CentralError):
+    """The server answered a 5xx or asked to slow down: a fault of the server, not of the
+    object being sent, so the pass stops and no object is marked failed."""
+
+    code = "CENTRAL_UNAVAILABLE"
+    hint = (
+        "The central store answered with a server error (5xx, SlowDown): ask the storage "
+        "admin to check it; the backlog is sent by a later pass and nothing local is freed."
+    )

@@ -676,12 +676,19 @@ class CentralStore(Protocol):
     def check_bucket(self) -> None:
         """CentralNoObjectLockError unless the bucket has Object Lock enabled."""
 
-    def put(self, item: CentralPut, source: Path) -> CentralUpload:
+    def put(
+        self,
+        item: CentralPut,
+        source: Path,
+        started: Callable[[str, str], None] = lambda key, upload_id: None,
+    ) -> CentralUpload:
         """Create-only (If-None-Match: *) with the SHA-256 as the S3 checksum and the
         retention and legal hold set in the same request, multipart above the part size
-        with a SHA-256 per part. CentralKeyExistsError when the key is
-        taken, CentralChecksumError when the server computed another digest (for multipart:
-        when the file read does not hash to `item.sha256`, the upload is aborted)."""
+        with a SHA-256 per part; `started(key, upload_id)` is called once a multipart
+        upload exists, before any part is sent (an error from it aborts the upload).
+        CentralKeyExistsError when the key is taken, CentralChecksumError when the server
+        computed another digest (for multipart: when the file read does not hash to
+        `item.sha256`, the upload is aborted)."""
 
     def head(self, key: str, version_id: str | None = None) -> CentralHead | None:
         """The stored version (the newest without `version_id`); None when there is none."""
@@ -697,10 +704,11 @@ class CentralStore(Protocol):
     def read(self, key: str, version_id: str) -> Iterator[bytes]:
         """The stored version's bytes, streamed (for `dockd verify --central`)."""
 
-    def abort_unfinished(self, keys: Collection[str]) -> list[str]:
-        """Abort the multipart uploads left on these bucket keys (a dock killed mid-upload):
-        the keys whose uploads were aborted. Only keys this station is to send: stations
-        sharing a bucket and prefix must never abort each other's live uploads."""
+    def abort_unfinished(self, upload_ids: Collection[str]) -> list[str]:
+        """Abort those of these multipart uploads (a dock killed mid-upload) the server
+        still has: the keys whose uploads were aborted. Only ids this station recorded
+        starting: stations sharing a bucket may send the same key, and must never abort
+        each other's live uploads."""
 
 
 # --- forwarding ---
@@ -722,14 +730,28 @@ class CentralRecords(Protocol):
 
     def record_lock(self, item: Outgoing, head: CentralHead, at: datetime) -> None: ...
 
-    def record_freeing(self, item: Outgoing, at: datetime) -> None:
-        """The intent, committed before the local copy is touched."""
+    def record_lock_failed(self, item: Outgoing, code: str, message: str, at: datetime) -> None:
+        """A lock update that failed, on the confirmed row (which stays confirmed)."""
+
+    def record_freeing(self, item: Outgoing, at: datetime, *, resumed: bool = False) -> bool:
+        """The intent, committed before the local copy is touched; False (nothing written)
+        when the object's holds, retention or central copy are no longer what `item` says.
+        `resumed`: the intent is already on the chain, only the check is made."""
 
     def freeing_started(self) -> set[str]:
-        """The BLAKE3 of each object whose free's intent is on the chain and whose location
-        is not marked removed."""
+        """The BLAKE3 of each object whose free's intent is on this station's chain, newer
+        than its location here, and whose location is not marked removed."""
 
     def mark_freed(self, item: Outgoing, at: datetime) -> None: ...
+
+    def upload_started(self, key: str, upload_id: str, at: datetime) -> None:
+        """A multipart upload this station began; recorded before any part is sent."""
+
+    def upload_ended(self, upload_ids: Collection[str]) -> None:
+        """These uploads completed or are gone from the server: nothing left to abort."""
+
+    def unfinished_uploads(self) -> list[str]:
+        """The upload ids this station began and did not see end."""
 
 
 class ForwardingStore(Protocol):

@@ -37,7 +37,7 @@ from dockd.errors import (
     CentralError,
     CentralNoObjectLockError,
     ConfigError,
-    StoreError,
+    LocalCopyUnreadableError,
 )
 from dockd.ui.i18n import Said
 
@@ -146,7 +146,12 @@ class S3CentralStore:
         if answer.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") != "Enabled":
             raise self._no_lock()
 
-    def put(self, item: CentralPut, source: Path) -> CentralUpload:
+    def put(
+        self,
+        item: CentralPut,
+        source: Path,
+        started: Callable[[str, str], None] = lambda key, upload_id: None,
+    ) -> CentralUpload:
         key = self._prefix + item.key
         lock: dict[str, Any] = {
             "ObjectLockMode": LOCK_MODE,
@@ -164,7 +169,7 @@ class S3CentralStore:
                     parts=_MAX_PARTS,
                     part_mib=self._config.part_mib,
                 )
-            return self._put_multipart(item, key, source, lock)
+            return self._put_multipart(item, key, source, lock, started)
         checksum = _hex_to_b64(item.sha256)
         try:
             with _open_local(source) as body:
@@ -182,6 +187,8 @@ class S3CentralStore:
                 )
         except (ClientError, BotoCoreError) as exc:
             raise self._translate(exc, Said("put"), key) from exc
+        except OSError as exc:  # the file's read failed while boto3 sent it
+            raise _unreadable(source, exc) from exc
         return CentralUpload(key, answer.get("VersionId", "null"), checksum, 0)
 
     def head(self, key: str, version_id: str | None = None) -> CentralHead | None:
@@ -217,13 +224,19 @@ class S3CentralStore:
         if size <= self._part_size:
             digest = hashlib.sha256()
             with _open_local(source) as fh:
-                for chunk in _chunks(fh, _READ_CHUNK):
-                    digest.update(chunk)
+                try:
+                    for chunk in _chunks(fh, _READ_CHUNK):
+                        digest.update(chunk)
+                except OSError as exc:
+                    raise _unreadable(source, exc) from exc
             return _b64(digest.digest())
         parts: list[bytes] = []
         with _open_local(source) as fh:
-            while part := fh.read(self._part_size):
-                parts.append(hashlib.sha256(part).digest())
+            try:
+                while part := fh.read(self._part_size):
+                    parts.append(hashlib.sha256(part).digest())
+            except OSError as exc:
+                raise _unreadable(source, exc) from exc
         return _composite(parts)
 
     def extend_retention(self, key: str, version_id: str, retain_until: datetime) -> None:
@@ -260,9 +273,9 @@ class S3CentralStore:
         except (ClientError, BotoCoreError) as exc:
             raise self._translate(exc, Said("read"), key) from exc
 
-    def abort_unfinished(self, keys: Collection[str]) -> list[str]:
+    def abort_unfinished(self, upload_ids: Collection[str]) -> list[str]:
         aborted: list[str] = []
-        if not keys:
+        if not upload_ids:
             return aborted
         try:
             pages = self._client.get_paginator("list_multipart_uploads").paginate(
@@ -271,8 +284,8 @@ class S3CentralStore:
             for page in pages:
                 for upload in page.get("Uploads", []):
                     key, upload_id = upload["Key"], upload["UploadId"]
-                    if key not in keys:
-                        continue  # another station's upload, perhaps live
+                    if upload_id not in upload_ids:
+                        continue  # not one this station began: perhaps another's, live
                     self._client.abort_multipart_upload(
                         Bucket=self._bucket, Key=key, UploadId=upload_id
                     )
@@ -286,7 +299,12 @@ class S3CentralStore:
     # --- multipart --------------------------------------------------------------------
 
     def _put_multipart(
-        self, item: CentralPut, key: str, source: Path, lock: dict[str, Any]
+        self,
+        item: CentralPut,
+        key: str,
+        source: Path,
+        lock: dict[str, Any],
+        started: Callable[[str, str], None],
     ) -> CentralUpload:
         """Parts go `streams` at a time while the next one is read and hashed; the whole
         file's SHA-256 must equal the ledger's before the upload is completed, so a local
@@ -298,6 +316,7 @@ class S3CentralStore:
         except (ClientError, BotoCoreError) as exc:
             raise self._translate(exc, Said("start multipart upload of"), key) from exc
         try:
+            started(key, upload_id)
             parts, digests = self._send_parts(key, upload_id, source, item)
             checksum = _composite(digests)
             answer = self._client.complete_multipart_upload(
@@ -329,8 +348,12 @@ class S3CentralStore:
             while not any(f.done() and f.exception() is not None for f in futures):
                 self._pace()
                 self._buffers.acquire()
-                # FileIO.read(n) reads into the bytes it returns: the part is never copied.
-                buf = fh.read(self._part_size)
+                try:
+                    # FileIO.read(n) reads into the bytes it returns: the part is never copied.
+                    buf = fh.read(self._part_size)
+                except OSError as exc:
+                    self._buffers.release()
+                    raise _unreadable(source, exc) from exc
                 if not buf:
                     self._buffers.release()
                     break
@@ -414,9 +437,13 @@ def _open_local(source: Path) -> FileIO:
     try:
         return open(source, "rb", buffering=0)
     except OSError as exc:
-        raise StoreError(
-            "cannot read the local copy {source} to send it: {exc}", source=source, exc=exc
-        ) from exc
+        raise _unreadable(source, exc) from exc
+
+
+def _unreadable(source: Path, exc: OSError) -> LocalCopyUnreadableError:
+    return LocalCopyUnreadableError(
+        "cannot read the local copy {source} to send it: {exc}", source=source, exc=exc
+    )
 
 
 def _chunks(fh: BinaryIO, size: int) -> Iterator[bytes]:

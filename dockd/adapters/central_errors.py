@@ -20,6 +20,7 @@ from dockd.errors import (
     CentralError,
     CentralFullError,
     CentralKeyExistsError,
+    CentralUnavailableError,
     CentralUnreachableError,
 )
 from dockd.ui.i18n import Said
@@ -37,6 +38,9 @@ AUTH_CODES = frozenset(
         "403",
     }
 )
+# What a server answers when the lock itself refuses a change (a shorter COMPLIANCE date, a
+# key allowed to put but not to change a lock); bad or expired keys stay CentralAuthError.
+LOCK_REFUSALS = frozenset({"AccessDenied", "403"})
 CHECKSUM_CODES = frozenset(
     {"BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch", "InvalidChecksum"}
 )
@@ -50,6 +54,10 @@ FULL_CODES = frozenset(
         "ErrRequestBytesExceed",
     }
 )
+# The server's own trouble, whatever object was being sent (some come without a 5xx status).
+BUSY_CODES = frozenset(
+    {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "OperationAborted"}
+)
 # Words with which servers (SeaweedFS among them) explain a generic 5xx that is lack of room.
 FULL_WORDS = ("quota", "no free volume", "no writable volume", "not enough space", "disk full")
 
@@ -58,11 +66,12 @@ def central_error(
     exc: ClientError | BotoCoreError, doing: str, where: str, *, lock_change: bool = False
 ) -> CentralError:
     """The one translation of botocore's errors. `lock_change`: the request changed a
-    version's retention or hold, where AccessDenied is the lock refusing, not bad keys.
-    SeaweedFS answers a full disk with a bare 500 InternalError: that stays a plain
-    CentralError (sent again by the next pass), as it cannot be told from other faults.
-    `doing` is what was asked (a `Said`, so that the message can be said again in another
-    language)."""
+    version's retention or hold, where AccessDenied is the lock refusing, not bad keys
+    (an unknown key, a bad signature, an expired token or a skewed clock still are).
+    A 5xx or SlowDown is the server's trouble, not the object's (CentralUnavailableError:
+    the pass stops); SeaweedFS answers a full disk with a bare 500 InternalError, which is
+    that too, as it cannot be told from other faults. `doing` is what was asked (a `Said`,
+    so that the message can be said again in another language)."""
     if isinstance(exc, BotoConnectionError | HTTPClientError | ResponseStreamingError):
         return CentralUnreachableError(
             "could not {doing} {where}: {exc}", doing=doing, where=where, exc=exc
@@ -82,10 +91,12 @@ def central_error(
         return CentralKeyExistsError("the key is taken at {said}", said=said)
     if code in CHECKSUM_CODES:
         return CentralChecksumError("could not {doing} {said}", doing=doing, said=said)
-    if code in AUTH_CODES and not lock_change:
+    if code in AUTH_CODES and not (lock_change and code in LOCK_REFUSALS):
         return CentralAuthError("could not {doing} {said}", doing=doing, said=said)
     if code in FULL_CODES or (status >= 500 and any(w in message.lower() for w in FULL_WORDS)):
         return CentralFullError("could not {doing} {said}", doing=doing, said=said)
+    if status >= 500 or code in BUSY_CODES:
+        return CentralUnavailableError("could not {doing} {said}", doing=doing, said=said)
     if code == "NoSuchBucket":
         return CentralError(
             "could not {doing} {said}",
@@ -94,7 +105,7 @@ def central_error(
             doing=doing,
             said=said,
         )
-    if code in AUTH_CODES:
+    if code in LOCK_REFUSALS:
         return CentralError(
             "could not {doing} {said}",
             hint="COMPLIANCE retention can only be lengthened, and this station's key may lack "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING
 
 from dockd.cli.common import Subparsers, print_json
@@ -40,8 +41,12 @@ def forward(app: App, args: argparse.Namespace) -> int:
     `[central]` missing, a bucket without Object Lock or refused credentials."""
     from dockd.ui.format import size
 
-    summary = app.forwarder().run_pass()
     tr = app.locale
+
+    def waiting() -> None:  # on stderr: --json keeps stdout for the document
+        print(tr("waiting for the daemon's forwarding pass to finish"), file=sys.stderr, flush=True)
+
+    summary = app.forwarder(lease_waiting=waiting).run_pass()
     if args.json:
         print_json(pass_view(summary))
     else:

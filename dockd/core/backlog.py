@@ -71,6 +71,11 @@ class CentralBacklog(_Doc):
     failed: int = Field(description="Of them: the last attempt failed.")
     failed_codes: list[FailedCode] = Field(description="Failed objects by error code, most first.")
     confirmed: int = Field(description="Objects held here and confirmed centrally.")
+    lock_failed: int = Field(
+        0,
+        description="Of the confirmed: the last update of their central lock (a longer "
+        "retention, a hold) failed; the next pass tries again.",
+    )
 
 
 class LateToCentral(_Doc):
@@ -87,12 +92,13 @@ class LateToCentral(_Doc):
 
 def backlog(groups: Iterable[HeldGroup], now: datetime) -> CentralBacklog:
     """The backlog of these held objects; `confirmed` groups count only as confirmed."""
-    objects = nbytes = unsent = pending = failed = confirmed = 0
+    objects = nbytes = unsent = pending = failed = confirmed = lock_failed = 0
     oldest: datetime | None = None
     codes: dict[str, int] = {}
     for g in groups:
         if g.state == "confirmed":
             confirmed += g.objects
+            lock_failed += g.objects if g.error_code else 0
             continue
         objects += g.objects
         nbytes += g.bytes
@@ -119,6 +125,7 @@ def backlog(groups: Iterable[HeldGroup], now: datetime) -> CentralBacklog:
             for c, n in sorted(codes.items(), key=lambda i: (-i[1], i[0]))
         ],
         confirmed=confirmed,
+        lock_failed=lock_failed,
     )
 
 

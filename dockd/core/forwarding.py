@@ -96,6 +96,7 @@ class CentralCopy:
     confirmed_at: datetime | None
     attempts: int
     error_code: str | None
+    foreign_hold: bool = False  # ON when adopted, not asked by dockd: it is never switched off
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,9 +170,15 @@ def step(item: Outgoing) -> Step:
         return Step.SEND
     if copy.retain_until is None or item.lock.retain_until > copy.retain_until:
         return Step.UPDATE_LOCK
-    if item.lock.legal_hold != copy.legal_hold:
+    if wanted_hold(item) != copy.legal_hold:
         return Step.UPDATE_LOCK
     return Step.NOTHING
+
+
+def wanted_hold(item: Outgoing) -> bool:
+    """ON while a hold covers one of its recordings, and always for a hold dockd found
+    when it adopted the object (someone else's, which dockd never switches off)."""
+    return item.lock.legal_hold or (item.copy is not None and item.copy.foreign_hold)
 
 
 def adoptable(head: CentralHead | None, size: int, checksum: str) -> bool:
@@ -202,20 +209,17 @@ def confirmation_problems(expected: Expected, head: CentralHead | None) -> list[
 
 
 def may_free_local(
-    copy: CentralCopy | None,
-    now: datetime,
-    local_retention_days: int,
-    holds_open: int,
-    central_hold_confirmed: bool,
+    copy: CentralCopy | None, now: datetime, local_retention_days: int, holds_open: int
 ) -> bool:
     """Only a confirmed copy, `local_retention_days` after its confirmation, and never while
-    a hold is open unless the central legal hold is confirmed ON: the agency's copy of
-    record must keep the held evidence before the dock lets its own go."""
+    a hold is open unless the central legal hold is confirmed ON (`copy.legal_hold`, what
+    the server was last confirmed to hold): the agency's copy of record must keep the held
+    evidence before the dock lets its own go."""
     if copy is None or copy.state != "confirmed" or copy.confirmed_at is None:
         return False
     if now < copy.confirmed_at + timedelta(days=local_retention_days):
         return False
-    return holds_open == 0 or central_hold_confirmed
+    return holds_open == 0 or copy.legal_hold
 
 
 def _whole_second(moment: datetime) -> datetime:

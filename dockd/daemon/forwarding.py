@@ -43,8 +43,9 @@ class BackgroundForwarder:
         self._after: list[Callable[[], None]] = []
 
     def after_each_pass(self, hook: Callable[[], None]) -> None:
-        """Called on the forwarding thread after every pass that ran, whatever it confirmed:
-        a `dockd forward` beside the daemon may have confirmed what the hook waits for."""
+        """Called on the forwarding thread after every pass, whatever it confirmed and even
+        when it failed: a `dockd forward` beside the daemon may have confirmed what the hook
+        waits for."""
         self._after.append(hook)
 
     def docking(self) -> bool:
@@ -75,26 +76,29 @@ class BackgroundForwarder:
             if self._stop.is_set():
                 return
             self.wait_for_disk()
-            try:
-                summary = self.forwarder.run_pass()
-            except DockdError as exc:
-                log.error("forward-pass-failed", code=exc.code, message=exc.message, hint=exc.hint)
-                continue
-            except Exception:  # a bug in one pass must not end forwarding for the daemon's life
-                log.exception("forward-pass-crashed")
-                continue
-            log.info(
-                "forward-pass",
-                confirmed=summary.confirmed,
-                lock_updated=summary.lock_updated,
-                freed=summary.freed,
-                left=summary.left,
-                left_bytes=summary.left_bytes,
-                failed=dict(summary.failed),
-                stopped=summary.stopped.code if summary.stopped else None,
-            )
+            self._pass()
             for hook in self._after:
                 try:
                     hook()
                 except Exception:  # the hook's own fault must not end forwarding either
                     log.exception("forward-hook-crashed")
+
+    def _pass(self) -> None:
+        try:
+            summary = self.forwarder.run_pass()
+        except DockdError as exc:
+            log.error("forward-pass-failed", code=exc.code, message=exc.message, hint=exc.hint)
+            return
+        except Exception:  # a bug in one pass must not end forwarding for the daemon's life
+            log.exception("forward-pass-crashed")
+            return
+        log.info(
+            "forward-pass",
+            confirmed=summary.confirmed,
+            lock_updated=summary.lock_updated,
+            freed=summary.freed,
+            left=summary.left,
+            left_bytes=summary.left_bytes,
+            failed=dict(summary.failed),
+            stopped=summary.stopped.code if summary.stopped else None,
+        )

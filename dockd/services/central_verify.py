@@ -18,8 +18,15 @@ from datetime import datetime
 
 from dockd.core.forwarding import Outgoing, confirmation_problems
 from dockd.core.forwarding_views import CentralFinding, CentralVerifyReport
-from dockd.errors import CentralAuthError, CentralError, CentralUnreachableError
+from dockd.errors import (
+    CentralAuthError,
+    CentralError,
+    CentralUnavailableError,
+    CentralUnreachableError,
+)
 from dockd.ports import CentralRecords, CentralStore
+
+_SERVER_WIDE = (CentralUnreachableError, CentralUnavailableError, CentralAuthError)
 
 Choose = Callable[[Sequence[Outgoing], int], list[Outgoing]]
 _RANDOM = random.SystemRandom()
@@ -75,8 +82,13 @@ class CentralVerifier:
         expected = item.recorded()
         if expected is None:
             return "the ledger's confirmed copy has no version, checksum or retain-until"
-        problems = confirmation_problems(expected, self.central.head(item.key, expected.version_id))
-        return "; ".join(problems) or None
+        try:
+            head = self.central.head(item.key, expected.version_id)
+        except _SERVER_WIDE:
+            raise
+        except CentralError as exc:  # this object's answer: the others are checked still
+            return f"its HEAD failed: {exc.code}: {exc.message}"
+        return "; ".join(confirmation_problems(expected, head)) or None
 
     def _read_problem(self, item: Outgoing) -> str | None:
         copy = item.copy
@@ -87,7 +99,7 @@ class CentralVerifier:
             for chunk in self.central.read(item.key, copy.version_id):
                 digest.update(chunk)
                 size += len(chunk)
-        except (CentralUnreachableError, CentralAuthError):
+        except _SERVER_WIDE:
             raise
         except CentralError as exc:
             return f"reading it failed: {exc.code}: {exc.message}"

@@ -2,20 +2,23 @@
 stays locked there as long as its recordings must be kept, and only then may leave the dock.
 
 A pass, in order: the bucket must have Object Lock (else nothing at all is sent); the first
-pass of a process aborts the multipart uploads a killed dockd left; frees a crash left
-half-done are finished; pending objects are sent (create-only), an identical object already
-under the key is adopted, and each counts only after a HEAD of the stored version shows what
-was sent; confirmed objects whose retention grew or whose hold changed get their lock
-updated and re-HEADed; confirmed copies past `local_retention_days` are freed locally.
+pass of a process aborts the multipart uploads a killed dockd left; pending objects are
+sent (create-only), an identical object already under the key is adopted, and each counts
+only after a HEAD of the stored version shows what was sent; confirmed objects whose
+retention grew or whose hold changed get their lock updated and re-HEADed; confirmed
+copies past `local_retention_days` are freed locally, frees a crash left half-done among
+them.
 
-Errors of the whole server (unreachable, credentials, full) stop the pass: the objects
-left are tried again by the next one and nothing is recorded for each. Errors of one object
-(a checksum refused, another object under its key, a HEAD that does not confirm) are
-recorded on its row.
+Errors of the whole server (unreachable, a 5xx or SlowDown, credentials, full) stop the
+pass: the objects left are tried again by the next one and nothing is recorded for each.
+Errors of one object (a checksum refused, another object under its key, a HEAD that does
+not confirm, its local copy unreadable, the ledger refusing its row) are recorded on its
+row, and the pass goes on.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -36,6 +39,7 @@ from dockd.core.forwarding import (
     confirmation_problems,
     may_free_local,
     step,
+    wanted_hold,
 )
 from dockd.errors import (
     CentralAuthError,
@@ -44,13 +48,21 @@ from dockd.errors import (
     CentralFullError,
     CentralKeyExistsError,
     CentralNotConfirmedError,
+    CentralUnavailableError,
     CentralUnreachableError,
+    DockdError,
+    LocalCopyUnreadableError,
 )
 from dockd.ports import CentralRecords, CentralStore, ForwardingStore
 
 log = structlog.get_logger("dockd.services.forward")
 
-_SERVER_WIDE = (CentralUnreachableError, CentralAuthError, CentralFullError)
+_SERVER_WIDE = (
+    CentralUnreachableError,
+    CentralUnavailableError,
+    CentralAuthError,
+    CentralFullError,
+)
 """Errors that say nothing about one object: the pass stops, no object is marked."""
 
 
@@ -122,13 +134,15 @@ class Forwarder:
             summary = PassSummary()
             held = {i.blake3: i for i in self.records.outgoing()}
             if not self._aborted:
-                mine = {i.key for i in held.values() if i.local and step(i) is Step.SEND}
+                # No upload of this station is live now (the lease): every one it recorded
+                # is a killed pass's, aborted here or already gone from the server.
+                mine = self.records.unfinished_uploads()
                 summary.aborted_uploads = self.central.abort_unfinished(mine)
+                self.records.upload_ended(mine)
                 self._aborted = True
                 for key in summary.aborted_uploads:
                     log.warning("central-upload-aborted", key=key)
             try:
-                self._finish_frees(held, summary)
                 self._send_all(
                     [i for i in held.values() if i.local and step(i) is Step.SEND], held, summary
                 )
@@ -168,9 +182,9 @@ class Forwarder:
                 with self._lock_summary:
                     summary.stopped = summary.stopped or exc
                 return _Outcome(item, "skipped")
-            except CentralError as exc:
+            except DockdError as exc:  # this object's: its local copy, the server, the ledger
                 log.warning("central-failed", key=item.key, code=exc.code, error=str(exc))
-                self.records.record_failed(item, exc.code, str(exc), self.clock())
+                self._record(self.records.record_failed, item, exc)
                 return _Outcome(item, "failed", exc.code)
 
         with ThreadPoolExecutor(self.streams, thread_name_prefix="dockd-forward") as pool:
@@ -184,11 +198,34 @@ class Forwarder:
                 elif outcome.result == "failed" and outcome.code is not None:
                     summary.failed[outcome.code] += 1
 
+    def _record(
+        self,
+        record: Callable[[Outgoing, str, str, datetime], None],
+        item: Outgoing,
+        exc: DockdError,
+    ) -> None:
+        """On the object's row; a ledger that cannot take even that is the journal's."""
+        try:
+            record(item, exc.code, str(exc), self.clock())
+        except DockdError as failed:
+            log.error(
+                "central-failure-not-recorded", key=item.key, code=failed.code, error=str(failed)
+            )
+
     def _send(self, item: Outgoing) -> _Outcome:
         source = self.store.path_of(item.local_key)
         lock = item.lock
         try:
-            upload = self.central.put(item.put(), source)
+            begun: list[str] = []
+
+            def started(key: str, upload_id: str) -> None:
+                self.records.upload_started(key, upload_id, self.clock())
+                begun.append(upload_id)
+
+            upload = self.central.put(item.put(), source, started)
+            # completed: nothing to abort. A failed one stays recorded: the store's own
+            # abort is best effort, and the next start aborts what the server still has.
+            self.records.upload_ended(begun)
             if upload.key != item.key:
                 raise CentralNotConfirmedError(f"stored as {upload.key}, expected {item.key}")
             expected = Expected(
@@ -198,29 +235,48 @@ class Forwarder:
         except CentralKeyExistsError:
             existing = self.central.head(item.key)
             checksum = self.central.checksum_of(source, item.size)
+            if existing is not None and self._same_upload_of_other_parts(item, existing, checksum):
+                checksum = existing.checksum or checksum
             if existing is None or not adoptable(existing, item.size, checksum):
                 raise CentralConflictError(
                     f"{item.key} in the bucket holds other bytes "
                     f"({_shown(existing)}) than this object ({item.size} bytes, {checksum})"
                 ) from None
-            _bring_lock(self.central, item.key, existing, lock.retain_until, lock.legal_hold)
-            expected = Expected(
-                existing.version_id, item.size, checksum, lock.retain_until, lock.legal_hold
-            )
+            hold = lock.legal_hold or existing.legal_hold  # a hold found ON is not dockd's
+            _bring_lock(self.central, item.key, existing, lock.retain_until, hold)
+            expected = Expected(existing.version_id, item.size, checksum, lock.retain_until, hold)
             parts, result = _parts(checksum), "adopted"
         head = _confirm(self.central, item.key, expected)
         at = self.clock()
         self.records.record_confirmed(item, head, parts, result == "adopted", at)
         log.info("central-confirmed", key=item.key, version=head.version_id, how=result)
-        return _Outcome(_confirmed(item, head, at), result)
+        return _Outcome(_confirmed(item, head, at, result == "adopted"), result)
+
+    def _same_upload_of_other_parts(
+        self, item: Outgoing, existing: CentralHead, checksum: str
+    ) -> bool:
+        """A COMPOSITE checksum depends on the part size it was sent with: an object sent
+        with another `part_mib` (this station's before a change, another station's) shows
+        one this store does not compute. Only then are its bytes read back and compared
+        with the ledger's SHA-256; a different size or a full-object checksum is decided
+        without reading."""
+        if existing.size != item.size or existing.checksum in (None, checksum):
+            return False
+        if not _parts(existing.checksum or ""):
+            return False
+        digest = hashlib.sha256()
+        for chunk in self.central.read(item.key, existing.version_id):
+            digest.update(chunk)
+        return digest.hexdigest() == item.sha256
 
     # lock upkeep -----------------------------------------------------------
 
     def _update_locks(
         self, items: list[Outgoing], held: dict[str, Outgoing], summary: PassSummary
     ) -> None:
-        """A failure leaves the row confirmed with the lock it had: the object is still
-        forwarded, and the next pass tries the update again."""
+        """A failure leaves the row confirmed with the lock it had and the failure's code
+        (the backlog counts it): the object is still forwarded, and the next pass tries
+        the update again."""
         for item in items:
             copy = item.copy
             if copy is None or copy.version_id is None or copy.checksum is None:
@@ -230,20 +286,28 @@ class Forwarder:
                 current = self.central.head(item.key, copy.version_id)
                 if current is None:
                     raise CentralNotConfirmedError(f"{item.key}: version {copy.version_id} gone")
-                _bring_lock(self.central, item.key, current, lock.retain_until, lock.legal_hold)
+                hold = wanted_hold(item)
+                _bring_lock(self.central, item.key, current, lock.retain_until, hold)
                 expected = Expected(
-                    copy.version_id, item.size, copy.checksum, lock.retain_until, lock.legal_hold
+                    copy.version_id, item.size, copy.checksum, lock.retain_until, hold
                 )
                 head = _confirm(self.central, item.key, expected)
+                self.records.record_lock(item, head, self.clock())
             except _SERVER_WIDE:
                 raise
-            except CentralError as exc:
+            except DockdError as exc:
                 log.warning("central-lock-failed", key=item.key, code=exc.code, error=str(exc))
                 summary.failed[exc.code] += 1
+                self._record(self.records.record_lock_failed, item, exc)
                 continue
-            self.records.record_lock(item, head, self.clock())
             held[item.blake3] = replace(
-                item, copy=replace(copy, retain_until=head.retain_until, legal_hold=head.legal_hold)
+                item,
+                copy=replace(
+                    copy,
+                    retain_until=head.retain_until,
+                    legal_hold=head.legal_hold,
+                    error_code=None,
+                ),
             )
             summary.lock_updated += 1
             log.info(
@@ -255,28 +319,17 @@ class Forwarder:
 
     # freeing ---------------------------------------------------------------
 
-    def _finish_frees(self, held: dict[str, Outgoing], summary: PassSummary) -> None:
-        """Frees a crash interrupted after their intent, finished only while the rule still
-        allows them (a hold placed since without a central hold keeps what is left)."""
-        now = self.clock()
-        started = self.records.freeing_started()
-        for item in [i for i in held.values() if i.local and i.blake3 in started]:
-            if self._may_free(item, now):
-                self.store.free_local(item.local_key)
-                self.records.mark_freed(item, self.clock())
-                held[item.blake3] = replace(item, local=False)
-                summary.freed += 1
-
     def _may_free(self, item: Outgoing, now: datetime) -> bool:
-        copy = item.copy
         holds = 1 if item.lock.legal_hold else 0
-        central_hold = copy is not None and copy.legal_hold
-        return may_free_local(copy, now, self.local_retention_days, holds, central_hold)
+        return may_free_local(item.copy, now, self.local_retention_days, holds)
 
     def _free(self, held: dict[str, Outgoing], summary: PassSummary) -> None:
         """The central copy is HEADed once more right before: the local copy goes only
-        while the server still shows the locked object the ledger recorded."""
+        while the server still shows the locked object the ledger recorded. A free a crash
+        interrupted after its intent (`freeing_started`) is finished by the same checks,
+        after the lock upkeep, without a second intent."""
         now = self.clock()
+        started = self.records.freeing_started()
         for item in list(held.values()):
             recorded = item.recorded()
             if not item.local or step(item) is not Step.NOTHING or recorded is None:
@@ -284,23 +337,39 @@ class Forwarder:
             if not self._may_free(item, now):
                 continue
             try:
-                _confirm(self.central, item.key, recorded)
+                if not self._free_one(item, recorded, item.blake3 in started):
+                    continue
             except _SERVER_WIDE:
                 raise
-            except CentralError as exc:
+            except DockdError as exc:
                 log.warning("central-free-refused", key=item.key, code=exc.code, error=str(exc))
                 summary.failed[exc.code] += 1
                 continue
-            self.records.record_freeing(item, self.clock())
-            self.store.free_local(item.local_key)
-            freed = replace(item, local=False)
-            self.records.mark_freed(freed, self.clock())
-            held[item.blake3] = freed
+            held[item.blake3] = replace(item, local=False)
             summary.freed += 1
             log.info("local-copy-freed", key=item.local_key, central=item.key)
 
+    def _free_one(self, item: Outgoing, recorded: Expected, started: bool) -> bool:
+        """False when the ledger's facts changed since the pass read them (a hold placed,
+        a retention grown): the local copy stays, and the next pass decides again."""
+        _confirm(self.central, item.key, recorded)
+        if not self.records.record_freeing(item, self.clock(), resumed=started):
+            log.info("local-free-deferred", key=item.local_key, reason="facts changed")
+            return False
+        if not self.store.free_local(item.local_key):
+            # The ledger says this store holds it and it is not there: a copy lost, or one
+            # counted as this station's that never was. Its location stays unremoved for
+            # `dockd verify` to name; marking it freed would hide the loss.
+            raise LocalCopyUnreadableError(
+                "the local copy {key} was not in the store to be freed: its location is left "
+                "as the ledger has it",
+                key=item.local_key,
+            )
+        self.records.mark_freed(replace(item, local=False), self.clock())
+        return True
 
-def _confirmed(item: Outgoing, head: CentralHead, at: datetime) -> Outgoing:
+
+def _confirmed(item: Outgoing, head: CentralHead, at: datetime, adopted: bool) -> Outgoing:
     """The object as the ledger holds it once `record_confirmed` has written `head`."""
     known = item.copy
     copy = CentralCopy(
@@ -314,6 +383,7 @@ def _confirmed(item: Outgoing, head: CentralHead, at: datetime) -> Outgoing:
         confirmed_at=at,
         attempts=(known.attempts if known else 0) + 1,
         error_code=None,
+        foreign_hold=adopted and head.legal_hold and not item.lock.legal_hold,
     )
     return replace(item, copy=copy)
 

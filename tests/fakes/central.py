@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +24,8 @@ from dockd.errors import (
     CentralError,
     CentralKeyExistsError,
     CentralNoObjectLockError,
+    LocalCopyUnreadableError,
+    StoreError,
 )
 
 
@@ -38,19 +40,21 @@ class StoredVersion:
     retain_until: datetime
     legal_hold: bool
     lock_mode: str = LOCK_MODE
+    checksum: str | None = None  # what a HEAD shows, when not the full SHA-256 (multipart)
 
 
 @dataclass
 class FakeBucket:
     """`fail_next` raises each given error from the next put, in order; `unfinished` are
-    multipart uploads a killed dock left. Like the S3 adapter, `put` takes the local key
-    and stores it under `prefix`; every other call names the bucket key."""
+    multipart uploads a killed dock (or another station, live) left, by upload id. Like
+    the S3 adapter, `put` takes the local key and stores it under `prefix`; every other
+    call names the bucket key."""
 
     prefix: str = "agency/"
     object_lock: bool = True
     objects: dict[str, StoredVersion] = field(default_factory=dict)
     fail_next: list[CentralError] = field(default_factory=list)
-    unfinished: list[str] = field(default_factory=list)
+    unfinished: dict[str, str] = field(default_factory=dict)  # upload id -> key
     puts: list[str] = field(default_factory=list)
     reads: list[str] = field(default_factory=list)
     corrupt_on_the_way: bool = False
@@ -59,10 +63,18 @@ class FakeBucket:
         if not self.object_lock:
             raise CentralNoObjectLockError("bucket has no Object Lock")
 
-    def put(self, item: CentralPut, source: Path) -> CentralUpload:
+    def put(
+        self,
+        item: CentralPut,
+        source: Path,
+        started: Callable[[str, str], None] = lambda key, upload_id: None,
+    ) -> CentralUpload:
         if self.fail_next:
             raise self.fail_next.pop(0)
-        data = source.read_bytes()
+        try:
+            data = source.read_bytes()
+        except OSError as exc:  # as the S3 adapter names it
+            raise LocalCopyUnreadableError(f"cannot read the local copy {source}: {exc}") from exc
         if self.corrupt_on_the_way:
             data = data[:-1] + bytes([data[-1] ^ 1])
         key = self.prefix + item.key
@@ -83,8 +95,8 @@ class FakeBucket:
             key,
             stored.version_id,
             len(stored.data),
-            s3_checksum(stored.data),
-            "FULL_OBJECT",
+            stored.checksum or s3_checksum(stored.data),
+            "COMPOSITE" if stored.checksum else "FULL_OBJECT",
             stored.lock_mode,
             stored.retain_until,
             stored.legal_hold,
@@ -106,9 +118,9 @@ class FakeBucket:
         self.reads.append(key)
         yield self.objects[key].data
 
-    def abort_unfinished(self, keys: Collection[str]) -> list[str]:
-        aborted = [k for k in self.unfinished if k in keys]
-        self.unfinished = [k for k in self.unfinished if k not in keys]
+    def abort_unfinished(self, upload_ids: Collection[str]) -> list[str]:
+        aborted = [key for upload, key in self.unfinished.items() if upload in upload_ids]
+        self.unfinished = {u: k for u, k in self.unfinished.items() if u not in upload_ids}
         return aborted
 
 
@@ -134,8 +146,13 @@ class FakeCentralRecords:
     copies: dict[str, CentralCopy] = field(default_factory=dict)
     freed: set[str] = field(default_factory=set)
     events: list[tuple[str, str]] = field(default_factory=list)  # kind, blake3
+    uploads: dict[str, str] = field(default_factory=dict)  # upload id -> key, this station's
 
     def outgoing(self) -> list[Outgoing]:
+        return self._current()
+
+    def _current(self) -> list[Outgoing]:
+        """The objects as the ledger has them now (what `record_freeing` checks again)."""
         from dockd.core.forwarding import central_key, needed_lock
 
         out = []
@@ -187,17 +204,33 @@ class FakeCentralRecords:
             confirmed_at=at,
             attempts=known.attempts + 1,
             error_code=None,
+            foreign_hold=adopted and head.legal_hold and not item.lock.legal_hold,
         )
         self.events.append(("central-confirmed", item.blake3))
 
+    def record_lock_failed(self, item: Outgoing, code: str, message: str, at: datetime) -> None:
+        known = self.copies[item.blake3]
+        if known.state == "confirmed" and known.error_code != code:
+            self.copies[item.blake3] = replace(known, error_code=code)
+            self.events.append(("central-lock-failed", item.blake3))
+
     def record_lock(self, item: Outgoing, head: CentralHead, at: datetime) -> None:
         self.copies[item.blake3] = replace(
-            self.copies[item.blake3], retain_until=head.retain_until, legal_hold=head.legal_hold
+            self.copies[item.blake3],
+            retain_until=head.retain_until,
+            legal_hold=head.legal_hold,
+            error_code=None,
         )
         self.events.append(("central-lock-updated", item.blake3))
 
-    def record_freeing(self, item: Outgoing, at: datetime) -> None:
+    def record_freeing(self, item: Outgoing, at: datetime, *, resumed: bool = False) -> bool:
+        [now] = [o for o in self._current() if o.blake3 == item.blake3]
+        if (now.lock, now.copy) != (item.lock, item.copy):
+            return False
+        if resumed:
+            return True
         self.events.append(("local-copy-freeing", item.blake3))
+        return True
 
     def freeing_started(self) -> set[str]:
         started = {b for kind, b in self.events if kind == "local-copy-freeing"}
@@ -207,6 +240,16 @@ class FakeCentralRecords:
         self.freed.add(item.blake3)
         self.events.append(("local-copy-freed", item.blake3))
 
+    def upload_started(self, key: str, upload_id: str, at: datetime) -> None:
+        self.uploads[upload_id] = key
+
+    def upload_ended(self, upload_ids: Collection[str]) -> None:
+        for upload_id in upload_ids:
+            self.uploads.pop(upload_id, None)
+
+    def unfinished_uploads(self) -> list[str]:
+        return list(self.uploads)
+
 
 class StoreCrashed(Exception):
     pass
@@ -214,10 +257,12 @@ class StoreCrashed(Exception):
 
 @dataclass
 class FakeLocalStore:
-    """Object files under `root`; `crash_on_free` raises before deleting (a power cut)."""
+    """Object files under `root`; `crash_on_free` raises before deleting (a power cut),
+    `refuse_free` names keys whose deletion fails as a failing disk's does."""
 
     root: Path
     crash_on_free: bool = False
+    refuse_free: set[str] = field(default_factory=set)  # keys whose deletion fails (EIO)
 
     def path_of(self, key: str) -> Path:
         return self.root / key
@@ -230,6 +275,8 @@ class FakeLocalStore:
     def free_local(self, key: str) -> bool:
         if self.crash_on_free:
             raise StoreCrashed(key)
+        if key in self.refuse_free:
+            raise StoreError(f"cannot delete {self.path_of(key)}: Input/output error")
         path = self.path_of(key)
         if not path.exists():
             return False

@@ -4,8 +4,11 @@
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
+import io
 import os
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +26,7 @@ from dockd.errors import (
     CentralNoObjectLockError,
     CentralUnreachableError,
     ConfigError,
+    LocalCopyUnreadableError,
 )
 from tests.support.seaweed import SECRET_KEY, SeaweedServer
 
@@ -286,16 +290,19 @@ def test_abort_unfinished_aborts_a_killed_docks_upload(
     client.upload_part(
         Bucket=central_bucket, Key=key, UploadId=upload_id, PartNumber=1, Body=os.urandom(MIB)
     )
-    other = "station-7/objects/blake3/cd/live-elsewhere"  # same prefix, another station
-    client.create_multipart_upload(
-        Bucket=central_bucket,
-        Key=other,
-        ObjectLockMode="COMPLIANCE",
-        ObjectLockRetainUntilDate=retain_until(),
-    )
-    assert store.abort_unfinished({key}) == [key]
+    # another station sending the same bytes (the same key) and another object, both live
+    live = [
+        client.create_multipart_upload(
+            Bucket=central_bucket,
+            Key=other,
+            ObjectLockMode="COMPLIANCE",
+            ObjectLockRetainUntilDate=retain_until(),
+        )["UploadId"]
+        for other in (key, "station-7/objects/blake3/cd/live-elsewhere")
+    ]
+    assert store.abort_unfinished({upload_id}) == [key]
     left = client.list_multipart_uploads(Bucket=central_bucket).get("Uploads", [])
-    assert [u["Key"] for u in left] == [other]
+    assert sorted(u["UploadId"] for u in left) == sorted(live)
 
 
 def test_head_of_a_key_never_sent_is_none(store: S3CentralStore) -> None:
@@ -318,3 +325,36 @@ def test_object_needing_too_many_parts_is_refused_before_sending(
     with pytest.raises(CentralError) as refused:
         store.put(huge, source)
     assert type(refused.value) is CentralError and "part_mib" in refused.value.hint
+
+
+class FailingRead(io.FileIO):
+    """A local copy whose disk fails after the first part (EIO), as a bad sector does."""
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        if self.tell() > 0:
+            raise OSError(errno.EIO, "Input/output error")
+        return super().read(size)
+
+
+def test_a_local_read_error_is_named_and_frees_its_part_buffer(
+    store: S3CentralStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More failed reads than there are part buffers: each must give its buffer back, or
+    the next multipart upload blocks for ever."""
+    bad, bad_source = local_object(tmp_path, LARGE)
+    good, good_source = local_object(tmp_path, LARGE + 1)
+    monkeypatch.setattr(
+        "dockd.adapters.central._open_local",
+        lambda source: (FailingRead if source == bad_source else io.FileIO)(source, "rb"),
+    )
+    for _ in range(store._streams + 2):
+        with pytest.raises(LocalCopyUnreadableError, match="Input/output error"):
+            store.put(bad, bad_source)
+    done: list[str] = []
+    sender = threading.Thread(
+        target=lambda: done.append(store.put(good, good_source).key), daemon=True
+    )
+    sender.start()
+    sender.join(60)
+    assert done == [f"station-7/{good.key}"]
+    assert store.head(f"station-7/{bad.key}") is None

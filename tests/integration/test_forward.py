@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import fcntl
+import hashlib
 import json
 import os
 import sqlite3
@@ -15,13 +16,14 @@ import time
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from botocore.exceptions import ClientError
+from sqlalchemy import select
 
 from dockd.adapters.ledger.facts import facts
-from dockd.adapters.ledger.schema import RecordingRow
+from dockd.adapters.ledger.schema import CustodyEventRow, RecordingRow
 from dockd.adapters.store.lease import LEASE_FILE
 from dockd.app import load_config, open_ledger
 from tests.conftest import REPO, Dockd, unfreeze, write_config
@@ -35,6 +37,9 @@ from tests.integration.test_policy_packs_e2e import (
 )
 from tests.support.postgres import running_postgres
 from tests.support.seaweed import ACCESS_KEY, SECRET_KEY, SeaweedServer
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.type_defs import CompletedPartTypeDef
 
 PREFIX = "station-7/"
 _CENTRAL = "\n[central]\n"  # use_central adds the table last
@@ -227,13 +232,61 @@ def test_a_dock_killed_mid_multipart_aborts_and_sends_again(
     unfinished = s3.list_multipart_uploads(Bucket=central_bucket).get("Uploads", [])
     assert [u["Key"] for u in unfinished] == [PREFIX + rec["object"]]
     assert rec["central"]["state"] == "pending"
+    # another station holding the same bytes is sending them now: its upload is left alone
+    theirs = s3.create_multipart_upload(
+        Bucket=central_bucket,
+        Key=PREFIX + rec["object"],
+        ObjectLockMode="COMPLIANCE",
+        ObjectLockRetainUntilDate=datetime.now(UTC) + timedelta(days=1),
+    )["UploadId"]
     out = forward(dockd)
     assert out["aborted_uploads"] == [PREFIX + rec["object"]] and out["left"] == 0
-    assert s3.list_multipart_uploads(Bucket=central_bucket).get("Uploads", []) == []
+    left = s3.list_multipart_uploads(Bucket=central_bucket).get("Uploads", [])
+    assert [u["UploadId"] for u in left] == [theirs]
     (rec,) = recordings(dockd).values()
     head = s3.head_object(Bucket=central_bucket, Key=PREFIX + rec["object"], ChecksumMode="ENABLED")
     assert head["ContentLength"] == 17 << 20 and head["ChecksumSHA256"].endswith("-4")
     assert rec["central"]["state"] == "confirmed"
+
+
+def test_the_same_object_sent_with_another_part_size_is_adopted(
+    dockd: Dockd, tmp_path: Path, seaweed: SeaweedServer, central_bucket: str
+) -> None:
+    """Its COMPOSITE checksum is not the one 5 MiB parts give: adopted after a read-back."""
+    use_central(dockd, seaweed, central_bucket, part_mib=5)
+    data = b"\x3c" * (13 << 20)
+    docked(dockd, tmp_path, {name("FW11", "4711", local_now() - timedelta(hours=1)): data}, "FW11")
+    (rec,) = recordings(dockd).values()
+    s3, key = seaweed.client(), PREFIX + rec["object"]
+    until = datetime.now(UTC) + timedelta(days=3650)
+    upload = s3.create_multipart_upload(
+        Bucket=central_bucket,
+        Key=key,
+        ChecksumAlgorithm="SHA256",
+        ObjectLockMode="COMPLIANCE",
+        ObjectLockRetainUntilDate=until,
+    )["UploadId"]
+    parts: list[CompletedPartTypeDef] = []
+    for number, start in enumerate(range(0, len(data), 6 << 20), 1):
+        body = data[start : start + (6 << 20)]
+        checksum = base64.b64encode(hashlib.sha256(body).digest()).decode()
+        etag = s3.upload_part(
+            Bucket=central_bucket,
+            Key=key,
+            UploadId=upload,
+            PartNumber=number,
+            Body=body,
+            ChecksumAlgorithm="SHA256",
+            ChecksumSHA256=checksum,
+        )["ETag"]
+        parts.append({"PartNumber": number, "ETag": etag, "ChecksumSHA256": checksum})
+    s3.complete_multipart_upload(
+        Bucket=central_bucket, Key=key, UploadId=upload, MultipartUpload={"Parts": parts}
+    )
+    out = forward(dockd)
+    assert (out["adopted"], out["sent"], out["failed"]) == (1, 1, {})  # + the manifest
+    (rec,) = recordings(dockd).values()
+    assert rec["central"]["state"] == "confirmed" and rec["central"]["key"] == key
 
 
 def legal_hold(s3: Any, bucket: str, central: dict[str, Any]) -> str:
@@ -241,6 +294,33 @@ def legal_hold(s3: Any, bucket: str, central: dict[str, Any]) -> str:
         Bucket=bucket, Key=central["key"], VersionId=central["version_id"]
     )
     return str(answer["LegalHold"]["Status"])
+
+
+def test_a_legal_hold_found_on_an_adopted_object_stays_on(
+    dockd: Dockd, tmp_path: Path, seaweed: SeaweedServer, central_bucket: str
+) -> None:
+    """The agency's storage admin put the object under a legal hold: dockd never lifts it."""
+    use_central(dockd, seaweed, central_bucket)
+    docked(dockd, tmp_path, clips("FW12", 1, 5000), "FW12")
+    (rec,) = recordings(dockd).values()
+    s3, key = seaweed.client(), PREFIX + rec["object"]
+    data = next(iter(clips("FW12", 1, 5000).values()))
+    s3.put_object(
+        Bucket=central_bucket,
+        Key=key,
+        Body=data,
+        ChecksumAlgorithm="SHA256",
+        ChecksumSHA256=b64_sha256(rec["sha256"]),
+        ObjectLockMode="COMPLIANCE",
+        ObjectLockRetainUntilDate=datetime.now(UTC) + timedelta(days=3650),
+        ObjectLockLegalHoldStatus="ON",
+    )
+    assert forward(dockd)["adopted"] == 1
+    (rec,) = recordings(dockd).values()
+    assert legal_hold(s3, central_bucket, rec["central"]) == "ON"
+    assert forward(dockd)["lock_updated"] == 0
+    assert legal_hold(s3, central_bucket, rec["central"]) == "ON"
+    audit_ok(dockd)
 
 
 def test_a_hold_placed_after_forwarding_reaches_the_central_legal_hold(
@@ -375,6 +455,62 @@ def test_two_stations_on_one_postgresql_ledger_forward_only_their_own(
                 unfreeze(dockd.store)
 
 
+def test_two_stations_holding_the_same_bytes_each_free_their_own_copy(
+    tmp_path: Path, seaweed: SeaweedServer, central_bucket: str
+) -> None:
+    """One recording's bytes docked at both: one central object, sent once; each station
+    frees its own copy by its own intent on its own chain, and verifies the one object."""
+    same = b"\x42" * 6000 + b"one clip, copied from a recorder docked at both stations"
+    with running_postgres(tmp_path / "pg") as url:
+        stations = {}
+        for station in ("dock-east", "dock-west"):
+            store = tmp_path / f"{station}-store"
+            named = f'[station]\nid = "{station}"\n'
+            config = write_config(tmp_path / f"{station}.toml", store, url, named)
+            stations[station] = Dockd(config, store, url)
+        try:
+            for i, dockd in enumerate(stations.values()):
+                use_central(dockd, seaweed, central_bucket, local_retention_days=0)
+                start = local_now() - timedelta(hours=1)
+                docked(dockd, tmp_path, {name(f"SH0{i}", "4711", start): same}, f"SH0{i}")
+            east, west = stations["dock-east"], stations["dock-west"]
+            first = forward(east)
+            assert (first["sent"], first["freed"]) == (2, 2)  # the recording and a manifest
+            second = forward(west)
+            assert (second["sent"], second["freed"]) == (1, 2)  # only its own manifest
+            ledger = open_ledger(load_config(west.config))
+            try:
+                freeing = ledger.read(
+                    lambda s: sorted(
+                        (e.station, e.subject)
+                        for e in s.scalars(
+                            select(CustodyEventRow).where(CustodyEventRow.kind.in_(FREE_KINDS))
+                        )
+                    )
+                )
+            finally:
+                ledger.close()
+            shared = [r for r in west.json("recordings") if r["sha256"] == sha256_of(same)]
+            assert len({r["blake3"] for r in shared}) == 1 and len(shared) == 2
+            for station in stations:  # each one's intent before its own free
+                assert freeing.count((station, shared[0]["blake3"])) == 2
+            assert [r["locations"] for r in shared] == [["central"], ["central"]]
+            for dockd in stations.values():
+                report = json.loads(dockd.run("verify", "--central", "--json").stdout)
+                assert report["findings"] == []
+            audit_ok(east)
+        finally:
+            for dockd in stations.values():
+                unfreeze(dockd.store)
+
+
+FREE_KINDS = ("local-copy-freeing", "local-copy-freed")
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 def test_bad_credentials_are_a_configuration_error(
     dockd: Dockd, tmp_path: Path, seaweed: SeaweedServer, central_bucket: str
 ) -> None:
@@ -421,3 +557,4 @@ def test_a_forward_beside_a_running_pass_waits_its_turn(
     stdout, stderr = waiting.communicate(timeout=120)
     assert waiting.returncode == 0, stdout + stderr
     assert json.loads(stdout)["sent"] == 2
+    assert "waiting for the daemon's forwarding pass to finish" in stderr

@@ -182,3 +182,13 @@ def test_a_late_confirmation_is_reported_once_over_consecutive_periods(
         confirmed is not None and deadline < confirmed and bounds[0] <= confirmed < bounds[-1]
     )
     assert as_confirmed == (1 if late_in_window else 0)
+
+
+def test_confirmed_objects_whose_lock_update_failed_are_counted() -> None:
+    objects = [
+        HeldObject(MIB, NOW, "confirmed"),
+        HeldObject(MIB, NOW, "confirmed", "CENTRAL_FAILED"),
+        HeldObject(MIB, NOW, "failed", "CENTRAL_FAILED"),
+    ]
+    b = backlog(grouped(objects), NOW)
+    assert (b.objects, b.failed, b.confirmed, b.lock_failed) == (1, 1, 2, 1)

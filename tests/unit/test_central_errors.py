@@ -20,6 +20,7 @@ from dockd.errors import (
     CentralError,
     CentralFullError,
     CentralKeyExistsError,
+    CentralUnavailableError,
     CentralUnreachableError,
 )
 
@@ -57,8 +58,10 @@ def answer(code: str, status: int, message: str = "") -> ClientError:
         (answer("EntityTooLarge", 400), CentralFullError),
         (answer("InsufficientStorage", 507), CentralFullError),
         (answer("ServiceUnavailable", 503, "Bucket quota exceeded"), CentralFullError),
-        (answer("InternalError", 500, "We encountered an internal error"), CentralError),
-        (answer("SlowDown", 503, "Please reduce your request rate."), CentralError),
+        (answer("InternalError", 500, "We encountered an internal error"), CentralUnavailableError),
+        (answer("SlowDown", 503, "Please reduce your request rate."), CentralUnavailableError),
+        (answer("ServiceUnavailable", 503), CentralUnavailableError),
+        (answer("BadGateway", 502), CentralUnavailableError),
         (answer("NoSuchBucket", 404), CentralError),
         (EndpointConnectionError(endpoint_url="http://s3.example:9000"), CentralUnreachableError),
         (ConnectTimeoutError(endpoint_url="http://s3.example:9000"), CentralUnreachableError),
@@ -88,3 +91,11 @@ def test_message_names_the_place_and_the_servers_answer() -> None:
     assert (
         error.message == f"could not put {WHERE}: the server answered InternalError: disk trouble"
     )
+
+
+@pytest.mark.parametrize(
+    "code", ["InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "RequestTimeTooSkewed"]
+)
+def test_bad_keys_changing_a_lock_are_still_the_keys(code: str) -> None:
+    error = central_error(answer(code, 403), "set the legal hold of", WHERE, lock_change=True)
+    assert type(error) is CentralAuthError

@@ -119,16 +119,16 @@ def test_freeing_waits_for_the_days_and_for_a_central_hold(
     days: int, after: int, holds: int, central_hold: bool
 ) -> None:
     now = NOW + timedelta(days=after)
-    allowed = may_free_local(copy(legal_hold=central_hold), now, days, holds, central_hold)
+    allowed = may_free_local(copy(legal_hold=central_hold), now, days, holds)
     assert allowed is (after >= days and (holds == 0 or central_hold))
 
 
 def test_nothing_unconfirmed_is_freed() -> None:
     later = NOW + timedelta(days=400)
-    assert not may_free_local(None, later, 0, 0, False)
-    assert not may_free_local(copy("failed"), later, 0, 0, False)
-    assert not may_free_local(copy("pending"), later, 0, 0, False)
-    assert not may_free_local(copy(confirmed_at=None), later, 0, 0, False)
+    assert not may_free_local(None, later, 0, 0)
+    assert not may_free_local(copy("failed"), later, 0, 0)
+    assert not may_free_local(copy("pending"), later, 0, 0)
+    assert not may_free_local(copy(confirmed_at=None), later, 0, 0)
 
 
 def outgoing(lock: ObjectLock, known: CentralCopy | None) -> Outgoing:

@@ -80,3 +80,20 @@ def test_hooks_run_after_every_pass_and_a_crashing_one_stops_nothing(tmp_path: P
         assert until(lambda: calls == ["crash", "after"] * 2)
     finally:
         background.stop(timeout=5)
+
+
+def test_hooks_run_after_a_pass_that_failed(tmp_path: Path) -> None:
+    bucket = FakeBucket(object_lock=False)  # every pass refused before sending anything
+    records = FakeCentralRecords([], NOW + timedelta(days=365))
+
+    def build(wait: Callable[[], None]) -> Forwarder:
+        return Forwarder(bucket, records, FakeLocalStore(tmp_path), lambda: NOW, 30, 1, wait)
+
+    background = BackgroundForwarder(build, StatusBoard(), interval_s=3600)
+    calls: list[str] = []
+    background.after_each_pass(lambda: calls.append("after"))
+    background.start()
+    try:
+        assert until(lambda: calls == ["after"])
+    finally:
+        background.stop(timeout=5)

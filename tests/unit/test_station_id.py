@@ -35,3 +35,8 @@ def test_a_configured_id_must_be_a_short_slug() -> None:
     for bad in ("Dock", "dock_1", "-dock", "dock-", "a" * 64, ""):
         with pytest.raises(ConfigError, match=r"station\.id: .*not a station id"):
             effective_config({"station": {"id": bad}}, "t", {})
+
+
+def test_local_is_reserved_for_the_unnamed_stations_records() -> None:
+    with pytest.raises(ConfigError, match=r"station\.id: .*reserved"):
+        effective_config({"station": {"id": "local"}}, "t", {})

@@ -5,25 +5,27 @@ The SQL fetches candidates and their facts (recordings' retain-until, open holds
 `dockd.core.forwarding` decides. Every write to `central_copies` or `object_locations`
 carries the rows it wrote (`facts`) in a custody event of the same transaction, so
 `dockd audit verify` vouches for them: `central-confirmed`, `central-failed`,
-`central-lock-updated`, and freeing a local copy as two events around the deletion
-(`local-copy-freeing`, the intent, committed first; `local-copy-freed` with the location
-rows), as retention expiry does: a crash between leaves the intent and the next pass
-finishes it. Where an object lives is then read from the ledger alone: the stations whose
-location is not removed, and `central` when its central copy is confirmed.
+`central-lock-updated`, `central-lock-failed`, and freeing a local copy as two events
+around the deletion (`local-copy-freeing`, the intent, committed first; `local-copy-freed`
+with the location rows), as retention expiry does: a crash between leaves the intent and
+the next pass finishes it. Where an object lives is then read from the ledger alone: the
+stations whose location is not removed, and `central` when its central copy is confirmed.
 """
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from dockd.adapters.ledger.facts import facts
 from dockd.adapters.ledger.schema import (
     CentralCopyRow,
+    CentralUploadRow,
     CustodyEventRow,
     DockSessionRow,
     HoldRow,
@@ -32,12 +34,20 @@ from dockd.adapters.ledger.schema import (
     RecordingRow,
 )
 from dockd.adapters.ledger.sessions import Ledger
-from dockd.core.forwarding import CentralCopy, CentralHead, Outgoing, central_key, needed_lock
+from dockd.core.forwarding import (
+    CentralCopy,
+    CentralHead,
+    ObjectLock,
+    Outgoing,
+    central_key,
+    needed_lock,
+)
 from dockd.core.retention import retain_until
 
 CONFIRMED = "central-confirmed"
 FAILED = "central-failed"
 LOCK_UPDATED = "central-lock-updated"
+LOCK_FAILED = "central-lock-failed"
 FREEING = "local-copy-freeing"
 FREED = "local-copy-freed"
 
@@ -70,7 +80,12 @@ class LedgerCentral:
                 .where(self._wanted())
                 .order_by(ObjectRow.stored_at, ObjectRow.blake3)
             ).all()
-            dates, holds = self._covering(s) if rows else ({}, {})
+            wanted = (
+                select(ObjectRow.blake3)
+                .outerjoin(CentralCopyRow, CentralCopyRow.blake3 == ObjectRow.blake3)
+                .where(self._wanted())
+            )
+            dates, holds = self._covering(s, wanted) if rows else ({}, {})
             return [
                 self._outgoing(
                     obj, copy, local, dates.get(obj.blake3, []), holds.get(obj.blake3, 0)
@@ -80,15 +95,13 @@ class LedgerCentral:
 
         return self.ledger.read(load)
 
-    def _covering(self, s: Session) -> tuple[dict[str, list[datetime | None]], dict[str, int]]:
-        """Per wanted object, the retain-until of every recording it is (a manifest: of its
-        session's recordings) and how many open holds cover them; only the recordings of
-        wanted objects are read, whatever other stations share the ledger."""
-        wanted = (
-            select(ObjectRow.blake3)
-            .outerjoin(CentralCopyRow, CentralCopyRow.blake3 == ObjectRow.blake3)
-            .where(self._wanted())
-        )
+    def _covering(
+        self, s: Session, wanted: Select[Any]
+    ) -> tuple[dict[str, list[datetime | None]], dict[str, int]]:
+        """Per `wanted` object (a query of BLAKE3s), the retain-until of every recording it
+        is (a manifest: of its session's recordings) and how many open holds cover them;
+        only the recordings of wanted objects are read, whatever other stations share the
+        ledger."""
         sessions = select(DockSessionRow.id, DockSessionRow.manifest_blake3).where(
             DockSessionRow.manifest_blake3.in_(wanted)
         )
@@ -131,7 +144,6 @@ class LedgerCentral:
         dates: list[datetime | None],
         holds: int,
     ) -> Outgoing:
-        fallback = retain_until(obj.stored_at, self.routine_months)
         confirmed = copy if copy is not None and copy.state == "confirmed" else None
         return Outgoing(
             blake3=obj.blake3,
@@ -140,10 +152,21 @@ class LedgerCentral:
             local_key=obj.key,
             # a confirmed copy keeps the key it was stored under, whatever the prefix is now
             key=confirmed.key if confirmed else central_key(self.prefix, obj.key),
-            lock=needed_lock(dates, holds, fallback, confirmed.retain_until if confirmed else None),
+            lock=self._lock(obj, copy, dates, holds),
             copy=_copy(copy) if copy is not None else None,
             local=bool(local),
         )
+
+    def _lock(
+        self,
+        obj: ObjectRow,
+        copy: CentralCopyRow | None,
+        dates: list[datetime | None],
+        holds: int,
+    ) -> ObjectLock:
+        fallback = retain_until(obj.stored_at, self.routine_months)
+        confirmed = copy.retain_until if copy is not None and copy.state == "confirmed" else None
+        return needed_lock(dates, holds, fallback, confirmed)
 
     def _row(self, s: Session, item: Outgoing, at: datetime) -> CentralCopyRow:
         row = s.get(CentralCopyRow, item.blake3)
@@ -186,15 +209,29 @@ class LedgerCentral:
             row.key, row.state, row.version_id = item.key, "confirmed", head.version_id
             row.checksum, row.parts = head.checksum, parts
             row.retain_until, row.legal_hold = head.retain_until, head.legal_hold
+            row.foreign_hold = adopted and head.legal_hold and not item.lock.legal_hold
             row.confirmed_at, row.error_code, row.error = at, None, None
             row.attempts += 1
             s.flush()
             details = {"key": item.key, "adopted": adopted, **facts(row)}
             self.ledger.append_custody(s, at, CONFIRMED, item.blake3, details)
 
+    def record_lock_failed(self, item: Outgoing, code: str, message: str, at: datetime) -> None:
+        """On the confirmed row, which stays confirmed (the object is forwarded; its lock
+        lags): only a change is written, as for `record_failed`."""
+        with self.ledger.transaction() as s:
+            row = s.get(CentralCopyRow, item.blake3)
+            if row is None or row.state != "confirmed" or row.error_code == code:
+                return
+            row.error_code, row.error, row.updated_at = code, message, at
+            s.flush()
+            details = {"key": row.key, "code": code, "message": message, **facts(row)}
+            self.ledger.append_custody(s, at, LOCK_FAILED, item.blake3, details)
+
     def record_lock(self, item: Outgoing, head: CentralHead, at: datetime) -> None:
         with self.ledger.transaction() as s:
             row = s.get_one(CentralCopyRow, item.blake3)
+            row.error_code, row.error = None, None
             row.retain_until, row.legal_hold, row.updated_at = (
                 head.retain_until,
                 head.legal_hold,
@@ -203,29 +240,47 @@ class LedgerCentral:
             s.flush()
             self.ledger.append_custody(s, at, LOCK_UPDATED, item.blake3, facts(row))
 
-    def record_freeing(self, item: Outgoing, at: datetime) -> None:
+    def record_freeing(self, item: Outgoing, at: datetime, *, resumed: bool = False) -> bool:
+        """The object's holds, retention and central copy are read again in the intent's
+        own transaction (its row locked on PostgreSQL; SQLite's writers are serial): a
+        pass's facts can be hours old, and a hold placed or a retention grown since, or a
+        central copy changed by another station, refuses the free (False, nothing
+        written); the next pass decides again on fresh facts. `resumed`: the intent is
+        already on the chain (a crash cut the free short): only the check is made."""
         with self.ledger.transaction() as s:
+            obj = s.execute(
+                select(ObjectRow).where(ObjectRow.blake3 == item.blake3).with_for_update()
+            ).scalar_one()
+            copy = s.get(CentralCopyRow, item.blake3)
+            wanted = select(ObjectRow.blake3).where(ObjectRow.blake3 == item.blake3)
+            dates, holds = self._covering(s, wanted)
+            lock = self._lock(obj, copy, dates.get(obj.blake3, []), holds.get(obj.blake3, 0))
+            if lock != item.lock or (_copy(copy) if copy is not None else None) != item.copy:
+                return False
+            if resumed:
+                return True
             details = {"blake3": item.blake3, "key": item.local_key, "station": self.ledger.station}
             self.ledger.append_custody(s, at, FREEING, item.blake3, details)
+            return True
 
     def freeing_started(self) -> set[str]:
+        """Only this station's own intents, each newer than the location it was about: an
+        intent of another station holding the same bytes, or an old one of this station's
+        for an object it holds again since, is no free of this copy. The events are joined
+        to the live locations in SQL: a freed copy's intents are not read again."""
+
         def load(s: Session) -> set[str]:
-            started = {
-                json.loads(details)["blake3"]
-                for details in s.scalars(
-                    select(CustodyEventRow.details).where(CustodyEventRow.kind == FREEING)
-                )
-            }
-            if not started:
-                return set()
-            still = s.scalars(
-                select(ObjectLocationRow.blake3).where(
-                    ObjectLocationRow.blake3.in_(started),
+            rows = s.execute(
+                select(CustodyEventRow.subject, CustodyEventRow.at, ObjectLocationRow.since)
+                .join(ObjectLocationRow, ObjectLocationRow.blake3 == CustodyEventRow.subject)
+                .where(
+                    CustodyEventRow.station == self.ledger.station,
+                    CustodyEventRow.kind == FREEING,
                     ObjectLocationRow.station.in_(self.ledger.stations()),
                     ObjectLocationRow.removed_at.is_(None),
                 )
             )
-            return set(still)
+            return {b for b, at, since in rows if datetime.fromisoformat(at) >= since}
 
         return self.ledger.read(load)
 
@@ -252,6 +307,36 @@ class LedgerCentral:
             }
             self.ledger.append_custody(s, at, FREED, item.blake3, details)
 
+    def upload_started(self, key: str, upload_id: str, at: datetime) -> None:
+        with self.ledger.transaction() as s:
+            s.add(
+                CentralUploadRow(
+                    upload_id=upload_id, station=self.ledger.station, key=key, started_at=at
+                )
+            )
+
+    def upload_ended(self, upload_ids: Collection[str]) -> None:
+        if not upload_ids:
+            return
+        with self.ledger.transaction() as s:
+            s.execute(
+                delete(CentralUploadRow).where(
+                    CentralUploadRow.station == self.ledger.station,
+                    CentralUploadRow.upload_id.in_(list(upload_ids)),
+                )
+            )
+
+    def unfinished_uploads(self) -> list[str]:
+        return self.ledger.read(
+            lambda s: list(
+                s.scalars(
+                    select(CentralUploadRow.upload_id).where(
+                        CentralUploadRow.station == self.ledger.station
+                    )
+                )
+            )
+        )
+
     def copies(self) -> dict[str, CentralCopy]:
         """Every object's central copy the ledger knows, by BLAKE3 (`recordings --json`)."""
         return self.ledger.read(
@@ -271,4 +356,5 @@ def _copy(row: CentralCopyRow) -> CentralCopy:
         confirmed_at=row.confirmed_at,
         attempts=row.attempts,
         error_code=row.error_code,
+        foreign_hold=bool(row.foreign_hold),
     )

@@ -157,11 +157,28 @@ class CentralCopyRow(Base):
     parts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     retain_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     legal_hold: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # a legal hold already ON when dockd adopted the object: someone else's, never switched
+    # off; NULL (= no) on rows confirmed before migration 0014, whose facts lack the column
+    foreign_hold: Mapped[bool | None] = mapped_column(Boolean)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     error_code: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CentralUploadRow(Base):
+    """A multipart upload this station started and has not finished: the row exists from
+    its creation until it completes, so a dockd killed mid-upload aborts at its next start
+    only the upload ids it recorded, never another station's live upload of the same key."""
+
+    __tablename__ = "central_uploads"
+    __table_args__ = (Index("ix_central_uploads_station", "station"),)
+
+    upload_id: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    station: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(1024))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class RecorderLockRow(Base):

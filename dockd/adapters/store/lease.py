@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -25,14 +25,19 @@ class ForwardingLease:
         self.path = root / LEASE_FILE
 
     @contextmanager
-    def hold(self) -> Iterator[None]:
-        """Blocks while another process's pass holds it."""
+    def hold(self, waiting: Callable[[], None] = lambda: None) -> Iterator[None]:
+        """Blocks while another process's pass holds it; `waiting` is called first when it
+        must (a `dockd forward` tells the admin why it sits there)."""
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         except OSError as exc:
             raise translate_store_error(exc, f"cannot open {self.path}") from exc
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                waiting()
+                fcntl.flock(fd, fcntl.LOCK_EX)
             yield
         finally:
             os.close(fd)

@@ -50,6 +50,13 @@ FS_IMMUTABLE_FL = 0x00000010
 _FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 _LAYOUT_FILE = "DOCKD-STORE"
 _GUARD_FILE = ".dockd-lock"
+# Large-file streams in flight at once that still read the configured chunk. Each holds
+# about four chunks in its pipeline; one recorder streams two files, four recorders
+# eight, and at 1 MiB those held 32 MiB, which took the daemon past its 150 MiB budget.
+# So beyond this many streams a starting one reads half (a quarter, ...) the chunk, never
+# below _SMALLEST_CHUNK: what all the streams hold stays about 16 chunks.
+_FULL_CHUNK_STREAMS = 4
+_SMALLEST_CHUNK = 256 << 10
 # what a store may hold before its marker exists; lost+found: a freshly made evidence disk
 _OURS = frozenset(
     {"objects", "signatures", "tmp", "README", _LAYOUT_FILE, _GUARD_FILE, "lost+found"}
@@ -81,6 +88,12 @@ def translate_store_error(exc: OSError, what: str) -> StoreError:
 _FALLOC_FL_KEEP_SIZE = 0x01
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.fallocate.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64)
+
+
+def stream_chunk(configured: int, streams: int) -> int:
+    """The chunk of a large-file stream that starts while `streams` (itself included) run."""
+    halvings = ((streams - 1) // _FULL_CHUNK_STREAMS).bit_length()
+    return min(configured, max(_SMALLEST_CHUNK, configured >> halvings))
 
 
 def _reserve(fd: int, size: int) -> None:
@@ -192,6 +205,7 @@ class ObjectStore:
         self._lock = threading.Lock()
         self._syncing = threading.Lock()
         self._dirty: set[Path] = set()
+        self._streams = 0
         self._fanout: set[Path] = set()
         try:
             root.mkdir(parents=True, exist_ok=True)
@@ -240,20 +254,35 @@ class ObjectStore:
         reservation (a syscall that, on 10,000 short clips, costs more than it saves)."""
 
         def fill(fd: int) -> Copied:
-            if expected_size > self.chunk_size:
-                try:
-                    _reserve(fd, expected_size)
-                except OSError as exc:
-                    what = f"reserving {expected_size} bytes for a recording"
-                    raise translate_store_error(exc, what) from exc
+            if expected_size <= self.chunk_size:
+                return stream(fd, self.chunk_size)
             try:
-                return copy_and_hash(
-                    source.fileno(), fd, self.chunk_size, progress, expected=expected_size
-                )
+                _reserve(fd, expected_size)
+            except OSError as exc:
+                what = f"reserving {expected_size} bytes for a recording"
+                raise translate_store_error(exc, what) from exc
+            with self._stream_chunk() as chunk:
+                return stream(fd, chunk)
+
+        def stream(fd: int, chunk: int) -> Copied:
+            try:
+                return copy_and_hash(source.fileno(), fd, chunk, progress, expected=expected_size)
             except SourceReadError as exc:
                 raise translate_source_error(exc.cause, "read failed") from exc
 
         return self._stage(fill, durable=False)
+
+    @contextmanager
+    def _stream_chunk(self) -> Iterator[int]:
+        """The chunk for one more large-file stream of the dock (see stream_chunk)."""
+        with self._lock:
+            self._streams += 1
+            streams = self._streams
+        try:
+            yield stream_chunk(self.chunk_size, streams)
+        finally:
+            with self._lock:
+                self._streams -= 1
 
     def make_durable(self, staged: Sequence[Staged]) -> None:
         """The bytes of these staged files on the disk, before any of them is linked:

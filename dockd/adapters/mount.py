@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,6 +22,8 @@ _FUSE = {"vfat": "fusefat", "exfat": "mount.exfat-fuse"}
 # fusefat writes only when asked with "rw+" (its writing is marked experimental)
 _FUSE_RW = {"vfat": "rw+,nosuid,nodev,noexec", "exfat": WRITABLE}
 _KERNEL = {"vfat": "vfat", "exfat": "exfat"}
+# how long an unmount waits for its FUSE driver to finish writing and exit
+_DRIVER_EXIT_SECONDS = 30.0
 
 
 def _run(cmd: list[str], tz: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -44,6 +47,38 @@ def _kernel_supports(fs: str) -> bool:
         )
     except OSError:
         return False
+
+
+def _fuse_drivers(target: Path) -> list[int]:
+    """The FUSE driver processes serving `target` (their command line names it)."""
+    wanted = os.fsencode(os.path.abspath(target))
+    names = {os.fsencode(name) for name in _FUSE.values()}
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = Path(entry.path, "cmdline").read_bytes().split(b"\0")
+        except OSError:  # ended meanwhile, or not ours to read
+            continue
+        if wanted in argv and os.path.basename(argv[0]) in names:
+            found.append(int(entry.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie waiting for its reaper (it has written all it will)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+def _wait_ended(pids: list[int], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while any(_running(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def _in_mount_table(target: Path) -> bool:
@@ -118,8 +153,15 @@ class Mounter:
 
     def unmount(self, target: Path) -> None:
         """Unmount; a yanked device leaves a dead mount that only a lazy unmount clears.
-        The mount table decides, not stat(): a dead FUSE mount cannot even be stat'ed."""
+        The mount table decides, not stat(): a dead FUSE mount cannot even be stat'ed.
+
+        A FUSE driver is still writing when `umount` returns: it flushes the FAT and
+        clears the volume's dirty bit only as it exits. So the unmount ends when its
+        driver has ended; a recorder unplugged before then (the officer is told "safe
+        to unplug" right after this) would keep a half-written FAT."""
         if not _in_mount_table(target):
             return
+        drivers = _fuse_drivers(target)
         if _run(["umount", str(target)]).returncode != 0:
             _run(["umount", "-l", str(target)])
+        _wait_ended(drivers, _DRIVER_EXIT_SECONDS)

@@ -117,6 +117,55 @@ def test_error_messages_are_templates() -> None:
     assert found == {}, f"make these templates (fields named, values as keywords): {found}"
 
 
+def _marked(tree: ast.Module) -> set[str]:
+    """The module's names bound to `N_("literal")`: the catalog has their text."""
+    return {
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Call)
+        and isinstance(node.value.func, ast.Name)
+        and node.value.func.id == "N_"
+        and isinstance(node.value.args[0], ast.Constant)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+
+
+def test_error_hints_are_templates() -> None:
+    """A hint given where an error is raised is a literal template (its {fields} filled
+    from the error's values) or a module constant marked `N_()`: an f-string or a sum is
+    not in the catalog, so the admin would read it in English."""
+    names = {name for name, _ in catalogs.error_classes()}
+    found: list[str] = []
+    for path in sorted(catalogs.PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text("utf-8"))
+        marked = _marked(tree)
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            if node.func.id not in names:
+                continue
+            for keyword in node.keywords:
+                given = keyword.value
+                literal = isinstance(given, ast.Constant) and isinstance(given.value, str)
+                constant = isinstance(given, ast.Name) and given.id in marked
+                if keyword.arg == "hint" and not (literal or constant):
+                    found.append(f"{path.relative_to(catalogs.PACKAGE)}:{node.lineno}")
+    assert found == [], f"make these hints templates (values as the error's keywords): {found}"
+
+
+def test_a_raised_hint_is_filled_and_said_in_chinese() -> None:
+    error = LedgerLockedError(
+        "recorder {serial} is not registered",
+        hint="Register it first: dockd devices add {serial} --model M",
+        serial="QD0001",
+    )
+    assert error.hint == "Register it first: dockd devices add QD0001 --model M"
+    assert ZH.hint(error) == "请先登记：dockd devices add QD0001 --model M"
+    assert ZH.hint(LedgerLockedError("locked")) == ZH(LedgerLockedError.hint)
+
+
 def test_every_error_hint_is_extracted() -> None:
     hints = {hint for _, hint in catalogs.hints()}
     assert ConfigError.hint in hints and LedgerLockedError.hint in hints

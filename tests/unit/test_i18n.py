@@ -419,3 +419,23 @@ def test_no_template_text_escapes_the_catalog(template: str) -> None:
     text = re.sub(r"<[^>]*>", " ", JINJA.sub(" ", source))
     words = [w for w in re.findall(r"[A-Za-z][\w-]+", " ".join([text, *said])) if w not in NAMES]
     assert words == [], f"{template}: wrap these in _(): {words}"
+
+
+def test_a_slots_error_hint_is_shown_in_chinese() -> None:
+    """The slot card's message and hint are the daemon's English: the page says them again
+    in its reader's language when the catalog has them (a class's hint always is)."""
+    from types import SimpleNamespace
+
+    from dockd.core.status_document import SlotCard
+    from dockd.errors import StoreLayoutError
+    from dockd.web.routes import environment
+
+    card = SlotCard(
+        slot="bay1", state="error", serial="SN1", profile="generic", custodian=None,
+        unit=None, session="S1", files_total=1, files_done=0, bytes_total=1, bytes_done=0,
+        rate_bps=None, eta_s=None, drift_s=None, drift_verdict=None, safe_to_unplug=False,
+        message="writing to the store", code=StoreLayoutError.code, hint=StoreLayoutError.hint,
+    )  # fmt: skip
+    html = environment(ZH).get_template("_slots.html").render(doc=SimpleNamespace(slots=[card]))
+    assert "<strong>出错：</strong> 写入存储" in html
+    assert '<p class="hint">[store] root 中的内容不是此布局版本的 dockd 存储。</p>' in html

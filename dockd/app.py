@@ -116,7 +116,9 @@ class App:
         try:
             zone = None if zone_name is None else zone_named(zone_name)
         except ValueError as exc:
-            raise ConfigError(f"policy pack {self.policy.id}: [station] timezone: {exc}") from exc
+            raise ConfigError(
+                "policy pack {pack}: [station] timezone: {reason}", pack=self.policy.id, reason=exc
+            ) from exc
         return Locale(station.language or pack.language, zone)
 
     @cached_property

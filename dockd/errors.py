@@ -25,6 +25,9 @@ class DockdError(Exception):
     hint = "See the journal (journalctl -u dockd) for the events that led here."
     exit_code = EXIT_PROBLEM
 
+    # a hint given where the error is raised is a template too, filled from the same values
+    hint_template: str | None = None
+
     def __init__(self, message: str, *, hint: str | None = None, **values: Any) -> None:
         text = message.format(**values) if values else message
         super().__init__(text)
@@ -32,7 +35,8 @@ class DockdError(Exception):
         self.template = message
         self.values = values
         if hint is not None:
-            self.hint = hint
+            self.hint = hint.format(**values) if values else hint
+            self.hint_template = hint
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"

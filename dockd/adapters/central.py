@@ -74,7 +74,7 @@ def _read_secret(config: CentralConfig) -> str:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(
             "[central] secret_key_file {path} cannot be read: {exc}",
-            hint=f"Put this station's S3 secret key in {path} (chmod 600), or set "
+            hint="Put this station's S3 secret key in {path} (chmod 600), or set "
             "[central] secret_key instead.",
             path=path,
             exc=exc,
@@ -82,7 +82,7 @@ def _read_secret(config: CentralConfig) -> str:
     if not secret:
         raise ConfigError(
             "[central] secret_key_file {path} is empty",
-            hint=f"Put this station's S3 secret key in {path} (chmod 600).",
+            hint="Put this station's S3 secret key in {path} (chmod 600).",
             path=path,
         )
     return secret

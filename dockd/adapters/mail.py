@@ -35,6 +35,7 @@ from typing import Final, Literal
 from dockd.core.net import is_loopback
 from dockd.core.views import DeadlineReport
 from dockd.errors import MailError, MailRecipientsRefused
+from dockd.ui.i18n import N_
 
 Security = Literal["none", "starttls", "tls"]
 
@@ -226,7 +227,7 @@ def _reply_of(code: int, text: bytes | str) -> str:
 
 # --- the outbox -----------------------------------------------------------------------
 
-_OUTBOX_HINT = (
+_OUTBOX_HINT = N_(
     "Check that [mail] outbox is a writable folder on a disk with free space (under "
     "/var/lib/dockd for the systemd units)."
 )

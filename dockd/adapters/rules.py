@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from dockd.config import DEFAULT_CONFIG_PATH, Config, effective_config
 from dockd.errors import ConfigError, DockdError, RulesError
+from dockd.ui.i18n import N_
 
 if TYPE_CHECKING:  # their models are built when first read: `dockd sessions` reads neither
     from dockd.core.policy import PolicyPack
@@ -23,7 +24,7 @@ if TYPE_CHECKING:  # their models are built when first read: `dockd sessions` re
 
 M = TypeVar("M", bound=BaseModel)
 
-_RULES_HINT = (
+_RULES_HINT = N_(
     "An installed dockd carries no rules: copy the repository's rules/ to "
     '/etc/dockd/rules and set [rules] dir = "/etc/dockd/rules".'
 )

@@ -69,7 +69,7 @@ def _load(path: Path) -> Ed25519PrivateKey:
         if mode & 0o077:
             raise StationKeyError(
                 "the station key {path} has mode {mode:04o}: others could read or replace it",
-                hint=f"chmod 600 {path} (and check who may have copied it meanwhile)",
+                hint="chmod 600 {path} (and check who may have copied it meanwhile)",
                 path=path,
                 mode=mode,
             )

@@ -111,12 +111,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _report(exc: DockdError, tr: Locale) -> None:
     """The code stays as it is (the journal and scripts key on it); the message and the
-    hint are in the reader's language. A hint given where the error was raised
-    is translated only if the catalog has it."""
+    hint are in the reader's language."""
     sys.stderr.write(
         tr("dockd: {code}: {message}", code=exc.code, message=tr.message(exc))
         + "\n  "
-        + tr("hint: {hint}", hint=tr(exc.hint))
+        + tr("hint: {hint}", hint=tr.hint(exc))
         + "\n"
     )
 

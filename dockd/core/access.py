@@ -116,14 +116,16 @@ def access_for(web: object) -> Access:
         if not sep or not user:
             raise ConfigError(
                 "[web] basic_auth must be 'user:pbkdf2_sha256$iterations$salt_hex$hash_hex'",
-                hint=f"Make one with: {HASH_COMMAND}",
+                hint="Make one with: {command}",
+                command=HASH_COMMAND,
             )
         try:
             password = PasswordHash.parse(hashed)
         except ValueError as exc:
             raise ConfigError(
                 "[web] basic_auth for user {user!r}: {exc}",
-                hint=f"Make one with: {HASH_COMMAND}",
+                hint="Make one with: {command}",
+                command=HASH_COMMAND,
                 user=user,
                 exc=exc,
             ) from exc
@@ -133,7 +135,8 @@ def access_for(web: object) -> Access:
             "[web] listen = {listen!r} is not a loopback address and [web] sets neither token "
             "nor basic_auth: the status pages would be open to the whole network",
             hint="Set [web] token (or basic_auth = 'user:pbkdf2_sha256$...', made with "
-            f"`{HASH_COMMAND}`), or listen on 127.0.0.1.",
+            "`{command}`), or listen on 127.0.0.1.",
+            command=HASH_COMMAND,
             listen=listen,
         )
     cert, key = _tls_files(web)

@@ -56,8 +56,9 @@ def check_level(level: str) -> str:
     if level not in LEVELS:
         raise ConfigError(
             "{level!r} is not a classification",
-            hint="Use one of: " + ", ".join(LEVELS),
+            hint="Use one of: {levels}",
             level=level,
+            levels=", ".join(LEVELS),
         )
     return level
 

@@ -159,7 +159,7 @@ def role_to_fill(request: ViewingRequest, approver: Operator) -> str:
         raise NotAuthorisedError(
             "viewing request {request_id} needs {missing!r} first ({pack}: the approvals come "
             "in order)",
-            hint=f"Ask a {missing[0]} to act first; then approve.",
+            hint="Ask a {missing} to act first; then approve.",
             request_id=request.id,
             missing=missing[0],
             pack=request.pack,

@@ -32,6 +32,7 @@ from dockd.core.transfer import Published, Staged
 from dockd.errors import DockdError, InternalError, RecorderGoneError, SourceFileError
 from dockd.ports import Clock, EvidenceStore, ProgressSink, SessionLedger, Volume
 from dockd.services.copy_phases import Phases
+from dockd.ui.i18n import Said
 
 log = structlog.get_logger("dockd.services.copy")
 _BATCH = 64
@@ -52,9 +53,11 @@ class FileProblem(Exception):
         self.message = message
 
 
-def _stopped(when: str) -> RecorderGoneError:
+def _stopped(when: Said) -> RecorderGoneError:
     return RecorderGoneError(
-        f"the copy was stopped {when}", hint="Re-dock the recorder to copy what is missing."
+        "the copy was stopped {when}",
+        hint="Re-dock the recorder to copy what is missing.",
+        when=when,
     )
 
 
@@ -82,7 +85,7 @@ class CopyRun:
             if self.progress is not None:
                 self.progress.copied(nbytes)
             if self.cancel.is_set():
-                raise _stopped("mid-file; nothing of it was kept")
+                raise _stopped(Said("mid-file; nothing of it was kept"))
 
         return check
 
@@ -161,7 +164,7 @@ class CopyPipeline:
     ) -> DockdError | None:
         while len(inflight) < 2 * self.parallel_files:
             if run.cancel.is_set():
-                return _stopped("before it finished")
+                return _stopped(Said("before it finished"))
             file = next(queue, None)
             if file is None:
                 break
@@ -189,7 +192,7 @@ class CopyPipeline:
             return exc
         except Exception as exc:
             run.bound.exception("internal-error", path=file.display)
-            return InternalError(f"{type(exc).__name__}: {exc}")
+            return InternalError("{kind}: {reason}", kind=type(exc).__name__, reason=exc)
         take(result)
         return None
 

@@ -260,7 +260,9 @@ class DockSession:
         except Exception as exc:
             run.bound.exception("internal-error")
             run.outcome.state = "failed"
-            run.outcome.error = InternalError(f"{type(exc).__name__}: {exc}")
+            run.outcome.error = InternalError(
+                "{kind}: {reason}", kind=type(exc).__name__, reason=exc
+            )
         self._finish(run)
         return run.outcome
 

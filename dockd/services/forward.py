@@ -54,6 +54,7 @@ from dockd.errors import (
     LocalCopyUnreadableError,
 )
 from dockd.ports import CentralRecords, CentralStore, ForwardingStore
+from dockd.ui.i18n import Said
 
 log = structlog.get_logger("dockd.services.forward")
 
@@ -227,7 +228,9 @@ class Forwarder:
             # abort is best effort, and the next start aborts what the server still has.
             self.records.upload_ended(begun)
             if upload.key != item.key:
-                raise CentralNotConfirmedError(f"stored as {upload.key}, expected {item.key}")
+                raise CentralNotConfirmedError(
+                    "stored as {stored}, expected {key}", stored=upload.key, key=item.key
+                )
             expected = Expected(
                 upload.version_id, item.size, upload.checksum, lock.retain_until, lock.legal_hold
             )
@@ -239,8 +242,12 @@ class Forwarder:
                 checksum = existing.checksum or checksum
             if existing is None or not adoptable(existing, item.size, checksum):
                 raise CentralConflictError(
-                    f"{item.key} in the bucket holds other bytes "
-                    f"({_shown(existing)}) than this object ({item.size} bytes, {checksum})"
+                    "{key} in the bucket holds other bytes ({found}) than this object "
+                    "({size} bytes, {checksum})",
+                    key=item.key,
+                    found=_shown(existing),
+                    size=item.size,
+                    checksum=checksum,
                 ) from None
             hold = lock.legal_hold or existing.legal_hold  # a hold found ON is not dockd's
             _bring_lock(self.central, item.key, existing, lock.retain_until, hold)
@@ -285,7 +292,9 @@ class Forwarder:
             try:
                 current = self.central.head(item.key, copy.version_id)
                 if current is None:
-                    raise CentralNotConfirmedError(f"{item.key}: version {copy.version_id} gone")
+                    raise CentralNotConfirmedError(
+                        "{key}: version {version} gone", key=item.key, version=copy.version_id
+                    )
                 hold = wanted_hold(item)
                 _bring_lock(self.central, item.key, current, lock.retain_until, hold)
                 expected = Expected(
@@ -413,5 +422,5 @@ def _parts(checksum: str) -> int:
 
 def _shown(head: CentralHead | None) -> str:
     if head is None:
-        return "no readable version"
-    return f"{head.size} bytes, {head.checksum}"
+        return Said("no readable version")
+    return Said("{size} bytes, {checksum}", size=head.size, checksum=head.checksum)

@@ -16,6 +16,7 @@ from dockd.core.policy import PolicyPack
 from dockd.core.registry import Custodian, CustodyStretch, DeviceEntry, HoldEntry
 from dockd.errors import ConfigError, NotAuthorisedError
 from dockd.ports import HoldRecords, OperatorAuth, RegistryRecords
+from dockd.ui.i18n import Said
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +88,9 @@ class Registry:
             if reason not in reasons:
                 raise ConfigError(
                     "{reason!r} is not a long-term reason of pack {policy_id}",
-                    hint="Use one of: "
-                    + (", ".join(reasons) or "(this pack names none: use --case)"),
+                    hint="Use one of: {reasons}",
                     reason=reason,
+                    reasons=", ".join(reasons) or Said("(this pack names none: use --case)"),
                     policy_id=self.policy.id,
                 )
             kind, reference = "long-term", reason

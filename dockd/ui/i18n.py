@@ -135,6 +135,13 @@ class Locale:
         """A DockdError's message in this language, its `Said` values too."""
         return self.say(Said.error(exc))
 
+    def hint(self, exc: Any) -> str:
+        """A DockdError's hint in this language: the class's, or the raise's template filled
+        from the error's values."""
+        if exc.hint_template is None:
+            return self(exc.hint)
+        return self.say(Said(exc.hint_template, **exc.values))
+
     def local(self, value: datetime) -> datetime:
         return value.astimezone(self.zone)
 

@@ -284,3 +284,15 @@ def test_status_without_the_daemon_says_why_in_chinese(chinese: Dockd) -> None:
     as_json = chinese.run("status", "--json")
     assert as_json.stderr.startswith("dockd: dockd 未运行（")
     assert '"live": false' in as_json.stdout  # the document itself keeps its English keys
+
+
+def test_a_folder_that_is_not_a_store_is_refused_in_chinese(chinese: Dockd, tmp_path: Path) -> None:
+    """A store error raised with its values (StoreLayoutError) is said whole in Chinese."""
+    chinese.store.mkdir()
+    (chinese.store / "notes.txt").write_text("not evidence\n", "utf-8")
+    refused = chinese.ingest(recorder(tmp_path), "QD0001")
+    assert refused.returncode == 1
+    assert refused.stderr == (
+        f"dockd 出错：STORE_LAYOUT: {chinese.store} 不是空文件夹，也不是 dockd 存储\n"
+        "  提示：[store] root 中的内容不是此布局版本的 dockd 存储。\n"
+    )

@@ -98,20 +98,6 @@ def test_every_user_facing_string_has_a_chinese_translation() -> None:
             assert "%" not in msgstr, f"{msgid!r}: a literal per cent breaks the page's gettext"
 
 
-# f-string messages left in code that other work was changing when the rest were made
-# templates: convert them (fields named, values as keywords) and shrink this to nothing
-NOT_YET_TEMPLATES = {
-    "app.py": 1,
-    "services/copy.py": 2,
-    "services/dock_session.py": 1,
-    "services/forward.py": 3,
-    "adapters/store/copies.py": 6,
-    "adapters/store/objects.py": 8,
-    "adapters/store/signatures.py": 1,
-    "adapters/store/stream.py": 3,
-}
-
-
 def test_error_messages_are_templates() -> None:
     """An f-string message cannot be translated: each DockdError is raised with a
     template and its values, so that the catalog has it and a translation can reorder."""
@@ -128,7 +114,56 @@ def test_error_messages_are_templates() -> None:
             ):
                 where = str(path.relative_to(catalogs.PACKAGE))
                 found[where] = found.get(where, 0) + 1
-    assert found == NOT_YET_TEMPLATES
+    assert found == {}, f"make these templates (fields named, values as keywords): {found}"
+
+
+def _marked(tree: ast.Module) -> set[str]:
+    """The module's names bound to `N_("literal")`: the catalog has their text."""
+    return {
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Call)
+        and isinstance(node.value.func, ast.Name)
+        and node.value.func.id == "N_"
+        and isinstance(node.value.args[0], ast.Constant)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+
+
+def test_error_hints_are_templates() -> None:
+    """A hint given where an error is raised is a literal template (its {fields} filled
+    from the error's values) or a module constant marked `N_()`: an f-string or a sum is
+    not in the catalog, so the admin would read it in English."""
+    names = {name for name, _ in catalogs.error_classes()}
+    found: list[str] = []
+    for path in sorted(catalogs.PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text("utf-8"))
+        marked = _marked(tree)
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            if node.func.id not in names:
+                continue
+            for keyword in node.keywords:
+                given = keyword.value
+                literal = isinstance(given, ast.Constant) and isinstance(given.value, str)
+                constant = isinstance(given, ast.Name) and given.id in marked
+                if keyword.arg == "hint" and not (literal or constant):
+                    found.append(f"{path.relative_to(catalogs.PACKAGE)}:{node.lineno}")
+    assert found == [], f"make these hints templates (values as the error's keywords): {found}"
+
+
+def test_a_raised_hint_is_filled_and_said_in_chinese() -> None:
+    error = LedgerLockedError(
+        "recorder {serial} is not registered",
+        hint="Register it first: dockd devices add {serial} --model M",
+        serial="QD0001",
+    )
+    assert error.hint == "Register it first: dockd devices add QD0001 --model M"
+    assert ZH.hint(error) == "请先登记：dockd devices add QD0001 --model M"
+    assert ZH.hint(LedgerLockedError("locked")) == ZH(LedgerLockedError.hint)
 
 
 def test_every_error_hint_is_extracted() -> None:
@@ -384,3 +419,23 @@ def test_no_template_text_escapes_the_catalog(template: str) -> None:
     text = re.sub(r"<[^>]*>", " ", JINJA.sub(" ", source))
     words = [w for w in re.findall(r"[A-Za-z][\w-]+", " ".join([text, *said])) if w not in NAMES]
     assert words == [], f"{template}: wrap these in _(): {words}"
+
+
+def test_a_slots_error_hint_is_shown_in_chinese() -> None:
+    """The slot card's message and hint are the daemon's English: the page says them again
+    in its reader's language when the catalog has them (a class's hint always is)."""
+    from types import SimpleNamespace
+
+    from dockd.core.status_document import SlotCard
+    from dockd.errors import StoreLayoutError
+    from dockd.web.routes import environment
+
+    card = SlotCard(
+        slot="bay1", state="error", serial="SN1", profile="generic", custodian=None,
+        unit=None, session="S1", files_total=1, files_done=0, bytes_total=1, bytes_done=0,
+        rate_bps=None, eta_s=None, drift_s=None, drift_verdict=None, safe_to_unplug=False,
+        message="writing to the store", code=StoreLayoutError.code, hint=StoreLayoutError.hint,
+    )  # fmt: skip
+    html = environment(ZH).get_template("_slots.html").render(doc=SimpleNamespace(slots=[card]))
+    assert "<strong>出错：</strong> 写入存储" in html
+    assert '<p class="hint">[store] root 中的内容不是此布局版本的 dockd 存储。</p>' in html

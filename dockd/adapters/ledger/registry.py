@@ -59,7 +59,7 @@ class LedgerRegistry:
             if s.get(DeviceRow, serial) is None:
                 raise LedgerError(
                     "recorder {serial} is not registered",
-                    hint=f"Register it first: dockd devices add {serial} --model M",
+                    hint="Register it first: dockd devices add {serial} --model M",
                     serial=serial,
                 )
             ended = s.scalars(

@@ -170,7 +170,7 @@ class LedgerSupervision:
             if row is None:
                 raise LedgerError(
                     "interruption {interruption_id} has no explanation yet",
-                    hint=f"First: dockd interruptions explain {interruption_id} --by B --text T",
+                    hint="First: dockd interruptions explain {interruption_id} --by B --text T",
                     interruption_id=interruption_id,
                 )
             if row.reviewed_at is not None:

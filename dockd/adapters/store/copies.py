@@ -59,7 +59,9 @@ class StoreCopies:
             if created:
                 shutil.rmtree(out, ignore_errors=True)
             if isinstance(exc, OSError):
-                raise StoreError(f"writing the archive tree under {out}: {exc}") from exc
+                raise StoreError(
+                    "writing the archive tree under {out}: {reason}", out=out, reason=exc
+                ) from exc
             raise
 
     def _copy(self, footage: Footage, dest: Path) -> int:
@@ -77,10 +79,17 @@ class StoreCopies:
                 os.fsync(dst.fileno())
         except FileNotFoundError as exc:
             raise ObjectMismatchError(
-                f"recording {footage.recording}: its store object {footage.key} is missing"
+                "recording {recording}: its store object {key} is missing",
+                recording=footage.recording,
+                key=footage.key,
             ) from exc
         except OSError as exc:
-            raise StoreError(f"copying recording {footage.recording} to {dest}: {exc}") from exc
+            raise StoreError(
+                "copying recording {recording} to {dest}: {reason}",
+                recording=footage.recording,
+                dest=dest,
+                reason=exc,
+            ) from exc
         if (b3.hexdigest(), sha.hexdigest(), size) != (
             footage.digests.blake3,
             footage.digests.sha256,
@@ -88,8 +97,10 @@ class StoreCopies:
         ):
             dest.unlink(missing_ok=True)
             raise ObjectMismatchError(
-                f"recording {footage.recording}: the store object {footage.key} does not match "
-                "the ledger's digests; nothing of it was handed out"
+                "recording {recording}: the store object {key} does not match "
+                "the ledger's digests; nothing of it was handed out",
+                recording=footage.recording,
+                key=footage.key,
             )
         dest.chmod(0o444)
         return size
@@ -100,14 +111,15 @@ def _empty_dir(out: Path) -> bool:
     if out.exists():
         if not out.is_dir() or any(out.iterdir()):
             raise ConfigError(
-                f"{out} exists and is not an empty folder",
+                "{out} exists and is not an empty folder",
                 hint="Give --out a new or empty folder.",
+                out=out,
             )
         return False
     try:
         out.mkdir(parents=True)
     except OSError as exc:
-        raise ConfigError(f"cannot create {out}: {exc.strerror}") from exc
+        raise ConfigError("cannot create {out}: {reason}", out=out, reason=exc.strerror) from exc
     return True
 
 

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from dockd.adapters.store.objects import translate_store_error
+from dockd.ui.i18n import Said
 
 LEASE_FILE = ".dockd-forward-lock"
 
@@ -31,7 +32,7 @@ class ForwardingLease:
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         except OSError as exc:
-            raise translate_store_error(exc, f"cannot open {self.path}") from exc
+            raise translate_store_error(exc, Said("cannot open {path}", path=self.path)) from exc
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

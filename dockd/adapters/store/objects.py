@@ -43,6 +43,7 @@ from dockd.core.model import Digests
 from dockd.core.transfer import Published, ReadBack, Staged
 from dockd.errors import ObjectMismatchError, StoreError, StoreFullError, StoreLayoutError
 from dockd.ports import ReadAt, SourceStream
+from dockd.ui.i18n import Said
 
 FS_IOC_GETFLAGS = 0x80086601
 FS_IOC_SETFLAGS = 0x40086602
@@ -79,10 +80,10 @@ every recording with its path on the recorder, BLAKE3, SHA-256 and object path.
 """
 
 
-def translate_store_error(exc: OSError, what: str) -> StoreError:
+def translate_store_error(exc: OSError, what: Said) -> StoreError:
     if exc.errno in _FULL:
-        return StoreFullError(f"{what}: {exc.strerror}")
-    return StoreError(f"{what}: {exc.strerror or exc}")
+        return StoreFullError("{what}: {reason}", what=what, reason=exc.strerror)
+    return StoreError("{what}: {reason}", what=what, reason=exc.strerror or exc)
 
 
 _FALLOC_FL_KEEP_SIZE = 0x01
@@ -160,9 +161,11 @@ def _prepare_layout(root: Path) -> None:
     if marker.exists():
         found = marker.read_text("utf-8").strip()
         if found != f"layout {LAYOUT_VERSION}":
-            raise StoreLayoutError(f"{marker} says {found!r}, this dockd needs 'layout 1'")
+            raise StoreLayoutError(
+                "{marker} says {found!r}, this dockd needs 'layout 1'", marker=marker, found=found
+            )
     elif any(p.name not in _OURS for p in root.iterdir()):
-        raise StoreLayoutError(f"{root} is not empty and not a dockd store")
+        raise StoreLayoutError("{root} is not empty and not a dockd store", root=root)
     (root / "objects" / "blake3").mkdir(parents=True, exist_ok=True)
     (root / "tmp").mkdir(exist_ok=True)
     if not marker.exists():
@@ -218,7 +221,9 @@ class ObjectStore:
             finally:
                 os.close(guard)
         except OSError as exc:
-            raise translate_store_error(exc, f"cannot prepare the store at {root}") from exc
+            raise translate_store_error(
+                exc, Said("cannot prepare the store at {root}", root=root)
+            ) from exc
 
     def close(self) -> None:
         shutil.rmtree(self._staging, ignore_errors=True)
@@ -233,7 +238,7 @@ class ObjectStore:
         try:
             fd = os.open(self.path_of(key), os.O_RDONLY | os.O_CLOEXEC)
         except OSError as exc:
-            raise StoreError(f"reading {key}: {exc.strerror}") from exc
+            raise StoreError("reading {key}: {reason}", key=key, reason=exc.strerror) from exc
         try:
             yield lambda offset, length: os.pread(fd, length, offset)
         finally:
@@ -259,7 +264,7 @@ class ObjectStore:
             try:
                 _reserve(fd, expected_size)
             except OSError as exc:
-                what = f"reserving {expected_size} bytes for a recording"
+                what = Said("reserving {size} bytes for a recording", size=expected_size)
                 raise translate_store_error(exc, what) from exc
             with self._stream_chunk() as chunk:
                 return stream(fd, chunk)
@@ -290,7 +295,7 @@ class ObjectStore:
         try:
             sync_files([one.path for one in staged], self._staging)
         except OSError as exc:
-            raise translate_store_error(exc, "making the copies durable") from exc
+            raise translate_store_error(exc, Said("making the copies durable")) from exc
 
     def _stage(self, fill: Callable[[int], Copied], *, durable: bool) -> Staged:
         with self._lock:
@@ -298,7 +303,7 @@ class ObjectStore:
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         except OSError as exc:
-            raise translate_store_error(exc, "creating a staging file") from exc
+            raise translate_store_error(exc, Said("creating a staging file")) from exc
         try:
             copied = fill(fd)
             os.fchmod(fd, 0o444)
@@ -306,10 +311,10 @@ class ObjectStore:
                 os.fsync(fd)
         except DestinationWriteError as exc:
             self._discard_path(path)
-            raise translate_store_error(exc.cause, "writing to the store") from exc
+            raise translate_store_error(exc.cause, Said("writing to the store")) from exc
         except OSError as exc:
             self._discard_path(path)
-            raise translate_store_error(exc, "writing to the store") from exc
+            raise translate_store_error(exc, Said("writing to the store")) from exc
         except BaseException:
             self._discard_path(path)
             raise
@@ -341,7 +346,7 @@ class ObjectStore:
             except OSError as exc:
                 with self._lock:
                     self._dirty |= folders
-                raise translate_store_error(exc, "syncing the store") from exc
+                raise translate_store_error(exc, Said("syncing the store")) from exc
 
     def publish(self, staged: Staged) -> Published:
         """Link the staged file into place; an existing object is kept, never replaced.
@@ -364,7 +369,7 @@ class ObjectStore:
             staged.path.unlink()
         except OSError as exc:
             self._discard_path(staged.path)
-            raise translate_store_error(exc, f"publishing {key}") from exc
+            raise translate_store_error(exc, Said("publishing {key}", key=key)) from exc
         if duplicate:
             return Published(key, staged.digests, staged.size, _protections_of(final), True)
         protections = ("mode-0444", "immutable") if _make_immutable(final) else ("mode-0444",)
@@ -376,15 +381,15 @@ class ObjectStore:
         Only `dockd.services.retention` calls it, after the retention rule allowed it and
         the intent is committed to the custody chain. False when it was already gone
         (a run that crashed after deleting it is being finished)."""
-        return self._remove(key, "expiring")
+        return self._remove(key, Said("expiring {key}", key=key))
 
     def free_local(self, key: str) -> bool:
         """Delete the local copy of an object the central store holds locked: only
         `dockd.services.forward` calls it, after the central copy was HEADed once more and
         the intent is on the custody chain. False when it was already gone."""
-        return self._remove(key, "freeing")
+        return self._remove(key, Said("freeing {key}", key=key))
 
-    def _remove(self, key: str, doing: str) -> bool:
+    def _remove(self, key: str, doing: Said) -> bool:
         path = self.root / object_key(Path(key).name)
         if not path.exists():
             return False
@@ -393,7 +398,7 @@ class ObjectStore:
             path.unlink()
             fsync_dir(path.parent)
         except OSError as exc:
-            raise translate_store_error(exc, f"{doing} {key}") from exc
+            raise translate_store_error(exc, doing) from exc
         return True
 
     def read_back(self, key: str) -> ReadBack:
@@ -403,16 +408,20 @@ class ObjectStore:
                 str(self.root / key), self.chunk_size, with_sha256=False
             )
         except OSError as exc:
-            raise StoreError(f"reading back {key}: {exc.strerror}") from exc
+            raise StoreError("reading back {key}: {reason}", key=key, reason=exc.strerror) from exc
         return ReadBack(digests.blake3, size, method)
 
     def verify_published(self, published: Published) -> ReadBack:
         """Prove the object equals what was read from the source, or raise."""
         back = self.read_back(published.key)
         if back.blake3 != published.digests.blake3 or back.size != published.size:
-            what = "the existing object" if published.duplicate else "the copy"
+            what = Said("the existing object") if published.duplicate else Said("the copy")
             raise ObjectMismatchError(
-                f"{what} {published.key} reads back as {back.blake3} ({back.size} bytes)"
+                "{what} {key} reads back as {blake3} ({size} bytes)",
+                what=what,
+                key=published.key,
+                blake3=back.blake3,
+                size=back.size,
             )
         return back
 
@@ -424,7 +433,7 @@ class ObjectStore:
         try:
             digests, size, _ = hash_from_disk(str(path), self.chunk_size, with_sha256=True)
         except OSError as exc:
-            raise StoreError(f"reading {key}: {exc.strerror}") from exc
+            raise StoreError("reading {key}: {reason}", key=key, reason=exc.strerror) from exc
         return digests, size
 
     def put_bytes(self, data: bytes) -> tuple[Published, ReadBack]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from dockd.adapters.store.objects import translate_store_error
 from dockd.core.signing import signature_key
 from dockd.errors import ObjectMismatchError
+from dockd.ui.i18n import Said
 
 
 def _fsync_dir(path: Path) -> None:
@@ -48,13 +49,16 @@ class SignatureFiles:
             except FileExistsError:
                 if final.read_bytes() != signature:
                     raise ObjectMismatchError(
-                        f"{final} already holds a different signature; it is never replaced"
+                        "{path} already holds a different signature; it is never replaced",
+                        path=final,
                     ) from None
             finally:
                 temp.unlink()
             _fsync_dir(final.parent)
         except OSError as exc:
-            raise translate_store_error(exc, f"writing the signature {final}") from exc
+            raise translate_store_error(
+                exc, Said("writing the signature {path}", path=final)
+            ) from exc
 
     def read(self, blake3: str) -> bytes | None:
         try:
@@ -62,4 +66,6 @@ class SignatureFiles:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise translate_store_error(exc, f"reading {self.path_of(blake3)}") from exc
+            raise translate_store_error(
+                exc, Said("reading {path}", path=self.path_of(blake3))
+            ) from exc

@@ -32,7 +32,9 @@ class StoreReader:
             handle = open(path, "rb")  # noqa: SIM115 - the caller streams and closes it
         except FileNotFoundError as exc:
             raise ObjectMismatchError(
-                f"recording {footage.recording}: its store object {footage.key} is missing"
+                "recording {recording}: its store object {key} is missing",
+                recording=footage.recording,
+                key=footage.key,
             ) from exc
         try:
             self._check(footage, handle)
@@ -45,8 +47,11 @@ class StoreReader:
         size = os.fstat(handle.fileno()).st_size
         if size != footage.size:
             raise ObjectMismatchError(
-                f"recording {footage.recording}: its store object is {size} bytes, the ledger "
-                f"says {footage.size}"
+                "recording {recording}: its store object is {size} bytes, the ledger "
+                "says {expected}",
+                recording=footage.recording,
+                size=size,
+                expected=footage.size,
             )
         with self._lock:
             if footage.key in self._checked:
@@ -58,8 +63,9 @@ class StoreReader:
         handle.seek(0)
         if sha.hexdigest() != footage.digests.sha256 or b3.hexdigest() != footage.digests.blake3:
             raise ObjectMismatchError(
-                f"recording {footage.recording}: its store object {footage.key} does not "
-                "match the ledger's digests"
+                "recording {recording}: its store object {key} does not match the ledger's digests",
+                recording=footage.recording,
+                key=footage.key,
             )
         with self._lock:
             self._checked.add(footage.key)

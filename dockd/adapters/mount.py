@@ -81,16 +81,18 @@ def _wait_ended(pids: list[int], seconds: float) -> None:
         time.sleep(0.01)
 
 
-def _in_mount_table(target: Path) -> bool:
+def _mount_type(target: Path) -> str | None:
+    """The filesystem type the mount table gives `target` ("fuse.fusefat", "vfat"), or
+    None when nothing is mounted there."""
     wanted = os.path.abspath(target)
     try:
         lines = Path("/proc/self/mounts").read_text().splitlines()
     except OSError:
-        return os.path.ismount(target)
-    return any(
-        len(fields) > 1 and fields[1].replace("\\040", " ") == wanted
-        for fields in (line.split() for line in lines)
-    )
+        return "unknown" if os.path.ismount(target) else None
+    for fields in (line.split() for line in lines):
+        if len(fields) > 2 and fields[1].replace("\\040", " ") == wanted:
+            return fields[2]
+    return None
 
 
 class Mounter:
@@ -159,9 +161,10 @@ class Mounter:
         clears the volume's dirty bit only as it exits. So the unmount ends when its
         driver has ended; a recorder unplugged before then (the officer is told "safe
         to unplug" right after this) would keep a half-written FAT."""
-        if not _in_mount_table(target):
+        kind = _mount_type(target)
+        if kind is None:
             return
-        drivers = _fuse_drivers(target)
+        drivers = [] if kind in _KERNEL.values() else _fuse_drivers(target)
         if _run(["umount", str(target)]).returncode != 0:
             _run(["umount", "-l", str(target)])
         _wait_ended(drivers, _DRIVER_EXIT_SECONDS)

@@ -202,12 +202,7 @@ class SlotWorker:
                 "problem", session=session, code=exc.code, message=exc.message, hint=exc.hint
             )
         except Exception as exc:
-            self._show_error(
-                device.slot,
-                "error",
-                InternalError("{kind}: {error}", kind=type(exc).__name__, error=exc),
-            )
-            bound.exception("internal-error")
+            self._show_internal(device.slot, "error", exc, bound)
         finally:
             if mountpoint is not None:
                 self.mounter.unmount(mountpoint)
@@ -245,12 +240,7 @@ class SlotWorker:
             self._show_error(device.slot, "done", exc)
             bound.error("problem", code=exc.code, message=exc.message, hint=exc.hint)
         except Exception as exc:
-            self._show_error(
-                device.slot,
-                "done",
-                InternalError("{kind}: {error}", kind=type(exc).__name__, error=exc),
-            )
-            bound.exception("internal-error")
+            self._show_internal(device.slot, "done", exc, bound)
         self._done(slot, "done", bound)
 
     def _done(
@@ -325,6 +315,19 @@ class SlotWorker:
 
     def _show_error(self, slot: str, state: SlotState, error: DockdError) -> None:
         self.board.set(slot, state=state, message=error.message, code=error.code, hint=error.hint)
+
+    def _show_internal(
+        self,
+        slot: str,
+        state: SlotState,
+        exc: Exception,
+        bound: structlog.typing.FilteringBoundLogger,
+    ) -> None:
+        """A fault dockd did not foresee: on the board as INTERNAL, in the journal whole."""
+        self._show_error(
+            slot, state, InternalError("{kind}: {error}", kind=type(exc).__name__, error=exc)
+        )
+        bound.exception("internal-error")
 
     def _writes_after_offload(
         self, device: RecorderDevice, outcome: SessionOutcome

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Exists, func, select
 from sqlalchemy.orm import Session
 
 from dockd.adapters.ledger.schema import CentralCopyRow, HoldRow, ObjectLocationRow, RecordingRow
@@ -28,25 +28,21 @@ class LedgerClearing:
     def verified(self, serial: str) -> list[ClearCandidate]:
         stations = self.ledger.stations()
 
+        def located(here: bool) -> Exists:
+            """The recording's object has a live copy in this station's stores (or not)."""
+            station = ObjectLocationRow.station
+            return (
+                select(ObjectLocationRow.blake3)
+                .where(
+                    ObjectLocationRow.blake3 == RecordingRow.blake3,
+                    station.in_(stations) if here else station.not_in(stations),
+                    ObjectLocationRow.removed_at.is_(None),
+                )
+                .exists()
+            )
+
         def load(session: Session) -> list[ClearCandidate]:
-            held = (
-                select(ObjectLocationRow.blake3)
-                .where(
-                    ObjectLocationRow.blake3 == RecordingRow.blake3,
-                    ObjectLocationRow.station.in_(stations),
-                    ObjectLocationRow.removed_at.is_(None),
-                )
-                .exists()
-            )
-            elsewhere = (
-                select(ObjectLocationRow.blake3)
-                .where(
-                    ObjectLocationRow.blake3 == RecordingRow.blake3,
-                    ObjectLocationRow.station.not_in(stations),
-                    ObjectLocationRow.removed_at.is_(None),
-                )
-                .exists()
-            )
+            held, elsewhere = located(True), located(False)
             confirmed = (
                 select(CentralCopyRow.blake3)
                 .where(

@@ -7,9 +7,10 @@ before the unlink and its result follows (`recorder-file-cleared`, or
 stopped in between: the file is gone or still there, and its verified copy is in the store
 either way.
 
-Before each deletion intent the holds are asked again, and the store's copy is checked on
-disk: present with the verified size, and re-hashed (the store's read-back) when it was
-verified at an earlier dock, since a ledger row cannot tell that a disk lost it since.
+The store's copy is checked on disk first: present with the verified size, and re-hashed
+(the store's read-back) when it was verified at an earlier dock, since a ledger row cannot
+tell that a disk lost it since. The holds are asked after that, inside the deletion
+intent's own transaction, which serialises with hold placement.
 
 With a central store, only files whose copy the central store has confirmed are deleted.
 Confirmation comes minutes after the dock. A recorder still docked then is cleared of
@@ -101,16 +102,12 @@ class RecorderClearing:
     def clear(self, mountpoint: Path, profile_id: str, serial: str, session_id: str) -> ClearResult:
         """Delete the files whose exact identity has a verified copy; each re-checked just
         before its deletion, each deletion in the custody log before and after. The holds
-        are asked again before each file: one placed while the clearing runs stops it."""
+        are asked again with each file's deletion intent: one placed while the clearing runs
+        stops it."""
         scan = self.volume.scan(mountpoint, pick_profile(self.profiles, profile_id))
         plan = plan_clearing(scan.recordings, self.records.verified(serial), self.central)
         result = ClearResult(kept=list(plan.kept), awaiting_central=plan.awaiting_central)
         for index, candidate in enumerate(plan.delete):
-            held = self.records.holds_on(serial)
-            if held:
-                on_hold = f"{held} of the recorder's recordings were put on hold meanwhile"
-                result.kept.extend(KeptFile(c.path, on_hold) for c in plan.delete[index:])
-                break
             details: dict[str, object] = {
                 "serial": serial,
                 "path": display_path(candidate.path),
@@ -125,7 +122,13 @@ class RecorderClearing:
             if reason is not None:
                 result.kept.append(KeptFile(candidate.path, reason))
                 continue
-            self.records.record_event(self.clock(), "recorder-file-clearing", session_id, details)
+            # Asked in the intent's own transaction, after the checks above (a re-hash of a
+            # large clip takes minutes): a hold placed at any moment before it stops the rest.
+            held = self.records.announce_clearing(self.clock(), session_id, serial, details)
+            if held:
+                on_hold = f"{held} of the recorder's recordings were put on hold meanwhile"
+                result.kept.extend(KeptFile(c.path, on_hold) for c in plan.delete[index:])
+                break
             try:
                 self.files.remove(mountpoint, candidate.path)
             except RecorderClearError as exc:

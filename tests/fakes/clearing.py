@@ -31,6 +31,14 @@ class FakeClearingRecords:
     def holds_on(self, serial: str) -> int:
         return self.held.get(serial, 0)
 
+    def announce_clearing(
+        self, at: datetime, session_id: str, serial: str, details: dict[str, Any]
+    ) -> int:
+        held = self.holds_on(serial)
+        if not held:
+            self.record_event(at, "recorder-file-clearing", session_id, details)
+        return held
+
     def record_event(self, at: datetime, kind: str, subject: str, details: dict[str, Any]) -> None:
         self.events.append((kind, details))
         self.log.append(kind)

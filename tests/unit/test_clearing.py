@@ -299,7 +299,7 @@ def test_a_hold_placed_while_the_clearing_runs_stops_it_before_the_next_file() -
     )
 
     def supervisor_holds(path: bytes) -> None:
-        if path == b"A.MP4":
+        if path == b"B.MP4":  # while B is re-checked, after A went
             records.held["SN1"] = 1
 
     files = FakeRecorderFiles(volume, before_look=supervisor_holds)
@@ -309,6 +309,29 @@ def test_a_hold_placed_while_the_clearing_runs_stops_it_before_the_next_file() -
         KeptFile(b"B.MP4", "1 of the recorder's recordings were put on hold meanwhile")
     ]
     assert [details["path"] for _, details in records.events] == ["A.MP4", "A.MP4"]
+
+
+def test_a_hold_placed_while_the_store_copy_is_re_hashed_keeps_the_file() -> None:
+    """A re-hash of a large clip takes minutes: the holds are asked with the deletion
+    intent, after it, not before."""
+    volume = FakeVolume({b"A.MP4": FakeFile(b"aaa", T)})
+    records = FakeClearingRecords(candidates={"SN1": [_verified(b"A.MP4", b"aaa", session="S0")]})
+
+    class SupervisorHoldsDuringRehash(FakeClearingStore):
+        def read_back(self, key: str) -> ReadBack:
+            records.held["SN1"] = 1
+            return super().read_back(key)
+
+    store = SupervisorHoldsDuringRehash({"b3/A.MP4": ("ab" * 32, 3)})
+    result = _clearing(volume, records, FakeRecorderFiles(volume), store=store).clear(
+        Path("/mnt"), "generic", "SN1", "S2"
+    )
+    assert store.read_backs == ["b3/A.MP4"]
+    assert sorted(volume.files) == [b"A.MP4"]
+    assert result.kept == [
+        KeptFile(b"A.MP4", "1 of the recorder's recordings were put on hold meanwhile")
+    ]
+    assert records.events == []
 
 
 def test_holds_refuse_the_whole_recorder() -> None:

@@ -8,12 +8,19 @@ confirmed; one count of the active holds on the recorder's recordings.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Exists, func, select
 from sqlalchemy.orm import Session
 
-from dockd.adapters.ledger.schema import CentralCopyRow, HoldRow, ObjectLocationRow, RecordingRow
+from dockd.adapters.ledger.schema import (
+    CentralCopyRow,
+    HoldRow,
+    ObjectLocationRow,
+    RecorderRow,
+    RecordingRow,
+)
 from dockd.adapters.ledger.sessions import Ledger
 from dockd.core.clearing import ClearCandidate
 
@@ -84,12 +91,31 @@ class LedgerClearing:
         return self.ledger.read(load)
 
     def holds_on(self, serial: str) -> int:
-        def load(session: Session) -> int:
-            query: Any = (
-                select(func.count(func.distinct(HoldRow.recording_id)))
-                .join(RecordingRow, RecordingRow.id == HoldRow.recording_id)
-                .where(RecordingRow.serial == serial, HoldRow.released_at.is_(None))
-            )
-            return int(session.scalar(query) or 0)
+        return self.ledger.read(lambda session: _holds(session, serial))
 
-        return self.ledger.read(load)
+    def announce_clearing(
+        self, at: datetime, session_id: str, serial: str, details: dict[str, Any]
+    ) -> int:
+        """The recorder's row is locked first (PostgreSQL; SQLite's writers are serial), as
+        placing a hold locks it: a hold and a deletion intent are never both decided on a
+        recorder that neither saw the other's effect on."""
+        with self.ledger.transaction() as session:
+            session.execute(
+                select(RecorderRow.id).where(RecorderRow.serial == serial).with_for_update()
+            )
+            held = _holds(session, serial)
+            if not held:
+                self.ledger.append_custody(
+                    session, at, "recorder-file-clearing", session_id, dict(details)
+                )
+            return held
+
+
+def _holds(session: Session, serial: str) -> int:
+    """The recorder's recordings under an active hold."""
+    query: Any = (
+        select(func.count(func.distinct(HoldRow.recording_id)))
+        .join(RecordingRow, RecordingRow.id == HoldRow.recording_id)
+        .where(RecordingRow.serial == serial, HoldRow.released_at.is_(None))
+    )
+    return int(session.scalar(query) or 0)

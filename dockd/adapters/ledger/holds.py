@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dockd.adapters.ledger.facts import facts
-from dockd.adapters.ledger.schema import HoldRow, RecordingRow
+from dockd.adapters.ledger.schema import HoldRow, RecorderRow, RecordingRow
 from dockd.adapters.ledger.sessions import Ledger
 from dockd.core.registry import HoldEntry
 from dockd.errors import LedgerError
@@ -21,12 +21,18 @@ class LedgerHolds:
 
     def add(self, recording: int, kind: str, reference: str, at: datetime, by: str) -> int:
         with self.ledger.transaction() as s:
-            if s.get(RecordingRow, recording) is None:
+            found = s.get(RecordingRow, recording)
+            if found is None:
                 raise LedgerError(
                     "no recording {recording}",
                     hint="See `dockd recordings` for recording ids.",
                     recording=recording,
                 )
+            # the recorder's row, as a clearing's deletion intent locks it (PostgreSQL):
+            # the hold waits for an intent being decided, and the next intent sees the hold
+            s.execute(
+                select(RecorderRow.id).where(RecorderRow.id == found.recorder_id).with_for_update()
+            )
             hold = HoldRow(
                 recording_id=recording, kind=kind, reference=reference, placed_at=at, placed_by=by
             )

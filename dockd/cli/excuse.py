@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 
 
 def excuse(app: App, args: argparse.Namespace) -> int:
+    from dockd.ui.format import local_moment
+
     tr = app.locale
     changed = app.registry.excuse(args.badge, args.returned_at, args.reason, args.by)
     print(
@@ -20,7 +22,7 @@ def excuse(app: App, args: argparse.Namespace) -> int:
             "recorded: {badge} returned from remote duty at {returned_at}; {changed} earlier "
             "recording(s) changed verdict",
             badge=args.badge,
-            returned_at=args.returned_at.isoformat(),
+            returned_at=local_moment(args.returned_at, tr.zone),
             changed=changed,
         )
     )

@@ -92,6 +92,8 @@ def verify(app: App, args: argparse.Namespace) -> int:
 
 
 def listing(app: App, args: argparse.Namespace) -> int:
+    from dockd.ui.format import local_moment
+
     exports = app.exports.exports()
     if args.json:
         print_json(exports)
@@ -104,7 +106,7 @@ def listing(app: App, args: argparse.Namespace) -> int:
                 "{recordings}  {path}",
                 export=e.id,
                 state=e.state,
-                started_at=e.started_at.isoformat(),
+                started_at=local_moment(e.started_at, tr.zone),
                 case=e.case,
                 operators=", ".join(e.operators),
                 recordings=", ".join(map(str, e.recordings)),

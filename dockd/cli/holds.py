@@ -28,9 +28,13 @@ def add(app: App, args: argparse.Namespace) -> int:
 
 
 def listing(app: App, args: argparse.Namespace) -> int:
+    from dockd.ui.format import local_moment
+
     tr = app.locale
     for h in app.registry.holds(active_only=not args.all):
-        state = tr("released {at}", at=h.released_at.isoformat()) if h.released_at else tr("active")
+        released = h.released_at
+        when = local_moment(released, tr.zone)
+        state = tr("released {at}", at=when) if released else tr("active")
         print(
             tr(
                 "{hold:>6} recording {recording:<8} {kind}:{reference}  placed {placed_at} by "
@@ -39,7 +43,7 @@ def listing(app: App, args: argparse.Namespace) -> int:
                 recording=h.recording,
                 kind=h.kind,
                 reference=h.reference,
-                placed_at=h.placed_at.isoformat(),
+                placed_at=local_moment(h.placed_at, tr.zone),
                 placed_by=h.placed_by,
                 state=state,
             )

@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 
 
 def recordings(app: App, args: argparse.Namespace) -> int:
+    from dockd.ui.format import local_moment
+
     found = app.ledger.recordings()
     if args.json:
         print_json(found)
@@ -24,7 +26,7 @@ def recordings(app: App, args: argparse.Namespace) -> int:
                     "{id:>6} {serial} {start} {size:>12} {blake3} {path}",
                     id=r.id,
                     serial=r.serial,
-                    start=r.start.isoformat(),
+                    start=local_moment(r.start, tr.zone),
                     size=r.size,
                     blake3=r.blake3[:16],
                     path=r.path,
@@ -34,6 +36,8 @@ def recordings(app: App, args: argparse.Namespace) -> int:
 
 
 def sessions(app: App, args: argparse.Namespace) -> int:
+    from dockd.ui.format import SESSION_LABELS, local_moment
+
     found = app.ledger.sessions()
     if args.json:
         print_json(found)
@@ -46,8 +50,8 @@ def sessions(app: App, args: argparse.Namespace) -> int:
                     "problems={n_problems}",
                     id=s.id,
                     serial=s.serial,
-                    state=s.state,
-                    started_at=s.started_at.isoformat(),
+                    state=tr(SESSION_LABELS.get(s.state, s.state)),
+                    started_at=local_moment(s.started_at, tr.zone),
                     recordings=s.recordings,
                     n_problems=len(s.problems),
                 )

@@ -16,8 +16,11 @@ if TYPE_CHECKING:
 
 
 def _line(expiry: Expiry, tr: Locale) -> str:
+    from dockd.ui.format import local_moment
+
     item = expiry.item
-    said = tr("{key} (retain until {until})", key=item.key, until=item.retain_until.isoformat())
+    until = local_moment(item.retain_until, tr.zone)
+    said = tr("{key} (retain until {until})", key=item.key, until=until)
     if expiry.finished:
         said += " " + tr("(finishing an expiry a previous run started)")
     return said

@@ -29,6 +29,8 @@ def request(app: App, args: argparse.Namespace) -> int:
 
 
 def approve(app: App, args: argparse.Namespace) -> int:
+    from dockd.ui.format import local_moment
+
     tr = app.locale
     (passphrase,) = read_passphrases([args.approver])
     entry = app.viewing.approve(args.request, args.approver, passphrase)
@@ -38,7 +40,7 @@ def approve(app: App, args: argparse.Namespace) -> int:
             tr(
                 "viewing request {request} approved; open until {open_until}",
                 request=entry.id,
-                open_until=entry.open_until.isoformat(),
+                open_until=local_moment(entry.open_until, tr.zone),
             )
         )
     else:
@@ -63,6 +65,8 @@ def refuse(app: App, args: argparse.Namespace) -> int:
 
 
 def open_(app: App, args: argparse.Namespace) -> int:
+    from dockd.ui.format import local_moment
+
     tr = app.locale
     (passphrase,) = read_passphrases([args.viewer])
     viewing = app.viewing.open(args.request, args.viewer, passphrase, args.out)
@@ -73,7 +77,7 @@ def open_(app: App, args: argparse.Namespace) -> int:
             files=viewing.files,
             bytes=viewing.bytes,
             out=viewing.out,
-            until=viewing.until.isoformat(),
+            until=local_moment(viewing.until, tr.zone),
         )
     )
     return EXIT_OK
@@ -92,13 +96,17 @@ def register_(app: App, args: argparse.Namespace) -> int:
 
 def _line(e: RegisterEntry, tr: Locale) -> str:
     """One request of the register; its state stays the register's own word (a value)."""
-    approvals = "; ".join(f"{a.role}: {a.approver.badge} {a.at.isoformat()}" for a in e.approvals)
-    viewed = "; ".join(f"{v.viewer.badge} {v.opened_at.isoformat()}" for v in e.viewings)
+    from dockd.ui.format import local_moment
+
+    approvals = "; ".join(
+        f"{a.role}: {a.approver.badge} {local_moment(a.at, tr.zone)}" for a in e.approvals
+    )
+    viewed = "; ".join(f"{v.viewer.badge} {local_moment(v.opened_at, tr.zone)}" for v in e.viewings)
     parts = [
         f"{e.id:>5} {e.state:<9} {e.viewer.badge} ({e.viewer.name}, {e.viewer.unit or '-'})",
         tr("recordings {recordings}", recordings=",".join(map(str, e.recordings))),
         tr("why: {reason}", reason=e.reason),
-        tr("asked {at}", at=e.requested_at.isoformat()),
+        tr("asked {at}", at=local_moment(e.requested_at, tr.zone)),
         tr("approved by [{approvals}]", approvals=approvals or "-"),
     ]
     if e.refused_by is not None:

@@ -4,11 +4,14 @@ errors, the commands' output and dockd's errors, in zh-CN under `[station] langu
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import subprocess
 import sys
 import tomllib
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -32,7 +35,10 @@ def english_in(text: str, *values: str) -> list[str]:
 def recorder(root: Path) -> Path:
     folder = root / "rec" / "DCIM"
     folder.mkdir(parents=True)
-    (folder / "QD0001_20261126081000.MP4").write_bytes(b"\0" * 4096)
+    clip = folder / "QD0001_20261126081000.MP4"
+    clip.write_bytes(b"\0" * 4096)
+    ended = datetime(2026, 11, 26, 0, 10, tzinfo=UTC).timestamp()  # 08:10 in Qidong
+    os.utime(clip, (ended, ended))
     return root / "rec"
 
 
@@ -137,20 +143,32 @@ def test_the_commands_speak_chinese(chinese: Dockd, tmp_path: Path) -> None:
     said: list[str] = []
 
     recordings = lines(chinese.run("recordings"))
-    assert len(recordings) == 1 and recordings[0].endswith(" DCIM/QD0001_20261126081000.MP4")
+    # the clip named 08:10 reads 08:10 in the pack's zone (Asia/Shanghai), not 00:10 UTC
+    assert re.fullmatch(
+        r" +1 QD0001 2026-11-26 08:10 \+08:00 +4096 [0-9a-f]{16} DCIM/QD0001_20261126081000.MP4",
+        recordings[0],
+    ), recordings
     sessions = lines(chinese.run("sessions"))
-    assert re.fullmatch(r"\S+ QD0001 \S+ +\S+ 已复制=1 问题=\d+", sessions[0]), sessions
+    [recorded] = json.loads(chinese.run("sessions", "--json").stdout)
+    state = {"completed": "完成", "completed_with_problems": "完成但有问题"}[recorded["state"]]
+    problems = len(recorded["problems"])
+    assert re.fullmatch(
+        rf"\S+ QD0001 {state} +\d{{4}}-\d\d-\d\d \d\d:\d\d \+08:00 已复制=1 问题={problems}",
+        sessions[0],
+    ), sessions
     said += recordings + sessions
 
     placed = lines(chinese.run("holds", "add", "1", "--case", "案2026-1", "--by", "张伟"))
     assert placed == ["已对录像 1 设置保全 1：case 案2026-1"]
     listed = lines(chinese.run("holds", "list"))
-    assert re.fullmatch(r" +1 录像 1 +case:案2026-1  由 张伟 于 \S+ 设置  有效", listed[0])
+    placed_at = r"\d{4}-\d\d-\d\d \d\d:\d\d \+08:00"
+    assert re.fullmatch(rf" +1 录像 1 +case:案2026-1  由 张伟 于 {placed_at} 设置  有效", listed[0])
     released = lines(chinese.run("holds", "release", "1", "--reason", "结案", "--by", "张伟"))
     assert released == ["保全 1 已解除"]
     history = lines(chinese.run("holds", "list", "--all"))
     assert re.fullmatch(
-        r" +1 录像 1 +case:案2026-1  由 张伟 于 \S+ 设置  已于 \S+ 解除", history[0]
+        rf" +1 录像 1 +case:案2026-1  由 张伟 于 {placed_at} 设置  已于 {placed_at} 解除",
+        history[0],
     )
     said += placed + listed + released + history
 

@@ -1,20 +1,25 @@
-"""Clearing on a real FAT32 recorder (loop device, fusefat read-write mount) with a real
-SQLite ledger: between the copy and the clear the recorder gains a file and one of its
-files grows; both stay, the grown one named, and only the verified files go."""
+"""Clearing on a real recorder, FAT32 and exFAT (loop device, the read-write mount dockd
+uses), with a real SQLite ledger: between the copy and the clear the recorder gains a file
+and one of its files grows; both stay, the grown one named, and only the verified files
+go. The volume checks clean (`fsck -n`) after every clearing."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from dockd.adapters.mount import Mounter
 from dockd.app import App, build, load_config
-from tests.support.media import make_fat32_image
+from dockd.services.clearing import ClearResult
+from dockd.services.dock_session import SessionOutcome
+from tests.support.media import make_exfat_image, make_fat32_image
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="loop devices and mounts need root")
 
@@ -42,59 +47,96 @@ def _station(tmp_path: Path, store: str, station: str = "") -> App:
     return build(load_config(config))
 
 
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[App]:
+Build = Callable[[Path, Mapping[str, bytes]], Path]
+FILESYSTEMS: dict[str, tuple[Build, str]] = {
+    "vfat": (make_fat32_image, "fsck.vfat"),
+    "exfat": (make_exfat_image, "fsck.exfat"),
+}
+
+
+@dataclass
+class Recorder:
+    """A loop recorder, mounted as dockd mounts it for each step."""
+
+    image: Path
+    dev: str
+    fs: str
+    mounter: Mounter
+
+    @contextmanager
+    def mounted(self, writable: bool = False) -> Iterator[Path]:
+        root = self.mounter.mount(self.dev, self.fs, "slot1", "Asia/Shanghai", writable=writable)
+        try:
+            yield root
+        finally:
+            self.mounter.unmount(root)
+
+    def dock(self, app: App) -> SessionOutcome:
+        with self.mounted() as root:
+            outcome = app.dock_session.ingest(root, "SNINT", "generic")
+        assert outcome.state == "completed", outcome.problems
+        return outcome
+
+    def clear(self, app: App, session_id: str) -> ClearResult:
+        with self.mounted(writable=True) as root:
+            return app.clearing.clear(root, "generic", "SNINT", session_id)
+
+    def write(self, rel: str, data: bytes) -> None:
+        """The officer's recorder changes a file after the copy: through mtools on FAT32
+        (fusefat's read-write mount deletes, it does not create or grow files)."""
+        if self.fs == "vfat":
+            local = self.image.with_suffix(".put")
+            local.write_bytes(data)
+            subprocess.run(
+                ["mcopy", "-o", "-i", str(self.image), str(local), f"::/{rel}"], check=True
+            )
+            return
+        with self.mounted(writable=True) as root:
+            (root / rel).write_bytes(data)
+
+    def files(self) -> list[str]:
+        with self.mounted() as root:
+            return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+    def checks_clean(self) -> None:
+        fsck = subprocess.run(
+            [FILESYSTEMS[self.fs][1], "-n", self.dev], capture_output=True, text=True, check=False
+        )
+        assert fsck.returncode == 0, fsck.stdout + fsck.stderr
+
+
+@pytest.fixture(params=sorted(FILESYSTEMS))
+def recorder(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Recorder]:
     if shutil.which("fusefat") is None:
         pytest.skip("apt-get install fusefat")
+    build_image, _ = FILESYSTEMS[request.param]
+    image = build_image(tmp_path / "rec.img", CLIPS)
+    dev = subprocess.run(
+        ["losetup", "-f", "--show", str(image)], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    try:
+        yield Recorder(image, dev, request.param, Mounter(tmp_path / "mnt"))
+    finally:
+        subprocess.run(["losetup", "-d", dev], check=False)
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[App]:
     built = _station(tmp_path, "store")
     yield built
     built.close()
     subprocess.run(["chattr", "-R", "-i", str(tmp_path)], capture_output=True)
 
 
-def _attach(image: Path) -> str:
-    return subprocess.run(
-        ["losetup", "-f", "--show", str(image)], check=True, capture_output=True, text=True
-    ).stdout.strip()
+def test_files_changed_or_added_after_the_copy_stay(app: App, recorder: Recorder) -> None:
+    outcome = recorder.dock(app)
+    grown, *gone = sorted(CLIPS)
+    added = "DCIM/SNINT_007_20261122081000_0010.AVI"
+    recorder.write(grown, CLIPS[grown] + b"more")
+    recorder.write(added, b"after the copy")
 
-
-def _mcopy(image: Path, tmp: Path, rel: str, data: bytes) -> None:
-    local = tmp / "put"
-    local.write_bytes(data)
-    subprocess.run(["mcopy", "-o", "-i", str(image), str(local), f"::/{rel}"], check=True)
-
-
-def _files(image: Path) -> list[str]:
-    out = subprocess.run(
-        ["mdir", "-/", "-b", "-i", str(image), "::/"], capture_output=True, text=True, check=True
-    ).stdout
-    return sorted(line.removeprefix("::/") for line in out.split())
-
-
-def test_files_changed_or_added_after_the_copy_stay(app: App, tmp_path: Path) -> None:
-    image = make_fat32_image(tmp_path / "rec.img", CLIPS)
-    mounter = Mounter(tmp_path / "mnt")
-    dev = _attach(image)
-    try:
-        root = mounter.mount(dev, "vfat", "slot1", "Asia/Shanghai")
-        try:
-            outcome = app.dock_session.ingest(root, "SNINT", "generic")
-        finally:
-            mounter.unmount(root)
-        assert outcome.state == "completed", outcome.problems
-        grown, *gone = sorted(CLIPS)
-        added = "DCIM/SNINT_007_20261122081000_0010.AVI"
-        _mcopy(image, tmp_path, grown, CLIPS[grown] + b"more")
-        _mcopy(image, tmp_path, added, b"after the copy")
-
-        root = mounter.mount(dev, "vfat", "slot1", "Asia/Shanghai", writable=True)
-        try:
-            assert app.clearing.refusal("SNINT", outcome.state, outcome.fully_verified) is None
-            result = app.clearing.clear(root, "generic", "SNINT", outcome.session_id)
-        finally:
-            mounter.unmount(root)
-    finally:
-        subprocess.run(["losetup", "-d", dev], check=False)
+    assert app.clearing.refusal("SNINT", outcome.state, outcome.fully_verified) is None
+    result = recorder.clear(app, outcome.session_id)
 
     assert result.deleted == 2
     kept = {k.path.decode(): k.reason for k in result.kept}
@@ -103,7 +145,8 @@ def test_files_changed_or_added_after_the_copy_stay(app: App, tmp_path: Path) ->
         added: "no verified copy of this file",
     }
     assert grown in result.summary
-    assert _files(image) == sorted(["DCIM/", grown, added])
+    assert recorder.files() == sorted([grown, added])
+    recorder.checks_clean()
     events = [e for e in app.ledger.custody_events() if e.kind.startswith("recorder-file-")]
     assert [(e.kind, e.details["path"]) for e in events] == [
         (kind, path)
@@ -113,41 +156,22 @@ def test_files_changed_or_added_after_the_copy_stay(app: App, tmp_path: Path) ->
 
 
 def test_a_later_dock_keeps_the_files_whose_store_copy_was_lost_or_damaged(
-    app: App, tmp_path: Path
+    app: App, recorder: Recorder, tmp_path: Path
 ) -> None:
     """A recorder verified at one dock and cleared at a later one: the ledger still says its
     copies are in the store, but one object was deleted behind dockd's back and another's
     bytes were damaged since. Both recorder files stay, each named; the intact one goes."""
-    image = make_fat32_image(tmp_path / "rec.img", CLIPS)
-    mounter = Mounter(tmp_path / "mnt")
-    dev = _attach(image)
-    try:
-        root = mounter.mount(dev, "vfat", "slot1", "Asia/Shanghai")
-        try:
-            first = app.dock_session.ingest(root, "SNINT", "generic")
-        finally:
-            mounter.unmount(root)
-        assert first.state == "completed", first.problems
-        lost, damaged, intact = sorted(CLIPS)
-        keys = {c.path.decode(): c.object_key for c in app.clearing.records.verified("SNINT")}
-        store = tmp_path / "store"
-        subprocess.run(["chattr", "-R", "-i", str(store)], check=True)
-        (store / keys[lost]).unlink()
-        with open(store / keys[damaged], "r+b") as fh:
-            fh.write(b"\xff")
+    recorder.dock(app)
+    lost, damaged, _ = sorted(CLIPS)
+    keys = {c.path.decode(): c.object_key for c in app.clearing.records.verified("SNINT")}
+    store = tmp_path / "store"
+    subprocess.run(["chattr", "-R", "-i", str(store)], check=True)
+    (store / keys[lost]).unlink()
+    with open(store / keys[damaged], "r+b") as fh:
+        fh.write(b"\xff")
 
-        root = mounter.mount(dev, "vfat", "slot1", "Asia/Shanghai")
-        try:
-            later = app.dock_session.ingest(root, "SNINT", "generic")
-        finally:
-            mounter.unmount(root)
-        root = mounter.mount(dev, "vfat", "slot1", "Asia/Shanghai", writable=True)
-        try:
-            result = app.clearing.clear(root, "generic", "SNINT", later.session_id)
-        finally:
-            mounter.unmount(root)
-    finally:
-        subprocess.run(["losetup", "-d", dev], check=False)
+    later = recorder.dock(app)
+    result = recorder.clear(app, later.session_id)
 
     kept = {k.path.decode(): k.reason for k in result.kept}
     assert kept == {
@@ -155,42 +179,25 @@ def test_a_later_dock_keeps_the_files_whose_store_copy_was_lost_or_damaged(
         damaged: "its copy in the store no longer reads back as verified",
     }
     assert result.deleted == 1
-    assert _files(image) == sorted(["DCIM/", lost, damaged])
-    assert intact not in _files(image)
+    assert recorder.files() == sorted([lost, damaged])
+    recorder.checks_clean()
 
 
-def _dock(app: App, dev: str, mounter: Mounter) -> str:
-    root = mounter.mount(dev, "vfat", "slot1", "Asia/Shanghai")
-    try:
-        outcome = app.dock_session.ingest(root, "SNINT", "generic")
-    finally:
-        mounter.unmount(root)
-    assert outcome.state == "completed", outcome.problems
-    return outcome.session_id
-
-
-def test_recordings_another_station_copied_stay_named_so(tmp_path: Path) -> None:
+def test_recordings_another_station_copied_stay_named_so(
+    recorder: Recorder, tmp_path: Path
+) -> None:
     """Two stations on one ledger: station B copied the recorder first; at station A, which
     holds no copy of those recordings, clearing keeps them and says why."""
-    if shutil.which("fusefat") is None:
-        pytest.skip("apt-get install fusefat")
-    image = make_fat32_image(tmp_path / "rec.img", CLIPS)
-    mounter = Mounter(tmp_path / "mnt")
     a, b = _station(tmp_path, "a-store", "dock-a"), _station(tmp_path, "b-store", "dock-b")
-    dev = _attach(image)
     try:
-        _dock(b, dev, mounter)
-        session = _dock(a, dev, mounter)
-        root = mounter.mount(dev, "vfat", "slot1", "Asia/Shanghai", writable=True)
-        try:
-            result = a.clearing.clear(root, "generic", "SNINT", session)
-        finally:
-            mounter.unmount(root)
+        recorder.dock(b)
+        session = recorder.dock(a).session_id
+        result = recorder.clear(a, session)
     finally:
-        subprocess.run(["losetup", "-d", dev], check=False)
         a.close()
         b.close()
         subprocess.run(["chattr", "-R", "-i", str(tmp_path)], capture_output=True)
     reason = "copied by another station: this station's store holds no copy of it"
     assert {k.path.decode(): k.reason for k in result.kept} == dict.fromkeys(CLIPS, reason)
     assert result.deleted == 0
+    assert recorder.files() == sorted(CLIPS)

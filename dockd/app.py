@@ -188,7 +188,9 @@ class App:
         from dockd.adapters.ledger.activities import LedgerActivities
         from dockd.adapters.ledger.interruptions import LedgerInterruptions
         from dockd.adapters.ledger.registry import LedgerRegistry
+        from dockd.adapters.ledger.safeguard import LedgerSafeguard
         from dockd.services.dock_session import DockSession
+        from dockd.services.safeguard import SafeguardCopies
 
         ledger = self.ledger
         self.signer.ensure()  # a bad key stops dockd before anything is docked
@@ -208,6 +210,7 @@ class App:
             self.signatures,
             parallel_files=self.config.store.parallel_files,
             activities=LedgerActivities(ledger),
+            safeguard=SafeguardCopies(self.volume, self.store, LedgerSafeguard(ledger), utc_now),
         )
 
     @cached_property

@@ -440,6 +440,14 @@ class ClearingRecords(Protocol):
     ) -> None: ...
 
 
+class SafeguardRecords(Protocol):
+    """The recorder's verified recordings as clearing sees them (where each is held), and
+    a copy of one kept in this station's store: its location and custody event."""
+
+    def verified(self, serial: str) -> list[ClearCandidate]: ...
+    def add_copy(self, session_id: str, recording: int, blake3: str, at: datetime) -> None: ...
+
+
 class ClearingStore(Protocol):
     """The store's copy of a file clearing would delete: its size on disk (None when it
     is missing) and its BLAKE3 read back from disk (`errors.StoreError`)."""

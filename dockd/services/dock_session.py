@@ -62,6 +62,7 @@ from dockd.services.activities import match_docked
 from dockd.services.clocks import check_recorder, check_station
 from dockd.services.completeness import check_completeness
 from dockd.services.copy import CopyPipeline, CopyRun
+from dockd.services.safeguard import SafeguardCopies
 
 log = structlog.get_logger("dockd.services.dock_session")
 
@@ -85,6 +86,7 @@ class SessionOutcome:
     state: str = "running"
     copied: list[VerifiedRecording] = field(default_factory=list)
     already_verified: int = 0
+    kept_here: int = 0  # of those, copies kept here: only another station's store held them
     deferred: int = 0
     problems: list[Problem] = field(default_factory=list)
     station_clock: StationClock | None = None
@@ -215,8 +217,10 @@ class DockSession:
         signatures: SignatureStore,
         parallel_files: int = 4,
         activities: ActivityRecords | None = None,
+        safeguard: SafeguardCopies | None = None,
     ) -> None:
-        """`activities`: the agency's list, matched after each session (None: not)."""
+        """`activities`: the agency's list, matched after each session (None: not).
+        `safeguard`: keeps a copy here of recordings only another station's store holds."""
         self.store, self.volume, self.ledger = store, volume, ledger
         self.signer, self.signatures = signer, signatures
         self.custodians, self.interruptions = custodians, interruptions
@@ -224,6 +228,7 @@ class DockSession:
         self.profiles, self.policy, self.station = profiles, policy, station
         self.copier = CopyPipeline(store, volume, ledger, clock, parallel_files)
         self.activities = activities
+        self.safeguard = safeguard
 
     def ingest(
         self,
@@ -295,6 +300,11 @@ class DockSession:
             progress.planned(outcome.session_id, len(run.pending), nbytes, drift)
         copy_run = CopyRun(outcome.session_id, run.source, facts, cancel, progress, run.bound)
         self.copier.copy_all(run.pending, copy_run, outcome.copied, outcome.problems)
+        if self.safeguard is not None and not cancel.is_set():
+            outcome.kept_here, problems = self.safeguard.keep(
+                run.source, scan.recordings, outcome.serial, outcome.session_id
+            )
+            outcome.problems.extend(problems)
 
     def _scan_and_plan(self, run: _Session, ready: Callable[[SourceFile], bool] | None) -> Scan:
         outcome = run.outcome

@@ -183,21 +183,34 @@ def test_a_later_dock_keeps_the_files_whose_store_copy_was_lost_or_damaged(
     recorder.checks_clean()
 
 
-def test_recordings_another_station_copied_stay_named_so(
+def test_a_recorder_another_station_offloaded_gets_a_copy_kept_here(
     recorder: Recorder, tmp_path: Path
 ) -> None:
-    """Two stations on one ledger: station B copied the recorder first; at station A, which
-    holds no copy of those recordings, clearing keeps them and says why."""
+    """Two stations on one ledger: station B verified the recorder first and its store is
+    the only copy (no central store confirmed it). Docked at A, the recordings stay the
+    ones B verified (no second row), A keeps copies of its own, each on A's chain, and
+    A's clearing may then free the recorder: two stores hold every recording."""
     a, b = _station(tmp_path, "a-store", "dock-a"), _station(tmp_path, "b-store", "dock-b")
     try:
-        recorder.dock(b)
-        session = recorder.dock(a).session_id
-        result = recorder.clear(a, session)
+        first = recorder.dock(b)
+        at_a = recorder.dock(a)
+        again = recorder.dock(a)
+        result = recorder.clear(a, again.session_id)
+        recordings = a.ledger.recordings()
+        kept = [e for e in a.ledger.custody_events("dock-a") if e.kind == "recording-copy-kept"]
     finally:
         a.close()
         b.close()
         subprocess.run(["chattr", "-R", "-i", str(tmp_path)], capture_output=True)
-    reason = "copied by another station: this station's store holds no copy of it"
-    assert {k.path.decode(): k.reason for k in result.kept} == dict.fromkeys(CLIPS, reason)
-    assert result.deleted == 0
-    assert recorder.files() == sorted(CLIPS)
+    assert len(first.copied) == 3 and at_a.copied == [] and at_a.already_verified == 3
+    assert at_a.kept_here == 3 and again.kept_here == 0  # the second time A holds them
+    assert len(recordings) == 3
+    assert sorted(e.subject for e in kept) == sorted(str(r.id) for r in recordings)
+    assert {tuple(e.details["held_by"]) for e in kept} == {("dock-b",)}
+    assert {e.details["session"] for e in kept} == {at_a.session_id}
+    for r in recordings:
+        stored = tmp_path / "a-store" / "objects" / "blake3" / r.blake3[:2] / r.blake3
+        assert stored.read_bytes() == CLIPS[r.path]
+    assert result.deleted == 3 and result.kept == []
+    assert recorder.files() == []
+    recorder.checks_clean()

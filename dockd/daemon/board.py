@@ -1,7 +1,9 @@
 """The live picture of the dock: which slot holds which recorder and how far its copy is.
 
 The daemon and the copy threads write it; the status pages, `dockd status` and the
-systemd STATUS= line read snapshots of it. Nothing here does I/O.
+systemd STATUS= line read snapshots of it. Nothing here does I/O. A slot's message and
+hint are `Said`: English that keeps its template and values, so that each reader gets them
+in their own language.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 
+from dockd.core.said import Said
 from dockd.core.status_document import SlotState
+from dockd.errors import DockdError
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +89,10 @@ class StatusBoard:
         with self._lock:
             current = self._slots.get(slot) or SlotStatus(slot=slot, state="empty")
             self._slots[slot] = replace(current, updated=time.monotonic(), **changes)  # type: ignore[arg-type]
+
+    def show_error(self, slot: str, error: DockdError, **changes: object) -> None:
+        """The error on the slot: its message and hint as templates with the error's values."""
+        self.set(slot, message=Said.error(error), code=error.code, hint=Said.hint(error), **changes)
 
     def add_progress(self, slot: str, files: int = 0, nbytes: int = 0) -> None:
         with self._lock:

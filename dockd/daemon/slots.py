@@ -21,6 +21,7 @@ from dockd.core.completeness import INCOMPLETE_CODE
 from dockd.core.devices import RecorderDevice
 from dockd.core.fat import BootRegion
 from dockd.core.model import Problem
+from dockd.core.said import Said
 from dockd.core.transfer import VolumeEvidence
 from dockd.daemon.board import SlotProgress, SlotState, StatusBoard
 from dockd.errors import (
@@ -228,10 +229,10 @@ class SlotWorker:
             refusal = self.clearing.refusal(device.serial, late.state, late.fully_verified)
             if refusal is not None:
                 bound.info("recorder-not-cleared", reason=refusal)
-                self.board.set(device.slot, message=f"not cleared: {refusal}")
+                self.board.set(device.slot, message=Said("not cleared: {reason}", reason=refusal))
                 return
             bound.info("recorder-clearing-late", session=late.session_id)
-            self.board.set(device.slot, state="mounting", message="clearing the recorder")
+            self.board.set(device.slot, state="mounting", message=Said("clearing the recorder"))
             self._same_volume(late)
             cleared = self._write_recorder(device, late.session_id, False, True, again=True)
             if cleared is not None and cleared.awaiting_central:
@@ -308,13 +309,15 @@ class SlotWorker:
         codes = ", ".join(sorted({p.code for p in problems}))
         self.board.set(
             slot,
-            message=f"the recorder may hold recordings that could not be copied ({codes})",
+            message=Said(
+                "the recorder may hold recordings that could not be copied ({codes})", codes=codes
+            ),
             code=INCOMPLETE_CODE,
-            hint="Hand the recorder to the admin before it is used or wiped again.",
+            hint=Said("Hand the recorder to the admin before it is used or wiped again."),
         )
 
     def _show_error(self, slot: str, state: SlotState, error: DockdError) -> None:
-        self.board.set(slot, state=state, message=error.message, code=error.code, hint=error.hint)
+        self.board.show_error(slot, error, state=state)
 
     def _show_internal(
         self,
@@ -342,7 +345,9 @@ class SlotWorker:
             if refusal is not None:
                 log.info("recorder-not-cleared", serial=device.serial, reason=refusal)
                 if outcome.error is None and not outcome.incomplete:
-                    self.board.set(device.slot, message=f"not cleared: {refusal}")
+                    self.board.set(
+                        device.slot, message=Said("not cleared: {reason}", reason=refusal)
+                    )
         if (clock or clear) and self.unit_read_only:
             blocked = RecorderWritesBlockedError(
                 "the recorder was not written to (clock set, clearing): dockd.service opens "
@@ -350,9 +355,7 @@ class SlotWorker:
             )
             log.warning("recorder-writes-blocked", serial=device.serial, hint=blocked.hint)
             if outcome.error is None and not outcome.incomplete:
-                self.board.set(
-                    device.slot, message=blocked.message, code=blocked.code, hint=blocked.hint
-                )
+                self.board.show_error(device.slot, blocked)
             return False, False
         return clock, clear
 
@@ -416,7 +419,7 @@ class SlotWorker:
                         device.slot,
                         message=result.summary,
                         code=error.code if error else None,
-                        hint=error.hint if error else None,
+                        hint=Said.hint(error) if error else None,
                     )
             finally:
                 self.mounter.unmount(mountpoint)

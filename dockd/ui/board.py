@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dockd.core.backlog import CentralStatus
+from dockd.core.said import Said
 from dockd.core.status_document import SlotCard, StatusDocument
 from dockd.ui import format as fmt
 from dockd.ui.format import SESSION_LABELS, STATE_LABELS, VERDICT_LABELS
@@ -78,18 +79,26 @@ def _progress(card: SlotCard, tr: Locale) -> RenderableType:
             else tr("nothing new to copy")
         )
         safe = Text(f" {tr('SAFE TO UNPLUG')} ", style="bold white on green")
+        message = _said(card.message_said, tr)
         if card.hand_to_admin:
-            admin = Text(f"{tr('Hand this recorder to the admin:')} {card.message or ''}", "bold")
-            return Group(safe, Text(detail), admin)
+            admin = Text(f"{tr('Hand this recorder to the admin:')} {message}", "bold")
+            return Group(safe, Text(detail), admin, Text(_said(card.hint_said, tr), "dim"))
+        if message:  # what was done after the copy: cleared, or why not
+            after = message + (f" ({card.code})" if card.code else "")
+            return Group(safe, Text(detail), Text(after, "yellow" if card.code else ""))
         return Group(safe, Text(detail))
     if card.state in ("interrupted", "error"):
-        lines = [Text(f"{card.code or card.state}: {card.message or ''}", style="bold")]
+        lines = [Text(f"{card.code or card.state}: {_said(card.message_said, tr)}", "bold")]
         if card.hint:
-            lines.append(Text(card.hint, style="dim"))
+            lines.append(Text(_said(card.hint_said, tr), style="dim"))
         return Group(*lines)
     if card.state == "mounting":
         return Text(tr("write-blocked, mounting read-only…"), style="dim")
     return Text("")
+
+
+def _said(text: Said | None, tr: Locale) -> str:
+    return tr.say(text) if text is not None else ""
 
 
 def _slots(doc: StatusDocument, tr: Locale) -> RenderableType:
@@ -299,7 +308,7 @@ def render(doc: StatusDocument, not_live: str | None, tr: Locale = ENGLISH) -> R
         parts.append(Text(said, style="yellow"))
     parts.extend(
         Text(
-            tr(a.message, **a.values) if a.message else a.text,
+            tr.say(a.said),
             style="bold red" if a.level == "bad" else "yellow",
         )
         for a in doc.alerts

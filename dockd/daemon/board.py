@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from dockd.core.said import Said
 from dockd.core.status_document import SlotState
 from dockd.errors import DockdError
+from dockd.services.clearing import ClearResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,20 @@ class StatusBoard:
     def show_error(self, slot: str, error: DockdError, **changes: object) -> None:
         """The error on the slot: its message and hint as templates with the error's values."""
         self.set(slot, message=Said.error(error), code=error.code, hint=Said.hint(error), **changes)
+
+    def show_not_cleared(self, slot: str, reason: str) -> None:
+        """Why a clearing the station asked for did not happen (a refusal, itself a `Said`)."""
+        self.set(slot, message=Said("not cleared: {reason}", reason=reason))
+
+    def show_cleared(self, slot: str, result: ClearResult) -> None:
+        """What a clearing did: the files it deleted, those it kept and why, its error."""
+        error = result.error
+        self.set(
+            slot,
+            message=result.summary,
+            code=error.code if error else None,
+            hint=Said.hint(error) if error else None,
+        )
 
     def add_progress(self, slot: str, files: int = 0, nbytes: int = 0) -> None:
         with self._lock:

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from dockd.core.backlog import CentralStatus
 from dockd.core.said import Said
-from dockd.core.status_document import SlotCard, StatusDocument
+from dockd.core.status_document import ClockState, LastVerify, SlotCard, StatusDocument, Today
 from dockd.ui import format as fmt
 from dockd.ui.format import SESSION_LABELS, STATE_LABELS, VERDICT_LABELS
 from dockd.ui.i18n import ENGLISH, N_, Locale
@@ -165,36 +165,9 @@ def _today(doc: StatusDocument, tr: Locale) -> RenderableType:
     )
     parts: list[RenderableType] = [counts]
     if not t.deadline_report:
-        parts.append(
-            Text(
-                "— : the deadline report could not be read from the ledger (see the journal)", "dim"
-            )
-        )
-    issues: list[str] = []
-    issues += [
-        (
-            f"late offload  {g.serial} {g.first.path}: late by {fmt.duration(g.worst_s)}"
-            if g.count == 1
-            else f"late offloads  {g.serial}: {g.count} recordings, up to {fmt.duration(g.worst_s)}"
-        )
-        + (f" (at {g.station})" if g.station else "")
-        for g in fmt.group_late(t.late_offloads or [])
-    ]
-    issues += [
-        f"overdue  {x.serial}: by {fmt.duration(x.overdue_by_s)}, last docked "
-        f"{fmt.local_datetime(x.last_docked)}"
-        for x in t.overdue_recorders or []
-    ]
-    issues += [
-        f"clock drift  {x.serial}: {fmt.drift(x.drift_s)} ({x.verdict}, {x.method})"
-        for x in t.drift_violations
-    ]
-    issues += [
-        f"interruption  {x.serial}: gap of {fmt.duration(x.gap_s)} after {x.before}"
-        for x in t.interruptions or []
-    ]
-    issues += [f"unsealed  {x.serial}: session {x.session}" for x in t.unsealed_sessions or []]
-    issues += [f"verify  {x.problem}: {x.object}" for x in t.verify_failures]
+        said = tr("— : the deadline report could not be read from the ledger (see the journal)")
+        parts.append(Text(said, "dim"))
+    issues = _issues(t, tr)
     parts.extend(Text(line, style="yellow") for line in issues)
     if t.sessions:
         table = Table(expand=True, box=None, header_style="dim")
@@ -219,55 +192,103 @@ def _today(doc: StatusDocument, tr: Locale) -> RenderableType:
     return Panel(Group(*parts), title=title, expand=True)
 
 
+def _issues(t: Today, tr: Locale) -> list[str]:
+    """Today's trouble, a line each, as the page's lists have it."""
+    issues: list[str] = []
+    for g in fmt.group_late(t.late_offloads or []):
+        worst = fmt.duration(g.worst_s, tr)
+        line = (
+            tr(
+                "late offload  {serial} {path}: late by {duration}",
+                serial=g.serial,
+                path=g.first.path,
+                duration=worst,
+            )
+            if g.count == 1
+            else tr(
+                "late offloads  {serial}: {count} recordings, up to {duration}",
+                serial=g.serial,
+                count=g.count,
+                duration=worst,
+            )
+        )
+        issues.append(
+            tr("{line} (at {station})", line=line, station=g.station) if g.station else line
+        )
+    issues += [
+        tr(
+            "overdue  {serial}: by {duration}, last docked {docked}",
+            serial=x.serial,
+            duration=fmt.duration(x.overdue_by_s, tr),
+            docked=fmt.local_datetime(x.last_docked, tr.zone),
+        )
+        for x in t.overdue_recorders or []
+    ]
+    issues += [
+        tr(
+            "clock drift  {serial}: {drift} ({verdict}, {method})",
+            serial=x.serial,
+            drift=fmt.drift(x.drift_s, tr),
+            verdict=tr(VERDICT_LABELS[x.verdict]),
+            method=x.method,
+        )
+        for x in t.drift_violations
+    ]
+    issues += [
+        tr(
+            "interruption  {serial}: gap of {duration} after {before}",
+            serial=x.serial,
+            duration=fmt.duration(x.gap_s, tr),
+            before=x.before,
+        )
+        for x in t.interruptions or []
+    ]
+    issues += [
+        tr("unsealed  {serial}: session {session}", serial=x.serial, session=x.session)
+        for x in t.unsealed_sessions or []
+    ]
+    issues += [
+        tr("verify  {problem}: {object}", problem=x.problem, object=x.object)
+        for x in t.verify_failures
+    ]
+    return issues
+
+
 def _station(doc: StatusDocument, tr: Locale) -> RenderableType:
     st = doc.station
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="dim")
     grid.add_column()
-    c = st.clock
-    if c is None:
-        clock = Text("unknown (could not be read)", style="yellow")
-    elif c.synchronised:
-        via = " · ".join(
-            x for x in (c.method, c.server, f"stratum {c.stratum}" if c.stratum else "") if x
-        )
-        clock = Text.assemble(("synchronised", "green"), f" offset {fmt.offset(c.offset_s)}  {via}")
-    else:
-        clock = Text(f"NOT synchronised: {c.detail}", style="bold red")
-    grid.add_row(tr("Station clock"), clock)
+    grid.add_row(tr("Station clock"), _clock(st.clock, tr))
     s = st.store
     if s is None:
-        grid.add_row(tr("Evidence store"), Text(f"unreadable: {st.store_error}", style="bold red"))
+        unreadable = tr("unreadable: {error}", error=st.store_error)
+        grid.add_row(tr("Evidence store"), Text(unreadable, style="bold red"))
     else:
         left = (
-            "nothing copied in the last 7 days"
+            tr("nothing copied in the last 7 days")
             if s.days_left is None
-            else f"{fmt.days_left(s.days_left, tr)} at {fmt.size(s.ingest_bytes_per_day)}/day"
+            else tr(
+                "{days_left} at {rate}/day",
+                days_left=fmt.days_left(s.days_left, tr),
+                rate=fmt.size(s.ingest_bytes_per_day),
+            )
+        )
+        space = tr(
+            "{free} free of {size}", free=fmt.size(s.free_bytes), size=fmt.size(s.size_bytes)
         )
         grid.add_row(
             tr("Evidence store"),
             Group(
-                Text(f"{fmt.size(s.free_bytes)} free of {fmt.size(s.size_bytes)} · {left}"),
+                Text(f"{space} · {left}"),
                 ProgressBar(
                     total=max(s.size_bytes, 1), completed=s.size_bytes - s.free_bytes, width=40
                 ),
             ),
         )
-    v = st.last_verify
-    if v is None:
-        verify = Text("never (run `dockd verify`)", style="yellow")
-    elif v.result == "ok":
-        at = fmt.local_datetime(v.at, tr.zone)
-        verify = Text(f"all {fmt.count(v.checked)} objects match · {at}", "green")
-    else:
-        verify = Text(
-            f"{v.findings} of {fmt.count(v.checked)} objects FAILED · "
-            f"{fmt.local_datetime(v.at, tr.zone)}",
-            style="bold red",
-        )
-    grid.add_row(tr("Last verify"), verify)
+    grid.add_row(tr("Last verify"), _verify(st.last_verify, tr))
     if doc.central is not None:
-        grid.add_row(tr("Central store"), _central(doc.central))
+        grid.add_row(tr("Central store"), _central(doc.central, tr))
     grid.add_row(tr("Policy"), f"{st.policy_name} ({st.policy})")
     running = (
         tr("up {duration}", duration=fmt.duration(st.uptime_s, tr))
@@ -278,18 +299,48 @@ def _station(doc: StatusDocument, tr: Locale) -> RenderableType:
     return Panel(grid, title=tr("Station"), expand=True)
 
 
-def _central(central: CentralStatus) -> Text:
+def _clock(c: ClockState | None, tr: Locale) -> Text:
+    if c is None:
+        return Text(tr("unknown (could not be read)"), style="yellow")
+    if not c.synchronised:
+        return Text(tr("NOT synchronised: {detail}", detail=c.detail), style="bold red")
+    stratum = tr("stratum {n}", n=c.stratum) if c.stratum else ""
+    via = " · ".join(x for x in (c.method, c.server, stratum) if x)
+    offset = tr("offset {offset}", offset=fmt.offset(c.offset_s))
+    return Text.assemble((tr("synchronised"), "green"), f" {offset}  {via}")
+
+
+def _verify(v: LastVerify | None, tr: Locale) -> Text:
+    if v is None:
+        return Text(tr("never (run `dockd verify`)"), style="yellow")
+    at = fmt.local_datetime(v.at, tr.zone)
+    checked = fmt.count(v.checked)
+    if v.result == "ok":
+        return Text(tr("all {count} objects match · {at}", count=checked, at=at), "green")
+    failed = tr(
+        "{findings} of {count} objects FAILED · {at}", findings=v.findings, count=checked, at=at
+    )
+    return Text(failed, style="bold red")
+
+
+def _central(central: CentralStatus, tr: Locale) -> Text:
     b = central.backlog
     if not b.objects:
-        return Text(f"all {fmt.count(b.confirmed)} objects confirmed", "green")
-    text = Text(f"backlog {fmt.count(b.objects)} objects, {fmt.size(b.bytes)}")
-    text.append(f" · oldest {fmt.duration(b.oldest_s)} ago")
+        return Text(tr("all {count} objects confirmed", count=fmt.count(b.confirmed)), "green")
+    text = Text(
+        tr("backlog {count} objects, {size}", count=fmt.count(b.objects), size=fmt.size(b.bytes))
+    )
+    text.append(" · " + tr("oldest {duration} ago", duration=fmt.duration(b.oldest_s, tr)))
     if b.failed_codes:
         codes = ", ".join(f"{f.code} × {f.objects}" for f in b.failed_codes)
-        text.append(f" · failed: {codes}", style="bold red")
+        text.append(" · " + tr("failed: {codes}", codes=codes), style="bold red")
     if central.late_to_central:
-        within = f"{central.confirm_within_hours:g} h"
-        text.append(f" · {central.late_to_central} late (> {within})", style="yellow")
+        late = tr(
+            "{count} late (> {hours} h)",
+            count=central.late_to_central,
+            hours=f"{central.confirm_within_hours:g}",
+        )
+        text.append(" · " + late, style="yellow")
     return text
 
 

@@ -200,6 +200,11 @@ def test_dockd_status_draws_every_slot_message_in_chinese(
     out = shown.stdout
     for said in (ERROR_ZH, NOT_CLEARED_ZH, CLEARED_ZH, UNLOCK_ZH, "请检查厂商工具"):
         assert said in out, said
+    # the rest of the board too: today's trouble and the station, with their values
+    for said in ("逾期导出  SN0001：3 条录像，最多逾期", "已同步 偏移", "全部 4 个对象一致 · "):
+        assert said in out, said
+    for english in ("late offload", "overdue", "synchronised", "free of", "objects match", "/day"):
+        assert english not in out, english
     board = out[out.index("┏") : out.index("┘")]  # the slots' table
     data = [d for card in _status(server)["slots"] for d in _data(card)]
     assert _english_left(re.sub(r"[─-╿]", " ", board), sorted(data, key=len, reverse=True)) == []

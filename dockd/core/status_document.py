@@ -68,10 +68,17 @@ def _value(value: object) -> Phrase | int | float | str:
 
 def said(text: str | None, phrase: Phrase | None) -> Said | None:
     """`text` as a reader's locale can say it: by its phrase when it has one, else as a
-    fixed msgid (the English of a message that carries no values)."""
+    fixed msgid (the English of a message that carries no values). A phrase from another
+    dockd's JSON that no longer fills its template (a value's type changed on the way) is
+    shown as its English rather than failing the whole page."""
     if text is None:
         return None
-    return phrase.said() if phrase is not None else Said(text)
+    if phrase is not None:
+        try:
+            return phrase.said()
+        except (KeyError, IndexError, ValueError):
+            pass
+    return Said(text)
 
 
 class SlotCard(_Doc):

@@ -162,3 +162,13 @@ def test_in_english_the_page_says_the_english_of_the_json() -> None:
     for card in doc.slots:
         assert card.message is not None
         assert card.message.replace("'", "&#39;") in html
+
+
+def test_a_phrase_that_no_longer_fills_its_template_shows_its_english() -> None:
+    """A phrase read from another dockd's JSON whose value lost its number on the way."""
+    card = (
+        _doc()
+        .slots[3]
+        .model_copy(update={"message_phrase": Phrase(template="{n:,} files", values={"n": "many"})})
+    )
+    assert card.message_said is not None and ZH.say(card.message_said) == card.message

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
+from dockd.core.said import Said
 from dockd.core.unlock import UnlockResult
 
 OUTPUT_LIMIT = 2000
@@ -20,8 +21,10 @@ def run_unlock(argv: list[str], timeout_s: float) -> UnlockResult:
             check=False,
         )
     except subprocess.TimeoutExpired:
-        return UnlockResult(None, f"no answer within {timeout_s:g} s", timed_out=True)
+        why = Said("no answer within {seconds:g} s", seconds=timeout_s)
+        return UnlockResult(None, why, timed_out=True)
     except OSError as exc:
-        return UnlockResult(None, f"cannot run {argv[0]}: {exc.strerror or exc}")
+        why = Said("cannot run {command}: {error}", command=argv[0], error=exc.strerror or exc)
+        return UnlockResult(None, why)
     output = (done.stdout + done.stderr).decode("utf-8", "replace").strip()
     return UnlockResult(done.returncode, output[-OUTPUT_LIMIT:])

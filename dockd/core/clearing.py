@@ -17,7 +17,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dockd.core.model import SourceFile
+from dockd.core.said import Said
 from dockd.core.transfer import ReadBack
+
+# a dock session's state as a refusal says it: in English the ledger's name, as ever
+SESSION_WORDS = {
+    "running": Said("running"),
+    "completed": Said("completed"),
+    "completed_with_problems": Said("completed_with_problems"),
+    "interrupted": Said("interrupted"),
+    "failed": Said("failed"),
+}
 
 
 @dataclass(frozen=True)
@@ -64,13 +74,14 @@ def clearing_refusal(
 ) -> str | None:
     """Why this recorder is not cleared at all, or None when clearing may go ahead."""
     if not pack_allows:
-        return "the policy pack does not allow clearing recorders ([clearing] allowed)"
+        return Said("the policy pack does not allow clearing recorders ([clearing] allowed)")
     if not enabled:
-        return "clearing is off ([daemon] clear_after_offload)"
+        return Said("clearing is off ([daemon] clear_after_offload)")
     if session_state != "completed" or not fully_verified:
-        return f"the dock session is {session_state}, not completed without problems"
+        state = SESSION_WORDS.get(session_state, session_state)
+        return Said("the dock session is {state}, not completed without problems", state=state)
     if holds:
-        return f"{holds} of the recorder's recordings are on hold"
+        return Said("{holds} of the recorder's recordings are on hold", holds=holds)
     return None
 
 
@@ -87,15 +98,15 @@ def plan_clearing(
         found = by_identity.get(file.identity)
         if found is None:
             reason = (
-                "changed since it was verified (size or time differ)"
+                Said("changed since it was verified (size or time differ)")
                 if file.path in paths
-                else "no verified copy of this file"
+                else Said("no verified copy of this file")
             )
             kept.append(KeptFile(file.path, reason))
         elif not found.in_store:
             kept.append(KeptFile(file.path, _not_here(found)))
         elif central and not found.confirmed_centrally:
-            kept.append(KeptFile(file.path, "not yet confirmed in the central store"))
+            kept.append(KeptFile(file.path, Said("not yet confirmed in the central store")))
             awaiting.add(found.recording)
         else:
             delete.append(found)
@@ -104,8 +115,8 @@ def plan_clearing(
 
 def _not_here(candidate: ClearCandidate) -> str:
     if candidate.elsewhere:
-        return "copied by another station: this station's store holds no copy of it"
-    return "its copy is no longer in the store"
+        return Said("copied by another station: this station's store holds no copy of it")
+    return Said("its copy is no longer in the store")
 
 
 def confirmed_since(awaited: frozenset[int], verified: Sequence[ClearCandidate]) -> bool:
@@ -120,18 +131,22 @@ def store_check(candidate: ClearCandidate, size: int | None, back: ReadBack | No
     object's size on disk now; `back` its read-back, made for copies verified at an
     earlier dock (this dock's own were read back minutes ago), else None."""
     if size is None:
-        return "its copy is missing from the store"
+        return Said("its copy is missing from the store")
     if size != candidate.size:
-        return f"its copy in the store has {size} bytes, not {candidate.size}"
+        return Said(
+            "its copy in the store has {size} bytes, not {expected}",
+            size=size,
+            expected=candidate.size,
+        )
     if back is not None and (back.blake3, back.size) != (candidate.blake3, candidate.size):
-        return "its copy in the store no longer reads back as verified"
+        return Said("its copy in the store no longer reads back as verified")
     return None
 
 
 def recheck(candidate: ClearCandidate, now: SourceFile | None) -> str | None:
     """Just before the unlink: why this file must stay after all, or None to delete it."""
     if now is None:
-        return "gone or no longer a regular file"
+        return Said("gone or no longer a regular file")
     if (now.size, now.mtime_ns) != (candidate.size, candidate.mtime_ns):
-        return "changed since it was verified (size or time differ)"
+        return Said("changed since it was verified (size or time differ)")
     return None

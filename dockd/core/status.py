@@ -21,6 +21,7 @@ from dockd.core.status_document import (
     ClockState,
     DriftVerdict,
     LastVerify,
+    Phrase,
     SessionLine,
     SlotCard,
     SlotState,
@@ -258,6 +259,8 @@ def _card(s: SlotSnapshot, facts: StatusFacts, now: datetime) -> SlotCard:
         message=s.message,
         code=s.code,
         hint=s.hint,
+        message_phrase=Phrase.of(s.message),
+        hint_phrase=Phrase.of(s.hint),
     )
 
 
@@ -359,7 +362,8 @@ def alerts(
         if card.state == "error":
             values = {"slot": card.slot, "code": card.code or "error", "what": card.message or ""}
             alert = _alert("bad", "Slot {slot}: {code}: {what}", **values)
-            bad.append(alert.model_copy(update={"text": alert.text.strip()}))
+            phrases = {"what": card.message_phrase} if card.message_phrase else {}
+            bad.append(alert.model_copy(update={"text": alert.text.strip(), "phrases": phrases}))
     return bad + warn
 
 

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from dockd.core.backlog import CentralStatus
+from dockd.core.said import Said
 from dockd.core.views import (
     DriftViolation,
     Interruption,
@@ -32,6 +33,52 @@ SessionState = Literal["running", "completed", "completed_with_problems", "inter
 
 class _Doc(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Phrase(_Doc):
+    """Text as its template and values, so that a page or a terminal says it again in its
+    reader's language; the text itself stays beside it, in English."""
+
+    template: str = Field(description="The English msgid, with {name} fields.")
+    values: dict[str, Phrase | int | float | str] = Field(
+        default_factory=dict,
+        description="The fields of `template`; a value that is itself a phrase is said in the "
+        "reader's language too.",
+    )
+
+    @classmethod
+    def of(cls, text: str | None) -> Phrase | None:
+        """The phrase of a `Said`; None for text that does not keep its template."""
+        if not isinstance(text, Said):
+            return None
+        return cls(template=text.template, values={k: _value(v) for k, v in text.values.items()})
+
+    def said(self) -> Said:
+        values = {k: v.said() if isinstance(v, Phrase) else v for k, v in self.values.items()}
+        return Said(self.template, **values)
+
+
+def _value(value: object) -> Phrase | int | float | str:
+    if isinstance(value, Said):
+        return Phrase.of(value) or str(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    return str(value)
+
+
+def said(text: str | None, phrase: Phrase | None) -> Said | None:
+    """`text` as a reader's locale can say it: by its phrase when it has one, else as a
+    fixed msgid (the English of a message that carries no values). A phrase from another
+    dockd's JSON that no longer fills its template (a value's type changed on the way) is
+    shown as its English rather than failing the whole page."""
+    if text is None:
+        return None
+    if phrase is not None:
+        try:
+            return phrase.said()
+        except (KeyError, IndexError, ValueError):
+            pass
+    return Said(text)
 
 
 class SlotCard(_Doc):
@@ -64,9 +111,26 @@ class SlotCard(_Doc):
         "(a truncated volume, unaccounted space, a directory loop, missing clip numbers): "
         "the officer hands the recorder to the admin.",
     )
-    message: str | None = Field(description="What went wrong (interrupted, error).")
+    message: str | None = Field(
+        description="What went wrong (interrupted, error), or what was done after the copy "
+        "(done: the recorder cleared or not, and why)."
+    )
     code: str | None = Field(description="The error's stable code.")
     hint: str | None = Field(description="What the admin should do about it.")
+    message_phrase: Phrase | None = Field(
+        None, description="`message` as its template and values; null: `message` is a fixed text."
+    )
+    hint_phrase: Phrase | None = Field(
+        None, description="`hint` as its template and values; null: `hint` is a fixed text."
+    )
+
+    @property
+    def message_said(self) -> Said | None:
+        return said(self.message, self.message_phrase)
+
+    @property
+    def hint_said(self) -> Said | None:
+        return said(self.hint, self.hint_phrase)
 
 
 class SessionLine(_Doc):
@@ -160,6 +224,19 @@ class Alert(_Doc):
         "translates ({name} fields); empty: `text` is not translated.",
     )
     values: dict[str, str] = Field(default_factory=dict, description="The fields of `message`.")
+    phrases: dict[str, Phrase] = Field(
+        default_factory=dict,
+        description="The fields of `message` that are themselves templates (a slot's error): "
+        "a page says them in its reader's language, in place of their `values`.",
+    )
+
+    @property
+    def said(self) -> str:
+        """What a reader's locale says again: `text` as it is when it has no `message`."""
+        if not self.message:
+            return self.text
+        phrased = {name: phrase.said() for name, phrase in self.phrases.items()}
+        return Said(self.message, **{**self.values, **phrased})
 
 
 class StatusDocument(_Doc):

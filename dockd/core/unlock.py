@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dockd.core.said import Said
+
 UNLOCK_FAILED = "unlock-failed"
 
 
@@ -23,9 +25,17 @@ def unlock_argv(template: list[str], devnode: str) -> list[str]:
     return [part.replace("{devnode}", devnode) for part in template]
 
 
-def failure_message(profile_id: str, result: UnlockResult) -> str:
+def failure_message(profile_id: str, result: UnlockResult) -> Said:
+    """What the status board says (in its reader's language): the vendor tool's own output
+    is shown as it printed it."""
     if result.returncode is None:  # timed out, or could not be started
-        why = result.output
+        why: str = result.output
+    elif result.output:
+        why = Said("exit status {status}: {output}", status=result.returncode, output=result.output)
     else:
-        why = f"exit status {result.returncode}" + (f": {result.output}" if result.output else "")
-    return f"the {profile_id!r} unlock command failed ({why}); the recorder shows no disk"
+        why = Said("exit status {status}", status=result.returncode)
+    return Said(
+        "the '{profile}' unlock command failed ({why}); the recorder shows no disk",
+        profile=profile_id,
+        why=why,
+    )

@@ -1,7 +1,9 @@
 """The live picture of the dock: which slot holds which recorder and how far its copy is.
 
 The daemon and the copy threads write it; the status pages, `dockd status` and the
-systemd STATUS= line read snapshots of it. Nothing here does I/O.
+systemd STATUS= line read snapshots of it. Nothing here does I/O. A slot's message and
+hint are `Said`: English that keeps its template and values, so that each reader gets them
+in their own language.
 """
 
 from __future__ import annotations
@@ -10,7 +12,10 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 
+from dockd.core.said import Said
 from dockd.core.status_document import SlotState
+from dockd.errors import DockdError
+from dockd.services.clearing import ClearResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +90,24 @@ class StatusBoard:
         with self._lock:
             current = self._slots.get(slot) or SlotStatus(slot=slot, state="empty")
             self._slots[slot] = replace(current, updated=time.monotonic(), **changes)  # type: ignore[arg-type]
+
+    def show_error(self, slot: str, error: DockdError, **changes: object) -> None:
+        """The error on the slot: its message and hint as templates with the error's values."""
+        self.set(slot, message=Said.error(error), code=error.code, hint=Said.hint(error), **changes)
+
+    def show_not_cleared(self, slot: str, reason: str) -> None:
+        """Why a clearing the station asked for did not happen (a refusal, itself a `Said`)."""
+        self.set(slot, message=Said("not cleared: {reason}", reason=reason))
+
+    def show_cleared(self, slot: str, result: ClearResult) -> None:
+        """What a clearing did: the files it deleted, those it kept and why, its error."""
+        error = result.error
+        self.set(
+            slot,
+            message=result.summary,
+            code=error.code if error else None,
+            hint=Said.hint(error) if error else None,
+        )
 
     def add_progress(self, slot: str, files: int = 0, nbytes: int = 0) -> None:
         with self._lock:

@@ -21,6 +21,7 @@ from dockd.core.completeness import INCOMPLETE_CODE
 from dockd.core.devices import RecorderDevice
 from dockd.core.fat import BootRegion
 from dockd.core.model import Problem
+from dockd.core.said import Said
 from dockd.core.transfer import VolumeEvidence
 from dockd.daemon.board import SlotProgress, SlotState, StatusBoard
 from dockd.errors import (
@@ -169,7 +170,7 @@ class SlotWorker:
             slot.session = outcome.session_id
             state = "interrupted" if outcome.state in ("interrupted", "failed") else "done"
             if outcome.error is not None:
-                self._show_error(device.slot, state, outcome.error)
+                self.board.show_error(device.slot, outcome.error, state=state)
             elif outcome.incomplete:
                 self._show_incomplete(device.slot, outcome.incomplete)
             set_clock, clear = (
@@ -190,14 +191,14 @@ class SlotWorker:
                         evidence.boot,
                     )
         except RecorderBusyError as exc:  # udev gave us a recorder already being copied
-            self._show_error(device.slot, "error", exc)
+            self.board.show_error(device.slot, exc, state="error")
             bound.error("problem", session=exc.session_id, code=exc.code, message=exc.message)
         except DockdError as exc:
             session = self.sessions.record_failed_dock(
                 device.serial, device.profile, device.slot, device.devnode, exc, evidence
             )
             slot.session = session
-            self._show_error(device.slot, "error", exc)
+            self.board.show_error(device.slot, exc, state="error")
             bound.error(
                 "problem", session=session, code=exc.code, message=exc.message, hint=exc.hint
             )
@@ -228,16 +229,16 @@ class SlotWorker:
             refusal = self.clearing.refusal(device.serial, late.state, late.fully_verified)
             if refusal is not None:
                 bound.info("recorder-not-cleared", reason=refusal)
-                self.board.set(device.slot, message=f"not cleared: {refusal}")
+                self.board.show_not_cleared(device.slot, refusal)
                 return
             bound.info("recorder-clearing-late", session=late.session_id)
-            self.board.set(device.slot, state="mounting", message="clearing the recorder")
+            self.board.set(device.slot, state="mounting", message=Said("clearing the recorder"))
             self._same_volume(late)
             cleared = self._write_recorder(device, late.session_id, False, True, again=True)
             if cleared is not None and cleared.awaiting_central:
                 slot.late_clear = replace(late, awaiting=cleared.awaiting_central)
         except DockdError as exc:
-            self._show_error(device.slot, "done", exc)
+            self.board.show_error(device.slot, exc, state="done")
             bound.error("problem", code=exc.code, message=exc.message, hint=exc.hint)
         except Exception as exc:
             self._show_internal(device.slot, "done", exc, bound)
@@ -308,13 +309,12 @@ class SlotWorker:
         codes = ", ".join(sorted({p.code for p in problems}))
         self.board.set(
             slot,
-            message=f"the recorder may hold recordings that could not be copied ({codes})",
+            message=Said(
+                "the recorder may hold recordings that could not be copied ({codes})", codes=codes
+            ),
             code=INCOMPLETE_CODE,
-            hint="Hand the recorder to the admin before it is used or wiped again.",
+            hint=Said("Hand the recorder to the admin before it is used or wiped again."),
         )
-
-    def _show_error(self, slot: str, state: SlotState, error: DockdError) -> None:
-        self.board.set(slot, state=state, message=error.message, code=error.code, hint=error.hint)
 
     def _show_internal(
         self,
@@ -324,9 +324,8 @@ class SlotWorker:
         bound: structlog.typing.FilteringBoundLogger,
     ) -> None:
         """A fault dockd did not foresee: on the board as INTERNAL, in the journal whole."""
-        self._show_error(
-            slot, state, InternalError("{kind}: {error}", kind=type(exc).__name__, error=exc)
-        )
+        error = InternalError("{kind}: {error}", kind=type(exc).__name__, error=exc)
+        self.board.show_error(slot, error, state=state)
         bound.exception("internal-error")
 
     def _writes_after_offload(
@@ -342,7 +341,7 @@ class SlotWorker:
             if refusal is not None:
                 log.info("recorder-not-cleared", serial=device.serial, reason=refusal)
                 if outcome.error is None and not outcome.incomplete:
-                    self.board.set(device.slot, message=f"not cleared: {refusal}")
+                    self.board.show_not_cleared(device.slot, refusal)
         if (clock or clear) and self.unit_read_only:
             blocked = RecorderWritesBlockedError(
                 "the recorder was not written to (clock set, clearing): dockd.service opens "
@@ -350,9 +349,7 @@ class SlotWorker:
             )
             log.warning("recorder-writes-blocked", serial=device.serial, hint=blocked.hint)
             if outcome.error is None and not outcome.incomplete:
-                self.board.set(
-                    device.slot, message=blocked.message, code=blocked.code, hint=blocked.hint
-                )
+                self.board.show_error(device.slot, blocked)
             return False, False
         return clock, clear
 
@@ -411,13 +408,7 @@ class SlotWorker:
                     result = self.clearing.clear(
                         mountpoint, device.profile, device.serial, session_id
                     )
-                    error = result.error
-                    self.board.set(
-                        device.slot,
-                        message=result.summary,
-                        code=error.code if error else None,
-                        hint=error.hint if error else None,
-                    )
+                    self.board.show_cleared(device.slot, result)
             finally:
                 self.mounter.unmount(mountpoint)
         finally:

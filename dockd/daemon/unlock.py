@@ -16,6 +16,7 @@ import structlog
 
 from dockd.core.devices import slot_name
 from dockd.core.profiles import RecorderProfile
+from dockd.core.said import Said
 from dockd.core.unlock import UNLOCK_FAILED, UnlockResult, failure_message, unlock_argv
 from dockd.daemon.board import StatusBoard
 
@@ -76,7 +77,10 @@ class Unlocker:
             profile=profile_id,
             message=message,
             code=UNLOCK_FAILED,
-            hint=f"Check the vendor tool {argv[0]} and its password; unplug and re-plug "
-            "the recorder to try again.",
+            hint=Said(
+                "Check the vendor tool {tool} and its password; unplug and re-plug the "
+                "recorder to try again.",
+                tool=argv[0],
+            ),
         )
         return False

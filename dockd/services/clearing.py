@@ -38,10 +38,12 @@ from dockd.core.clearing import (
 )
 from dockd.core.model import display_path
 from dockd.core.profiles import RecorderProfile, pick_profile
+from dockd.core.said import Said
 from dockd.errors import RecorderClearError, StoreError
 from dockd.ports import ClearingRecords, ClearingStore, Clock, RecorderFiles, Volume
 
 log = structlog.get_logger("dockd.clearing")
+KEPT_SHOWN = 5  # the board names this many of the files kept
 
 
 @dataclass
@@ -52,16 +54,34 @@ class ClearResult:
     awaiting_central: frozenset[int] = frozenset()  # recordings kept for their confirmation
 
     @property
-    def summary(self) -> str:
-        """One line for the status board."""
-        text = f"cleared {self.deleted} file{'s' if self.deleted != 1 else ''} from the recorder"
-        if self.kept:
-            text += f"; {len(self.kept)} kept: " + "; ".join(
-                f"{display_path(k.path)} ({k.reason})" for k in self.kept[:5]
-            )
-            if len(self.kept) > 5:
-                text += f"; and {len(self.kept) - 5} more"
-        return text
+    def summary(self) -> Said:
+        """One line for the status board, said again in its reader's language."""
+        cleared = (
+            Said("cleared 1 file from the recorder", count=1)
+            if self.deleted == 1
+            else Said("cleared {count} files from the recorder", count=self.deleted)
+        )
+        if not self.kept:
+            return cleared
+        shown = [
+            Said("{path} ({reason})", path=display_path(k.path), reason=k.reason)
+            for k in self.kept[:KEPT_SHOWN]
+        ]
+        more = len(self.kept) - KEPT_SHOWN
+        if more > 0:
+            shown.append(Said("and {count} more", count=more))
+        return Said(
+            "{cleared}; {count} kept: {files}",
+            cleared=cleared,
+            count=len(self.kept),
+            files=_listed(shown),
+        )
+
+
+def _listed(items: list[Said]) -> Said:
+    """Items one after another, with the reader's own separator between them."""
+    first, *rest = items
+    return Said("{first}; {rest}", first=first, rest=_listed(rest)) if rest else first
 
 
 class RecorderClearing:
@@ -126,7 +146,9 @@ class RecorderClearing:
             # large clip takes minutes): a hold placed at any moment before it stops the rest.
             held = self.records.announce_clearing(self.clock(), session_id, serial, details)
             if held:
-                on_hold = f"{held} of the recorder's recordings were put on hold meanwhile"
+                on_hold = Said(
+                    "{held} of the recorder's recordings were put on hold meanwhile", held=held
+                )
                 result.kept.extend(KeptFile(c.path, on_hold) for c in plan.delete[index:])
                 break
             try:

@@ -19,6 +19,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
+from dockd.core.said import Said
+
 Language = Literal["en", "zh-CN"]
 LANGUAGES: tuple[Language, ...] = ("en", "zh-CN")
 DEFAULT_LANGUAGE: Language = "en"
@@ -82,25 +84,6 @@ def catalog(language: Language) -> gettext.NullTranslations:
     return gettext.translation(DOMAIN, LOCALE_DIR, [GETTEXT_NAMES[language]])
 
 
-class Said(str):
-    """English text that keeps its template and values, so that a reader's locale can say
-    it again in their language: what a use case tells the operator (a mail's fate), read
-    in English by the tests and the journal, in Chinese at the station's terminal."""
-
-    template: str
-    values: dict[str, Any]
-
-    def __new__(cls, template: str, /, **values: Any) -> Said:
-        said = super().__new__(cls, template.format(**values) if values else template)
-        said.template, said.values = template, values
-        return said
-
-    @classmethod
-    def error(cls, exc: Any) -> Said:
-        """A DockdError's message (its template and values)."""
-        return cls(exc.template, **exc.values)
-
-
 @dataclass(frozen=True)
 class Locale:
     """What a reader's text is made with: the language and the station's zone (None: the
@@ -138,9 +121,7 @@ class Locale:
     def hint(self, exc: Any) -> str:
         """A DockdError's hint in this language: the class's, or the raise's template filled
         from the error's values."""
-        if exc.hint_template is None:
-            return self(exc.hint)
-        return self.say(Said(exc.hint_template, **exc.values))
+        return self.say(Said.hint(exc))
 
     def local(self, value: datetime) -> datetime:
         return value.astimezone(self.zone)

@@ -192,4 +192,4 @@ def test_dockd_status_and_its_errors_in_the_station_language(
         "dockd 出错：PROFILE_UNKNOWN: 没有记录仪型号配置 'no-such-profile'"
         "（已有：dcim, gat947, generic）"
     )
-    assert hint == "  提示：请使用 rules/recorders 下的某个型号配置 id，或在那里添加一个。"
+    assert hint == "  提示：请使用 rules/recorders 下已有的某个型号配置，或在那里添加一个。"

@@ -1,0 +1,37 @@
+"""English text that keeps its template and values, so that a reader's locale can say it
+again in their language (`dockd.ui.i18n.Locale.say`).
+
+It is a `str`: the tests, the journal and the JSON outputs read the English. It lives in
+core because the words a reader sees are often chosen here (why a recorder is not cleared,
+why a file was kept), where the translations cannot be reached.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Said(str):
+    """What a use case tells the operator (a mail's fate, a slot's trouble), read in
+    English by the tests and the journal, in Chinese at the station's terminal and page."""
+
+    template: str
+    values: dict[str, Any]
+
+    def __new__(cls, template: str, /, **values: Any) -> Said:
+        said = super().__new__(cls, template.format(**values) if values else template)
+        said.template, said.values = template, values
+        return said
+
+    @classmethod
+    def error(cls, exc: Any) -> Said:
+        """A DockdError's message (its template and values)."""
+        return cls(exc.template, **exc.values)
+
+    @classmethod
+    def hint(cls, exc: Any) -> Said:
+        """A DockdError's hint: the raise's template filled from the error's values, or the
+        class's own (a fixed msgid)."""
+        if exc.hint_template is None:
+            return cls(exc.hint)
+        return cls(exc.hint_template, **exc.values)

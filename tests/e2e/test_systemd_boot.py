@@ -11,6 +11,7 @@ free port and a drop folder.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from dockd.adapters.journal import MESSAGE_IDS
 from tests.conftest import REPO, unfreeze
 from tests.e2e.harness import (
     SCOPED_PORT,
@@ -173,7 +175,8 @@ def booted(
     station_ntp: ResponderAddress,
 ) -> Iterator[Booted]:
     """`request.param` (indirect): "writes", the recorder writes on with the unit's
-    recorder-writes drop-in; "unlock", a profile with an unlock tool and the unlock drop-in."""
+    recorder-writes drop-in; "unlock", a profile with an unlock tool and the unlock drop-in;
+    "unlock-without-drop-in", the same profile on the shipped unit alone."""
     feature = getattr(request, "param", None)
     writes = feature == "writes"
     require_udev()
@@ -200,12 +203,13 @@ def booted(
     if writes:
         rules = _rules_with_recorder_writes(tmp_path)
         dropin = f"cp {REPO}/systemd/dockd-recorder-writes.conf {dropins}/recorder-writes.conf"
-    elif feature == "unlock":
+    elif feature in ("unlock", "unlock-without-drop-in"):
         state.mkdir()  # the tool lives in the state folder: dockd's /tmp is private
         (state / "unlock-tool").write_text(UNLOCK_TOOL)
         (state / "unlock-tool").chmod(0o755)
         rules = _rules_with_unlock(tmp_path, "/var/lib/dockd/unlock-tool")
-        dropin = f"cp {REPO}/systemd/dockd-unlock.conf {dropins}/unlock.conf"
+        if feature == "unlock":
+            dropin = f"cp {REPO}/systemd/dockd-unlock.conf {dropins}/unlock.conf"
         proc = proc_devices_with_usb(tmp_path)
     script = tmp_path / "boot.sh"
     script.write_text(
@@ -345,12 +349,9 @@ def unlock_rule() -> Iterator[None]:
         subprocess.run(["udevadm", "control", "--reload"], check=True)
 
 
-@pytest.mark.parametrize("booted", ["unlock"], indirect=True)
-def test_with_the_unlock_drop_in_the_vendor_tool_reaches_the_usb_device(
-    booted: Booted, unlock_rule: None, tmp_path: Path, installed_dockd: Path
-) -> None:
-    """The tool runs in dockd's device cgroup: with the drop-in, the USB device node is
-    allowed (the kernel's own answer, not the cgroup's EPERM), and the run is custody."""
+def _unlock_the_stand_in(booted: Booted, tmp_path: Path, refusal: str) -> str:
+    """Opens the USB stand-in node from dockd's cgroup (expecting `refusal`), then plugs
+    the locked device: its unlock's kind of custody event, the tool having seen the same."""
     wait_for(
         lambda: booted.unit("ActiveState").get("ActiveState") == "active",
         60,
@@ -358,27 +359,48 @@ def test_with_the_unlock_drop_in_the_vendor_tool_reaches_the_usb_device(
     )
     made = booted.ctl("mknod", USB_STAND_IN, "c", str(USB_DEVICE_MAJOR), str(free_usb_minor()))
     assert made.returncode == 0, made.stderr
-    refusal = expected_usb_refusal()
     opened = booted.open_for_writing_as_dockd(USB_STAND_IN)
     assert opened.endswith(f"{refusal}: '{USB_STAND_IN}'"), opened
-
     locked = tmp_path / "usb.pid1locked"
     subprocess.run(["truncate", "-s", "1M", str(locked)], check=True)
+    kinds = ("recorder-unlocked", "recorder-unlock-failed")
     dock = Dock()
     try:
         usb = dock.plug(locked)
-        wait_for(
-            lambda: booted.custody(("recorder-unlocked", "recorder-unlock-failed")),
-            60,
-            "the unlock on the custody chain",
-        )
+        wait_for(lambda: booted.custody(kinds), 60, "the unlock on the custody chain")
     finally:
         dock.close()
-    [(kind, subject, details)] = booted.custody(("recorder-unlocked", "recorder-unlock-failed"))
-    assert (kind, subject) == ("recorder-unlocked", usb), details
+    [(kind, subject, details)] = booted.custody(kinds)
+    assert subject == usb
     assert details["command"] == ["/var/lib/dockd/unlock-tool", usb, USB_STAND_IN]
-    assert (details["returncode"], details["output"]) == (0, f"{usb}: {refusal}")
-    unlocked = [e for e in booted.journal() if e.get("DOCKD_EVENT") == "unlocked"]
+    assert details["output"] == f"{usb}: {refusal}", details
+    return kind
+
+
+@pytest.mark.parametrize("booted", ["unlock"], indirect=True)
+def test_with_the_unlock_drop_in_the_vendor_tool_reaches_the_usb_device(
+    booted: Booted, unlock_rule: None, tmp_path: Path, installed_dockd: Path
+) -> None:
+    """The tool runs in dockd's device cgroup: with the drop-in, the USB device node is
+    allowed (the kernel's own answer, not the cgroup's EPERM), and the run is custody."""
+    kind = _unlock_the_stand_in(booted, tmp_path, expected_usb_refusal())
+    assert kind == "recorder-unlocked"
+    journal = booted.journal()
+    unlocked = [e for e in journal if e.get("DOCKD_EVENT") == "unlocked"]
     assert [e.get("DOCKD_PROFILE") for e in unlocked] == ["pid1-locked"], unlocked
+    assert "unlock-blocked" not in {e.get("DOCKD_EVENT") for e in journal}
     chain = booted.ctl(str(installed_dockd), "audit", "verify")
     assert chain.returncode == 0, chain.stdout + chain.stderr
+
+
+@pytest.mark.parametrize("booted", ["unlock-without-drop-in"], indirect=True)
+def test_without_the_unlock_drop_in_dockd_says_why_unlocks_fail(
+    booted: Booted, unlock_rule: None, tmp_path: Path
+) -> None:
+    """The likely misconfiguration: an unlock profile, and the unit as shipped."""
+    kind = _unlock_the_stand_in(booted, tmp_path, os.strerror(errno.EPERM))
+    assert kind == "recorder-unlock-failed"
+    blocked = [e for e in booted.journal() if e.get("DOCKD_EVENT") == "unlock-blocked"]
+    assert [(e.get("MESSAGE_ID"), e.get("DOCKD_PROFILES")) for e in blocked] == [
+        (MESSAGE_IDS["unlock-blocked"], "pid1-locked")
+    ], blocked

@@ -503,6 +503,7 @@ def build_daemon(app: App) -> Daemon:
             message="clock set or clearing is on, but dockd.service opens recorders read-only",
             hint=RecorderWritesBlockedError.hint,
         )
+    _warn_if_unlock_blocked(app)
     worker = SlotWorker(
         app.dock_session,
         app.clock_setting,
@@ -537,6 +538,24 @@ def build_daemon(app: App) -> Daemon:
         app.supervision.record_unplug,
         forwarding,
     )
+
+
+def _warn_if_unlock_blocked(app: App) -> None:
+    """The likely misconfiguration: an unlock profile on a unit without its drop-in (set by
+    systemd/dockd.service "none" and dockd-unlock.conf "rw"); each unlock would then fail
+    with the tool's "Operation not permitted", so say why once, at start."""
+    locked = sorted(p.id for p in app.profiles.values() if p.unlock)
+    if locked and os.environ.get("DOCKD_USB_DEVICES") == "none":
+        import structlog
+
+        from dockd.errors import UnlockBlockedError
+
+        structlog.get_logger("dockd.daemon").warning(
+            "unlock-blocked",
+            profiles=",".join(locked),
+            message="profiles declare an unlock tool, but dockd.service refuses it USB devices",
+            hint=UnlockBlockedError.hint,
+        )
 
 
 def build_status(app: App, *, live: bool) -> StatusService:

@@ -140,6 +140,18 @@ class RecorderWritesBlockedError(DockdError):
     )
 
 
+class UnlockBlockedError(DockdError):
+    """A profile declares an unlock tool, but the service's device rule refuses it the USB
+    device it must talk to."""
+
+    code = "UNLOCK_BLOCKED"
+    hint = (
+        "Install the unit's drop-in for unlock tools: install -D -m 0644 "
+        "/opt/dockd/share/dockd-unlock.conf /etc/systemd/system/dockd.service.d/unlock.conf; "
+        "then systemctl daemon-reload and restart dockd."
+    )
+
+
 class SourceFileError(SourceError):
     """One file on the recorder could not be opened or read (raised at the volume's and the
     store's edge). Whether that is a bad file or the end of the session is the dock

@@ -10,6 +10,7 @@
 #   UDEVRULESDIR           99-dockd.rules                          UDEVRULESDIR=/etc/udev/rules.d
 #   CATALOGDIR             dockd.catalog, dockd.zh_CN.catalog      CATALOGDIR=/usr/lib/systemd/catalog
 #   PREFIX/share/          dockd-recorder-writes.conf, the unit's drop-in for recorder writes
+#                          dockd-unlock.conf, its drop-in for profiles' unlock tools
 # DESTDIR is put in front of every path: a staged tree, nothing on this machine touched.
 #
 # Idempotent: files are installed with `install -C` (an identical file is left as it is),
@@ -127,6 +128,7 @@ do_install() {
 	install -C -D -m 0644 "$SRC/systemd/dockd.catalog" "$DESTDIR$CATALOGDIR/dockd.catalog"
 	install -C -D -m 0644 "$SRC/systemd/dockd-recorder-writes.conf" \
 		"$DESTDIR$PREFIX/share/dockd-recorder-writes.conf"
+	install -C -D -m 0644 "$SRC/systemd/dockd-unlock.conf" "$DESTDIR$PREFIX/share/dockd-unlock.conf"
 	install -C -D -m 0644 "$SRC/systemd/dockd.zh_CN.catalog" "$DESTDIR$CATALOGDIR/dockd.zh_CN.catalog"
 	activate
 	if [ -z "$DESTDIR" ]; then
@@ -140,7 +142,7 @@ do_uninstall() {
 		systemctl disable --now dockd.service dockd-report.timer dockd-verify.timer || true
 	fi
 	rm -rf "$STAGED_VENV"
-	rm -f "$DESTDIR$PREFIX/share/dockd-recorder-writes.conf"
+	rm -f "$DESTDIR$PREFIX/share/dockd-recorder-writes.conf" "$DESTDIR$PREFIX/share/dockd-unlock.conf"
 	rmdir "$DESTDIR$PREFIX/share" "$DESTDIR$PREFIX" 2>/dev/null || true
 	for unit in $UNITS; do rm -f "$DESTDIR$UNITDIR/$unit"; done
 	rm -f "$DESTDIR$TMPFILESDIR/dockd.conf" "$DESTDIR$UDEVRULESDIR/99-dockd.rules" \

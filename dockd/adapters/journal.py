@@ -40,6 +40,7 @@ MESSAGE_IDS: Final[Mapping[str, str]] = {
     "interrupted": "1aed2bacafa740889d14129c4edc1330",
     "recorder-cleared": "846f8b52981b4427b7d7c7546ace88a9",
     "recorder-writes-blocked": "38888fe2d0594dcb8254704838baf751",
+    "unlock-blocked": "c4591483334e4de5ae1b9688cba9593a",
 }
 
 #: structlog level name -> syslog priority, as Python's SysLogHandler maps them.

@@ -3,7 +3,9 @@
 The monitor is started *before* the enumeration of present devices, so a
 recorder plugged in during start-up is seen by one or the other, never neither.
 It also hears USB devices (not disks) that a profile's unlock command must switch to
-mass storage (DOCKD_UNLOCK, set by udev/99-dockd.rules).
+mass storage (DOCKD_UNLOCK, set by udev/99-dockd.rules). Those already present (a
+locked recorder left in a bay over a reboot or a dockd restart) have no event to come:
+the enumerations announce them as 'add' events of their own, as `udevadm trigger` would.
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ class UdevSource:
         self._monitor.filter_by(subsystem="block")
         self._monitor.filter_by(subsystem="usb", device_type="usb_device")
         self._scope = DeviceScope(tuple(ports), system_disks(self._context, own_paths))
+        self._present_locked: list[DeviceEvent] = []
 
     def _recorder(self, device: pyudev.Device) -> RecorderDevice | None:
         partitioned = device.device_type == "disk" and any(
@@ -96,9 +99,23 @@ class UdevSource:
             recorder = self._recorder(device)
             if recorder is not None:
                 found.append(recorder)
+        self._present_locked = list(self._locked())
         return found
 
+    def _locked(self) -> Iterator[DeviceEvent]:
+        """Devices tagged for unlock now, of the kinds the monitor hears (the daemon unlocks
+        each once per appearance, however often it is announced)."""
+        for device in self._context.list_devices(DOCKD_UNLOCK="*"):
+            heard = device.subsystem == "block" or (
+                device.subsystem == "usb" and device.device_type == "usb_device"
+            )
+            profile = unlock_profile(dict(device.properties))
+            if heard and profile is not None:
+                yield DeviceEvent("add", str(device.device_node), None, profile)
+
     def poll(self, timeout: float) -> Iterator[DeviceEvent]:
+        while self._present_locked:
+            yield self._present_locked.pop(0)
         device = self._monitor.poll(timeout=timeout)
         while device is not None:
             node = device.device_node

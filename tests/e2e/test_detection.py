@@ -14,6 +14,7 @@ import shutil
 import sqlite3
 import subprocess
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -86,10 +87,17 @@ def test_a_usb_disk_is_recognised_by_its_content_and_serial_from_its_names(
         daemon.stop()
 
 
-@pytest.mark.parametrize("fails", [False, True])
-def test_a_locked_recorder_is_unlocked_by_its_vendor_command(
-    tmp_path: Path, dock: Dock, fails: bool
-) -> None:
+@dataclass(frozen=True)
+class Locked:
+    """A locked recorder: the USB device to plug, and its vendor tool's traces."""
+
+    rules: Path  # the shipped rules and the `acme-locked` profile
+    usb: Path  # the backing file of the USB device the rule tags DOCKD_UNLOCK
+    calls: Path  # one line per run of the tool
+    attached: Path  # the recorder disk(s) it attached
+
+
+def _locked_recorder(tmp_path: Path, fails: bool) -> Locked:
     rules = tmp_path / "rules"
     shutil.copytree(REPO / "rules", rules)
     script = tmp_path / "unlock.sh"
@@ -109,13 +117,26 @@ def test_a_locked_recorder_is_unlocked_by_its_vendor_command(
     )
     locked = tmp_path / "usb.locked"
     subprocess.run(["truncate", "-s", "1M", str(locked)], check=True)
+    return Locked(rules, locked, calls, attached)
+
+
+def _daemon_config(rules: Path) -> str:
+    # its own port: tests run side by side
+    return f'\n[rules]\ndir = "{rules}"\n[web]\nlisten = "127.0.0.1:0"\n'
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_a_locked_recorder_is_unlocked_by_its_vendor_command(
+    tmp_path: Path, dock: Dock, fails: bool
+) -> None:
+    locked = _locked_recorder(tmp_path, fails)
+    calls, attached = locked.calls, locked.attached
     home = tmp_path / "home"
     home.mkdir()
     with running_daemon(home) as daemon:
-        # its own port: tests run side by side
-        daemon.write_config(f'\n[rules]\ndir = "{rules}"\n[web]\nlisten = "127.0.0.1:0"\n')
+        daemon.write_config(_daemon_config(locked.rules))
         daemon.start()
-        usb = dock.plug(locked)
+        usb = dock.plug(locked.usb)
         try:
             wait_for(calls.exists, 30, "the unlock command to run")
             assert calls.read_text().split() == ["unlock", usb]
@@ -143,6 +164,29 @@ def test_a_locked_recorder_is_unlocked_by_its_vendor_command(
                 [event] = _events(home, "recorder-unlocked")
                 assert event["devnode"] == usb and event["returncode"] == 0
         finally:
+            for dev in attached.read_text().split() if attached.exists() else []:
+                dock.attached.append(dev)
+        daemon.stop()
+
+
+def test_a_locked_recorder_plugged_before_the_start_is_unlocked(tmp_path: Path, dock: Dock) -> None:
+    """Left in its bay over a reboot or a restart: no udev event will come for it."""
+    locked = _locked_recorder(tmp_path, fails=False)
+    usb = dock.plug(locked.usb)
+    home = tmp_path / "home"
+    home.mkdir()
+    with running_daemon(home) as daemon:
+        daemon.write_config(_daemon_config(locked.rules))
+        daemon.start()
+        try:
+            wait_for(locked.calls.exists, 30, "the unlock command to run")
+            wait_for(lambda: daemon.finished("LOCKED1"), 90, "the unlocked recorder's session")
+            [event] = _events(home, "recorder-unlocked")
+            assert event["devnode"] == usb and event["returncode"] == 0
+            # once per appearance, however many rescans have listed it since
+            assert locked.calls.read_text().split() == ["unlock", usb]
+        finally:
+            attached = locked.attached
             for dev in attached.read_text().split() if attached.exists() else []:
                 dock.attached.append(dev)
         daemon.stop()

@@ -11,6 +11,8 @@ free port and a drop folder.
 
 from __future__ import annotations
 
+import errno
+import json
 import os
 import shutil
 import sqlite3
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from dockd.adapters.journal import MESSAGE_IDS
 from tests.conftest import REPO, unfreeze
 from tests.e2e.harness import (
     SCOPED_PORT,
@@ -34,10 +37,14 @@ from tests.support.ntp import ResponderAddress
 from tests.support.pid1 import (
     MASKED,
     SYSTEMD,
+    USB_DEVICE_MAJOR,
     Systemd,
     booted_systemd,
+    expected_usb_refusal,
     free_port,
+    free_usb_minor,
     need_pid1_tools,
+    proc_devices_with_usb,
 )
 
 BOOT = """#!/bin/bash
@@ -51,6 +58,7 @@ mount --bind {udev} /run/udev
 mount -t tmpfs tmpfs /etc/dockd
 cp -r {rules} /etc/dockd/rules
 {dropin}
+{proc}
 cp {config} /etc/dockd/dockd.toml
 sed "s|/opt/dockd/venv/bin/dockd|{dockd}|" {repo}/systemd/dockd.service \\
     > /run/systemd/system/dockd.service
@@ -97,6 +105,17 @@ class Booted:
         result = self.ctl("sh", "-c", attempt, dev)
         return (result.stdout + result.stderr).strip().splitlines()[-1]
 
+    def custody(self, kinds: tuple[str, ...]) -> list[tuple[str, str, dict[str, object]]]:
+        """The custody events of these kinds: (kind, subject, details), in chain order."""
+        ledger = self.state / "ledger.sqlite3"
+        if not ledger.exists():
+            return []
+        marks = ", ".join("?" * len(kinds))
+        query = f"SELECT kind, subject, details FROM custody_events WHERE kind IN ({marks})"
+        with sqlite3.connect(f"file:{ledger}?mode=ro", uri=True, timeout=1) as db:
+            rows = db.execute(query + " ORDER BY seq", kinds).fetchall()
+        return [(kind, subject, json.loads(details)) for kind, subject, details in rows]
+
     def verified(self, serial: str) -> int:
         ledger = self.state / "ledger.sqlite3"
         if not ledger.exists():
@@ -104,6 +123,38 @@ class Booted:
         with sqlite3.connect(f"file:{ledger}?mode=ro", uri=True, timeout=1) as db:
             query = "SELECT count(*) FROM recordings WHERE serial = ?"
             return int(db.execute(query, (serial,)).fetchone()[0])
+
+
+UNLOCK_RULE = Path("/etc/udev/rules.d/98-dockd-pid1-unlock-test.rules")
+UNLOCK_RULE_TEXT = (
+    'SUBSYSTEM=="block", KERNEL=="loop*", ATTR{loop/backing_file}=="*.pid1locked", '
+    'ENV{DOCKD_UNLOCK}="pid1-locked"\n'
+)
+USB_STAND_IN = "/run/dockd/usb-stand-in"  # a node of usb_device's major, made by the test
+# Stands in for a vendor's SetMSDC tool: it opens the USB device node as libusb would.
+# There is no USB device behind it, so the kernel answers ENXIO or ENODEV: the tool got
+# past the unit's device cgroup (which answers EPERM) to the driver.
+UNLOCK_TOOL = """#!/usr/bin/python3
+import errno, os, sys
+try:
+    os.close(os.open(sys.argv[2], os.O_RDWR))
+except OSError as exc:
+    print(f"{sys.argv[1]}: {exc.strerror}")
+    sys.exit(0 if exc.errno in (errno.ENXIO, errno.ENODEV) else 1)
+"""
+
+
+def _rules_with_unlock(tmp_path: Path, tool: str) -> Path:
+    """The shipped rules, and a profile whose unlock command is the stand-in tool."""
+    rules = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", rules)
+    (rules / "recorders/pid1-locked.toml").write_text(
+        'id = "pid1-locked"\ndescription = "locked until its vendor tool has run"\n'
+        'timezone = "Asia/Shanghai"\nextensions = ["mp4"]\n'
+        f'unlock = ["{tool}", "{{devnode}}", "{USB_STAND_IN}"]\nunlock_timeout_s = 20\n'
+        '[[usb]]\nvendor_id = "2a3b"\nmodel_id = "0002"\n'
+    )
+    return rules
 
 
 def _rules_with_recorder_writes(tmp_path: Path) -> Path:
@@ -123,8 +174,11 @@ def booted(
     installed_dockd: Path,
     station_ntp: ResponderAddress,
 ) -> Iterator[Booted]:
-    """`request.param` (indirect) True: the recorder writes on, with the unit's drop-in."""
-    writes = bool(getattr(request, "param", False))
+    """`request.param` (indirect): "writes", the recorder writes on with the unit's
+    recorder-writes drop-in; "unlock", a profile with an unlock tool and the unlock drop-in;
+    "unlock-without-drop-in", the same profile on the shipped unit alone."""
+    feature = getattr(request, "param", None)
+    writes = feature == "writes"
     require_udev()
     need_pid1_tools()
     # mount points for the namespace's own; left as they were found
@@ -144,15 +198,28 @@ def booted(
         example = example.replace("clear_after_offload = false", "clear_after_offload = true")
         example = example.replace("ntp_servers = []", f'ntp_servers = ["{station_ntp}"]')
     config.write_text(example.replace("watch_dirs = []", drop))
-    dropin = "/run/systemd/system/dockd.service.d/recorder-writes.conf"
+    dropins = "/run/systemd/system/dockd.service.d"
+    rules, dropin, proc = REPO / "rules", ":", ":"
+    if writes:
+        rules = _rules_with_recorder_writes(tmp_path)
+        dropin = f"cp {REPO}/systemd/dockd-recorder-writes.conf {dropins}/recorder-writes.conf"
+    elif feature in ("unlock", "unlock-without-drop-in"):
+        state.mkdir()  # the tool lives in the state folder: dockd's /tmp is private
+        (state / "unlock-tool").write_text(UNLOCK_TOOL)
+        (state / "unlock-tool").chmod(0o755)
+        rules = _rules_with_unlock(tmp_path, "/var/lib/dockd/unlock-tool")
+        if feature == "unlock":
+            dropin = f"cp {REPO}/systemd/dockd-unlock.conf {dropins}/unlock.conf"
+        proc = proc_devices_with_usb(tmp_path)
     script = tmp_path / "boot.sh"
     script.write_text(
         BOOT.format(
             state=state,
             udev=udev,
             repo=REPO,
-            rules=_rules_with_recorder_writes(tmp_path) if writes else REPO / "rules",
-            dropin=f"cp {REPO}/systemd/dockd-recorder-writes.conf {dropin}" if writes else ":",
+            rules=rules,
+            dropin=dropin,
+            proc=proc,
             config=config,
             dockd=installed_dockd,
             masked=MASKED,
@@ -220,7 +287,7 @@ def test_the_shipped_unit_docks_a_recorder_under_systemd(booted: Booted, tmp_pat
     assert stopped == {"ActiveState": "inactive", "Result": "success", "ExecMainStatus": "0"}
 
 
-@pytest.mark.parametrize("booted", [True], indirect=True)
+@pytest.mark.parametrize("booted", ["writes"], indirect=True)
 def test_with_the_drop_in_the_unit_lets_dockd_set_the_clock_and_clear(
     booted: Booted, tmp_path: Path
 ) -> None:
@@ -267,3 +334,73 @@ def test_with_the_drop_in_the_unit_lets_dockd_set_the_clock_and_clear(
         kinds = [k for (k,) in db.execute("SELECT kind FROM custody_events ORDER BY seq")]
     assert kinds.count("recorder-file-cleared") == 2
     assert kinds.count("recorder-clock-set") == 1
+
+
+@pytest.fixture
+def unlock_rule() -> Iterator[None]:
+    """The host's udevd tags this test's `*.pid1locked` loop device as a locked recorder."""
+    require_udev()
+    UNLOCK_RULE.write_text(UNLOCK_RULE_TEXT)
+    subprocess.run(["udevadm", "control", "--reload"], check=True)
+    try:
+        yield
+    finally:
+        UNLOCK_RULE.unlink(missing_ok=True)
+        subprocess.run(["udevadm", "control", "--reload"], check=True)
+
+
+def _unlock_the_stand_in(booted: Booted, tmp_path: Path, refusal: str) -> str:
+    """Opens the USB stand-in node from dockd's cgroup (expecting `refusal`), then plugs
+    the locked device: its unlock's kind of custody event, the tool having seen the same."""
+    wait_for(
+        lambda: booted.unit("ActiveState").get("ActiveState") == "active",
+        60,
+        "dockd to be active",
+    )
+    made = booted.ctl("mknod", USB_STAND_IN, "c", str(USB_DEVICE_MAJOR), str(free_usb_minor()))
+    assert made.returncode == 0, made.stderr
+    opened = booted.open_for_writing_as_dockd(USB_STAND_IN)
+    assert opened.endswith(f"{refusal}: '{USB_STAND_IN}'"), opened
+    locked = tmp_path / "usb.pid1locked"
+    subprocess.run(["truncate", "-s", "1M", str(locked)], check=True)
+    kinds = ("recorder-unlocked", "recorder-unlock-failed")
+    dock = Dock()
+    try:
+        usb = dock.plug(locked)
+        wait_for(lambda: booted.custody(kinds), 60, "the unlock on the custody chain")
+    finally:
+        dock.close()
+    [(kind, subject, details)] = booted.custody(kinds)
+    assert subject == usb
+    assert details["command"] == ["/var/lib/dockd/unlock-tool", usb, USB_STAND_IN]
+    assert details["output"] == f"{usb}: {refusal}", details
+    return kind
+
+
+@pytest.mark.parametrize("booted", ["unlock"], indirect=True)
+def test_with_the_unlock_drop_in_the_vendor_tool_reaches_the_usb_device(
+    booted: Booted, unlock_rule: None, tmp_path: Path, installed_dockd: Path
+) -> None:
+    """The tool runs in dockd's device cgroup: with the drop-in, the USB device node is
+    allowed (the kernel's own answer, not the cgroup's EPERM), and the run is custody."""
+    kind = _unlock_the_stand_in(booted, tmp_path, expected_usb_refusal())
+    assert kind == "recorder-unlocked"
+    journal = booted.journal()
+    unlocked = [e for e in journal if e.get("DOCKD_EVENT") == "unlocked"]
+    assert [e.get("DOCKD_PROFILE") for e in unlocked] == ["pid1-locked"], unlocked
+    assert "unlock-blocked" not in {e.get("DOCKD_EVENT") for e in journal}
+    chain = booted.ctl(str(installed_dockd), "audit", "verify")
+    assert chain.returncode == 0, chain.stdout + chain.stderr
+
+
+@pytest.mark.parametrize("booted", ["unlock-without-drop-in"], indirect=True)
+def test_without_the_unlock_drop_in_dockd_says_why_unlocks_fail(
+    booted: Booted, unlock_rule: None, tmp_path: Path
+) -> None:
+    """The likely misconfiguration: an unlock profile, and the unit as shipped."""
+    kind = _unlock_the_stand_in(booted, tmp_path, os.strerror(errno.EPERM))
+    assert kind == "recorder-unlock-failed"
+    blocked = [e for e in booted.journal() if e.get("DOCKD_EVENT") == "unlock-blocked"]
+    assert [(e.get("MESSAGE_ID"), e.get("DOCKD_PROFILES")) for e in blocked] == [
+        (MESSAGE_IDS["unlock-blocked"], "pid1-locked")
+    ], blocked

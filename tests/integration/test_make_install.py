@@ -36,6 +36,7 @@ LAID = {
     "usr/lib/systemd/catalog/dockd.zh_CN.catalog": 0o644,
     f"{VENV}/bin/dockd": 0o755,
     "opt/dockd/share/dockd-recorder-writes.conf": 0o644,
+    "opt/dockd/share/dockd-unlock.conf": 0o644,
 }
 Snapshot = dict[str, tuple[int, int, int]]
 

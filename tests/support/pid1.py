@@ -11,6 +11,7 @@ entered with nsenter; leaving the context powers it off (SIGRTMIN+4, systemd's
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import shutil
@@ -31,6 +32,7 @@ MASKED = (
     "systemd-sysctl.service systemd-modules-load.service systemd-remount-fs.service "
     "getty.target console-getty.service systemd-logind.service"
 )
+USB_DEVICE_MAJOR = 189  # usbfs: /dev/bus/usb/BBB/DDD
 UNSHARE = ("unshare", "--fork", "--pid", "--mount", "--uts", "--ipc", "--mount-proc")
 
 
@@ -98,3 +100,36 @@ def booted_systemd(script: Path, console_log: Path) -> Iterator[Systemd]:
             except subprocess.TimeoutExpired:
                 unshare.kill()
                 unshare.wait()
+
+
+def usb_core_loaded() -> bool:
+    return any(
+        line.split()[1:] == ["usb_device"]
+        for line in Path("/proc/devices").read_text().splitlines()
+    )
+
+
+def expected_usb_refusal() -> str:
+    """What opening a usb_device node with no device behind it gives past the cgroup: the
+    USB core's "no such device", or, on a kernel without USB (this VM's), no driver."""
+    return os.strerror(errno.ENODEV if usb_core_loaded() else errno.ENXIO)
+
+
+def free_usb_minor() -> int:
+    """A usb_device minor no device of this host has (minor = (bus-1)*128 + address-1)."""
+    taken = {p.name for p in Path("/sys/dev/char").iterdir()}
+    return next(m for m in range(1023, 0, -1) if f"{USB_DEVICE_MAJOR}:{m}" not in taken)
+
+
+def proc_devices_with_usb(tmp_path: Path) -> str:
+    """A boot-script line giving systemd a /proc/devices that lists usb_device, as every
+    kernel with USB support does, so that DeviceAllow=char-usb_device resolves on a test
+    machine whose kernel has no USB at all (":" where it has)."""
+    if usb_core_loaded():
+        return ":"
+    listing = Path("/proc/devices").read_text()
+    devices = tmp_path / "proc-devices"
+    devices.write_text(
+        listing.replace("\nBlock devices:", f"{USB_DEVICE_MAJOR} usb_device\n\nBlock devices:")
+    )
+    return f"mount --bind {devices} /proc/devices"

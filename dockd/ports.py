@@ -151,6 +151,14 @@ class IntegrityRecords(Protocol):
     ) -> None: ...
 
 
+class CustodyLog(Protocol):
+    """A use case's one event on this station's custody chain."""
+
+    def record_event(
+        self, at: datetime, kind: str, subject: str, details: dict[str, Any]
+    ) -> None: ...
+
+
 class AuditRecords(Protocol):
     """What `dockd audit verify` reads: the chain, and every row of every evidence table,
     encoded as the chain encodes them (`dockd.core.audit.RowFact`)."""

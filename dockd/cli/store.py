@@ -45,7 +45,7 @@ def verify_central(app: App, args: argparse.Namespace) -> int:
     """The central copies this station confirmed: every one HEADed, a sample read back."""
     from dockd.services.central_verify import CentralVerifier
 
-    verifier = CentralVerifier(app.central_store, app.central_records, app.clock)
+    verifier = CentralVerifier(app.central_store, app.central_records, app.clock, app.ledger)
     report = verifier.verify(args.sample)
     if args.json:
         print_json(report)

@@ -24,7 +24,7 @@ from dockd.errors import (
     CentralUnavailableError,
     CentralUnreachableError,
 )
-from dockd.ports import CentralRecords, CentralStore
+from dockd.ports import CentralRecords, CentralStore, CustodyLog
 
 _SERVER_WIDE = (CentralUnreachableError, CentralUnavailableError, CentralAuthError)
 
@@ -45,16 +45,18 @@ class CentralVerifier:
         central: CentralStore,
         records: CentralRecords,
         clock: Callable[[], datetime],
+        custody: CustodyLog,
         choose: Choose = _RANDOM.sample,
     ) -> None:
         self.central = central
         self.records = records
         self.clock = clock
+        self.custody = custody
         self.choose = choose
 
     def verify(self, sample_percent: float) -> CentralVerifyReport:
         """Server-wide errors (unreachable, credentials) are raised: a check that could not
-        run is not a clean report."""
+        run is not a clean report, and leaves no event."""
         confirmed = [i for i in self.records.outgoing() if i.copy and i.copy.state == "confirmed"]
         findings: list[CentralFinding] = []
         for item in confirmed:
@@ -74,9 +76,22 @@ class CentralVerifier:
                         key=item.key, blake3=item.blake3, problem="read-mismatch", detail=detail
                     )
                 )
-        return CentralVerifyReport(
+        report = CentralVerifyReport(
             checked=len(confirmed), read_back=len(sample), findings=findings, at=self.clock()
         )
+        # on the chain, as a store verify is: the nightly report and the status page read
+        # a scrub's findings from there
+        self.custody.record_event(
+            report.at,
+            "central-verified",
+            "central",
+            {
+                "checked": report.checked,
+                "read_back": report.read_back,
+                "findings": [f.model_dump(mode="json") for f in findings],
+            },
+        )
+        return report
 
     def _head_problem(self, item: Outgoing) -> str | None:
         expected = item.recorded()

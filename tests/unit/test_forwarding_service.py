@@ -4,8 +4,10 @@ same bytes, confirmation by HEAD, lock upkeep, and freeing only after the days a
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,6 +46,16 @@ class Clock:
 
 def obj(data: bytes, holds: int = 0) -> FakeObject:
     return FakeObject(hashlib.sha256(data).hexdigest(), data, [UNTIL], holds)
+
+
+@dataclass
+class Custody:
+    """The chain events a use case recorded, in order."""
+
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def record_event(self, at: datetime, kind: str, subject: str, details: dict[str, Any]) -> None:
+        self.events.append((kind, details))
 
 
 class Rig:
@@ -291,7 +303,10 @@ def test_verify_central_heads_every_copy_and_reads_back_the_sample(tmp_path: Pat
     a, b, c = obj(b"one"), obj(b"two"), obj(b"three")
     rig = Rig(tmp_path, a, b, c)
     rig.forwarder.run_pass()
-    verifier = CentralVerifier(rig.bucket, rig.records, rig.clock, lambda items, n: list(items)[:n])
+    custody = Custody()
+    verifier = CentralVerifier(
+        rig.bucket, rig.records, rig.clock, custody, lambda items, n: list(items)[:n]
+    )
     clean = verifier.verify(1)
     assert (clean.checked, clean.read_back, clean.findings) == (3, 1, [])
     rig.bucket.objects[rig.key(a)].data = b"rot"  # the bytes changed behind the server's back
@@ -304,6 +319,12 @@ def test_verify_central_heads_every_copy_and_reads_back_the_sample(tmp_path: Pat
         (a.blake3, "read-mismatch"),
         (b.blake3, "not-confirmed"),
     }
+    # each run on the chain, its findings as the report reads them
+    assert [(kind, d["checked"], d["read_back"]) for kind, d in custody.events] == [
+        ("central-verified", 3, 1),
+        ("central-verified", 3, 3),
+    ]
+    assert custody.events[1][1]["findings"] == [f.model_dump(mode="json") for f in report.findings]
 
 
 def test_the_sample_is_at_least_one_object() -> None:
@@ -442,7 +463,9 @@ def test_verify_central_goes_on_past_one_objects_failed_head(tmp_path: Path) -> 
         return head(key, version_id)
 
     rig.bucket.head = failing_head  # type: ignore[method-assign]
-    report = CentralVerifier(rig.bucket, rig.records, rig.clock, lambda i, n: []).verify(0)
+    report = CentralVerifier(rig.bucket, rig.records, rig.clock, Custody(), lambda i, n: []).verify(
+        0
+    )
     assert report.checked == 2
     assert [(f.blake3, f.problem) for f in report.findings] == [(a.blake3, "not-confirmed")]
     assert "CENTRAL_FAILED" in report.findings[0].detail

@@ -262,19 +262,26 @@ def _exports(s: Session, since: datetime, until: datetime) -> list[ExportView]:
 def _verify_failures(
     s: Session, since: datetime, until: datetime, mine: Collection[str] | None
 ) -> list[VerifyFailure]:
-    """The findings of the verify runs in the period: a station's verify runs are events
-    of its own chain."""
+    """The findings of the verify runs in the period, the store's and the central copies'
+    (`verify --central`, named `central-...`): a station's verify runs are events of its
+    own chain."""
     failures = []
     for event in s.scalars(
         select(CustodyEventRow).where(
-            CustodyEventRow.kind == "store-verified", _of(CustodyEventRow.station, mine)
+            CustodyEventRow.kind.in_(("store-verified", "central-verified")),
+            _of(CustodyEventRow.station, mine),
         )
     ):
         at = datetime.fromisoformat(event.at)
         if since <= at < until:
+            central = event.kind == "central-verified"
             for finding in json.loads(event.details).get("findings", []):
                 failures.append(
-                    VerifyFailure(at=at, object=finding["object"], problem=finding["problem"])
+                    VerifyFailure(
+                        at=at,
+                        object=finding["key"] if central else finding["object"],
+                        problem=f"central-{finding['problem']}" if central else finding["problem"],
+                    )
                 )
     return failures
 

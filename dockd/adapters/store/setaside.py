@@ -60,10 +60,10 @@ class SetAside:
         published.parent.mkdir(exist_ok=True)
         with contextlib.suppress(FileExistsError):
             os.link(aside, published)
-        make_immutable(published)
         fsync_dir(published.parent)
-        aside.unlink()
+        aside.unlink()  # before the flag: both names are one inode, and +i forbids unlinking
         fsync_dir(self.folder)
+        make_immutable(published)
 
     def delete(self, key: str) -> bool:
         """Delete a set-aside file whose free the ledger recorded; False when it was gone."""

@@ -41,11 +41,13 @@ class SetAside:
         published, aside = self._published(key), self.path(key)
         if not published.exists():
             return aside.exists()
-        self.folder.mkdir(exist_ok=True)
+        if not self.folder.is_dir():
+            self.folder.mkdir(exist_ok=True)
+            fsync_dir(self.root)  # the folder's own entry durable before anything lies in it
         lift_immutable(published)  # an immutable file cannot be renamed
         os.rename(published, aside)
         make_immutable(aside)
-        fsync_dir(self.folder)
+        fsync_dir(self.folder)  # the new name durable first, then the old one's removal
         fsync_dir(published.parent)
         return True
 

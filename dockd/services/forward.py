@@ -7,7 +7,7 @@ sent (create-only), an identical object already under the key is adopted, and ea
 only after a HEAD of the stored version shows what was sent; confirmed objects whose
 retention grew or whose hold changed get their lock updated and re-HEADed; confirmed
 copies past `local_retention_days` are freed locally, frees a crash left half-done among
-them.
+them. Before all of it, the copies a crash left set aside mid-free are settled.
 
 Errors of the whole server (unreachable, a 5xx or SlowDown, credentials, full) stop the
 pass: the objects left are tried again by the next one and nothing is recorded for each.
@@ -132,7 +132,7 @@ class Forwarder:
         writes what it changed back into `held`, so later steps and the count of what is
         left see the rows as the ledger now has them without reading them again."""
         with self._lock, self.lease():
-            self.settle_set_aside()
+            self._settle_set_aside()
             self.central.check_bucket()
             summary = PassSummary()
             held = {i.blake3: i for i in self.records.outgoing()}
@@ -383,9 +383,12 @@ class Forwarder:
         try:
             abandoned = self.records.mark_freed(replace(item, local=False), self.clock())
         except DockdError:
-            # Nothing recorded (the transaction rolled back): the copy is evidence the
-            # ledger still places here.
-            self.store.put_back(item.local_key)
+            # A commit may fail after it reached the disk: the ledger, not this error, says
+            # whether the copy was freed; when it does not answer, the next pass asks.
+            try:
+                self._settle([item.local_key])
+            except DockdError as exc:
+                log.warning("set-aside-unsettled", key=item.local_key, code=exc.code)
             raise
         if abandoned is not None:
             self.store.put_back(item.local_key)
@@ -394,16 +397,18 @@ class Forwarder:
         self._delete_set_aside(item.local_key)
         return True
 
-    def settle_set_aside(self) -> None:
+    def _settle_set_aside(self) -> None:
         """Frees a crash cut short between setting a copy aside and deleting it: those the
         ledger recorded freed are deleted, every other one is put back (the next free of
         it starts again from the intent's check). Run before anything else of a pass, as
         no other free of this store is under way then (the lease)."""
         aside = self.store.set_aside_keys()
-        if not aside:
-            return
-        freed = self.records.freed_here([Path(key).name for key in aside])
-        for key in aside:
+        if aside:
+            self._settle(list(aside))
+
+    def _settle(self, keys: list[str]) -> None:
+        freed = self.records.freed_here([Path(key).name for key in keys])
+        for key in keys:
             if Path(key).name in freed:
                 self._delete_set_aside(key)
             else:

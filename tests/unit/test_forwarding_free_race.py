@@ -109,3 +109,21 @@ def test_a_ledger_refusing_the_final_transaction_puts_the_copy_back(tmp_path: Pa
     summary = rig.forwarder.run_pass()
     assert dict(summary.failed) == {"LEDGER_FAILED": 1} and summary.freed == 0
     assert published(rig, a) and not aside(rig, a)
+
+
+def test_a_final_transaction_that_committed_before_failing_is_settled_as_freed(
+    tmp_path: Path,
+) -> None:
+    a = obj(b"the commit reached the disk, the answer did not")
+    rig = Rig(tmp_path, a, days=0)
+    record = rig.records.mark_freed
+
+    def committed_then_failed(item: Outgoing, at: datetime) -> str | None:
+        record(item, at)
+        raise LedgerError("ledger write failed at mark_freed: connection lost")
+
+    rig.records.mark_freed = committed_then_failed  # type: ignore[method-assign]
+    summary = rig.forwarder.run_pass()
+    assert dict(summary.failed) == {"LEDGER_FAILED": 1}
+    assert a.blake3 in rig.records.freed  # the ledger says freed: the copy is not put back
+    assert not published(rig, a) and not aside(rig, a)

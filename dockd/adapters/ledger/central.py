@@ -21,7 +21,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, or_, select
+from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from dockd.adapters.ledger.facts import facts
@@ -338,35 +338,19 @@ class LedgerCentral:
             return None
 
     def freed_here(self, blake3s: Collection[str]) -> set[str]:
-        """A location of this station marked removed, and none live: an object the ledger
-        knows nothing of here, or holds here, is not among them (its set-aside copy is put
-        back, the safe side)."""
-        if not blake3s:
-            return set()
-        here = self.ledger.stations()
-
-        def load(s: Session) -> set[str]:
-            removed = set(
-                s.scalars(
-                    select(ObjectLocationRow.blake3).where(
-                        ObjectLocationRow.blake3.in_(list(blake3s)),
-                        ObjectLocationRow.station.in_(here),
-                        ObjectLocationRow.removed_at.is_not(None),
-                    )
-                )
+        """Every location of this station marked removed: an object the ledger knows
+        nothing of here, or holds here, is not among them (its set-aside copy is put back,
+        the safe side)."""
+        query = (
+            select(ObjectLocationRow.blake3)
+            .where(
+                ObjectLocationRow.blake3.in_(list(blake3s)),
+                ObjectLocationRow.station.in_(self.ledger.stations()),
             )
-            live = set(
-                s.scalars(
-                    select(ObjectLocationRow.blake3).where(
-                        ObjectLocationRow.blake3.in_(list(blake3s)),
-                        ObjectLocationRow.station.in_(here),
-                        ObjectLocationRow.removed_at.is_(None),
-                    )
-                )
-            )
-            return removed - live
-
-        return self.ledger.read(load)
+            .group_by(ObjectLocationRow.blake3)
+            .having(func.count(ObjectLocationRow.removed_at) == func.count())
+        )
+        return self.ledger.read(lambda s: set(s.scalars(query))) if blake3s else set()
 
     def upload_started(self, key: str, upload_id: str, at: datetime) -> None:
         with self.ledger.transaction() as s:

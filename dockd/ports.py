@@ -185,6 +185,8 @@ class RehashingStore(Protocol):
     @property
     def root(self) -> Path: ...
     def rehash(self, key: str) -> tuple[Digests, int] | None: ...
+    def set_aside_keys(self) -> dict[str, str]:
+        """Objects whose free is under way, by key: where their bytes lie meanwhile."""
 
 
 # --- status page ---
@@ -766,7 +768,14 @@ class CentralRecords(Protocol):
         """The BLAKE3 of each object whose free's intent is on this station's chain, newer
         than its location here, and whose location is not marked removed."""
 
-    def mark_freed(self, item: Outgoing, at: datetime) -> None: ...
+    def mark_freed(self, item: Outgoing, at: datetime) -> str | None:
+        """The final step, in a transaction that serialises with hold placement: the facts
+        are checked again; unchanged, the locations are marked freed (None); else nothing
+        is freed, `local-copy-free-abandoned` is recorded and its reason returned."""
+
+    def freed_here(self, blake3s: Collection[str]) -> set[str]:
+        """Those of `blake3s` whose location in this store the ledger marked removed and
+        that this store does not hold again: a set-aside copy of one may be deleted."""
 
     def upload_started(self, key: str, upload_id: str, at: datetime) -> None:
         """A multipart upload this station began; recorded before any part is sent."""
@@ -784,5 +793,15 @@ class ForwardingStore(Protocol):
 
     def path_of(self, key: str) -> Path: ...
 
-    def free_local(self, key: str) -> bool:
-        """Delete the local copy; False when it was already gone."""
+    def set_aside(self, key: str) -> bool:
+        """Take the local copy out of the published objects, its bytes kept, durably;
+        False when it is not in the store."""
+
+    def put_back(self, key: str) -> None:
+        """A set-aside copy back among the published objects, protected as before."""
+
+    def delete_set_aside(self, key: str) -> bool:
+        """Delete a set-aside copy whose free the ledger recorded; False when gone."""
+
+    def set_aside_keys(self) -> dict[str, str]:
+        """Every set-aside copy: its object key, and where it lies from the store's root."""

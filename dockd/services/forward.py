@@ -7,7 +7,7 @@ sent (create-only), an identical object already under the key is adopted, and ea
 only after a HEAD of the stored version shows what was sent; confirmed objects whose
 retention grew or whose hold changed get their lock updated and re-HEADed; confirmed
 copies past `local_retention_days` are freed locally, frees a crash left half-done among
-them.
+them. Before all of it, the copies a crash left set aside mid-free are settled.
 
 Errors of the whole server (unreachable, a 5xx or SlowDown, credentials, full) stop the
 pass: the objects left are tried again by the next one and nothing is recorded for each.
@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 
 import structlog
 
@@ -131,6 +132,7 @@ class Forwarder:
         writes what it changed back into `held`, so later steps and the count of what is
         left see the rows as the ledger now has them without reading them again."""
         with self._lock, self.lease():
+            self._settle_set_aside()
             self.central.check_bucket()
             summary = PassSummary()
             held = {i.blake3: i for i in self.records.outgoing()}
@@ -359,13 +361,17 @@ class Forwarder:
             log.info("local-copy-freed", key=item.local_key, central=item.key)
 
     def _free_one(self, item: Outgoing, recorded: Expected, started: bool) -> bool:
-        """False when the ledger's facts changed since the pass read them (a hold placed,
-        a retention grown): the local copy stays, and the next pass decides again."""
+        """Nothing is deleted before the ledger says freed. The copy is first set aside
+        (out of the published objects, its bytes kept); then the ledger's final
+        transaction, under the row lock hold placement takes, checks the facts again. A
+        hold placed between the intent and that transaction abandons the free: the copy
+        is put back, and the chain says why. False when the facts changed (the local copy
+        stays, and the next pass decides again)."""
         _confirm(self.central, item.key, recorded)
         if not self.records.record_freeing(item, self.clock(), resumed=started):
             log.info("local-free-deferred", key=item.local_key, reason="facts changed")
             return False
-        if not self.store.free_local(item.local_key):
+        if not self.store.set_aside(item.local_key):
             # The ledger says this store holds it and it is not there: a copy lost, or one
             # counted as this station's that never was. Its location stays unremoved for
             # `dockd verify` to name; marking it freed would hide the loss.
@@ -374,8 +380,47 @@ class Forwarder:
                 "as the ledger has it",
                 key=item.local_key,
             )
-        self.records.mark_freed(replace(item, local=False), self.clock())
+        try:
+            abandoned = self.records.mark_freed(replace(item, local=False), self.clock())
+        except DockdError:
+            # A commit may fail after it reached the disk: the ledger, not this error, says
+            # whether the copy was freed; when it does not answer, the next pass asks.
+            try:
+                self._settle([item.local_key])
+            except DockdError as exc:
+                log.warning("set-aside-unsettled", key=item.local_key, code=exc.code)
+            raise
+        if abandoned is not None:
+            self.store.put_back(item.local_key)
+            log.warning("local-free-abandoned", key=item.local_key, reason=abandoned)
+            return False
+        self._delete_set_aside(item.local_key)
         return True
+
+    def _settle_set_aside(self) -> None:
+        """Frees a crash cut short between setting a copy aside and deleting it: those the
+        ledger recorded freed are deleted, every other one is put back (the next free of
+        it starts again from the intent's check). Run before anything else of a pass, as
+        no other free of this store is under way then (the lease)."""
+        aside = self.store.set_aside_keys()
+        if aside:
+            self._settle(list(aside))
+
+    def _settle(self, keys: list[str]) -> None:
+        freed = self.records.freed_here([Path(key).name for key in keys])
+        for key in keys:
+            if Path(key).name in freed:
+                self._delete_set_aside(key)
+            else:
+                self.store.put_back(key)
+                log.warning("local-free-put-back", key=key)
+
+    def _delete_set_aside(self, key: str) -> None:
+        """The ledger already says freed: a failed deletion is retried by the next pass."""
+        try:
+            self.store.delete_set_aside(key)
+        except DockdError as exc:
+            log.warning("set-aside-not-deleted", key=key, code=exc.code, error=str(exc))
 
 
 def _confirmed(item: Outgoing, head: CentralHead, at: datetime, adopted: bool) -> Outgoing:

@@ -31,11 +31,14 @@ from dockd.ports import AuditRecords, IntegrityRecords, ObjectReader, RehashingS
 def verify_store(
     ledger: IntegrityRecords, store: RehashingStore, clock: Callable[[], datetime]
 ) -> VerifyReport:
-    """Re-hash every object the ledger knows (both digests, read from disk)."""
+    """Re-hash every object the ledger knows (both digests, read from disk). An object
+    whose free is under way is read where it is set aside: it is not lost."""
     findings: list[IntegrityFinding] = []
     objects = ledger.objects()
     for blake3, sha256, key, size in objects:
         found = store.rehash(key)
+        if found is None and (aside := store.set_aside_keys().get(key)) is not None:
+            found = store.rehash(aside)
         if found is None:
             findings.append(
                 IntegrityFinding(

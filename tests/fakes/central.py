@@ -236,9 +236,17 @@ class FakeCentralRecords:
         started = {b for kind, b in self.events if kind == "local-copy-freeing"}
         return started - self.freed
 
-    def mark_freed(self, item: Outgoing, at: datetime) -> None:
+    def mark_freed(self, item: Outgoing, at: datetime) -> str | None:
+        [now] = [o for o in self._current() if o.blake3 == item.blake3]
+        if (now.lock, now.copy) != (item.lock, item.copy):
+            self.events.append(("local-copy-free-abandoned", item.blake3))
+            return "hold-placed" if now.lock.legal_hold else "facts-changed"
         self.freed.add(item.blake3)
         self.events.append(("local-copy-freed", item.blake3))
+        return None
+
+    def freed_here(self, blake3s: Collection[str]) -> set[str]:
+        return self.freed & set(blake3s)
 
     def upload_started(self, key: str, upload_id: str, at: datetime) -> None:
         self.uploads[upload_id] = key
@@ -257,28 +265,60 @@ class StoreCrashed(Exception):
 
 @dataclass
 class FakeLocalStore:
-    """Object files under `root`; `crash_on_free` raises before deleting (a power cut),
-    `refuse_free` names keys whose deletion fails as a failing disk's does."""
+    """Object files under `root`, a free's set-aside copies under `root/.freeing`.
+    `crash_on_free` raises before a copy is set aside (a power cut), `crash_after_set_aside`
+    right after, `crash_on_delete` before a set-aside copy is deleted; `refuse_free` names
+    keys whose setting aside fails as a failing disk's does; `on_set_aside` runs just
+    before a copy is set aside (a hold placed at that instant)."""
 
     root: Path
     crash_on_free: bool = False
+    crash_after_set_aside: bool = False
+    crash_on_delete: bool = False
     refuse_free: set[str] = field(default_factory=set)  # keys whose deletion fails (EIO)
+    on_set_aside: Callable[[str], None] = lambda key: None
 
     def path_of(self, key: str) -> Path:
         return self.root / key
+
+    def aside_path(self, key: str) -> Path:
+        return self.root / ".freeing" / Path(key).name
 
     def add(self, obj: FakeObject) -> None:
         path = self.path_of(obj.key)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(obj.data)
 
-    def free_local(self, key: str) -> bool:
+    def set_aside(self, key: str) -> bool:
         if self.crash_on_free:
             raise StoreCrashed(key)
         if key in self.refuse_free:
             raise StoreError(f"cannot delete {self.path_of(key)}: Input/output error")
-        path = self.path_of(key)
+        self.on_set_aside(key)
+        path, aside = self.path_of(key), self.aside_path(key)
         if not path.exists():
-            return False
-        path.unlink()
+            return aside.exists()
+        aside.parent.mkdir(exist_ok=True)
+        path.rename(aside)
+        if self.crash_after_set_aside:
+            raise StoreCrashed(key)
         return True
+
+    def put_back(self, key: str) -> None:
+        aside = self.aside_path(key)
+        if aside.exists():
+            aside.rename(self.path_of(key))
+
+    def delete_set_aside(self, key: str) -> bool:
+        if self.crash_on_delete:
+            raise StoreCrashed(key)
+        aside = self.aside_path(key)
+        if not aside.exists():
+            return False
+        aside.unlink()
+        return True
+
+    def set_aside_keys(self) -> dict[str, str]:
+        folder = self.root / ".freeing"
+        found = sorted(folder.iterdir()) if folder.is_dir() else []
+        return {f"objects/blake3/{p.name[:2]}/{p.name}": f".freeing/{p.name}" for p in found}

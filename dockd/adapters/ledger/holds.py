@@ -5,11 +5,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from dockd.adapters.ledger.facts import facts
-from dockd.adapters.ledger.schema import HoldRow, RecorderRow, RecordingRow
+from dockd.adapters.ledger.schema import (
+    DockSessionRow,
+    HoldRow,
+    ObjectRow,
+    RecorderRow,
+    RecordingRow,
+)
 from dockd.adapters.ledger.sessions import Ledger
 from dockd.core.registry import HoldEntry
 from dockd.errors import LedgerError
@@ -21,8 +27,8 @@ class LedgerHolds:
 
     def add(self, recording: int, kind: str, reference: str, at: datetime, by: str) -> int:
         with self.ledger.transaction() as s:
-            found = s.get(RecordingRow, recording)
-            if found is None:
+            row = s.get(RecordingRow, recording)
+            if row is None:
                 raise LedgerError(
                     "no recording {recording}",
                     hint="See `dockd recordings` for recording ids.",
@@ -31,8 +37,9 @@ class LedgerHolds:
             # the recorder's row, as a clearing's deletion intent locks it (PostgreSQL):
             # the hold waits for an intent being decided, and the next intent sees the hold
             s.execute(
-                select(RecorderRow.id).where(RecorderRow.id == found.recorder_id).with_for_update()
+                select(RecorderRow.id).where(RecorderRow.id == row.recorder_id).with_for_update()
             )
+            _lock_objects(s, row)
             hold = HoldRow(
                 recording_id=recording, kind=kind, reference=reference, placed_at=at, placed_by=by
             )
@@ -76,3 +83,21 @@ class LedgerHolds:
             ]
 
         return self.ledger.read(load)
+
+
+def _lock_objects(s: Session, recording: RecordingRow) -> None:
+    """The rows of the objects the hold covers (the recording's own, its session's
+    manifest), locked before the hold is written (PostgreSQL; SQLite's writers are
+    serial), in one order: a free of either object checks for holds under the same lock,
+    so it sees this hold or is recorded before the hold exists."""
+    manifest = (
+        select(DockSessionRow.manifest_blake3)
+        .where(DockSessionRow.id == recording.session_id)
+        .scalar_subquery()
+    )
+    s.execute(
+        select(ObjectRow.blake3)
+        .where(or_(ObjectRow.blake3 == recording.blake3, ObjectRow.blake3 == manifest))
+        .order_by(ObjectRow.blake3)
+        .with_for_update()
+    ).all()

@@ -4,9 +4,10 @@ Objects are written to a private staging folder, made durable (a recording's cop
 one syncfs(2) with the rest of its batch, a document by its own fsync), hard-linked into
 ``objects/blake3/<2 hex>/<64 hex>`` (a link never replaces an existing name),
 the folder is fsynced, and the object is made read-only and, where the
-capability allows, immutable. Nothing here overwrites an object, and only
-``remove_expired`` deletes one: the retention service calls it for an object
-whose expiry it has already recorded on the custody chain.
+capability allows, immutable. Nothing here overwrites an object, and only two paths
+delete one: ``remove_expired``, which the retention service calls for an object whose
+expiry it has already recorded on the custody chain, and a free of a copy the central
+store holds (set aside first, deleted once the ledger recorded it: ``setaside``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ from pathlib import Path
 from blake3 import blake3
 
 from dockd.adapters.store.durable import fsync_dir, sync_files, sync_folders
+from dockd.adapters.store.flags import (
+    FS_IMMUTABLE_FL,
+    FS_IOC_GETFLAGS,
+    lift_immutable,
+    make_immutable,
+)
 from dockd.adapters.store.hashpipe import (
     Copied,
     DestinationWriteError,
@@ -37,6 +44,8 @@ from dockd.adapters.store.hashpipe import (
     hash_from_disk,
     write_all,
 )
+from dockd.adapters.store.setaside import FOLDER as SET_ASIDE
+from dockd.adapters.store.setaside import SetAside
 from dockd.adapters.volume import translate_source_error
 from dockd.core.layout import LAYOUT_VERSION, object_key
 from dockd.core.model import Digests
@@ -45,9 +54,6 @@ from dockd.errors import ObjectMismatchError, StoreError, StoreFullError, StoreL
 from dockd.ports import ReadAt, SourceStream
 from dockd.ui.i18n import Said
 
-FS_IOC_GETFLAGS = 0x80086601
-FS_IOC_SETFLAGS = 0x40086602
-FS_IMMUTABLE_FL = 0x00000010
 _FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 _LAYOUT_FILE = "DOCKD-STORE"
 _GUARD_FILE = ".dockd-lock"
@@ -60,7 +66,7 @@ _FULL_CHUNK_STREAMS = 4
 _SMALLEST_CHUNK = 256 << 10
 # what a store may hold before its marker exists; lost+found: a freshly made evidence disk
 _OURS = frozenset(
-    {"objects", "signatures", "tmp", "README", _LAYOUT_FILE, _GUARD_FILE, "lost+found"}
+    {"objects", "signatures", "tmp", SET_ASIDE, "README", _LAYOUT_FILE, _GUARD_FILE, "lost+found"}
 )
 _README = """\
 This folder is a dockd evidence store (layout version {version}). Do not edit it.
@@ -73,6 +79,9 @@ signatures/blake3/<2 hex>/<64 hex>.sig  the station key's Ed25519 signature (64 
                                         prints the public key
 tmp/                                    private staging of running copies; anything
                                         here is incomplete and removed at next start
+.freeing/<64 hex>                       an object whose local copy is being freed (the
+                                        central store holds it): deleted once the ledger
+                                        recorded the free, else put back
 
 To check an object by hand:  b3sum objects/blake3/ab/ab... (the output equals the name).
 Each dock session's manifest (itself an object, its BLAKE3 is in the ledger) lists
@@ -108,35 +117,6 @@ def _reserve(fd: int, size: int) -> None:
     err = ctypes.get_errno()
     if err not in (errno.EOPNOTSUPP, errno.ENOSYS):
         raise OSError(err, os.strerror(err))
-
-
-def _make_immutable(path: Path) -> bool:
-    """chattr +i; False where the filesystem or our capabilities do not allow it."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    except OSError:
-        return False
-    try:
-        flags = struct.unpack("i", fcntl.ioctl(fd, FS_IOC_GETFLAGS, b"\0" * 4))[0]
-        fcntl.ioctl(fd, FS_IOC_SETFLAGS, struct.pack("i", flags | FS_IMMUTABLE_FL))
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
-    return True
-
-
-def _lift_immutable(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    try:
-        flags = struct.unpack("i", fcntl.ioctl(fd, FS_IOC_GETFLAGS, b"\0" * 4))[0]
-        if flags & FS_IMMUTABLE_FL:
-            fcntl.ioctl(fd, FS_IOC_SETFLAGS, struct.pack("i", flags & ~FS_IMMUTABLE_FL))
-    except OSError as exc:
-        if exc.errno not in (errno.ENOTTY, errno.EOPNOTSUPP):
-            raise
-    finally:
-        os.close(fd)
 
 
 def _protections_of(path: Path) -> tuple[str, ...]:
@@ -210,6 +190,7 @@ class ObjectStore:
         self._dirty: set[Path] = set()
         self._streams = 0
         self._fanout: set[Path] = set()
+        self._aside = SetAside(root)
         try:
             root.mkdir(parents=True, exist_ok=True)
             guard = os.open(root / _GUARD_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
@@ -372,7 +353,7 @@ class ObjectStore:
             raise translate_store_error(exc, Said("publishing {key}", key=key)) from exc
         if duplicate:
             return Published(key, staged.digests, staged.size, _protections_of(final), True)
-        protections = ("mode-0444", "immutable") if _make_immutable(final) else ("mode-0444",)
+        protections = ("mode-0444", "immutable") if make_immutable(final) else ("mode-0444",)
         return Published(key, staged.digests, staged.size, protections, False)
 
     def remove_expired(self, key: str) -> bool:
@@ -383,18 +364,41 @@ class ObjectStore:
         (a run that crashed after deleting it is being finished)."""
         return self._remove(key, Said("expiring {key}", key=key))
 
-    def free_local(self, key: str) -> bool:
-        """Delete the local copy of an object the central store holds locked: only
-        `dockd.services.forward` calls it, after the central copy was HEADed once more and
-        the intent is on the custody chain. False when it was already gone."""
-        return self._remove(key, Said("freeing {key}", key=key))
+    def set_aside(self, key: str) -> bool:
+        """The first step of freeing a local copy the central store holds locked (only
+        `dockd.services.forward` calls it, after the final HEAD and with the intent on the
+        custody chain): the object leaves `objects/` for `.freeing/`, its bytes kept until
+        the ledger has recorded the free. False when it is not in the store."""
+        try:
+            return self._aside.set_aside(key)
+        except OSError as exc:
+            raise translate_store_error(exc, Said("freeing {key}", key=key)) from exc
+
+    def put_back(self, key: str) -> None:
+        """A set-aside object back in place: its free was abandoned, or never recorded."""
+        try:
+            self._aside.put_back(key)
+        except OSError as exc:
+            raise translate_store_error(exc, Said("freeing {key}", key=key)) from exc
+
+    def delete_set_aside(self, key: str) -> bool:
+        """The last step of a free the ledger recorded; False when it was already gone."""
+        try:
+            return self._aside.delete(key)
+        except OSError as exc:
+            raise translate_store_error(exc, Said("freeing {key}", key=key)) from exc
+
+    def set_aside_keys(self) -> dict[str, str]:
+        """Each set-aside object's key and its path from the root (`dockd verify` reads it
+        there; a free that a crash cut short is settled from this list)."""
+        return self._aside.keys()
 
     def _remove(self, key: str, doing: Said) -> bool:
         path = self.root / object_key(Path(key).name)
         if not path.exists():
             return False
         try:
-            _lift_immutable(path)
+            lift_immutable(path)
             path.unlink()
             fsync_dir(path.parent)
         except OSError as exc:

@@ -1,7 +1,7 @@
 """How long a one-shot `dockd` takes: `dockd --help`, `dockd sessions --json`, `dockd status`
 and `dockd ingest` of an empty folder on a warm ledger and store, against `python3 -c pass`
-and the libraries every ledger command loads (SQLAlchemy's ORM, pydantic, structlog),
-measured in the same run, interleaved.
+and the libraries every ledger command loads (SQLAlchemy's ORM, pydantic, structlog as
+dockd imports it: without rich and colorama), measured in the same run, interleaved.
 
 Each round runs every command once, in a shuffled order, as a fresh process (the
 interpreter the venv's `dockd` script uses, `-m dockd.cli`); the figures are medians
@@ -46,6 +46,11 @@ RESULTS = REPO / "bench" / "results" / "cli.json"
 INGEST = "dockd ingest EMPTY"
 # the one problem an empty folder's session has on a dock without NTP: not a failure here
 CLOCK_PROBLEM = "station-clock-unsynchronised"
+FLOOR = "import sqlalchemy.orm, pydantic, structlog"
+_FLOOR_CODE = (
+    "import sqlalchemy.orm, pydantic; "
+    "from dockd.adapters.journal import import_structlog; import_structlog()"
+)
 _IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+\d+ \| (\s*)([\w.]+)")
 
 
@@ -54,11 +59,8 @@ def _commands(config: Path, empty: Path) -> dict[str, list[str]]:
     return {
         "python3 -c pass": [sys.executable, "-c", "pass"],
         # the floor of any command that writes the ledger: its three libraries, imported
-        "import sqlalchemy.orm, pydantic, structlog": [
-            sys.executable,
-            "-c",
-            "import sqlalchemy.orm, pydantic, structlog",
-        ],
+        # as dockd imports them
+        FLOOR: [sys.executable, "-c", _FLOOR_CODE],
         "dockd --help": [*dockd, "--help"],
         "dockd sessions --json": [*dockd, "--config", str(config), "sessions", "--json"],
         "dockd status": [*dockd, "--config", str(config), "status"],
@@ -111,6 +113,21 @@ def _import_breakdown(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
     return {name: round(us / 1000, 1) for name, us in top.items()}
 
 
+def _collections(cmd: list[str], env: dict[str, str]) -> int:
+    """How many times the garbage collector ran during one run of `cmd` (a `-m dockd.cli`
+    command): start-up pauses it (`dockd.app.start_up`); when that breaks, this grows
+    from about 20 to over 200, some 80 ms."""
+    count = (
+        "import atexit, gc, runpy, sys; atexit.register(lambda: print("
+        "sum(s['collections'] for s in gc.get_stats()), file=sys.stderr)); "
+        "sys.argv = ['dockd', *sys.argv[1:]]; runpy.run_module('dockd.cli', run_name='__main__')"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", count, *cmd[3:]], capture_output=True, text=True, env=env, cwd=REPO
+    )
+    return int(done.stderr.strip().splitlines()[-1])
+
+
 def _figures(wall: list[float], cpu: list[float], rss: list[int], base: float) -> dict[str, Any]:
     return {
         "median_s": round(statistics.median(wall), 4),
@@ -157,6 +174,7 @@ def main() -> None:
                 cpu[name].append(c)
                 rss[name].append(r)
         breakdown = _import_breakdown(commands[INGEST], env)
+        collections = _collections(commands[INGEST], env)
     finally:  # the store's objects are immutable (chattr +i) where the filesystem allows
         subprocess.run(["chattr", "-R", "-i", tmp], check=False, capture_output=True)
         shutil.rmtree(tmp)
@@ -171,6 +189,7 @@ def main() -> None:
         "first_sessions_run_with_migration_s": round(first, 4),
         "commands": figures,
         "ingest_imports_ms_by_package": breakdown,
+        "ingest_gc_collections": collections,
         "load_average": os.getloadavg(),
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
@@ -184,6 +203,7 @@ def main() -> None:
             f"CPU, {f['peak_rss_mib']:6.1f} MiB (median of {rounds})"
         )
     print("ingest imports, ms:", json.dumps(breakdown))
+    print("ingest garbage collections:", collections)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -174,6 +173,8 @@ class WebConfig(_Section):
 
 
 def _address(value: str) -> str:
+    from email.utils import parseaddr  # the e-mail package: only for a config with [mail]
+
     if "\r" in value or "\n" in value or "@" not in parseaddr(value)[1]:
         raise ValueError(f"{value!r} is not an e-mail address")
     return value

@@ -15,12 +15,12 @@ import re
 import sys
 import traceback
 from collections.abc import Callable, Mapping
-from types import TracebackType
-from typing import Any, Final, Literal
+from dataclasses import dataclass
+from types import ModuleType, TracebackType
+from typing import TYPE_CHECKING, Any, Final, Literal, TextIO
 
-import structlog
-from structlog.processors import CallsiteParameter
-from structlog.typing import EventDict, Processor, WrappedLogger
+if TYPE_CHECKING:
+    from structlog.typing import EventDict, Processor, WrappedLogger
 
 Target = Literal["console", "journal", "auto"]
 
@@ -62,6 +62,44 @@ _INVALID_FIELD_CHARS = re.compile(r"[^A-Z0-9_]")
 _MAX_FIELD_NAME = 64
 
 JournalSend = Callable[..., None]
+# what structlog imports only to pretty-print tracebacks (rich, 50 ms of every start) or to
+# colour a Windows console (colorama): a one-shot `dockd ingest` needs neither
+_OPTIONAL_FOR_STRUCTLOG: Final = ("rich", "colorama")
+
+
+def import_structlog() -> ModuleType:
+    """structlog, imported without its optional rich and colorama.
+
+    A name set to None in `sys.modules` makes its import fail, so structlog falls back
+    as if they were not installed; they are importable again afterwards (`dockd status`
+    draws with rich). On Linux colorama's colour codes are structlog's own; console
+    tracebacks still come from rich, imported when one is shown (`RichTraceback`). If
+    something imported structlog first, it is used as it is."""
+    hidden = [name for name in _OPTIONAL_FOR_STRUCTLOG if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]
+    try:
+        import structlog
+    finally:
+        for name in hidden:
+            del sys.modules[name]
+    return structlog
+
+
+@dataclass(frozen=True)
+class RichTraceback:
+    """structlog's default console traceback (`structlog.dev.RichTracebackFormatter` with
+    its defaults), importing rich only when there is a traceback to show."""
+
+    colors: bool
+
+    def __call__(self, sio: TextIO, exc_info: ExcInfo) -> None:
+        from rich.console import Console
+        from rich.traceback import Traceback
+
+        sio.write("\n")
+        console = Console(file=sio, color_system="truecolor" if self.colors else None)
+        console.print(Traceback.from_exception(*exc_info, show_locals=True, word_wrap=True))
 
 
 def configure_logging(verbose: bool = False, target: Target | str = "auto") -> None:
@@ -120,12 +158,14 @@ def _load_journal_send(required: bool) -> JournalSend | None:
 
 
 def _configure_console(level: int) -> None:
+    structlog = import_structlog()
+    colors = sys.stderr.isatty()
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty()),
+            structlog.dev.ConsoleRenderer(colors=colors, exception_formatter=RichTraceback(colors)),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
@@ -134,12 +174,14 @@ def _configure_console(level: int) -> None:
 
 
 def _configure_journal(level: int, send: JournalSend) -> None:
+    structlog = import_structlog()
+    where = structlog.processors.CallsiteParameter
     # No timestamp processor: journald stamps every entry itself (realtime and monotonic).
     processors: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.CallsiteParameterAdder(
-            [CallsiteParameter.PATHNAME, CallsiteParameter.LINENO, CallsiteParameter.FUNC_NAME]
+            [where.PATHNAME, where.LINENO, where.FUNC_NAME]
         ),
         render_journal_fields,
     ]

@@ -90,15 +90,16 @@ def command_word(argv: Sequence[str]) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
     args = parser(command_word(words), StationLanguage(words)).parse_args(words)
-    from dockd.app import build, configure_logging, load_config
+    from dockd.app import build, configure_logging, load_config, start_up
 
-    if getattr(args, "logs", False):
-        configure_logging(args.verbose)
-    try:
-        app = build(load_config(args.config))
-    except DockdError as exc:
-        _report(exc, ENGLISH)  # no config, no language: English
-        return exc.exit_code
+    with start_up():
+        if getattr(args, "logs", False):
+            configure_logging(args.verbose)
+        try:
+            app = build(load_config(args.config))
+        except DockdError as exc:
+            _report(exc, ENGLISH)  # no config, no language: English
+            return exc.exit_code
     try:
         handler: Handler = args.handler
         return handler(app, args)

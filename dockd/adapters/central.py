@@ -186,7 +186,7 @@ class S3CentralStore:
                     **lock,
                 )
         except (ClientError, BotoCoreError) as exc:
-            raise self._translate(exc, Said("put"), key) from exc
+            raise self._translate(exc, Said("put"), key, write=True) from exc
         except OSError as exc:  # the file's read failed while boto3 sent it
             raise _unreadable(source, exc) from exc
         return CentralUpload(key, answer.get("VersionId", "null"), checksum, 0)
@@ -314,7 +314,7 @@ class S3CentralStore:
                 Bucket=self._bucket, Key=key, ChecksumAlgorithm="SHA256", **lock
             )["UploadId"]
         except (ClientError, BotoCoreError) as exc:
-            raise self._translate(exc, Said("start multipart upload of"), key) from exc
+            raise self._translate(exc, Said("start multipart upload of"), key, write=True) from exc
         try:
             started(key, upload_id)
             parts, digests = self._send_parts(key, upload_id, source, item)
@@ -329,7 +329,7 @@ class S3CentralStore:
         except BaseException as exc:
             self._abort(key, upload_id)
             if isinstance(exc, ClientError | BotoCoreError):
-                raise self._translate(exc, Said("put"), key) from exc
+                raise self._translate(exc, Said("put"), key, write=True) from exc
             raise
         return CentralUpload(key, answer.get("VersionId", "null"), checksum, len(parts))
 
@@ -428,8 +428,24 @@ class S3CentralStore:
         key: str | None,
         *,
         lock_change: bool = False,
+        write: bool = False,
     ) -> CentralError:
-        return central_error(exc, doing, self._where(key), lock_change=lock_change)
+        """`write`: the request stored bytes, so a bare InternalError is weighed against
+        whether the bucket still answers a read (see `central_error`)."""
+        return central_error(
+            exc,
+            doing,
+            self._where(key),
+            lock_change=lock_change,
+            reads_answer=self._reads_answer if write else None,
+        )
+
+    def _reads_answer(self) -> bool:
+        try:
+            self._client.head_bucket(Bucket=self._bucket)
+        except (ClientError, BotoCoreError):
+            return False
+        return True
 
 
 def _open_local(source: Path) -> FileIO:

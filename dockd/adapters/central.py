@@ -29,13 +29,15 @@ import boto3
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
-from dockd.adapters.central_errors import central_error
+from dockd.adapters.central_errors import central_error, version_unreadable
 from dockd.config import CentralConfig
 from dockd.core.forwarding import LOCK_MODE, CentralHead, CentralPut, CentralUpload
 from dockd.errors import (
     CentralChecksumError,
     CentralError,
     CentralNoObjectLockError,
+    CentralUnavailableError,
+    CentralUnreachableError,
     ConfigError,
     LocalCopyUnreadableError,
 )
@@ -271,7 +273,14 @@ class S3CentralStore:
             with body:
                 yield from body.iter_chunks(_READ_CHUNK)
         except (ClientError, BotoCoreError) as exc:
-            raise self._translate(exc, Said("read"), key) from exc
+            error = self._translate(exc, Said("read"), key)
+            if isinstance(error, CentralUnavailableError | CentralUnreachableError) and (
+                self.head(key, version_id) is not None
+            ):
+                # The server is up and holds the version, yet cannot give its bytes
+                # (SeaweedFS: a needle failing its CRC, at once or mid-stream).
+                raise version_unreadable(error, version_id) from exc
+            raise error from exc
 
     def abort_unfinished(self, upload_ids: Collection[str]) -> list[str]:
         aborted: list[str] = []

@@ -141,3 +141,16 @@ def central_error(
             said=said,
         )
     return CentralError("could not {doing} {said}", doing=doing, said=said)
+
+
+def version_unreadable(cause: CentralError, version_id: str) -> CentralError:
+    """A read that failed while a HEAD of the same version answers: that object's stored
+    bytes, not the server, so `verify --central` names it and goes on with the others."""
+    return CentralError(
+        "version {version_id}: the server answers its HEAD but cannot return its bytes ({cause})",
+        hint="The stored copy may be damaged: ask the storage admin to check the volume "
+        "that holds it (SeaweedFS: weed shell volume.check.disk) and to restore it from a "
+        "replica.",
+        version_id=version_id,
+        cause=cause,
+    )

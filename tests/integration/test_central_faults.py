@@ -5,6 +5,7 @@ forwarded that the bucket does not hold, nothing local lost)."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -104,3 +105,47 @@ def test_a_bucket_over_its_quota_is_central_full_and_what_was_sent_stays_confirm
     states = sorted((r["serial"], r["central"]["state"]) for r in recordings(dockd).values())
     assert states == [("FQ01", "confirmed"), ("FQ01", "confirmed"), ("FQ02", "pending")]
     assert dockd.run("verify").returncode == 0
+
+
+def rot(server: SeaweedServer, bucket: str, data: bytes, at: int) -> None:
+    """Flips one byte of `data` where the bucket's volume files hold it, under S3 and its
+    Object Lock, as a failing disk would: HEADs still answer from the filer's metadata."""
+    marker = data[at : at + 64]
+    found = 0
+    for volume in server.data.rglob(f"{bucket}_*.dat"):
+        with open(volume, "r+b") as fh:
+            raw = fh.read()
+            if (offset := raw.find(marker)) >= 0:
+                fh.seek(offset)
+                fh.write(bytes([raw[offset] ^ 0xFF]))
+                found += 1
+    assert found == 1, f"{found} volume files of {bucket} hold the bytes at {at}"
+
+
+@pytest.mark.parametrize(
+    ("size", "at"),
+    [
+        (300_000, 1000),  # the one chunk fails: the GET answers 500 InternalError
+        (12 * MIB, 10 * MIB),  # a later chunk fails: the GET breaks after 8 MiB
+    ],
+)
+def test_verify_central_reads_back_rotten_bytes_names_that_key_and_checks_the_others(
+    dockd: Dockd, tmp_path: Path, seaweed: SeaweedServer, central_bucket: str, size: int, at: int
+) -> None:
+    use_central(dockd, seaweed, central_bucket, part_mib=PART_MIB)
+    files = {
+        name: os.urandom(n)
+        for name, n in zip(clips("FR01", 3, 1), (size, 40_000, 50_000), strict=True)
+    }
+    docked(dockd, tmp_path, files, serial="FR01")
+    assert forward(dockd)["confirmed"] == 4
+    victim, victim_data = next(iter(files.items()))
+    (rotten,) = [r for r in recordings(dockd).values() if r["path"].endswith(victim)]
+    rot(seaweed, central_bucket, victim_data, at)
+    check = dockd.run("verify", "--central", "--sample", "100", "--json")
+    assert check.returncode == 1, check.stdout + check.stderr
+    report = json.loads(check.stdout)
+    assert (report["checked"], report["read_back"]) == (4, 4)
+    (finding,) = report["findings"]  # the other three are read back clean
+    assert (finding["key"], finding["problem"]) == (rotten["central"]["key"], "read-mismatch")
+    assert "answers its HEAD but cannot return its bytes" in finding["detail"], finding

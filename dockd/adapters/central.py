@@ -29,13 +29,15 @@ import boto3
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
-from dockd.adapters.central_errors import central_error
+from dockd.adapters.central_errors import central_error, version_unreadable
 from dockd.config import CentralConfig
 from dockd.core.forwarding import LOCK_MODE, CentralHead, CentralPut, CentralUpload
 from dockd.errors import (
     CentralChecksumError,
     CentralError,
     CentralNoObjectLockError,
+    CentralUnavailableError,
+    CentralUnreachableError,
     ConfigError,
     LocalCopyUnreadableError,
 )
@@ -186,7 +188,7 @@ class S3CentralStore:
                     **lock,
                 )
         except (ClientError, BotoCoreError) as exc:
-            raise self._translate(exc, Said("put"), key) from exc
+            raise self._translate(exc, Said("put"), key, write=True) from exc
         except OSError as exc:  # the file's read failed while boto3 sent it
             raise _unreadable(source, exc) from exc
         return CentralUpload(key, answer.get("VersionId", "null"), checksum, 0)
@@ -271,7 +273,14 @@ class S3CentralStore:
             with body:
                 yield from body.iter_chunks(_READ_CHUNK)
         except (ClientError, BotoCoreError) as exc:
-            raise self._translate(exc, Said("read"), key) from exc
+            error = self._translate(exc, Said("read"), key)
+            if isinstance(error, CentralUnavailableError | CentralUnreachableError) and (
+                self.head(key, version_id) is not None
+            ):
+                # The server is up and holds the version, yet cannot give its bytes
+                # (SeaweedFS: a needle failing its CRC, at once or mid-stream).
+                raise version_unreadable(error, version_id) from exc
+            raise error from exc
 
     def abort_unfinished(self, upload_ids: Collection[str]) -> list[str]:
         aborted: list[str] = []
@@ -314,7 +323,7 @@ class S3CentralStore:
                 Bucket=self._bucket, Key=key, ChecksumAlgorithm="SHA256", **lock
             )["UploadId"]
         except (ClientError, BotoCoreError) as exc:
-            raise self._translate(exc, Said("start multipart upload of"), key) from exc
+            raise self._translate(exc, Said("start multipart upload of"), key, write=True) from exc
         try:
             started(key, upload_id)
             parts, digests = self._send_parts(key, upload_id, source, item)
@@ -329,7 +338,7 @@ class S3CentralStore:
         except BaseException as exc:
             self._abort(key, upload_id)
             if isinstance(exc, ClientError | BotoCoreError):
-                raise self._translate(exc, Said("put"), key) from exc
+                raise self._translate(exc, Said("put"), key, write=True) from exc
             raise
         return CentralUpload(key, answer.get("VersionId", "null"), checksum, len(parts))
 
@@ -428,8 +437,24 @@ class S3CentralStore:
         key: str | None,
         *,
         lock_change: bool = False,
+        write: bool = False,
     ) -> CentralError:
-        return central_error(exc, doing, self._where(key), lock_change=lock_change)
+        """`write`: the request stored bytes, so a bare InternalError is weighed against
+        whether the bucket still answers a read (see `central_error`)."""
+        return central_error(
+            exc,
+            doing,
+            self._where(key),
+            lock_change=lock_change,
+            reads_answer=self._reads_answer if write else None,
+        )
+
+    def _reads_answer(self) -> bool:
+        try:
+            self._client.head_bucket(Bucket=self._bucket)
+        except (ClientError, BotoCoreError):
+            return False
+        return True
 
 
 def _open_local(source: Path) -> FileIO:

@@ -6,6 +6,8 @@ what the server answered, so the journal line alone tells the admin where to loo
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -60,18 +62,32 @@ BUSY_CODES = frozenset(
 )
 # Words with which servers (SeaweedFS among them) explain a generic 5xx that is lack of room.
 FULL_WORDS = ("quota", "no free volume", "no writable volume", "not enough space", "disk full")
+# SeaweedFS's whole answer to a write on a full server or into a bucket over its quota
+# (`s3.bucket.quota.enforce` makes it read-only): 500 InternalError, nothing more, while
+# HEADs and GETs of the same bucket go on working.
+_BARE_WRITE_FAULT = ("InternalError", 500)
 
 
 def central_error(
-    exc: ClientError | BotoCoreError, doing: str, where: str, *, lock_change: bool = False
+    exc: ClientError | BotoCoreError,
+    doing: str,
+    where: str,
+    *,
+    lock_change: bool = False,
+    reads_answer: Callable[[], bool] | None = None,
 ) -> CentralError:
     """The one translation of botocore's errors. `lock_change`: the request changed a
     version's retention or hold, where AccessDenied is the lock refusing, not bad keys
     (an unknown key, a bad signature, an expired token or a skewed clock still are).
     A 5xx or SlowDown is the server's trouble, not the object's (CentralUnavailableError:
-    the pass stops); SeaweedFS answers a full disk with a bare 500 InternalError, which is
-    that too, as it cannot be told from other faults. `doing` is what was asked (a `Said`,
-    so that the message can be said again in another language)."""
+    the pass stops). `reads_answer` is given for a request that stores bytes: asked only
+    when the server said a bare 500 InternalError (already retried by botocore), and True
+    when the same bucket still answers a read. A server that reads but will not write is
+    full or over quota far more often than anything else (it is all SeaweedFS says then),
+    so it is CENTRAL_FULL, saying that this is inferred: the storage admin is sent to the
+    space and the quota, where an "unavailable" would send them to a server that works.
+    `doing` is what was asked (a `Said`, so that the message can be said again in another
+    language)."""
     if isinstance(exc, BotoConnectionError | HTTPClientError | ResponseStreamingError):
         return CentralUnreachableError(
             "could not {doing} {where}: {exc}", doing=doing, where=where, exc=exc
@@ -95,6 +111,17 @@ def central_error(
         return CentralAuthError("could not {doing} {said}", doing=doing, said=said)
     if code in FULL_CODES or (status >= 500 and any(w in message.lower() for w in FULL_WORDS)):
         return CentralFullError("could not {doing} {said}", doing=doing, said=said)
+    if (code, status) == _BARE_WRITE_FAULT and reads_answer is not None and reads_answer():
+        return CentralFullError(
+            "could not {doing} {said}; the bucket still answers reads, so it is most likely "
+            "full or over its quota",
+            hint="The server refuses writes with a bare InternalError while reads work, as "
+            "SeaweedFS does with no free volume left or a bucket over its quota: ask the "
+            "storage admin to check the free space and the bucket's quota. Nothing was "
+            "stored, the local copy stays and a later pass sends it again.",
+            doing=doing,
+            said=said,
+        )
     if status >= 500 or code in BUSY_CODES:
         return CentralUnavailableError("could not {doing} {said}", doing=doing, said=said)
     if code == "NoSuchBucket":
@@ -114,3 +141,16 @@ def central_error(
             said=said,
         )
     return CentralError("could not {doing} {said}", doing=doing, said=said)
+
+
+def version_unreadable(cause: CentralError, version_id: str) -> CentralError:
+    """A read that failed while a HEAD of the same version answers: that object's stored
+    bytes, not the server, so `verify --central` names it and goes on with the others."""
+    return CentralError(
+        "version {version_id}: the server answers its HEAD but cannot return its bytes ({cause})",
+        hint="The stored copy may be damaged: ask the storage admin to check the volume "
+        "that holds it (SeaweedFS: weed shell volume.check.disk) and to restore it from a "
+        "replica.",
+        version_id=version_id,
+        cause=cause,
+    )

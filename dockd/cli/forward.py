@@ -85,6 +85,12 @@ def forward(app: App, args: argparse.Namespace) -> int:
 
 
 def register(sub: Subparsers) -> None:
-    p = sub.add_parser("forward", help="one pass forwarding to the central store, then exit")
+    p = sub.add_parser(
+        "forward",
+        help="one pass forwarding to the central store, then exit",
+        description="Exit 0 when every object is confirmed, 1 when something is left or "
+        "failed, 2 for a configuration error: no [central], refused credentials or a "
+        "bucket without Object Lock (nothing is sent).",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=forward, logs=True)

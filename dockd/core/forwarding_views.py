@@ -19,6 +19,13 @@ class StoppedView(_View):
 
 
 class ForwardPassView(_View):
+    """One `dockd forward` pass. Exit 0: every object confirmed. Exit 1: something is
+    left or failed, or a server-wide fault (unreachable, unavailable, full) stopped the
+    pass. Exit 2, the project's code for a configuration error: no [central] section,
+    refused credentials (CENTRAL_AUTH_FAILED) or a bucket without Object Lock
+    (CENTRAL_NO_OBJECT_LOCK); nothing is sent, and when the bucket check refuses before
+    the pass, the error is on stderr and stdout has no document."""
+
     sent: int = Field(description="Objects put and confirmed by this pass.")
     adopted: int = Field(description="Identical objects found under their key and confirmed.")
     confirmed: int = Field(description="sent + adopted.")

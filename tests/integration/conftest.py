@@ -7,7 +7,12 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.ntp import ResponderAddress, true_time_station
-from tests.support.seaweed import central_bucket, seaweed, unlocked_bucket  # noqa: F401
+from tests.support.seaweed import (  # noqa: F401
+    central_bucket,
+    seaweed,
+    tiny_seaweed,
+    unlocked_bucket,
+)
 
 
 @pytest.fixture(scope="package", autouse=True)

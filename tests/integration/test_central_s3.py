@@ -173,15 +173,44 @@ def test_damaged_local_copy_is_not_completed(
     assert seaweed.client().list_multipart_uploads(Bucket=central_bucket).get("Uploads", []) == []
 
 
+def delete_bypassing_governance(
+    seaweed: SeaweedServer, bucket: str, key: str, version: str
+) -> None:
+    """What an admin key may do to a GOVERNANCE lock, and to a COMPLIANCE lock nobody may:
+    a plain delete is refused for both modes, so it cannot tell them apart."""
+    seaweed.client().delete_object(
+        Bucket=bucket, Key=key, VersionId=version, BypassGovernanceRetention=True
+    )
+
+
 def test_server_refuses_to_delete_a_locked_version(
     store: S3CentralStore, seaweed: SeaweedServer, central_bucket: str, tmp_path: Path
 ) -> None:
     upload = store.put(*local_object(tmp_path, 4096))
     with pytest.raises(ClientError) as refused:
-        seaweed.client().delete_object(
-            Bucket=central_bucket, Key=upload.key, VersionId=upload.version_id
-        )
+        delete_bypassing_governance(seaweed, central_bucket, upload.key, upload.version_id)
     assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    assert store.head(upload.key, upload.version_id) is not None
+
+
+def test_the_same_delete_removes_a_governance_locked_version(
+    seaweed: SeaweedServer, central_bucket: str
+) -> None:
+    """The control: were dockd's lock GOVERNANCE, the test above would fail."""
+    answer = seaweed.client().put_object(
+        Bucket=central_bucket,
+        Key="station-7/governance",
+        Body=b"governance",
+        ObjectLockMode="GOVERNANCE",
+        ObjectLockRetainUntilDate=retain_until(),
+    )
+    version = answer["VersionId"]
+    delete_bypassing_governance(seaweed, central_bucket, "station-7/governance", version)
+    with pytest.raises(ClientError) as gone:
+        seaweed.client().head_object(
+            Bucket=central_bucket, Key="station-7/governance", VersionId=version
+        )
+    assert gone.value.response["Error"]["Code"] == "404"
 
 
 def test_server_refuses_to_shorten_retention(

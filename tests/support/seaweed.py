@@ -13,6 +13,10 @@ Fixtures (import them into a conftest with
 - ``central_bucket`` (function): the name of a fresh bucket with Object Lock enabled;
   ``seaweed.central_config(central_bucket)`` is a `CentralConfig` for it.
 - ``unlocked_bucket`` (function): a fresh bucket without Object Lock (dockd must refuse it).
+- ``tiny_seaweed`` (function): a server of its own with room for one 1 MiB volume, which a
+  second object of 1 MiB finds full (SeaweedFS then answers every put InternalError).
+
+`SeaweedServer.set_quota()` sets and enforces a bucket quota through ``weed shell``.
 """
 
 from __future__ import annotations
@@ -62,6 +66,9 @@ _PORT_FLAGS = (
     "admin.port.grpc",
 )
 _bucket_numbers = itertools.count(1)
+# One volume of 1 MiB in all (the later flags win over argv()'s defaults).
+TINY_ARGS = ("-volume.max=1", "-master.volumeSizeLimitMB=1")
+_SHELL_TIMEOUT = 60.0
 
 
 def _free_ports(n: int) -> list[int]:
@@ -198,6 +205,34 @@ class SeaweedServer:
             ),
         )
 
+    def shell(self, commands: str) -> str:
+        """`weed shell` with the commands on stdin, ended by ``exit`` (it reads stdin until
+        then, so without it the call hangs); master and filer are named with their gRPC
+        ports (``host:port.grpc``), which are not weed's defaults here."""
+        master = f"127.0.0.1:{self.ports['master.port']}.{self.ports['master.port.grpc']}"
+        filer = f"127.0.0.1:{self.ports['filer.port']}.{self.ports['filer.port.grpc']}"
+        done = subprocess.run(
+            [str(WEED), "shell", f"-master={master}", f"-filer={filer}"],
+            input=f"{commands.strip()}\nexit\n".encode(),
+            capture_output=True,
+            timeout=_SHELL_TIMEOUT,
+            check=True,
+            cwd=self.root,
+        )
+        return done.stdout.decode(errors="replace")
+
+    def set_quota(self, bucket: str, size_mb: int) -> str:
+        """Sets the quota and enforces it until the bucket turns read-only: SeaweedFS
+        checks usage only when told to, from sizes the volume servers report every few
+        seconds, so fill the bucket over the quota first, then call this."""
+        self.shell(f"s3.bucket.quota -name {bucket} -op set -sizeMB {size_mb}")
+        deadline = time.monotonic() + _SHELL_TIMEOUT
+        while "read only" not in (said := self.shell("s3.bucket.quota.enforce -apply")):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"bucket {bucket} never went over its quota:\n{said}")
+            time.sleep(0.5)
+        return said
+
     def make_bucket(self, name: str, *, object_lock: bool = True) -> str:
         self.client().create_bucket(Bucket=name, ObjectLockEnabledForBucket=object_lock)
         return name
@@ -234,6 +269,12 @@ def running_seaweed(root: Path, *, extra_args: tuple[str, ...] = ()) -> Iterator
 @pytest.fixture(scope="session")
 def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedServer]:
     with running_seaweed(tmp_path_factory.mktemp("seaweed")) as server:
+        yield server
+
+
+@pytest.fixture
+def tiny_seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedServer]:
+    with running_seaweed(tmp_path_factory.mktemp("seaweed-tiny"), extra_args=TINY_ARGS) as server:
         yield server
 
 

@@ -99,3 +99,32 @@ def test_message_names_the_place_and_the_servers_answer() -> None:
 def test_bad_keys_changing_a_lock_are_still_the_keys(code: str) -> None:
     error = central_error(answer(code, 403), "set the legal hold of", WHERE, lock_change=True)
     assert type(error) is CentralAuthError
+
+
+def test_a_write_refused_with_a_bare_internal_error_while_reads_work_is_full() -> None:
+    """SeaweedFS's whole answer to a full server or a bucket over its quota."""
+    error = central_error(
+        answer("InternalError", 500, "We encountered an internal error, please try again."),
+        "put",
+        WHERE,
+        reads_answer=lambda: True,
+    )
+    assert type(error) is CentralFullError
+    assert "most likely full or over its quota" in error.message and "quota" in error.hint
+
+
+def test_a_write_refused_while_reads_fail_too_is_the_servers_trouble() -> None:
+    error = central_error(answer("InternalError", 500), "put", WHERE, reads_answer=lambda: False)
+    assert type(error) is CentralUnavailableError
+
+
+@pytest.mark.parametrize("exc", [answer("SlowDown", 503), answer("BadDigest", 400)])
+def test_reads_are_asked_about_only_for_a_bare_internal_error(exc: ClientError) -> None:
+    asked: list[bool] = []
+
+    def reads_answer() -> bool:
+        asked.append(True)
+        return True
+
+    central_error(exc, "put", WHERE, reads_answer=reads_answer)
+    assert asked == []

@@ -86,6 +86,11 @@ class RecordingView(_View):
     late: bool | None
     late_by_s: float | None
     retention_class: str | None
+    activity_types: list[str] = Field(
+        default_factory=list,
+        description="The types of the listed activities (`dockd activities import`) it was "
+        "matched to, sorted; empty: matched to none.",
+    )
     retain_until: Rfc3339 | None
     holds: list[str] = Field(description="Active holds, as kind:reference.")
     expired_at: Rfc3339 | None = Field(description="When retention expiry removed its object.")

@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+from jsonschema import Draft202012Validator
 from sqlalchemy import update
 from sqlalchemy.sql.dml import Update
 
 from dockd.adapters.ledger.schema import InterruptionRow, SpotCheckItemRow
 from dockd.adapters.ledger.supervision import LedgerSupervision
-from tests.conftest import Dockd
+from tests.conftest import REPO, Dockd
 from tests.integration.test_policy_packs_e2e import (
     audit_ok,
     ingest,
@@ -33,10 +35,22 @@ from tests.support.ledgers import on_both_ledgers  # noqa: F401  (the `dockd` fi
 NOT_PROBLEMS = {"work_records", "exports"}
 
 
+@cache
+def validator(schema: str) -> Draft202012Validator:
+    return Draft202012Validator(json.loads((REPO / "schemas" / schema).read_text("utf-8")))
+
+
+def conforms(document: Any, schema: str) -> None:
+    """The output is what its committed schema says (DESIGN: every --json has one)."""
+    errors = [e.message for e in validator(schema).iter_errors(document)]
+    assert errors == [], errors
+
+
 def deadlines(dockd: Dockd) -> dict[str, Any]:
     """The report of the last 24 h; it exits 1 exactly when it lists a problem."""
     result = dockd.run("report", "deadlines", "--since", "24h", "--json")
     rep: dict[str, Any] = json.loads(result.stdout)
+    conforms(rep, "report.schema.json")
     problems = any(isinstance(v, list) and v for k, v in rep.items() if k not in NOT_PROBLEMS)
     assert result.returncode == (1 if problems else 0), result.stderr
     return rep
@@ -71,6 +85,7 @@ def test_spot_check_draw_is_recorded_first_reviewed_and_tamper_evident(
     before = dockd.custody_events("device-assigned")
 
     drawn = dockd.json("spotcheck", "draw", "--since", "1d", "--by", "supervisor")
+    conforms(drawn, "spotcheck-draw.schema.json")
     assert drawn["population"] == 3
     assert drawn["ratio"] == 0.05
     (item,) = drawn["items"]  # ceil(0.05 × 3) = 1
@@ -221,6 +236,12 @@ def test_devices_reclaimed_retired_unregistered_and_short_of_the_ratio(
     assert deadlines(dockd)["equipment"] == []
 
     dockd.run("devices", "reclaim", "DD02", "--reason", "officer transferred", check=True)
+    listed = {d["serial"]: d for d in dockd.json("devices", "list")}
+    conforms(list(listed.values()), "devices.schema.json")
+    assert listed["DD02"]["custodian"] is None, "back in the pool"
+    assert [(h["badge"], h["until"] is None) for h in listed["DD02"]["history"]] == [
+        ("4402", False)
+    ]
     (short,) = deadlines(dockd)["equipment"]
     assert (short["unit"], short["recorders"], short["officers"], short["needed"]) == (
         "Office",

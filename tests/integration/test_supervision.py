@@ -6,6 +6,7 @@ written out by hand."""
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -286,3 +287,31 @@ def test_mingshan_reports_a_recorder_kept_off_the_dock_over_24_hours(
     use_pack(dockd, "qidong")  # no media-return article
     assert deadlines(dockd)["media_held"] == []
     audit_ok(dockd)
+
+
+def test_the_admin_sets_a_ratio_the_seed_leaves_open_and_the_draw_uses_it(
+    dockd: Dockd, tmp_path: Path
+) -> None:
+    """Luoyang's seed gives no spot-check ratio: `policy show` says the 5 % is dockd's own
+    and how to set it; a pack of the agency's own under `[rules] dir` sets 0.5."""
+    use_pack(dockd, "luoyang-water")
+    shown = dockd.run("policy", "show", check=True).stdout
+    assert "[spot_check]  not in the seed: dockd's own\n  ratio = 0.05  (dockd's own" in shown
+    rules = REPO / "rules"
+    assert f"copy {rules} to a folder of your own, edit policies/luoyang-water.toml" in shown
+
+    own = tmp_path / "agency-rules"
+    shutil.copytree(rules, own)
+    pack = own / "policies" / "luoyang-water.toml"
+    text = pack.read_text("utf-8")
+    assert text.count("ratio = 0.05\n") == 1
+    pack.write_text(text.replace("ratio = 0.05\n", "ratio = 0.5\n"), "utf-8")
+    config = dockd.config.read_text("utf-8")
+    dockd.config.write_text(config + f'\n[rules]\ndir = "{own}"\n', "utf-8")
+    assert dockd.json("policy", "show")["spot_check"]["ratio"] == 0.5
+
+    start = local_now() - timedelta(hours=3)
+    clips = {name("LY01", "1101", start + timedelta(minutes=i), i): b"l%d" % i for i in (1, 2, 3)}
+    ingest(dockd, recorder(tmp_path / "rec", clips), "LY01")
+    drawn = dockd.json("spotcheck", "draw", "--since", "1d", "--by", "supervisor")
+    assert (drawn["ratio"], drawn["population"], len(drawn["items"])) == (0.5, 3, 2)  # ceil(1.5)

@@ -65,6 +65,7 @@ def listing(app: App, args: argparse.Namespace) -> int:
                 model=d.model,
                 custodian=CustodianView(**asdict(d.custodian)) if d.custodian else None,
                 history=[CustodianStretch(**asdict(c), since=s, until=u) for c, s, u in d.history],
+                retired_at=d.retired_at,
             )
             for d in devices
         ]
@@ -73,7 +74,10 @@ def listing(app: App, args: argparse.Namespace) -> int:
     tr = app.locale
     for d in devices:
         c = d.custodian
-        who = f"{c.name} ({c.badge}), {c.unit}" if c else tr("unassigned")
+        if d.retired_at is not None:
+            who = tr("retired")
+        else:
+            who = f"{c.name} ({c.badge}), {c.unit}" if c else tr("unassigned")
         print(tr("{serial:<20} {model:<20} {who}", serial=d.serial, model=d.model, who=who))
     return EXIT_OK
 

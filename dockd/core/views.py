@@ -403,6 +403,9 @@ class DeviceView(_View):
     model: str
     custodian: CustodianView | None = Field(description="null: in the pool, or retired.")
     history: list[CustodianStretch]
+    retired_at: Rfc3339 | None = Field(
+        None, description="When `dockd devices retire` took it out of service; null: in service."
+    )
 
 
 class WorkRecordView(_View):

@@ -254,6 +254,12 @@ def test_devices_reclaimed_retired_unregistered_and_short_of_the_ratio(
     again = dockd.run("devices", "reclaim", "DD02", "--reason", "twice")
     assert again.returncode != 0
     dockd.run("devices", "retire", "DD02", "--reason", "lens broken", check=True)
+    listed = {d["serial"]: d for d in dockd.json("devices", "list")}
+    conforms(list(listed.values()), "devices.schema.json")
+    assert (listed["DD01"]["retired_at"], listed["DD02"]["retired_at"] is not None) == (None, True)
+    shown = dockd.run("devices", "list", check=True).stdout.splitlines()
+    assert shown[0].split() == ["DD01", "DSJ", "Officer", "4401", "(4401),", "Office"]
+    assert shown[1].split() == ["DD02", "DSJ", "retired"], "not 'unassigned': not in the pool"
     refused = dockd.run(
         "devices", "assign", "DD02", "--badge", "4402", "--name", "x", "--unit", "Office"
     )

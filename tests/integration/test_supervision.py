@@ -316,8 +316,19 @@ def test_the_admin_sets_a_ratio_the_seed_leaves_open_and_the_draw_uses_it(
     dockd.config.write_text(config + f'\n[rules]\ndir = "{own}"\n', "utf-8")
     assert dockd.json("policy", "show")["spot_check"]["ratio"] == 0.5
 
+    # two officers of two units, three recordings each: two strata of 3
     start = local_now() - timedelta(hours=3)
-    clips = {name("LY01", "1101", start + timedelta(minutes=i), i): b"l%d" % i for i in (1, 2, 3)}
-    ingest(dockd, recorder(tmp_path / "rec", clips), "LY01")
+    for serial, badge, unit in (("LY01", "1101", "Dyke patrol"), ("LY02", "1102", "Reservoir")):
+        registered(dockd, serial, badge, unit, start - timedelta(days=1))
+        clips = {name(serial, badge, start + timedelta(minutes=i), i): b"%s%d" % (badge.encode(), i)
+                 for i in (1, 2, 3)}  # fmt: skip
+        ingest(dockd, recorder(tmp_path / serial, clips), serial)
     drawn = dockd.json("spotcheck", "draw", "--since", "1d", "--by", "supervisor")
-    assert (drawn["ratio"], drawn["population"], len(drawn["items"])) == (0.5, 3, 2)  # ceil(1.5)
+    assert (drawn["ratio"], drawn["population"], len(drawn["items"])) == (0.5, 6, 3)  # ceil(3.0)
+    # each stratum's share is 1.5: one gets 2, the other 1, and every item is its own officer's
+    per_unit = {u: [i["custodian"] for i in drawn["items"] if i["unit"] == u]
+                for u in ("Dyke patrol", "Reservoir")}  # fmt: skip
+    assert sorted(len(c) for c in per_unit.values()) == [1, 2]
+    assert set(per_unit["Dyke patrol"]) == {"Officer 1101 (1101)"}
+    assert set(per_unit["Reservoir"]) == {"Officer 1102 (1102)"}
+    assert dockd.run("spotcheck", "verify", str(drawn["id"])).returncode == 0

@@ -22,11 +22,13 @@ from dockd.core.status_document import SessionDocument, StatusDocument
 from dockd.core.viewing import OperatorEntry, RegisterEntry, Requested
 from dockd.core.views import (
     DeadlineReport,
+    DeviceView,
     ExportCreated,
     ExportView,
     Manifest,
     RecordingView,
     SessionView,
+    SpotCheckDraw,
     VerifyReport,
 )
 
@@ -54,6 +56,8 @@ def all_schemas() -> dict[str, dict[str, Any]]:
         "export.schema.json": TypeAdapter(ExportCreated),
         "forward.schema.json": TypeAdapter(ForwardPassView),
         "verify-central.schema.json": TypeAdapter(CentralVerifyReport),
+        "spotcheck-draw.schema.json": TypeAdapter(SpotCheckDraw),
+        "devices.schema.json": TypeAdapter(list[DeviceView]),
     }
     out = {}
     for name, adapter in documents.items():

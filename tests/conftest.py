@@ -75,12 +75,21 @@ class Dockd:
 
     def custody_events(self, kind: str) -> list[dict[str, Any]]:
         """Read straight from the ledger: what the CLI says is not proof of what it wrote."""
-        db = self.ledger_url.removeprefix("sqlite:///")
-        with contextlib.closing(sqlite3.connect(db)) as con:
-            rows = con.execute(
-                "SELECT subject, actor, details FROM custody_events WHERE kind = ? ORDER BY seq",
-                (kind,),
-            ).fetchall()
+        query = "SELECT subject, actor, details FROM custody_events WHERE kind = ? ORDER BY seq"
+        if self.ledger_url.startswith("sqlite:///"):
+            db = self.ledger_url.removeprefix("sqlite:///")
+            with contextlib.closing(sqlite3.connect(db)) as con:
+                rows = con.execute(query, (kind,)).fetchall()
+        else:
+            import sqlalchemy as sa
+
+            engine = sa.create_engine(self.ledger_url)
+            try:
+                with engine.connect() as c:
+                    found = c.execute(sa.text(query.replace("?", ":kind")), {"kind": kind})
+                    rows = [tuple(r) for r in found]
+            finally:
+                engine.dispose()
         return [{"subject": s, "actor": a, "details": json.loads(d)} for s, a, d in rows]
 
     def objects(self) -> list[Path]:

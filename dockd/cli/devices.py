@@ -57,25 +57,27 @@ def change(app: App, args: argparse.Namespace) -> int:
 def listing(app: App, args: argparse.Namespace) -> int:
     devices = app.registry.devices()
     if args.json:
-        print_json(
-            [
-                {
-                    "serial": d.serial,
-                    "model": d.model,
-                    "custodian": asdict(d.custodian) if d.custodian else None,
-                    "history": [
-                        {**asdict(c), "since": s.isoformat(), "until": u.isoformat() if u else None}
-                        for c, s, u in d.history
-                    ],
-                }
-                for d in devices
-            ]
-        )
+        from dockd.core.views import CustodianStretch, CustodianView, DeviceView
+
+        shown = [
+            DeviceView(
+                serial=d.serial,
+                model=d.model,
+                custodian=CustodianView(**asdict(d.custodian)) if d.custodian else None,
+                history=[CustodianStretch(**asdict(c), since=s, until=u) for c, s, u in d.history],
+                retired_at=d.retired_at,
+            )
+            for d in devices
+        ]
+        print_json(shown)
         return EXIT_OK
     tr = app.locale
     for d in devices:
         c = d.custodian
-        who = f"{c.name} ({c.badge}), {c.unit}" if c else tr("unassigned")
+        if d.retired_at is not None:
+            who = tr("retired")
+        else:
+            who = f"{c.name} ({c.badge}), {c.unit}" if c else tr("unassigned")
         print(tr("{serial:<20} {model:<20} {who}", serial=d.serial, model=d.model, who=who))
     return EXIT_OK
 

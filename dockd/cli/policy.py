@@ -23,6 +23,7 @@ def show(app: App, args: argparse.Namespace) -> int:
         return EXIT_OK
     print(tr("{pack_id}: {pack_name}", pack_id=pack.id, pack_name=pack.name))
     print(tr("  {authority} (seeds/{seed})", authority=pack.authority, seed=pack.seed))
+    marked = False
     for section_name, section in pack:
         if not isinstance(section, BaseModel):
             continue
@@ -37,6 +38,7 @@ def show(app: App, args: argparse.Namespace) -> int:
         print(tr("[{section_name}]  {source}", section_name=section_name, source=source))
         for key, value in values.items():
             mark = "  " + tr("(dockd's own, not the seed's)") if key in own else ""
+            marked = marked or key in own
             print(
                 tr(
                     "  {key} = {json}{mark}",
@@ -45,6 +47,16 @@ def show(app: App, args: argparse.Namespace) -> int:
                     mark=mark,
                 )
             )
+    if marked:
+        # The seed leaves these to the agency: say how it sets them (a pack of its own).
+        print(
+            tr(
+                "Values marked dockd's own are yours to set: copy {rules} to a folder of your "
+                "own, edit policies/{pack_id}.toml there, and set [rules] dir to that folder.",
+                rules=str(app.config.rules.effective_dir),
+                pack_id=pack.id,
+            )
+        )
     return EXIT_OK
 
 

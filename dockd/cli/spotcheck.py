@@ -20,22 +20,23 @@ def _yes_no(text: str) -> bool:
 
 
 def draw(app: App, args: argparse.Namespace) -> int:
+    from dockd.core.views import DrawnItem, SpotCheckDraw
+
     draw_id, drawn = app.supervision.draw(args.since, args.by)
     recorded = app.supervision.recorded_draw(draw_id)
     items = [
-        {"item": item, "recording": m.recording, "unit": m.unit, "custodian": m.custodian}
+        DrawnItem(item=item, recording=m.recording, unit=m.unit, custodian=m.custodian)
         for item, m in recorded.items
     ]
     if args.json:
-        print_json(
-            {
-                "id": draw_id,
-                "seed": drawn.seed,
-                "population": len(drawn.population),
-                "ratio": drawn.ratio,
-                "items": items,
-            }
+        shown = SpotCheckDraw(
+            id=draw_id,
+            seed=drawn.seed,
+            population=len(drawn.population),
+            ratio=drawn.ratio,
+            items=items,
         )
+        print_json(shown)
         return EXIT_OK
     tr = app.locale
     print(
@@ -53,10 +54,10 @@ def draw(app: App, args: argparse.Namespace) -> int:
         print(
             tr(
                 "  item {item:<6} recording {recording:<8} {unit} {custodian}",
-                item=i["item"],
-                recording=i["recording"],
-                unit=i["unit"],
-                custodian=i["custodian"],
+                item=i.item,
+                recording=i.recording,
+                unit=i.unit,
+                custodian=i.custodian,
             )
         )
     return EXIT_OK

@@ -155,7 +155,12 @@ class InterruptionPolicy(_Section):
 
 
 class SpotCheckPolicy(_Section):
-    ratio: float = Field(gt=0, le=1, description="Share of sessions drawn for supervisor review.")
+    ratio: float = Field(
+        gt=0,
+        le=1,
+        description="Share of the period's recordings a spot-check draw takes: "
+        "ceil(ratio × population), stratified by unit and custodian.",
+    )
 
 
 class MediaReturnPolicy(_Section):

@@ -27,6 +27,7 @@ class DeviceEntry:
     model: str
     custodian: Custodian | None
     history: list[CustodyStretch]
+    retired_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

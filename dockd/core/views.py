@@ -86,6 +86,11 @@ class RecordingView(_View):
     late: bool | None
     late_by_s: float | None
     retention_class: str | None
+    activity_types: list[str] = Field(
+        default_factory=list,
+        description="The types of the listed activities (`dockd activities import`) it was "
+        "matched to, sorted; empty: matched to none.",
+    )
     retain_until: Rfc3339 | None
     holds: list[str] = Field(description="Active holds, as kind:reference.")
     expired_at: Rfc3339 | None = Field(description="When retention expiry removed its object.")
@@ -360,6 +365,47 @@ class SpotCheckItem(_View):
     note: str | None
     unit: str | None
     custodian: str | None
+
+
+class DrawnItem(_View):
+    item: int = Field(description="For `dockd spotcheck review ITEM`.")
+    recording: int
+    unit: str | None = Field(description="The recorder's custodian's unit when it was made.")
+    custodian: str | None
+
+
+class SpotCheckDraw(_View):
+    """`dockd spotcheck draw --json`: recorded (a `spotcheck-drawn` custody event) before
+    it was printed; `dockd spotcheck verify ID` recomputes `items` from seed and population."""
+
+    id: int
+    seed: Hex64 = Field(description="The custody chain's head when it was drawn.")
+    population: int = Field(description="Recordings of the period the sample was drawn from.")
+    ratio: float = Field(description="The pack's [spot_check] ratio: ceil(ratio × population).")
+    items: list[DrawnItem]
+
+
+class CustodianView(_View):
+    badge: str
+    name: str
+    unit: str
+
+
+class CustodianStretch(CustodianView):
+    since: Rfc3339
+    until: Rfc3339 | None = Field(description="null: the recorder is still in their custody.")
+
+
+class DeviceView(_View):
+    """One entry of `dockd devices list --json`."""
+
+    serial: str
+    model: str
+    custodian: CustodianView | None = Field(description="null: in the pool, or retired.")
+    history: list[CustodianStretch]
+    retired_at: Rfc3339 | None = Field(
+        None, description="When `dockd devices retire` took it out of service; null: in service."
+    )
 
 
 class WorkRecordView(_View):

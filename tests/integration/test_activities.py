@@ -1,5 +1,5 @@
-"""Activities that must be recorded, through the real command line on a real SQLite
-ledger: the list imported all or nothing, the report's unrecorded activities, and
+"""Activities that must be recorded, through the real command line on real SQLite and
+PostgreSQL ledgers: the list imported all or nothing, the report's unrecorded activities, and
 Qidong's patrol footage taking its 6-month class (002:18(1)) with the chain intact and
 expiry at the new date. Expected shares and states are written out by hand."""
 
@@ -24,6 +24,7 @@ from tests.integration.test_policy_packs_e2e import (
     when,
 )
 from tests.integration.test_supervision import deadlines
+from tests.support.ledgers import on_both_ledgers  # noqa: F401  (the `dockd` fixture)
 
 HEADER = "id,type,badges,unit,start,end,place\n"
 
@@ -94,7 +95,9 @@ def test_import_is_all_or_nothing_and_the_report_lists_what_lacks_footage(
     )
     assert (items["D-3"]["state"], items["D-3"]["covered_share"]) == ("covered", 0.0)
     assert len(items["D-3"]["covered_by"]) == 1
-    assert recordings(dockd)[clip]["retention_class"] == "routine"  # a complaint: routine
+    shown = recordings(dockd)[clip]
+    assert shown["retention_class"] == "routine"  # a complaint: routine
+    assert shown["activity_types"] == ["complaint"], "D-2 gave its recording its type"
 
     again = dockd.run("activities", "import", str(good))
     assert again.returncode == 0, again.stderr
@@ -124,6 +127,7 @@ def test_qidong_patrol_footage_takes_six_months_and_expires_at_the_new_date(
     assert end == t0 + timedelta(minutes=5)
     assert when(before[patrol]["retain_until"]) == months_later(end, 12)
 
+    assert before[patrol]["activity_types"] == []
     listed = csv_file(
         tmp_path / "patrol.csv", ("P-1", "patrol", "3312", t0, t0 + timedelta(minutes=5))
     )
@@ -131,6 +135,7 @@ def test_qidong_patrol_footage_takes_six_months_and_expires_at_the_new_date(
     assert done.returncode == 0, done.stderr
     after = recordings(dockd)
     assert after[patrol]["retention_class"] == "patrol-inspection"
+    assert (after[patrol]["activity_types"], after[other]["activity_types"]) == (["patrol"], [])
     new_date = when(after[patrol]["retain_until"])
     assert new_date == months_later(end, 6)
     assert after[other]["retention_class"] == "routine"  # outside the window

@@ -1,7 +1,8 @@
 """Activities matched without anyone running `dockd activities match`: after each dock
 session (for the activities its recordings may cover) and before each report (for the
 period); and matched through the custodian when the file names carry no badge, with the
-custodian as `dockd devices assign --at` entered them. Real CLI, real SQLite ledger.
+custodian as `dockd devices assign --at` entered them. Real CLI, real SQLite and PostgreSQL
+ledgers.
 
 Qidong's pack: a complaint must be recorded (002:9(四)). A DCF recorder names its files by
 start time only (rules/recorders/dcim.toml): whose footage it is, is whose recorder it was.
@@ -26,6 +27,7 @@ from tests.integration.test_policy_packs_e2e import (
     use_pack,
 )
 from tests.integration.test_supervision import deadlines
+from tests.support.ledgers import on_both_ledgers  # noqa: F401  (the `dockd` fixture)
 
 
 def dcf(start: datetime) -> str:

@@ -7,14 +7,14 @@ never computed with dockd's formula. Each boundary is tried on both sides.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from dockd.adapters.rules import load_policy
 from dockd.core.deadlines import judge, working_day_end
-from dockd.core.retention import retain_until
+from dockd.core.retention import may_expire, retain_until
 from tests.conftest import REPO
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -82,7 +82,9 @@ def test_retention_ends_on_the_date_the_seed_gives(
     _, months = pack.retention.months_for(kinds)
     until = retain_until(EVENING, months)
     assert until == kept_until
-    assert until.astimezone(UTC) > local(2026, 1, 1).astimezone(UTC)
+    # both sides of the boundary: kept through the date written above, expirable a minute on
+    assert not may_expire(until, kept_until, 0, False)
+    assert may_expire(until, kept_until + timedelta(minutes=1), 0, False)
 
 
 def test_qidong_six_months_from_the_last_day_of_august_end_on_the_last_of_february() -> None:

@@ -1,18 +1,24 @@
-"""Supervision through the real command line on a real SQLite ledger: one scenario per
-duty (spot checks, interruptions, work records, lending, media return, devices), each
-ending with `dockd audit verify` intact. Expected values are written out by hand."""
+"""Supervision through the real command line on a real SQLite ledger and on a real
+PostgreSQL one: one scenario per duty (spot checks, interruptions, work records, lending,
+media return, devices), each ending with `dockd audit verify` intact. Expected values are
+written out by hand."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import sqlite3
+import shutil
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+from jsonschema import Draft202012Validator
+from sqlalchemy import update
+from sqlalchemy.sql.dml import Update
+
+from dockd.adapters.ledger.schema import InterruptionRow, SpotCheckItemRow
 from dockd.adapters.ledger.supervision import LedgerSupervision
-from tests.conftest import Dockd
+from tests.conftest import REPO, Dockd
 from tests.integration.test_policy_packs_e2e import (
     audit_ok,
     ingest,
@@ -24,20 +30,41 @@ from tests.integration.test_policy_packs_e2e import (
     recordings,
     use_pack,
 )
+from tests.support.ledgers import on_both_ledgers  # noqa: F401  (the `dockd` fixture)
+
+#: Lists of the report that are not problems: they alone do not make it exit 1.
+NOT_PROBLEMS = {"work_records", "exports"}
+
+
+@cache
+def validator(schema: str) -> Draft202012Validator:
+    return Draft202012Validator(json.loads((REPO / "schemas" / schema).read_text("utf-8")))
+
+
+def conforms(document: Any, schema: str) -> None:
+    """The output is what its committed schema says (DESIGN: every --json has one)."""
+    errors = [e.message for e in validator(schema).iter_errors(document)]
+    assert errors == [], errors
 
 
 def deadlines(dockd: Dockd) -> dict[str, Any]:
+    """The report of the last 24 h; it exits 1 exactly when it lists a problem."""
     result = dockd.run("report", "deadlines", "--since", "24h", "--json")
-    assert result.returncode in (0, 1), result.stderr
     rep: dict[str, Any] = json.loads(result.stdout)
+    conforms(rep, "report.schema.json")
+    problems = any(isinstance(v, list) and v for k, v in rep.items() if k not in NOT_PROBLEMS)
+    assert result.returncode == (1 if problems else 0), result.stderr
     return rep
 
 
-def sql(dockd: Dockd, statement: str, *params: object) -> None:
-    db = dockd.ledger_url.removeprefix("sqlite:///")
-    with contextlib.closing(sqlite3.connect(db)) as con:
-        con.execute(statement, params)
-        con.commit()
+def tamper(dockd: Dockd, statement: Update) -> None:
+    """Edit the ledger behind dockd's back, as someone with the database's password could."""
+    ledger = ledger_api(dockd)
+    try:
+        with ledger.transaction() as s:
+            s.execute(statement)
+    finally:
+        ledger.close()
 
 
 def registered(dockd: Dockd, serial: str, badge: str, unit: str, at: datetime) -> None:
@@ -59,6 +86,7 @@ def test_spot_check_draw_is_recorded_first_reviewed_and_tamper_evident(
     before = dockd.custody_events("device-assigned")
 
     drawn = dockd.json("spotcheck", "draw", "--since", "1d", "--by", "supervisor")
+    conforms(drawn, "spotcheck-draw.schema.json")
     assert drawn["population"] == 3
     assert drawn["ratio"] == 0.05
     (item,) = drawn["items"]  # ceil(0.05 × 3) = 1
@@ -99,7 +127,12 @@ def test_spot_check_draw_is_recorded_first_reviewed_and_tamper_evident(
     audit_ok(dockd)
 
     others = sorted(r["id"] for r in recordings(dockd).values() if r["id"] != item["recording"])
-    sql(dockd, "UPDATE spot_check_items SET recording = ? WHERE id = ?", others[0], item["item"])
+    tamper(
+        dockd,
+        update(SpotCheckItemRow)
+        .where(SpotCheckItemRow.id == item["item"])
+        .values(recording=others[0]),
+    )
     bad = dockd.run("spotcheck", "verify", str(drawn["id"]))
     assert bad.returncode == 1
     assert "differs" in bad.stdout
@@ -163,7 +196,7 @@ def test_an_unexplained_gap_stays_in_later_reports(dockd: Dockd, tmp_path: Path)
     ingest(dockd, recorder(tmp_path / "rec", clips), "QD03")
     (gap,) = deadlines(dockd)["interruptions"]
     week_ago = datetime.now(UTC) - timedelta(days=7)
-    sql(dockd, "UPDATE interruptions SET detected_at = ?", week_ago.strftime("%Y-%m-%d %H:%M:%S"))
+    tamper(dockd, update(InterruptionRow).values(detected_at=week_ago))
     assert [g["id"] for g in deadlines(dockd)["interruptions"]] == [gap["id"]]
     dockd.run("interruptions", "explain", str(gap["id"]), "--by", "3303", "--text", "x", check=True)
     assert deadlines(dockd)["interruptions"] == []
@@ -204,6 +237,12 @@ def test_devices_reclaimed_retired_unregistered_and_short_of_the_ratio(
     assert deadlines(dockd)["equipment"] == []
 
     dockd.run("devices", "reclaim", "DD02", "--reason", "officer transferred", check=True)
+    listed = {d["serial"]: d for d in dockd.json("devices", "list")}
+    conforms(list(listed.values()), "devices.schema.json")
+    assert listed["DD02"]["custodian"] is None, "back in the pool"
+    assert [(h["badge"], h["until"] is None) for h in listed["DD02"]["history"]] == [
+        ("4402", False)
+    ]
     (short,) = deadlines(dockd)["equipment"]
     assert (short["unit"], short["recorders"], short["officers"], short["needed"]) == (
         "Office",
@@ -215,6 +254,12 @@ def test_devices_reclaimed_retired_unregistered_and_short_of_the_ratio(
     again = dockd.run("devices", "reclaim", "DD02", "--reason", "twice")
     assert again.returncode != 0
     dockd.run("devices", "retire", "DD02", "--reason", "lens broken", check=True)
+    listed = {d["serial"]: d for d in dockd.json("devices", "list")}
+    conforms(list(listed.values()), "devices.schema.json")
+    assert (listed["DD01"]["retired_at"], listed["DD02"]["retired_at"] is not None) == (None, True)
+    shown = dockd.run("devices", "list", check=True).stdout.splitlines()
+    assert shown[0].split() == ["DD01", "DSJ", "Officer", "4401", "(4401),", "Office"]
+    assert shown[1].split() == ["DD02", "DSJ", "retired"], "not 'unassigned': not in the pool"
     refused = dockd.run(
         "devices", "assign", "DD02", "--badge", "4402", "--name", "x", "--unit", "Office"
     )
@@ -248,3 +293,42 @@ def test_mingshan_reports_a_recorder_kept_off_the_dock_over_24_hours(
     use_pack(dockd, "qidong")  # no media-return article
     assert deadlines(dockd)["media_held"] == []
     audit_ok(dockd)
+
+
+def test_the_admin_sets_a_ratio_the_seed_leaves_open_and_the_draw_uses_it(
+    dockd: Dockd, tmp_path: Path
+) -> None:
+    """Luoyang's seed gives no spot-check ratio: `policy show` says the 5 % is dockd's own
+    and how to set it; a pack of the agency's own under `[rules] dir` sets 0.5."""
+    use_pack(dockd, "luoyang-water")
+    shown = dockd.run("policy", "show", check=True).stdout
+    assert "[spot_check]  not in the seed: dockd's own\n  ratio = 0.05  (dockd's own" in shown
+    rules = REPO / "rules"
+    assert f"copy {rules} to a folder of your own, edit policies/luoyang-water.toml" in shown
+
+    own = tmp_path / "agency-rules"
+    shutil.copytree(rules, own)
+    pack = own / "policies" / "luoyang-water.toml"
+    text = pack.read_text("utf-8")
+    assert text.count("ratio = 0.05\n") == 1
+    pack.write_text(text.replace("ratio = 0.05\n", "ratio = 0.5\n"), "utf-8")
+    config = dockd.config.read_text("utf-8")
+    dockd.config.write_text(config + f'\n[rules]\ndir = "{own}"\n', "utf-8")
+    assert dockd.json("policy", "show")["spot_check"]["ratio"] == 0.5
+
+    # two officers of two units, three recordings each: two strata of 3
+    start = local_now() - timedelta(hours=3)
+    for serial, badge, unit in (("LY01", "1101", "Dyke patrol"), ("LY02", "1102", "Reservoir")):
+        registered(dockd, serial, badge, unit, start - timedelta(days=1))
+        clips = {name(serial, badge, start + timedelta(minutes=i), i): b"%s%d" % (badge.encode(), i)
+                 for i in (1, 2, 3)}  # fmt: skip
+        ingest(dockd, recorder(tmp_path / serial, clips), serial)
+    drawn = dockd.json("spotcheck", "draw", "--since", "1d", "--by", "supervisor")
+    assert (drawn["ratio"], drawn["population"], len(drawn["items"])) == (0.5, 6, 3)  # ceil(3.0)
+    # each stratum's share is 1.5: one gets 2, the other 1, and every item is its own officer's
+    per_unit = {u: [i["custodian"] for i in drawn["items"] if i["unit"] == u]
+                for u in ("Dyke patrol", "Reservoir")}  # fmt: skip
+    assert sorted(len(c) for c in per_unit.values()) == [1, 2]
+    assert set(per_unit["Dyke patrol"]) == {"Officer 1101 (1101)"}
+    assert set(per_unit["Reservoir"]) == {"Officer 1102 (1102)"}
+    assert dockd.run("spotcheck", "verify", str(drawn["id"])).returncode == 0

@@ -225,6 +225,22 @@ def test_first_opportunity_as_a_number_is_dockds_interpretation() -> None:
     assert own == set(PACKS) - {"mingshan-emergency"}
 
 
+def test_equipment_ratios_are_the_seeds_and_dalians_class_is_dockds_assumption() -> None:
+    """000:8 sets three classes (A: one per 3 officers, B: one per 5, C: as needed) and
+    leaves the department's class open: class A is dockd's assumption, marked as such.
+    003/A:7(1) one per front-line officer; 004:9 at least two per unit: the seeds' own."""
+    dalian, mingshan, dandong = (
+        pack(i).equipment
+        for i in ("dalian-jinpu-ocean", "mingshan-emergency", "dandong-civil-affairs")
+    )
+    assert dalian is not None and mingshan is not None and dandong is not None
+    assert (dalian.officers_per_recorder, dalian.min_per_unit) == (3, None)
+    assert dalian.dockd_own == ["officers_per_recorder"]
+    assert (mingshan.officers_per_recorder, mingshan.dockd_own) == (1, [])
+    assert (dandong.min_per_unit, dandong.dockd_own) == (2, [])
+    assert {i for i in PACKS if pack(i).equipment is None} == {"luoyang-water", "qidong"}
+
+
 def test_spot_check_ratios_cite_only_spot_check_articles() -> None:
     """000:32, 002:20 and 004:28 are about spot checks; Luoyang and Mingshan have none."""
     cited = {i: pack(i).spot_check.articles for i in PACKS}

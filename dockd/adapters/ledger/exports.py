@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dockd.adapters.ledger.activity_types import activity_types
 from dockd.adapters.ledger.facts import facts
 from dockd.adapters.ledger.mapping import recording_view
 from dockd.adapters.ledger.registry import LedgerRegistry
@@ -62,7 +63,8 @@ class LedgerExports:
                 raise ExportUsageError(
                     "no recording {missing} in the ledger", missing=", ".join(missing)
                 )
-            return [recording_view(rows[i]) for i in ids]
+            types = activity_types(s, ids)
+            return [recording_view(rows[i], activity_types=types.get(i, [])) for i in ids]
 
         return self.ledger.read(load)
 

@@ -40,9 +40,13 @@ def central_copy_view(row: CentralCopyRow | None) -> CentralCopyView:
 
 
 def recording_view(
-    row: RecordingRow, central: CentralCopyRow | None = None, stations: Sequence[str] = ()
+    row: RecordingRow,
+    central: CentralCopyRow | None = None,
+    stations: Sequence[str] = (),
+    activity_types: Sequence[str] = (),
 ) -> RecordingView:
-    """`stations`: those whose store holds its object now (`object_locations`)."""
+    """`stations`: those whose store holds its object now (`object_locations`);
+    `activity_types`: those of the activities it was matched to."""
     raw = bytes(row.path_raw)
     confirmed = central is not None and central.state == "confirmed"
     return RecordingView(
@@ -62,6 +66,7 @@ def recording_view(
         late=row.late,
         late_by_s=row.late_by_s,
         retention_class=row.retention_class,
+        activity_types=list(activity_types),
         retain_until=row.retain_until,
         holds=[f"{h.kind}:{h.reference}" for h in row.holds if h.released_at is None],
         expired_at=row.expired_at,

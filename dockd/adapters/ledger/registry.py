@@ -109,10 +109,21 @@ class LedgerRegistry:
     def devices(self) -> list[DeviceEntry]:
         def load(s: Session) -> list[DeviceEntry]:
             out = []
+            retired = {
+                serial: at
+                for serial, at in s.execute(
+                    select(DeviceChangeRow.serial, func.min(DeviceChangeRow.at))
+                    .where(DeviceChangeRow.kind == "retired")
+                    .group_by(DeviceChangeRow.serial)
+                )
+            }
             for device in s.scalars(select(DeviceRow).order_by(DeviceRow.serial)):
                 history = _history(s, device.serial)
                 current = next((c for c, _, until in reversed(history) if until is None), None)
-                out.append(DeviceEntry(device.serial, device.model, current, history))
+                entry = DeviceEntry(
+                    device.serial, device.model, current, history, retired.get(device.serial)
+                )
+                out.append(entry)
             return out
 
         return self.ledger.read(load)

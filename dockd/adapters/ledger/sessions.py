@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table, func, insert, select
 from sqlalchemy.orm import DeclarativeBase, Session, selectinload
 
+from dockd.adapters.ledger.activity_types import activity_types
 from dockd.adapters.ledger.custody import CustodyLedger
 from dockd.adapters.ledger.facts import complete, facts, row_fact, values_fact
 from dockd.adapters.ledger.locks import Holder, clear_lock, hold_lock, pid_alive, release_lock
@@ -475,7 +476,11 @@ class Ledger(CustodyLedger):
                 .order_by(ObjectLocationRow.station)
             ):
                 places.setdefault(blake3, []).append(where)
-            return [recording_view(r, c, places.get(r.blake3, [])) for r, c in s.execute(query)]
+            types = activity_types(s)
+            return [
+                recording_view(r, c, places.get(r.blake3, []), types.get(r.id, []))
+                for r, c in s.execute(query)
+            ]
 
         return self.read(load)
 

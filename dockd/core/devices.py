@@ -13,7 +13,7 @@ switches a USB device to mass storage.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
@@ -55,6 +55,20 @@ class DeviceScope:
             return True
         path = props.get("ID_PATH")
         return path is not None and any(fnmatchcase(path, glob) for glob in self.ports)
+
+
+def disks_beneath(disk: str, built_on: Callable[[str], Iterable[str]]) -> Iterator[str]:
+    """`disk` and every disk it is built on, however deep: LUKS on LVM on md on partitions
+    of USB disks are all the dock's own when the store is on top. `built_on(disk)` names
+    the whole disks directly under one (none for a physical disk)."""
+    seen: set[str] = set()
+    todo = [disk]
+    while todo:
+        current = todo.pop()
+        if current not in seen:
+            seen.add(current)
+            yield current
+            todo.extend(built_on(current))
 
 
 def unlock_profile(props: Mapping[str, str]) -> str | None:

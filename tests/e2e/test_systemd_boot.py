@@ -12,11 +12,13 @@ free port and a drop folder.
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import shutil
 import sqlite3
 import subprocess
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,10 +177,11 @@ def booted(
     station_ntp: ResponderAddress,
 ) -> Iterator[Booted]:
     """`request.param` (indirect): "writes", the recorder writes on with the unit's
-    recorder-writes drop-in; "unlock", a profile with an unlock tool and the unlock drop-in;
+    recorder-writes drop-in; "writes-without-drop-in", the same writes on the shipped unit
+    alone; "unlock", a profile with an unlock tool and the unlock drop-in;
     "unlock-without-drop-in", the same profile on the shipped unit alone."""
     feature = getattr(request, "param", None)
-    writes = feature == "writes"
+    writes = feature in ("writes", "writes-without-drop-in")
     require_udev()
     need_pid1_tools()
     # mount points for the namespace's own; left as they were found
@@ -202,6 +205,7 @@ def booted(
     rules, dropin, proc = REPO / "rules", ":", ":"
     if writes:
         rules = _rules_with_recorder_writes(tmp_path)
+    if feature == "writes":
         dropin = f"cp {REPO}/systemd/dockd-recorder-writes.conf {dropins}/recorder-writes.conf"
     elif feature in ("unlock", "unlock-without-drop-in"):
         state.mkdir()  # the tool lives in the state folder: dockd's /tmp is private
@@ -334,6 +338,81 @@ def test_with_the_drop_in_the_unit_lets_dockd_set_the_clock_and_clear(
         kinds = [k for (k,) in db.execute("SELECT kind FROM custody_events ORDER BY seq")]
     assert kinds.count("recorder-file-cleared") == 2
     assert kinds.count("recorder-clock-set") == 1
+
+
+@pytest.mark.parametrize("booted", ["writes-without-drop-in"], indirect=True)
+def test_without_the_drop_in_the_writes_are_refused_named_and_the_recorder_untouched(
+    booted: Booted, tmp_path: Path
+) -> None:
+    """The likely misconfiguration: clock set and clearing on, the unit as shipped. dockd
+    says so at start and on the recorder's card, docks it all the same, and writes nothing."""
+    wait_for(
+        lambda: booted.unit("ActiveState").get("ActiveState") == "active",
+        60,
+        "dockd to be active",
+    )
+    assert "DOCKD_RECORDER_DEVICES=r" in booted.unit("Environment")["Environment"].split()
+    clips = {
+        "DCIM/100MEDIA/SD3_007_20261123080000_0001.AVI": os.urandom(500_000),
+        "DCIM/100MEDIA/SD3_007_20261123080100_0002.AVI": os.urandom(500_000),
+    }
+    (tmp_path / "scoped").mkdir()
+    image = tmp_path / "scoped/SD3.dockrec"
+    fat32_recorder(image, "SD3", {**clips, "NOTES.TXT": b"notes"})
+    before = hashlib.sha256(image.read_bytes()).hexdigest()
+    dock = Dock()
+    try:
+        dev = dock.plug(image)
+        slot = f"test-{Path(dev).name}"
+        wait_for(
+            lambda: any(e.get("DOCKD_EVENT") == "safe-to-unplug" for e in booted.journal()),
+            120,
+            "safe-to-unplug in the journal",
+        )
+        card = _slot_card(booted.port, slot)
+        page = _page(booted.port)
+        refused = booted.open_for_writing_as_dockd(dev)
+    finally:
+        dock.close()
+    # the offload is whole ("done", safe to unplug); the writes that did not happen are named
+    assert (card["state"], card["code"], card["safe_to_unplug"]) == (
+        "done",
+        "RECORDER_WRITES_BLOCKED",
+        True,
+    ), card
+    assert "dockd.service opens recorders read-only" in str(card["message"]), card
+    assert "recorder-writes.conf" in str(card["hint"]), card
+    assert '<code class="code">RECORDER_WRITES_BLOCKED</code>' in page
+    assert "Operation not permitted" in refused, refused
+    assert hashlib.sha256(image.read_bytes()).hexdigest() == before, "the recorder was written"
+
+    journal = booted.journal()
+    blocked = [e for e in journal if e.get("DOCKD_EVENT") == "recorder-writes-blocked"]
+    # once at start (no recorder yet), once for the recorder whose writes were skipped
+    assert [e.get("DOCKD_SERIAL") for e in blocked] == [None, "SD3"], blocked
+    assert {e.get("MESSAGE_ID") for e in blocked} == {MESSAGE_IDS["recorder-writes-blocked"]}
+    events = {e.get("DOCKD_EVENT") for e in journal}
+    assert not events & {"recorder-clock-set", "recorder-cleared"}, events
+    assert booted.verified("SD3") == 2
+    with sqlite3.connect(booted.state / "ledger.sqlite3") as db:
+        states = [s for (s,) in db.execute("SELECT state FROM dock_sessions WHERE serial = 'SD3'")]
+        kinds = {k for (k,) in db.execute("SELECT kind FROM custody_events")}
+    assert states == ["completed"]
+    assert not {k for k in kinds if k.startswith("recorder-") and "clear" in k}, kinds
+    assert "recorder-clock-set" not in kinds
+
+
+def _slot_card(port: int, slot: str) -> dict[str, object]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status", timeout=10) as response:
+        document = json.loads(response.read())
+    [card] = [c for c in document["slots"] if c["slot"] == slot]
+    return dict(card)
+
+
+def _page(port: int) -> str:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/", headers={"Accept-Language": "en"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return str(response.read().decode())
 
 
 @pytest.fixture

@@ -107,6 +107,21 @@ class Booted:
         result = self.ctl("sh", "-c", attempt, dev)
         return (result.stdout + result.stderr).strip().splitlines()[-1]
 
+    def slot_card(self, slot: str) -> dict[str, object]:
+        """The slot's card in the running dockd's /api/status."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/status", timeout=10) as r:
+            document = json.loads(r.read())
+        [card] = [c for c in document["slots"] if c["slot"] == slot]
+        return dict(card)
+
+    def page(self) -> str:
+        """The status page as an English-speaking browser gets it."""
+        url = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/", headers={"Accept-Language": "en"}
+        )
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return str(response.read().decode())
+
     def custody(self, kinds: tuple[str, ...]) -> list[tuple[str, str, dict[str, object]]]:
         """The custody events of these kinds: (kind, subject, details), in chain order."""
         ledger = self.state / "ledger.sqlite3"
@@ -369,8 +384,8 @@ def test_without_the_drop_in_the_writes_are_refused_named_and_the_recorder_untou
             120,
             "safe-to-unplug in the journal",
         )
-        card = _slot_card(booted.port, slot)
-        page = _page(booted.port)
+        card = booted.slot_card(slot)
+        page = booted.page()
         refused = booted.open_for_writing_as_dockd(dev)
     finally:
         dock.close()
@@ -400,19 +415,6 @@ def test_without_the_drop_in_the_writes_are_refused_named_and_the_recorder_untou
     assert states == ["completed"]
     assert not {k for k in kinds if k.startswith("recorder-") and "clear" in k}, kinds
     assert "recorder-clock-set" not in kinds
-
-
-def _slot_card(port: int, slot: str) -> dict[str, object]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status", timeout=10) as response:
-        document = json.loads(response.read())
-    [card] = [c for c in document["slots"] if c["slot"] == slot]
-    return dict(card)
-
-
-def _page(port: int) -> str:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/", headers={"Accept-Language": "en"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return str(response.read().decode())
 
 
 @pytest.fixture

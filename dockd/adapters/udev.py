@@ -86,9 +86,10 @@ def _block_devices(context: pyudev.Context, path: Path) -> list[pyudev.Device]:
     if os.major(number) != 0:
         return [pyudev.Devices.from_device_number(context, "block", number)]
     source = _mount_source(path)
-    if source is None:  # tmpfs, overlay: on no block device
+    if source is None:  # tmpfs, overlay, NFS: on no block device
         return []
-    return _btrfs_members(context, pyudev.Devices.from_device_file(context, source))
+    device = pyudev.Devices.from_device_file(context, source)
+    return _btrfs_members(context, device) if device.subsystem == "block" else []
 
 
 def system_disks(context: pyudev.Context, paths: Iterable[Path]) -> frozenset[str]:
@@ -99,7 +100,7 @@ def system_disks(context: pyudev.Context, paths: Iterable[Path]) -> frozenset[st
     for path in paths:
         try:
             devices = _block_devices(context, path)
-        except (OSError, pyudev.DeviceNotFoundError):
+        except (OSError, ValueError, pyudev.DeviceNotFoundError):  # ValueError: no device file
             continue
         for device in devices:
             disk = _disk(device)

@@ -3,7 +3,8 @@
 Pure over the device's udev properties (see the contract in DESIGN.md). A dock is a
 dedicated machine: the shipped rule tags every USB mass-storage disk and partition
 DOCKD_RECORDER=1, and the daemon takes those on its ports ([daemon] ports, ID_PATH
-globs, "*" = all), never the disk holding / or the store. The serial comes from
+globs, "*" = all), never the disks holding / or the store, down to the physical disks
+under a dm, md or btrfs store (see `disks_beneath`). The serial comes from
 DOCKD_SERIAL or the USB descriptor, the slot from DOCKD_SLOT or the USB port path;
 DOCKD_PROFILE is the profile a declared USB id names (the volume's content decides
 first, see dockd.core.detect). DOCKD_UNLOCK names the profile whose vendor command

@@ -23,6 +23,7 @@ RUN_PACKAGES  := python3-venv python3-dev gcc libc6-dev libsystemd-dev pkg-confi
 # make deb: dpkg-deb is part of dpkg; the package is staged by packaging/install.sh.
 DEB_PACKAGES  := dpkg
 TEST_PACKAGES := $(RUN_PACKAGES) $(DEB_PACKAGES) dosfstools mtools exfatprogs rsync b3sum ffmpeg systemd \
+                 btrfs-progs dmsetup \
                  postgresql chrony chromium fonts-wqy-microhei genisoimage xorriso
 
 # Install the Debian packages of $(1) that are missing. dpkg-query makes the check instant, so

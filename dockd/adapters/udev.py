@@ -11,8 +11,10 @@ the enumerations announce them as 'add' events of their own, as `udevadm trigger
 from __future__ import annotations
 
 import os
+import re
 import socket
 from collections.abc import Iterable, Iterator
+from functools import partial
 from pathlib import Path
 
 import pyudev
@@ -21,6 +23,7 @@ from dockd.core.devices import (
     DeviceEvent,
     DeviceScope,
     RecorderDevice,
+    disks_beneath,
     recorder_from_properties,
     unlock_profile,
 )
@@ -36,19 +39,73 @@ def _disk(device: pyudev.Device) -> str | None:
     return str(device.device_node) if device.device_node else None
 
 
+def _built_on(context: pyudev.Context, devnode: str) -> list[str]:
+    """The whole disks a dm (LVM, LUKS) or md device is built on: sysfs `slaves/`."""
+    slaves = Path("/sys/class/block", Path(devnode).name, "slaves")
+    disks = []
+    for slave in sorted(slaves.iterdir()) if slaves.is_dir() else ():
+        disk = _disk(pyudev.Devices.from_path(context, str(slave.resolve())))
+        if disk is not None:
+            disks.append(disk)
+    return disks
+
+
+def _unescaped(field: str) -> str:
+    """A mountinfo path: spaces, tabs and backslashes are written as octal escapes."""
+    return re.sub(r"\\([0-7]{3})", lambda code: chr(int(code.group(1), 8)), field)
+
+
+def _mount_source(path: Path) -> str | None:
+    """The device named by the mount that holds `path`. btrfs gives each subvolume an
+    anonymous st_dev (major 0) that is no block device and not even the one mountinfo
+    shows, so the mount is found by its mount point: the deepest one above `path`, the
+    last mounted there."""
+    target = os.path.realpath(path)
+    best: tuple[int, str | None] = (-1, None)
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        fields = line.split()
+        point = _unescaped(fields[4])
+        if os.path.commonpath([point, target]) == point and len(point) >= best[0]:
+            source = _unescaped(fields[fields.index("-") + 2])
+            best = (len(point), source if source.startswith("/dev/") else None)
+    return best[1]
+
+
+def _btrfs_members(context: pyudev.Context, device: pyudev.Device) -> list[pyudev.Device]:
+    """All devices of the btrfs `device` belongs to (/sys/fs/btrfs/FSID/devices): a
+    multi-device btrfs names only one of them as its mount source."""
+    for members in Path("/sys/fs/btrfs").glob("*/devices"):
+        names = {member.name for member in members.iterdir()}
+        if device.sys_name in names:
+            return [pyudev.Devices.from_name(context, "block", name) for name in sorted(names)]
+    return [device]
+
+
+def _block_devices(context: pyudev.Context, path: Path) -> list[pyudev.Device]:
+    number = os.stat(path).st_dev
+    if os.major(number) != 0:
+        return [pyudev.Devices.from_device_number(context, "block", number)]
+    source = _mount_source(path)
+    if source is None:  # tmpfs, overlay, NFS: on no block device
+        return []
+    device = pyudev.Devices.from_device_file(context, source)
+    return _btrfs_members(context, device) if device.subsystem == "block" else []
+
+
 def system_disks(context: pyudev.Context, paths: Iterable[Path]) -> frozenset[str]:
-    """The disks holding these paths (/ and the store): never recorders, whatever udev
-    says. Paths on no block device (tmpfs, overlay) hold none."""
-    disks = set()
+    """The disks holding these paths (/ and the store), down to the physical ones under
+    dm, md and btrfs: never recorders, whatever udev says. Paths on no block device
+    (tmpfs, overlay) hold none."""
+    disks: set[str] = set()
     for path in paths:
         try:
-            number = os.stat(path).st_dev
-            device = pyudev.Devices.from_device_number(context, "block", number)
-        except (OSError, pyudev.DeviceNotFoundError):
+            devices = _block_devices(context, path)
+        except (OSError, ValueError, pyudev.DeviceNotFoundError):  # ValueError: no device file
             continue
-        disk = _disk(device)
-        if disk is not None:
-            disks.add(disk)
+        for device in devices:
+            disk = _disk(device)
+            if disk is not None:
+                disks.update(disks_beneath(disk, partial(_built_on, context)))
     return frozenset(disks)
 
 

@@ -3,7 +3,8 @@
 Pure over the device's udev properties (see the contract in DESIGN.md). A dock is a
 dedicated machine: the shipped rule tags every USB mass-storage disk and partition
 DOCKD_RECORDER=1, and the daemon takes those on its ports ([daemon] ports, ID_PATH
-globs, "*" = all), never the disk holding / or the store. The serial comes from
+globs, "*" = all), never the disks holding / or the store, down to the physical disks
+under a dm, md or btrfs store (see `disks_beneath`). The serial comes from
 DOCKD_SERIAL or the USB descriptor, the slot from DOCKD_SLOT or the USB port path;
 DOCKD_PROFILE is the profile a declared USB id names (the volume's content decides
 first, see dockd.core.detect). DOCKD_UNLOCK names the profile whose vendor command
@@ -13,7 +14,7 @@ switches a USB device to mass storage.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
@@ -55,6 +56,20 @@ class DeviceScope:
             return True
         path = props.get("ID_PATH")
         return path is not None and any(fnmatchcase(path, glob) for glob in self.ports)
+
+
+def disks_beneath(disk: str, built_on: Callable[[str], Iterable[str]]) -> Iterator[str]:
+    """`disk` and every disk it is built on, however deep: LUKS on LVM on md on partitions
+    of USB disks are all the dock's own when the store is on top. `built_on(disk)` names
+    the whole disks directly under one (none for a physical disk)."""
+    seen: set[str] = set()
+    todo = [disk]
+    while todo:
+        current = todo.pop()
+        if current not in seen:
+            seen.add(current)
+            yield current
+            todo.extend(built_on(current))
 
 
 def unlock_profile(props: Mapping[str, str]) -> str | None:

@@ -12,13 +12,12 @@ free port and a drop folder.
 from __future__ import annotations
 
 import errno
-import json
+import hashlib
 import os
 import shutil
 import sqlite3
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -38,7 +37,7 @@ from tests.support.pid1 import (
     MASKED,
     SYSTEMD,
     USB_DEVICE_MAJOR,
-    Systemd,
+    Booted,
     booted_systemd,
     expected_usb_refusal,
     free_port,
@@ -76,53 +75,6 @@ UNIT
 for unit in {masked}; do ln -sf /dev/null /run/systemd/system/$unit; done
 exec env container=dockd-test {systemd} --system --unit=dockd-boot.target
 """
-
-
-@dataclass
-class Booted:
-    system: Systemd
-    state: Path
-    port: int
-
-    def ctl(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return self.system.ctl(*args, timeout=60)
-
-    def unit(self, *props: str) -> dict[str, str]:
-        return self.system.show("dockd", *props)
-
-    def journal(self) -> list[dict[str, str]]:
-        return self.system.journal("dockd")
-
-    def open_for_writing_as_dockd(self, dev: str) -> str:
-        """Open `dev` read-write from a process in dockd.service's device cgroup: "opened",
-        or the error. The device's own read-only flag (BLKROSET) does not refuse an open,
-        only writes, so a refusal here is the unit's DeviceAllow= rule."""
-        attempt = (
-            'main=$(systemctl show -P MainPID dockd); cg=$(grep ":devices:" /proc/$main/cgroup'
-            " | cut -d: -f3); echo $$ > /sys/fs/cgroup/devices$cg/cgroup.procs && exec python3"
-            ' -c "import os, sys; os.open(sys.argv[1], os.O_RDWR); print(\'opened\')" "$0"'
-        )
-        result = self.ctl("sh", "-c", attempt, dev)
-        return (result.stdout + result.stderr).strip().splitlines()[-1]
-
-    def custody(self, kinds: tuple[str, ...]) -> list[tuple[str, str, dict[str, object]]]:
-        """The custody events of these kinds: (kind, subject, details), in chain order."""
-        ledger = self.state / "ledger.sqlite3"
-        if not ledger.exists():
-            return []
-        marks = ", ".join("?" * len(kinds))
-        query = f"SELECT kind, subject, details FROM custody_events WHERE kind IN ({marks})"
-        with sqlite3.connect(f"file:{ledger}?mode=ro", uri=True, timeout=1) as db:
-            rows = db.execute(query + " ORDER BY seq", kinds).fetchall()
-        return [(kind, subject, json.loads(details)) for kind, subject, details in rows]
-
-    def verified(self, serial: str) -> int:
-        ledger = self.state / "ledger.sqlite3"
-        if not ledger.exists():
-            return 0
-        with sqlite3.connect(f"file:{ledger}?mode=ro", uri=True, timeout=1) as db:
-            query = "SELECT count(*) FROM recordings WHERE serial = ?"
-            return int(db.execute(query, (serial,)).fetchone()[0])
 
 
 UNLOCK_RULE = Path("/etc/udev/rules.d/98-dockd-pid1-unlock-test.rules")
@@ -175,10 +127,11 @@ def booted(
     station_ntp: ResponderAddress,
 ) -> Iterator[Booted]:
     """`request.param` (indirect): "writes", the recorder writes on with the unit's
-    recorder-writes drop-in; "unlock", a profile with an unlock tool and the unlock drop-in;
+    recorder-writes drop-in; "writes-without-drop-in", the same writes on the shipped unit
+    alone; "unlock", a profile with an unlock tool and the unlock drop-in;
     "unlock-without-drop-in", the same profile on the shipped unit alone."""
     feature = getattr(request, "param", None)
-    writes = feature == "writes"
+    writes = feature in ("writes", "writes-without-drop-in")
     require_udev()
     need_pid1_tools()
     # mount points for the namespace's own; left as they were found
@@ -202,6 +155,7 @@ def booted(
     rules, dropin, proc = REPO / "rules", ":", ":"
     if writes:
         rules = _rules_with_recorder_writes(tmp_path)
+    if feature == "writes":
         dropin = f"cp {REPO}/systemd/dockd-recorder-writes.conf {dropins}/recorder-writes.conf"
     elif feature in ("unlock", "unlock-without-drop-in"):
         state.mkdir()  # the tool lives in the state folder: dockd's /tmp is private
@@ -334,6 +288,68 @@ def test_with_the_drop_in_the_unit_lets_dockd_set_the_clock_and_clear(
         kinds = [k for (k,) in db.execute("SELECT kind FROM custody_events ORDER BY seq")]
     assert kinds.count("recorder-file-cleared") == 2
     assert kinds.count("recorder-clock-set") == 1
+
+
+@pytest.mark.parametrize("booted", ["writes-without-drop-in"], indirect=True)
+def test_without_the_drop_in_the_writes_are_refused_named_and_the_recorder_untouched(
+    booted: Booted, tmp_path: Path
+) -> None:
+    """The likely misconfiguration: clock set and clearing on, the unit as shipped. dockd
+    says so at start and on the recorder's card, docks it all the same, and writes nothing."""
+    wait_for(
+        lambda: booted.unit("ActiveState").get("ActiveState") == "active",
+        60,
+        "dockd to be active",
+    )
+    assert "DOCKD_RECORDER_DEVICES=r" in booted.unit("Environment")["Environment"].split()
+    clips = {
+        "DCIM/100MEDIA/SD3_007_20261123080000_0001.AVI": os.urandom(500_000),
+        "DCIM/100MEDIA/SD3_007_20261123080100_0002.AVI": os.urandom(500_000),
+    }
+    (tmp_path / "scoped").mkdir()
+    image = tmp_path / "scoped/SD3.dockrec"
+    fat32_recorder(image, "SD3", {**clips, "NOTES.TXT": b"notes"})
+    before = hashlib.sha256(image.read_bytes()).hexdigest()
+    dock = Dock()
+    try:
+        dev = dock.plug(image)
+        slot = f"test-{Path(dev).name}"
+        wait_for(
+            lambda: any(e.get("DOCKD_EVENT") == "safe-to-unplug" for e in booted.journal()),
+            120,
+            "safe-to-unplug in the journal",
+        )
+        card = booted.slot_card(slot)
+        page = booted.page()
+        refused = booted.open_for_writing_as_dockd(dev)
+    finally:
+        dock.close()
+    # the offload is whole ("done", safe to unplug); the writes that did not happen are named
+    assert (card["state"], card["code"], card["safe_to_unplug"]) == (
+        "done",
+        "RECORDER_WRITES_BLOCKED",
+        True,
+    ), card
+    assert "dockd.service opens recorders read-only" in str(card["message"]), card
+    assert "recorder-writes.conf" in str(card["hint"]), card
+    assert '<code class="code">RECORDER_WRITES_BLOCKED</code>' in page
+    assert "Operation not permitted" in refused, refused
+    assert hashlib.sha256(image.read_bytes()).hexdigest() == before, "the recorder was written"
+
+    journal = booted.journal()
+    blocked = [e for e in journal if e.get("DOCKD_EVENT") == "recorder-writes-blocked"]
+    # once at start (no recorder yet), once for the recorder whose writes were skipped
+    assert [e.get("DOCKD_SERIAL") for e in blocked] == [None, "SD3"], blocked
+    assert {e.get("MESSAGE_ID") for e in blocked} == {MESSAGE_IDS["recorder-writes-blocked"]}
+    events = {e.get("DOCKD_EVENT") for e in journal}
+    assert not events & {"recorder-clock-set", "recorder-cleared"}, events
+    assert booted.verified("SD3") == 2
+    with sqlite3.connect(booted.state / "ledger.sqlite3") as db:
+        states = [s for (s,) in db.execute("SELECT state FROM dock_sessions WHERE serial = 'SD3'")]
+        kinds = {k for (k,) in db.execute("SELECT kind FROM custody_events")}
+    assert states == ["completed"]
+    assert not {k for k in kinds if k.startswith("recorder-") and "clear" in k}, kinds
+    assert "recorder-clock-set" not in kinds
 
 
 @pytest.fixture

@@ -17,7 +17,9 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +65,70 @@ class Systemd:
     def journal(self, unit: str) -> list[dict[str, str]]:
         out = self.ctl("journalctl", "-u", unit, "-o", "json", "--no-pager").stdout
         return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+@dataclass
+class Booted:
+    """dockd.service running under `system`, its state folder and its web port."""
+
+    system: Systemd
+    state: Path
+    port: int
+
+    def ctl(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return self.system.ctl(*args, timeout=60)
+
+    def unit(self, *props: str) -> dict[str, str]:
+        return self.system.show("dockd", *props)
+
+    def journal(self) -> list[dict[str, str]]:
+        return self.system.journal("dockd")
+
+    def open_for_writing_as_dockd(self, dev: str) -> str:
+        """Open `dev` read-write from a process in dockd.service's device cgroup: "opened",
+        or the error. The device's own read-only flag (BLKROSET) does not refuse an open,
+        only writes, so a refusal here is the unit's DeviceAllow= rule."""
+        attempt = (
+            'main=$(systemctl show -P MainPID dockd); cg=$(grep ":devices:" /proc/$main/cgroup'
+            " | cut -d: -f3); echo $$ > /sys/fs/cgroup/devices$cg/cgroup.procs && exec python3"
+            ' -c "import os, sys; os.open(sys.argv[1], os.O_RDWR); print(\'opened\')" "$0"'
+        )
+        result = self.ctl("sh", "-c", attempt, dev)
+        return (result.stdout + result.stderr).strip().splitlines()[-1]
+
+    def slot_card(self, slot: str) -> dict[str, object]:
+        """The slot's card in the running dockd's /api/status."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/status", timeout=10) as r:
+            document = json.loads(r.read())
+        [card] = [c for c in document["slots"] if c["slot"] == slot]
+        return dict(card)
+
+    def page(self) -> str:
+        """The status page as an English-speaking browser gets it."""
+        url = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/", headers={"Accept-Language": "en"}
+        )
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return str(response.read().decode())
+
+    def custody(self, kinds: tuple[str, ...]) -> list[tuple[str, str, dict[str, object]]]:
+        """The custody events of these kinds: (kind, subject, details), in chain order."""
+        ledger = self.state / "ledger.sqlite3"
+        if not ledger.exists():
+            return []
+        marks = ", ".join("?" * len(kinds))
+        query = f"SELECT kind, subject, details FROM custody_events WHERE kind IN ({marks})"
+        with sqlite3.connect(f"file:{ledger}?mode=ro", uri=True, timeout=1) as db:
+            rows = db.execute(query + " ORDER BY seq", kinds).fetchall()
+        return [(kind, subject, json.loads(details)) for kind, subject, details in rows]
+
+    def verified(self, serial: str) -> int:
+        ledger = self.state / "ledger.sqlite3"
+        if not ledger.exists():
+            return 0
+        with sqlite3.connect(f"file:{ledger}?mode=ro", uri=True, timeout=1) as db:
+            query = "SELECT count(*) FROM recordings WHERE serial = ?"
+            return int(db.execute(query, (serial,)).fetchone()[0])
 
 
 def need_pid1_tools() -> None:

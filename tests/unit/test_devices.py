@@ -8,7 +8,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dockd.adapters.rules import load_profiles
-from dockd.core.devices import DeviceScope, recorder_from_properties, slot_name, unlock_profile
+from dockd.core.devices import (
+    DeviceScope,
+    disks_beneath,
+    recorder_from_properties,
+    slot_name,
+    unlock_profile,
+)
 from dockd.core.profiles import RecorderProfile, UsbId
 from dockd.core.udev_rules import render_rules
 
@@ -141,6 +147,19 @@ def test_only_the_docks_ports_and_never_its_own_disks() -> None:
     part = {**USB, "DEVTYPE": "partition"}
     assert recorder_from_properties("/dev/sdb1", part, scope=own, disk="/dev/sdb") is None
     assert recorder_from_properties("/dev/sdc1", part, scope=own, disk="/dev/sdc") is not None
+
+
+def test_the_disks_under_a_stacked_store_are_all_the_docks_own() -> None:
+    """LUKS (dm-2) on LVM (dm-1) on md0 mirrored over two USB disks; dm-1 is listed twice
+    (two paths down), and a physical disk has nothing under it."""
+    stack = {
+        "/dev/dm-2": ["/dev/dm-1"],
+        "/dev/dm-1": ["/dev/md0", "/dev/md0"],
+        "/dev/md0": ["/dev/sdb", "/dev/sdc"],
+    }
+    found = list(disks_beneath("/dev/dm-2", lambda disk: stack.get(disk, [])))
+    assert sorted(found) == ["/dev/dm-1", "/dev/dm-2", "/dev/md0", "/dev/sdb", "/dev/sdc"]
+    assert list(disks_beneath("/dev/sda", lambda disk: [])) == ["/dev/sda"]
 
 
 def test_usb_devices_to_unlock_are_named_by_their_profile() -> None:

@@ -496,6 +496,7 @@ def build_daemon(app: App) -> Daemon:
     from dockd.adapters.bootregion import RawVolumes
     from dockd.adapters.clock import utc_now
     from dockd.adapters.dropfolder import DropFolders
+    from dockd.adapters.ledger.engine import sqlite_folder
     from dockd.adapters.listing import VolumeSampler
     from dockd.adapters.mount import Mounter
     from dockd.adapters.udev import UdevSource
@@ -550,8 +551,10 @@ def build_daemon(app: App) -> Daemon:
         if central is not None
         else None
     )
+    ledger_folder = sqlite_folder(app.config.ledger.url)
+    own = [Path("/"), app.config.store.root, *([ledger_folder] if ledger_folder else [])]
     return Daemon(
-        UdevSource(settings.ports, [Path("/"), app.config.store.root]),
+        UdevSource(settings.ports, own),
         worker,
         slots,
         app.board,

@@ -88,6 +88,15 @@ def _ledger_url(url: str) -> URL:
     return parsed
 
 
+def sqlite_folder(url: str) -> Path | None:
+    """The folder of a SQLite ledger's file; None for PostgreSQL or memory. The disk under
+    it is never a recorder, as the store's is not."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database).parent
+
+
 def _sqlite_engine(url: URL) -> Engine:
     path = url.database
     if path and path != ":memory:":

@@ -33,7 +33,7 @@ from rich.text import Text
 
 from dockd.app import build_status
 from dockd.core.access import access_for, configured_token
-from dockd.core.backlog import CentralStatus
+from dockd.core.backlog import CentralBacklog, CentralStatus
 from dockd.core.net import parse_listen
 from dockd.core.status import POLL_S
 from dockd.core.status_document import SlotCard, StatusDocument
@@ -398,7 +398,7 @@ def _station(doc: StatusDocument, tr: Locale) -> RenderableType:
 def _central(central: CentralStatus) -> Text:
     b = central.backlog
     if not b.objects:
-        return Text(f"all {fmt.count(b.confirmed)} objects confirmed", "green")
+        return _lock_upkeep(Text(f"all {fmt.count(b.confirmed)} objects confirmed", "green"), b)
     text = Text(f"backlog {fmt.count(b.objects)} objects, {fmt.size(b.bytes)}")
     text.append(f" · oldest {fmt.duration(b.oldest_s)} ago")
     if b.failed_codes:
@@ -407,6 +407,13 @@ def _central(central: CentralStatus) -> Text:
     if central.late_to_central:
         within = f"{central.confirm_within_hours:g} h"
         text.append(f" · {central.late_to_central} late (> {within})", style="yellow")
+    return _lock_upkeep(text, b)
+
+
+def _lock_upkeep(text: Text, b: CentralBacklog) -> Text:
+    if b.lock_upkeep_overdue:
+        lag = fmt.duration(b.lock_upkeep_oldest_s)
+        text.append(f" · {b.lock_upkeep_overdue} lock(s) lagging, oldest {lag}", style="yellow")
     return text
 
 

@@ -18,8 +18,8 @@ from dockd.services.report import Reports
 from dockd.services.status import StatusService
 from dockd.ui.i18n import Locale
 from dockd.ui.report import render_html, render_text
-from dockd.web.routes import environment
 from dockd.web.metrics import render_metrics
+from dockd.web.routes import environment
 from tests.fakes.backlog import FakeBacklogRecords, HeldObject
 from tests.fakes.report import FakeMail, FakeReportRecords
 from tests.fakes.status import FakeStationClock, FakeStatusLedger, FakeStoreSpace

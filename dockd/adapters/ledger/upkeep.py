@@ -80,13 +80,14 @@ def changes(s: Session, digests: Collection[str]) -> dict[str, list[datetime]]:
     if not digests:
         return {}
     wanted = list(digests)
-    manifests = dict(
-        s.execute(
+    manifests = {
+        session: digest
+        for session, digest in s.execute(
             select(DockSessionRow.id, DockSessionRow.manifest_blake3).where(
                 DockSessionRow.manifest_blake3.in_(wanted)
             )
-        ).tuples()
-    )
+        )
+    }
     targets: dict[int, set[str]] = {}
     out: dict[str, list[datetime]] = defaultdict(list)
     for rid, digest, session, verified in s.execute(

@@ -155,6 +155,8 @@ class IntegrityRecords(Protocol):
     def record_event(
         self, at: datetime, kind: str, subject: str, details: dict[str, Any]
     ) -> None: ...
+    def legacy_unowned(self) -> int:
+        """Copies labelled 'local' that no station counts as its own (none verifies them)."""
 
 
 class AuditRecords(Protocol):

@@ -27,10 +27,10 @@ TAKEOVER_S = 30.0  # [central] upkeep_takeover_minutes = 0.5, so the test can ou
 
 
 def head(seaweed: SeaweedServer, bucket: str, central: dict[str, Any]) -> dict[str, Any]:
-    found: dict[str, Any] = seaweed.client().head_object(
+    found = seaweed.client().head_object(
         Bucket=bucket, Key=central["key"], VersionId=central["version_id"]
     )
-    return found
+    return dict(found)
 
 
 def extend_retention(dockd: Dockd, recording: int, until: datetime) -> None:

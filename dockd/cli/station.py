@@ -58,11 +58,9 @@ def key(app: App, args: argparse.Namespace) -> int:
 
 
 def adopt_legacy(app: App, args: argparse.Namespace) -> int:
-    from dockd.adapters.ledger.legacy import adopt
-
     tr = app.locale
     ledger = app.ledger
-    adoption = adopt(ledger, app.clock())
+    adoption = ledger.adopt_legacy(app.clock())
     if adoption is None:
         print(tr("the ledger holds no rows from before stations had names: nothing to adopt"))
         return EXIT_OK

@@ -19,7 +19,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, selectinload
 
 from dockd.adapters.ledger.custody import CustodyLedger
 from dockd.adapters.ledger.facts import complete, facts, row_fact, values_fact
-from dockd.adapters.ledger.legacy import adopter, legacy_rows
+from dockd.adapters.ledger.legacy import Adoption, adopt, adopter, legacy_rows
 from dockd.adapters.ledger.locks import Holder, clear_lock, hold_lock, pid_alive, release_lock
 from dockd.adapters.ledger.mapping import recording_view, session_view
 from dockd.adapters.ledger.schema import (
@@ -82,6 +82,10 @@ class Ledger(CustodyLedger):
         if self.legacy_owner == self.station:
             return (self.station, UNNAMED_STATION)
         return (self.station,)
+
+    def adopt_legacy(self, at: datetime) -> Adoption | None:
+        """`dockd station adopt-legacy`: see `dockd.adapters.ledger.legacy.adopt`."""
+        return adopt(self, at)
 
     def legacy_unowned(self) -> int:
         """Object copies labelled 'local' that no station counts as its own: nobody

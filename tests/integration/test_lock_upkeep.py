@@ -127,6 +127,21 @@ def test_a_lost_docks_hold_and_retention_reach_the_bucket_once_overdue(
             assert {held["blake3"], longer["blake3"]} <= {b for _, b, _ in takeovers}
             assert west.json("status")["central"]["backlog"]["lock_upkeep_overdue"] == 0
             assert forward(west)["lock_updated"] == 0  # nothing lags any more
+
+            # the case closes: the release, too, waits out east's turn, then goes up
+            hold_id = west.run("holds", "list").stdout.split()[0]
+            release = ("holds", "release", hold_id, "--reason", "case closed", "--by", "sgt01")
+            west.run(*release, check=True)
+            released_at = time.monotonic()
+            before = forward(west)
+            assert time.monotonic() - released_at < TAKEOVER_S, "too slow to test 'before'"
+            assert (before["lock_updated"], before["lock_upkeep_overdue"]) == (0, 2)
+            time.sleep(max(0.0, TAKEOVER_S - (time.monotonic() - released_at)) + 1)
+            assert forward(west)["taken_over"] == 2  # the recording and its manifest
+            assert head(seaweed, central_bucket, held["central"])["ObjectLockLegalHoldStatus"] == (
+                "OFF"
+            )
+            assert len(taken_over(west)) == 5
             audit_ok(west)
             everyone = west.run("audit", "verify", "--all-stations")
             assert everyone.returncode == 0, everyone.stdout + everyone.stderr

@@ -60,6 +60,7 @@ FAILED = "central-failed"
 LOCK_UPDATED = "central-lock-updated"
 LOCK_FAILED = "central-lock-failed"
 TAKEN_OVER = "central-lock-upkeep-taken-over"
+_CHUNK = 2000  # BLAKE3s per IN list: far below any driver's bound-parameter limit
 FREEING = "local-copy-freeing"
 FREED = "local-copy-freed"
 
@@ -84,28 +85,43 @@ class LedgerCentral:
             ObjectRow.removed_at.is_(None), or_(self.ledger.holds(ObjectRow.blake3), sent_here)
         )
 
-    def _lagging(self) -> ColumnElement[bool]:
-        """SQL: a live object whose confirmed central copy, whoever sent it, may lag."""
-        return and_(
-            ObjectRow.removed_at.is_(None),
-            CentralCopyRow.state == "confirmed",
-            CentralCopyRow.blake3.in_(may_lag()),
-        )
+    def _lagging(self, s: Session) -> list[Outgoing]:
+        """Every live object whose confirmed central copy, whoever sent it, may lag. The
+        candidates are read once (a scan of the confirmed copies against their recordings
+        and holds), then loaded in chunks by BLAKE3: the lagging are few, and the scan is
+        not repeated by each of the loading's reads."""
+        found = sorted(set(s.scalars(may_lag())))
+        items: list[Outgoing] = []
+        for start in range(0, len(found), _CHUNK):
+            chunk = found[start : start + _CHUNK]
+            items += self._load(
+                s,
+                and_(
+                    ObjectRow.removed_at.is_(None),
+                    CentralCopyRow.state == "confirmed",
+                    CentralCopyRow.blake3.in_(chunk),
+                ),
+            )
+        return items
 
     def outgoing(self) -> list[Outgoing]:
-        """What this station sends or keeps locked, and every other station's copy whose
-        lock may lag (its `sender` named): the pass takes those over once overdue."""
-        return self.ledger.read(lambda s: self._load(s, or_(self._wanted(), self._lagging())))
+        """What this station sends or keeps locked, oldest first, then every other
+        station's copy whose lock may lag (its `sender` named): the pass takes those over
+        once overdue."""
+
+        def load(s: Session) -> list[Outgoing]:
+            items = self._load(s, self._wanted())
+            known = {i.blake3 for i in items}
+            return items + [i for i in self._lagging(s) if i.blake3 not in known]
+
+        return self.ledger.read(load)
 
     def lock_lags(self) -> list[datetime]:
         """When each object's central lock, of any station, began to lag what the ledger
         wants (the backlog's "lock upkeep overdue")."""
-
-        def load(s: Session) -> list[datetime]:
-            items = self._load(s, self._lagging())
-            return [i.lag_since for i in items if i.lag_since is not None]
-
-        return self.ledger.read(load)
+        return self.ledger.read(
+            lambda s: [i.lag_since for i in self._lagging(s) if i.lag_since is not None]
+        )
 
     def wanted_lock(self, item: Outgoing) -> ObjectLock:
         """The lock the object needs by the ledger's facts now, read right before a lock is

@@ -15,7 +15,18 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, and_, false, func, or_, select, union
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Integer,
+    and_,
+    cast,
+    false,
+    func,
+    or_,
+    select,
+    union,
+)
 from sqlalchemy.orm import Session
 
 from dockd.adapters.ledger.activities import RECLASSIFIED
@@ -31,11 +42,14 @@ _Copy = CentralCopyRow
 
 
 def may_lag() -> CompoundSelect[Any]:
-    """BLAKE3s of confirmed central copies whose lock may lag: a live recording of the
-    object (for a manifest, of its session) kept later than the copy's retain-until or
-    without a date, an open hold on one while the copy has no legal hold, or a legal hold
-    dockd set with no open hold left."""
-    confirmed = _Copy.state == "confirmed"
+    """BLAKE3s of central copies whose lock may lag (the caller keeps the confirmed),
+    found from what can change a lock after it was recorded rather than by comparing every
+    copy with its recordings: a recording reclassified, without a date, or of bytes that
+    have more than one recording (one added later), kept later than the copy's
+    retain-until (for a manifest, a recording of its session); an open hold on one while
+    the copy has no legal hold; a hold released on one while the copy's legal hold is ON
+    and dockd's. Each part is driven by its few rows: no filter on the state, which every
+    copy of a forwarding agency shares, steers a planner to scan them all."""
     later = and_(
         RecordingRow.expired_at.is_(None),
         or_(
@@ -44,41 +58,64 @@ def may_lag() -> CompoundSelect[Any]:
             RecordingRow.retain_until > _Copy.retain_until,
         ),
     )
-    by_object = RecordingRow.blake3 == _Copy.blake3
-    open_hold = and_(HoldRow.released_at.is_(None), RecordingRow.expired_at.is_(None))
-    unheld = _Copy.legal_hold.is_(false())
+    reclassified = select(cast(CustodyEventRow.subject, Integer)).where(
+        CustodyEventRow.kind == RECLASSIFIED
+    )
+    undated = select(RecordingRow.id).where(RecordingRow.retain_until.is_(None))
+    shared = select(RecordingRow.blake3).group_by(RecordingRow.blake3).having(func.count() > 1)
+    changed = or_(RecordingRow.id.in_(reclassified), RecordingRow.id.in_(undated))
     return union(
-        select(_Copy.blake3).join(RecordingRow, by_object).where(confirmed, later),
-        _by_manifest().where(confirmed, later),
         select(_Copy.blake3)
-        .join(RecordingRow, by_object)
-        .join(HoldRow, HoldRow.recording_id == RecordingRow.id)
-        .where(confirmed, unheld, open_hold),
-        _by_manifest()
-        .join(HoldRow, HoldRow.recording_id == RecordingRow.id)
-        .where(confirmed, unheld, open_hold),
+        .select_from(RecordingRow)
+        .join(_Copy, _Copy.blake3 == RecordingRow.blake3)
+        .where(later, or_(changed, RecordingRow.blake3.in_(shared))),
+        select(_Copy.blake3)
+        .select_from(RecordingRow)
+        .join(DockSessionRow, DockSessionRow.id == RecordingRow.session_id)
+        .join(_Copy, _Copy.blake3 == DockSessionRow.manifest_blake3)
+        .where(later, changed),
         select(_Copy.blake3).where(
-            confirmed,
+            _Copy.legal_hold.is_(false()), _covers(HoldRow.released_at.is_(None))
+        ),
+        select(_Copy.blake3).where(
             _Copy.legal_hold.is_not(false()),
             func.coalesce(_Copy.foreign_hold, false()).is_(false()),
+            _covers(HoldRow.released_at.is_not(None)),
         ),
     )
 
 
-def _by_manifest() -> Select[Any]:
-    return (
-        select(_Copy.blake3)
-        .join(DockSessionRow, DockSessionRow.manifest_blake3 == _Copy.blake3)
-        .join(RecordingRow, RecordingRow.session_id == DockSessionRow.id)
+def _covers(which: ColumnElement[bool]) -> ColumnElement[bool]:
+    """SQL: a hold of `which` kind is on a live recording of the copy's object, or of the
+    session whose manifest it is."""
+    held = (
+        select(RecordingRow.blake3, RecordingRow.session_id)
+        .join(HoldRow, HoldRow.recording_id == RecordingRow.id)
+        .where(which, RecordingRow.expired_at.is_(None))
+        .subquery()
     )
+    manifests = select(DockSessionRow.manifest_blake3).where(
+        DockSessionRow.id.in_(select(held.c.session_id))
+    )
+    return or_(_Copy.blake3.in_(select(held.c.blake3)), _Copy.blake3.in_(manifests))
 
 
 def changes(s: Session, digests: Collection[str]) -> dict[str, list[datetime]]:
     """Per object, when the facts of its lock changed: each covering recording's offload
     (a recording of the same bytes added later), its holds placed and released, and its
-    reclassifications (a longer retention class)."""
-    if not digests:
-        return {}
+    reclassifications (a longer retention class). Read in chunks of `chunk` objects."""
+    out: dict[str, list[datetime]] = defaultdict(list)
+    wanted = sorted(digests)
+    for start in range(0, len(wanted), _CHUNK):
+        for target, moments in _changes(s, set(wanted[start : start + _CHUNK])).items():
+            out[target] += moments
+    return dict(out)
+
+
+_CHUNK = 2000  # objects per read: their IN lists stay far below bound-parameter limits
+
+
+def _changes(s: Session, digests: set[str]) -> dict[str, list[datetime]]:
     wanted = list(digests)
     manifests = {
         session: digest
@@ -103,21 +140,22 @@ def changes(s: Session, digests: Collection[str]) -> dict[str, list[datetime]]:
         }
         for target in targets[rid]:
             out[target].append(verified)
-    if not targets:
-        return dict(out)
-    for rid, placed, released in s.execute(
-        select(HoldRow.recording_id, HoldRow.placed_at, HoldRow.released_at).where(
-            HoldRow.recording_id.in_(list(targets))
-        )
-    ):
-        for target in targets[rid]:
-            out[target] += [placed] if released is None else [placed, released]
-    for subject, at in s.execute(
-        select(CustodyEventRow.subject, CustodyEventRow.at).where(
-            CustodyEventRow.kind == RECLASSIFIED,
-            CustodyEventRow.subject.in_([str(rid) for rid in targets]),
-        )
-    ):
-        for target in targets.get(int(subject), ()):
-            out[target].append(datetime.fromisoformat(at))
-    return dict(out)
+    ids = list(targets)
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        for rid, placed, released in s.execute(
+            select(HoldRow.recording_id, HoldRow.placed_at, HoldRow.released_at).where(
+                HoldRow.recording_id.in_(chunk)
+            )
+        ):
+            for target in targets[rid]:
+                out[target] += [placed] if released is None else [placed, released]
+        for subject, at in s.execute(
+            select(CustodyEventRow.subject, CustodyEventRow.at).where(
+                CustodyEventRow.kind == RECLASSIFIED,
+                CustodyEventRow.subject.in_([str(rid) for rid in chunk]),
+            )
+        ):
+            for target in targets.get(int(subject), ()):
+                out[target].append(datetime.fromisoformat(at))
+    return out

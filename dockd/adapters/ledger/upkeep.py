@@ -16,7 +16,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     CompoundSelect,
     Integer,
     and_,
@@ -49,7 +48,8 @@ def may_lag() -> CompoundSelect[Any]:
     retain-until (for a manifest, a recording of its session); an open hold on one while
     the copy has no legal hold; a hold released on one while the copy's legal hold is ON
     and dockd's. Each part is driven by its few rows: no filter on the state, which every
-    copy of a forwarding agency shares, steers a planner to scan them all."""
+    copy of a forwarding agency shares, steers a planner to scan them all (the one scan
+    left: of the recordings' BLAKE3 index, for the bytes with more than one)."""
     later = and_(
         RecordingRow.expired_at.is_(None),
         or_(
@@ -58,46 +58,44 @@ def may_lag() -> CompoundSelect[Any]:
             RecordingRow.retain_until > _Copy.retain_until,
         ),
     )
-    reclassified = select(cast(CustodyEventRow.subject, Integer)).where(
-        CustodyEventRow.kind == RECLASSIFIED
+    reclassified = RecordingRow.id.in_(
+        select(cast(CustodyEventRow.subject, Integer)).where(CustodyEventRow.kind == RECLASSIFIED)
     )
-    undated = select(RecordingRow.id).where(RecordingRow.retain_until.is_(None))
-    shared = select(RecordingRow.blake3).group_by(RecordingRow.blake3).having(func.count() > 1)
-    changed = or_(RecordingRow.id.in_(reclassified), RecordingRow.id.in_(undated))
-    return union(
+    undated = RecordingRow.retain_until.is_(None)
+    shared = RecordingRow.blake3.in_(
+        select(RecordingRow.blake3).group_by(RecordingRow.blake3).having(func.count() > 1)
+    )
+    by_object = (
         select(_Copy.blake3)
         .select_from(RecordingRow)
         .join(_Copy, _Copy.blake3 == RecordingRow.blake3)
-        .where(later, or_(changed, RecordingRow.blake3.in_(shared))),
+    )
+    by_manifest = (
         select(_Copy.blake3)
         .select_from(RecordingRow)
         .join(DockSessionRow, DockSessionRow.id == RecordingRow.session_id)
         .join(_Copy, _Copy.blake3 == DockSessionRow.manifest_blake3)
-        .where(later, changed),
-        select(_Copy.blake3).where(
-            _Copy.legal_hold.is_(false()), _covers(HoldRow.released_at.is_(None))
+    )
+    unheld = _Copy.legal_hold.is_(false())
+    dockds_hold = and_(
+        _Copy.legal_hold.is_not(false()), func.coalesce(_Copy.foreign_hold, false()).is_(false())
+    )
+    # one branch per way in, each a join a planner drives by an index: an OR of them would
+    # have it scan every recording or every copy
+    return union(
+        *(by_object.where(later, why) for why in (reclassified, undated, shared)),
+        *(by_manifest.where(later, why) for why in (reclassified, undated)),
+        *(
+            on.join(HoldRow, HoldRow.recording_id == RecordingRow.id).where(
+                copy, hold, RecordingRow.expired_at.is_(None)
+            )
+            for on in (by_object, by_manifest)
+            for copy, hold in (
+                (unheld, HoldRow.released_at.is_(None)),
+                (dockds_hold, HoldRow.released_at.is_not(None)),
+            )
         ),
-        select(_Copy.blake3).where(
-            _Copy.legal_hold.is_not(false()),
-            func.coalesce(_Copy.foreign_hold, false()).is_(false()),
-            _covers(HoldRow.released_at.is_not(None)),
-        ),
     )
-
-
-def _covers(which: ColumnElement[bool]) -> ColumnElement[bool]:
-    """SQL: a hold of `which` kind is on a live recording of the copy's object, or of the
-    session whose manifest it is."""
-    held = (
-        select(RecordingRow.blake3, RecordingRow.session_id)
-        .join(HoldRow, HoldRow.recording_id == RecordingRow.id)
-        .where(which, RecordingRow.expired_at.is_(None))
-        .subquery()
-    )
-    manifests = select(DockSessionRow.manifest_blake3).where(
-        DockSessionRow.id.in_(select(held.c.session_id))
-    )
-    return or_(_Copy.blake3.in_(select(held.c.blake3)), _Copy.blake3.in_(manifests))
 
 
 def changes(s: Session, digests: Collection[str]) -> dict[str, list[datetime]]:

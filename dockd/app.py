@@ -331,7 +331,11 @@ class App:
         from dockd.adapters.ledger.trends import LedgerTrends
         from dockd.services.report import Reports
 
-        backlog = LedgerBacklog(self.ledger) if self.config.central is not None else None
+        backlog = (
+            LedgerBacklog(self.ledger, self.central_records)
+            if self.config.central is not None
+            else None
+        )
         return Reports(
             LedgerReport(self.ledger),
             self.policy,
@@ -436,6 +440,7 @@ class App:
             central.streams,
             wait_for_disk,
             lambda: ForwardingLease(store.root).hold(lease_waiting),
+            timedelta(minutes=central.upkeep_takeover_minutes),
         )
 
     def _mailer(self) -> ReportMailer:
@@ -614,7 +619,9 @@ def build_status(app: App, *, live: bool) -> StatusService:
         host=socket.gethostname(),  # Station's; not importing the dock session for it
         version=__version__,
         clock=utc_now,
-        backlog=LedgerBacklog(app.ledger) if app.config.central is not None else None,
+        backlog=LedgerBacklog(app.ledger, app.central_records)
+        if app.config.central is not None
+        else None,
     )
 
 

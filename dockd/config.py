@@ -295,6 +295,14 @@ class CentralConfig(_Section):
         description="The daemon's forwarding passes between dock sessions: the wait after one "
         "ends before the next, e.g. after the server was unreachable.",
     )
+    upkeep_takeover_minutes: float = Field(
+        60.0,
+        ge=0,
+        le=10080,
+        description="Minutes another station's central object may lag the lock the ledger "
+        "wants (a hold placed, a retention grown) before this station updates it instead: "
+        "the sending dock may be burnt or stolen. The takeover is a custody event here.",
+    )
 
     @model_validator(mode="after")
     def _one_secret(self) -> CentralConfig:

@@ -246,6 +246,17 @@ class LedgerMissingError(LedgerError):
     exit_code = EXIT_USAGE
 
 
+class LegacyAdoptedError(DockdError):
+    """Another station already adopted the rows from before stations had names."""
+
+    code = "LEGACY_ADOPTED_ELSEWHERE"
+    hint = (
+        "The rows labelled 'local' are the station's that adopted them first; only the "
+        "station that wrote them may adopt them, and only once. If that was not the station "
+        "named, the ledger's admin must look into it: its adoption is on its custody chain."
+    )
+
+
 class LedgerLockedError(LedgerError):
     """SQLite stayed locked by another writer beyond the busy timeout."""
 

@@ -20,7 +20,13 @@ if TYPE_CHECKING:  # annotations only: `dockd ingest` need not import every area
     from dockd.core.detect import VolumeSample
     from dockd.core.devices import DeviceEvent, RecorderDevice
     from dockd.core.export_description import ExportIntent, FileDigests, PackageCheck
-    from dockd.core.forwarding import CentralHead, CentralPut, CentralUpload, Outgoing
+    from dockd.core.forwarding import (
+        CentralHead,
+        CentralPut,
+        CentralUpload,
+        ObjectLock,
+        Outgoing,
+    )
     from dockd.core.gaps import Clip, Gap
     from dockd.core.model import Digests, Problem, SourceFile, StoredDocument, VerifiedRecording
     from dockd.core.operators import Credential, Operator
@@ -149,6 +155,8 @@ class IntegrityRecords(Protocol):
     def record_event(
         self, at: datetime, kind: str, subject: str, details: dict[str, Any]
     ) -> None: ...
+    def legacy_unowned(self) -> int:
+        """Copies labelled 'local' that no station counts as its own (none verifies them)."""
 
 
 class CustodyLog(Protocol):
@@ -221,6 +229,10 @@ class BacklogRecords(Protocol):
     def central_candidates(
         self, within: timedelta, since: datetime, until: datetime
     ) -> list[CentralCandidate]: ...
+
+    def lock_lags(self) -> list[datetime]:
+        """When the central lock of each object, any station's, began to lag what the
+        ledger wants."""
 
 
 class StationClockReading(Protocol):
@@ -746,7 +758,13 @@ class CentralRecords(Protocol):
 
     def outgoing(self) -> list[Outgoing]:
         """Objects this station holds, and those it sent whose local copy it freed, oldest
-        first, each with the lock its central copy needs and the ledger's record of it."""
+        first, each with the lock its central copy needs and the ledger's record of it;
+        and other stations' confirmed copies whose lock lags, each with its `sender` and
+        `lag_since`, for the pass to take their upkeep over once overdue."""
+
+    def wanted_lock(self, item: Outgoing) -> ObjectLock:
+        """The lock the object needs by the ledger's facts now (read again before a lock
+        is changed)."""
 
     def record_failed(self, item: Outgoing, code: str, message: str, at: datetime) -> None: ...
 
@@ -754,7 +772,9 @@ class CentralRecords(Protocol):
         self, item: Outgoing, head: CentralHead, parts: int, adopted: bool, at: datetime
     ) -> None: ...
 
-    def record_lock(self, item: Outgoing, head: CentralHead, at: datetime) -> None: ...
+    def record_lock(self, item: Outgoing, head: CentralHead, at: datetime) -> None:
+        """The lock the server now holds; for another station's copy (`item.sender`) the
+        takeover is an event of this station's chain."""
 
     def record_lock_failed(self, item: Outgoing, code: str, message: str, at: datetime) -> None:
         """A lock update that failed, on the confirmed row (which stays confirmed)."""

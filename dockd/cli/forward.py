@@ -24,6 +24,7 @@ def pass_view(summary: PassSummary) -> ForwardPassView:
         adopted=summary.adopted,
         confirmed=summary.confirmed,
         lock_updated=summary.lock_updated,
+        taken_over=summary.taken_over,
         freed=summary.freed,
         failed=dict(sorted(summary.failed.items())),
         left=summary.left,
@@ -33,13 +34,15 @@ def pass_view(summary: PassSummary) -> ForwardPassView:
         stopped=None
         if stopped is None
         else StoppedView(code=stopped.code, message=stopped.message, hint=stopped.hint),
+        lock_upkeep_overdue=summary.lock_upkeep.overdue,
+        lock_upkeep_oldest_s=summary.lock_upkeep.oldest_s,
     )
 
 
 def forward(app: App, args: argparse.Namespace) -> int:
     """Exit 0 when everything is confirmed, 1 when something is left or failed, 2 for
     `[central]` missing, a bucket without Object Lock or refused credentials."""
-    from dockd.ui.format import size
+    from dockd.ui.format import duration, size
 
     tr = app.locale
 
@@ -67,6 +70,22 @@ def forward(app: App, args: argparse.Namespace) -> int:
                 left_bytes=size(summary.left_bytes),
             )
         )
+        if summary.taken_over:
+            print(
+                tr(
+                    "{count} lock(s) of other stations' objects updated: their upkeep was overdue",
+                    count=summary.taken_over,
+                )
+            )
+        upkeep = summary.lock_upkeep
+        if upkeep.overdue:
+            print(
+                tr(
+                    "{count} central lock(s) still lag the ledger, the oldest for {age}",
+                    count=upkeep.overdue,
+                    age=duration(upkeep.oldest_s, tr),
+                )
+            )
         for code, count in sorted(summary.failed.items()):
             print(tr("failed: {code} x{count}", code=code, count=count))
     if summary.stopped is not None:

@@ -1,4 +1,6 @@
-"""`dockd station key`: the public half of the station key, for whoever checks signatures."""
+"""`dockd station key`: the public half of the station key, for whoever checks signatures.
+`dockd station adopt-legacy`: the rows from before stations had names become this
+station's, once, on the station that wrote them (`dockd.adapters.ledger.legacy`)."""
 
 from __future__ import annotations
 
@@ -55,9 +57,49 @@ def key(app: App, args: argparse.Namespace) -> int:
     return EXIT_PROBLEM
 
 
+def adopt_legacy(app: App, args: argparse.Namespace) -> int:
+    tr = app.locale
+    ledger = app.ledger
+    adoption = ledger.adopt_legacy(app.clock())
+    if adoption is None:
+        print(tr("the ledger holds no rows from before stations had names: nothing to adopt"))
+        return EXIT_OK
+    rows = adoption.rows
+    counts = {
+        "station": ledger.station,
+        "sessions": rows.sessions,
+        "locations": rows.locations,
+        "central_copies": rows.central_copies,
+    }
+    if adoption.already:
+        print(
+            tr(
+                "station {station} had already adopted the rows from before stations had "
+                "names: {sessions} sessions, {locations} object copies, {central_copies} "
+                "central copies",
+                **counts,
+            )
+        )
+    else:
+        print(
+            tr(
+                "station {station} adopted the rows from before stations had names: "
+                "{sessions} sessions, {locations} object copies, {central_copies} central "
+                "copies; restart dockd here for the daemon to count them",
+                **counts,
+            )
+        )
+    return EXIT_OK
+
+
 def register(sub: Subparsers) -> None:
     station = sub.add_parser("station", help="this station's identity and signing key")
     actions = station.add_subparsers(dest="station_command", required=True, metavar="ACTION")
     actions.add_parser(
         "key", help="print the public key that checks this station's signatures (PEM)"
     ).set_defaults(handler=key)
+    actions.add_parser(
+        "adopt-legacy",
+        help="once, on the station that wrote them: make the ledger's rows from before "
+        "stations had names ('local') this station's",
+    ).set_defaults(handler=adopt_legacy)

@@ -38,6 +38,15 @@ def verify(app: App, args: argparse.Namespace) -> int:
                     object=finding.object,
                 )
             )
+        if report.legacy_unowned:
+            print(
+                tr(
+                    "{count} object copies from before stations had names ('local') are no "
+                    "station's own on this shared ledger, and none verifies them: run `dockd "
+                    "station adopt-legacy` on the station that wrote them",
+                    count=report.legacy_unowned,
+                )
+            )
     return EXIT_PROBLEM if report.findings else EXIT_OK
 
 

@@ -4,8 +4,11 @@ The ledger fetches candidates (`dockd.adapters.ledger.backlog`); the rules here 
 what counts: an object is in the backlog until its central copy is *confirmed* (a row
 `pending` or `failed`, or no row at all, is not), and a recording is late to the central
 store when its confirmation did not come within the pack's `[forwarding]
-confirm_within_hours` of its offload. The status page, `/metrics`, `dockd status --json`
-and the nightly report all show these same numbers.
+confirm_within_hours` of its offload. Beside them, "lock upkeep overdue": the objects, of
+any station, whose confirmed central copy's lock lags what the ledger wants (a hold not
+yet set, a retention not yet extended), and since when; past `[central]
+upkeep_takeover_minutes` any station takes their upkeep over. The status page, `/metrics`,
+`dockd status --json` and the nightly report all show these same numbers.
 """
 
 from __future__ import annotations
@@ -76,6 +79,19 @@ class CentralBacklog(_Doc):
         description="Of the confirmed: the last update of their central lock (a longer "
         "retention, a hold) failed; the next pass tries again.",
     )
+    lock_upkeep_overdue: int = Field(
+        0,
+        description="Objects of any station on the ledger whose confirmed central copy's lock "
+        "lags what the ledger wants (a hold not yet set or released, a longer retention not "
+        "yet extended); past [central] upkeep_takeover_minutes any station takes the upkeep "
+        "over from the one that sent it.",
+    )
+    lock_upkeep_oldest_since: Rfc3339 | None = Field(
+        None, description="When the longest of those lags began; null: none lags."
+    )
+    lock_upkeep_oldest_s: float | None = Field(
+        None, description="Its age in seconds; null: none lags."
+    )
 
 
 class LateToCentral(_Doc):
@@ -90,8 +106,29 @@ class LateToCentral(_Doc):
     error_code: str | None
 
 
-def backlog(groups: Iterable[HeldGroup], now: datetime) -> CentralBacklog:
-    """The backlog of these held objects; `confirmed` groups count only as confirmed."""
+@dataclass(frozen=True)
+class LockUpkeep:
+    """How many central locks lag the ledger, and the longest lag."""
+
+    overdue: int
+    oldest_since: datetime | None
+    oldest_s: float | None
+
+
+def lock_upkeep(lags: Iterable[datetime], now: datetime) -> LockUpkeep:
+    """`lags`: when each lagging lock began to lag."""
+    since = list(lags)
+    oldest = min(since, default=None)
+    age = None if oldest is None else max(0.0, (now - oldest).total_seconds())
+    return LockUpkeep(len(since), oldest, age)
+
+
+def backlog(
+    groups: Iterable[HeldGroup], now: datetime, lags: Iterable[datetime] = ()
+) -> CentralBacklog:
+    """The backlog of these held objects; `confirmed` groups count only as confirmed.
+    `lags`: when each lagging central lock (any station's) began to lag."""
+    upkeep = lock_upkeep(lags, now)
     objects = nbytes = unsent = pending = failed = confirmed = lock_failed = 0
     oldest: datetime | None = None
     codes: dict[str, int] = {}
@@ -126,6 +163,9 @@ def backlog(groups: Iterable[HeldGroup], now: datetime) -> CentralBacklog:
         ],
         confirmed=confirmed,
         lock_failed=lock_failed,
+        lock_upkeep_overdue=upkeep.overdue,
+        lock_upkeep_oldest_since=upkeep.oldest_since,
+        lock_upkeep_oldest_s=upkeep.oldest_s,
     )
 
 
@@ -191,9 +231,10 @@ def central_status(
     candidates: Iterable[CentralCandidate],
     within: timedelta,
     now: datetime,
+    lags: Iterable[datetime] = (),
 ) -> CentralStatus:
     return CentralStatus(
-        backlog=backlog(groups, now),
+        backlog=backlog(groups, now, lags),
         late_to_central=len(late_to_central(candidates, within, now, now)),
         confirm_within_hours=within.total_seconds() / 3600,
     )

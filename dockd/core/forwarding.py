@@ -12,6 +12,10 @@ what a put asks for, what the server answered, and what a HEAD of the stored ver
   shows the size, checksum, COMPLIANCE, a retain-until at least the one asked for, and the
   legal hold asked for. An existing object is adopted only with the same size and checksum.
 - When the dock may let its own copy go (`may_free_local`).
+- Whose lock upkeep an object is (`upkeep_due`): the station that holds or sent it keeps
+  its lock at once; any other station takes it over once the lock has lagged what the
+  ledger wants for longer than `[central] upkeep_takeover_minutes` (`lag_since`), so a
+  burnt or stolen dock's recordings still get their later holds and longer retentions.
 
 Checksums are as S3 spells them: base64 of the SHA-256 for a single put, and for a
 multipart upload base64 of the SHA-256 of the parts' digests followed by ``-N`` (COMPOSITE).
@@ -111,6 +115,10 @@ class Outgoing:
     lock: ObjectLock
     copy: CentralCopy | None  # None: never sent
     local: bool  # this station's store still holds it (else only lock upkeep is left)
+    # another station's central object (it sent it, this one holds no copy): its lock
+    # upkeep is taken over only once overdue (`upkeep_due`); None: this station's own
+    sender: str | None = None
+    lag_since: datetime | None = None  # when the lock began to lag the ledger (`lag_since`)
 
     def recorded(self) -> Expected | None:
         """What the ledger says the server holds for a confirmed copy: what a HEAD must
@@ -179,6 +187,28 @@ def wanted_hold(item: Outgoing) -> bool:
     """ON while a hold covers one of its recordings, and always for a hold dockd found
     when it adopted the object (someone else's, which dockd never switches off)."""
     return item.lock.legal_hold or (item.copy is not None and item.copy.foreign_hold)
+
+
+def lag_since(recorded_at: datetime, changes: Iterable[datetime]) -> datetime:
+    """When the lock the ledger wants began to differ from the one last recorded at
+    `recorded_at`: the first change since (a hold placed or released, a recording added or
+    its retention grown). None after it: the pass that recorded the lock read its facts a
+    moment before writing, so the change came in between, and the record's time is the
+    latest the lag can have begun."""
+    return min((c for c in changes if c > recorded_at), default=recorded_at)
+
+
+def upkeep_due(item: Outgoing, now: datetime, takeover_after: timedelta) -> bool:
+    """Whether this station updates the object's central lock in this pass: its own (it
+    holds or sent the object) as soon as the lock lags; another station's only once the
+    lag is older than `takeover_after`, the sender having had its chance. Two stations
+    doing it at once is harmless: retention is only extended, the hold set to one value,
+    and each confirms by HEAD."""
+    if step(item) is not Step.UPDATE_LOCK:
+        return False
+    if item.sender is None:
+        return True
+    return item.lag_since is not None and now - item.lag_since >= takeover_after
 
 
 def adoptable(head: CentralHead | None, size: int, checksum: str) -> bool:

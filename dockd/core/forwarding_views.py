@@ -30,6 +30,11 @@ class ForwardPassView(_View):
     adopted: int = Field(description="Identical objects found under their key and confirmed.")
     confirmed: int = Field(description="sent + adopted.")
     lock_updated: int = Field(description="Central retain-until extended or legal hold changed.")
+    taken_over: int = Field(
+        0,
+        description="Of lock_updated: another station's central objects, whose lock upkeep "
+        "was overdue ([central] upkeep_takeover_minutes).",
+    )
     freed: int = Field(description="Local copies freed (confirmed, past local_retention_days).")
     failed: dict[str, int] = Field(description="Error code -> objects that failed with it.")
     left: int = Field(description="Objects this station holds that are not confirmed.")
@@ -39,6 +44,14 @@ class ForwardPassView(_View):
         description="Keys whose unfinished multipart uploads (a killed dock's) were aborted."
     )
     stopped: StoppedView | None
+    lock_upkeep_overdue: int = Field(
+        0,
+        description="After the pass: objects of any station whose central lock still lags "
+        "what the ledger wants (another station's within upkeep_takeover_minutes, or failed).",
+    )
+    lock_upkeep_oldest_s: float | None = Field(
+        None, description="The longest of those lags, in seconds; null: none lags."
+    )
 
 
 class CentralFinding(_View):

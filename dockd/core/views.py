@@ -221,6 +221,12 @@ class VerifyReport(_View):
     ok: int
     findings: list[IntegrityFinding]
     at: Rfc3339
+    legacy_unowned: int = Field(
+        0,
+        description="Object copies labelled 'local' (from before stations had names) that no "
+        "station counts as its own on this shared ledger, so none verifies them: run `dockd "
+        "station adopt-legacy` on the station that wrote them.",
+    )
 
 
 class LateOffload(_View):

@@ -96,6 +96,8 @@ class BackgroundForwarder:
             "forward-pass",
             confirmed=summary.confirmed,
             lock_updated=summary.lock_updated,
+            taken_over=summary.taken_over,
+            lock_upkeep_overdue=summary.lock_upkeep.overdue,
             freed=summary.freed,
             left=summary.left,
             left_bytes=summary.left_bytes,

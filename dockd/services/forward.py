@@ -5,7 +5,9 @@ A pass, in order: the bucket must have Object Lock (else nothing at all is sent)
 pass of a process aborts the multipart uploads a killed dockd left; pending objects are
 sent (create-only), an identical object already under the key is adopted, and each counts
 only after a HEAD of the stored version shows what was sent; confirmed objects whose
-retention grew or whose hold changed get their lock updated and re-HEADed; confirmed
+retention grew or whose hold changed get their lock updated and re-HEADed (another
+station's too, once its lock has lagged longer than `takeover_after`: a lost dock's
+recordings still get their later holds and longer retentions); confirmed
 copies past `local_retention_days` are freed locally, frees a crash left half-done among
 them. Before all of it, the copies a crash left set aside mid-free are settled.
 
@@ -25,11 +27,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import structlog
 
+from dockd.core.backlog import LockUpkeep, lock_upkeep
 from dockd.core.forwarding import (
     CentralCopy,
     CentralHead,
@@ -40,6 +43,7 @@ from dockd.core.forwarding import (
     confirmation_problems,
     may_free_local,
     step,
+    upkeep_due,
     wanted_hold,
 )
 from dockd.errors import (
@@ -73,6 +77,7 @@ class PassSummary:
     sent: int = 0
     adopted: int = 0
     lock_updated: int = 0
+    taken_over: int = 0  # of lock_updated: another station's copy, its upkeep overdue
     freed: int = 0
     failed: Counter[str] = field(default_factory=Counter)  # error code -> objects
     left: int = 0  # objects not confirmed after the pass
@@ -80,6 +85,7 @@ class PassSummary:
     bytes_sent: int = 0
     aborted_uploads: list[str] = field(default_factory=list)
     stopped: CentralError | None = None  # the server-wide error that ended the pass
+    lock_upkeep: LockUpkeep = field(default_factory=lambda: LockUpkeep(0, None, None))
 
     @property
     def confirmed(self) -> int:
@@ -101,7 +107,8 @@ class Forwarder:
     """`wait_for_disk` is called before each object's upload: the daemon blocks it while a
     slot is copying (docking wins the disk); the CLI passes nothing. `lease` is held for
     the whole pass: one pass at a time per store, across processes, so the unfinished
-    uploads a pass aborts are never another live pass's."""
+    uploads a pass aborts are never another live pass's. `takeover_after`: how long
+    another station's copy's lock may lag before this station updates it."""
 
     def __init__(
         self,
@@ -113,6 +120,7 @@ class Forwarder:
         streams: int,
         wait_for_disk: Callable[[], None] = lambda: None,
         lease: Callable[[], AbstractContextManager[None]] = nullcontext,
+        takeover_after: timedelta = timedelta(minutes=60),
     ) -> None:
         self.central = central
         self.records = records
@@ -122,6 +130,7 @@ class Forwarder:
         self.streams = streams
         self.wait_for_disk = wait_for_disk
         self.lease = lease
+        self.takeover_after = takeover_after
         self._aborted = False
         self._lock = threading.Lock()  # one pass at a time (daemon thread beside a trigger)
         self._lock_summary = threading.Lock()  # the pass's threads stopping it
@@ -150,7 +159,8 @@ class Forwarder:
                     [i for i in held.values() if i.local and step(i) is Step.SEND], held, summary
                 )
                 if summary.stopped is None:
-                    updates = [i for i in held.values() if step(i) is Step.UPDATE_LOCK]
+                    now = self.clock()
+                    updates = [i for i in held.values() if upkeep_due(i, now, self.takeover_after)]
                     self._update_locks(updates, held, summary)
                 if summary.stopped is None:
                     self._free(held, summary)
@@ -160,6 +170,8 @@ class Forwarder:
                 if step(item) is Step.SEND:
                     summary.left += 1
                     summary.left_bytes += item.size
+            lags = [i.lag_since for i in held.values() if step(i) is Step.UPDATE_LOCK]
+            summary.lock_upkeep = lock_upkeep([d for d in lags if d is not None], self.clock())
             if summary.stopped is not None:
                 summary.failed[summary.stopped.code] += 1
                 log.warning(
@@ -290,19 +302,11 @@ class Forwarder:
             copy = item.copy
             if copy is None or copy.version_id is None or copy.checksum is None:
                 continue
-            lock = item.lock
             try:
-                current = self.central.head(item.key, copy.version_id)
-                if current is None:
-                    raise CentralNotConfirmedError(
-                        "{key}: version {version} gone", key=item.key, version=copy.version_id
-                    )
-                hold = wanted_hold(item)
-                _bring_lock(self.central, item.key, current, lock.retain_until, hold)
-                expected = Expected(
-                    copy.version_id, item.size, copy.checksum, lock.retain_until, hold
-                )
-                head = _confirm(self.central, item.key, expected)
+                item = replace(item, lock=self.records.wanted_lock(item))
+                if step(item) is not Step.UPDATE_LOCK:
+                    continue  # the facts changed back since the pass read them
+                head = self._bring_and_confirm(item, copy.version_id, copy.checksum)
                 self.records.record_lock(item, head, self.clock())
             except _SERVER_WIDE:
                 raise
@@ -321,12 +325,34 @@ class Forwarder:
                 ),
             )
             summary.lock_updated += 1
+            summary.taken_over += item.sender is not None
             log.info(
                 "central-lock-updated",
                 key=item.key,
-                retain_until=lock.retain_until.isoformat(),
-                legal_hold=lock.legal_hold,
+                retain_until=item.lock.retain_until.isoformat(),
+                legal_hold=item.lock.legal_hold,
+                taken_over_from=item.sender,
             )
+
+    def _bring_and_confirm(self, item: Outgoing, version: str, checksum: str) -> CentralHead:
+        """Another station may be bringing the same lock at the same moment (its own
+        upkeep, or a takeover): a change the server refuses (a retention it already holds
+        later) still counts when the HEAD after it shows the lock the ledger wants."""
+        current = self.central.head(item.key, version)
+        if current is None:
+            raise CentralNotConfirmedError(
+                "{key}: version {version} gone", key=item.key, version=version
+            )
+        hold = wanted_hold(item)
+        expected = Expected(version, item.size, checksum, item.lock.retain_until, hold)
+        try:
+            _bring_lock(self.central, item.key, current, item.lock.retain_until, hold)
+        except _SERVER_WIDE:
+            raise
+        except DockdError:
+            if confirmation_problems(expected, self.central.head(item.key, version)):
+                raise
+        return _confirm(self.central, item.key, expected)
 
     # freeing ---------------------------------------------------------------
 

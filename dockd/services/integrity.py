@@ -72,7 +72,11 @@ def verify_store(
                 )
             )
     report = VerifyReport(
-        checked=len(objects), ok=len(objects) - len(findings), findings=findings, at=clock()
+        checked=len(objects),
+        ok=len(objects) - len(findings),
+        findings=findings,
+        at=clock(),
+        legacy_unowned=ledger.legacy_unowned(),
     )
     ledger.record_event(
         report.at,

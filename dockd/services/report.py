@@ -102,7 +102,8 @@ class Reports:
             within = timedelta(hours=self.policy.forwarding.confirm_within_hours)
             since, until = report.since, report.until
             candidates = self.backlog.central_candidates(within, since, until)
-            update["central_backlog"] = backlog(self.backlog.held(), now)
+            lags = self.backlog.lock_lags()
+            update["central_backlog"] = backlog(self.backlog.held(), now, lags)
             update["late_to_central"] = late_to_central(candidates, within, since, until)
         if self.trends is not None:
             # local days: the station's UTC offset at the report's making

@@ -233,9 +233,9 @@ class StatusService:
         if self.backlog is None:
             return None
         within = timedelta(hours=self.policy.forwarding.confirm_within_hours)
-        return central_status(
-            self.backlog.held(), self.backlog.central_candidates(within, now, now), within, now
-        )
+        candidates = self.backlog.central_candidates(within, now, now)
+        lags = self.backlog.lock_lags()
+        return central_status(self.backlog.held(), candidates, within, now, lags)
 
     def _verifies(self) -> list[VerifyRun]:
         return self._verify_part.get((), self.ledger.verify_runs)

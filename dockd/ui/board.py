@@ -10,7 +10,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from dockd.core.backlog import CentralStatus
+from dockd.core.backlog import CentralBacklog, CentralStatus
 from dockd.core.said import Said
 from dockd.core.status_document import ClockState, LastVerify, SlotCard, StatusDocument, Today
 from dockd.ui import format as fmt
@@ -326,7 +326,8 @@ def _verify(v: LastVerify | None, tr: Locale) -> Text:
 def _central(central: CentralStatus, tr: Locale) -> Text:
     b = central.backlog
     if not b.objects:
-        return Text(tr("all {count} objects confirmed", count=fmt.count(b.confirmed)), "green")
+        confirmed = tr("all {count} objects confirmed", count=fmt.count(b.confirmed))
+        return _lock_upkeep(Text(confirmed, "green"), b, tr)
     text = Text(
         tr("backlog {count} objects, {size}", count=fmt.count(b.objects), size=fmt.size(b.bytes))
     )
@@ -341,6 +342,17 @@ def _central(central: CentralStatus, tr: Locale) -> Text:
             hours=f"{central.confirm_within_hours:g}",
         )
         text.append(" · " + late, style="yellow")
+    return _lock_upkeep(text, b, tr)
+
+
+def _lock_upkeep(text: Text, b: CentralBacklog, tr: Locale) -> Text:
+    if b.lock_upkeep_overdue:
+        lagging = tr(
+            "{count} lock(s) lagging, oldest {duration}",
+            count=b.lock_upkeep_overdue,
+            duration=fmt.duration(b.lock_upkeep_oldest_s, tr),
+        )
+        text.append(" · " + lagging, style="yellow")
     return text
 
 

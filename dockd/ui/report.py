@@ -151,12 +151,25 @@ def _backlog_lines(report: DeadlineReport, tr: Locale) -> list[str]:
     b = report.central_backlog
     if b is None:
         return []
+    upkeep = (
+        [
+            tr(
+                "Lock upkeep overdue: {count} objects whose central lock lags the ledger, "
+                "the oldest for {age}.",
+                count=fmt.count(b.lock_upkeep_overdue),
+                age=fmt.duration(b.lock_upkeep_oldest_s, tr),
+            )
+        ]
+        if b.lock_upkeep_overdue
+        else []
+    )
     if not b.objects:
         return [
             tr(
                 "Every object held here is confirmed centrally ({count}).",
                 count=fmt.count(b.confirmed),
-            )
+            ),
+            *upkeep,
         ]
     lines = [
         tr(
@@ -178,7 +191,7 @@ def _backlog_lines(report: DeadlineReport, tr: Locale) -> list[str]:
     if b.failed_codes:
         codes = ", ".join(f"{clean(f.code)} × {fmt.count(f.objects)}" for f in b.failed_codes)
         lines.append(tr("Failed by error: {codes}.", codes=codes))
-    return lines
+    return lines + upkeep
 
 
 def _central_text(report: DeadlineReport, tr: Locale) -> list[str]:

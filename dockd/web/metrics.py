@@ -176,6 +176,17 @@ def _central(central: CentralStatus) -> Iterable[Metric]:
         value=backlog.failed,
     )
     yield GaugeMetricFamily(
+        "dockd_central_lock_upkeep_overdue_objects",
+        "Objects of any station whose central lock lags what the ledger wants (a hold, a "
+        "longer retention not yet on the bucket)",
+        value=backlog.lock_upkeep_overdue,
+    )
+    yield GaugeMetricFamily(
+        "dockd_central_lock_upkeep_oldest_seconds",
+        "How long the longest of those lags has lasted; 0 when none lags",
+        value=backlog.lock_upkeep_oldest_s or 0.0,
+    )
+    yield GaugeMetricFamily(
         "dockd_central_late_recordings",
         "Recordings not confirmed centrally within the pack's confirm_within_hours",
         value=central.late_to_central,

@@ -33,6 +33,7 @@ def grouped(objects: Iterable[HeldObject]) -> list[HeldGroup]:
 class FakeBacklogRecords:
     objects: list[HeldObject] = field(default_factory=list)
     recordings: list[CentralCandidate] = field(default_factory=list)
+    lags: list[datetime] = field(default_factory=list)  # when each lagging lock began to lag
     asked: int = 0
 
     def held(self) -> list[HeldGroup]:
@@ -48,3 +49,6 @@ class FakeBacklogRecords:
             if c.offloaded_at < until - within
             and (c.state != "confirmed" or (c.confirmed_at is not None and c.confirmed_at >= since))
         ]
+
+    def lock_lags(self) -> list[datetime]:
+        return list(self.lags)

@@ -17,6 +17,7 @@ from dockd.core.forwarding import (
     CentralHead,
     CentralPut,
     CentralUpload,
+    ObjectLock,
     Outgoing,
 )
 from dockd.errors import (
@@ -130,6 +131,10 @@ class FakeObject:
     data: bytes
     dates: list[datetime | None]
     holds: int = 0
+    # another station sent it and this one never held it: only its lock upkeep is left,
+    # taken over once `lag_since` is older than the pass's takeover_after
+    sender: str | None = None
+    lag_since: datetime | None = None
 
     @property
     def key(self) -> str:
@@ -147,34 +152,41 @@ class FakeCentralRecords:
     freed: set[str] = field(default_factory=set)
     events: list[tuple[str, str]] = field(default_factory=list)  # kind, blake3
     uploads: dict[str, str] = field(default_factory=dict)  # upload id -> key, this station's
+    lock_reads: int = 0  # wanted_lock calls
 
     def outgoing(self) -> list[Outgoing]:
         return self._current()
 
     def _current(self) -> list[Outgoing]:
         """The objects as the ledger has them now (what `record_freeing` checks again)."""
-        from dockd.core.forwarding import central_key, needed_lock
+        from dockd.core.forwarding import Step, central_key, needed_lock, step
 
         out = []
         for obj in self.objects:
             copy = self.copies.get(obj.blake3)
-            local = obj.blake3 not in self.freed
+            local = obj.sender is None and obj.blake3 not in self.freed
             if not local and (copy is None or copy.state != "confirmed"):
                 continue
             confirmed = copy.retain_until if copy and copy.state == "confirmed" else None
-            out.append(
-                Outgoing(
-                    obj.blake3,
-                    hashlib.sha256(obj.data).hexdigest(),
-                    len(obj.data),
-                    obj.key,
-                    central_key(self.prefix, obj.key),
-                    needed_lock(obj.dates, obj.holds, self.fallback, confirmed),
-                    copy,
-                    local,
-                )
+            item = Outgoing(
+                obj.blake3,
+                hashlib.sha256(obj.data).hexdigest(),
+                len(obj.data),
+                obj.key,
+                central_key(self.prefix, obj.key),
+                needed_lock(obj.dates, obj.holds, self.fallback, confirmed),
+                copy,
+                local,
+                obj.sender,
             )
+            lagging = step(item) is Step.UPDATE_LOCK
+            out.append(replace(item, lag_since=obj.lag_since if lagging else None))
         return out
+
+    def wanted_lock(self, item: Outgoing) -> ObjectLock:
+        self.lock_reads += 1
+        [now] = [o for o in self._current() if o.blake3 == item.blake3]
+        return now.lock
 
     def _copy(self, item: Outgoing) -> CentralCopy:
         return self.copies.get(item.blake3) or CentralCopy(
@@ -215,6 +227,8 @@ class FakeCentralRecords:
             self.events.append(("central-lock-failed", item.blake3))
 
     def record_lock(self, item: Outgoing, head: CentralHead, at: datetime) -> None:
+        if item.sender is not None:
+            self.events.append(("central-lock-upkeep-taken-over", item.blake3))
         self.copies[item.blake3] = replace(
             self.copies[item.blake3],
             retain_until=head.retain_until,

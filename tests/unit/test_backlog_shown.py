@@ -16,8 +16,10 @@ from dockd.core.backlog import CentralCandidate
 from dockd.core.policy import PolicyPack
 from dockd.services.report import Reports
 from dockd.services.status import StatusService
+from dockd.ui.i18n import Locale
 from dockd.ui.report import render_html, render_text
 from dockd.web.metrics import render_metrics
+from dockd.web.routes import environment
 from tests.fakes.backlog import FakeBacklogRecords, HeldObject
 from tests.fakes.report import FakeMail, FakeReportRecords
 from tests.fakes.status import FakeStationClock, FakeStatusLedger, FakeStoreSpace
@@ -115,9 +117,54 @@ def test_metrics_gauge_the_backlog() -> None:
         "dockd_central_backlog_bytes": float(11 * MIB),
         "dockd_central_backlog_oldest_seconds": 30 * 3600.0,
         "dockd_central_failed_objects": 1.0,
+        "dockd_central_lock_upkeep_overdue_objects": 0.0,
+        "dockd_central_lock_upkeep_oldest_seconds": 0.0,
         "dockd_central_late_recordings": 1.0,
     }
     assert _metrics(status(None)) == {}
+
+
+def lagging() -> FakeBacklogRecords:
+    """Two central locks lag the ledger (another station's, say): for 3 h and for 20 min."""
+    held = records()
+    held.lags = [NOW - timedelta(minutes=20), NOW - timedelta(hours=3)]
+    return held
+
+
+def test_lock_upkeep_overdue_is_counted_with_the_oldest_lag() -> None:
+    central = status(lagging()).document().central
+    assert central is not None
+    b = central.backlog
+    assert (b.lock_upkeep_overdue, b.lock_upkeep_oldest_s) == (2, 3 * 3600.0)
+    assert b.lock_upkeep_oldest_since == NOW - timedelta(hours=3)
+    metrics = _metrics(status(lagging()))
+    assert metrics["dockd_central_lock_upkeep_overdue_objects"] == 2.0
+    assert metrics["dockd_central_lock_upkeep_oldest_seconds"] == 3 * 3600.0
+
+
+def test_the_status_page_shows_lock_upkeep_overdue_only_when_a_lock_lags() -> None:
+    def page(backlog: FakeBacklogRecords) -> str:
+        env = environment(Locale("en", UTC))
+        return env.get_template("_parts.html").render(host="dock-1", doc=status(backlog).document())
+
+    assert (
+        "Lock upkeep overdue: 2 objects whose central lock lags the ledger, the oldest for 3 h"
+        in page(lagging())
+    )
+    assert "central-lock-upkeep" not in page(records())
+
+
+def test_the_nightly_report_tells_lock_upkeep_overdue() -> None:
+    line = "Lock upkeep overdue: 2 objects whose central lock lags the ledger, the oldest for 3 h."
+    report, _ = reports(lagging()).deadlines(timedelta(hours=24))
+    assert line in render_text(report, "Qidong") and line in render_html(report, "Qidong")
+    report, _ = reports(records()).deadlines(timedelta(hours=24))
+    assert "Lock upkeep" not in render_text(report, "Qidong")
+    everything_confirmed = FakeBacklogRecords(lags=[NOW - timedelta(hours=3)])
+    report, _ = reports(everything_confirmed).deadlines(timedelta(hours=24))
+    text = render_text(report, "Qidong")
+    one = line.replace("2 objects", "1 objects")
+    assert "Every object held here is confirmed centrally (0).\n  " + one in text
 
 
 def reports(backlog: FakeBacklogRecords | None) -> Reports:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from dockd.adapters.ledger.central import LedgerCentral
 from dockd.adapters.ledger.schema import (
     CentralCopyRow,
     DockSessionRow,
@@ -28,8 +29,14 @@ class LedgerBacklog:
     """What this station's ledger says about its objects' central copies
     (`dockd.ports.BacklogRecords`)."""
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Ledger, central: LedgerCentral | None = None) -> None:
         self.ledger = ledger
+        self.central = central
+
+    def lock_lags(self) -> list[datetime]:
+        """When each lagging central lock, any station's, began to lag (none without the
+        forwarding records)."""
+        return self.central.lock_lags() if self.central is not None else []
 
     def held(self) -> list[HeldGroup]:
         """The objects this station's store holds, grouped by central state and error."""

@@ -5,19 +5,26 @@ The SQL fetches candidates and their facts (recordings' retain-until, open holds
 `dockd.core.forwarding` decides. Every write to `central_copies` or `object_locations`
 carries the rows it wrote (`facts`) in a custody event of the same transaction, so
 `dockd audit verify` vouches for them: `central-confirmed`, `central-failed`,
-`central-lock-updated`, `central-lock-failed`, and freeing a local copy as two events
+`central-lock-updated` (after `central-lock-upkeep-taken-over` when this station updates
+another station's copy), `central-lock-failed`, and freeing a local copy as two events
 around the deletion (`local-copy-freeing`, the intent, committed before the copy is set
 aside; then, in a transaction that serialises with hold placement, `local-copy-freed`
 with the location rows, or `local-copy-free-abandoned` with the reason when a hold
 appeared meanwhile): a crash between leaves the intent and the next pass finishes it.
 Where an object lives is then read from the ledger alone: the stations whose location is
 not removed, and `central` when its central copy is confirmed.
+
+Lock upkeep is not only the sender's: `outgoing` also brings every other station's
+confirmed copy whose lock may lag (`dockd.adapters.ledger.upkeep`), with the station that
+sent it and when the lag began, for the pass to take over once overdue; `lock_lags` counts
+them all for the backlog.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -36,13 +43,17 @@ from dockd.adapters.ledger.schema import (
     RecordingRow,
 )
 from dockd.adapters.ledger.sessions import Ledger
+from dockd.adapters.ledger.upkeep import changes, may_lag
 from dockd.core.forwarding import (
     CentralCopy,
     CentralHead,
     ObjectLock,
     Outgoing,
+    Step,
     central_key,
+    lag_since,
     needed_lock,
+    step,
 )
 from dockd.core.retention import retain_until
 
@@ -50,6 +61,8 @@ CONFIRMED = "central-confirmed"
 FAILED = "central-failed"
 LOCK_UPDATED = "central-lock-updated"
 LOCK_FAILED = "central-lock-failed"
+TAKEN_OVER = "central-lock-upkeep-taken-over"
+_CHUNK = 2000  # BLAKE3s per IN list: far below any driver's bound-parameter limit
 FREEING = "local-copy-freeing"
 FREED = "local-copy-freed"
 FREE_ABANDONED = "local-copy-free-abandoned"
@@ -75,28 +88,99 @@ class LedgerCentral:
             ObjectRow.removed_at.is_(None), or_(self.ledger.holds(ObjectRow.blake3), sent_here)
         )
 
-    def outgoing(self) -> list[Outgoing]:
-        def load(s: Session) -> list[Outgoing]:
-            rows = s.execute(
-                select(ObjectRow, CentralCopyRow, self.ledger.holds(ObjectRow.blake3))
-                .outerjoin(CentralCopyRow, CentralCopyRow.blake3 == ObjectRow.blake3)
-                .where(self._wanted())
-                .order_by(ObjectRow.stored_at, ObjectRow.blake3)
-            ).all()
-            wanted = (
-                select(ObjectRow.blake3)
-                .outerjoin(CentralCopyRow, CentralCopyRow.blake3 == ObjectRow.blake3)
-                .where(self._wanted())
+    def _lagging(self, s: Session) -> list[Outgoing]:
+        """Every live object whose confirmed central copy, whoever sent it, may lag. The
+        candidates are read once (a scan of the confirmed copies against their recordings
+        and holds), then loaded in chunks by BLAKE3: the lagging are few, and the scan is
+        not repeated by each of the loading's reads."""
+        found = sorted(set(s.scalars(may_lag())))
+        items: list[Outgoing] = []
+        for start in range(0, len(found), _CHUNK):
+            chunk = found[start : start + _CHUNK]
+            items += self._load(
+                s,
+                and_(
+                    ObjectRow.removed_at.is_(None),
+                    CentralCopyRow.state == "confirmed",
+                    CentralCopyRow.blake3.in_(chunk),
+                ),
             )
-            dates, holds = self._covering(s, wanted) if rows else ({}, {})
-            return [
-                self._outgoing(
-                    obj, copy, local, dates.get(obj.blake3, []), holds.get(obj.blake3, 0)
-                )
-                for obj, copy, local in rows
-            ]
+        return items
+
+    def outgoing(self) -> list[Outgoing]:
+        """What this station sends or keeps locked, oldest first, then every other
+        station's copy whose lock may lag (its `sender` named): the pass takes those over
+        once overdue."""
+
+        def load(s: Session) -> list[Outgoing]:
+            items = self._load(s, self._wanted())
+            known = {i.blake3 for i in items}
+            return items + [i for i in self._lagging(s) if i.blake3 not in known]
 
         return self.ledger.read(load)
+
+    def lock_lags(self) -> list[datetime]:
+        """When each object's central lock, of any station, began to lag what the ledger
+        wants (the backlog's "lock upkeep overdue")."""
+        return self.ledger.read(
+            lambda s: [i.lag_since for i in self._lagging(s) if i.lag_since is not None]
+        )
+
+    def wanted_lock(self, item: Outgoing) -> ObjectLock:
+        """The lock the object needs by the ledger's facts now, read right before a lock is
+        changed: a pass's facts can be minutes old, and another station may have acted on
+        newer ones (a hold switched ON must not be switched OFF again from a stale read)."""
+
+        def load(s: Session) -> ObjectLock:
+            obj = s.get_one(ObjectRow, item.blake3)
+            copy = s.get(CentralCopyRow, item.blake3)
+            return self._lock_now(s, obj, copy)
+
+        return self.ledger.read(load)
+
+    def _lock_now(self, s: Session, obj: ObjectRow, copy: CentralCopyRow | None) -> ObjectLock:
+        wanted = select(ObjectRow.blake3).where(ObjectRow.blake3 == obj.blake3)
+        dates, holds = self._covering(s, wanted)
+        return self._lock(obj, copy, dates.get(obj.blake3, []), holds.get(obj.blake3, 0))
+
+    def _load(self, s: Session, where: ColumnElement[bool]) -> list[Outgoing]:
+        rows = s.execute(
+            select(ObjectRow, CentralCopyRow, self.ledger.holds(ObjectRow.blake3))
+            .outerjoin(CentralCopyRow, CentralCopyRow.blake3 == ObjectRow.blake3)
+            .where(where)
+            .order_by(ObjectRow.stored_at, ObjectRow.blake3)
+        ).all()
+        if not rows:
+            return []
+        wanted = (
+            select(ObjectRow.blake3)
+            .outerjoin(CentralCopyRow, CentralCopyRow.blake3 == ObjectRow.blake3)
+            .where(where)
+        )
+        dates, holds = self._covering(s, wanted)
+        mine = self.ledger.stations()
+        items = [
+            self._outgoing(
+                obj,
+                copy,
+                local,
+                dates.get(obj.blake3, []),
+                holds.get(obj.blake3, 0),
+                copy.station
+                if copy is not None and copy.station not in mine and not local
+                else None,
+            )
+            for obj, copy, local in rows
+        ]
+        lagging = {i.blake3: i for i in items if step(i) is Step.UPDATE_LOCK}
+        changed = changes(s, lagging)
+        updated = {copy.blake3: copy.updated_at for _, copy, _ in rows if copy is not None}
+        return [
+            replace(i, lag_since=lag_since(updated[i.blake3], changed.get(i.blake3, [])))
+            if i.blake3 in lagging
+            else i
+            for i in items
+        ]
 
     def _covering(
         self, s: Session, wanted: Select[Any]
@@ -146,6 +230,7 @@ class LedgerCentral:
         local: bool,
         dates: list[datetime | None],
         holds: int,
+        sender: str | None,
     ) -> Outgoing:
         confirmed = copy if copy is not None and copy.state == "confirmed" else None
         return Outgoing(
@@ -158,6 +243,7 @@ class LedgerCentral:
             lock=self._lock(obj, copy, dates, holds),
             copy=_copy(copy) if copy is not None else None,
             local=bool(local),
+            sender=sender,
         )
 
     def _lock(
@@ -232,8 +318,18 @@ class LedgerCentral:
             self.ledger.append_custody(s, at, LOCK_FAILED, item.blake3, details)
 
     def record_lock(self, item: Outgoing, head: CentralHead, at: datetime) -> None:
+        """Another station's copy (`item.sender`): the takeover is an event of this
+        station's chain first, naming the sender and how long the lock had lagged."""
         with self.ledger.transaction() as s:
             row = s.get_one(CentralCopyRow, item.blake3)
+            if item.sender is not None:
+                details = {
+                    "key": row.key,
+                    "sender": item.sender,
+                    "station": self.ledger.station,
+                    "lag_since": item.lag_since.isoformat() if item.lag_since else None,
+                }
+                self.ledger.append_custody(s, at, TAKEN_OVER, item.blake3, details)
             row.error_code, row.error = None, None
             row.retain_until, row.legal_hold, row.updated_at = (
                 head.retain_until,

@@ -20,6 +20,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, selectinload
 from dockd.adapters.ledger.activity_types import activity_types
 from dockd.adapters.ledger.custody import CustodyLedger
 from dockd.adapters.ledger.facts import complete, facts, row_fact, values_fact
+from dockd.adapters.ledger.legacy import Adoption, adopt, adopter, legacy_rows
 from dockd.adapters.ledger.locks import Holder, clear_lock, hold_lock, pid_alive, release_lock
 from dockd.adapters.ledger.mapping import recording_view, session_view
 from dockd.adapters.ledger.schema import (
@@ -71,10 +72,28 @@ class Ledger(CustodyLedger):
         super().__init__(url)
         self.station = station
         self.alive = alive
+        # read once: a station that adopts the legacy rows sees them as its own from its
+        # next start (until then they stay nobody's, the safe side)
+        self.legacy_owner = station if self.dialect == "sqlite" else self.read(adopter)
 
     def stations(self) -> tuple[str, ...]:
-        """The location names that are this station's copies: its id, and 'local'."""
-        return (self.station, UNNAMED_STATION)
+        """The location names that are this station's copies: its id, and 'local' when the
+        rows from before stations had names are its own: on SQLite (one box's ledger)
+        always, on a shared ledger once it adopted them (`dockd.adapters.ledger.legacy`)."""
+        if self.legacy_owner == self.station:
+            return (self.station, UNNAMED_STATION)
+        return (self.station,)
+
+    def adopt_legacy(self, at: datetime) -> Adoption | None:
+        """`dockd station adopt-legacy`: see `dockd.adapters.ledger.legacy.adopt`."""
+        return adopt(self, at)
+
+    def legacy_unowned(self) -> int:
+        """Object copies labelled 'local' that no station counts as its own: nobody
+        verifies, expires or frees them until the station that wrote them adopts them."""
+        if self.legacy_owner is not None:
+            return 0
+        return self.read(legacy_rows).locations
 
     # dock sessions -------------------------------------------------------
 

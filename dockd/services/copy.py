@@ -31,6 +31,7 @@ from dockd.core.recording import SessionFacts, VerifiedCopy, build_recording
 from dockd.core.transfer import Published, ReadBack, Staged
 from dockd.errors import DockdError, InternalError, RecorderGoneError, SourceFileError
 from dockd.ports import Clock, EvidenceStore, ProgressSink, SessionLedger, Volume
+from dockd.services.copy_heap import FROZEN
 from dockd.services.copy_phases import Phases
 from dockd.ui.i18n import Said
 
@@ -118,6 +119,7 @@ class CopyPipeline:
         queue = iter(files)
         inflight: dict[Future[_Copy], SourceFile] = {}
         with (
+            FROZEN.during_copy(),
             ThreadPoolExecutor(self.parallel_files, thread_name_prefix="dockd-copy") as pool,
             ThreadPoolExecutor(self.parallel_files, thread_name_prefix="dockd-verify") as checks,
             ThreadPoolExecutor(1, thread_name_prefix="dockd-flush") as flusher,

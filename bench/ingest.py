@@ -111,6 +111,9 @@ class Run:
     seconds: float
     peak_rss_mib: float
     phases: dict[str, float] | None = None
+    #: user + system CPU of the command's tree (GNU time): on a shared machine the wall
+    #: time moves with the neighbours, the CPU much less
+    cpu_s: float = 0.0
 
 
 def shapes(quick: bool) -> list[Shape]:
@@ -209,7 +212,7 @@ def timed(argv: list[str], log: Path) -> tuple[Run, int]:
     with open(log, "wb") as out:
         started = time.perf_counter()
         proc = subprocess.run(
-            [str(GNU_TIME), "-f", "%M", "-o", str(rss_file), *argv],
+            [str(GNU_TIME), "-f", "%U %S %M", "-o", str(rss_file), *argv],
             stdout=out,
             stderr=subprocess.STDOUT,
             check=False,
@@ -221,7 +224,8 @@ def timed(argv: list[str], log: Path) -> tuple[Run, int]:
             f"{Path(argv[0]).name} ended with exit {proc.returncode} and no resource report "
             f"from GNU time ({' '.join(report) or 'empty'}); killed?\n{tail(log)}"
         )
-    return Run(seconds, int(report[-1]) / 1024), proc.returncode
+    user, system = (float(x) for x in report[-3:-1])
+    return Run(seconds, int(report[-1]) / 1024, cpu_s=user + system), proc.returncode
 
 
 def tail(log: Path, lines: int = 20) -> str:
@@ -269,7 +273,7 @@ def run_dockd(shape: Shape, src: Path, dst: Path) -> Run:
     count = len(json.loads(listed.stdout))
     if count != shape.files:
         fail(f"dockd lists {count} recordings for {shape.files} source files ({shape.name})")
-    return Run(run.seconds, run.peak_rss_mib, phases)
+    return Run(run.seconds, run.peak_rss_mib, phases, run.cpu_s)
 
 
 def copy_timing(log: Path) -> dict[str, float]:
@@ -406,6 +410,7 @@ def bench_shape(shape: Shape, rounds: int) -> tuple[dict[str, Any], bool]:
             "mib_s": round(total / MIB / seconds, 1),
             "files_s": round(shape.files / seconds, 1),
             "peak_rss_mib": round(max(r.peak_rss_mib for r in done), 1),
+            "cpu_s": round(statistics.median(r.cpu_s for r in done), 3),
         }
     dockd = results["dockd"]
     ratios: dict[str, float] = {
@@ -429,7 +434,9 @@ def bench_shape(shape: Shape, rounds: int) -> tuple[dict[str, Any], bool]:
         "dockd_breakdown": breakdown(runs["dockd"]),
         "breakdown_is": (
             "median thread-seconds per copy phase (phases run in several threads at once, "
-            "so they may sum to more than the wall time; the largest is the bottleneck); "
+            "so they may sum to more than the wall time; the largest is the bottleneck), "
+            "and <phase>_cpu_s the CPU its threads spent in it (thread-seconds under the "
+            "GIL are mostly waiting; the CPU is the cost); "
             "outside_copy_s = dockd wall - copy wall: start-up, scan, plan, manifest, finish"
         ),
         "machine_rates": rates,
@@ -450,16 +457,23 @@ def table(report: dict[str, Any]) -> str:
     lines = []
     for name, shape in report["shapes"].items():
         lines.append(f"\n{name}: {shape['files']} files, {shape['bytes'] / MIB:.0f} MiB")
-        lines.append(f"  {'tool':<25}{'seconds':>9}{'MiB/s':>9}{'files/s':>10}{'peak RSS':>10}")
+        lines.append(
+            f"  {'tool':<25}{'seconds':>9}{'MiB/s':>9}{'files/s':>10}{'peak RSS':>14}{'CPU s':>8}"
+        )
         for tool, r in shape["results"].items():
             lines.append(
                 f"  {tool:<25}{r['seconds']:>9.2f}{r['mib_s']:>9.1f}"
-                f"{r['files_s']:>10.1f}{r['peak_rss_mib']:>7.1f} MiB"
+                f"{r['files_s']:>10.1f}{r['peak_rss_mib']:>10.1f} MiB{r['cpu_s']:>8.2f}"
             )
         lines.append("  ratios: " + ", ".join(f"{k} = {v}" for k, v in shape["ratios"].items()))
+        split = shape["dockd_breakdown"].items()
         lines.append(
             "  dockd breakdown (thread-s): "
-            + ", ".join(f"{k} {v}" for k, v in shape["dockd_breakdown"].items())
+            + ", ".join(f"{k} {v}" for k, v in split if not k.endswith("_cpu_s"))
+        )
+        lines.append(
+            "  dockd CPU per phase (s): "
+            + ", ".join(f"{k.removesuffix('_cpu_s')} {v}" for k, v in split if k.endswith("_cpu_s"))
         )
         lines.append(
             "  machine: " + ", ".join(f"{k} {v}" for k, v in shape["machine_rates"].items())

@@ -47,9 +47,13 @@ class Published:
 
 @dataclass(frozen=True, slots=True)
 class ReadBack:
+    """An object as re-read from the disk; `whole`: its bytes, when the store read a small
+    object whole (its container is described from them, not from a second read)."""
+
     blake3: str
     size: int
     method: str
+    whole: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,9 +28,10 @@ from dockd.core.container import ContainerInfo, ContainerProblem, read_container
 from dockd.core.layout import extension
 from dockd.core.model import Problem, SourceFile, VerifiedRecording
 from dockd.core.recording import SessionFacts, VerifiedCopy, build_recording
-from dockd.core.transfer import Published, Staged
+from dockd.core.transfer import Published, ReadBack, Staged
 from dockd.errors import DockdError, InternalError, RecorderGoneError, SourceFileError
 from dockd.ports import Clock, EvidenceStore, ProgressSink, SessionLedger, Volume
+from dockd.services.copy_heap import FROZEN
 from dockd.services.copy_phases import Phases
 from dockd.ui.i18n import Said
 
@@ -118,6 +119,7 @@ class CopyPipeline:
         queue = iter(files)
         inflight: dict[Future[_Copy], SourceFile] = {}
         with (
+            FROZEN.during_copy(),
             ThreadPoolExecutor(self.parallel_files, thread_name_prefix="dockd-copy") as pool,
             ThreadPoolExecutor(self.parallel_files, thread_name_prefix="dockd-verify") as checks,
             ThreadPoolExecutor(1, thread_name_prefix="dockd-flush") as flusher,
@@ -220,7 +222,7 @@ class CopyPipeline:
         with phases.timed("read_back"):
             back = self.store.verify_published(published)
         with phases.timed("describe"):
-            return self._describe(seen, published, back.method, run)
+            return self._describe(seen, published, back, run)
 
     def _stage(self, file: SourceFile, run: CopyRun) -> tuple[Staged, SourceFile | None]:
         """Copy into staging; the SourceFile as copied, or None when it changed meanwhile."""
@@ -258,12 +260,12 @@ class CopyPipeline:
         return FileProblem(exc.problem, exc.message)
 
     def _describe(
-        self, file: SourceFile, published: Published, method: str, run: CopyRun
+        self, file: SourceFile, published: Published, back: ReadBack, run: CopyRun
     ) -> _Result:
         """Metadata comes from the verified copy, never from a second read of the recorder."""
         problems: list[Problem] = []
-        container = self._container(file, published.key, problems)
-        copy = VerifiedCopy(file, published, method, container, tuple(problems))
+        container = self._container(file, published.key, back.whole, problems)
+        copy = VerifiedCopy(file, published, back.method, container, tuple(problems))
         rec, notes = build_recording(copy, run.facts, self.clock())
         if rec.late:  # a policy violation for the nightly report, not a copy problem
             log.warning(
@@ -276,11 +278,18 @@ class CopyPipeline:
         return rec, notes
 
     def _container(
-        self, file: SourceFile, key: str, problems: list[Problem]
+        self, file: SourceFile, key: str, whole: bytes | None, problems: list[Problem]
     ) -> ContainerInfo | None:
-        with self.store.reader(key) as read_at:
+        """From the bytes the read-back verified when it holds them all (a small
+        recording: no second open and read), else from the object."""
+        ext = extension(file.path.rpartition(b"/")[2])
+        with (
+            contextlib.nullcontext(lambda at, n: whole[at : at + n])
+            if whole is not None
+            else self.store.reader(key)
+        ) as read_at:
             try:
-                return read_container(extension(file.path.rpartition(b"/")[2]), file.size, read_at)
+                return read_container(ext, file.size, read_at)
             except ContainerProblem as exc:
                 problems.append(Problem(file.display, exc.code, exc.message))
                 return None

@@ -9,7 +9,9 @@ and PostgreSQL alike, and a column added to a table is covered without a second 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, Float, Integer, LargeBinary, Table
@@ -80,21 +82,46 @@ EVIDENCE_TABLES: tuple[type[DeclarativeBase], ...] = (
 """Every table whose rows are evidence; each row must be vouched for by the chain."""
 
 
-def _encode(kind: object, value: Any) -> Any:
-    if value is None:
-        return None
+def _utc(value: Any) -> str:
+    assert isinstance(value, datetime)
+    return value.astimezone(UTC).isoformat()
+
+
+def _hex(value: Any) -> str:
+    return bytes(value).hex()
+
+
+def _encoder(kind: object) -> Callable[[Any], Any]:
+    """How a column's values are encoded (None stays None)."""
     if isinstance(kind, UTCDateTime):
-        assert isinstance(value, datetime)
-        return value.astimezone(UTC).isoformat()
+        return _utc
     if isinstance(kind, LargeBinary):
-        return bytes(value).hex()
+        return _hex
     if isinstance(kind, Boolean):
-        return bool(value)
+        return bool
     if isinstance(kind, Integer | BigInteger):
-        return int(value)
+        return int
     if isinstance(kind, Float):
-        return float(value)
-    return str(value)
+        return float
+    return str
+
+
+@cache
+def _columns(table: Table) -> tuple[tuple[tuple[str, str, Callable[[Any], Any]], ...], list[str]]:
+    """Each column's name, key and encoder, and the key's column names: worked out once
+    per table, not once per row (a batch of recordings encodes tens of thousands)."""
+    columns = tuple((col.name, col.key, _encoder(col.type)) for col in table.columns)
+    return columns, [col.name for col in table.primary_key.columns]
+
+
+@cache
+def _defaults(table: Table) -> tuple[tuple[str, Any], ...]:
+    """Each column's insert value when none is given, the autoincrement key left out."""
+    return tuple(
+        (col.key, col.default.arg if isinstance(col.default, ScalarElementColumnDefault) else None)
+        for col in table.columns
+        if col is not table.autoincrement_column
+    )
 
 
 def row_fact(row: DeclarativeBase) -> RowFact:
@@ -105,8 +132,12 @@ def row_fact(row: DeclarativeBase) -> RowFact:
 
 
 def _fact(table: Table, values: dict[str, Any]) -> RowFact:
-    fields = {col.name: _encode(col.type, values[col.key]) for col in table.columns}
-    key = "/".join(str(fields[col.name]) for col in table.primary_key.columns)
+    columns, key_names = _columns(table)
+    fields = {
+        name: None if (value := values[key]) is None else encode(value)
+        for name, key, encode in columns
+    }
+    key = "/".join(str(fields[name]) for name in key_names)
     return RowFact(table=table.name, id=key, fields=fields)
 
 
@@ -115,10 +146,9 @@ def complete(table: Table, values: dict[str, Any]) -> dict[str, Any]:
     None; the autoincrement key left to the database): a row inserted in bulk is then
     exactly the row its chain fact describes."""
     out = dict(values)
-    for col in table.columns:
-        if col.key not in out and col is not table.autoincrement_column:
-            default = col.default
-            out[col.key] = default.arg if isinstance(default, ScalarElementColumnDefault) else None
+    for key, default in _defaults(table):
+        if key not in out:
+            out[key] = default
     return out
 
 

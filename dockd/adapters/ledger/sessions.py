@@ -282,17 +282,21 @@ class Ledger(CustodyLedger):
                     for rec in recordings
                 ],
             )
-            # bulk inserts, each row's chain fact from the very values inserted: an ORM
-            # object per row cost more than the rest of a small recording's copy
+            # Core bulk inserts (the table, not the mapped class), each row's chain fact from
+            # the very values inserted: an ORM object per row, and then the ORM's bulk path,
+            # each cost more than the rest of a small recording's copy
             table = _table(RecordingRow)
             rows = [
                 complete(table, _recording_row(session_id, recorder_id, serial, rec))
                 for rec in recordings
             ]
-            ids = session.scalars(
-                insert(RecordingRow).returning(RecordingRow.id, sort_by_parameter_order=True),
-                rows,
-            ).all()
+            ids = (
+                session.execute(
+                    insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+                )
+                .scalars()
+                .all()
+            )
             dock.copied += len(recordings)
             dock.bytes_copied += sum(rec.source.size for rec in recordings)
             session.flush()
@@ -364,7 +368,7 @@ class Ledger(CustodyLedger):
                     blake3=new.blake3,
                 )
         if rows:  # the objects before the locations that name them
-            session.execute(insert(ObjectRow), list(rows.values()))
+            session.execute(insert(table), list(rows.values()))
         added = {blake3: [values_fact(table, row)] for blake3, row in rows.items()}
         for blake3, location in self._ensure_locations(session, objects).items():
             added.setdefault(blake3, []).append(location)
@@ -397,7 +401,7 @@ class Ledger(CustodyLedger):
                 row.since, row.removed_at = new.at, None
                 reopened[new.blake3] = row
         if added:
-            session.execute(insert(ObjectLocationRow), list(added.values()))
+            session.execute(insert(table), list(added.values()))
         session.flush()
         changed = {blake3: values_fact(table, row) for blake3, row in added.items()}
         changed.update({blake3: row_fact(row).as_json() for blake3, row in reopened.items()})

@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from blake3 import blake3
 
@@ -25,6 +26,7 @@ from dockd.core.model import Digests
 
 _DONE = object()
 _QUEUE_DEPTH = 2
+_PAGE = 4096  # O_DIRECT wants reads in whole blocks; a page is a whole number of them
 Progress = Callable[[int], None]
 
 
@@ -187,50 +189,83 @@ def _aligned_buffers(size: int) -> tuple[mmap.mmap, mmap.mmap]:
     return cached
 
 
-def hash_from_disk(path: str, chunk: int, *, with_sha256: bool) -> tuple[Digests, int, str]:
-    """Re-read a stored file from the disk, not the page cache: (digests, size, method).
+@dataclass(frozen=True, slots=True)
+class FromDisk:
+    """A file as re-read from the disk; `whole`: its bytes, when asked for and it was
+    read in one read (a small recording, described from the very bytes verified)."""
+
+    digests: Digests
+    size: int
+    method: str
+    whole: bytes | None = None
+
+
+def hash_from_disk(
+    path: str, chunk: int, *, with_sha256: bool, expected: int | None = None, keep: bool = False
+) -> FromDisk:
+    """Re-read a stored file from the disk, not the page cache.
 
     O_DIRECT where the filesystem allows it; elsewhere (tmpfs) the cached pages are
     dropped first. SHA-256 only when asked (`dockd verify`): the read-back right
-    after a copy proves identity with BLAKE3 and leaves sha256 empty.
+    after a copy proves identity with BLAKE3 and leaves sha256 empty. `expected`, the
+    size the file should have, sizes the first read to just past it, so a small file is
+    read (and its end seen) in one read, without the kernel zero-filling the rest of a
+    chunk-sized buffer; a file that turns out longer is read on to its end all the same.
     """
     try:
-        return _hash_file(path, chunk, with_sha256=with_sha256, direct=True)
+        return _hash_file(path, chunk, with_sha256, expected, keep, direct=True)
     except OSError as exc:
         if exc.errno != errno.EINVAL:
             raise
-    return _hash_file(path, chunk, with_sha256=with_sha256, direct=False)
+    return _hash_file(path, chunk, with_sha256, expected, keep, direct=False)
 
 
 def _hash_file(
-    path: str, chunk: int, *, with_sha256: bool, direct: bool
-) -> tuple[Digests, int, str]:
+    path: str, chunk: int, with_sha256: bool, expected: int | None, keep: bool, *, direct: bool
+) -> FromDisk:
     """Hash while the next chunk is already being read: O_DIRECT has no read-ahead, so
     without this the disk would idle during every hash."""
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | (os.O_DIRECT if direct else 0))
     hashers = [blake3()] + ([hashlib.sha256()] if with_sha256 else [])
     buffers = _aligned_buffers(chunk)
-    size = 0
+    method = "o_direct" if direct else "fadvise_dontneed"
     try:
         if not direct:
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-        n = os.preadv(fd, [buffers[0]], 0)
-        with ThreadPoolExecutor(1, thread_name_prefix="dockd-readback") as prefetch:
-            current = 0
-            while n:
-                ahead = (
-                    prefetch.submit(os.preadv, fd, [buffers[1 - current]], size + n)
-                    if n == chunk
-                    else None
-                )
-                with memoryview(buffers[current]) as view, view[:n] as data:
+        want = chunk if expected is None else min(chunk, -(-(expected + 1) // _PAGE) * _PAGE)
+        with memoryview(buffers[0]) as first, first[:want] as into:
+            n = os.preadv(fd, [into], 0)
+            if n < want:  # the whole file in one read
+                with first[:n] as data:
                     for hasher in hashers:
                         hasher.update(data)
-                size += n
-                n = ahead.result() if ahead is not None else 0
-                current = 1 - current
+                    whole = bytes(data) if keep else None
+                return FromDisk(_digests(hashers), n, method, whole)
+        size = _hash_rest(fd, buffers, n, hashers)
+        return FromDisk(_digests(hashers), size, method)
     finally:
         os.close(fd)
-    method = "o_direct" if direct else "fadvise_dontneed"
-    sha = hashers[1].hexdigest() if with_sha256 else ""
-    return Digests(hashers[0].hexdigest(), sha), size, method
+
+
+def _hash_rest(fd: int, buffers: tuple[mmap.mmap, mmap.mmap], n: int, hashers: list[Any]) -> int:
+    """Hash the `n` bytes of a full first read and read on, a chunk ahead, to the end (a
+    read shorter than asked for is the last)."""
+    chunk = len(buffers[0])
+    size, current, full = 0, 0, True
+    with ThreadPoolExecutor(1, thread_name_prefix="dockd-readback") as prefetch:
+        while n:
+            ahead = (
+                prefetch.submit(os.preadv, fd, [buffers[1 - current]], size + n) if full else None
+            )
+            with memoryview(buffers[current]) as view, view[:n] as data:
+                for hasher in hashers:
+                    hasher.update(data)
+            size += n
+            n = ahead.result() if ahead is not None else 0
+            full = n == chunk
+            current = 1 - current
+    return size
+
+
+def _digests(hashers: list[Any]) -> Digests:
+    return Digests(hashers[0].hexdigest(), hashers[1].hexdigest() if len(hashers) > 1 else "")

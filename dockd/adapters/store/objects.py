@@ -405,19 +405,24 @@ class ObjectStore:
             raise translate_store_error(exc, doing) from exc
         return True
 
-    def read_back(self, key: str) -> ReadBack:
-        """BLAKE3 of the object as the disk holds it (not the page cache)."""
+    def read_back(self, key: str, expected: int | None = None) -> ReadBack:
+        """BLAKE3 of the object as the disk holds it (not the page cache); with the size
+        it should have, a small object's bytes too (`ReadBack.whole`)."""
         try:
-            digests, size, method = hash_from_disk(
-                str(self.root / key), self.chunk_size, with_sha256=False
+            back = hash_from_disk(
+                str(self.root / key),
+                self.chunk_size,
+                with_sha256=False,
+                expected=expected,
+                keep=expected is not None,
             )
         except OSError as exc:
             raise StoreError("reading back {key}: {reason}", key=key, reason=exc.strerror) from exc
-        return ReadBack(digests.blake3, size, method)
+        return ReadBack(back.digests.blake3, back.size, back.method, back.whole)
 
     def verify_published(self, published: Published) -> ReadBack:
         """Prove the object equals what was read from the source, or raise."""
-        back = self.read_back(published.key)
+        back = self.read_back(published.key, published.size)
         if back.blake3 != published.digests.blake3 or back.size != published.size:
             what = Said("the existing object") if published.duplicate else Said("the copy")
             raise ObjectMismatchError(
@@ -435,10 +440,10 @@ class ObjectStore:
         if not path.exists():
             return None
         try:
-            digests, size, _ = hash_from_disk(str(path), self.chunk_size, with_sha256=True)
+            back = hash_from_disk(str(path), self.chunk_size, with_sha256=True)
         except OSError as exc:
             raise StoreError("reading {key}: {reason}", key=key, reason=exc.strerror) from exc
-        return digests, size
+        return back.digests, back.size
 
     def put_bytes(self, data: bytes) -> tuple[Published, ReadBack]:
         """Store a small document (a manifest) as an object, through the same publish path."""

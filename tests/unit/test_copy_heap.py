@@ -1,0 +1,31 @@
+"""The collector's freeze during copies: taken by the first copy, lifted by the last."""
+
+from __future__ import annotations
+
+import gc
+
+from dockd.services.copy_heap import FrozenHeap
+
+
+def test_copies_side_by_side_share_one_freeze_and_the_last_lifts_it() -> None:
+    heap = FrozenHeap()
+    assert gc.get_freeze_count() == 0
+    first, second = heap.during_copy(), heap.during_copy()
+    first.__enter__()
+    assert gc.get_freeze_count() > 0  # what was alive when the first copy started
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert gc.get_freeze_count() > 0  # the second copy still runs
+    second.__exit__(None, None, None)
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_copy_that_fails_lifts_the_freeze() -> None:
+    heap = FrozenHeap()
+    try:
+        with heap.during_copy():
+            assert gc.get_freeze_count() > 0
+            raise RuntimeError("the copy failed")
+    except RuntimeError:
+        pass
+    assert gc.get_freeze_count() == 0

@@ -77,6 +77,7 @@ class Run:
     station: Station
     started: float  # time.time(): the forwarding loops' pass lines use the same clock
     seconds: float  # the whole `dockd ingest` process
+    cpu_seconds: float  # its user + system time: tells waiting from sharing the cores
     returncode: int
     stderr: str
 
@@ -89,8 +90,9 @@ class Forwarding:
     stderr: str
 
     def during(self, run: Run) -> list[dict[str, Any]]:
-        """The passes that ended while `run` ingested."""
-        return [p for p in self.passes if run.started <= p["ended"] <= run.started + run.seconds]
+        """The passes that ran, at least in part, while `run` ingested."""
+        end = run.started + run.seconds
+        return [p for p in self.passes if p["started"] < end and p["ended"] > run.started]
 
 
 def fail(message: str) -> NoReturn:
@@ -175,10 +177,13 @@ def ingest(stations: list[Station]) -> list[Run]:
         if time.perf_counter() > started + DEADLINE_S:
             fail(f"ingest still running after {DEADLINE_S} s: {sorted(running)}")
         for name, (station, proc) in list(running.items()):
-            if proc.poll() is not None:
-                err = (station.home / "ingest.err").read_text(errors="replace")
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
                 seconds = time.perf_counter() - started
-                done[name] = Run(station, wall, seconds, proc.returncode, err)
+                proc.returncode = os.waitstatus_to_exitcode(status)
+                err = (station.home / "ingest.err").read_text(errors="replace")
+                cpu = usage.ru_utime + usage.ru_stime
+                done[name] = Run(station, wall, seconds, cpu, proc.returncode, err)
                 del running[name]
         time.sleep(0.01)
     return [done[s.name] for s in stations]
@@ -196,6 +201,14 @@ def forwarding(stations: list[Station], interval: float) -> Iterator[list[Forwar
         (s, _popen(s, "forward", [*loop, str(s.config), str(stop), str(interval)], False))
         for s in stations
     ]
+    for station, proc in loops:  # a dock's forwarder is up before a recorder arrives
+        out = station.home / "forward.out"
+        deadline = time.perf_counter() + 120
+        while not out.read_bytes().count(b"\n"):
+            if proc.poll() is not None or time.perf_counter() > deadline:
+                err = (station.home / "forward.err").read_text(errors="replace")
+                fail(f"{station.name}'s forwarding loop did not make its first pass: {err[-500:]}")
+            time.sleep(0.05)
     results: list[Forwarding] = []
     try:
         yield results
@@ -220,8 +233,10 @@ def forward_loop(config: Path, stop: Path, interval: float) -> int:
     forwarder = build(load_config(config)).forwarder()
     after_stop = 0
     while True:
+        stopping, started = stop.exists(), time.time()  # a pass sees what was there at its start
         summary = forwarder.run_pass()
         line = {
+            "started": started,
             "ended": time.time(),
             "confirmed": summary.confirmed,
             "sent": summary.sent,
@@ -231,7 +246,7 @@ def forward_loop(config: Path, stop: Path, interval: float) -> int:
             "stopped": None if summary.stopped is None else summary.stopped.code,
         }
         print(json.dumps(line), flush=True)
-        if stop.exists():
+        if stopping:
             if summary.complete:
                 return 0
             after_stop += 1

@@ -107,8 +107,8 @@ def forwarded(loop: Forwarding, run: Run) -> dict[str, Any]:
     return {
         "exit": loop.returncode,
         "passes": len(loop.passes),
-        "passes_during_ingest": len(during),
-        "bytes_sent_during_ingest": sum(p["bytes_sent"] for p in during),
+        "passes_overlapping_ingest": len(during),
+        "bytes_sent_by_passes_overlapping_ingest": sum(p["bytes_sent"] for p in during),
         "objects_confirmed": sum(p["confirmed"] for p in loop.passes),
         "failed": sum(sum(p["failed"].values()) for p in loop.passes),
         "stopped": sorted({p["stopped"] for p in loop.passes if p["stopped"]}),
@@ -187,6 +187,7 @@ def run_set(
             "ratio_session": round(row["session_mib_s"] / alone_session, 3),
             "ratio_process": round(per / r.seconds / alone_process, 3),
             "process_seconds": round(r.seconds, 3),
+            "process_cpu_seconds": round(r.cpu_seconds, 3),
             "recordings": int(row["recordings"]),
             "custody_events": int(row["custody_events"]),
             "forwarding": forwarded(loop, r),
@@ -207,6 +208,7 @@ def run_set(
             "runs": ALONE_RUNS,
             "session_mib_s_each": [round(ledger[s.name]["session_mib_s"], 2) for s in alone],
             "process_seconds_each": [round(r.seconds, 3) for r in alone_runs],
+            "process_cpu_seconds_each": [round(r.cpu_seconds, 3) for r in alone_runs],
             "session_mib_s_median": round(alone_session, 2),
             "process_mib_s_median": round(alone_process, 2),
             "forwarding_each": {
@@ -221,8 +223,12 @@ def run_set(
             "aggregate_ingest_mib_s": round(args.stations * per / ingest_wall, 1),
             "recordings_per_s": round(args.stations * shape.files / ingest_wall, 1),
             "custody_events_per_s": round(events / ingest_wall, 1),
+            "cores_used_by_the_ingests": round(
+                sum(r.cpu_seconds for r in many_runs) / ingest_wall, 2
+            ),
             "bytes_forwarded_during_ingests": sum(
-                s["forwarding"]["bytes_sent_during_ingest"] for s in stations.values()
+                s["forwarding"]["bytes_sent_by_passes_overlapping_ingest"]
+                for s in stations.values()
             ),
             "connections_waiting_on_a_lock": {
                 "samples": len(waiting),
@@ -238,7 +244,10 @@ def run_set(
             "cpu_bound_note": (
                 f"{args.stations} recorders at {args.recorder_mib_s} MiB/s ask for "
                 f"{args.stations * args.recorder_mib_s:.0f} MiB/s of copy, hash and read-back "
-                f"on {os.cpu_count()} shared cores; aggregate_ingest_mib_s is what they got"
+                f"on {os.cpu_count()} shared cores; aggregate_ingest_mib_s is what they got. "
+                "cores_used_by_the_ingests near the core count, with each station's "
+                "process_cpu_seconds near the alone ones, means the stations shared the "
+                "cores, not that they waited on the ledger (see connections_waiting_on_a_lock)"
             ),
         },
         "per_station": stations,
@@ -354,6 +363,7 @@ def printed(report: dict[str, Any]) -> str:
             f"{s['alone']['process_mib_s_median']} MiB/s process; {report['stations']} at once "
             f"{s['concurrent']['aggregate_ingest_mib_s']} MiB/s aggregate, "
             f"{s['concurrent']['custody_events_per_s']} custody events/s, "
+            f"{s['concurrent']['cores_used_by_the_ingests']} cores busy, "
             f"{s['concurrent']['bytes_forwarded_during_ingests'] // MIB} MiB forwarded meanwhile\n"
             f"  ratio session {s['ratio_session_vs_alone']} met {s['target_met']['session']}\n"
             f"  ratio process {s['ratio_process_vs_alone']} met {s['target_met']['process']}\n"

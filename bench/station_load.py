@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -283,8 +283,11 @@ def ledger_counts(url: str) -> dict[str, dict[str, float]]:
         engine.dispose()
     out: dict[str, dict[str, float]] = {}
     for station, nbytes, copied, started, finished in rows:
+        started, finished = (t if t.tzinfo else t.replace(tzinfo=UTC) for t in (started, finished))
         seconds = (finished - started).total_seconds()
         out[station] = {
+            "session_started": started.timestamp(),
+            "session_finished": finished.timestamp(),
             "bytes": int(nbytes),
             "recordings": int(copied),
             "session_seconds": seconds,
@@ -343,6 +346,29 @@ def audit(station: Station, *scope: str) -> dict[str, Any]:
         "events": found.get("events"),
         "anchor_findings": [str(a) for a in found.get("anchors") or []][:5],
     }
+
+
+def machine_cpu() -> tuple[int, int, int]:
+    """All cores' (busy, iowait, total) jiffies since boot, from /proc/stat."""
+    user, nice, system, idle, iowait, irq, softirq, steal = (
+        int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    )
+    busy = user + nice + system + irq + softirq + steal
+    return busy, iowait, busy + iowait + idle
+
+
+@contextlib.contextmanager
+def machine_load() -> Iterator[dict[str, float]]:
+    """The whole machine's CPU during the block (every process, PostgreSQL, SeaweedFS and
+    other engineers' work too): busy and I/O-wait shares of all cores."""
+    found: dict[str, float] = {}
+    before = machine_cpu()
+    try:
+        yield found
+    finally:
+        busy, iowait, total = (a - b for a, b in zip(machine_cpu(), before, strict=True))
+        found["busy_share"] = round(busy / total, 3) if total else 0.0
+        found["iowait_share"] = round(iowait / total, 3) if total else 0.0
 
 
 def ledger_errors(stderr: str) -> int:

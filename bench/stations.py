@@ -81,6 +81,7 @@ from bench.station_load import (  # noqa: E402
     ledger_counts,
     ledger_errors,
     lock_waits,
+    machine_load,
     make_station,
 )
 from tests.support.ntp import ntp_responder  # noqa: E402
@@ -112,6 +113,15 @@ def forwarded(loop: Forwarding, run: Run) -> dict[str, Any]:
         "objects_confirmed": sum(p["confirmed"] for p in loop.passes),
         "failed": sum(sum(p["failed"].values()) for p in loop.passes),
         "stopped": sorted({p["stopped"] for p in loop.passes if p["stopped"]}),
+    }
+
+
+def outside_session(run: Run, row: dict[str, float]) -> dict[str, float]:
+    """Where a process's time went that its session did not: start-up and the ledger's
+    opening before the session starts, the manifest and closing after it ends."""
+    return {
+        "seconds_before_session": round(row["session_started"] - run.started, 3),
+        "seconds_after_session": round(run.started + run.seconds - row["session_finished"], 3),
     }
 
 
@@ -167,7 +177,7 @@ def run_set(
         print(f"  {len(many)} stations at once ...", flush=True)
         load_before = os.getloadavg()[0]
         t0 = time.perf_counter()
-        with lock_waits(url) as waiting:
+        with lock_waits(url) as waiting, machine_load() as machine:
             many_runs, many_loops = docked(many, args.forward_interval)
         wall = time.perf_counter() - t0
         print(f"  all ingested and forwarded in {wall:.2f} s", flush=True)
@@ -188,6 +198,7 @@ def run_set(
             "ratio_process": round(per / r.seconds / alone_process, 3),
             "process_seconds": round(r.seconds, 3),
             "process_cpu_seconds": round(r.cpu_seconds, 3),
+            **outside_session(r, row),
             "recordings": int(row["recordings"]),
             "custody_events": int(row["custody_events"]),
             "forwarding": forwarded(loop, r),
@@ -209,6 +220,9 @@ def run_set(
             "session_mib_s_each": [round(ledger[s.name]["session_mib_s"], 2) for s in alone],
             "process_seconds_each": [round(r.seconds, 3) for r in alone_runs],
             "process_cpu_seconds_each": [round(r.cpu_seconds, 3) for r in alone_runs],
+            "outside_session_each": [
+                outside_session(r, ledger[r.station.name]) for r in alone_runs
+            ],
             "session_mib_s_median": round(alone_session, 2),
             "process_mib_s_median": round(alone_process, 2),
             "forwarding_each": {
@@ -241,13 +255,15 @@ def run_set(
                 else None,
             },
             "load_average_1min_before": round(load_before, 2),
+            "machine_cpu_while_docking": machine,
             "cpu_bound_note": (
                 f"{args.stations} recorders at {args.recorder_mib_s} MiB/s ask for "
                 f"{args.stations * args.recorder_mib_s:.0f} MiB/s of copy, hash and read-back "
                 f"on {os.cpu_count()} shared cores; aggregate_ingest_mib_s is what they got. "
-                "cores_used_by_the_ingests near the core count, with each station's "
-                "process_cpu_seconds near the alone ones, means the stations shared the "
-                "cores, not that they waited on the ledger (see connections_waiting_on_a_lock)"
+                "machine_cpu_while_docking.busy_share near 1 means the shared cores were "
+                "the limit (ingests, forwarding loops, PostgreSQL, SeaweedFS, other work); "
+                "process_cpu_seconds near the alone ones with a low busy share means the "
+                "ingests waited (ledger, disk: see connections_waiting_on_a_lock, iowait_share)"
             ),
         },
         "per_station": stations,
@@ -363,7 +379,8 @@ def printed(report: dict[str, Any]) -> str:
             f"{s['alone']['process_mib_s_median']} MiB/s process; {report['stations']} at once "
             f"{s['concurrent']['aggregate_ingest_mib_s']} MiB/s aggregate, "
             f"{s['concurrent']['custody_events_per_s']} custody events/s, "
-            f"{s['concurrent']['cores_used_by_the_ingests']} cores busy, "
+            f"{s['concurrent']['cores_used_by_the_ingests']} cores used by the ingests, machine "
+            f"{s['concurrent']['machine_cpu_while_docking']}, "
             f"{s['concurrent']['bytes_forwarded_during_ingests'] // MIB} MiB forwarded meanwhile\n"
             f"  ratio session {s['ratio_session_vs_alone']} met {s['target_met']['session']}\n"
             f"  ratio process {s['ratio_process_vs_alone']} met {s['target_met']['process']}\n"

@@ -254,6 +254,15 @@ def run_set(
                 if waiting
                 else None,
             },
+            "seconds_before_session_median": {
+                "alone": statistics.median(
+                    outside_session(r, ledger[r.station.name])["seconds_before_session"]
+                    for r in alone_runs
+                ),
+                "at_once": statistics.median(
+                    s["seconds_before_session"] for s in stations.values()
+                ),
+            },
             "load_average_1min_before": round(load_before, 2),
             "machine_cpu_while_docking": machine,
             "cpu_bound_note": (
@@ -383,7 +392,8 @@ def printed(report: dict[str, Any]) -> str:
             f"{s['concurrent']['machine_cpu_while_docking']}, "
             f"{s['concurrent']['bytes_forwarded_during_ingests'] // MIB} MiB forwarded meanwhile\n"
             f"  ratio session {s['ratio_session_vs_alone']} met {s['target_met']['session']}\n"
-            f"  ratio process {s['ratio_process_vs_alone']} met {s['target_met']['process']}\n"
+            f"  ratio process {s['ratio_process_vs_alone']} met {s['target_met']['process']}; "
+            f"s before the session {s['concurrent']['seconds_before_session_median']}\n"
             f"  failed: {f['ingest_nonzero_exits']} ingest exits, {f['forwarding_nonzero_exits']} "
             f"forwarding exits, {f['ledger_errors']} ledger errors; forwarded all on "
             f"{s['forwarding']['stations_confirming_all']}/{s['forwarding']['stations']}"

@@ -255,12 +255,15 @@ def run_set(
                 else None,
             },
             "seconds_before_session_median": {
-                "alone": statistics.median(
-                    outside_session(r, ledger[r.station.name])["seconds_before_session"]
-                    for r in alone_runs
+                "alone": round(
+                    statistics.median(
+                        outside_session(r, ledger[r.station.name])["seconds_before_session"]
+                        for r in alone_runs
+                    ),
+                    3,
                 ),
-                "at_once": statistics.median(
-                    s["seconds_before_session"] for s in stations.values()
+                "at_once": round(
+                    statistics.median(s["seconds_before_session"] for s in stations.values()), 3
                 ),
             },
             "load_average_1min_before": round(load_before, 2),

@@ -34,11 +34,20 @@ class Recorder:
     mount: Path  # the read-only mount a dock session ingests
     device: str  # /dev/loopN
     cgroup: Path | None  # None: not throttled
+    limit: tuple[str, str] = ("", "")  # the cgroup's control file and the line it holds
 
     def enter(self) -> None:
-        """Moves the calling process into this recorder's cgroup (for ``preexec_fn``)."""
-        if self.cgroup is not None:
-            (self.cgroup / "cgroup.procs").write_text(str(os.getpid()))
+        """Moves the calling process into this recorder's cgroup (for ``preexec_fn``).
+
+        On this shared host something else (another run's cleanup, a container's systemd)
+        has removed an empty cgroup between its making and its first use: it is made again
+        here. Once a process is inside, the kernel refuses to remove it."""
+        if self.cgroup is None:
+            return
+        if not self.cgroup.is_dir():
+            self.cgroup.mkdir(exist_ok=True)
+            (self.cgroup / self.limit[0]).write_text(self.limit[1])
+        (self.cgroup / "cgroup.procs").write_text(str(os.getpid()))
 
 
 def throttle_available() -> str | None:
@@ -62,23 +71,25 @@ def throttle_mechanism() -> str:
     return "cgroup-v2 io.max rbps"
 
 
-def _throttled_cgroup(name: str, device: str, read_mib_s: float) -> Path:
-    """A cgroup whose reads of `device` are limited to `read_mib_s`: v1 where it is
-    mounted, else v2, whose io controller must be enabled for the root's children."""
+def _throttled_cgroup(name: str, device: str, read_mib_s: float) -> tuple[Path, tuple[str, str]]:
+    """A cgroup whose reads of `device` are limited to `read_mib_s`, and its limit: v1
+    where it is mounted, else v2, whose io controller must be enabled for the root's
+    children."""
     major_minor = _run("lsblk", "-dno", "MAJ:MIN", device).replace(" ", "")
     rate = int(read_mib_s * MIB)
     if (BLKIO / "blkio.throttle.read_bps_device").exists():
-        cgroup = BLKIO / f"dockd-bench-{name}"
-        cgroup.mkdir(exist_ok=True)
-        (cgroup / "blkio.throttle.read_bps_device").write_text(f"{major_minor} {rate}")
-        return cgroup
-    subtree = UNIFIED / "cgroup.subtree_control"
-    if "io" not in subtree.read_text().split():
-        subtree.write_text("+io")
-    cgroup = UNIFIED / f"dockd-bench-{name}"
+        cgroup, limit = (
+            BLKIO / f"dockd-bench-{name}",
+            ("blkio.throttle.read_bps_device", f"{major_minor} {rate}"),
+        )
+    else:
+        subtree = UNIFIED / "cgroup.subtree_control"
+        if "io" not in subtree.read_text().split():
+            subtree.write_text("+io")
+        cgroup, limit = UNIFIED / f"dockd-bench-{name}", ("io.max", f"{major_minor} rbps={rate}")
     cgroup.mkdir(exist_ok=True)
-    (cgroup / "io.max").write_text(f"{major_minor} rbps={rate}")
-    return cgroup
+    (cgroup / limit[0]).write_text(limit[1])
+    return cgroup, limit
 
 
 def _run(*argv: str) -> str:
@@ -107,11 +118,12 @@ def recorder(
             _run("umount", str(mount))
         _run("mount", "-o", "ro", device, str(mount))
         undo.callback(subprocess.run, ["umount", "-l", str(mount)], check=False)
-        cgroup = None
-        if read_mib_s:
-            cgroup = _throttled_cgroup(name, device, read_mib_s)
-            undo.callback(_remove_cgroup, cgroup)
-        yield Recorder(mount, device, cgroup)
+        if not read_mib_s:
+            yield Recorder(mount, device, None)
+            return
+        cgroup, limit = _throttled_cgroup(name, device, read_mib_s)
+        undo.callback(_remove_cgroup, cgroup)
+        yield Recorder(mount, device, cgroup, limit)
 
 
 def _remove_cgroup(cgroup: Path) -> None:

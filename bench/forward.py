@@ -9,8 +9,9 @@ pool (as the forwarder runs them):
 1. ``dockd``: `S3CentralStore.put` (``[central] streams`` parts at a time per object),
 2. ``boto3``: ``upload_file`` with boto3's default TransferConfig and client.
 
-Two sets, a few long recordings (multipart) and many short ones (single puts); rounds
-alternate which tool goes first. Throughput is bytes sent / wall seconds, median over the
+Two sets, a few long recordings (multipart) and many short ones (single puts); each set
+starts with a warm-up round that is not counted, and every round runs the tools in a random
+order (``--seed``). Throughput is bytes sent / wall seconds, median over the
 rounds; ``upload_ratio`` is dockd's median throughput over boto3's for both sets together
 (each round's seconds summed), target >= 0.9.
 Then ``docking_ratio`` (bench/forward_dock.py): a recorder docked by `dockd run` while it
@@ -27,6 +28,7 @@ import hashlib
 import json
 import os
 import platform
+import random
 import shutil
 import socket
 import statistics
@@ -142,16 +144,21 @@ def bench_set(
     uploads: dict[str, Callable[..., None]],
     rounds: int,
     server_pid: int,
+    rng: random.Random,
 ) -> dict[str, Any]:
     """Wall time is what the target is about; CPU seconds (this process, and the server)
-    say what each tool costs however busy the machine is with other work."""
+    say what each tool costs however busy the machine is with other work. Whichever tool
+    went first in a round was measured faster (the server's state, not the client): a
+    discarded warm-up round and a random order per round keep that out of the ratio."""
     total = sum(s.size for s in sources)
     seconds: dict[str, list[float]] = {tool: [] for tool in TOOLS}
     client_cpu: dict[str, list[float]] = {tool: [] for tool in TOOLS}
     server_cpu: dict[str, list[float]] = {tool: [] for tool in TOOLS}
     orders: list[list[str]] = []
+    for tool in shuffled(TOOLS, rng):  # warm-up, not counted: a fresh set's first round
+        uploads[tool](sources, f"{name}/warm-up/{tool}/")  # is the server's, not the tool's
     for r in range(rounds):
-        order = list(TOOLS) if r % 2 == 0 else list(reversed(TOOLS))
+        order = shuffled(TOOLS, rng)
         orders.append(order)
         for tool in order:
             started, cpu, served = time.perf_counter(), time.process_time(), cpu_seconds(server_pid)
@@ -170,6 +177,12 @@ def bench_set(
         "median_mib_s": {tool: round(v, 1) for tool, v in mib_s.items()},
         "upload_ratio": round(mib_s["dockd"] / mib_s["boto3"], 3),
     }
+
+
+def shuffled(tools: tuple[str, ...], rng: random.Random) -> list[str]:
+    order = list(tools)
+    rng.shuffle(order)
+    return order
 
 
 def combined(sets: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -226,7 +239,8 @@ def table(report: dict[str, Any]) -> str:
     dock = report["docking"]["median_mib_s"]
     lines.append(
         f"docking MiB/s without forwarding {dock['without']}, with {dock['with']}: "
-        f"docking_ratio {report['docking_ratio']}  target {TARGETS['docking_ratio']}"
+        f"docking_ratio {report['docking_ratio']}  target {TARGETS['docking_ratio']}; "
+        f"per round {report['docking']['ratio_per_round']}"
     )
     return "\n".join(lines)
 
@@ -236,11 +250,14 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="2 x 64 MiB and 16 x 1 MiB")
     parser.add_argument("--rounds", type=int, default=5, help="runs of each tool (median)")
     parser.add_argument("--streams", type=int, default=4, help="[central] streams")
-    parser.add_argument("--dock-rounds", type=int, default=3, help="docks in each mode")
+    parser.add_argument("--dock-rounds", type=int, default=5, help="docks in each mode")
+    parser.add_argument("--seed", type=int, default=None, help="of the random tool order")
     args = parser.parse_args()
     if min(args.rounds, args.streams, args.dock_rounds) < 1:
         parser.error("--rounds, --streams and --dock-rounds must be at least 1")
     large, small = ((2, 64 * MIB), (16, MIB)) if args.quick else ((8, 64 * MIB), (64, MIB))
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 32)
+    rng = random.Random(seed)
     shutil.rmtree(WORK, ignore_errors=True)
     code_before = git_state()
     try:
@@ -255,7 +272,7 @@ def main() -> int:
                 "boto3": boto3_upload(server, bucket, args.streams),
             }
             sets = {
-                name: bench_set(name, group, uploads, args.rounds, server.pid)
+                name: bench_set(name, group, uploads, args.rounds, server.pid, rng)
                 for name, group in sources.items()
             }
             docking = docking_with_forwarding(server, WORK / "dock", args.dock_rounds, args.quick)
@@ -273,6 +290,8 @@ def main() -> int:
         "dockd_changed_during_run": git_state()["dockd_sha256"] != code_before["dockd_sha256"],
         "quick": args.quick,
         "rounds": args.rounds,
+        "warm_up_rounds_discarded": 1,
+        "order_seed": seed,
         "streams": args.streams,
         "ratio_is": "dockd median MiB/s / boto3 upload_file median MiB/s (higher is better)",
         "targets": TARGETS,

@@ -63,6 +63,8 @@ EARLY_RULE_TEXT = (
 )
 
 
+# As the dock's shell has it: not this test run's PYTHONPATH (the checkout's dockd).
+CLEAN_ENV = ("env", "-u", "PYTHONPATH")
 COUNT = """
 import sqlite3, sys
 from pathlib import Path
@@ -103,7 +105,7 @@ class Station:
         self.root = Path(f"/proc/{system.pid}/root")
 
     def sh(self, command: str, *, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        done = self.system.ctl("env", "DEBIAN_FRONTEND=noninteractive", "sh", "-c", command)
+        done = self.system.ctl(*CLEAN_ENV, "DEBIAN_FRONTEND=noninteractive", "sh", "-c", command)
         if ok:
             assert done.returncode == 0, command + "\n" + done.stdout + done.stderr[-3000:]
         return done
@@ -124,7 +126,7 @@ class Station:
 
     def count(self, query: str, *args: str) -> int:
         """Asked inside the namespace, where dockd's WAL and its lock are."""
-        done = self.system.ctl("python3", "-c", COUNT, query, *args)
+        done = self.system.ctl(*CLEAN_ENV, "python3", "-c", COUNT, query, *args)
         assert done.returncode == 0, done.stderr
         return int(done.stdout)
 
@@ -349,12 +351,11 @@ def test_an_upgrade_keeps_the_admins_edits_restarts_dockd_migrates_and_leaves_th
         assert dock_.main_pid() not in (0, before)
         migrated = "SELECT count(*) FROM alembic_version WHERE version_num = ?"
         wait_for(lambda: dock_.count(migrated, "9999"), 60, "the ledger migrated")
-        # the evidence: every object as it was (the new dockd only adds objects of its
-        # own), the recording still there, the whole store still verifying
+        # the evidence: every file as it was (the new dockd only adds an object of its
+        # own and its signature), the recording still there, the whole store verifying
         after = dock_.store()
         assert {path: after.get(path) for path in kept} == kept
         added = after.keys() - kept.keys()
-        assert all(path.startswith("objects/") for path in added), sorted(added)
+        assert {path.split("/")[0] for path in added} <= {"objects", "signatures"}, added
         assert dock_.verified("UPG1") == 1
-        scrub = dock_.sh("/opt/dockd/venv/bin/dockd verify")
-        assert scrub.returncode == 0
+        dock_.sh("/opt/dockd/venv/bin/dockd verify")

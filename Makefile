@@ -21,8 +21,9 @@ RUN_PACKAGES  := python3-venv python3-dev gcc libc6-dev libsystemd-dev pkg-confi
 # for real containers, systemd as PID 1, PostgreSQL, chronyd, Chromium and a CJK font;
 # isoinfo (genisoimage) and xorriso read export discs as a peer would.
 # make deb: dpkg-deb is part of dpkg; the package is staged by packaging/install.sh.
+# The tests check it with lintian.
 DEB_PACKAGES  := dpkg
-TEST_PACKAGES := $(RUN_PACKAGES) $(DEB_PACKAGES) dosfstools mtools exfatprogs rsync b3sum ffmpeg systemd \
+TEST_PACKAGES := $(RUN_PACKAGES) $(DEB_PACKAGES) lintian dosfstools mtools exfatprogs rsync b3sum ffmpeg systemd \
                  btrfs-progs dmsetup \
                  postgresql chrony chromium fonts-wqy-microhei genisoimage xorriso
 

@@ -91,7 +91,7 @@ def examine(devnode: str) -> VolumeEvidence:
         try:
             boot = parse_boot_region(os.pread(fd, 512, 0))
         except FatError as exc:
-            return VolumeEvidence(size, None, str(exc))
+            return VolumeEvidence(size, None, exc.said)
         checks = [check_volume_size(boot, size)]
         if boot.kind == "exFAT":
             return VolumeEvidence(size, boot, None, tuple(checks))
@@ -103,7 +103,7 @@ def examine(devnode: str) -> VolumeEvidence:
                     "fat-consistency",
                     "problem",
                     "the FAT could not be read",
-                    problems=(Problem("/", "fat-unreadable", str(exc)),),
+                    problems=(Problem("/", "fat-unreadable", exc.said),),
                 )
             )
             return VolumeEvidence(size, boot, None, tuple(checks))

@@ -19,6 +19,7 @@ from dockd.core.completeness import directory_loop, is_directory_loop
 from dockd.core.layout import is_recording, unsafe_component
 from dockd.core.model import Problem, SourceFile, display_path, is_utf8
 from dockd.core.profiles import RecorderProfile
+from dockd.core.said import Said
 from dockd.core.transfer import Scan
 from dockd.errors import RecorderGoneError, SourceError, SourceFileError
 
@@ -27,11 +28,11 @@ MAX_ENTRIES = 1_000_000
 GONE_ERRNOS = frozenset({errno.ENODEV, errno.ENXIO, errno.ENOTCONN, errno.ESHUTDOWN})
 
 _KINDS = (
-    (stat.S_ISLNK, "symlink", "a symbolic link; dockd never follows links off a recorder"),
-    (stat.S_ISFIFO, "fifo", "a FIFO; only regular files are copied"),
-    (stat.S_ISCHR, "device", "a character device node; only regular files are copied"),
-    (stat.S_ISBLK, "device", "a block device node; only regular files are copied"),
-    (stat.S_ISSOCK, "socket", "a socket; only regular files are copied"),
+    (stat.S_ISLNK, "symlink", Said("a symbolic link; dockd never follows links off a recorder")),
+    (stat.S_ISFIFO, "fifo", Said("a FIFO; only regular files are copied")),
+    (stat.S_ISCHR, "device", Said("a character device node; only regular files are copied")),
+    (stat.S_ISBLK, "device", Said("a block device node; only regular files are copied")),
+    (stat.S_ISSOCK, "socket", Said("a socket; only regular files are copied")),
 )
 
 
@@ -43,7 +44,7 @@ def translate_source_error(exc: OSError, what: str) -> SourceError:
     return SourceFileError("{what}: {value}", problem=problem, what=what, value=exc.strerror or exc)
 
 
-def _not_regular(mode: int) -> tuple[str, str] | None:
+def _not_regular(mode: int) -> tuple[str, Said] | None:
     for test, code, message in _KINDS:
         if test(mode):
             return f"not-regular-{code}", message
@@ -119,7 +120,7 @@ def _entries(
             Problem(
                 display_path(rel) or "/",
                 "unreadable-directory",
-                f"cannot list this folder: {exc.strerror}",
+                Said("cannot list this folder: {error}", error=exc.strerror),
             )
         )
         return
@@ -141,7 +142,13 @@ def _entries(
         except OSError as exc:
             if exc.errno in GONE_ERRNOS:
                 raise translate_source_error(exc, f"reading {display_path(path)}") from exc
-            scan.problems.append(Problem(display_path(path), "unreadable-entry", str(exc.strerror)))
+            scan.problems.append(
+                Problem(
+                    display_path(path),
+                    "unreadable-entry",
+                    Said("cannot read this entry: {error}", error=exc.strerror),
+                )
+            )
             continue
         if stat.S_ISDIR(info.st_mode):
             if len(ancestors) >= MAX_DEPTH:
@@ -149,7 +156,7 @@ def _entries(
                     Problem(
                         display_path(path),
                         "too-deep",
-                        f"folders nested deeper than {MAX_DEPTH} are not read",
+                        Said("folders nested deeper than {depth} are not read", depth=MAX_DEPTH),
                     )
                 )
                 continue
@@ -179,7 +186,7 @@ def scan_volume(root: Path, profile: RecorderProfile) -> Scan:
                 Problem(
                     "/",
                     "too-many-entries",
-                    f"more than {MAX_ENTRIES} entries; the rest is not read",
+                    Said("more than {count} entries; the rest is not read", count=MAX_ENTRIES),
                 )
             )
             break
@@ -196,7 +203,7 @@ def scan_volume(root: Path, profile: RecorderProfile) -> Scan:
                 Problem(
                     display_path(path),
                     "name-not-utf8",
-                    "the name is not UTF-8; it is copied and kept byte-exact",
+                    Said("the name is not UTF-8; it is copied and kept byte-exact"),
                 )
             )
         scan.recordings.append(SourceFile(path, info.st_size, info.st_mtime_ns))

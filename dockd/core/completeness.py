@@ -17,6 +17,7 @@ from typing import Literal
 
 from dockd.core.fat import BootRegion, Chain, DirEntry
 from dockd.core.model import Problem
+from dockd.core.said import Said
 
 MiB = 1 << 20
 #: Healthy media use a little more than their files' clusters (directories, exFAT's
@@ -86,9 +87,16 @@ def check_volume_size(boot: BootRegion, device_bytes: int) -> CheckResult:
             Problem(
                 "/",
                 "volume-truncated",
-                f"the {boot.kind} filesystem is {boot.volume_bytes} bytes "
-                f"({_mib(boot.volume_bytes)}) but the device holds only {device_bytes} bytes "
-                f"({_mib(device_bytes)}): recordings past the end cannot be read",
+                Said(
+                    "the {filesystem} filesystem is {filesystem_bytes} bytes ({filesystem_mib}) "
+                    "but the device holds only {device_bytes} bytes ({device_mib}): recordings "
+                    "past the end cannot be read",
+                    filesystem=boot.kind,
+                    filesystem_bytes=boot.volume_bytes,
+                    filesystem_mib=_mib(boot.volume_bytes),
+                    device_bytes=device_bytes,
+                    device_mib=_mib(device_bytes),
+                ),
             )
         )
     return _result(
@@ -122,8 +130,12 @@ def check_unaccounted_space(
             Problem(
                 "/",
                 "unaccounted-space",
-                f"{unaccounted / MiB:.1f} MiB in use on the recorder ({source}) is not in any "
-                "file found: files that could not be listed, lost chains or hidden data",
+                Said(
+                    "{mib:.1f} MiB in use on the recorder ({source}) is not in any file found: "
+                    "files that could not be listed, lost chains or hidden data",
+                    mib=unaccounted / MiB,
+                    source=source,
+                ),
             )
         )
     return _result("unaccounted-space", "space in use against the files found", figures, problems)
@@ -138,8 +150,11 @@ def directory_loop(path: str, target: str) -> Problem:
     return Problem(
         path,
         "directory-loop",
-        f"this folder is {target} again (a cross-linked directory): not followed, "
-        "its files are recorded once",
+        Said(
+            "this folder is {target} again (a cross-linked directory): not followed, "
+            "its files are recorded once",
+            target=target,
+        ),
     )
 
 
@@ -156,14 +171,20 @@ class FatSurvey:
     def claim(self, path: str, entry: DirEntry, chain: Chain) -> None:
         self.entries += 1
         if chain.fault is not None:
-            self.problems.append(Problem(path, "broken-chain", f"its cluster chain {chain.fault}"))
+            self.problems.append(
+                Problem(path, "broken-chain", Said("its cluster chain {fault}", fault=chain.fault))
+            )
         if not entry.is_directory and entry.size > len(chain.clusters) * self.cluster_size:
             self.problems.append(
                 Problem(
                     path,
                     "size-overrun",
-                    f"the entry says {entry.size} bytes but its clusters hold "
-                    f"{len(chain.clusters) * self.cluster_size}: only those bytes can be copied",
+                    Said(
+                        "the entry says {size} bytes but its clusters hold {held}: only those "
+                        "bytes can be copied",
+                        size=entry.size,
+                        held=len(chain.clusters) * self.cluster_size,
+                    ),
                 )
             )
         shared = [c for c in chain.clusters if c in self.owner]
@@ -173,8 +194,12 @@ class FatSurvey:
                 Problem(
                     path,
                     "cross-linked",
-                    f"{len(shared)} of its clusters also belong to {other}: "
-                    "one of the two holds the other's bytes",
+                    Said(
+                        "{count} of its clusters also belong to {other}: one of the two holds "
+                        "the other's bytes",
+                        count=len(shared),
+                        other=other,
+                    ),
                 )
             )
         for c in chain.clusters:
@@ -241,8 +266,12 @@ def check_sequence(found: Iterable[Numbered], last_seen: int | None) -> CheckRes
             Problem(
                 "/",
                 "recordings-missing",
-                f"{len(missing)} recording(s) numbered {_ranges(sorted(set(missing)))} are "
-                "neither on the recorder nor in the ledger",
+                Said(
+                    "{count} recording(s) numbered {numbers} are neither on the recorder nor in "
+                    "the ledger",
+                    count=len(missing),
+                    numbers=_ranges(sorted(set(missing))),
+                ),
             )
         )
     for before, after in resets:
@@ -250,8 +279,12 @@ def check_sequence(found: Iterable[Numbered], last_seen: int | None) -> CheckRes
             Problem(
                 "/",
                 "sequence-reset",
-                f"clip numbers went back from {before} to {after}: the recorder was formatted "
-                "or its counter wrapped round (a reset, not counted as missing)",
+                Said(
+                    "clip numbers went back from {before} to {after}: the recorder was "
+                    "formatted or its counter wrapped round (a reset, not counted as missing)",
+                    before=before,
+                    after=after,
+                ),
             )
         )
     return _result("sequence", "clip numbers against the recorder's last known", figures, problems)

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final, TypeAlias
 
+from dockd.core.said import Said
+
 ReadAt: TypeAlias = Callable[[int, int], bytes]
 
 TRUNCATED: Final = "container-truncated"
@@ -67,7 +69,7 @@ class ContainerProblem(Exception):
     'container-no-duration' so callers can branch without parsing messages.
     """
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: Said) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
@@ -91,7 +93,9 @@ def read_container(ext: str, size: int, read_at: ReadAt) -> ContainerInfo | None
     if info.duration_s is not None and not (
         math.isfinite(info.duration_s) and 0.0 <= info.duration_s <= MAX_DURATION_S
     ):
-        raise ContainerProblem(CORRUPT, f"implausible duration {info.duration_s!r} s")
+        raise ContainerProblem(
+            CORRUPT, Said("implausible duration {duration!r} s", duration=info.duration_s)
+        )
     return info
 
 
@@ -121,16 +125,20 @@ class _Source:
         A short read means the file is shorter than its reported size (still being
         written, or shrunk underneath us), which is truncation, not a caller bug.
         """
-        self.check_end(offset + length, None, "read")
+        self.check_end(offset + length, None, Said("read"))
         data = self._read_at(offset, length)
         if len(data) < length:
             raise ContainerProblem(
                 TRUNCATED,
-                f"file ends at {offset + len(data)}, before its size {self.size}",
+                Said(
+                    "file ends at {end}, before its size {size}",
+                    end=offset + len(data),
+                    size=self.size,
+                ),
             )
         return data
 
-    def check_end(self, end: int, parent_end: int | None, what: str) -> None:
+    def check_end(self, end: int, parent_end: int | None, what: Said) -> None:
         """Reject an extent that overruns its parent.
 
         ``parent_end`` is None when the parent is the file itself or a box that runs to
@@ -141,17 +149,29 @@ class _Source:
         if parent_end is None:
             if end > self.size:
                 raise ContainerProblem(
-                    TRUNCATED, f"{what} ends at {end}, past end of file at {self.size}"
+                    TRUNCATED,
+                    Said(
+                        "{what} ends at {end}, past end of file at {size}",
+                        what=what,
+                        end=end,
+                        size=self.size,
+                    ),
                 )
         elif end > parent_end:
             raise ContainerProblem(
-                CORRUPT, f"{what} ends at {end}, past its parent's end {parent_end}"
+                CORRUPT,
+                Said(
+                    "{what} ends at {end}, past its parent's end {parent_end}",
+                    what=what,
+                    end=end,
+                    parent_end=parent_end,
+                ),
             )
 
     def spend_box(self) -> None:
         self._boxes_left -= 1
         if self._boxes_left < 0:
-            raise ContainerProblem(CORRUPT, f"more than {MAX_BOXES} boxes/chunks")
+            raise ContainerProblem(CORRUPT, Said("more than {count} boxes/chunks", count=MAX_BOXES))
 
     def boxes(self, start: int, parent_end: int | None) -> Iterator[_Box]:
         """Walk ISO-BMFF boxes from ``start`` to the parent's end, one small read each."""
@@ -159,13 +179,24 @@ class _Source:
         offset = start
         while offset < end:
             self.spend_box()
-            self.check_end(offset + 8, parent_end, f"box header at {offset}")
+            self.check_end(offset + 8, parent_end, Said("box header at {offset}", offset=offset))
             head = self.read(offset, min(_BOX_HEADER_MAX, end - offset))
             size32, kind = struct.unpack_from(">I4s", head)
             if not kind.isascii() or not kind.decode("ascii").isprintable():
-                raise ContainerProblem(CORRUPT, f"box at {offset} has non-printable type {kind!r}")
+                raise ContainerProblem(
+                    CORRUPT,
+                    Said(
+                        "box at {offset} has non-printable type {kind}",
+                        offset=offset,
+                        kind=repr(kind),
+                    ),
+                )
             if size32 == 1:
-                self.check_end(offset + 16, parent_end, f"{_name(kind)} largesize at {offset}")
+                self.check_end(
+                    offset + 16,
+                    parent_end,
+                    Said("{box} largesize at {offset}", box=_name(kind), offset=offset),
+                )
                 (box_size,) = struct.unpack_from(">Q", head, 8)
                 body = offset + 16
             elif size32 == 0:
@@ -177,10 +208,17 @@ class _Source:
             if box_size < body - offset:
                 raise ContainerProblem(
                     CORRUPT,
-                    f"{_name(kind)} at {offset} declares impossible size {box_size}",
+                    Said(
+                        "{box} at {offset} declares impossible size {size}",
+                        box=_name(kind),
+                        offset=offset,
+                        size=box_size,
+                    ),
                 )
             box_end = offset + box_size
-            self.check_end(box_end, parent_end, f"{_name(kind)} at {offset}")
+            self.check_end(
+                box_end, parent_end, Said("{box} at {offset}", box=_name(kind), offset=offset)
+            )
             yield _Box(kind, body, box_end, open_ended=size32 == 0)
             offset = box_end
 
@@ -199,10 +237,10 @@ def _read_mp4(src: _Source) -> ContainerInfo:
     for box in src.boxes(0, None):
         if box.kind == b"moov":
             if moov is not None:
-                raise ContainerProblem(CORRUPT, "more than one moov box")
+                raise ContainerProblem(CORRUPT, Said("more than one moov box"))
             moov = box
     if moov is None:
-        raise ContainerProblem(NO_DURATION, "no moov box (recording never finalised?)")
+        raise ContainerProblem(NO_DURATION, Said("no moov box (recording never finalised?)"))
     return _read_moov(src, moov)
 
 
@@ -212,12 +250,12 @@ def _read_moov(src: _Source, moov: _Box) -> ContainerInfo:
     for box in src.boxes(moov.body, moov.bound):
         if box.kind == b"mvhd":
             if mvhd is not None:
-                raise ContainerProblem(CORRUPT, "more than one mvhd in moov")
+                raise ContainerProblem(CORRUPT, Said("more than one mvhd in moov"))
             mvhd = box
         elif box.kind == b"mvex":
             mvex = box
     if mvhd is None:
-        raise ContainerProblem(NO_DURATION, "moov has no mvhd")
+        raise ContainerProblem(NO_DURATION, Said("moov has no mvhd"))
 
     timescale, duration, created = _read_mvhd(src, mvhd)
     if mvex is not None:
@@ -235,16 +273,25 @@ def _full_box(src: _Source, box: _Box, v0_len: int, v1_len: int) -> tuple[int, b
     """Return (version, payload) of a version 0/1 full box whose payload must fit."""
     available = box.end - box.body
     if available < 4:
-        raise ContainerProblem(CORRUPT, f"{_name(box.kind)} too short for a version")
+        raise ContainerProblem(CORRUPT, Said("{box} too short for a version", box=_name(box.kind)))
     payload = src.read(box.body, min(v1_len, available))
     version = payload[0]
     if version not in (0, 1):
-        raise ContainerProblem(CORRUPT, f"{_name(box.kind)} has unknown version {version}")
+        raise ContainerProblem(
+            CORRUPT,
+            Said("{box} has unknown version {version}", box=_name(box.kind), version=version),
+        )
     needed = v0_len if version == 0 else v1_len
     if available < needed:
         raise ContainerProblem(
             CORRUPT,
-            f"{_name(box.kind)} v{version} has {available} bytes, needs {needed}",
+            Said(
+                "{box} v{version} has {available} bytes, needs {needed}",
+                box=_name(box.kind),
+                version=version,
+                available=available,
+                needed=needed,
+            ),
         )
     return version, payload
 
@@ -259,9 +306,11 @@ def _read_mvhd(src: _Source, mvhd: _Box) -> tuple[int, int | None, datetime | No
         creation, _, timescale, duration = struct.unpack_from(">QQIQ", payload, 4)
         unknown = 0xFFFF_FFFF_FFFF_FFFF
     if timescale == 0:
-        raise ContainerProblem(CORRUPT, "mvhd timescale is 0")
+        raise ContainerProblem(CORRUPT, Said("mvhd timescale is 0"))
     if creation > _MAX_CREATED_S:
-        raise ContainerProblem(CORRUPT, f"mvhd creation_time {creation} past year 9999")
+        raise ContainerProblem(
+            CORRUPT, Said("mvhd creation_time {creation} past year 9999", creation=creation)
+        )
     created = None if creation == 0 else _EPOCH_1904 + timedelta(seconds=creation)
     return timescale, None if duration == unknown else duration, created
 
@@ -283,47 +332,52 @@ def _read_wav(src: _Source) -> ContainerInfo:
     """
     riff, riff_size, wave = struct.unpack("<4sI4s", src.read(0, 12))
     if riff != b"RIFF" or wave != b"WAVE":
-        raise ContainerProblem(CORRUPT, "not a RIFF/WAVE file")
+        raise ContainerProblem(CORRUPT, Said("not a RIFF/WAVE file"))
     if riff_size < len(b"WAVE"):
-        raise ContainerProblem(CORRUPT, f"RIFF size {riff_size} too small for WAVE")
+        raise ContainerProblem(CORRUPT, Said("RIFF size {size} too small for WAVE", size=riff_size))
     riff_end = 8 + riff_size
-    src.check_end(riff_end, None, "RIFF chunk")
+    src.check_end(riff_end, None, Said("RIFF chunk"))
 
     byte_rate: int | None = None
     data_size: int | None = None
     offset = 12
     while offset < riff_end:
         src.spend_box()
-        src.check_end(offset + 8, riff_end, f"chunk header at {offset}")
+        src.check_end(offset + 8, riff_end, Said("chunk header at {offset}", offset=offset))
         chunk_id, chunk_size = struct.unpack("<4sI", src.read(offset, 8))
         body = offset + 8
-        what = f"{_name(chunk_id)} chunk at {offset}"
+        what = Said("{chunk} chunk at {offset}", chunk=_name(chunk_id), offset=offset)
         src.check_end(body + chunk_size, riff_end, what)
         if chunk_id == b"fmt ":
             if byte_rate is not None:
-                raise ContainerProblem(CORRUPT, "second fmt chunk")
+                raise ContainerProblem(CORRUPT, Said("second fmt chunk"))
             if chunk_size < _WAV_FMT_LEN:
-                raise ContainerProblem(CORRUPT, f"fmt chunk of {chunk_size} bytes")
+                raise ContainerProblem(CORRUPT, Said("fmt chunk of {size} bytes", size=chunk_size))
             byte_rate = _wav_byte_rate(src.read(body, _WAV_FMT_LEN))
         elif chunk_id == b"data":
             if data_size is not None:
-                raise ContainerProblem(CORRUPT, "second data chunk")
+                raise ContainerProblem(CORRUPT, Said("second data chunk"))
             data_size = chunk_size
         # Chunks are word-aligned; a missing pad byte after the last chunk is tolerated.
         offset = body + chunk_size + (chunk_size & 1)
 
     if byte_rate is None or data_size is None:
-        raise ContainerProblem(NO_DURATION, "WAVE without both fmt and data chunks")
+        raise ContainerProblem(NO_DURATION, Said("WAVE without both fmt and data chunks"))
     return ContainerInfo(kind="wav", duration_s=data_size / byte_rate, created=None)
 
 
 def _wav_byte_rate(fmt: bytes) -> int:
     tag, _, sample_rate, byte_rate, block_align, _ = struct.unpack("<HHIIHH", fmt)
     if byte_rate == 0:
-        raise ContainerProblem(CORRUPT, "fmt byte rate is 0")
+        raise ContainerProblem(CORRUPT, Said("fmt byte rate is 0"))
     if tag in _WAV_PCM_TAGS and byte_rate != sample_rate * block_align:
         raise ContainerProblem(
             CORRUPT,
-            f"PCM byte rate {byte_rate} != {sample_rate} Hz x {block_align} B/frame",
+            Said(
+                "PCM byte rate {byte_rate} != {sample_rate} Hz x {block_align} B/frame",
+                byte_rate=byte_rate,
+                sample_rate=sample_rate,
+                block_align=block_align,
+            ),
         )
     return int(byte_rate)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from dockd.core.model import Problem
 from dockd.core.profiles import RecorderProfile
+from dockd.core.said import Said
 
 GENERIC = "generic"
 UNRECOGNISED = "profile-unrecognised"
@@ -90,12 +91,16 @@ def choose_profile(
         return min(pid for score, pid in scored if score == best), "content", []
     if declared is not None and declared in profiles:
         return declared, "usb-id", []
-    shown = ", ".join(sorted(sample.folders)[:8]) or "none"
+    shown = ", ".join(sorted(sample.folders)[:8]) or Said("none")
     problem = Problem(
         "/",
         UNRECOGNISED,
-        f"no recorder profile matches this volume (top folders: {shown}); docked as "
-        f"{GENERIC!r}: add a profile with a [detect] section for this model",
+        Said(
+            "no recorder profile matches this volume (top folders: {folders}); docked as "
+            "{profile!r}: add a profile with a [detect] section for this model",
+            folders=shown,
+            profile=GENERIC,
+        ),
     )
     return GENERIC, "fallback", [problem]
 
@@ -132,24 +137,35 @@ def volume_serial(
     if device_source == "dockd-rule" or profile.serial_from == "usb":
         return device_serial, device_source, []
     if profile.serial_from == "names":
-        own, source, where = names_serial(profile, sample.names), "file-names", "its file names"
+        own, source = names_serial(profile, sample.names), "file-names"
+        where: str = Said("its file names")
     else:
         own, source = file_serial(profile, id_file_text), "id-file"
-        where = profile.serial_file or "its ID file"
+        where = profile.serial_file or Said("its ID file")
     if own is None:
         problem = Problem(
             profile.serial_file or "/",
             SERIAL_UNREADABLE,
-            f"profile {profile.id!r} takes the serial from {where}, which gave none; "
-            f"the USB serial {device_serial!r} is used",
+            Said(
+                "profile {profile!r} takes the serial from {where}, which gave none; the USB "
+                "serial {serial!r} is used",
+                profile=profile.id,
+                where=where,
+                serial=device_serial,
+            ),
         )
         return device_serial, device_source, [problem]
     if device_source == "usb-descriptor" and own != device_serial:
         problem = Problem(
             profile.serial_file or "/",
             SERIAL_MISMATCH,
-            f"the volume says serial {own!r} ({where}), the USB descriptor {device_serial!r}: "
-            "check that the recorder is the one its label says",
+            Said(
+                "the volume says serial {own!r} ({where}), the USB descriptor {serial!r}: "
+                "check that the recorder is the one its label says",
+                own=own,
+                where=where,
+                serial=device_serial,
+            ),
         )
         return own, source, [problem]
     return own, source, []

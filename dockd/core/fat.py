@@ -14,6 +14,8 @@ import struct
 from dataclasses import dataclass
 from typing import Literal
 
+from dockd.core.said import Said
+
 SECTOR_SIGNATURE = b"\x55\xaa"
 FatKind = Literal["FAT12", "FAT16", "FAT32", "exFAT"]
 ATTR_DIRECTORY = 0x10
@@ -22,7 +24,12 @@ ATTR_LONG_NAME = 0x0F
 
 
 class FatError(ValueError):
-    """The bytes are not a FAT or exFAT boot region, or contradict themselves."""
+    """The bytes are not a FAT or exFAT boot region, or contradict themselves; `said` is
+    why, for the reader's language."""
+
+    def __init__(self, said: Said) -> None:
+        super().__init__(said)
+        self.said = said
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,9 +57,9 @@ class BootRegion:
 def parse_boot_region(sector: bytes) -> BootRegion:
     """The first sector of the volume, as FAT or exFAT."""
     if len(sector) < 512:
-        raise FatError(f"boot sector too short ({len(sector)} bytes)")
+        raise FatError(Said("boot sector too short ({size} bytes)", size=len(sector)))
     if sector[510:512] != SECTOR_SIGNATURE:
-        raise FatError("no boot signature 55 AA at offset 510")
+        raise FatError(Said("no boot signature 55 AA at offset 510"))
     if sector[3:11] == b"EXFAT   ":
         return _exfat(sector)
     return _fat(sector)
@@ -75,19 +82,31 @@ def _fat(s: bytes) -> BootRegion:
         64,
         128,
     ):
-        raise FatError(f"not a FAT boot sector (sector {per_sector}, cluster {per_cluster})")
+        raise FatError(
+            Said(
+                "not a FAT boot sector (sector {sector}, cluster {cluster})",
+                sector=per_sector,
+                cluster=per_cluster,
+            )
+        )
     if reserved == 0 or fats == 0:
-        raise FatError("not a FAT boot sector (no reserved sectors or no FAT)")
+        raise FatError(Said("not a FAT boot sector (no reserved sectors or no FAT)"))
     fat_sectors = fat16 or fat32
     total = total16 or total32
     root_sectors = (root_entries * 32 + per_sector - 1) // per_sector
     data_start = reserved + fats * fat_sectors + root_sectors
     if fat_sectors == 0 or total <= data_start:
-        raise FatError(f"FAT geometry does not add up ({total} sectors, data at {data_start})")
+        raise FatError(
+            Said(
+                "FAT geometry does not add up ({total} sectors, data at {data_start})",
+                total=total,
+                data_start=data_start,
+            )
+        )
     clusters = (total - data_start) // per_cluster
     kind: FatKind = "FAT12" if clusters < 4085 else "FAT16" if clusters < 65525 else "FAT32"
     if kind == "FAT32" and (fat16 != 0 or root_entries != 0 or root_cluster < 2):
-        raise FatError("FAT32 boot sector with a FAT16 root directory")
+        raise FatError(Said("FAT32 boot sector with a FAT16 root directory"))
     return BootRegion(
         kind=kind,
         bytes_per_sector=per_sector,
@@ -114,16 +133,20 @@ def _fat_volume_id(s: bytes, drive: int) -> int | None:
 
 def _exfat(s: bytes) -> BootRegion:
     if any(s[11:64]):
-        raise FatError("exFAT boot sector with data in its must-be-zero field")
+        raise FatError(Said("exFAT boot sector with data in its must-be-zero field"))
     (length, fat_offset, fat_length, heap, clusters, root) = struct.unpack_from("<QIIIII", s, 72)
     sector_shift, cluster_shift = s[108], s[109]
     if not 9 <= sector_shift <= 12 or sector_shift + cluster_shift > 25:
         raise FatError(
-            f"exFAT sector/cluster shifts out of range ({sector_shift}, {cluster_shift})"
+            Said(
+                "exFAT sector/cluster shifts out of range ({sector_shift}, {cluster_shift})",
+                sector_shift=sector_shift,
+                cluster_shift=cluster_shift,
+            )
         )
     per_sector = 1 << sector_shift
     if heap == 0 or clusters == 0 or root < 2:
-        raise FatError("exFAT boot sector without a cluster heap or root directory")
+        raise FatError(Said("exFAT boot sector without a cluster heap or root directory"))
     return BootRegion(
         kind="exFAT",
         bytes_per_sector=per_sector,
@@ -156,7 +179,7 @@ def decode_fat(boot: BootRegion, raw: bytes) -> FatTable:
     count = boot.cluster_count + 2
     if boot.kind == "FAT12":
         if len(raw) < (count * 3 + 1) // 2:
-            raise FatError("FAT12 table shorter than its clusters")
+            raise FatError(Said("FAT12 table shorter than its clusters"))
         entries = []
         for n in range(count):
             pair = int.from_bytes(raw[n * 3 // 2 : n * 3 // 2 + 2], "little")
@@ -164,7 +187,7 @@ def decode_fat(boot: BootRegion, raw: bytes) -> FatTable:
         return FatTable(tuple(entries), 0xFF8, 0xFF7)
     width, mask, eoc = (2, 0xFFFF, 0xFFF8) if boot.kind == "FAT16" else (4, 0x0FFFFFFF, 0x0FFFFFF8)
     if boot.kind == "exFAT" or len(raw) < count * width:
-        raise FatError(f"{boot.kind} table shorter than its clusters")
+        raise FatError(Said("{kind} table shorter than its clusters", kind=boot.kind))
     fmt = "<" + ("H" if width == 2 else "I") * count
     return FatTable(tuple(e & mask for e in struct.unpack_from(fmt, raw)), eoc, eoc - 1)
 
@@ -174,7 +197,7 @@ class Chain:
     """A cluster chain as the table links it; `fault` says why it stopped early."""
 
     clusters: tuple[int, ...]
-    fault: str | None
+    fault: Said | None
 
 
 def follow_chain(table: FatTable, first: int) -> Chain:
@@ -185,17 +208,23 @@ def follow_chain(table: FatTable, first: int) -> Chain:
     here = first
     while True:
         if not 2 <= here < len(table.entries):
-            return Chain(tuple(seen), f"links to cluster {here}, outside the volume")
+            return Chain(
+                tuple(seen), Said("links to cluster {cluster}, outside the volume", cluster=here)
+            )
         if here in members:
-            return Chain(tuple(seen), f"links back to its own cluster {here}")
+            return Chain(tuple(seen), Said("links back to its own cluster {cluster}", cluster=here))
         seen.append(here)
         members.add(here)
         following = table.entries[here]
         if following >= table.end_of_chain:
             return Chain(tuple(seen), None)
         if following == 0 or following == table.bad:
-            what = "a free" if following == 0 else "a bad"
-            return Chain(tuple(seen), f"links to {what} cluster after cluster {here}")
+            fault = (
+                Said("links to a free cluster after cluster {cluster}", cluster=here)
+                if following == 0
+                else Said("links to a bad cluster after cluster {cluster}", cluster=here)
+            )
+            return Chain(tuple(seen), fault)
         here = following
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from dockd.core.profiles import RecorderProfile
+from dockd.core.said import Said
 
 LAYOUT_VERSION = 1
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -21,12 +22,12 @@ def object_key(blake3_hex: str) -> str:
     return f"objects/blake3/{blake3_hex[:2]}/{blake3_hex}"
 
 
-def unsafe_component(name: bytes) -> str | None:
+def unsafe_component(name: bytes) -> Said | None:
     """Why a directory entry name cannot be part of a path on the volume, or None if it can."""
     if name in (b"", b".", b".."):
-        return f"the name {name!r} would escape or alias the volume"
+        return Said("the name {name} would escape or alias the volume", name=repr(name))
     if b"/" in name or b"\0" in name:
-        return "the name contains '/' or NUL"
+        return Said("the name contains '/' or NUL")
     return None
 
 

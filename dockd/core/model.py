@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from dockd.core.said import Said
+
 
 def display_path(raw: bytes) -> str:
     """A printable form of a raw relative path; undecodable bytes show as \\xNN."""
@@ -54,11 +56,15 @@ class Digests:
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """Something wrong with one entry (or the whole session) that an admin must see."""
+    """Something wrong with one entry (or the whole session) that an admin must see.
+
+    The message is a `Said`: the ledger keeps its template and values beside the English,
+    so that `ingest`, `sessions`, the page and the e-mail can say it in the reader's
+    language."""
 
     path: str
     code: str
-    message: str
+    message: Said
 
 
 @dataclass(frozen=True, slots=True)

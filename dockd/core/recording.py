@@ -20,6 +20,7 @@ from dockd.core.model import Problem, SourceFile, VerifiedRecording
 from dockd.core.names import parse_name
 from dockd.core.profiles import RecorderProfile
 from dockd.core.retention import retain_until
+from dockd.core.said import Said
 from dockd.core.station_clock import StationClock
 from dockd.core.timing import recording_times
 from dockd.core.transfer import Published
@@ -104,8 +105,11 @@ def build_recording(
             Problem(
                 file.display,
                 "serial-mismatch",
-                f"the file name says recorder {name.serial}, the dock says {facts.serial}; "
-                "both kept",
+                Said(
+                    "the file name says recorder {named}, the dock says {docked}; both kept",
+                    named=name.serial,
+                    docked=facts.serial,
+                ),
             )
         )
     problems.extend(copy.container_problems)
@@ -115,7 +119,7 @@ def build_recording(
             Problem(
                 file.display,
                 "bad-file-time",
-                "the file time is out of range; the dock time is used",
+                Said("the file time is out of range; the dock time is used"),
             )
         )
         mtime = verified_at

@@ -25,6 +25,7 @@ from dockd.core.model import Problem
 from dockd.core.names import parse_name
 from dockd.core.policy import ClockPolicy
 from dockd.core.profiles import RecorderProfile, pick_profile
+from dockd.core.said import Said
 from dockd.core.station_clock import StationClock
 from dockd.core.transfer import Scan
 from dockd.errors import StationClockError
@@ -55,10 +56,13 @@ def check_station(source: StationClockSource, policy: ClockPolicy) -> StationChe
     station = source.measure()
     if station.synchronised:
         return StationCheck(station, None, None)
-    message = f"the station clock is not synchronised: {station.detail}"
+    error = StationClockError(
+        "the station clock is not synchronised: {detail}", detail=station.detail
+    )
     if policy.on_unsynchronised == "refuse":
-        return StationCheck(station, None, StationClockError(message))
-    return StationCheck(station, Problem("/", "station-clock-unsynchronised", message), None)
+        return StationCheck(station, None, error)
+    problem = Problem("/", "station-clock-unsynchronised", Said.error(error))
+    return StationCheck(station, problem, None)
 
 
 def _from_clock_file(
@@ -81,7 +85,7 @@ def _from_clock_file(
             Problem(
                 profile.clock_file,
                 "clock-file-unreadable",
-                f"expected one line in the format {profile.clock_format!r}",
+                Said("expected one line in the format {format!r}", format=profile.clock_format),
             )
         )
         return None
@@ -125,9 +129,14 @@ def check_recorder(
             Problem(
                 "/",
                 f"recorder-clock-{verdict}",
-                f"the recorder's clock is off by {clock.drift_s:+.1f} s ({clock.method}); "
-                f"warn at {policy.drift_warn_s:g} s, violation at "
-                f"{policy.drift_violation_s:g} s",
+                Said(
+                    "the recorder's clock is off by {drift:+.1f} s ({method}); warn at "
+                    "{warn:g} s, violation at {violation:g} s",
+                    drift=clock.drift_s,
+                    method=clock.method,
+                    warn=policy.drift_warn_s,
+                    violation=policy.drift_violation_s,
+                ),
             )
         )
     return RecorderClockCheck(clock, verdict, problems)

@@ -23,6 +23,7 @@ from dockd.core.completeness import (
 from dockd.core.model import Problem, SourceFile
 from dockd.core.names import parse_name
 from dockd.core.profiles import RecorderProfile
+from dockd.core.said import Said
 from dockd.core.transfer import Scan, VolumeEvidence
 from dockd.core.views import RecordingView
 from dockd.ports import Volume
@@ -36,7 +37,7 @@ def _volume_checks(
     if evidence is None:
         return [not_applicable(name, NO_DEVICE) for name in ("volume-size", "unaccounted-space")]
     if evidence.boot is None:
-        why = f"the volume's own size could not be read: {evidence.unrecognised}"
+        why = Said("the volume's own size could not be read: {why}", why=evidence.unrecognised)
         unread = Problem("/", "volume-unrecognised", why)
         return [
             CheckResult("volume-size", "problem", "no FAT or exFAT boot region", {}, (unread,)),

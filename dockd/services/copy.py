@@ -48,7 +48,7 @@ _T = TypeVar("_T")
 class FileProblem(Exception):
     """One file could not be copied; the session goes on with the next."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: Said) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -209,8 +209,10 @@ class CopyPipeline:
                     self.store.discard(staged)
                     raise FileProblem(
                         "source-changed",
-                        "the file changed while it was copied, twice; not copied. "
-                        "Is the recorder still recording?",
+                        Said(
+                            "the file changed while it was copied, twice; not copied. "
+                            "Is the recorder still recording?"
+                        ),
                     )
         return seen, staged
 
@@ -252,12 +254,12 @@ class CopyPipeline:
         A yanked USB recorder under a kernel mount gives EIO, like a bad sector; the
         daemon's udev 'remove' (the cancel event) is what tells the two apart."""
         if exc.problem == "not-regular-file":
-            return FileProblem(exc.problem, exc.message)
+            return FileProblem(exc.problem, Said.error(exc))
         if run.cancel.is_set() or self.volume.is_gone(run.root):
             return exc
         if exc.problem == "symlink-swapped":
-            return FileProblem(exc.problem, "a symlink appeared on the path after the scan")
-        return FileProblem(exc.problem, exc.message)
+            return FileProblem(exc.problem, Said("a symlink appeared on the path after the scan"))
+        return FileProblem(exc.problem, Said.error(exc))
 
     def _describe(
         self, file: SourceFile, published: Published, back: ReadBack, run: CopyRun

@@ -33,6 +33,7 @@ from dockd.core.recording import (
     recorder_clock_view,
     station_clock_view,
 )
+from dockd.core.said import Said
 from dockd.core.signing import ManifestSignature
 from dockd.core.station_clock import StationClock
 from dockd.core.transfer import Scan, VolumeEvidence
@@ -172,8 +173,12 @@ def _store_manifest(
         signatures.keep(published.digests.blake3, signed.signature)
         return signed
     except StoreError as exc:
-        what = "manifest" if outcome.manifest is None else "manifest signature"
-        outcome.problems.append(Problem("/", exc.code, f"{what} not stored: {exc.message}"))
+        what = (
+            Said("manifest not stored: {error}", error=Said.error(exc))
+            if outcome.manifest is None
+            else Said("manifest signature not stored: {error}", error=Said.error(exc))
+        )
+        outcome.problems.append(Problem("/", exc.code, what))
         if outcome.error is None:
             outcome.state, outcome.error = "failed", exc
         return None
@@ -192,8 +197,12 @@ def _find_interruptions(
             Problem(
                 "/",
                 "interruption",
-                f"{gap.seconds / 60:.1f} min without recording between {gap.start.isoformat()} "
-                f"and {gap.end.isoformat()}: to be reviewed",
+                Said(
+                    "{minutes:.1f} min without recording between {start} and {end}: to be reviewed",
+                    minutes=gap.seconds / 60,
+                    start=gap.start.isoformat(),
+                    end=gap.end.isoformat(),
+                ),
             )
         )
 
@@ -398,7 +407,7 @@ class DockSession:
         outcome.not_copied = sum(1 for f in run.pending if f.path not in copied)
         if outcome.error is not None:
             error = outcome.error
-            outcome.problems.append(Problem("/", error.code, error.message))
+            outcome.problems.append(Problem("/", error.code, Said.error(error)))
             run.bound.error(
                 "session-" + outcome.state, code=error.code, message=error.message, hint=error.hint
             )
@@ -493,7 +502,7 @@ class DockSession:
             at=self.clock(),
             files_seen=0,
             already_verified=0,
-            problems=[*found, Problem("/", error.code, error.message)],
+            problems=[*found, Problem("/", error.code, Said.error(error))],
             error_code=error.code,
             manifest=None,
         )

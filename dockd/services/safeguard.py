@@ -13,6 +13,7 @@ import structlog
 
 from dockd.core.model import Problem, SourceFile, display_path
 from dockd.core.safeguard import held_only_elsewhere
+from dockd.core.said import Said
 from dockd.errors import DockdError
 from dockd.ports import Clock, EvidenceStore, SafeguardRecords, Volume
 
@@ -43,7 +44,7 @@ class SafeguardCopies:
             try:
                 problem = self._keep_one(root, file, wanted.recording, wanted.blake3, session_id)
             except DockdError as exc:
-                problem = Problem(display_path(file.path), exc.code, exc.message)
+                problem = Problem(display_path(file.path), exc.code, Said.error(exc))
             if problem is None:
                 kept += 1
             else:
@@ -65,8 +66,13 @@ class SafeguardCopies:
             return Problem(
                 display_path(file.path),
                 "copy-kept-mismatch",
-                f"reads as {staged.digests.blake3}, not as recording {recording} was verified "
-                f"({blake3}) at another station: no copy kept here",
+                Said(
+                    "reads as {read}, not as recording {recording} was verified ({blake3}) at "
+                    "another station: no copy kept here",
+                    read=staged.digests.blake3,
+                    recording=recording,
+                    blake3=blake3,
+                ),
             )
         self.store.make_durable([staged])
         published = self.store.publish(staged)

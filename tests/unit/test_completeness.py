@@ -15,6 +15,7 @@ from dockd.core.completeness import (
     last_sequence,
 )
 from dockd.core.fat import BootRegion, Chain, DirEntry
+from dockd.core.said import Said
 
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
@@ -110,7 +111,7 @@ def test_survey_names_cross_links_overruns_and_broken_chains() -> None:
     survey.claim("A.AVI", DirEntry("A.AVI", False, 10, 1024), Chain((10, 11), None))
     survey.claim("B.AVI", DirEntry("B.AVI", False, 11, 512), Chain((11,), None))
     survey.claim("C.AVI", DirEntry("C.AVI", False, 20, 4096), Chain((20,), None))
-    survey.claim("D.AVI", DirEntry("D.AVI", False, 30, 512), Chain((30,), "links to a free"))
+    survey.claim("D.AVI", DirEntry("D.AVI", False, 30, 512), Chain((30,), Said("links to a free")))
     result = survey.result()
     assert [(p.path, p.code) for p in result.problems] == [
         ("B.AVI", "cross-linked"),

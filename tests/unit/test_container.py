@@ -15,6 +15,7 @@ from dockd.core.container import (
     ReadAt,
     read_container,
 )
+from dockd.core.said import Said
 
 EPOCH_1904 = datetime(1904, 1, 1, tzinfo=UTC)
 
@@ -119,7 +120,7 @@ def test_negative_size_is_a_caller_bug() -> None:
 
 
 def test_problem_carries_code_and_message() -> None:
-    err = ContainerProblem("container-corrupt", "bad box")
+    err = ContainerProblem("container-corrupt", Said("bad box"))
     assert err.code == "container-corrupt"
     assert err.message == "bad box"
     assert str(err) == "container-corrupt: bad box"

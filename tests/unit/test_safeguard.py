@@ -12,6 +12,7 @@ from blake3 import blake3
 from dockd.core.clearing import ClearCandidate
 from dockd.core.model import Problem, SourceFile
 from dockd.core.safeguard import held_only_elsewhere
+from dockd.core.said import Said
 from dockd.services.safeguard import SafeguardCopies
 from tests.fakes.dock import FakeFile, FakeStore, FakeVolume, FixedClock
 
@@ -84,6 +85,8 @@ def test_a_full_store_is_a_problem_of_the_session_and_the_others_are_still_tried
     assert kept == 1 and records.added == [("S2", small.recording, small.blake3)]
     assert problems == [
         Problem(
-            "A.MP4", "STORE_FULL", "reserving 100 bytes for a recording: No space left on device"
+            "A.MP4",
+            "STORE_FULL",
+            Said("reserving 100 bytes for a recording: No space left on device"),
         )
     ]

@@ -30,13 +30,12 @@ def ingest(app: App, args: argparse.Namespace) -> int:
         )
         print(said)
         for problem in outcome.problems:
-            # the problem's message is the ledger's record, which stays as it was written
             print(
                 tr(
                     "  problem {code}: {path}: {message}",
                     code=problem.code,
                     path=problem.path,
-                    message=problem.message,
+                    message=tr.say(problem.message),
                 )
             )
         if outcome.error is not None:

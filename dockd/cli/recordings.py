@@ -56,6 +56,15 @@ def sessions(app: App, args: argparse.Namespace) -> int:
                     n_problems=len(s.problems),
                 )
             )
+            for problem in s.problems:
+                print(
+                    tr(
+                        "  problem {code}: {path}: {message}",
+                        code=problem.code,
+                        path=problem.path,
+                        message=tr.say(problem.said()),
+                    )
+                )
     return EXIT_OK
 
 

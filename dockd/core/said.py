@@ -8,6 +8,7 @@ why a file was kept), where the translations cannot be reached.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -35,3 +36,33 @@ class Said(str):
         if exc.hint_template is None:
             return cls(exc.hint)
         return cls(exc.hint_template, **exc.values)
+
+    def encoded(self) -> dict[str, Any]:
+        """The values as JSON holds them, for a ledger to keep beside the English: a value
+        that is itself a `Said` as its own template and values (so that it is said again
+        too), a number as a number, anything else as its text."""
+        return {name: _encoded(value) for name, value in self.values.items()}
+
+    @classmethod
+    def kept(cls, english: str, template: str, values: Mapping[str, Any]) -> Said:
+        """A `Said` read back from where it was kept (`encoded`): its English is the text
+        kept, not the template filled again, so that the record reads as it was written."""
+        said = super().__new__(cls, english)
+        said.template = template
+        said.values = {name: _decoded(value) for name, value in values.items()}
+        return said
+
+
+def _encoded(value: Any) -> Any:
+    if isinstance(value, Said):
+        return {"template": value.template, "values": value.encoded()}
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return str(value)
+
+
+def _decoded(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        inner = {name: _decoded(v) for name, v in value["values"].items()}
+        return Said(value["template"], **inner)
+    return value

@@ -6,12 +6,13 @@ generated from them (`make schemas`) and a test fails when it is stale.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from dockd.core.backlog import CentralBacklog, LateToCentral
 from dockd.core.rfc3339 import Rfc3339 as Rfc3339  # re-exported: view modules import it here
+from dockd.core.said import Said
 from dockd.core.trends import ReportTrends
 
 Hex64 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
@@ -25,6 +26,30 @@ class ProblemView(_View):
     path: str = Field(description="Path on the recorder ('/' for the whole session).")
     code: str = Field(description="Stable problem code.")
     message: str
+
+
+TEMPLATE = (
+    "The message's template (its English msgid, with {name} fields), for a reader's "
+    "language; null when the ledger kept none (problems recorded before dockd did)."
+)
+VALUES = (
+    "The template's values; a value that is itself said again is an object with its own "
+    "template and values."
+)
+
+
+class SessionProblemView(ProblemView):
+    """A problem as the ledger keeps it: the English, and what it is said again from."""
+
+    template: str | None = Field(default=None, description=TEMPLATE)
+    values: dict[str, Any] | None = Field(default=None, description=VALUES)
+
+    def said(self) -> str:
+        """The message for `Locale.say`: a `Said` when its template was kept, else the
+        English as it was written."""
+        if self.template is None:
+            return self.message
+        return Said.kept(self.message, self.template, self.values or {})
 
 
 class StationClockView(_View):
@@ -134,7 +159,7 @@ class SessionView(_View):
     already_verified: int
     bytes_copied: int
     error_code: str | None
-    problems: list[ProblemView]
+    problems: list[SessionProblemView]
     manifest: Hex64 | None = Field(description="BLAKE3 of the session manifest object.")
     station_clock: StationClockView | None
     recorder_clock: RecorderClockView | None
@@ -307,8 +332,16 @@ class IncompleteOffload(_View):
         "volume-unrecognised."
     )
     detail: str = Field(description="What the check found, with its figures.")
+    detail_template: str | None = Field(default=None, description=TEMPLATE)
+    detail_values: dict[str, Any] | None = Field(default=None, description=VALUES)
     unit: str | None
     custodian: str | None
+
+    def detail_said(self) -> str:
+        """The detail for `Locale.say` (see `SessionProblemView.said`)."""
+        if self.detail_template is None:
+            return self.detail
+        return Said.kept(self.detail, self.detail_template, self.detail_values or {})
 
 
 class ChainHead(_View):

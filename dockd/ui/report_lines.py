@@ -362,7 +362,8 @@ def verify_line(item: VerifyFailure, tr: Locale) -> str:
 
 
 def incomplete_cells(item: IncompleteOffload, tr: Locale) -> tuple[str, ...]:
-    return (item.serial, item.code, item.detail, _at(tr, item.docked_at), item.session)
+    detail = tr.say(item.detail_said())
+    return (item.serial, item.code, detail, _at(tr, item.docked_at), item.session)
 
 
 def incomplete_line(item: IncompleteOffload, tr: Locale) -> str:
@@ -370,7 +371,7 @@ def incomplete_line(item: IncompleteOffload, tr: Locale) -> str:
         "{serial}: {code}: {detail} (docked {docked}, session {session})",
         serial=clean(item.serial),
         code=clean(item.code),
-        detail=clean(item.detail),
+        detail=clean(tr.say(item.detail_said())),
         docked=_at(tr, item.docked_at),
         session=clean(item.session),
     )

@@ -34,7 +34,7 @@ _MIGRATION_LOCK = 0x646F636D
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 # The newest migration (tests/integration/test_migrations.py keeps it equal to Alembic's
 # head): a ledger already there is opened without importing Alembic at all.
-SCHEMA_REVISION = "0014"
+SCHEMA_REVISION = "0015"
 
 T = TypeVar("T")
 _READ_ONLY = "dockd_read_only"

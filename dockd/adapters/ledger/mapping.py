@@ -6,23 +6,58 @@ session page, in the status document and in the deadline report.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from dockd.adapters.ledger.schema import CentralCopyRow, DockSessionRow, RecordingRow
+from dockd.adapters.ledger.schema import (
+    CentralCopyRow,
+    DockSessionRow,
+    RecordingRow,
+    SessionProblemRow,
+)
 from dockd.core.model import raw_hex
+from dockd.core.said import Said
 from dockd.core.views import (
     CentralCopyView,
     DriftViolation,
-    ProblemView,
     RecorderClockView,
     RecordingView,
+    SessionProblemView,
     SessionView,
     StationClockView,
 )
 
 if TYPE_CHECKING:
     from dockd.core.status_document import SessionLine
+
+
+def problem_row(session_id: str, path: str, code: str, message: str) -> SessionProblemRow:
+    """A problem as the ledger keeps it: the English, and a `Said`'s template and values
+    (canonical JSON, so that the chain's fact of the row is one text)."""
+    said = message if isinstance(message, Said) else None
+    return SessionProblemRow(
+        session_id=session_id,
+        path=path,
+        code=code,
+        message=str(message),
+        message_template=said.template if said is not None else None,
+        message_values=_json(said.encoded()) if said is not None else None,
+    )
+
+
+def _json(values: dict[str, Any]) -> str:
+    return json.dumps(values, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def problem_view(row: SessionProblemRow) -> SessionProblemView:
+    return SessionProblemView(
+        path=row.path,
+        code=row.code,
+        message=row.message,
+        template=row.message_template,
+        values=None if row.message_values is None else json.loads(row.message_values),
+    )
 
 
 def central_copy_view(row: CentralCopyRow | None) -> CentralCopyView:
@@ -129,7 +164,7 @@ def session_view(row: DockSessionRow) -> SessionView:
         already_verified=row.already_verified,
         bytes_copied=row.bytes_copied,
         error_code=row.error_code,
-        problems=[ProblemView(path=p.path, code=p.code, message=p.message) for p in row.problems],
+        problems=[problem_view(p) for p in row.problems],
         manifest=row.manifest_blake3,
         station_clock=station_clock_view(row),
         recorder_clock=recorder_clock_view(row),

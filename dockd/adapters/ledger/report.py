@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -28,6 +29,7 @@ from dockd.adapters.ledger.sessions import Ledger
 from dockd.core.completeness import INCOMPLETE_CODES
 from dockd.core.deadlines import overdue_by
 from dockd.core.policy import PolicyPack
+from dockd.core.said import Said
 from dockd.core.views import (
     DeadlineReport,
     DriftViolation,
@@ -227,6 +229,8 @@ def _incomplete(
             SessionProblemRow.code,
             SessionProblemRow.path,
             SessionProblemRow.message,
+            SessionProblemRow.message_template,
+            SessionProblemRow.message_values,
         )
         .join(SessionProblemRow, SessionProblemRow.session_id == DockSessionRow.id)
         .where(
@@ -243,11 +247,22 @@ def _incomplete(
             serial=r.serial,
             docked_at=r.started_at,
             code=r.code,
-            detail=r.message if r.path == "/" else f"{r.path}: {r.message}",
+            **_detail(r.path, r.message, r.message_template, r.message_values),
             **who.of(r.serial, r.started_at),
         )
         for r in rows
     ]
+
+
+def _detail(path: str, message: str, template: str | None, values: str | None) -> dict[str, Any]:
+    """The problem's detail as the report says it, with its template and values when the
+    ledger kept them (a problem recorded before 0015 is English only)."""
+    if template is None:
+        return {"detail": message if path == "/" else f"{path}: {message}"}
+    said = Said.kept(message, template, json.loads(values or "{}"))
+    if path != "/":
+        said = Said("{path}: {message}", path=path, message=said)
+    return {"detail": str(said), "detail_template": said.template, "detail_values": said.encoded()}
 
 
 def _exports(s: Session, since: datetime, until: datetime) -> list[ExportView]:

@@ -111,6 +111,9 @@ class SessionProblemRow(Base):
     path: Mapped[str] = mapped_column(Text)
     code: Mapped[str] = mapped_column(String(64))
     message: Mapped[str] = mapped_column(Text)
+    # the message's template and its values (JSON) for the reader's language; NULL before 0015
+    message_template: Mapped[str | None] = mapped_column(Text)
+    message_values: Mapped[str | None] = mapped_column(Text)
 
 
 class ObjectRow(Base):

@@ -20,7 +20,7 @@ from dockd.adapters.ledger.activity_types import activity_types
 from dockd.adapters.ledger.facts import facts
 from dockd.adapters.ledger.legacy import Adoption, adopt, adopter, legacy_rows
 from dockd.adapters.ledger.locks import Holder, clear_lock, hold_lock, pid_alive, release_lock
-from dockd.adapters.ledger.mapping import recording_view, session_view
+from dockd.adapters.ledger.mapping import problem_row, recording_view, session_view
 from dockd.adapters.ledger.recording_writes import NewObject, RecordingWrites
 from dockd.adapters.ledger.schema import (
     CentralCopyRow,
@@ -29,9 +29,9 @@ from dockd.adapters.ledger.schema import (
     ObjectRow,
     RecorderRow,
     RecordingRow,
-    SessionProblemRow,
 )
 from dockd.core.model import Problem, StoredDocument
+from dockd.core.said import Said
 from dockd.core.signing import ManifestSignature
 from dockd.core.views import (
     RecorderClockView,
@@ -112,12 +112,14 @@ class Ledger(RecordingWrites):
         row.state = "interrupted"
         row.finished_at = at
         row.error_code = "DOCKD_DIED"
-        problem = SessionProblemRow(
-            session_id=row.id,
-            path="/",
-            code="session-abandoned",
-            message="dockd stopped during this session (killed, crashed, power lost); "
-            "re-dock the recorder to copy what is missing",
+        problem = problem_row(
+            row.id,
+            "/",
+            "session-abandoned",
+            Said(
+                "dockd stopped during this session (killed, crashed, power lost); re-dock the "
+                "recorder to copy what is missing"
+            ),
         )
         session.add(problem)
         session.flush()
@@ -268,14 +270,7 @@ class Ledger(RecordingWrites):
             dock.error_code = error_code
             changed: list[DeclarativeBase] = [dock]
             for problem in problems:
-                changed.append(
-                    SessionProblemRow(
-                        session_id=session_id,
-                        path=problem.path,
-                        code=problem.code,
-                        message=problem.message,
-                    )
-                )
+                changed.append(problem_row(session_id, problem.path, problem.code, problem.message))
             session.add_all(changed[1:])
             stored: dict[str, list[dict[str, Any]]] = {}
             if manifest is not None:

@@ -10,14 +10,17 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, select, text
 
 from dockd.adapters.ledger.engine import MIGRATIONS, SCHEMA_REVISION, schema_revision
-from dockd.adapters.ledger.schema import Base
+from dockd.adapters.ledger.facts import row_fact
+from dockd.adapters.ledger.schema import Base, SessionProblemRow
 from dockd.adapters.ledger.sessions import Ledger
 from dockd.adapters.station_key import StationKey
+from dockd.core.audit import compare
 from dockd.core.custody import GENESIS, canonical_json, event_hash, genesis
 from dockd.core.signing import CHECKPOINT, checkpoint_body
+from dockd.ui.i18n import Locale
 from tests.conftest import Dockd, write_config
 
 
@@ -150,3 +153,81 @@ def test_0012_keeps_a_one_chain_ledger_verifying_as_the_legacy_chain(tmp_path: P
         ).all()
     assert [r for r in rows if r[0] == "local"] == [("local", 1, GENESIS), ("local", 2, first)]
     assert (report["station"], 1, genesis(report["station"])) in rows
+
+
+def _session_with_a_problem(connection: Connection) -> None:
+    """A dock session and its problem as a ledger before 0015 held them (English only)."""
+    connection.execute(
+        text(
+            "INSERT INTO recorders (id, serial, profile, first_seen, last_seen) "
+            "VALUES (1, 'SN1', 'generic', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+        )
+    )
+    connection.execute(
+        text(
+            "INSERT INTO dock_sessions (id, recorder_id, serial, profile, source, host, pid, "
+            "boot_id, started_at, state, files_seen, copied, already_verified, "
+            "bytes_copied) VALUES ('S1', 1, 'SN1', 'generic', '/src', 'h', 1, 'b', "
+            "'2026-01-01 00:00:00', 'completed_with_problems', 1, 1, 0, 10)"
+        )
+    )
+    connection.execute(
+        text(
+            "INSERT INTO session_problems (id, session_id, path, code, message) VALUES "
+            "(1, 'S1', 'DCIM/LINK.AVI', 'not-regular-symlink', :message)"
+        ),
+        {"message": OLD_MESSAGE},
+    )
+
+
+OLD_MESSAGE = "a symbolic link; dockd never follows links off a recorder"
+
+
+def test_0015_keeps_old_problems_english_and_vouched_for_and_downgrades(tmp_path: Path) -> None:
+    """A problem recorded before 0015 has no template: it reads in English whatever the
+    reader's language, and its chain fact (which names no template columns) still matches
+    the row, since a column a fact lacks must be NULL. Downgrading drops only the columns."""
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+    engine = create_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0014")
+        _session_with_a_problem(connection)
+    ledger = Ledger(url, station="dock-new")  # migrates to 0015
+    try:
+        view = ledger.session("S1")
+        assert view is not None
+        [problem] = view.problems
+        assert (problem.message, problem.template, problem.values) == (OLD_MESSAGE, None, None)
+        assert Locale("zh-CN").say(problem.said()) == OLD_MESSAGE
+        rows = ledger.read(lambda s: [row_fact(r) for r in s.scalars(select(SessionProblemRow))])
+    finally:
+        ledger.close()
+    [fact] = rows
+    assert fact.fields["message_template"] is None and fact.fields["message_values"] is None
+    as_vouched_before = {
+        k: v for k, v in fact.fields.items() if k not in ("message_template", "message_values")
+    }
+    key = (fact.table, fact.id)
+    assert compare({key: as_vouched_before}, {key: fact.fields}, [fact.table]) == []
+    # a template a fact does not vouch for is an edit
+    edited = {**fact.fields, "message_template": "a symbolic link"}
+    [difference] = compare({key: as_vouched_before}, {key: edited}, [fact.table])
+    assert (difference.problem, difference.field) == ("edited", "message_template")
+
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0014")
+        kept = connection.execute(text("SELECT * FROM session_problems")).mappings().all()
+    assert [dict(r) for r in kept] == [
+        {
+            "id": 1,
+            "session_id": "S1",
+            "path": "DCIM/LINK.AVI",
+            "code": "not-regular-symlink",
+            "message": OLD_MESSAGE,
+        }
+    ]
+    engine.dispose()

@@ -121,7 +121,9 @@ def dock(
     assert manifest["session"] == session["id"]
     assert manifest["station_clock"] == session["station_clock"]
     assert manifest["recorder_clock"] == session["recorder_clock"]
-    assert manifest["problems"] == session["problems"]
+    # the manifest keeps the English record; the session adds the template and values
+    english = [{k: p[k] for k in ("path", "code", "message")} for p in session["problems"]]
+    assert manifest["problems"] == english
     entries = {e["path"]: e for e in manifest["recordings"]}
     assert set(entries) == set(recordings)
     for path, rec in recordings.items():

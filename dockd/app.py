@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from dockd import __version__
 from dockd.errors import ConfigError
+from dockd.services.heap import freeze_start_up
 
 if TYPE_CHECKING:  # the parts are imported when first used: `dockd --help` needs none
     from email.message import EmailMessage
@@ -61,8 +62,8 @@ def start_up() -> Iterator[None]:
     process (modules, classes, mappers, schemas), and the collector walks them again and
     again as they pile up: some 200 collections and 80 ms of an empty `dockd ingest`.
     When the outermost part is built, before any evidence is copied, what it allocated
-    is frozen (never walked again: the few cycles start-up left stay) and collection
-    resumes for everything after."""
+    is frozen (not walked again: the few cycles start-up left stay) and collection
+    resumes for everything after. Copies share the one freeze: `dockd.services.heap`."""
     if not gc.isenabled():  # inside another part's start-up
         yield
         return
@@ -70,7 +71,7 @@ def start_up() -> Iterator[None]:
     try:
         yield
     finally:
-        gc.freeze()
+        freeze_start_up()
         gc.enable()
 
 

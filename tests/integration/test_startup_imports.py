@@ -49,13 +49,19 @@ with contextlib.redirect_stdout(out):
         code = exc.code
 loaded = sorted({m.split(".")[0] for m in sys.modules} & set(watched))
 collections = sum(generation["collections"] for generation in gc.get_stats())
-print(json.dumps({"code": code, "out": out.getvalue(), "loaded": loaded, "gc": collections}))
+views = sys.modules.get("dockd.core.views")
+read_back = views is not None and views.SessionView.__pydantic_complete__
+print(json.dumps(
+    {"code": code, "out": out.getvalue(), "loaded": loaded, "gc": collections,
+     "read_back": read_back}
+))
 """
 
 
 def _run(argv: list[str], watched: tuple[str, ...]) -> dict[str, object]:
     """`dockd ARGV` in a fresh interpreter: its exit code, stdout, which of `watched` it
-    imported and how many times the garbage collector ran."""
+    imported, how many times the garbage collector ran and whether it built a session's
+    view (`read_back`: read the session back from the ledger to show it)."""
     result = subprocess.run(
         [sys.executable, "-c", SCRIPT, json.dumps(argv), *watched],
         capture_output=True,
@@ -123,3 +129,21 @@ def test_a_ledger_behind_the_newest_revision_is_still_migrated(tmp_path: Path) -
     assert found["code"] == 0 and json.loads(str(found["out"])) == []
     assert found["loaded"] == ["alembic"]
     assert schema_revision(engine) == SCHEMA_REVISION
+
+
+def test_an_ingest_reads_its_session_back_only_to_print_it_as_json(
+    dockd: Dockd, tmp_path: Path
+) -> None:
+    """Without `--json` the lines come from the outcome; reading the session back (a
+    query and a view model built) is for the JSON alone."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    argv = ["--config", str(dockd.config), "ingest", str(empty), "--serial", "SN1"]
+    as_json = _run([*argv, "--json"], NOT_FOR_AN_INGEST)
+    assert as_json["read_back"] is True
+    plain = _run(argv, NOT_FOR_AN_INGEST)
+    assert plain["read_back"] is False
+    assert plain["code"] == as_json["code"]
+    shown = json.loads(str(as_json["out"]))["id"]
+    said = dockd.custody_events("session-started")[-1]["subject"]
+    assert said != shown and said in str(plain["out"])  # the outcome's own line

@@ -6,8 +6,9 @@ import gc
 import os
 import shutil
 import socket
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -52,6 +53,9 @@ if TYPE_CHECKING:  # the parts are imported when first used: `dockd --help` need
     from dockd.services.viewing import ViewingService
     from dockd.ui.i18n import Locale
     from dockd.web.server import WebServer
+
+
+CLOCK_AHEAD_THREAD = "dockd-station-clock-ahead"
 
 
 @contextmanager
@@ -200,6 +204,23 @@ class App:
 
         clock = self.config.clock
         return StationClockSource(clock.ntp_servers, clock.cache_seconds, clock.timeout_seconds)
+
+    def measure_station_clock_ahead(self) -> None:
+        """For a one-shot ingest: its session measures the station clock only after the
+        ledger and the dock session are built (some 0.3 s of start-up on one core), and
+        the measurement mostly waits (on chronyc and timedatectl, or on the NTP servers'
+        answers). Taken on a thread meanwhile, it is there when the session asks, as
+        `[clock] cache_seconds` allows; without caching the session measures itself.
+        A failure is left for the session's own measurement to report."""
+        if self.config.clock.cache_seconds <= 0:
+            return
+        source = self.station_clock
+
+        def measure() -> None:
+            with suppress(Exception):
+                source.measure()
+
+        threading.Thread(target=measure, name=CLOCK_AHEAD_THREAD, daemon=True).start()
 
     @cached_property
     def volume(self) -> LocalVolume:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 
 def ingest(app: App, args: argparse.Namespace) -> int:
+    app.measure_station_clock_ahead()  # while the dock session is built
     outcome = app.dock_session.ingest(args.path, args.serial, args.profile, slot=args.slot)
     # the ledger's record is read back only to be shown: the lines below say the outcome
     view = app.ledger.session(outcome.session_id) if args.json else None

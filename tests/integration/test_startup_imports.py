@@ -36,6 +36,8 @@ NOT_FOR_AN_INGEST = (
 # an empty ingest collects some 20 times after start-up (the interpreter's own start, the
 # session); start-up itself, without the pause, adds about 200
 _MOST_COLLECTIONS = 60
+# what is made after the exit's freeze (this script's own output); without it, 150,000
+_MOST_LEFT = 1000
 
 SCRIPT = """
 import contextlib, gc, io, json, sys
@@ -51,17 +53,21 @@ loaded = sorted({m.split(".")[0] for m in sys.modules} & set(watched))
 collections = sum(generation["collections"] for generation in gc.get_stats())
 views = sys.modules.get("dockd.core.views")
 read_back = views is not None and views.SessionView.__pydantic_complete__
+import atexit
+atexit._run_exitfuncs()
+left = len(gc.get_objects())
 print(json.dumps(
     {"code": code, "out": out.getvalue(), "loaded": loaded, "gc": collections,
-     "read_back": read_back}
+     "read_back": read_back, "left_at_exit": left}
 ))
 """
 
 
 def _run(argv: list[str], watched: tuple[str, ...]) -> dict[str, object]:
     """`dockd ARGV` in a fresh interpreter: its exit code, stdout, which of `watched` it
-    imported, how many times the garbage collector ran and whether it built a session's
-    view (`read_back`: read the session back from the ledger to show it)."""
+    imported, how many times the garbage collector ran, whether it built a session's
+    view (`read_back`: read the session back from the ledger to show it) and how many
+    objects the interpreter's last collections would walk once the exit handlers ran."""
     result = subprocess.run(
         [sys.executable, "-c", SCRIPT, json.dumps(argv), *watched],
         capture_output=True,
@@ -104,6 +110,9 @@ def test_an_ingest_on_a_current_ledger_loads_no_alembic_and_still_records(
     assert again["loaded"] == []
     # start-up pauses the collector (`dockd.app.start_up`): without that, over 200 runs
     assert isinstance(again["gc"], int) and again["gc"] < _MOST_COLLECTIONS
+    # frozen at exit (`dockd.services.heap`): else the exit walks some 150,000 objects,
+    # a third of the ingest's CPU
+    assert isinstance(again["left_at_exit"], int) and again["left_at_exit"] < _MOST_LEFT
     session = json.loads(str(again["out"]))
     assert session["files_seen"] == 0 and session["manifest"] is not None
     started = [e["subject"] for e in dockd.custody_events("session-started")]

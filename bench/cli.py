@@ -2,6 +2,8 @@
 and `dockd ingest` of an empty folder on a warm ledger and store, against `python3 -c pass`
 and the libraries every ledger command loads (SQLAlchemy's ORM, pydantic, structlog as
 dockd imports it: without rich and colorama), measured in the same run, interleaved.
+Two more floors say what the ORM costs: the same libraries with SQLAlchemy Core alone,
+and the ORM's floor plus the ledger's table classes with their mappers configured.
 
 Each round runs every command once, in a shuffled order, as a fresh process (the
 interpreter the venv's `dockd` script uses, `-m dockd.cli`); the figures are medians
@@ -47,9 +49,15 @@ INGEST = "dockd ingest EMPTY"
 # the one problem an empty folder's session has on a dock without NTP: not a failure here
 CLOCK_PROBLEM = "station-clock-unsynchronised"
 FLOOR = "import sqlalchemy.orm, pydantic, structlog"
-_FLOOR_CODE = (
-    "import sqlalchemy.orm, pydantic; "
-    "from dockd.adapters.journal import import_structlog; import_structlog()"
+_STRUCTLOG = "from dockd.adapters.journal import import_structlog; import_structlog()"
+_FLOOR_CODE = f"import sqlalchemy.orm, pydantic; {_STRUCTLOG}"
+# the floor a ledger path on SQLAlchemy Core alone would have, and what the ORM's table
+# classes and mapper set-up add to the ORM's: the ORM's share of an ingest, in one run
+CORE_FLOOR = "import sqlalchemy, pydantic, structlog (no ORM)"
+_CORE_FLOOR_CODE = f"import sqlalchemy, sqlalchemy.dialects.sqlite, pydantic; {_STRUCTLOG}"
+ORM_TABLES = "... + the ledger's ORM classes, mappers configured"
+_ORM_TABLES_CODE = (
+    f"{_FLOOR_CODE}; import dockd.adapters.ledger.schema; sqlalchemy.orm.configure_mappers()"
 )
 _IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+\d+ \| (\s*)([\w.]+)")
 
@@ -61,6 +69,8 @@ def _commands(config: Path, empty: Path) -> dict[str, list[str]]:
         # the floor of any command that writes the ledger: its three libraries, imported
         # as dockd imports them
         FLOOR: [sys.executable, "-c", _FLOOR_CODE],
+        CORE_FLOOR: [sys.executable, "-c", _CORE_FLOOR_CODE],
+        ORM_TABLES: [sys.executable, "-c", _ORM_TABLES_CODE],
         "dockd --help": [*dockd, "--help"],
         "dockd sessions --json": [*dockd, "--config", str(config), "sessions", "--json"],
         "dockd status": [*dockd, "--config", str(config), "status"],

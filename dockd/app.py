@@ -6,8 +6,9 @@ import gc
 import os
 import shutil
 import socket
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from dockd import __version__
 from dockd.errors import ConfigError
+from dockd.services.heap import freeze_start_up
 
 if TYPE_CHECKING:  # the parts are imported when first used: `dockd --help` needs none
     from email.message import EmailMessage
@@ -53,6 +55,9 @@ if TYPE_CHECKING:  # the parts are imported when first used: `dockd --help` need
     from dockd.web.server import WebServer
 
 
+CLOCK_AHEAD_THREAD = "dockd-station-clock-ahead"
+
+
 @contextmanager
 def start_up() -> Iterator[None]:
     """No cyclic garbage collection while parts are imported and built.
@@ -61,8 +66,8 @@ def start_up() -> Iterator[None]:
     process (modules, classes, mappers, schemas), and the collector walks them again and
     again as they pile up: some 200 collections and 80 ms of an empty `dockd ingest`.
     When the outermost part is built, before any evidence is copied, what it allocated
-    is frozen (never walked again: the few cycles start-up left stay) and collection
-    resumes for everything after."""
+    is frozen (not walked again: the few cycles start-up left stay) and collection
+    resumes for everything after. Copies share the one freeze: `dockd.services.heap`."""
     if not gc.isenabled():  # inside another part's start-up
         yield
         return
@@ -70,7 +75,7 @@ def start_up() -> Iterator[None]:
     try:
         yield
     finally:
-        gc.freeze()
+        freeze_start_up()
         gc.enable()
 
 
@@ -199,6 +204,23 @@ class App:
 
         clock = self.config.clock
         return StationClockSource(clock.ntp_servers, clock.cache_seconds, clock.timeout_seconds)
+
+    def measure_station_clock_ahead(self) -> None:
+        """For a one-shot ingest: its session measures the station clock only after the
+        ledger and the dock session are built (some 0.3 s of start-up on one core), and
+        the measurement mostly waits (on chronyc and timedatectl, or on the NTP servers'
+        answers). Taken on a thread meanwhile, it is there when the session asks, as
+        `[clock] cache_seconds` allows; without caching the session measures itself.
+        A failure is left for the session's own measurement to report."""
+        if self.config.clock.cache_seconds <= 0:
+            return
+        source = self.station_clock
+
+        def measure() -> None:
+            with suppress(Exception):
+                source.measure()
+
+        threading.Thread(target=measure, name=CLOCK_AHEAD_THREAD, daemon=True).start()
 
     @cached_property
     def volume(self) -> LocalVolume:

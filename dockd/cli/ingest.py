@@ -14,9 +14,11 @@ if TYPE_CHECKING:
 
 
 def ingest(app: App, args: argparse.Namespace) -> int:
+    app.measure_station_clock_ahead()  # while the dock session is built
     outcome = app.dock_session.ingest(args.path, args.serial, args.profile, slot=args.slot)
-    view = app.ledger.session(outcome.session_id)
-    if args.json and view is not None:
+    # the ledger's record is read back only to be shown: the lines below say the outcome
+    view = app.ledger.session(outcome.session_id) if args.json else None
+    if view is not None:
         print_json(view)
     else:
         tr = app.locale

@@ -36,6 +36,8 @@ NOT_FOR_AN_INGEST = (
 # an empty ingest collects some 20 times after start-up (the interpreter's own start, the
 # session); start-up itself, without the pause, adds about 200
 _MOST_COLLECTIONS = 60
+# what is made after the exit's freeze (this script's own output); without it, 150,000
+_MOST_LEFT = 1000
 
 SCRIPT = """
 import contextlib, gc, io, json, sys
@@ -49,13 +51,23 @@ with contextlib.redirect_stdout(out):
         code = exc.code
 loaded = sorted({m.split(".")[0] for m in sys.modules} & set(watched))
 collections = sum(generation["collections"] for generation in gc.get_stats())
-print(json.dumps({"code": code, "out": out.getvalue(), "loaded": loaded, "gc": collections}))
+views = sys.modules.get("dockd.core.views")
+read_back = views is not None and views.SessionView.__pydantic_complete__
+import atexit
+atexit._run_exitfuncs()
+left = len(gc.get_objects())
+print(json.dumps(
+    {"code": code, "out": out.getvalue(), "loaded": loaded, "gc": collections,
+     "read_back": read_back, "left_at_exit": left}
+))
 """
 
 
 def _run(argv: list[str], watched: tuple[str, ...]) -> dict[str, object]:
     """`dockd ARGV` in a fresh interpreter: its exit code, stdout, which of `watched` it
-    imported and how many times the garbage collector ran."""
+    imported, how many times the garbage collector ran, whether it built a session's
+    view (`read_back`: read the session back from the ledger to show it) and how many
+    objects the interpreter's last collections would walk once the exit handlers ran."""
     result = subprocess.run(
         [sys.executable, "-c", SCRIPT, json.dumps(argv), *watched],
         capture_output=True,
@@ -98,6 +110,9 @@ def test_an_ingest_on_a_current_ledger_loads_no_alembic_and_still_records(
     assert again["loaded"] == []
     # start-up pauses the collector (`dockd.app.start_up`): without that, over 200 runs
     assert isinstance(again["gc"], int) and again["gc"] < _MOST_COLLECTIONS
+    # frozen at exit (`dockd.services.heap`): else the exit walks some 150,000 objects,
+    # a third of the ingest's CPU
+    assert isinstance(again["left_at_exit"], int) and again["left_at_exit"] < _MOST_LEFT
     session = json.loads(str(again["out"]))
     assert session["files_seen"] == 0 and session["manifest"] is not None
     started = [e["subject"] for e in dockd.custody_events("session-started")]
@@ -123,3 +138,21 @@ def test_a_ledger_behind_the_newest_revision_is_still_migrated(tmp_path: Path) -
     assert found["code"] == 0 and json.loads(str(found["out"])) == []
     assert found["loaded"] == ["alembic"]
     assert schema_revision(engine) == SCHEMA_REVISION
+
+
+def test_an_ingest_reads_its_session_back_only_to_print_it_as_json(
+    dockd: Dockd, tmp_path: Path
+) -> None:
+    """Without `--json` the lines come from the outcome; reading the session back (a
+    query and a view model built) is for the JSON alone."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    argv = ["--config", str(dockd.config), "ingest", str(empty), "--serial", "SN1"]
+    as_json = _run([*argv, "--json"], NOT_FOR_AN_INGEST)
+    assert as_json["read_back"] is True
+    plain = _run(argv, NOT_FOR_AN_INGEST)
+    assert plain["read_back"] is False
+    assert plain["code"] == as_json["code"]
+    shown = json.loads(str(as_json["out"]))["id"]
+    said = dockd.custody_events("session-started")[-1]["subject"]
+    assert said != shown and said in str(plain["out"])  # the outcome's own line

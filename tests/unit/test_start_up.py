@@ -9,12 +9,15 @@ from collections.abc import Iterator
 import pytest
 
 from dockd.app import start_up
+from dockd.services import heap
 
 
 @pytest.fixture(autouse=True)
 def _unfrozen() -> Iterator[None]:
-    """start_up freezes what was built; the test process thaws it again."""
+    """start_up freezes what was built; the test process thaws it again, and forgets it
+    (a later test's thaw must not re-freeze at its next full collection)."""
     yield
+    heap._state.update(start_up_frozen=False, refreeze=False)
     gc.unfreeze()
     gc.enable()
 
@@ -27,7 +30,8 @@ def test_no_collection_while_parts_are_built_and_collection_after() -> None:
             assert not gc.isenabled()
         assert not gc.isenabled(), "an inner part must not resume collection"
     assert gc.isenabled()
-    assert gc.get_freeze_count() > frozen, "start-up's objects are never walked again"
+    assert gc.get_freeze_count() > frozen, "start-up's objects are set aside"
+    assert heap._state["start_up_frozen"], "a copy's thaw knows to take it again"
 
 
 def test_collection_resumes_when_building_fails() -> None:

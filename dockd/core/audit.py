@@ -107,12 +107,18 @@ class AuditReport(BaseModel):
     chains: list[ChainReport] = Field(
         default_factory=list, description="Every station's chain on the ledger."
     )
+    legacy_own: bool = Field(
+        True,
+        description="The rows and chain from before stations had names ('local') are this "
+        "station's: always on a one-box ledger, on a shared one once it adopted them.",
+    )
 
     def answerable(self, station: str | None) -> bool:
-        """A finding of this station (None: of no station) counts against this audit."""
+        """A finding of this station (None: of no station) counts against this audit; the
+        legacy chain's and rows' only for the station they belong to."""
         if self.scope == "agency" or station is None:
             return True
-        return station in (self.station, LEGACY_STATION)
+        return station == self.station or (station == LEGACY_STATION and self.legacy_own)
 
     @property
     def ok(self) -> bool:

@@ -7,6 +7,7 @@ from dockd.ports.central import (
     CentralRecords,
     CentralStore,
     ForwardingStore,
+    FreeingRecords,
 )
 from dockd.ports.dock import (
     ChunkHook,
@@ -99,6 +100,7 @@ __all__ = [
     "ExportRecords",
     "ExportSource",
     "ForwardingStore",
+    "FreeingRecords",
     "HoldRecords",
     "IntegrityRecords",
     "InterruptionRecords",

@@ -70,7 +70,29 @@ class CentralStore(Protocol):
 # --- forwarding ---
 
 
-class CentralRecords(Protocol):
+class FreeingRecords(Protocol):
+    """The ledger's side of freeing a local copy whose central copy is confirmed."""
+
+    def record_freeing(self, item: Outgoing, at: datetime, *, resumed: bool = False) -> bool:
+        """The intent, committed before the local copy is touched; False (nothing written)
+        when the object's holds, retention or central copy are no longer what `item` says.
+        `resumed`: the intent is already on the chain, only the check is made."""
+
+    def freeing_started(self) -> set[str]:
+        """The BLAKE3 of each object whose free's intent is on this station's chain, newer
+        than its location here, and whose location is not marked removed."""
+
+    def mark_freed(self, item: Outgoing, at: datetime) -> str | None:
+        """The final step, under the object row's lock hold placement takes: the facts
+        are checked again; unchanged, the locations are marked freed (None); else nothing
+        is freed, `local-copy-free-abandoned` is recorded and its reason returned."""
+
+    def freed_here(self, blake3s: Collection[str]) -> set[str]:
+        """Those of `blake3s` whose location in this store the ledger marked removed and
+        that this store does not hold again: a set-aside copy of one may be deleted."""
+
+
+class CentralRecords(FreeingRecords, Protocol):
     """The ledger's side of forwarding (`central_copies`); every state change that is
     evidence is a custody event in the same transaction."""
 
@@ -96,24 +118,6 @@ class CentralRecords(Protocol):
 
     def record_lock_failed(self, item: Outgoing, code: str, message: str, at: datetime) -> None:
         """A lock update that failed, on the confirmed row (which stays confirmed)."""
-
-    def record_freeing(self, item: Outgoing, at: datetime, *, resumed: bool = False) -> bool:
-        """The intent, committed before the local copy is touched; False (nothing written)
-        when the object's holds, retention or central copy are no longer what `item` says.
-        `resumed`: the intent is already on the chain, only the check is made."""
-
-    def freeing_started(self) -> set[str]:
-        """The BLAKE3 of each object whose free's intent is on this station's chain, newer
-        than its location here, and whose location is not marked removed."""
-
-    def mark_freed(self, item: Outgoing, at: datetime) -> str | None:
-        """The final step, in a transaction that serialises with hold placement: the facts
-        are checked again; unchanged, the locations are marked freed (None); else nothing
-        is freed, `local-copy-free-abandoned` is recorded and its reason returned."""
-
-    def freed_here(self, blake3s: Collection[str]) -> set[str]:
-        """Those of `blake3s` whose location in this store the ledger marked removed and
-        that this store does not hold again: a set-aside copy of one may be deleted."""
 
     def upload_started(self, key: str, upload_id: str, at: datetime) -> None:
         """A multipart upload this station began; recorded before any part is sent."""

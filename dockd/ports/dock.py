@@ -201,11 +201,12 @@ class ClearingRecords(Protocol):
     def verified(self, serial: str) -> list[ClearCandidate]: ...
     def holds_on(self, serial: str) -> int: ...
     def announce_clearing(
-        self, at: datetime, session_id: str, serial: str, details: dict[str, Any]
+        self, at: datetime, session_id: str, serial: str, blake3: str, details: dict[str, Any]
     ) -> int:
-        """The deletion intent (`recorder-file-clearing`), written only when none of the
-        recorder's recordings is on hold, in a transaction hold placement waits for; the
-        number of holds found (0: announced)."""
+        """The deletion intent (`recorder-file-clearing`) of a file whose copy is the
+        object `blake3`, written only when none of the recorder's recordings is on hold,
+        under the object's row lock that hold placement takes; the number of holds found
+        (0: announced)."""
         ...
 
     def record_event(

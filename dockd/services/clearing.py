@@ -10,7 +10,8 @@ either way.
 The store's copy is checked on disk first: present with the verified size, and re-hashed
 (the store's read-back) when it was verified at an earlier dock, since a ledger row cannot
 tell that a disk lost it since. The holds are asked after that, inside the deletion
-intent's own transaction, which serialises with hold placement.
+intent's own transaction, under the row lock of the file's object that hold placement
+takes.
 
 With a central store, only files whose copy the central store has confirmed are deleted.
 Confirmation comes minutes after the dock. A recorder still docked then is cleared of
@@ -144,7 +145,9 @@ class RecorderClearing:
                 continue
             # Asked in the intent's own transaction, after the checks above (a re-hash of a
             # large clip takes minutes): a hold placed at any moment before it stops the rest.
-            held = self.records.announce_clearing(self.clock(), session_id, serial, details)
+            held = self.records.announce_clearing(
+                self.clock(), session_id, serial, candidate.blake3, details
+            )
             if held:
                 on_hold = Said(
                     "{held} of the recorder's recordings were put on hold meanwhile", held=held

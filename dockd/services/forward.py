@@ -9,7 +9,8 @@ retention grew or whose hold changed get their lock updated and re-HEADed (anoth
 station's too, once its lock has lagged longer than `takeover_after`: a lost dock's
 recordings still get their later holds and longer retentions); confirmed
 copies past `local_retention_days` are freed locally, frees a crash left half-done among
-them. Before all of it, the copies a crash left set aside mid-free are settled.
+them (`dockd.services.freeing`). Before all of it, the copies a crash left set aside
+mid-free are settled.
 
 Errors of the whole server (unreachable, a 5xx or SlowDown, credentials, full) stop the
 pass: the objects left are tried again by the next one and nothing is recorded for each.
@@ -28,7 +29,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import structlog
 
@@ -41,35 +41,24 @@ from dockd.core.forwarding import (
     Step,
     adoptable,
     confirmation_problems,
-    may_free_local,
     step,
     upkeep_due,
     wanted_hold,
 )
 from dockd.errors import (
-    CentralAuthError,
     CentralConflictError,
     CentralError,
-    CentralFullError,
     CentralKeyExistsError,
     CentralNotConfirmedError,
-    CentralUnavailableError,
-    CentralUnreachableError,
     DockdError,
-    LocalCopyUnreadableError,
 )
 from dockd.ports import CentralRecords, CentralStore, ForwardingStore
+from dockd.services.central_checks import SERVER_WIDE as _SERVER_WIDE
+from dockd.services.central_checks import confirm as _confirm
+from dockd.services.freeing import LocalFreeing
 from dockd.ui.i18n import Said
 
 log = structlog.get_logger("dockd.services.forward")
-
-_SERVER_WIDE = (
-    CentralUnreachableError,
-    CentralUnavailableError,
-    CentralAuthError,
-    CentralFullError,
-)
-"""Errors that say nothing about one object: the pass stops, no object is marked."""
 
 
 @dataclass(slots=True)
@@ -131,6 +120,7 @@ class Forwarder:
         self.wait_for_disk = wait_for_disk
         self.lease = lease
         self.takeover_after = takeover_after
+        self.freeing = LocalFreeing(central, records, store, clock, local_retention_days)
         self._aborted = False
         self._lock = threading.Lock()  # one pass at a time (daemon thread beside a trigger)
         self._lock_summary = threading.Lock()  # the pass's threads stopping it
@@ -141,7 +131,7 @@ class Forwarder:
         writes what it changed back into `held`, so later steps and the count of what is
         left see the rows as the ledger now has them without reading them again."""
         with self._lock, self.lease():
-            self._settle_set_aside()
+            self.freeing.settle_set_aside()
             self.central.check_bucket()
             summary = PassSummary()
             held = {i.blake3: i for i in self.records.outgoing()}
@@ -163,7 +153,7 @@ class Forwarder:
                     updates = [i for i in held.values() if upkeep_due(i, now, self.takeover_after)]
                     self._update_locks(updates, held, summary)
                 if summary.stopped is None:
-                    self._free(held, summary)
+                    summary.freed = self.freeing.free(held, summary.failed)
             except _SERVER_WIDE as exc:
                 summary.stopped = exc
             for item in held.values():
@@ -354,100 +344,6 @@ class Forwarder:
                 raise
         return _confirm(self.central, item.key, expected)
 
-    # freeing ---------------------------------------------------------------
-
-    def _may_free(self, item: Outgoing, now: datetime) -> bool:
-        holds = 1 if item.lock.legal_hold else 0
-        return may_free_local(item.copy, now, self.local_retention_days, holds)
-
-    def _free(self, held: dict[str, Outgoing], summary: PassSummary) -> None:
-        """The central copy is HEADed once more right before: the local copy goes only
-        while the server still shows the locked object the ledger recorded. A free a crash
-        interrupted after its intent (`freeing_started`) is finished by the same checks,
-        after the lock upkeep, without a second intent."""
-        now = self.clock()
-        started = self.records.freeing_started()
-        for item in list(held.values()):
-            recorded = item.recorded()
-            if not item.local or step(item) is not Step.NOTHING or recorded is None:
-                continue
-            if not self._may_free(item, now):
-                continue
-            try:
-                if not self._free_one(item, recorded, item.blake3 in started):
-                    continue
-            except _SERVER_WIDE:
-                raise
-            except DockdError as exc:
-                log.warning("central-free-refused", key=item.key, code=exc.code, error=str(exc))
-                summary.failed[exc.code] += 1
-                continue
-            held[item.blake3] = replace(item, local=False)
-            summary.freed += 1
-            log.info("local-copy-freed", key=item.local_key, central=item.key)
-
-    def _free_one(self, item: Outgoing, recorded: Expected, started: bool) -> bool:
-        """Nothing is deleted before the ledger says freed. The copy is first set aside
-        (out of the published objects, its bytes kept); then the ledger's final
-        transaction, under the row lock hold placement takes, checks the facts again. A
-        hold placed between the intent and that transaction abandons the free: the copy
-        is put back, and the chain says why. False when the facts changed (the local copy
-        stays, and the next pass decides again)."""
-        _confirm(self.central, item.key, recorded)
-        if not self.records.record_freeing(item, self.clock(), resumed=started):
-            log.info("local-free-deferred", key=item.local_key, reason="facts changed")
-            return False
-        if not self.store.set_aside(item.local_key):
-            # The ledger says this store holds it and it is not there: a copy lost, or one
-            # counted as this station's that never was. Its location stays unremoved for
-            # `dockd verify` to name; marking it freed would hide the loss.
-            raise LocalCopyUnreadableError(
-                "the local copy {key} was not in the store to be freed: its location is left "
-                "as the ledger has it",
-                key=item.local_key,
-            )
-        try:
-            abandoned = self.records.mark_freed(replace(item, local=False), self.clock())
-        except DockdError:
-            # A commit may fail after it reached the disk: the ledger, not this error, says
-            # whether the copy was freed; when it does not answer, the next pass asks.
-            try:
-                self._settle([item.local_key])
-            except DockdError as exc:
-                log.warning("set-aside-unsettled", key=item.local_key, code=exc.code)
-            raise
-        if abandoned is not None:
-            self.store.put_back(item.local_key)
-            log.warning("local-free-abandoned", key=item.local_key, reason=abandoned)
-            return False
-        self._delete_set_aside(item.local_key)
-        return True
-
-    def _settle_set_aside(self) -> None:
-        """Frees a crash cut short between setting a copy aside and deleting it: those the
-        ledger recorded freed are deleted, every other one is put back (the next free of
-        it starts again from the intent's check). Run before anything else of a pass, as
-        no other free of this store is under way then (the lease)."""
-        aside = self.store.set_aside_keys()
-        if aside:
-            self._settle(list(aside))
-
-    def _settle(self, keys: list[str]) -> None:
-        freed = self.records.freed_here([Path(key).name for key in keys])
-        for key in keys:
-            if Path(key).name in freed:
-                self._delete_set_aside(key)
-            else:
-                self.store.put_back(key)
-                log.warning("local-free-put-back", key=key)
-
-    def _delete_set_aside(self, key: str) -> None:
-        """The ledger already says freed: a failed deletion is retried by the next pass."""
-        try:
-            self.store.delete_set_aside(key)
-        except DockdError as exc:
-            log.warning("set-aside-not-deleted", key=key, code=exc.code, error=str(exc))
-
 
 def _confirmed(item: Outgoing, head: CentralHead, at: datetime, adopted: bool) -> Outgoing:
     """The object as the ledger holds it once `record_confirmed` has written `head`."""
@@ -475,14 +371,6 @@ def _bring_lock(
         central.extend_retention(key, head.version_id, retain_until)
     if head.legal_hold != legal_hold:
         central.set_legal_hold(key, head.version_id, legal_hold)
-
-
-def _confirm(central: CentralStore, key: str, expected: Expected) -> CentralHead:
-    head = central.head(key, expected.version_id)
-    problems = confirmation_problems(expected, head)
-    if problems or head is None:
-        raise CentralNotConfirmedError(f"{key}: " + "; ".join(problems))
-    return head
 
 
 def _parts(checksum: str) -> int:

@@ -128,6 +128,7 @@ def audit_ledger(
         differences=differences + found,
         anchors=anchors,
         chains=reports,
+        legacy_own=ledger.owns_legacy(),
     )
 
 

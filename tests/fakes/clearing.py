@@ -32,7 +32,7 @@ class FakeClearingRecords:
         return self.held.get(serial, 0)
 
     def announce_clearing(
-        self, at: datetime, session_id: str, serial: str, details: dict[str, Any]
+        self, at: datetime, session_id: str, serial: str, blake3: str, details: dict[str, Any]
     ) -> int:
         held = self.holds_on(serial)
         if not held:

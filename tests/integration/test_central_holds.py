@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Dockd, unfreeze, write_config
+from tests.conftest import Dockd
 from tests.integration.test_forward import (
     audit_ok,
     clips,
@@ -22,8 +22,10 @@ from tests.integration.test_forward import (
     use_central,
 )
 from tests.integration.test_policy_packs_e2e import local_now, name, recordings
-from tests.support.postgres import running_postgres
 from tests.support.seaweed import SeaweedServer
+from tests.support.stations import TwoStations, two_stations
+
+__all__ = ["two_stations"]  # the fixture, used by name
 
 _PLACED = re.compile(r"hold (\d+) placed on recording")
 
@@ -77,46 +79,36 @@ def the_clip(dockd: Dockd, serial: str) -> dict[str, Any]:
 
 
 def test_holds_at_two_stations_on_the_same_bytes_keep_the_legal_hold_until_the_last(
-    tmp_path: Path, seaweed: SeaweedServer, central_bucket: str
+    tmp_path: Path, seaweed: SeaweedServer, central_bucket: str, two_stations: TwoStations
 ) -> None:
     """One central object for both stations' recordings of one clip: a station releasing
     its hold must not lift the central hold that the other station's hold still needs."""
     same = b"\x17" * 7000 + b"one clip, copied from a recorder docked at both stations"
-    with running_postgres(tmp_path / "pg") as url:
-        stations: dict[str, Dockd] = {}
-        for station in ("dock-east", "dock-west"):
-            store = tmp_path / f"{station}-store"
-            named = f'[station]\nid = "{station}"\n'
-            config = write_config(tmp_path / f"{station}.toml", store, url, named)
-            stations[station] = Dockd(config, store, url)
-        try:
-            for i, dockd in enumerate(stations.values()):
-                use_central(dockd, seaweed, central_bucket)
-                start = local_now() - timedelta(hours=1)
-                docked(dockd, tmp_path, {name(f"SB0{i}", "4711", start): same}, f"SB0{i}")
-            east, west = stations["dock-east"], stations["dock-west"]
-            assert forward(east)["sent"] == 2 and forward(west)["sent"] == 1  # + manifests
-            s3 = seaweed.client()
-            east_rec, west_rec = the_clip(east, "SB00"), the_clip(west, "SB01")
-            assert east_rec["central"]["key"] == west_rec["central"]["key"]
-            east_hold = place_hold(east, east_rec["id"], "E-2026-1")
-            west_hold = place_hold(west, west_rec["id"], "W-2026-1")
-            forward(east)
-            forward(west)
-            assert legal_hold(s3, central_bucket, east_rec["central"]) == "ON"
-            release(east, east_hold)
-            updated = [forward(dockd)["lock_updated"] for dockd in (east, west)]
-            assert legal_hold(s3, central_bucket, east_rec["central"]) == "ON"
-            assert the_clip(east, "SB00")["central"]["legal_hold"] is True
-            assert updated == [1, 0], updated  # east's manifest only: its session holds none
-            release(west, west_hold)
-            updated = [forward(dockd)["lock_updated"] for dockd in (east, west)]
-            assert sum(updated) == 2, updated  # the shared object and west's manifest
-            assert legal_hold(s3, central_bucket, east_rec["central"]) == "OFF"
-            for serial in ("SB00", "SB01"):
-                assert the_clip(east, serial)["central"]["legal_hold"] is False
-            audit_ok(east)
-            audit_ok(west)
-        finally:
-            for dockd in stations.values():
-                unfreeze(dockd.store)
+    stations = two_stations.by_name
+    for i, dockd in enumerate(stations.values()):
+        use_central(dockd, seaweed, central_bucket)
+        start = local_now() - timedelta(hours=1)
+        docked(dockd, tmp_path, {name(f"SB0{i}", "4711", start): same}, f"SB0{i}")
+    east, west = stations["dock-east"], stations["dock-west"]
+    assert forward(east)["sent"] == 2 and forward(west)["sent"] == 1  # + manifests
+    s3 = seaweed.client()
+    east_rec, west_rec = the_clip(east, "SB00"), the_clip(west, "SB01")
+    assert east_rec["central"]["key"] == west_rec["central"]["key"]
+    east_hold = place_hold(east, east_rec["id"], "E-2026-1")
+    west_hold = place_hold(west, west_rec["id"], "W-2026-1")
+    forward(east)
+    forward(west)
+    assert legal_hold(s3, central_bucket, east_rec["central"]) == "ON"
+    release(east, east_hold)
+    updated = [forward(dockd)["lock_updated"] for dockd in (east, west)]
+    assert legal_hold(s3, central_bucket, east_rec["central"]) == "ON"
+    assert the_clip(east, "SB00")["central"]["legal_hold"] is True
+    assert updated == [1, 0], updated  # east's manifest only: its session holds none
+    release(west, west_hold)
+    updated = [forward(dockd)["lock_updated"] for dockd in (east, west)]
+    assert sum(updated) == 2, updated  # the shared object and west's manifest
+    assert legal_hold(s3, central_bucket, east_rec["central"]) == "OFF"
+    for serial in ("SB00", "SB01"):
+        assert the_clip(east, serial)["central"]["legal_hold"] is False
+    audit_ok(east)
+    audit_ok(west)

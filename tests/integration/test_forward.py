@@ -26,7 +26,7 @@ from dockd.adapters.ledger.facts import facts
 from dockd.adapters.ledger.schema import CustodyEventRow, RecordingRow
 from dockd.adapters.store.lease import LEASE_FILE
 from dockd.app import load_config, open_ledger
-from tests.conftest import REPO, Dockd, unfreeze, write_config
+from tests.conftest import REPO, Dockd
 from tests.integration.test_policy_packs_e2e import (
     audit_ok,
     ingest,
@@ -35,8 +35,10 @@ from tests.integration.test_policy_packs_e2e import (
     recorder,
     recordings,
 )
-from tests.support.postgres import running_postgres
 from tests.support.seaweed import ACCESS_KEY, SECRET_KEY, SeaweedServer
+from tests.support.stations import TwoStations, two_stations
+
+__all__ = ["two_stations"]  # the fixture, used by name
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import CompletedPartTypeDef
@@ -423,85 +425,65 @@ def test_verify_central_names_a_copy_that_differs_and_audit_sees_the_edit(
 
 @pytest.mark.root
 def test_two_stations_on_one_postgresql_ledger_forward_only_their_own(
-    tmp_path: Path, seaweed: SeaweedServer, central_bucket: str
+    tmp_path: Path, seaweed: SeaweedServer, central_bucket: str, two_stations: TwoStations
 ) -> None:
 
-    with running_postgres(tmp_path / "pg") as url:
-        stations = {}
-        for station in ("dock-east", "dock-west"):
-            store = tmp_path / f"{station}-store"
-            named = f'[station]\nid = "{station}"\n'
-            config = write_config(tmp_path / f"{station}.toml", store, url, named)
-            stations[station] = Dockd(config, store, url)
-        try:
-            for i, dockd in enumerate(stations.values()):
-                use_central(dockd, seaweed, central_bucket)
-                docked(dockd, tmp_path, clips(f"ST0{i}", i + 1, 4000), f"ST0{i}")
-            east, west = stations["dock-east"], stations["dock-west"]
-            assert forward(east)["sent"] == 2  # its one recording and its manifest
-            assert forward(west)["sent"] == 3
-            assert forward(east)["sent"] == 0 and forward(west)["sent"] == 0
-            report = json.loads(east.run("verify", "--central", "--json").stdout)
-            assert (report["checked"], report["findings"]) == (2, [])
-            report = json.loads(west.run("verify", "--central", "--json").stdout)
-            assert (report["checked"], report["findings"]) == (3, [])
-            states = {r["central"]["state"] for r in east.json("recordings")}
-            assert states == {"confirmed"}
-            listed = seaweed.client().list_objects_v2(Bucket=central_bucket, Prefix=PREFIX)
-            assert listed["KeyCount"] == 5
-            audit_ok(east)
-        finally:
-            for dockd in stations.values():
-                unfreeze(dockd.store)
+    stations = two_stations.by_name
+    for i, dockd in enumerate(stations.values()):
+        use_central(dockd, seaweed, central_bucket)
+        docked(dockd, tmp_path, clips(f"ST0{i}", i + 1, 4000), f"ST0{i}")
+    east, west = stations["dock-east"], stations["dock-west"]
+    assert forward(east)["sent"] == 2  # its one recording and its manifest
+    assert forward(west)["sent"] == 3
+    assert forward(east)["sent"] == 0 and forward(west)["sent"] == 0
+    report = json.loads(east.run("verify", "--central", "--json").stdout)
+    assert (report["checked"], report["findings"]) == (2, [])
+    report = json.loads(west.run("verify", "--central", "--json").stdout)
+    assert (report["checked"], report["findings"]) == (3, [])
+    states = {r["central"]["state"] for r in east.json("recordings")}
+    assert states == {"confirmed"}
+    listed = seaweed.client().list_objects_v2(Bucket=central_bucket, Prefix=PREFIX)
+    assert listed["KeyCount"] == 5
+    audit_ok(east)
 
 
 def test_two_stations_holding_the_same_bytes_each_free_their_own_copy(
-    tmp_path: Path, seaweed: SeaweedServer, central_bucket: str
+    tmp_path: Path, seaweed: SeaweedServer, central_bucket: str, two_stations: TwoStations
 ) -> None:
     """One recording's bytes docked at both: one central object, sent once; each station
     frees its own copy by its own intent on its own chain, and verifies the one object."""
     same = b"\x42" * 6000 + b"one clip, copied from a recorder docked at both stations"
-    with running_postgres(tmp_path / "pg") as url:
-        stations = {}
-        for station in ("dock-east", "dock-west"):
-            store = tmp_path / f"{station}-store"
-            named = f'[station]\nid = "{station}"\n'
-            config = write_config(tmp_path / f"{station}.toml", store, url, named)
-            stations[station] = Dockd(config, store, url)
-        try:
-            for i, dockd in enumerate(stations.values()):
-                use_central(dockd, seaweed, central_bucket, local_retention_days=0)
-                start = local_now() - timedelta(hours=1)
-                docked(dockd, tmp_path, {name(f"SH0{i}", "4711", start): same}, f"SH0{i}")
-            east, west = stations["dock-east"], stations["dock-west"]
-            first = forward(east)
-            assert (first["sent"], first["freed"]) == (2, 2)  # the recording and a manifest
-            second = forward(west)
-            assert (second["sent"], second["freed"]) == (1, 2)  # only its own manifest
-            ledger = open_ledger(load_config(west.config))
-            try:
-                freeing = ledger.read(
-                    lambda s: sorted(
-                        (e.station, e.subject)
-                        for e in s.scalars(
-                            select(CustodyEventRow).where(CustodyEventRow.kind.in_(FREE_KINDS))
-                        )
-                    )
+    stations = two_stations.by_name
+    for i, dockd in enumerate(stations.values()):
+        use_central(dockd, seaweed, central_bucket, local_retention_days=0)
+        start = local_now() - timedelta(hours=1)
+        docked(dockd, tmp_path, {name(f"SH0{i}", "4711", start): same}, f"SH0{i}")
+    east, west = stations["dock-east"], stations["dock-west"]
+    first = forward(east)
+    assert (first["sent"], first["freed"]) == (2, 2)  # the recording and a manifest
+    second = forward(west)
+    assert (second["sent"], second["freed"]) == (1, 2)  # only its own manifest
+    ledger = open_ledger(load_config(west.config))
+    try:
+        freeing = ledger.read(
+            lambda s: sorted(
+                (e.station, e.subject)
+                for e in s.scalars(
+                    select(CustodyEventRow).where(CustodyEventRow.kind.in_(FREE_KINDS))
                 )
-            finally:
-                ledger.close()
-            shared = [r for r in west.json("recordings") if r["sha256"] == sha256_of(same)]
-            assert len({r["blake3"] for r in shared}) == 1 and len(shared) == 2
-            for station in stations:  # each one's intent before its own free
-                assert freeing.count((station, shared[0]["blake3"])) == 2
-            assert [r["locations"] for r in shared] == [["central"], ["central"]]
-            for dockd in stations.values():
-                report = json.loads(dockd.run("verify", "--central", "--json").stdout)
-                assert report["findings"] == []
-            audit_ok(east)
-        finally:
-            for dockd in stations.values():
-                unfreeze(dockd.store)
+            )
+        )
+    finally:
+        ledger.close()
+    shared = [r for r in west.json("recordings") if r["sha256"] == sha256_of(same)]
+    assert len({r["blake3"] for r in shared}) == 1 and len(shared) == 2
+    for station in stations:  # each one's intent before its own free
+        assert freeing.count((station, shared[0]["blake3"])) == 2
+    assert [r["locations"] for r in shared] == [["central"], ["central"]]
+    for dockd in stations.values():
+        report = json.loads(dockd.run("verify", "--central", "--json").stdout)
+        assert report["findings"] == []
+    audit_ok(east)
 
 
 FREE_KINDS = ("local-copy-freeing", "local-copy-freed")

@@ -100,7 +100,7 @@ def station(
 
 def forwarder(app: App, store: Interposed) -> Forwarder:
     built = app.forwarder()
-    built.store = store
+    built.store = built.freeing.store = store
     return built
 
 

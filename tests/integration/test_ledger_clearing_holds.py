@@ -12,7 +12,7 @@ from dockd.adapters.ledger.clearing import LedgerClearing
 from dockd.adapters.ledger.holds import LedgerHolds
 from dockd.adapters.ledger.schema import CustodyEventRow
 from dockd.adapters.ledger.sessions import Ledger
-from tests.integration.test_ledger_central import NOW, ledger_url, shared
+from tests.integration.test_ledger_central import NOW, X, ledger_url, shared
 
 __all__ = ["ledger_url"]  # the fixture, used by name
 
@@ -28,9 +28,9 @@ def _intents(ledger: Ledger) -> int:
 def test_no_hold_announces_and_a_hold_refuses(ledger_url: str) -> None:
     ledger = Ledger(shared(ledger_url), station="A")
     clearing = LedgerClearing(ledger)
-    assert clearing.announce_clearing(NOW, "s2", "SN1", DETAILS) == 0
+    assert clearing.announce_clearing(NOW, "s2", "SN1", X, DETAILS) == 0
     LedgerHolds(ledger).add(1, "case", "2026-001", NOW + timedelta(minutes=1), "supervisor")
-    assert clearing.announce_clearing(NOW + timedelta(minutes=2), "s2", "SN1", DETAILS) == 1
+    assert clearing.announce_clearing(NOW + timedelta(minutes=2), "s2", "SN1", X, DETAILS) == 1
     assert _intents(ledger) == 1
     ledger.close()
 
@@ -57,7 +57,7 @@ def test_an_intent_waits_for_a_hold_being_placed_and_then_sees_it(ledger_url: st
     found: list[int] = []
     announcer = threading.Thread(
         target=lambda: found.append(
-            LedgerClearing(clearing_side).announce_clearing(NOW, "s2", "SN1", DETAILS)
+            LedgerClearing(clearing_side).announce_clearing(NOW, "s2", "SN1", X, DETAILS)
         )
     )
     announcer.start()

@@ -17,11 +17,13 @@ from sqlalchemy import select
 from dockd.adapters.ledger.facts import facts
 from dockd.adapters.ledger.schema import CustodyEventRow, RecordingRow
 from dockd.app import load_config, open_ledger
-from tests.conftest import Dockd, unfreeze, write_config
+from tests.conftest import Dockd
 from tests.integration.test_forward import clips, docked, forward, use_central
 from tests.integration.test_policy_packs_e2e import audit_ok, recordings
-from tests.support.postgres import running_postgres
 from tests.support.seaweed import SeaweedServer
+from tests.support.stations import TwoStations, two_stations
+
+__all__ = ["two_stations"]  # the fixture, used by name
 
 TAKEOVER_S = 30.0  # [central] upkeep_takeover_minutes = 0.5, so the test can outwait it
 
@@ -73,90 +75,67 @@ def central_backlog(dockd: Dockd) -> Any:
 
 
 def test_a_lost_docks_hold_and_retention_reach_the_bucket_once_overdue(
-    tmp_path: Path, seaweed: SeaweedServer, central_bucket: str
+    tmp_path: Path, seaweed: SeaweedServer, central_bucket: str, two_stations: TwoStations
 ) -> None:
-    with running_postgres(tmp_path / "pg") as url:
-        stations = {}
-        for station in ("dock-east", "dock-west"):
-            store = tmp_path / f"{station}-store"
-            named = f'[station]\nid = "{station}"\n'
-            config = write_config(tmp_path / f"{station}.toml", store, url, named)
-            stations[station] = Dockd(config, store, url)
-            use_central(
-                stations[station], seaweed, central_bucket, upkeep_takeover_minutes=TAKEOVER_S / 60
-            )
-        east, west = stations["dock-east"], stations["dock-west"]
-        try:
-            docked(east, tmp_path, clips("LU01", 2, 5000), "LU01")
-            assert forward(east)["sent"] == 3  # two recordings and their session's manifest
-            # east burns here: its process never runs again
-            held, longer = sorted(recordings(west).values(), key=lambda r: r["id"])
-            later = datetime.fromisoformat(longer["retain_until"]) + timedelta(days=400)
-            changed_at = time.monotonic()
-            hold = ("holds", "add", str(held["id"]), "--case", "LOST-1", "--by", "sgt01")
-            west.run(*hold, check=True)
-            extend_retention(west, longer["id"], later)
+    east, west = two_stations.east, two_stations.west
+    for dockd in (east, west):
+        use_central(dockd, seaweed, central_bucket, upkeep_takeover_minutes=TAKEOVER_S / 60)
+    docked(east, tmp_path, clips("LU01", 2, 5000), "LU01")
+    assert forward(east)["sent"] == 3  # two recordings and their session's manifest
+    # east burns here: its process never runs again
+    held, longer = sorted(recordings(west).values(), key=lambda r: r["id"])
+    later = datetime.fromisoformat(longer["retain_until"]) + timedelta(days=400)
+    changed_at = time.monotonic()
+    hold = ("holds", "add", str(held["id"]), "--case", "LOST-1", "--by", "sgt01")
+    west.run(*hold, check=True)
+    extend_retention(west, longer["id"], later)
 
-            before = forward(west)  # within the threshold: east's to do, west only counts
-            assert time.monotonic() - changed_at < TAKEOVER_S, "too slow to test 'before'"
-            # the two recordings, and the manifest (it takes their hold and latest date)
-            assert (before["lock_updated"], before["lock_upkeep_overdue"]) == (0, 3)
-            assert head(seaweed, central_bucket, held["central"])["ObjectLockLegalHoldStatus"] == (
-                "OFF"
-            )
-            assert head(seaweed, central_bucket, longer["central"])[
-                "ObjectLockRetainUntilDate"
-            ] == datetime.fromisoformat(longer["central"]["retain_until"])
-            backlog = central_backlog(west)
-            assert backlog["lock_upkeep_overdue"] == 3
-            assert taken_over(west) == []
+    before = forward(west)  # within the threshold: east's to do, west only counts
+    assert time.monotonic() - changed_at < TAKEOVER_S, "too slow to test 'before'"
+    # the two recordings, and the manifest (it takes their hold and latest date)
+    assert (before["lock_updated"], before["lock_upkeep_overdue"]) == (0, 3)
+    assert head(seaweed, central_bucket, held["central"])["ObjectLockLegalHoldStatus"] == ("OFF")
+    assert head(seaweed, central_bucket, longer["central"])[
+        "ObjectLockRetainUntilDate"
+    ] == datetime.fromisoformat(longer["central"]["retain_until"])
+    backlog = central_backlog(west)
+    assert backlog["lock_upkeep_overdue"] == 3
+    assert taken_over(west) == []
 
-            time.sleep(max(0.0, TAKEOVER_S - (time.monotonic() - changed_at)) + 1)
-            after = forward(west)  # past it: west takes the upkeep over
-            assert (after["lock_updated"], after["taken_over"]) == (3, 3)
-            assert after["lock_upkeep_overdue"] == 0
-            assert head(seaweed, central_bucket, held["central"])["ObjectLockLegalHoldStatus"] == (
-                "ON"
-            )
-            assert (
-                head(seaweed, central_bucket, longer["central"])["ObjectLockRetainUntilDate"]
-                == later
-            )
-            now = {r["id"]: r["central"] for r in recordings(west).values()}
-            assert now[held["id"]]["legal_hold"] is True
-            assert datetime.fromisoformat(now[longer["id"]]["retain_until"]) == later
-            # each takeover an event of west's own chain, naming the station that sent it
-            takeovers = taken_over(west)
-            assert len(takeovers) == 3
-            assert {(station, sender) for station, _, sender in takeovers} == {
-                ("dock-west", "dock-east")
-            }
-            assert {held["blake3"], longer["blake3"]} <= {b for _, b, _ in takeovers}
-            assert central_backlog(west)["lock_upkeep_overdue"] == 0
-            assert forward(west)["lock_updated"] == 0  # nothing lags any more
+    time.sleep(max(0.0, TAKEOVER_S - (time.monotonic() - changed_at)) + 1)
+    after = forward(west)  # past it: west takes the upkeep over
+    assert (after["lock_updated"], after["taken_over"]) == (3, 3)
+    assert after["lock_upkeep_overdue"] == 0
+    assert head(seaweed, central_bucket, held["central"])["ObjectLockLegalHoldStatus"] == ("ON")
+    assert head(seaweed, central_bucket, longer["central"])["ObjectLockRetainUntilDate"] == later
+    now = {r["id"]: r["central"] for r in recordings(west).values()}
+    assert now[held["id"]]["legal_hold"] is True
+    assert datetime.fromisoformat(now[longer["id"]]["retain_until"]) == later
+    # each takeover an event of west's own chain, naming the station that sent it
+    takeovers = taken_over(west)
+    assert len(takeovers) == 3
+    assert {(station, sender) for station, _, sender in takeovers} == {("dock-west", "dock-east")}
+    assert {held["blake3"], longer["blake3"]} <= {b for _, b, _ in takeovers}
+    assert central_backlog(west)["lock_upkeep_overdue"] == 0
+    assert forward(west)["lock_updated"] == 0  # nothing lags any more
 
-            # the case closes: the release, too, waits out east's turn, then goes up
-            hold_id = west.run("holds", "list").stdout.split()[0]
-            release = ("holds", "release", hold_id, "--reason", "case closed", "--by", "sgt01")
-            west.run(*release, check=True)
-            released_at = time.monotonic()
-            said = west.run("forward").stdout  # as an operator reads it, this time
-            assert time.monotonic() - released_at < TAKEOVER_S, "too slow to test 'before'"
-            assert "0 lock(s) updated" in said, said
-            assert "2 central lock(s) still lag the ledger, the oldest for " in said, said
-            time.sleep(max(0.0, TAKEOVER_S - (time.monotonic() - released_at)) + 1)
-            said = west.run("forward").stdout
-            assert "2 lock(s) of other stations' objects updated: their upkeep was overdue" in (
-                said
-            )  # the recording and its manifest
-            assert "still lag" not in said, said
-            assert head(seaweed, central_bucket, held["central"])["ObjectLockLegalHoldStatus"] == (
-                "OFF"
-            )
-            assert len(taken_over(west)) == 5
-            audit_ok(west)
-            everyone = west.run("audit", "verify", "--all-stations")
-            assert everyone.returncode == 0, everyone.stdout + everyone.stderr
-        finally:
-            for dockd in stations.values():
-                unfreeze(dockd.store)
+    # the case closes: the release, too, waits out east's turn, then goes up
+    hold_id = west.run("holds", "list").stdout.split()[0]
+    release = ("holds", "release", hold_id, "--reason", "case closed", "--by", "sgt01")
+    west.run(*release, check=True)
+    released_at = time.monotonic()
+    said = west.run("forward").stdout  # as an operator reads it, this time
+    assert time.monotonic() - released_at < TAKEOVER_S, "too slow to test 'before'"
+    assert "0 lock(s) updated" in said, said
+    assert "2 central lock(s) still lag the ledger, the oldest for " in said, said
+    time.sleep(max(0.0, TAKEOVER_S - (time.monotonic() - released_at)) + 1)
+    said = west.run("forward").stdout
+    assert "2 lock(s) of other stations' objects updated: their upkeep was overdue" in (
+        said
+    )  # the recording and its manifest
+    assert "still lag" not in said, said
+    assert head(seaweed, central_bucket, held["central"])["ObjectLockLegalHoldStatus"] == ("OFF")
+    assert len(taken_over(west)) == 5
+    audit_ok(west)
+    everyone = west.run("audit", "verify", "--all-stations")
+    assert everyone.returncode == 0, everyone.stdout + everyone.stderr

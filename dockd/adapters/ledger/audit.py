@@ -14,7 +14,7 @@ from dockd.adapters.ledger.facts import EVIDENCE_TABLES, row_fact
 from dockd.adapters.ledger.sessions import Ledger
 from dockd.adapters.ledger.stations import registered, station_rows, verifier
 from dockd.core.chains import RegisteredStation
-from dockd.core.custody import CustodyEvent
+from dockd.core.custody import LEGACY_STATION, CustodyEvent
 from dockd.core.signing import Verify
 
 _CHUNK = 1000
@@ -37,6 +37,9 @@ class LedgerAudit:
 
     def stations(self) -> list[RegisteredStation]:
         return self.ledger.read(lambda s: [registered(row) for row in station_rows(s)])
+
+    def owns_legacy(self) -> bool:
+        return LEGACY_STATION in self.ledger.stations()
 
     def verifiers(self) -> dict[str, Verify]:
         def load(s: Session) -> dict[str, Verify]:

@@ -6,13 +6,10 @@ The SQL fetches candidates and their facts (recordings' retain-until, open holds
 carries the rows it wrote (`facts`) in a custody event of the same transaction, so
 `dockd audit verify` vouches for them: `central-confirmed`, `central-failed`,
 `central-lock-updated` (after `central-lock-upkeep-taken-over` when this station updates
-another station's copy), `central-lock-failed`, and freeing a local copy as two events
-around the deletion (`local-copy-freeing`, the intent, committed before the copy is set
-aside; then, in a transaction that serialises with hold placement, `local-copy-freed`
-with the location rows, or `local-copy-free-abandoned` with the reason when a hold
-appeared meanwhile): a crash between leaves the intent and the next pass finishes it.
-Where an object lives is then read from the ledger alone: the stations whose location is
-not removed, and `central` when its central copy is confirmed.
+another station's copy), `central-lock-failed`. Freeing a local copy has its own
+transactions (`dockd.adapters.ledger.freeing`), judged on this module's facts. Where an
+object lives is then read from the ledger alone: the stations whose location is not
+removed, and `central` when its central copy is confirmed.
 
 Lock upkeep is not only the sender's: `outgoing` also brings every other station's
 confirmed copy whose lock may lag (`dockd.adapters.ledger.upkeep`), with the station that
@@ -28,17 +25,16 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from dockd.adapters.ledger.facts import facts
+from dockd.adapters.ledger.freeing import LedgerFreeing
 from dockd.adapters.ledger.schema import (
     CentralCopyRow,
     CentralUploadRow,
-    CustodyEventRow,
     DockSessionRow,
     HoldRow,
-    ObjectLocationRow,
     ObjectRow,
     RecordingRow,
 )
@@ -63,9 +59,6 @@ LOCK_UPDATED = "central-lock-updated"
 LOCK_FAILED = "central-lock-failed"
 TAKEN_OVER = "central-lock-upkeep-taken-over"
 _CHUNK = 2000  # BLAKE3s per IN list: far below any driver's bound-parameter limit
-FREEING = "local-copy-freeing"
-FREED = "local-copy-freed"
-FREE_ABANDONED = "local-copy-free-abandoned"
 
 
 class LedgerCentral:
@@ -76,6 +69,9 @@ class LedgerCentral:
         self.ledger = ledger
         self.prefix = prefix
         self.routine_months = routine_months
+        freeing = LedgerFreeing(ledger, self._facts_now)
+        self.record_freeing, self.mark_freed = freeing.record_freeing, freeing.mark_freed
+        self.freeing_started, self.freed_here = freeing.freeing_started, freeing.freed_here
 
     def _wanted(self) -> ColumnElement[bool]:
         """SQL over `objects` joined to `central_copies`: held here, or sent from here and
@@ -137,6 +133,12 @@ class LedgerCentral:
             return self._lock_now(s, obj, copy)
 
         return self.ledger.read(load)
+
+    def _facts_now(self, s: Session, blake3: str) -> tuple[ObjectLock, CentralCopy | None]:
+        """The object's wanted lock and central copy as `s` reads them (a free's checks)."""
+        obj = s.get_one(ObjectRow, blake3)
+        copy = s.get(CentralCopyRow, blake3)
+        return self._lock_now(s, obj, copy), (_copy(copy) if copy is not None else None)
 
     def _lock_now(self, s: Session, obj: ObjectRow, copy: CentralCopyRow | None) -> ObjectLock:
         wanted = select(ObjectRow.blake3).where(ObjectRow.blake3 == obj.blake3)
@@ -338,115 +340,6 @@ class LedgerCentral:
             )
             s.flush()
             self.ledger.append_custody(s, at, LOCK_UPDATED, item.blake3, facts(row))
-
-    def record_freeing(self, item: Outgoing, at: datetime, *, resumed: bool = False) -> bool:
-        """The object's holds, retention and central copy are read again in the intent's
-        own transaction: a pass's facts can be hours old, and a hold placed or a retention
-        grown since, or a central copy changed by another station, refuses the free
-        (False, nothing written); the next pass decides again on fresh facts. `resumed`:
-        the intent is already on the chain (a crash cut the free short): only the check
-        is made."""
-        with self.ledger.transaction() as s:
-            if self._changed(s, item) is not None:
-                return False
-            if resumed:
-                return True
-            details = {"blake3": item.blake3, "key": item.local_key, "station": self.ledger.station}
-            self.ledger.append_custody(s, at, FREEING, item.blake3, details)
-            return True
-
-    def _changed(self, s: Session, item: Outgoing) -> str | None:
-        """Why the object's facts are no longer what `item` says, or None. Its row is
-        locked first (PostgreSQL; SQLite's writers are serial): hold placement locks the
-        same row before it writes, so a hold is either seen here or placed only after this
-        transaction has committed, and then the object's free is already recorded."""
-        obj = s.execute(
-            select(ObjectRow).where(ObjectRow.blake3 == item.blake3).with_for_update()
-        ).scalar_one()
-        copy = s.get(CentralCopyRow, item.blake3)
-        wanted = select(ObjectRow.blake3).where(ObjectRow.blake3 == item.blake3)
-        dates, holds = self._covering(s, wanted)
-        lock = self._lock(obj, copy, dates.get(obj.blake3, []), holds.get(obj.blake3, 0))
-        if lock.legal_hold != item.lock.legal_hold:
-            return "hold-placed" if lock.legal_hold else "hold-released"
-        if lock != item.lock:
-            return "retention-changed"
-        if (_copy(copy) if copy is not None else None) != item.copy:
-            return "central-copy-changed"
-        return None
-
-    def freeing_started(self) -> set[str]:
-        """Only this station's own intents, each newer than the location it was about: an
-        intent of another station holding the same bytes, or an old one of this station's
-        for an object it holds again since, is no free of this copy. The events are joined
-        to the live locations in SQL: a freed copy's intents are not read again."""
-
-        def load(s: Session) -> set[str]:
-            rows = s.execute(
-                select(CustodyEventRow.subject, CustodyEventRow.at, ObjectLocationRow.since)
-                .join(ObjectLocationRow, ObjectLocationRow.blake3 == CustodyEventRow.subject)
-                .where(
-                    CustodyEventRow.station == self.ledger.station,
-                    CustodyEventRow.kind == FREEING,
-                    ObjectLocationRow.station.in_(self.ledger.stations()),
-                    ObjectLocationRow.removed_at.is_(None),
-                )
-            )
-            return {b for b, at, since in rows if datetime.fromisoformat(at) >= since}
-
-        return self.ledger.read(load)
-
-    def mark_freed(self, item: Outgoing, at: datetime) -> str | None:
-        """After the local copy was set aside, the facts once more, under the row lock
-        hold placement takes: a hold placed since the intent abandons the free (its
-        reason on the chain, the locations kept, the copy to be put back)."""
-        with self.ledger.transaction() as s:
-            reason = self._changed(s, item)
-            if reason is not None:
-                why = {
-                    "blake3": item.blake3,
-                    "key": item.local_key,
-                    "station": self.ledger.station,
-                    "reason": reason,
-                }
-                self.ledger.append_custody(s, at, FREE_ABANDONED, item.blake3, why)
-                return reason
-            locations = s.scalars(
-                select(ObjectLocationRow).where(
-                    ObjectLocationRow.blake3 == item.blake3,
-                    ObjectLocationRow.station.in_(self.ledger.stations()),
-                    ObjectLocationRow.removed_at.is_(None),
-                )
-            ).all()
-            for location in locations:
-                location.removed_at = at
-            copy = s.get_one(CentralCopyRow, item.blake3)
-            s.flush()
-            details = {
-                "blake3": item.blake3,
-                "key": item.local_key,
-                "station": self.ledger.station,
-                "central_key": copy.key,
-                "central_version": copy.version_id,
-                **facts(*locations),
-            }
-            self.ledger.append_custody(s, at, FREED, item.blake3, details)
-            return None
-
-    def freed_here(self, blake3s: Collection[str]) -> set[str]:
-        """Every location of this station marked removed: an object the ledger knows
-        nothing of here, or holds here, is not among them (its set-aside copy is put back,
-        the safe side)."""
-        query = (
-            select(ObjectLocationRow.blake3)
-            .where(
-                ObjectLocationRow.blake3.in_(list(blake3s)),
-                ObjectLocationRow.station.in_(self.ledger.stations()),
-            )
-            .group_by(ObjectLocationRow.blake3)
-            .having(func.count(ObjectLocationRow.removed_at) == func.count())
-        )
-        return self.ledger.read(lambda s: set(s.scalars(query))) if blake3s else set()
 
     def upload_started(self, key: str, upload_id: str, at: datetime) -> None:
         with self.ledger.transaction() as s:

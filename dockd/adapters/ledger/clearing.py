@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import Exists, func, select
 from sqlalchemy.orm import Session
 
+from dockd.adapters.ledger.holds import lock_objects
 from dockd.adapters.ledger.schema import (
     CentralCopyRow,
     HoldRow,
     ObjectLocationRow,
-    RecorderRow,
     RecordingRow,
 )
 from dockd.adapters.ledger.sessions import Ledger
@@ -94,15 +94,15 @@ class LedgerClearing:
         return self.ledger.read(lambda session: _holds(session, serial))
 
     def announce_clearing(
-        self, at: datetime, session_id: str, serial: str, details: dict[str, Any]
+        self, at: datetime, session_id: str, serial: str, blake3: str, details: dict[str, Any]
     ) -> int:
-        """The recorder's row is locked first (PostgreSQL; SQLite's writers are serial), as
-        placing a hold locks it: a hold and a deletion intent are never both decided on a
-        recorder that neither saw the other's effect on."""
+        """The candidate's object row is locked first, the lock hold placement takes
+        (`ledger.holds.lock_objects`; object row, then the chain's advisory lock): a hold
+        on any recording of these bytes is either seen here or placed only after the
+        intent is committed. Holds on the recorder's other recordings are counted too, as
+        committed when asked: they stop the rest of the clearing."""
         with self.ledger.transaction() as session:
-            session.execute(
-                select(RecorderRow.id).where(RecorderRow.serial == serial).with_for_update()
-            )
+            lock_objects(session, [blake3])
             held = _holds(session, serial)
             if not held:
                 self.ledger.append_custody(

@@ -3,9 +3,10 @@ its retention date; placing and releasing one are custody events."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dockd.adapters.ledger.facts import facts
@@ -13,7 +14,6 @@ from dockd.adapters.ledger.schema import (
     DockSessionRow,
     HoldRow,
     ObjectRow,
-    RecorderRow,
     RecordingRow,
 )
 from dockd.adapters.ledger.sessions import Ledger
@@ -34,12 +34,7 @@ class LedgerHolds:
                     hint="See `dockd recordings` for recording ids.",
                     recording=recording,
                 )
-            # the recorder's row, as a clearing's deletion intent locks it (PostgreSQL):
-            # the hold waits for an intent being decided, and the next intent sees the hold
-            s.execute(
-                select(RecorderRow.id).where(RecorderRow.id == row.recorder_id).with_for_update()
-            )
-            _lock_objects(s, row)
+            lock_objects(s, _covered(s, row))
             hold = HoldRow(
                 recording_id=recording, kind=kind, reference=reference, placed_at=at, placed_by=by
             )
@@ -85,19 +80,29 @@ class LedgerHolds:
         return self.ledger.read(load)
 
 
-def _lock_objects(s: Session, recording: RecordingRow) -> None:
-    """The rows of the objects the hold covers (the recording's own, its session's
-    manifest), locked before the hold is written (PostgreSQL; SQLite's writers are
-    serial), in one order: a free of either object checks for holds under the same lock,
-    so it sees this hold or is recorded before the hold exists."""
-    manifest = (
-        select(DockSessionRow.manifest_blake3)
-        .where(DockSessionRow.id == recording.session_id)
-        .scalar_subquery()
-    )
+def lock_objects(s: Session, blake3s: Collection[str]) -> None:
+    """The one lock of the rule "a hold and a deletion decided at the same moment see each
+    other": the rows of the objects concerned (PostgreSQL; SQLite's writers are serial).
+    Hold placement locks the objects the hold covers before writing it; every deletion
+    that must respect holds checks them under the row lock of the object it deletes: a
+    clearing's deletion intent (`ledger.clearing`), a free's intent and final check
+    (`ledger.freeing`). So each sees the hold, or is committed before the hold exists.
+
+    Lock order, the same in every transaction: object rows first, in BLAKE3 order, then
+    the station's custody-chain advisory lock (taken by the first `append_custody`). No
+    transaction takes the chain lock and then waits for an object row, so two can never
+    deadlock."""
     s.execute(
         select(ObjectRow.blake3)
-        .where(or_(ObjectRow.blake3 == recording.blake3, ObjectRow.blake3 == manifest))
+        .where(ObjectRow.blake3.in_(sorted(blake3s)))
         .order_by(ObjectRow.blake3)
         .with_for_update()
     ).all()
+
+
+def _covered(s: Session, recording: RecordingRow) -> set[str]:
+    """The objects a hold on the recording covers: its own, its session's manifest."""
+    manifest = s.scalar(
+        select(DockSessionRow.manifest_blake3).where(DockSessionRow.id == recording.session_id)
+    )
+    return {recording.blake3} | ({manifest} if manifest else set())

@@ -8,10 +8,17 @@ chain (`legacy-rows-adopted`, with the counts) makes it their station from then 
 verifying, retention, clearing and freeing. The rows keep their label, so their primary
 keys and the facts vouching for them stay as the chains recorded them. The first adoption
 on the ledger is the one that counts; another station's is refused.
+
+The adoption is seen live (`LegacyOwner`): a daemon already running on the adopting
+station counts the rows as its own within `RECHECK_S`, and every other station stops
+naming them unowned, without a restart. The legacy chain answers to the same owner
+(`dockd audit verify`).
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -32,6 +39,49 @@ if TYPE_CHECKING:
     from dockd.adapters.ledger.sessions import Ledger
 
 ADOPTED = "legacy-rows-adopted"
+RECHECK_S = 1.0
+
+
+class LegacyOwner:
+    """Whose the legacy rows are, as this process last read it. Once a station adopted
+    them they stay its own (the first adoption counts, on an append-only chain), so only
+    an unknown owner is read again, at most once every `recheck_s`: an adoption by
+    another process (the CLI beside the daemon, or another station) is seen that soon,
+    at the cost of one indexed read a second, only until someone adopts them."""
+
+    def __init__(
+        self,
+        read: Callable[[], str | None],
+        *,
+        recheck_s: float = RECHECK_S,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._read = read
+        self.recheck_s = recheck_s
+        self._monotonic = monotonic
+        self._owner = read()
+        self._read_at = monotonic()
+
+    def owner(self) -> str | None:
+        if self._owner is None and self._monotonic() - self._read_at >= self.recheck_s:
+            self._owner, self._read_at = self._read(), self._monotonic()
+        return self._owner
+
+    def adopted(self, station: str) -> None:
+        self._owner = station
+
+
+class FixedOwner:
+    """A ledger only one box opens (SQLite): the legacy rows are that box's, always."""
+
+    def __init__(self, station: str) -> None:
+        self.station = station
+
+    def owner(self) -> str | None:
+        return self.station
+
+    def adopted(self, station: str) -> None:
+        """Nothing to learn: the box owned them already."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +158,7 @@ def adopt(ledger: Ledger, at: datetime) -> Adoption | None:
     won = ledger.read(adopter)
     if won != ledger.station:
         raise _elsewhere(ledger.station, won)
-    ledger.legacy_owner = ledger.station
+    ledger.legacy.adopted(ledger.station)
     return Adoption(rows, already=False)
 
 

@@ -18,7 +18,14 @@ from sqlalchemy.orm import DeclarativeBase, Session, selectinload
 
 from dockd.adapters.ledger.activity_types import activity_types
 from dockd.adapters.ledger.facts import facts
-from dockd.adapters.ledger.legacy import Adoption, adopt, adopter, legacy_rows
+from dockd.adapters.ledger.legacy import (
+    Adoption,
+    FixedOwner,
+    LegacyOwner,
+    adopt,
+    adopter,
+    legacy_rows,
+)
 from dockd.adapters.ledger.locks import Holder, clear_lock, hold_lock, pid_alive, release_lock
 from dockd.adapters.ledger.mapping import problem_row, recording_view, session_view
 from dockd.adapters.ledger.recording_writes import NewObject, RecordingWrites
@@ -44,7 +51,8 @@ from dockd.core.views import (
 #: on start (or end) bounds the scan; the exact window is applied after.
 _LONGEST_CLIP = timedelta(hours=12)
 
-# where objects stored before stations had names are; every station counts them as its own
+# where objects stored before stations had names are: the one box's on SQLite, the adopting
+# station's on a shared ledger (`dockd.adapters.ledger.legacy`)
 UNNAMED_STATION = "local"
 
 
@@ -59,15 +67,19 @@ class Ledger(RecordingWrites):
         super().__init__(url)
         self.station = station
         self.alive = alive
-        # read once: a station that adopts the legacy rows sees them as its own from its
-        # next start (until then they stay nobody's, the safe side)
-        self.legacy_owner = station if self.dialect == "sqlite" else self.read(adopter)
+        # an adoption is seen live, by this process and every other station's
+        self.legacy: LegacyOwner | FixedOwner = (
+            FixedOwner(station) if self.dialect == "sqlite" else LegacyOwner(self._adopter)
+        )
+
+    def _adopter(self) -> str | None:
+        return self.read(adopter)
 
     def stations(self) -> tuple[str, ...]:
         """The location names that are this station's copies: its id, and 'local' when the
         rows from before stations had names are its own: on SQLite (one box's ledger)
         always, on a shared ledger once it adopted them (`dockd.adapters.ledger.legacy`)."""
-        if self.legacy_owner == self.station:
+        if self.legacy.owner() == self.station:
             return (self.station, UNNAMED_STATION)
         return (self.station,)
 
@@ -78,7 +90,7 @@ class Ledger(RecordingWrites):
     def legacy_unowned(self) -> int:
         """Object copies labelled 'local' that no station counts as its own: nobody
         verifies, expires or frees them until the station that wrote them adopts them."""
-        if self.legacy_owner is not None:
+        if self.legacy.owner() is not None:
             return 0
         return self.read(legacy_rows).locations
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from blake3 import blake3
 
+from dockd.adapters.store.setaside import open_stored
 from dockd.core.archive import Footage
 from dockd.errors import ConfigError, ObjectMismatchError, StoreError
 
@@ -65,11 +66,14 @@ class StoreCopies:
             raise
 
     def _copy(self, footage: Footage, dest: Path) -> int:
-        """One object to `dest` (which must not exist), hashed as written; 0444."""
-        source = self.root / footage.key
+        """One object to `dest` (which must not exist), hashed as written; 0444. Read also
+        while set aside mid-free."""
         b3, sha, size = blake3(max_threads=blake3.AUTO), hashlib.sha256(), 0
         try:
-            with source.open("rb") as src, dest.open("xb") as dst:
+            with (
+                os.fdopen(open_stored(self.root, footage.key), "rb") as src,
+                dest.open("xb") as dst,
+            ):
                 while chunk := src.read(_CHUNK):
                     dst.write(chunk)
                     b3.update(chunk)

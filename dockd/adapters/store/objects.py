@@ -45,7 +45,7 @@ from dockd.adapters.store.hashpipe import (
     write_all,
 )
 from dockd.adapters.store.setaside import FOLDER as SET_ASIDE
-from dockd.adapters.store.setaside import SetAside
+from dockd.adapters.store.setaside import SetAside, open_stored
 from dockd.adapters.volume import translate_source_error
 from dockd.core.layout import LAYOUT_VERSION, object_key
 from dockd.core.model import Digests
@@ -215,9 +215,10 @@ class ObjectStore:
 
     @contextmanager
     def reader(self, key: str) -> Iterator[ReadAt]:
-        """Random access to a stored object (container metadata of a verified copy)."""
+        """Random access to a stored object (an export, container metadata of a verified
+        copy), also while it is set aside mid-free."""
         try:
-            fd = os.open(self.path_of(key), os.O_RDONLY | os.O_CLOEXEC)
+            fd = open_stored(self.root, key)
         except OSError as exc:
             raise StoreError("reading {key}: {reason}", key=key, reason=exc.strerror) from exc
         try:

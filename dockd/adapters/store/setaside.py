@@ -2,7 +2,7 @@
 
 A free first moves the object out of `objects/` into `.freeing/<64 hex>` (one rename on
 the same filesystem, durable once both folders are fsynced): it is no longer a published
-object that anything reads or exports, and its bytes are still on the disk. Only once the
+object (nothing new links or counts it), and its bytes are still on the disk. Only once the
 ledger's final transaction has recorded the free is the set-aside file deleted; if a hold
 appeared, or the process died before the ledger said freed, the file is put back where it
 was, immutable again. The immutable flag is lifted only for the rename and for the
@@ -12,6 +12,7 @@ deletion; meanwhile the set-aside file is immutable like any object.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from pathlib import Path
 
@@ -20,6 +21,20 @@ from dockd.adapters.store.flags import lift_immutable, make_immutable
 from dockd.core.layout import object_key
 
 FOLDER = ".freeing"
+
+
+def open_stored(root: Path, key: str) -> int:
+    """A read-only descriptor on the object's bytes, published or set aside mid-free. One
+    rename moves it each way, so it is always under one of the two names: the published
+    one is tried again last, for a copy put back between the first two tries. Gone from
+    both only once its free is recorded (FileNotFoundError)."""
+    published = root / key
+    for path in (published, root / FOLDER / Path(key).name, published):
+        try:
+            return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            continue
+    raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(published))
 
 
 class SetAside:

@@ -10,10 +10,12 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from pathlib import Path
 from typing import BinaryIO
 
 from blake3 import blake3
 
+from dockd.adapters.store.setaside import open_stored
 from dockd.core.archive import Footage
 from dockd.errors import ObjectMismatchError
 
@@ -27,9 +29,9 @@ class StoreReader:
         self._lock = threading.Lock()
 
     def open(self, footage: Footage) -> BinaryIO:
-        path = f"{self.root}/{footage.key}"
         try:
-            handle = open(path, "rb")  # noqa: SIM115 - the caller streams and closes it
+            # the caller streams and closes it; found also while set aside mid-free
+            handle = os.fdopen(open_stored(Path(self.root), footage.key), "rb")
         except FileNotFoundError as exc:
             raise ObjectMismatchError(
                 "recording {recording}: its store object {key} is missing",

@@ -7,6 +7,8 @@ from dockd.ports.central import (
     CentralRecords,
     CentralStore,
     ForwardingStore,
+    Stopping,
+    never_stopping,
 )
 from dockd.ports.dock import (
     ChunkHook,
@@ -128,6 +130,7 @@ __all__ = [
     "StationClockReading",
     "StationClockSource",
     "StatusLedger",
+    "Stopping",
     "StoreSpaceReader",
     "SupervisionRecords",
     "TrendRecords",
@@ -135,4 +138,5 @@ __all__ = [
     "Volume",
     "VolumeSampler",
     "WriteBlocker",
+    "never_stopping",
 ]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from dockd.daemon.board import StatusBoard
 from dockd.daemon.forwarding import BackgroundForwarder
+from dockd.ports import Stopping
 from dockd.services.forward import Forwarder
 from tests.fakes.central import FakeBucket, FakeCentralRecords, FakeLocalStore, FakeObject
 
@@ -38,8 +39,8 @@ def test_passes_run_at_start_and_after_a_dock_and_yield_to_copying(tmp_path: Pat
         store.add(o)
     board = StatusBoard()
 
-    def build(wait: Callable[[], None]) -> Forwarder:
-        return Forwarder(bucket, records, store, lambda: NOW, 30, 1, wait)
+    def build(wait: Callable[[], None], stopping: Stopping) -> Forwarder:
+        return Forwarder(bucket, records, store, lambda: NOW, 30, 1, wait, stopping=stopping)
 
     background = BackgroundForwarder(build, board, interval_s=3600)
     board.set("usb-1", state="copying", serial="SN1")
@@ -61,8 +62,17 @@ def test_passes_run_at_start_and_after_a_dock_and_yield_to_copying(tmp_path: Pat
 def test_hooks_run_after_every_pass_and_a_crashing_one_stops_nothing(tmp_path: Path) -> None:
     records = FakeCentralRecords([], NOW + timedelta(days=365))
 
-    def build(wait: Callable[[], None]) -> Forwarder:
-        return Forwarder(FakeBucket(), records, FakeLocalStore(tmp_path), lambda: NOW, 30, 1, wait)
+    def build(wait: Callable[[], None], stopping: Stopping) -> Forwarder:
+        return Forwarder(
+            FakeBucket(),
+            records,
+            FakeLocalStore(tmp_path),
+            lambda: NOW,
+            30,
+            1,
+            wait,
+            stopping=stopping,
+        )
 
     background = BackgroundForwarder(build, StatusBoard(), interval_s=3600)
     calls: list[str] = []
@@ -86,8 +96,10 @@ def test_hooks_run_after_a_pass_that_failed(tmp_path: Path) -> None:
     bucket = FakeBucket(object_lock=False)  # every pass refused before sending anything
     records = FakeCentralRecords([], NOW + timedelta(days=365))
 
-    def build(wait: Callable[[], None]) -> Forwarder:
-        return Forwarder(bucket, records, FakeLocalStore(tmp_path), lambda: NOW, 30, 1, wait)
+    def build(wait: Callable[[], None], stopping: Stopping) -> Forwarder:
+        return Forwarder(
+            bucket, records, FakeLocalStore(tmp_path), lambda: NOW, 30, 1, wait, stopping=stopping
+        )
 
     background = BackgroundForwarder(build, StatusBoard(), interval_s=3600)
     calls: list[str] = []

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from dockd.cli.common import Subparsers, print_json
 from dockd.errors import EXIT_OK, EXIT_PROBLEM
 
+_SLICE_S = 0.1
+
 if TYPE_CHECKING:
     from dockd.app import App
     from dockd.core.forwarding_views import ForwardPassView
@@ -64,6 +66,23 @@ def _told_to_stop() -> Iterator[Callable[[], str | None]]:
             signal.signal(signum, was)
 
 
+def _in_a_thread(run: Callable[[], PassSummary]) -> PassSummary:
+    """The pass runs beside the main thread, which only waits in short slices: Python runs
+    a signal handler on the main thread, and the kernel may hand the signal to an upload
+    thread, after which a main thread blocked on the pass would see it only once the pass
+    ended."""
+    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import TimeoutError as FuturesTimeout
+
+    with ThreadPoolExecutor(1, thread_name_prefix="dockd-forward-pass") as pool:
+        future = pool.submit(run)
+        while True:
+            try:
+                return future.result(timeout=_SLICE_S)
+            except FuturesTimeout:
+                continue
+
+
 def forward(app: App, args: argparse.Namespace) -> int:
     """Exit 0 when everything is confirmed, 1 when something is left or failed (a pass
     stopped by SIGTERM or SIGINT too), 2 for `[central]` missing, a bucket without Object
@@ -76,7 +95,8 @@ def forward(app: App, args: argparse.Namespace) -> int:
         print(tr("waiting for the daemon's forwarding pass to finish"), file=sys.stderr, flush=True)
 
     with _told_to_stop() as stopping:
-        summary = app.forwarder(stopping=stopping, lease_waiting=waiting).run_pass()
+        forwarder = app.forwarder(stopping=stopping, lease_waiting=waiting)
+        summary = _in_a_thread(forwarder.run_pass)
     if args.json:
         print_json(pass_view(summary))
     else:

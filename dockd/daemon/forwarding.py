@@ -13,6 +13,7 @@ What waits for a confirmation (a docked recorder's clearing) hooks `after_each_p
 
 from __future__ import annotations
 
+import signal
 import threading
 from collections.abc import Callable
 
@@ -87,6 +88,11 @@ class BackgroundForwarder:
             log.warning("forward-stop-timeout", waited_s=timeout)
 
     def _run(self) -> None:
+        # SIGTERM and SIGINT are for the main thread, whose handler cancels the pass: the
+        # kernel may give a process's signal to any thread not blocking it, and one given
+        # to an upload thread would reach the handler only at the main loop's next poll.
+        # The pass's threads are started from this one and inherit the mask.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
         while not self._stop.is_set():
             self._due.wait(self.interval_s)
             self._due.clear()

@@ -16,6 +16,12 @@ pass: the objects left are tried again by the next one and nothing is recorded f
 Errors of one object (a checksum refused, another object under its key, a HEAD that does
 not confirm, its local copy unreadable, the ledger refusing its row) are recorded on its
 row, and the pass goes on.
+
+A pass told to stop (`stopping`: the daemon's SIGTERM, `dockd forward`'s SIGTERM or
+SIGINT) looks before each object, each lock update, the frees, and (in the store) each
+part: what is in flight finishes, nothing more starts, and an upload cut between its
+parts stays recorded as begun, for the next process's first pass to abort. Lock upkeep
+lives in `dockd.services.lock_upkeep`.
 """
 
 from __future__ import annotations
@@ -169,9 +175,10 @@ class Forwarder:
             lags = [i.lag_since for i in held.values() if step(i) is Step.UPDATE_LOCK]
             summary.lock_upkeep = lock_upkeep([d for d in lags if d is not None], self.clock())
             if summary.stopped is not None:
-                if not isinstance(summary.stopped, ForwardingStoppedError):
+                told = isinstance(summary.stopped, ForwardingStoppedError)
+                if not told:
                     summary.failed[summary.stopped.code] += 1
-                log.warning(
+                (log.info if told else log.warning)(
                     "central-pass-stopped",
                     code=summary.stopped.code,
                     error=str(summary.stopped),

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from dockd.daemon.board import StatusBoard
 from dockd.daemon.forwarding import BackgroundForwarder
+from dockd.errors import ForwardingStoppedError
 from dockd.ports import Stopping
 from dockd.services.forward import Forwarder
 from tests.fakes.central import FakeBucket, FakeCentralRecords, FakeLocalStore, FakeObject
@@ -109,3 +110,24 @@ def test_hooks_run_after_a_pass_that_failed(tmp_path: Path) -> None:
         assert until(lambda: calls == ["after"])
     finally:
         background.stop(timeout=5)
+
+
+def test_a_cancelled_daemon_pass_sends_nothing_more(tmp_path: Path) -> None:
+    """The daemon's SIGTERM handler cancels: the pass stops at its next object or part."""
+    data = b"left for the next start"
+    item = FakeObject(hashlib.sha256(data).hexdigest(), data, [NOW + timedelta(days=90)])
+    bucket = FakeBucket()
+    records = FakeCentralRecords([item], NOW + timedelta(days=365))
+    store = FakeLocalStore(tmp_path)
+    store.add(item)
+
+    def build(wait: Callable[[], None], stopping: Stopping) -> Forwarder:
+        return Forwarder(bucket, records, store, lambda: NOW, 30, 1, wait, stopping=stopping)
+
+    background = BackgroundForwarder(build, StatusBoard(), interval_s=3600)
+    assert background.stopping() is None
+    background.cancel()
+    assert background.stopping() == "dockd is stopping"
+    summary = background.forwarder.run_pass()
+    assert isinstance(summary.stopped, ForwardingStoppedError)
+    assert (bucket.puts, summary.left, records.copies) == ([], 1, {})

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 MIB = 1 << 20
 PART_MIB = 5
-SIZE = 8 * PART_MIB * MIB + MIB  # nine parts
+PARTS = 17
+SIZE = (PARTS - 1) * PART_MIB * MIB + MIB
 EXIT_BOUND_S = 15.0  # a few seconds of shutdown, and the one 5 MiB part in flight
 
 
@@ -42,6 +43,8 @@ def test_sigterm_mid_multipart_stops_the_upload_and_the_next_start_sends_it(
     daemon = Daemon(tmp_path)
     daemon.write_config(
         f'watch_dirs = ["{tmp_path / "drop"}"]\nsettle_seconds = 1.0\n'
+        # no bay: the test recorders other runs on this host plug are not docked here
+        'ports = ["dockd-test-drop-folder-only"]\n'
         f'[central]\nendpoint = "{seaweed.endpoint}"\nbucket = "{central_bucket}"\n'
         f'access_key = "{ACCESS_KEY}"\nsecret_key = "{SECRET_KEY}"\n'
         f"streams = 1\npart_mib = {PART_MIB}\n"
@@ -74,9 +77,11 @@ def test_sigterm_mid_multipart_stops_the_upload_and_the_next_start_sends_it(
         assert code == 0
         assert took < EXIT_BOUND_S, f"exited {took:.1f} s after SIGTERM"
 
-        # nothing more than the parts in flight (one sending, one read) went up
-        assert uploads(s3, central_bucket) == [(key, upload)]  # left, not completed
-        assert parts(s3, central_bucket, key, upload) <= stored_when_told + 2 < 9
+        # left, not completed: the parts in flight, and those sent before the handler ran
+        # (at once on the main thread; at the main loop's next poll, within a second, when
+        # the kernel gives the signal to a slot's or the web server's thread)
+        assert uploads(s3, central_bucket) == [(key, upload)]
+        assert stored_when_told <= parts(s3, central_bucket, key, upload) < PARTS
         assert "Versions" not in s3.list_object_versions(Bucket=central_bucket, Prefix=key)
         (rec,) = daemon.recordings()
         assert (rec["central"]["state"], key.endswith(rec["object"])) == ("pending", True)
@@ -96,7 +101,7 @@ def test_sigterm_mid_multipart_stops_the_upload_and_the_next_start_sends_it(
         (rec,) = daemon.recordings()
         head = s3.head_object(Bucket=central_bucket, Key=key, ChecksumMode="ENABLED")
         assert (head["ContentLength"], head["ObjectLockMode"]) == (SIZE, "COMPLIANCE")
-        assert head["ChecksumSHA256"].endswith("-9")
+        assert head["ChecksumSHA256"].endswith(f"-{PARTS}")
         assert head["VersionId"] == rec["central"]["version_id"]
         assert daemon.stop() == 0
     finally:

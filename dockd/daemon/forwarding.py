@@ -58,7 +58,7 @@ class BackgroundForwarder:
         return any(s.state in DOCKING_STATES for s in self.board.snapshot())
 
     def wait_for_disk(self) -> None:
-        while self.docking() and not self._stop.is_set():
+        while self.docking() and self.stopping() is None:
             self._stop.wait(_POLL_S)
 
     def stopping(self) -> str | None:

@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # the parts are imported when first used: `dockd --help` need
     from dockd.core.views import DeadlineReport
     from dockd.daemon.board import StatusBoard
     from dockd.daemon.loop import Daemon
+    from dockd.ports import Stopping
     from dockd.services.activities import Activities
     from dockd.services.archive import Archive
     from dockd.services.clearing import RecorderClearing
@@ -442,10 +443,13 @@ class App:
     def forwarder(
         self,
         wait_for_disk: Callable[[], None] = lambda: None,
+        stopping: Stopping = lambda: None,
         lease_waiting: Callable[[], None] = lambda: None,
     ) -> Forwarder:
         """`wait_for_disk`: the daemon's, blocking while a slot copies (docking wins);
-        `lease_waiting`: called when another process's pass holds the lease."""
+        `stopping`: the daemon's shutdown or `dockd forward`'s SIGTERM/SIGINT, asked by the
+        pass between objects and by the bucket between parts; `lease_waiting`: called
+        when another process's pass holds the lease."""
         from dockd.adapters.central import S3CentralStore
         from dockd.adapters.clock import utc_now
         from dockd.adapters.store.lease import ForwardingLease
@@ -463,6 +467,7 @@ class App:
             wait_for_disk,
             lambda: ForwardingLease(store.root).hold(lease_waiting),
             timedelta(minutes=central.upkeep_takeover_minutes),
+            stopping,
         )
 
     def _mailer(self) -> ReportMailer:

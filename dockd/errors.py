@@ -526,3 +526,14 @@ class CentralUnavailableError(CentralError):
         "The central store answered with a server error (5xx, SlowDown): ask the storage "
         "admin to check it; the backlog is sent by a later pass and nothing local is freed."
     )
+
+
+class ForwardingStoppedError(DockdError):
+    """The pass was told to stop (SIGTERM, SIGINT, the daemon shutting down): the parts
+    in flight finished, nothing more was sent, and nothing unconfirmed is marked."""
+
+    code = "FORWARDING_STOPPED"
+    hint = (
+        "Nothing is lost: the objects left are sent by the next pass (`dockd forward`, or "
+        "the daemon once started), and an upload cut short is aborted and sent again."
+    )

@@ -13,16 +13,11 @@ bucket key.
 
 from __future__ import annotations
 
-import base64
-import contextlib
 import hashlib
 import os
 from collections.abc import Callable, Collection, Iterator
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
-from io import FileIO
 from pathlib import Path
-from threading import BoundedSemaphore
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import boto3
@@ -30,6 +25,13 @@ from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
 from dockd.adapters.central_errors import central_error, version_unreadable
+from dockd.adapters.central_multipart import (
+    MultipartUpload,
+    b64,
+    composite,
+    open_local,
+    unreadable,
+)
 from dockd.config import CentralConfig
 from dockd.core.forwarding import LOCK_MODE, CentralHead, CentralPut, CentralUpload
 from dockd.errors import (
@@ -39,13 +41,12 @@ from dockd.errors import (
     CentralUnavailableError,
     CentralUnreachableError,
     ConfigError,
-    LocalCopyUnreadableError,
 )
+from dockd.ports import Stopping, never_stopping
 from dockd.ui.i18n import Said
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
-    from mypy_boto3_s3.type_defs import CompletedPartTypeDef
 
 MIB = 1 << 20
 _READ_CHUNK = 8 * MIB
@@ -53,17 +54,8 @@ _MAX_PARTS = 10_000
 _NOT_FOUND_CODES = frozenset({"404", "NoSuchKey", "NoSuchVersion", "NotFound"})
 
 
-def _b64(digest: bytes) -> str:
-    return base64.b64encode(digest).decode("ascii")
-
-
 def _hex_to_b64(sha256_hex: str) -> str:
-    return _b64(bytes.fromhex(sha256_hex))
-
-
-def _composite(part_digests: list[bytes]) -> str:
-    """S3's COMPOSITE checksum: the SHA-256 of the parts' raw digests, then -N."""
-    return f"{_b64(hashlib.sha256(b''.join(part_digests)).digest())}-{len(part_digests)}"
+    return b64(bytes.fromhex(sha256_hex))
 
 
 def _read_secret(config: CentralConfig) -> str:
@@ -106,14 +98,9 @@ class S3CentralStore:
         blocking while a slot copies, so a multipart upload already under way yields the
         disk and the CPU to docking."""
         self._config = config
-        self._pace = pace
         self._bucket = config.bucket
         self._prefix = config.prefix
         self._part_size = config.part_mib * MIB
-        self._streams = config.streams
-        # Part buffers held at once by all puts together (objects may be sent from several
-        # threads): `streams` parts in flight and one being read, whatever the object count.
-        self._buffers = BoundedSemaphore(config.streams + 1)
         self._client: S3Client = boto3.session.Session().client(
             "s3",
             endpoint_url=config.endpoint,
@@ -131,6 +118,17 @@ class S3CentralStore:
                 request_checksum_calculation="when_required",
                 response_checksum_validation="when_required",
             ),
+        )
+        # Part buffers held at once by all puts together (objects may be sent from several
+        # threads): `streams` parts in flight and one being read, whatever the object count.
+        self._multipart = MultipartUpload(
+            self._client,
+            self._bucket,
+            self._part_size,
+            config.streams,
+            pace,
+            lambda exc, doing, key: self._translate(exc, doing, key, write=True),
+            self._damaged,
         )
 
     # --- the port ---------------------------------------------------------------------
@@ -153,6 +151,7 @@ class S3CentralStore:
         item: CentralPut,
         source: Path,
         started: Callable[[str, str], None] = lambda key, upload_id: None,
+        stopping: Stopping = never_stopping,
     ) -> CentralUpload:
         key = self._prefix + item.key
         lock: dict[str, Any] = {
@@ -171,10 +170,10 @@ class S3CentralStore:
                     parts=_MAX_PARTS,
                     part_mib=self._config.part_mib,
                 )
-            return self._put_multipart(item, key, source, lock, started)
+            return self._multipart.put(item, key, source, lock, started, stopping)
         checksum = _hex_to_b64(item.sha256)
         try:
-            with _open_local(source) as body:
+            with open_local(source) as body:
                 if (size := os.fstat(body.fileno()).st_size) != item.size:
                     raise self._damaged(source, item, size, key)
                 answer = self._client.put_object(
@@ -190,7 +189,7 @@ class S3CentralStore:
         except (ClientError, BotoCoreError) as exc:
             raise self._translate(exc, Said("put"), key, write=True) from exc
         except OSError as exc:  # the file's read failed while boto3 sent it
-            raise _unreadable(source, exc) from exc
+            raise unreadable(source, exc) from exc
         return CentralUpload(key, answer.get("VersionId", "null"), checksum, 0)
 
     def head(self, key: str, version_id: str | None = None) -> CentralHead | None:
@@ -225,21 +224,21 @@ class S3CentralStore:
     def checksum_of(self, source: Path, size: int) -> str:
         if size <= self._part_size:
             digest = hashlib.sha256()
-            with _open_local(source) as fh:
+            with open_local(source) as fh:
                 try:
                     for chunk in _chunks(fh, _READ_CHUNK):
                         digest.update(chunk)
                 except OSError as exc:
-                    raise _unreadable(source, exc) from exc
-            return _b64(digest.digest())
+                    raise unreadable(source, exc) from exc
+            return b64(digest.digest())
         parts: list[bytes] = []
-        with _open_local(source) as fh:
+        with open_local(source) as fh:
             try:
                 while part := fh.read(self._part_size):
                     parts.append(hashlib.sha256(part).digest())
             except OSError as exc:
-                raise _unreadable(source, exc) from exc
-        return _composite(parts)
+                raise unreadable(source, exc) from exc
+        return composite(parts)
 
     def extend_retention(self, key: str, version_id: str, retain_until: datetime) -> None:
         try:
@@ -305,101 +304,6 @@ class S3CentralStore:
             ) from exc
         return aborted
 
-    # --- multipart --------------------------------------------------------------------
-
-    def _put_multipart(
-        self,
-        item: CentralPut,
-        key: str,
-        source: Path,
-        lock: dict[str, Any],
-        started: Callable[[str, str], None],
-    ) -> CentralUpload:
-        """Parts go `streams` at a time while the next one is read and hashed; the whole
-        file's SHA-256 must equal the ledger's before the upload is completed, so a local
-        copy damaged since ingest is never published under its digest."""
-        try:
-            upload_id = self._client.create_multipart_upload(
-                Bucket=self._bucket, Key=key, ChecksumAlgorithm="SHA256", **lock
-            )["UploadId"]
-        except (ClientError, BotoCoreError) as exc:
-            raise self._translate(exc, Said("start multipart upload of"), key, write=True) from exc
-        try:
-            started(key, upload_id)
-            parts, digests = self._send_parts(key, upload_id, source, item)
-            checksum = _composite(digests)
-            answer = self._client.complete_multipart_upload(
-                Bucket=self._bucket,
-                Key=key,
-                UploadId=upload_id,
-                MultipartUpload={"Parts": parts},
-                IfNoneMatch="*",
-            )
-        except BaseException as exc:
-            self._abort(key, upload_id)
-            if isinstance(exc, ClientError | BotoCoreError):
-                raise self._translate(exc, Said("put"), key, write=True) from exc
-            raise
-        return CentralUpload(key, answer.get("VersionId", "null"), checksum, len(parts))
-
-    def _send_parts(
-        self, key: str, upload_id: str, source: Path, item: CentralPut
-    ) -> tuple[list[CompletedPartTypeDef], list[bytes]]:
-        """This thread reads and hashes the whole file in order; each part's own digest is
-        computed by the thread that sends it, so the two SHA-256 passes run side by side."""
-        whole = hashlib.sha256()
-        futures: list[Future[tuple[CompletedPartTypeDef, bytes]]] = []
-        with (
-            ThreadPoolExecutor(self._streams, thread_name_prefix="central-part") as pool,
-            _open_local(source) as fh,
-        ):
-            size = 0
-            while not any(f.done() and f.exception() is not None for f in futures):
-                self._pace()
-                self._buffers.acquire()
-                try:
-                    # FileIO.read(n) reads into the bytes it returns: the part is never copied.
-                    buf = fh.read(self._part_size)
-                except OSError as exc:
-                    self._buffers.release()
-                    raise _unreadable(source, exc) from exc
-                if not buf:
-                    self._buffers.release()
-                    break
-                size += len(buf)
-                whole.update(buf)
-                future = pool.submit(self._send_part, key, upload_id, len(futures) + 1, buf)
-                future.add_done_callback(lambda _f: self._buffers.release())
-                futures.append(future)
-            wait(futures, return_when=FIRST_EXCEPTION)
-            for f in futures:
-                if f.done() and (error := f.exception()) is not None:
-                    for other in futures:
-                        other.cancel()
-                    raise error
-        if size != item.size or whole.hexdigest() != item.sha256:
-            raise self._damaged(source, item, size, key)
-        sent = [f.result() for f in futures]
-        return [part for part, _ in sent], [digest for _, digest in sent]
-
-    def _send_part(
-        self, key: str, upload_id: str, number: int, body: bytes
-    ) -> tuple[CompletedPartTypeDef, bytes]:
-        self._pace()  # a part read before a slot started copying waits to be sent
-        digest = hashlib.sha256(body).digest()
-        checksum = _b64(digest)
-        answer = self._client.upload_part(
-            Bucket=self._bucket,
-            Key=key,
-            UploadId=upload_id,
-            PartNumber=number,
-            Body=body,
-            ContentLength=len(body),
-            ChecksumAlgorithm="SHA256",
-            ChecksumSHA256=checksum,
-        )
-        return {"PartNumber": number, "ETag": answer["ETag"], "ChecksumSHA256": checksum}, digest
-
     def _damaged(self, source: Path, item: CentralPut, size: int, key: str) -> CentralChecksumError:
         return CentralChecksumError(
             "the local copy {source} no longer matches its ledger entry (SHA-256 {sha256}, "
@@ -412,11 +316,6 @@ class S3CentralStore:
             read=size,
             where=self._where(key),
         )
-
-    def _abort(self, key: str, upload_id: str) -> None:
-        """Best effort: what cannot be aborted now is found by abort_unfinished later."""
-        with contextlib.suppress(ClientError, BotoCoreError):
-            self._client.abort_multipart_upload(Bucket=self._bucket, Key=key, UploadId=upload_id)
 
     # --- errors -----------------------------------------------------------------------
 
@@ -455,20 +354,6 @@ class S3CentralStore:
         except (ClientError, BotoCoreError):
             return False
         return True
-
-
-def _open_local(source: Path) -> FileIO:
-    """Unbuffered: read(n) fills the bytes object it returns, with no buffer in between."""
-    try:
-        return open(source, "rb", buffering=0)
-    except OSError as exc:
-        raise _unreadable(source, exc) from exc
-
-
-def _unreadable(source: Path, exc: OSError) -> LocalCopyUnreadableError:
-    return LocalCopyUnreadableError(
-        "cannot read the local copy {source} to send it: {exc}", source=source, exc=exc
-    )
 
 
 def _chunks(fh: BinaryIO, size: int) -> Iterator[bytes]:

@@ -73,7 +73,7 @@ class Daemon:
 
     def run(self) -> int:
         for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: self.stop.set())
+            signal.signal(signum, lambda *_: self._told_to_stop())
         if self.web is not None:
             self.web.start()
         if not self.devices.running():
@@ -103,6 +103,13 @@ class Daemon:
             self.notify("WATCHDOG=1\nSTATUS=" + self.board.summary())
         self._shutdown()
         return 0
+
+    def _told_to_stop(self) -> None:
+        """SIGTERM or SIGINT: a forwarding pass stops sending now, not after the loop's
+        poll and the slots' shutdown."""
+        self.stop.set()
+        if self.forwarding is not None:
+            self.forwarding.cancel()
 
     def _reconcile(self, present: list[RecorderDevice]) -> None:
         """Dock what udev says is present and we do not hold; release what has gone."""

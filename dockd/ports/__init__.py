@@ -8,6 +8,8 @@ from dockd.ports.central import (
     CentralStore,
     ForwardingStore,
     FreeingRecords,
+    Stopping,
+    never_stopping,
 )
 from dockd.ports.dock import (
     ChunkHook,
@@ -130,6 +132,7 @@ __all__ = [
     "StationClockReading",
     "StationClockSource",
     "StatusLedger",
+    "Stopping",
     "StoreSpaceReader",
     "SupervisionRecords",
     "TrendRecords",
@@ -137,4 +140,5 @@ __all__ = [
     "Volume",
     "VolumeSampler",
     "WriteBlocker",
+    "never_stopping",
 ]

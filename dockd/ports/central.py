@@ -17,6 +17,15 @@ if TYPE_CHECKING:  # annotations only: `dockd ingest` need not import every area
     )
 
 
+Stopping = Callable[[], str | None]
+"""Asked between objects and between the parts of a multipart upload: None to go on, or
+why the pass must end now (``"SIGTERM"``, ``"dockd is stopping"``)."""
+
+
+def never_stopping() -> str | None:
+    return None
+
+
 # --- central store ---
 
 
@@ -37,6 +46,7 @@ class CentralStore(Protocol):
         item: CentralPut,
         source: Path,
         started: Callable[[str, str], None] = lambda key, upload_id: None,
+        stopping: Stopping = never_stopping,
     ) -> CentralUpload:
         """Create-only (If-None-Match: *) with the SHA-256 as the S3 checksum and the
         retention and legal hold set in the same request, multipart above the part size
@@ -44,7 +54,10 @@ class CentralStore(Protocol):
         upload exists, before any part is sent (an error from it aborts the upload).
         CentralKeyExistsError when the key is taken, CentralChecksumError when the server
         computed another digest (for multipart: when the file read does not hash to
-        `item.sha256`, the upload is aborted)."""
+        `item.sha256`, the upload is aborted). `stopping` is asked before each part is
+        read: once it gives a reason, the parts in flight finish and
+        ForwardingStoppedError is raised, the upload left unfinished on the server (as
+        `started` recorded it) for the next start's `abort_unfinished`."""
 
     def head(self, key: str, version_id: str | None = None) -> CentralHead | None:
         """The stored version (the newest without `version_id`); None when there is none."""

@@ -23,6 +23,7 @@ SERVER_WIDE = (
 
 
 def confirm(central: CentralStore, key: str, expected: Expected) -> CentralHead:
+    """The stored version's HEAD, or CentralNotConfirmedError naming what it lacks."""
     head = central.head(key, expected.version_id)
     problems = confirmation_problems(expected, head)
     if problems or head is None:

@@ -17,6 +17,12 @@ pass: the objects left are tried again by the next one and nothing is recorded f
 Errors of one object (a checksum refused, another object under its key, a HEAD that does
 not confirm, its local copy unreadable, the ledger refusing its row) are recorded on its
 row, and the pass goes on.
+
+A pass told to stop (`stopping`: the daemon's SIGTERM, `dockd forward`'s SIGTERM or
+SIGINT) looks before each object, each lock update, the frees, and (in the store) each
+part: what is in flight finishes, nothing more starts, and an upload cut between its
+parts stays recorded as begun, for the next process's first pass to abort. Lock upkeep
+lives in `dockd.services.lock_upkeep`.
 """
 
 from __future__ import annotations
@@ -40,22 +46,19 @@ from dockd.core.forwarding import (
     Outgoing,
     Step,
     adoptable,
-    confirmation_problems,
     step,
-    upkeep_due,
-    wanted_hold,
 )
 from dockd.errors import (
     CentralConflictError,
-    CentralError,
     CentralKeyExistsError,
     CentralNotConfirmedError,
     DockdError,
+    ForwardingStoppedError,
 )
-from dockd.ports import CentralRecords, CentralStore, ForwardingStore
-from dockd.services.central_checks import SERVER_WIDE as _SERVER_WIDE
+from dockd.ports import CentralRecords, CentralStore, ForwardingStore, Stopping, never_stopping
 from dockd.services.central_checks import confirm as _confirm
 from dockd.services.freeing import LocalFreeing
+from dockd.services.lock_upkeep import ENDS_PASS, LockKeeper, bring_lock
 from dockd.ui.i18n import Said
 
 log = structlog.get_logger("dockd.services.forward")
@@ -73,7 +76,8 @@ class PassSummary:
     left_bytes: int = 0
     bytes_sent: int = 0
     aborted_uploads: list[str] = field(default_factory=list)
-    stopped: CentralError | None = None  # the server-wide error that ended the pass
+    # what ended the pass early: a server-wide CentralError, or ForwardingStoppedError
+    stopped: DockdError | None = None
     lock_upkeep: LockUpkeep = field(default_factory=lambda: LockUpkeep(0, None, None))
 
     @property
@@ -97,7 +101,10 @@ class Forwarder:
     slot is copying (docking wins the disk); the CLI passes nothing. `lease` is held for
     the whole pass: one pass at a time per store, across processes, so the unfinished
     uploads a pass aborts are never another live pass's. `takeover_after`: how long
-    another station's copy's lock may lag before this station updates it."""
+    another station's copy's lock may lag before this station updates it. `stopping` is
+    asked before each object and each part: once it gives a reason, what is in flight
+    finishes, nothing more is sent, updated or freed, and the pass returns with
+    ForwardingStoppedError as `stopped`."""
 
     def __init__(
         self,
@@ -110,6 +117,7 @@ class Forwarder:
         wait_for_disk: Callable[[], None] = lambda: None,
         lease: Callable[[], AbstractContextManager[None]] = nullcontext,
         takeover_after: timedelta = timedelta(minutes=60),
+        stopping: Stopping = never_stopping,
     ) -> None:
         self.central = central
         self.records = records
@@ -119,7 +127,8 @@ class Forwarder:
         self.streams = streams
         self.wait_for_disk = wait_for_disk
         self.lease = lease
-        self.takeover_after = takeover_after
+        self.stopping = stopping
+        self.locks = LockKeeper(central, records, clock, takeover_after, self._record, stopping)
         self.freeing = LocalFreeing(central, records, store, clock, local_retention_days)
         self._aborted = False
         self._lock = threading.Lock()  # one pass at a time (daemon thread beside a trigger)
@@ -149,12 +158,14 @@ class Forwarder:
                     [i for i in held.values() if i.local and step(i) is Step.SEND], held, summary
                 )
                 if summary.stopped is None:
-                    now = self.clock()
-                    updates = [i for i in held.values() if upkeep_due(i, now, self.takeover_after)]
-                    self._update_locks(updates, held, summary)
+                    self.locks.update(self.locks.due(held), held, summary)
                 if summary.stopped is None:
+                    if (reason := self.stopping()) is not None:
+                        raise ForwardingStoppedError(
+                            "stopped before freeing local copies ({reason})", reason=reason
+                        )
                     summary.freed = self.freeing.free(held, summary.failed)
-            except _SERVER_WIDE as exc:
+            except ENDS_PASS as exc:
                 summary.stopped = exc
             for item in held.values():
                 if step(item) is Step.SEND:
@@ -163,9 +174,15 @@ class Forwarder:
             lags = [i.lag_since for i in held.values() if step(i) is Step.UPDATE_LOCK]
             summary.lock_upkeep = lock_upkeep([d for d in lags if d is not None], self.clock())
             if summary.stopped is not None:
-                summary.failed[summary.stopped.code] += 1
-                log.warning(
-                    "central-pass-stopped", code=summary.stopped.code, error=str(summary.stopped)
+                told = isinstance(summary.stopped, ForwardingStoppedError)
+                if not told:
+                    summary.failed[summary.stopped.code] += 1
+                (log.info if told else log.warning)(
+                    "central-pass-stopped",
+                    code=summary.stopped.code,
+                    error=str(summary.stopped),
+                    left=summary.left,
+                    left_bytes=summary.left_bytes,
                 )
             return summary
 
@@ -181,8 +198,12 @@ class Forwarder:
                 return _Outcome(item, "skipped")
             self.wait_for_disk()
             try:
+                if (reason := self.stopping()) is not None:
+                    raise ForwardingStoppedError(
+                        "stopped before sending {key} ({reason})", key=item.key, reason=reason
+                    )
                 return self._send(item)
-            except _SERVER_WIDE as exc:
+            except ENDS_PASS as exc:
                 stop.set()
                 with self._lock_summary:
                     summary.stopped = summary.stopped or exc
@@ -227,7 +248,7 @@ class Forwarder:
                 self.records.upload_started(key, upload_id, self.clock())
                 begun.append(upload_id)
 
-            upload = self.central.put(item.put(), source, started)
+            upload = self.central.put(item.put(), source, started, self.stopping)
             # completed: nothing to abort. A failed one stays recorded: the store's own
             # abort is best effort, and the next start aborts what the server still has.
             self.records.upload_ended(begun)
@@ -254,7 +275,7 @@ class Forwarder:
                     checksum=checksum,
                 ) from None
             hold = lock.legal_hold or existing.legal_hold  # a hold found ON is not dockd's
-            _bring_lock(self.central, item.key, existing, lock.retain_until, hold)
+            bring_lock(self.central, item.key, existing, lock.retain_until, hold)
             expected = Expected(existing.version_id, item.size, checksum, lock.retain_until, hold)
             parts, result = _parts(checksum), "adopted"
         head = _confirm(self.central, item.key, expected)
@@ -280,70 +301,6 @@ class Forwarder:
             digest.update(chunk)
         return digest.hexdigest() == item.sha256
 
-    # lock upkeep -----------------------------------------------------------
-
-    def _update_locks(
-        self, items: list[Outgoing], held: dict[str, Outgoing], summary: PassSummary
-    ) -> None:
-        """A failure leaves the row confirmed with the lock it had and the failure's code
-        (the backlog counts it): the object is still forwarded, and the next pass tries
-        the update again."""
-        for item in items:
-            copy = item.copy
-            if copy is None or copy.version_id is None or copy.checksum is None:
-                continue
-            try:
-                item = replace(item, lock=self.records.wanted_lock(item))
-                if step(item) is not Step.UPDATE_LOCK:
-                    continue  # the facts changed back since the pass read them
-                head = self._bring_and_confirm(item, copy.version_id, copy.checksum)
-                self.records.record_lock(item, head, self.clock())
-            except _SERVER_WIDE:
-                raise
-            except DockdError as exc:
-                log.warning("central-lock-failed", key=item.key, code=exc.code, error=str(exc))
-                summary.failed[exc.code] += 1
-                self._record(self.records.record_lock_failed, item, exc)
-                continue
-            held[item.blake3] = replace(
-                item,
-                copy=replace(
-                    copy,
-                    retain_until=head.retain_until,
-                    legal_hold=head.legal_hold,
-                    error_code=None,
-                ),
-            )
-            summary.lock_updated += 1
-            summary.taken_over += item.sender is not None
-            log.info(
-                "central-lock-updated",
-                key=item.key,
-                retain_until=item.lock.retain_until.isoformat(),
-                legal_hold=item.lock.legal_hold,
-                taken_over_from=item.sender,
-            )
-
-    def _bring_and_confirm(self, item: Outgoing, version: str, checksum: str) -> CentralHead:
-        """Another station may be bringing the same lock at the same moment (its own
-        upkeep, or a takeover): a change the server refuses (a retention it already holds
-        later) still counts when the HEAD after it shows the lock the ledger wants."""
-        current = self.central.head(item.key, version)
-        if current is None:
-            raise CentralNotConfirmedError(
-                "{key}: version {version} gone", key=item.key, version=version
-            )
-        hold = wanted_hold(item)
-        expected = Expected(version, item.size, checksum, item.lock.retain_until, hold)
-        try:
-            _bring_lock(self.central, item.key, current, item.lock.retain_until, hold)
-        except _SERVER_WIDE:
-            raise
-        except DockdError:
-            if confirmation_problems(expected, self.central.head(item.key, version)):
-                raise
-        return _confirm(self.central, item.key, expected)
-
 
 def _confirmed(item: Outgoing, head: CentralHead, at: datetime, adopted: bool) -> Outgoing:
     """The object as the ledger holds it once `record_confirmed` has written `head`."""
@@ -362,15 +319,6 @@ def _confirmed(item: Outgoing, head: CentralHead, at: datetime, adopted: bool) -
         foreign_hold=adopted and head.legal_hold and not item.lock.legal_hold,
     )
     return replace(item, copy=copy)
-
-
-def _bring_lock(
-    central: CentralStore, key: str, head: CentralHead, retain_until: datetime, legal_hold: bool
-) -> None:
-    if head.retain_until is None or head.retain_until < retain_until:
-        central.extend_retention(key, head.version_id, retain_until)
-    if head.legal_hold != legal_hold:
-        central.set_legal_hold(key, head.version_id, legal_hold)
 
 
 def _parts(checksum: str) -> int:

@@ -38,6 +38,8 @@ def test_a_daemon_killed_mid_multipart_aborts_its_upload_at_restart_and_sends_ag
     daemon = Daemon(tmp_path)
     daemon.write_config(
         f'watch_dirs = ["{tmp_path / "drop"}"]\nsettle_seconds = 1.0\n'
+        # no bay: the test recorders other runs on this host plug are not docked here
+        'ports = ["dockd-test-drop-folder-only"]\n'
         f'[central]\nendpoint = "{seaweed.endpoint}"\nbucket = "{central_bucket}"\n'
         f'access_key = "{ACCESS_KEY}"\nsecret_key = "{SECRET_KEY}"\n'
         "streams = 1\npart_mib = 5\n"

@@ -25,9 +25,11 @@ from dockd.errors import (
     CentralError,
     CentralKeyExistsError,
     CentralNoObjectLockError,
+    ForwardingStoppedError,
     LocalCopyUnreadableError,
     StoreError,
 )
+from dockd.ports import Stopping, never_stopping
 
 
 def s3_checksum(data: bytes) -> str:
@@ -47,7 +49,9 @@ class StoredVersion:
 @dataclass
 class FakeBucket:
     """`fail_next` raises each given error from the next put, in order; `unfinished` are
-    multipart uploads a killed dock (or another station, live) left, by upload id. Like
+    multipart uploads a killed dock (or another station, live) left, by upload id. An
+    object larger than `part_size` (when set) goes up in parts, `stopping` asked before
+    each: told to stop, the upload is left in `unfinished`, as S3 keeps it. Like
     the S3 adapter, `put` takes the local key and stores it under `prefix`; every other
     call names the bucket key."""
 
@@ -59,6 +63,8 @@ class FakeBucket:
     puts: list[str] = field(default_factory=list)
     reads: list[str] = field(default_factory=list)
     corrupt_on_the_way: bool = False
+    part_size: int = 0
+    parts_sent: int = 0
 
     def check_bucket(self) -> None:
         if not self.object_lock:
@@ -69,6 +75,7 @@ class FakeBucket:
         item: CentralPut,
         source: Path,
         started: Callable[[str, str], None] = lambda key, upload_id: None,
+        stopping: Stopping = never_stopping,
     ) -> CentralUpload:
         if self.fail_next:
             raise self.fail_next.pop(0)
@@ -83,10 +90,24 @@ class FakeBucket:
             raise CentralChecksumError(f"BadDigest for {key}")
         if key in self.objects:
             raise CentralKeyExistsError(f"{key} exists")
+        if self.part_size and len(data) > self.part_size:
+            self._send_parts(key, len(data), started, stopping)
         self.puts.append(key)
         version = f"v{len(self.puts)}"
         self.objects[key] = StoredVersion(data, version, item.retain_until, item.legal_hold)
         return CentralUpload(key, version, s3_checksum(data), 0)
+
+    def _send_parts(
+        self, key: str, size: int, started: Callable[[str, str], None], stopping: Stopping
+    ) -> None:
+        upload_id = f"upload-{len(self.unfinished) + len(self.puts) + 1}"
+        self.unfinished[upload_id] = key
+        started(key, upload_id)
+        for _ in range(0, size, self.part_size):
+            if (reason := stopping()) is not None:
+                raise ForwardingStoppedError(f"stopped sending {key} ({reason})")
+            self.parts_sent += 1
+        del self.unfinished[upload_id]
 
     def head(self, key: str, version_id: str | None = None) -> CentralHead | None:
         stored = self.objects.get(key)

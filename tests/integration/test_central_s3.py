@@ -373,10 +373,10 @@ def test_a_local_read_error_is_named_and_frees_its_part_buffer(
     bad, bad_source = local_object(tmp_path, LARGE)
     good, good_source = local_object(tmp_path, LARGE + 1)
     monkeypatch.setattr(
-        "dockd.adapters.central._open_local",
+        "dockd.adapters.central_multipart.open_local",
         lambda source: (FailingRead if source == bad_source else io.FileIO)(source, "rb"),
     )
-    for _ in range(store._streams + 2):
+    for _ in range(store._config.streams + 2):
         with pytest.raises(LocalCopyUnreadableError, match="Input/output error"):
             store.put(bad, bad_source)
     done: list[str] = []

@@ -201,16 +201,16 @@ def test_the_server_stopped_mid_forward_and_restarted(
 
 _KILLED = """
 import os, signal, sys
-from dockd.adapters.central import S3CentralStore
+from dockd.adapters.central_multipart import MultipartUpload
 from dockd.cli.main import main
 
-real = S3CentralStore._send_part
+real = MultipartUpload._send_part
 def send_then_die(self, key, upload_id, number, *rest):
     answer = real(self, key, upload_id, number, *rest)
     if number == 2:
         os.kill(os.getpid(), signal.SIGKILL)
     return answer
-S3CentralStore._send_part = send_then_die
+MultipartUpload._send_part = send_then_die
 main(["--config", sys.argv[1], "forward"])
 """
 

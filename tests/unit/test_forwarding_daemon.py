@@ -11,6 +11,8 @@ from pathlib import Path
 
 from dockd.daemon.board import StatusBoard
 from dockd.daemon.forwarding import BackgroundForwarder
+from dockd.errors import ForwardingStoppedError
+from dockd.ports import Stopping
 from dockd.services.forward import Forwarder
 from tests.fakes.central import FakeBucket, FakeCentralRecords, FakeLocalStore, FakeObject
 
@@ -38,8 +40,8 @@ def test_passes_run_at_start_and_after_a_dock_and_yield_to_copying(tmp_path: Pat
         store.add(o)
     board = StatusBoard()
 
-    def build(wait: Callable[[], None]) -> Forwarder:
-        return Forwarder(bucket, records, store, lambda: NOW, 30, 1, wait)
+    def build(wait: Callable[[], None], stopping: Stopping) -> Forwarder:
+        return Forwarder(bucket, records, store, lambda: NOW, 30, 1, wait, stopping=stopping)
 
     background = BackgroundForwarder(build, board, interval_s=3600)
     board.set("usb-1", state="copying", serial="SN1")
@@ -61,8 +63,17 @@ def test_passes_run_at_start_and_after_a_dock_and_yield_to_copying(tmp_path: Pat
 def test_hooks_run_after_every_pass_and_a_crashing_one_stops_nothing(tmp_path: Path) -> None:
     records = FakeCentralRecords([], NOW + timedelta(days=365))
 
-    def build(wait: Callable[[], None]) -> Forwarder:
-        return Forwarder(FakeBucket(), records, FakeLocalStore(tmp_path), lambda: NOW, 30, 1, wait)
+    def build(wait: Callable[[], None], stopping: Stopping) -> Forwarder:
+        return Forwarder(
+            FakeBucket(),
+            records,
+            FakeLocalStore(tmp_path),
+            lambda: NOW,
+            30,
+            1,
+            wait,
+            stopping=stopping,
+        )
 
     background = BackgroundForwarder(build, StatusBoard(), interval_s=3600)
     calls: list[str] = []
@@ -86,8 +97,10 @@ def test_hooks_run_after_a_pass_that_failed(tmp_path: Path) -> None:
     bucket = FakeBucket(object_lock=False)  # every pass refused before sending anything
     records = FakeCentralRecords([], NOW + timedelta(days=365))
 
-    def build(wait: Callable[[], None]) -> Forwarder:
-        return Forwarder(bucket, records, FakeLocalStore(tmp_path), lambda: NOW, 30, 1, wait)
+    def build(wait: Callable[[], None], stopping: Stopping) -> Forwarder:
+        return Forwarder(
+            bucket, records, FakeLocalStore(tmp_path), lambda: NOW, 30, 1, wait, stopping=stopping
+        )
 
     background = BackgroundForwarder(build, StatusBoard(), interval_s=3600)
     calls: list[str] = []
@@ -97,3 +110,24 @@ def test_hooks_run_after_a_pass_that_failed(tmp_path: Path) -> None:
         assert until(lambda: calls == ["after"])
     finally:
         background.stop(timeout=5)
+
+
+def test_a_cancelled_daemon_pass_sends_nothing_more(tmp_path: Path) -> None:
+    """The daemon's SIGTERM handler cancels: the pass stops at its next object or part."""
+    data = b"left for the next start"
+    item = FakeObject(hashlib.sha256(data).hexdigest(), data, [NOW + timedelta(days=90)])
+    bucket = FakeBucket()
+    records = FakeCentralRecords([item], NOW + timedelta(days=365))
+    store = FakeLocalStore(tmp_path)
+    store.add(item)
+
+    def build(wait: Callable[[], None], stopping: Stopping) -> Forwarder:
+        return Forwarder(bucket, records, store, lambda: NOW, 30, 1, wait, stopping=stopping)
+
+    background = BackgroundForwarder(build, StatusBoard(), interval_s=3600)
+    assert background.stopping() is None
+    background.cancel()
+    assert background.stopping() == "dockd is stopping"
+    summary = background.forwarder.run_pass()
+    assert isinstance(summary.stopped, ForwardingStoppedError)
+    assert (bucket.puts, summary.left, records.copies) == ([], 1, {})

@@ -22,7 +22,7 @@ RUN_PACKAGES  := python3-venv python3-dev gcc libc6-dev libsystemd-dev pkg-confi
 # isoinfo (genisoimage) and xorriso read export discs as a peer would.
 # make deb: dpkg-deb is part of dpkg; the package is staged by packaging/install.sh.
 # The tests check it with lintian.
-DEB_PACKAGES  := dpkg
+DEB_PACKAGES  := dpkg dpkg-dev debhelper fakeroot
 TEST_PACKAGES := $(RUN_PACKAGES) $(DEB_PACKAGES) lintian dosfstools mtools exfatprogs rsync b3sum ffmpeg systemd \
                  btrfs-progs dmsetup \
                  postgresql chrony chromium fonts-wqy-microhei genisoimage xorriso

@@ -8,11 +8,13 @@
 # Maintainer (pyproject.toml's first maintainer, else its first author) and the
 # changelog (a native package's one entry for pyproject.toml's version).
 #
-# Why not dh-virtualenv (bookworm has 1.2.2, and it does build this pyproject): it is a
-# second recipe for the venv beside packaging/install.sh, which `make install` runs, and
-# it stops short of what install.sh does to make a venv built under DESTDIR right at its
-# final path (pyvenv.cfg, bytecode compiled with the final source paths). One recipe for
-# both: dh's override_dh_auto_install runs install.sh, and debhelper does the rest
+# Why not dh-virtualenv (bookworm has 1.2.2; its `pip install .` would take this
+# pyproject): it is a second recipe for the venv beside packaging/install.sh, which
+# `make install` runs, and it does less to make a venv built under the package tree right
+# at its final path: it rewrites the #! lines and bin/activate, but not pyvenv.cfg, and its
+# bytecode is pip's (build paths in tracebacks) or compiled by postinst into /opt on the
+# dock, where install.sh compiles it at build time with the final paths. So one recipe
+# for both: dh's override_dh_auto_install runs install.sh, and debhelper does the rest
 # (units enabled and started, tmpfiles, conffiles, md5sums, changelog, lintian overrides).
 #
 # The venv is built with Debian's python3, so the package depends on that python3 minor

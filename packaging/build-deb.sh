@@ -49,7 +49,9 @@ py=$("$PYTHON" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1
 py_next=$("$PYTHON" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1] + 1}")')
 
 work=$(mktemp -d)
+# The copy holds a 170 MB venv: gone however the build ends, a killed one (CI's timeout) too.
 trap 'rm -rf "$work"' EXIT
+trap 'exit 1' HUP INT TERM
 tree=$work/dockd-$version
 mkdir "$tree"
 (cd "$SRC" && tar -cf - --exclude=__pycache__ pyproject.toml README.md dockd systemd udev rules \

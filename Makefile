@@ -20,9 +20,10 @@ RUN_PACKAGES  := python3-venv python3-dev gcc libc6-dev libsystemd-dev pkg-confi
 # What the tests add: recorder images (mkfs, mtools), the tools dockd is compared with, ffmpeg
 # for real containers, systemd as PID 1, PostgreSQL, chronyd, Chromium and a CJK font;
 # isoinfo (genisoimage) and xorriso read export discs as a peer would.
-# make deb: dpkg-deb is part of dpkg; the package is staged by packaging/install.sh.
-# The tests check it with lintian.
-DEB_PACKAGES  := dpkg
+# make deb: dpkg-buildpackage (dpkg-dev) runs debhelper's dh, which stages the package with
+# packaging/install.sh (Rules-Requires-Root: no, so no fakeroot). The tests check the
+# package with lintian.
+DEB_PACKAGES  := dpkg dpkg-dev debhelper
 TEST_PACKAGES := $(RUN_PACKAGES) $(DEB_PACKAGES) lintian dosfstools mtools exfatprogs rsync b3sum ffmpeg systemd \
                  btrfs-progs dmsetup \
                  postgresql chrony chromium fonts-wqy-microhei genisoimage xorriso
@@ -112,7 +113,8 @@ install: run-packages
 uninstall:
 	DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' packaging/install.sh uninstall
 
-# $(DIST)/dockd_<version>_<arch>.deb, staged by packaging/install.sh (packaging/build-deb.sh).
+# $(DIST)/dockd_<version>_<arch>.deb (and its .buildinfo, .changes), built by debhelper in a
+# temporary copy of the checkout (packaging/build-deb.sh).
 deb: run-packages deb-packages
 	PYTHON='$(SYSTEM_PYTHON)' packaging/build-deb.sh '$(DIST)'
 

@@ -109,7 +109,13 @@ activate() {
 	[ -z "$DESTDIR" ] || return 0
 	if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
 	systemd-tmpfiles --create "$TMPFILESDIR/dockd.conf" || true
-	if udevadm control --ping 2>/dev/null; then udevadm control --reload; fi
+	if udevadm control --ping 2>/dev/null; then
+		udevadm control --reload
+		# A recorder already in a bay was probed under the rules as they were: re-run the
+		# rules on the USB disks (only those can be recorders), so that it is tagged (or,
+		# after an uninstall, untagged) without a re-plug. The system's own disks get no event.
+		udevadm trigger --action=change --subsystem-match=block --property-match=ID_BUS=usb || true
+	fi
 	journalctl --update-catalog 2>/dev/null || true
 }
 

@@ -1,6 +1,7 @@
 """The package as an admin installs it: `apt-get install ./dockd_*.deb` under a real PID-1
 systemd, its maintainer scripts' live branch, a dock through the installed unit, then
-`dpkg -r` with dockd running and a purge; and an upgrade over a docked station.
+`dpkg -r` with dockd running, the package installed again (its units enabled and running
+again), removed and purged; and an upgrade over a docked station.
 
 The root is this machine's own, seen through an overlay whose upper layer is a tmpfs of
 the namespace: apt resolves the Depends line against this machine's installed packages
@@ -9,6 +10,9 @@ in that layer and vanishes with the namespace. udevd is this machine's (its cont
 socket and database are bound in), so postinst's `udevadm control --reload` and
 `udevadm trigger` reach the real one. The only test-only files are the drop-ins that
 keep systemd from booting this host's sysinit and move the status page to a free port.
+One file goes from the overlay: this machine is a Docker image, whose
+/usr/sbin/policy-rc.d (exit 101) tells every package's maintainer scripts not to start
+services (deb-systemd-invoke asks it); a dock has none.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ mount --bind {work} {new}{work}
 cd {new}
 pivot_root . .host
 umount -l /.host
+rm -f /usr/sbin/policy-rc.d
 for unit in dockd.service dockd-verify.service; do
     mkdir -p /run/systemd/system/$unit.d
     printf '[Unit]\\nDefaultDependencies=no\\nAfter=systemd-journald.socket\\n' \\
@@ -62,6 +67,9 @@ EARLY_RULE_TEXT = (
     'ENV{ID_BUS}="usb"\n'
 )
 
+
+# The units the package enables (the report and the scrub run from their timers).
+ENABLED = ("dockd.service", "dockd-report.timer", "dockd-verify.timer")
 
 # As the dock's shell has it: not this test run's PYTHONPATH (the checkout's dockd).
 CLEAN_ENV = ("env", "-u", "PYTHONPATH")
@@ -189,6 +197,7 @@ def recorder(tmp_path: Path, serial: str) -> Path:
 def test_apt_installs_the_package_docks_then_removes_it_running_and_purges(
     deb: Path, tmp_path: Path
 ) -> None:
+    require_udev()  # before the reload below: a udevd to reload
     EARLY_RULE.parent.mkdir(parents=True, exist_ok=True)
     EARLY_RULE.write_text(EARLY_RULE_TEXT)
     run("udevadm", "control", "--reload")
@@ -241,9 +250,32 @@ def test_apt_installs_the_package_docks_then_removes_it_running_and_purges(
             assert dock_.active("dockd") == "inactive", removed.stdout
             assert not (dock_.root / f"proc/{pid}").exists()
             assert not (dock_.root / "opt/dockd").exists()
-            assert not (dock_.root / "usr/lib/systemd/system/dockd.service").exists()
+            assert not (dock_.root / "lib/systemd/system/dockd.service").exists()
             assert (dock_.root / "etc/dockd/dockd.toml").exists()  # remove keeps conffiles
             assert dock_.store() == kept
+
+            # installed again from "rc" (configuration kept): postinst runs `configure`
+            # with the removed version, as on an upgrade, and the units still come back
+            # enabled and running
+            dock_.sh(f"apt-get install -y --no-install-recommends {deb}")
+            status = dock_.sh("dpkg-query -W -f='${Status}' dockd").stdout
+            assert status == "install ok installed", status
+            for unit in ENABLED:
+                enabled = dock_.sh(f"systemctl is-enabled {unit}", ok=False).stdout.strip()
+                assert enabled == "enabled", unit
+            dock_.started("dockd started again by postinst")
+            for timer in ("dockd-report.timer", "dockd-verify.timer"):
+                assert dock_.active(timer) == "active", timer
+            dock_.sh("dpkg -r dockd")
+            assert dock_.active("dockd") == "inactive"
+            # the evidence as it was; the started dockd only adds an object and its signature
+            after = dock_.store()
+            assert {path: after.get(path) for path in kept} == kept
+            assert {path.split("/")[0] for path in after.keys() - kept.keys()} <= {
+                "objects",
+                "signatures",
+            }
+            kept = after
 
             # purge: the configuration goes, the evidence stays, and says so
             purged = dock_.sh("dpkg -P dockd").stdout

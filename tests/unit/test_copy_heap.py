@@ -29,3 +29,20 @@ def test_a_copy_that_fails_lifts_the_freeze() -> None:
     except RuntimeError:
         pass
     assert gc.get_freeze_count() == 0
+
+
+def test_a_freeze_taken_before_the_copy_is_kept_after_it() -> None:
+    """start-up's freeze in the daemon outlives every copy; the copy adds nothing to it."""
+    heap = FrozenHeap()
+    gc.freeze()
+    try:
+        before = gc.get_freeze_count()
+        assert before > 0
+        with heap.during_copy(), heap.during_copy():
+            assert gc.get_freeze_count() == before
+        assert gc.get_freeze_count() == before
+    finally:
+        gc.unfreeze()
+    with heap.during_copy():  # the next copy on an unfrozen heap takes its own freeze
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0

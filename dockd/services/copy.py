@@ -37,12 +37,17 @@ from dockd.ui.i18n import Said
 
 log = structlog.get_logger("dockd.services.copy")
 _BATCH = 64
+# Small files travel between the threads this many at a time: one job, one future and one
+# wake-up for the group, where one per file cost more CPU (GIL hand-offs) than the copy.
+_GROUP = 8
 _BATCH_SECONDS = 0.5
 _MOST_STAGED = 4 * _BATCH  # staged, not yet flushed: what a crash would leave to clean up
 _Result = tuple[VerifiedRecording, list[Problem]]
 #: a copy in staging, with the source file as it was when copied
 _Copy = tuple[SourceFile, Staged]
 _T = TypeVar("_T")
+#: what a job made of each file of its group, in order: its result, or why it has none
+_Outcomes = list[_T | Exception]
 
 
 class FileProblem(Exception):
@@ -116,8 +121,8 @@ class CopyPipeline:
         records them, and is raised."""
         phases = Phases()
         ending: DockdError | None = None
-        queue = iter(files)
-        inflight: dict[Future[_Copy], SourceFile] = {}
+        queue = _groups(files, self.store.chunk_size)
+        inflight: dict[Future[_Outcomes[_Copy]], list[SourceFile]] = {}
         with (
             FROZEN.during_copy(),
             ThreadPoolExecutor(self.parallel_files, thread_name_prefix="dockd-copy") as pool,
@@ -159,31 +164,50 @@ class CopyPipeline:
     def _fill(
         self,
         pool: ThreadPoolExecutor,
-        queue: Iterator[SourceFile],
-        inflight: dict[Future[_Copy], SourceFile],
+        queue: Iterator[list[SourceFile]],
+        inflight: dict[Future[_Outcomes[_Copy]], list[SourceFile]],
         run: CopyRun,
         phases: Phases,
     ) -> DockdError | None:
         while len(inflight) < 2 * self.parallel_files:
             if run.cancel.is_set():
                 return _stopped(Said("before it finished"))
-            file = next(queue, None)
-            if file is None:
+            group = next(queue, None)
+            if group is None:
                 break
-            inflight[pool.submit(self.stage_one, file, run, phases)] = file
+            inflight[pool.submit(self.stage_group, group, run, phases)] = group
         return None
 
     def _collect(
         self,
-        job: Future[_T],
-        file: SourceFile,
+        job: Future[_Outcomes[_T]],
+        group: list[SourceFile],
         run: CopyRun,
         take: Callable[[_T], None],
         problems: list[Problem],
     ) -> DockdError | None:
-        """Hands a finished job's result to `take`; a per-file problem joins `problems`."""
+        """Hands each result of a finished job to `take`; a per-file problem joins
+        `problems`; the first session-ending error is returned."""
         try:
-            result = job.result()
+            outcomes = job.result()
+        except Exception as exc:
+            outcomes = [exc]
+        ending: DockdError | None = None
+        for file, outcome in zip(group, outcomes, strict=False):  # unbegun files: none
+            ending = self._settle(file, outcome, run, take, problems) or ending
+        return ending
+
+    def _settle(
+        self,
+        file: SourceFile,
+        outcome: _T | Exception,
+        run: CopyRun,
+        take: Callable[[_T], None],
+        problems: list[Problem],
+    ) -> DockdError | None:
+        try:
+            if isinstance(outcome, Exception):
+                raise outcome
         except FileProblem as problem:
             problems.append(Problem(file.display, problem.code, problem.message))
             run.bound.warning(
@@ -195,8 +219,35 @@ class CopyPipeline:
         except Exception as exc:
             run.bound.exception("internal-error", path=file.display)
             return InternalError("{kind}: {reason}", kind=type(exc).__name__, reason=exc)
-        take(result)
+        take(outcome)
         return None
+
+    def stage_group(
+        self, files: list[SourceFile], run: CopyRun, phases: Phases
+    ) -> _Outcomes[_Copy]:
+        """Each file into staging in turn; after a session-ending error the rest of the
+        group is not begun."""
+        outcomes: _Outcomes[_Copy] = []
+        for file in files:
+            try:
+                outcomes.append(self.stage_one(file, run, phases))
+            except FileProblem as problem:
+                outcomes.append(problem)
+            except Exception as exc:
+                outcomes.append(exc)
+                break
+        return outcomes
+
+    def finish_group(self, copies: list[_Copy], run: CopyRun, phases: Phases) -> _Outcomes[_Result]:
+        """finish_one for each durable copy; one that fails does not stop the others
+        (each is staged and durable: left alone, it would only wait to be cleaned up)."""
+        outcomes: _Outcomes[_Result] = []
+        for copy in copies:
+            try:
+                outcomes.append(self.finish_one(copy, run, phases))
+            except Exception as exc:
+                outcomes.append(exc)
+        return outcomes
 
     def stage_one(self, file: SourceFile, run: CopyRun, phases: Phases) -> _Copy:
         """Copy into staging; a file that changed meanwhile gets one more try."""
@@ -361,14 +412,15 @@ class _Batch:
             for _, staged in batch:
                 store.discard(staged)
             return [], exc
-        jobs = {
-            self.checks.submit(self.pipeline.finish_one, copy, run, phases): copy[0]
-            for copy in batch
-        }
+        jobs = [
+            (self.checks.submit(self.pipeline.finish_group, part, run, phases), part)
+            for part in _parts(batch, self.pipeline.parallel_files)
+        ]
         done: list[_Result] = []
         ending: DockdError | None = None
-        for job, file in jobs.items():
-            ending = self.pipeline._collect(job, file, run, done.append, self.problems) or ending
+        for job, part in jobs:
+            files = [file for file, _ in part]
+            ending = self.pipeline._collect(job, files, run, done.append, self.problems) or ending
         if done:
             with phases.timed("dir_sync"):
                 store.sync()
@@ -394,10 +446,41 @@ class _Batch:
             )
         self.copied.extend(recordings)
 
-    def abandon(self, inflight: dict[Future[_Copy], SourceFile]) -> None:
+    def abandon(self, inflight: dict[Future[_Outcomes[_Copy]], list[SourceFile]]) -> None:
         """After an unexpected error: staged copies no flush will take are discarded now
         rather than when the store closes (the pool has finished them)."""
-        left = [job.result() for job in inflight if not job.exception()]
+        left = [
+            outcome
+            for job in inflight
+            if not job.exception()
+            for outcome in job.result()
+            if not isinstance(outcome, Exception)
+        ]
         for _, staged in [*self.staged, *left]:
             self.pipeline.store.discard(staged)
         self.staged = []
+
+
+def _groups(files: list[SourceFile], chunk: int) -> Iterator[list[SourceFile]]:
+    """The copy jobs in the volume's order: up to _GROUP small files (one read and one
+    write each) together, a large file alone (it streams, and has threads of its own)."""
+    group: list[SourceFile] = []
+    for file in files:
+        if file.size > chunk:
+            if group:
+                yield group
+                group = []
+            yield [file]
+            continue
+        group.append(file)
+        if len(group) == _GROUP:
+            yield group
+            group = []
+    if group:
+        yield group
+
+
+def _parts(batch: list[_Copy], parts: int) -> list[list[_Copy]]:
+    """`batch` cut into at most `parts` runs in order, one read-back job each."""
+    size = -(-len(batch) // parts)
+    return [batch[at : at + size] for at in range(0, len(batch), size)]

@@ -32,7 +32,7 @@ from dockd.core.transfer import Published, ReadBack, Staged
 from dockd.errors import DockdError, InternalError, RecorderGoneError, SourceFileError
 from dockd.ports import Clock, EvidenceStore, ProgressSink, SessionLedger, Volume
 from dockd.services.copy_heap import FROZEN
-from dockd.services.copy_phases import Phases
+from dockd.services.copy_phases import Laps, Phases
 from dockd.ui.i18n import Said
 
 log = structlog.get_logger("dockd.services.copy")
@@ -228,52 +228,56 @@ class CopyPipeline:
         """Each file into staging in turn; after a session-ending error the rest of the
         group is not begun."""
         outcomes: _Outcomes[_Copy] = []
-        for file in files:
-            try:
-                outcomes.append(self.stage_one(file, run, phases))
-            except FileProblem as problem:
-                outcomes.append(problem)
-            except Exception as exc:
-                outcomes.append(exc)
-                break
+        with phases.timed("stage"):
+            for file in files:
+                try:
+                    outcomes.append(self.stage_one(file, run))
+                except FileProblem as problem:
+                    outcomes.append(problem)
+                except Exception as exc:
+                    outcomes.append(exc)
+                    break
         return outcomes
 
     def finish_group(self, copies: list[_Copy], run: CopyRun, phases: Phases) -> _Outcomes[_Result]:
         """finish_one for each durable copy; one that fails does not stop the others
         (each is staged and durable: left alone, it would only wait to be cleaned up)."""
         outcomes: _Outcomes[_Result] = []
+        laps = phases.laps()
         for copy in copies:
             try:
-                outcomes.append(self.finish_one(copy, run, phases))
+                outcomes.append(self.finish_one(copy, run, laps))
             except Exception as exc:
                 outcomes.append(exc)
+                laps.skip()
+        laps.close()
         return outcomes
 
-    def stage_one(self, file: SourceFile, run: CopyRun, phases: Phases) -> _Copy:
+    def stage_one(self, file: SourceFile, run: CopyRun) -> _Copy:
         """Copy into staging; a file that changed meanwhile gets one more try."""
-        with phases.timed("stage"):
+        staged, seen = self._stage(file, run)
+        if seen is None:
+            self.store.discard(staged)
             staged, seen = self._stage(file, run)
             if seen is None:
                 self.store.discard(staged)
-                staged, seen = self._stage(file, run)
-                if seen is None:
-                    self.store.discard(staged)
-                    raise FileProblem(
-                        "source-changed",
-                        "the file changed while it was copied, twice; not copied. "
-                        "Is the recorder still recording?",
-                    )
+                raise FileProblem(
+                    "source-changed",
+                    "the file changed while it was copied, twice; not copied. "
+                    "Is the recorder still recording?",
+                )
         return seen, staged
 
-    def finish_one(self, copy: _Copy, run: CopyRun, phases: Phases) -> _Result:
+    def finish_one(self, copy: _Copy, run: CopyRun, laps: Laps) -> _Result:
         """Link a durable staged copy into place, read it back from the disk, describe it."""
         seen, staged = copy
-        with phases.timed("publish"):
-            published = self.store.publish(staged)
-        with phases.timed("read_back"):
-            back = self.store.verify_published(published)
-        with phases.timed("describe"):
-            return self._describe(seen, published, back, run)
+        published = self.store.publish(staged)
+        laps.lap("publish")
+        back = self.store.verify_published(published)
+        laps.lap("read_back")
+        described = self._describe(seen, published, back, run)
+        laps.lap("describe")
+        return described
 
     def _stage(self, file: SourceFile, run: CopyRun) -> tuple[Staged, SourceFile | None]:
         """Copy into staging; the SourceFile as copied, or None when it changed meanwhile."""

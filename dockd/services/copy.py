@@ -35,7 +35,6 @@ from dockd.services.copy_heap import FROZEN
 from dockd.services.copy_phases import Laps, Phases
 from dockd.ui.i18n import Said
 
-log = structlog.get_logger("dockd.services.copy")
 _BATCH = 64
 # Small files travel between the threads this many at a time: one job, one future and one
 # wake-up for the group, where one per file cost more CPU (GIL hand-offs) than the copy.
@@ -321,16 +320,7 @@ class CopyPipeline:
         problems: list[Problem] = []
         container = self._container(file, published.key, back.whole, problems)
         copy = VerifiedCopy(file, published, back.method, container, tuple(problems))
-        rec, notes = build_recording(copy, run.facts, self.clock())
-        if rec.late:  # a policy violation for the nightly report, not a copy problem
-            log.warning(
-                "late-offload",
-                serial=run.facts.serial,
-                path=file.display,
-                deadline=rec.deadline.isoformat(),
-                late_by_s=rec.late_by_s,
-            )
-        return rec, notes
+        return build_recording(copy, run.facts, self.clock())
 
     def _container(
         self, file: SourceFile, key: str, whole: bytes | None, problems: list[Problem]
@@ -447,7 +437,9 @@ class _Batch:
                 path=rec.source.display,
                 blake3=rec.digests.blake3,
                 size=rec.source.size,
+                **({"late_by_s": rec.late_by_s} if rec.late else {}),
             )
+        _late_offloads(run, recordings)
         self.copied.extend(recordings)
 
     def abandon(self, inflight: dict[Future[_Outcomes[_Copy]], list[SourceFile]]) -> None:
@@ -463,6 +455,23 @@ class _Batch:
         for _, staged in [*self.staged, *left]:
             self.pipeline.store.discard(staged)
         self.staged = []
+
+
+def _late_offloads(run: CopyRun, recordings: list[VerifiedRecording]) -> None:
+    """A policy violation for the nightly report, not a copy problem: one warning for the
+    batch's late recordings (each one's lateness is on its `recording-verified` line).
+    A warning a file cost more than its copy when a recorder came back late: all its
+    files are late together, and logging serialises the copy threads."""
+    late = [rec for rec in recordings if rec.late]
+    if late:
+        worst = max(late, key=lambda rec: rec.late_by_s)
+        run.bound.warning(
+            "late-offload",
+            recordings=len(late),
+            path=worst.source.display,
+            deadline=worst.deadline.isoformat(),
+            late_by_s=worst.late_by_s,
+        )
 
 
 def _groups(files: list[SourceFile], chunk: int) -> Iterator[list[SourceFile]]:

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from blake3 import blake3
 
+from dockd.adapters.store.copier import Copier
 from dockd.adapters.store.durable import fsync_dir, sync_files, sync_folders
 from dockd.adapters.store.flags import (
     FS_IMMUTABLE_FL,
@@ -191,6 +192,7 @@ class ObjectStore:
         self._streams = 0
         self._fanout: set[Path] = set()
         self._aside = SetAside(root)
+        self._copier = Copier()
         try:
             root.mkdir(parents=True, exist_ok=True)
             guard = os.open(root / _GUARD_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
@@ -207,6 +209,7 @@ class ObjectStore:
             ) from exc
 
     def close(self) -> None:
+        self._copier.close()
         shutil.rmtree(self._staging, ignore_errors=True)
         os.close(self._staging_lock)
 
@@ -237,11 +240,18 @@ class ObjectStore:
         fragments (which make every later verify, and whatever reuses the space after
         expiry, read slower). A file of one chunk or less is written in one write, which
         fails as soon as a reservation would and lands in one piece anyway: no
-        reservation (a syscall that, on 10,000 short clips, costs more than it saves)."""
+        reservation (a syscall that, on 10,000 short clips, costs more than it saves),
+        and copied by a helper process (`copier`), off this process's interpreter lock."""
 
         def fill(fd: int) -> Copied:
             if expected_size <= self.chunk_size:
-                return stream(fd, self.chunk_size)
+                try:
+                    copied = self._copier.copy(source.fileno(), fd, expected_size, self.chunk_size)
+                except SourceReadError as exc:
+                    raise translate_source_error(exc.cause, "read failed") from exc
+                if progress:
+                    progress(copied.size)
+                return copied
             try:
                 _reserve(fd, expected_size)
             except OSError as exc:

@@ -1,0 +1,103 @@
+"""Small recordings copied by the store's helper processes: the same bytes and digests as
+a copy in the thread, a helper's death fails only the file in hand, and the store's
+close ends them."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+from blake3 import blake3
+
+from dockd.adapters.store.objects import ObjectStore
+from dockd.core.model import SourceFile
+from dockd.errors import SourceFileError, StoreError
+
+MIB = 1 << 20
+
+
+class FileSource:
+    """A recorder file held open, as the volume hands it to the store."""
+
+    def __init__(self, path: Path) -> None:
+        self._fd = os.open(path, os.O_RDONLY)
+        self.size = os.fstat(self._fd).st_size
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def read(self, n: int) -> bytes:
+        return os.read(self._fd, n)
+
+    def as_copied(self) -> SourceFile | None:
+        raise AssertionError("the store never asks")
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+def _copy(store: ObjectStore, path: Path) -> tuple[bytes, str, str, int]:
+    source = FileSource(path)
+    try:
+        staged = store.copy_in(source, source.size)
+    finally:
+        source.close()
+    return staged.path.read_bytes(), staged.digests.blake3, staged.digests.sha256, staged.size
+
+
+def _staging(store: ObjectStore) -> list[Path]:
+    return [p for p in (store.root / "tmp").rglob("*.part")]
+
+
+def test_a_small_file_is_copied_by_a_helper_byte_for_byte(tmp_path: Path) -> None:
+    store = ObjectStore(tmp_path / "store", MIB)
+    data = os.urandom(100 * 1024)
+    (tmp_path / "clip.mp4").write_bytes(data)
+    try:
+        copied, b3, sha, size = _copy(store, tmp_path / "clip.mp4")
+        helpers = [helper.proc for helper in store._copier._all]
+    finally:
+        store.close()
+    assert (copied, b3, sha, size) == (
+        data,
+        blake3(data).hexdigest(),
+        hashlib.sha256(data).hexdigest(),
+        len(data),
+    )
+    assert helpers, "the copy did not go through a helper"
+    assert all(proc.returncode is not None for proc in helpers), "close left a helper running"
+
+
+def test_a_helper_killed_fails_that_copy_only(tmp_path: Path) -> None:
+    store = ObjectStore(tmp_path / "store", MIB)
+    (tmp_path / "clip.mp4").write_bytes(os.urandom(4096))
+    try:
+        _copy(store, tmp_path / "clip.mp4")
+        (helper,) = store._copier._all  # copies one after another: one helper is enough
+        helper.proc.kill()
+        helper.proc.wait()
+        staged = _staging(store)
+        with pytest.raises(StoreError, match="copy helper is gone"):
+            _copy(store, tmp_path / "clip.mp4")
+        assert _staging(store) == staged, "the failed copy left its staged file"
+        assert helper not in store._copier._all
+        assert _copy(store, tmp_path / "clip.mp4")[3] == 4096  # a new helper copies the next
+    finally:
+        store.close()
+
+
+def test_a_read_error_in_the_helper_is_the_file_s_problem(tmp_path: Path) -> None:
+    store = ObjectStore(tmp_path / "store", MIB)
+    (tmp_path / "folder").mkdir()
+    source = FileSource(tmp_path / "folder")  # read(2) of a folder fails: EISDIR
+    source.size = 100
+    try:
+        with pytest.raises(SourceFileError, match=os.strerror(errno.EISDIR)):
+            store.copy_in(source, source.size)
+        assert _staging(store) == []
+    finally:
+        source.close()
+        store.close()

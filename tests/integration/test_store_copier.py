@@ -7,11 +7,13 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import threading
 from pathlib import Path
 
 import pytest
 from blake3 import blake3
 
+from dockd.adapters.store.copier import Copier
 from dockd.adapters.store.objects import ObjectStore
 from dockd.core.model import SourceFile
 from dockd.errors import SourceFileError, StoreError
@@ -101,3 +103,68 @@ def test_a_read_error_in_the_helper_is_the_file_s_problem(tmp_path: Path) -> Non
     finally:
         source.close()
         store.close()
+
+
+def test_a_small_object_is_read_back_by_a_helper_from_the_disk(tmp_path: Path) -> None:
+    store = ObjectStore(tmp_path / "store", MIB)
+    data = os.urandom(100 * 1024 + 3)
+    (tmp_path / "clip.mp4").write_bytes(data)
+    source = FileSource(tmp_path / "clip.mp4")
+    try:
+        staged = store.copy_in(source, source.size)
+        store.make_durable([staged])
+        published = store.publish(staged)
+        back = store.verify_published(published)
+        (helper,) = store._copier._all
+        helper.proc.kill()  # the read-back is the helper's: without it, nothing is verified
+        helper.proc.wait()
+        with pytest.raises(StoreError, match=r"reading back .*copy helper is gone"):
+            store.verify_published(published)
+    finally:
+        source.close()
+        store.close()
+    assert (back.blake3, back.size, back.whole) == (blake3(data).hexdigest(), len(data), data)
+    assert back.method in ("o_direct", "fadvise_dontneed")
+
+
+def test_a_missing_object_s_read_back_names_it(tmp_path: Path) -> None:
+    store = ObjectStore(tmp_path / "store", MIB)
+    try:
+        with pytest.raises(StoreError, match="reading back objects/blake3/00/00"):
+            store.read_back("objects/blake3/00/" + "0" * 64, 100)
+    finally:
+        store.close()
+
+
+def test_a_copy_waiting_for_a_helper_gets_a_new_one_when_the_busy_one_dies(
+    tmp_path: Path,
+) -> None:
+    """The copy threads outnumber the helpers: one that waits must not wait for a helper
+    that died (it once waited forever, and the dock hung)."""
+    copier = Copier(MIB, helpers=1)
+    (tmp_path / "clip.mp4").write_bytes(b"x" * 1000)
+    busy = copier._take()
+    done: list[int] = []
+
+    def copy() -> None:
+        src = os.open(tmp_path / "clip.mp4", os.O_RDONLY)
+        dst = os.open(tmp_path / "copy", os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            done.append(copier.copy(src, dst, 1000).size)
+        finally:
+            os.close(src)
+            os.close(dst)
+
+    waiting = threading.Thread(target=copy)
+    try:
+        waiting.start()
+        waiting.join(0.5)
+        assert waiting.is_alive(), "the copy did not wait for the one helper"
+        busy.proc.kill()
+        copier._drop(busy)  # what a copy on the dead helper does
+        waiting.join(30)
+        assert not waiting.is_alive(), "the waiting copy hangs"
+        assert done == [1000]
+    finally:
+        copier.close()
+        waiting.join(5)

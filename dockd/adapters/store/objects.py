@@ -192,7 +192,7 @@ class ObjectStore:
         self._streams = 0
         self._fanout: set[Path] = set()
         self._aside = SetAside(root)
-        self._copier = Copier()
+        self._copier = Copier(chunk_size)
         try:
             root.mkdir(parents=True, exist_ok=True)
             guard = os.open(root / _GUARD_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
@@ -246,7 +246,7 @@ class ObjectStore:
         def fill(fd: int) -> Copied:
             if expected_size <= self.chunk_size:
                 try:
-                    copied = self._copier.copy(source.fileno(), fd, expected_size, self.chunk_size)
+                    copied = self._copier.copy(source.fileno(), fd, expected_size)
                 except SourceReadError as exc:
                     raise translate_source_error(exc.cause, "read failed") from exc
                 if progress:
@@ -418,14 +418,18 @@ class ObjectStore:
     def read_back(self, key: str, expected: int | None = None) -> ReadBack:
         """BLAKE3 of the object as the disk holds it (not the page cache); with the size
         it should have, a small object's bytes too (`ReadBack.whole`)."""
+        path = str(self.root / key)
         try:
-            back = hash_from_disk(
-                str(self.root / key),
-                self.chunk_size,
-                with_sha256=False,
-                expected=expected,
-                keep=expected is not None,
-            )
+            if expected is not None and expected < self.chunk_size:  # read by a helper
+                back = self._copier.read_back(path, expected)
+            else:
+                back = hash_from_disk(
+                    path,
+                    self.chunk_size,
+                    with_sha256=False,
+                    expected=expected,
+                    keep=expected is not None,
+                )
         except OSError as exc:
             raise StoreError("reading back {key}: {reason}", key=key, reason=exc.strerror) from exc
         return ReadBack(back.digests.blake3, back.size, back.method, back.whole)

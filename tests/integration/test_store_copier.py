@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from blake3 import blake3
 
-from dockd.adapters.store.copier import Copier
+from dockd.adapters.store.copier import Copier, _Helper
 from dockd.adapters.store.objects import ObjectStore
 from dockd.core.model import SourceFile
 from dockd.errors import SourceFileError, StoreError
@@ -50,17 +50,22 @@ def _copy(store: ObjectStore, path: Path) -> tuple[bytes, str, str, int]:
     return staged.path.read_bytes(), staged.digests.blake3, staged.digests.sha256, staged.size
 
 
+def _helpers(store: ObjectStore) -> list[_Helper]:
+    assert store._copier is not None, "the store was made without helpers"
+    return store._copier._all
+
+
 def _staging(store: ObjectStore) -> list[Path]:
     return [p for p in (store.root / "tmp").rglob("*.part")]
 
 
 def test_a_small_file_is_copied_by_a_helper_byte_for_byte(tmp_path: Path) -> None:
-    store = ObjectStore(tmp_path / "store", MIB)
+    store = ObjectStore(tmp_path / "store", MIB, helpers=True)
     data = os.urandom(100 * 1024)
     (tmp_path / "clip.mp4").write_bytes(data)
     try:
         copied, b3, sha, size = _copy(store, tmp_path / "clip.mp4")
-        helpers = [helper.proc for helper in store._copier._all]
+        helpers = [helper.proc for helper in _helpers(store)]
     finally:
         store.close()
     assert (copied, b3, sha, size) == (
@@ -74,25 +79,25 @@ def test_a_small_file_is_copied_by_a_helper_byte_for_byte(tmp_path: Path) -> Non
 
 
 def test_a_helper_killed_fails_that_copy_only(tmp_path: Path) -> None:
-    store = ObjectStore(tmp_path / "store", MIB)
+    store = ObjectStore(tmp_path / "store", MIB, helpers=True)
     (tmp_path / "clip.mp4").write_bytes(os.urandom(4096))
     try:
         _copy(store, tmp_path / "clip.mp4")
-        (helper,) = store._copier._all  # copies one after another: one helper is enough
+        (helper,) = _helpers(store)  # copies one after another: one helper is enough
         helper.proc.kill()
         helper.proc.wait()
         staged = _staging(store)
         with pytest.raises(StoreError, match="copy helper is gone"):
             _copy(store, tmp_path / "clip.mp4")
         assert _staging(store) == staged, "the failed copy left its staged file"
-        assert helper not in store._copier._all
+        assert helper not in _helpers(store)
         assert _copy(store, tmp_path / "clip.mp4")[3] == 4096  # a new helper copies the next
     finally:
         store.close()
 
 
 def test_a_read_error_in_the_helper_is_the_file_s_problem(tmp_path: Path) -> None:
-    store = ObjectStore(tmp_path / "store", MIB)
+    store = ObjectStore(tmp_path / "store", MIB, helpers=True)
     (tmp_path / "folder").mkdir()
     source = FileSource(tmp_path / "folder")  # read(2) of a folder fails: EISDIR
     source.size = 100
@@ -106,7 +111,7 @@ def test_a_read_error_in_the_helper_is_the_file_s_problem(tmp_path: Path) -> Non
 
 
 def test_a_small_object_is_read_back_by_a_helper_from_the_disk(tmp_path: Path) -> None:
-    store = ObjectStore(tmp_path / "store", MIB)
+    store = ObjectStore(tmp_path / "store", MIB, helpers=True)
     data = os.urandom(100 * 1024 + 3)
     (tmp_path / "clip.mp4").write_bytes(data)
     source = FileSource(tmp_path / "clip.mp4")
@@ -115,7 +120,7 @@ def test_a_small_object_is_read_back_by_a_helper_from_the_disk(tmp_path: Path) -
         store.make_durable([staged])
         published = store.publish(staged)
         back = store.verify_published(published)
-        (helper,) = store._copier._all
+        (helper,) = _helpers(store)
         helper.proc.kill()  # the read-back is the helper's: without it, nothing is verified
         helper.proc.wait()
         with pytest.raises(StoreError, match=r"reading back .*copy helper is gone"):
@@ -128,7 +133,7 @@ def test_a_small_object_is_read_back_by_a_helper_from_the_disk(tmp_path: Path) -
 
 
 def test_a_missing_object_s_read_back_names_it(tmp_path: Path) -> None:
-    store = ObjectStore(tmp_path / "store", MIB)
+    store = ObjectStore(tmp_path / "store", MIB, helpers=True)
     try:
         with pytest.raises(StoreError, match="reading back objects/blake3/00/00"):
             store.read_back("objects/blake3/00/" + "0" * 64, 100)
@@ -168,3 +173,15 @@ def test_a_copy_waiting_for_a_helper_gets_a_new_one_when_the_busy_one_dies(
     finally:
         copier.close()
         waiting.join(5)
+
+
+def test_without_helpers_a_small_file_is_copied_in_the_thread(tmp_path: Path) -> None:
+    store = ObjectStore(tmp_path / "store", MIB)
+    data = os.urandom(100 * 1024)
+    (tmp_path / "clip.mp4").write_bytes(data)
+    try:
+        copied, b3, _, _ = _copy(store, tmp_path / "clip.mp4")
+    finally:
+        store.close()
+    assert (copied, b3) == (data, blake3(data).hexdigest())
+    assert store._copier is None

@@ -182,7 +182,7 @@ def _claim_staging(root: Path) -> tuple[Path, int]:
 class ObjectStore:
     """One process's handle on the store; safe to share between its copy threads."""
 
-    def __init__(self, root: Path, chunk_size: int) -> None:
+    def __init__(self, root: Path, chunk_size: int, *, helpers: bool = False) -> None:
         self.root = root
         self.chunk_size = chunk_size
         self._counter = itertools.count()
@@ -192,7 +192,7 @@ class ObjectStore:
         self._streams = 0
         self._fanout: set[Path] = set()
         self._aside = SetAside(root)
-        self._copier = Copier(chunk_size)
+        self._copier = Copier(chunk_size) if helpers else None
         try:
             root.mkdir(parents=True, exist_ok=True)
             guard = os.open(root / _GUARD_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
@@ -209,7 +209,8 @@ class ObjectStore:
             ) from exc
 
     def close(self) -> None:
-        self._copier.close()
+        if self._copier is not None:
+            self._copier.close()
         shutil.rmtree(self._staging, ignore_errors=True)
         os.close(self._staging_lock)
 
@@ -240,11 +241,12 @@ class ObjectStore:
         fragments (which make every later verify, and whatever reuses the space after
         expiry, read slower). A file of one chunk or less is written in one write, which
         fails as soon as a reservation would and lands in one piece anyway: no
-        reservation (a syscall that, on 10,000 short clips, costs more than it saves),
-        and copied by a helper process (`copier`), off this process's interpreter lock."""
+        reservation (a syscall that, on 10,000 short clips, costs more than it saves);
+        with `helpers`, it is copied by a helper process (`copier`), off this process's
+        interpreter lock."""
 
         def fill(fd: int) -> Copied:
-            if expected_size <= self.chunk_size:
+            if expected_size <= self.chunk_size and self._copier is not None:
                 try:
                     copied = self._copier.copy(source.fileno(), fd, expected_size)
                 except SourceReadError as exc:
@@ -252,6 +254,8 @@ class ObjectStore:
                 if progress:
                     progress(copied.size)
                 return copied
+            if expected_size <= self.chunk_size:
+                return stream(fd, self.chunk_size)
             try:
                 _reserve(fd, expected_size)
             except OSError as exc:
@@ -420,7 +424,7 @@ class ObjectStore:
         it should have, a small object's bytes too (`ReadBack.whole`)."""
         path = str(self.root / key)
         try:
-            if expected is not None and expected < self.chunk_size:  # read by a helper
+            if self._copier is not None and expected is not None and expected < self.chunk_size:
                 back = self._copier.read_back(path, expected)
             else:
                 back = hash_from_disk(

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -31,22 +30,15 @@ from dockd.core.recording import SessionFacts, VerifiedCopy, build_recording
 from dockd.core.transfer import Published, ReadBack, Staged
 from dockd.errors import DockdError, InternalError, RecorderGoneError, SourceFileError
 from dockd.ports import Clock, EvidenceStore, ProgressSink, SessionLedger, Volume
+from dockd.services.copy_batch import BATCH_SECONDS, Batch, Copy, Outcomes, Result
 from dockd.services.copy_heap import FROZEN
 from dockd.services.copy_phases import Laps, Phases
 from dockd.ui.i18n import Said
 
-_BATCH = 64
 # Small files travel between the threads this many at a time: one job, one future and one
 # wake-up for the group, where one per file cost more CPU (GIL hand-offs) than the copy.
 _GROUP = 8
-_BATCH_SECONDS = 0.5
-_MOST_STAGED = 4 * _BATCH  # staged, not yet flushed: what a crash would leave to clean up
-_Result = tuple[VerifiedRecording, list[Problem]]
-#: a copy in staging, with the source file as it was when copied
-_Copy = tuple[SourceFile, Staged]
 _T = TypeVar("_T")
-#: what a job made of each file of its group, in order: its result, or why it has none
-_Outcomes = list[_T | Exception]
 
 
 class FileProblem(Exception):
@@ -121,7 +113,7 @@ class CopyPipeline:
         phases = Phases()
         ending: DockdError | None = None
         queue = _groups(files, self.store.chunk_size)
-        inflight: dict[Future[_Outcomes[_Copy]], list[SourceFile]] = {}
+        inflight: dict[Future[Outcomes[Copy]], list[SourceFile]] = {}
         with (
             FROZEN.during_copy(),
             ThreadPoolExecutor(self.parallel_files, thread_name_prefix="dockd-copy") as pool,
@@ -129,7 +121,7 @@ class CopyPipeline:
             ThreadPoolExecutor(1, thread_name_prefix="dockd-flush") as flusher,
             ThreadPoolExecutor(1, thread_name_prefix="dockd-record") as recorder,
         ):
-            batch = _Batch(self, run, (checks, recorder), phases, copied, problems)
+            batch = Batch(self, run, (checks, recorder), phases, copied, problems)
             flushing: Future[DockdError | None] | None = None
             try:
                 while True:
@@ -137,7 +129,7 @@ class CopyPipeline:
                         ending = self._fill(pool, queue, inflight, run, phases)
                     if not inflight:
                         break
-                    done, _ = wait(inflight, timeout=_BATCH_SECONDS, return_when=FIRST_COMPLETED)
+                    done, _ = wait(inflight, timeout=BATCH_SECONDS, return_when=FIRST_COMPLETED)
                     for job in [j for j in inflight if j in done]:  # in the volume's order
                         found = self._collect(job, inflight.pop(job), run, batch.take, problems)
                         ending = ending or found
@@ -164,7 +156,7 @@ class CopyPipeline:
         self,
         pool: ThreadPoolExecutor,
         queue: Iterator[list[SourceFile]],
-        inflight: dict[Future[_Outcomes[_Copy]], list[SourceFile]],
+        inflight: dict[Future[Outcomes[Copy]], list[SourceFile]],
         run: CopyRun,
         phases: Phases,
     ) -> DockdError | None:
@@ -179,7 +171,7 @@ class CopyPipeline:
 
     def _collect(
         self,
-        job: Future[_Outcomes[_T]],
+        job: Future[Outcomes[_T]],
         group: list[SourceFile],
         run: CopyRun,
         take: Callable[[_T], None],
@@ -221,12 +213,10 @@ class CopyPipeline:
         take(outcome)
         return None
 
-    def stage_group(
-        self, files: list[SourceFile], run: CopyRun, phases: Phases
-    ) -> _Outcomes[_Copy]:
+    def stage_group(self, files: list[SourceFile], run: CopyRun, phases: Phases) -> Outcomes[Copy]:
         """Each file into staging in turn; after a session-ending error the rest of the
         group is not begun."""
-        outcomes: _Outcomes[_Copy] = []
+        outcomes: Outcomes[Copy] = []
         with phases.timed("stage"):
             for file in files:
                 try:
@@ -238,10 +228,10 @@ class CopyPipeline:
                     break
         return outcomes
 
-    def finish_group(self, copies: list[_Copy], run: CopyRun, phases: Phases) -> _Outcomes[_Result]:
+    def finish_group(self, copies: list[Copy], run: CopyRun, phases: Phases) -> Outcomes[Result]:
         """finish_one for each durable copy; one that fails does not stop the others
         (each is staged and durable: left alone, it would only wait to be cleaned up)."""
-        outcomes: _Outcomes[_Result] = []
+        outcomes: Outcomes[Result] = []
         laps = phases.laps()
         for copy in copies:
             try:
@@ -252,7 +242,7 @@ class CopyPipeline:
         laps.close()
         return outcomes
 
-    def stage_one(self, file: SourceFile, run: CopyRun) -> _Copy:
+    def stage_one(self, file: SourceFile, run: CopyRun) -> Copy:
         """Copy into staging; a file that changed meanwhile gets one more try."""
         staged, seen = self._stage(file, run)
         if seen is None:
@@ -267,7 +257,7 @@ class CopyPipeline:
                 )
         return seen, staged
 
-    def finish_one(self, copy: _Copy, run: CopyRun, laps: Laps) -> _Result:
+    def finish_one(self, copy: Copy, run: CopyRun, laps: Laps) -> Result:
         """Link a durable staged copy into place, read it back from the disk, describe it."""
         seen, staged = copy
         published = self.store.publish(staged)
@@ -315,7 +305,7 @@ class CopyPipeline:
 
     def _describe(
         self, file: SourceFile, published: Published, back: ReadBack, run: CopyRun
-    ) -> _Result:
+    ) -> Result:
         """Metadata comes from the verified copy, never from a second read of the recorder."""
         problems: list[Problem] = []
         container = self._container(file, published.key, back.whole, problems)
@@ -340,140 +330,6 @@ class CopyPipeline:
                 return None
 
 
-class _Batch:
-    """Staged copies waiting for their batch's flush, and the flush itself."""
-
-    def __init__(
-        self,
-        pipeline: CopyPipeline,
-        run: CopyRun,
-        pools: tuple[ThreadPoolExecutor, ThreadPoolExecutor],
-        phases: Phases,
-        copied: list[VerifiedRecording],
-        problems: list[Problem],
-    ) -> None:
-        self.pipeline, self.run, self.phases = pipeline, run, phases
-        self.checks, self.recorder = pools
-        self.copied, self.problems = copied, problems
-        self.staged: list[_Copy] = []
-        self.since = time.monotonic()
-        self.recording: Future[None] | None = None
-
-    def take(self, copy: _Copy) -> None:
-        if not self.staged:
-            self.since = time.monotonic()
-        self.staged.append(copy)
-
-    def full(self) -> bool:
-        return len(self.staged) >= _MOST_STAGED
-
-    def due(self) -> bool:
-        return len(self.staged) >= _BATCH or (
-            bool(self.staged) and time.monotonic() - self.since > _BATCH_SECONDS
-        )
-
-    def cut(self) -> list[_Copy]:
-        batch, self.staged = self.staged, []
-        return batch
-
-    def flush(self, batch: list[_Copy]) -> DockdError | None:
-        """Durable, linked, read back, links durable, one ledger transaction: in that
-        order, so nothing is recorded before its bytes and its name are on the disk.
-
-        The transaction runs in its own thread while the next batch is read back (on a
-        busy ledger the two took turns, and the read-back threads idled); one batch at a
-        time waits for it, so its results are all that is held."""
-        if not batch:
-            return None
-        done, ending = self._prove(batch)
-        self.recorded()
-        if done:
-            self.recording = self.recorder.submit(self._record, done)
-        return ending
-
-    def recorded(self) -> None:
-        """Wait for the batch handed to the ledger; its failure is raised here."""
-        recording, self.recording = self.recording, None
-        if recording is not None:
-            recording.result()
-
-    def _prove(self, batch: list[_Copy]) -> tuple[list[_Result], DockdError | None]:
-        store, run, phases = self.pipeline.store, self.run, self.phases
-        try:
-            with phases.timed("durable"):
-                store.make_durable([staged for _, staged in batch])
-        except DockdError as exc:
-            for _, staged in batch:
-                store.discard(staged)
-            return [], exc
-        jobs = [
-            (self.checks.submit(self.pipeline.finish_group, part, run, phases), part)
-            for part in _parts(batch, self.pipeline.parallel_files)
-        ]
-        done: list[_Result] = []
-        ending: DockdError | None = None
-        for job, part in jobs:
-            files = [file for file, _ in part]
-            ending = self.pipeline._collect(job, files, run, done.append, self.problems) or ending
-        if done:
-            with phases.timed("dir_sync"):
-                store.sync()
-        return done, ending
-
-    def _record(self, done: list[_Result]) -> None:
-        run, phases = self.run, self.phases
-        recordings = [rec for rec, _ in done]
-        with phases.timed("ledger"):
-            ids = self.pipeline.ledger.add_recordings(run.session_id, run.facts.serial, recordings)
-        phases.count(len(recordings))
-        for _, notes in done:
-            self.problems.extend(notes)
-        if run.progress is not None:
-            run.progress.verified(len(recordings))
-        for rec, rid in zip(recordings, ids, strict=True):
-            run.bound.info(
-                "recording-verified",
-                recording=rid,
-                path=rec.source.display,
-                blake3=rec.digests.blake3,
-                size=rec.source.size,
-                **({"late_by_s": rec.late_by_s} if rec.late else {}),
-            )
-        _late_offloads(run, recordings)
-        self.copied.extend(recordings)
-
-    def abandon(self, inflight: dict[Future[_Outcomes[_Copy]], list[SourceFile]]) -> None:
-        """After an unexpected error: staged copies no flush will take are discarded now
-        rather than when the store closes (the pool has finished them)."""
-        left = [
-            outcome
-            for job in inflight
-            if not job.exception()
-            for outcome in job.result()
-            if not isinstance(outcome, Exception)
-        ]
-        for _, staged in [*self.staged, *left]:
-            self.pipeline.store.discard(staged)
-        self.staged = []
-
-
-def _late_offloads(run: CopyRun, recordings: list[VerifiedRecording]) -> None:
-    """A policy violation for the nightly report, not a copy problem: one warning for the
-    batch's late recordings (each one's lateness is on its `recording-verified` line).
-    A warning a file cost more than its copy when a recorder came back late: all its
-    files are late together, and logging serialises the copy threads."""
-    late = [rec for rec in recordings if rec.late]
-    if late:
-        worst = max(late, key=lambda rec: rec.late_by_s)
-        run.bound.warning(
-            "late-offload",
-            recordings=len(late),
-            path=worst.source.display,
-            deadline=worst.deadline.isoformat(),
-            late_by_s=worst.late_by_s,
-        )
-
-
 def _groups(files: list[SourceFile], chunk: int) -> Iterator[list[SourceFile]]:
     """The copy jobs in the volume's order: up to _GROUP small files (one read and one
     write each) together, a large file alone (it streams, and has threads of its own)."""
@@ -491,9 +347,3 @@ def _groups(files: list[SourceFile], chunk: int) -> Iterator[list[SourceFile]]:
             group = []
     if group:
         yield group
-
-
-def _parts(batch: list[_Copy], parts: int) -> list[list[_Copy]]:
-    """`batch` cut into at most `parts` runs in order, one read-back job each."""
-    size = -(-len(batch) // parts)
-    return [batch[at : at + size] for at in range(0, len(batch), size)]

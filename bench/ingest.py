@@ -16,7 +16,10 @@ phase of the copy: stage = read + hash + write in one overlapped pass, durable =
 batch's syncfs, publish = link + immutable, read_back = O_DIRECT re-read and BLAKE3,
 describe = container metadata and the ledger row's facts, dir_sync = the links' syncfs,
 ledger = the batch's transaction); what the copy's wall time does not cover is start-up,
-scan, plan, manifest and finish. The read, SHA-256 and BLAKE3 rates of this machine are
+scan, plan, manifest and finish. A small file (one chunk or less) is copied and read back
+by the store's helper processes: its stage and read_back CPU is then only dockd's side of
+the hand-over, and the helpers' CPU shows in the run's CPU (GNU time counts the whole
+process tree), not in the phases. The read, SHA-256 and BLAKE3 rates of this machine are
 measured alongside, so a phase can be set against what the hardware allows. The one-shot
 overhead is ``dockd ingest`` of an empty folder on an existing ledger.
 

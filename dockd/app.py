@@ -173,7 +173,8 @@ class App:
     def store(self) -> ObjectStore:
         from dockd.adapters.store.objects import ObjectStore
 
-        return ObjectStore(self.config.store.root, self.config.store.chunk_mib << 20)
+        store = self.config.store
+        return ObjectStore(store.root, store.chunk_mib << 20, helpers=store.copy_helpers)
 
     @cached_property
     def signer(self) -> StationKey:

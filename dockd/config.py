@@ -45,6 +45,11 @@ class StoreConfig(_Section):
     root: Path = Field(Path("var/store"), description="Root of the write-once evidence store.")
     chunk_mib: int = Field(1, ge=1, le=64, description="Read size of the copy pipeline, in MiB.")
     parallel_files: int = Field(4, ge=1, le=32, description="Files of one recorder copied at once.")
+    copy_helpers: bool = Field(
+        False,
+        description="Copy and read back files of one chunk or less in helper processes, "
+        "off the daemon's interpreter lock (off until measured faster on a quiet machine).",
+    )
 
 
 class StationConfig(_Section):

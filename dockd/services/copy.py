@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -31,17 +30,14 @@ from dockd.core.recording import SessionFacts, VerifiedCopy, build_recording
 from dockd.core.transfer import Published, ReadBack, Staged
 from dockd.errors import DockdError, InternalError, RecorderGoneError, SourceFileError
 from dockd.ports import Clock, EvidenceStore, ProgressSink, SessionLedger, Volume
-from dockd.services.copy_heap import FROZEN
-from dockd.services.copy_phases import Phases
+from dockd.services.copy_batch import BATCH_SECONDS, Batch, Copy, Outcomes, Result
+from dockd.services.copy_phases import Laps, Phases
+from dockd.services.heap import FROZEN
 from dockd.ui.i18n import Said
 
-log = structlog.get_logger("dockd.services.copy")
-_BATCH = 64
-_BATCH_SECONDS = 0.5
-_MOST_STAGED = 4 * _BATCH  # staged, not yet flushed: what a crash would leave to clean up
-_Result = tuple[VerifiedRecording, list[Problem]]
-#: a copy in staging, with the source file as it was when copied
-_Copy = tuple[SourceFile, Staged]
+# Small files travel between the threads this many at a time: one job, one future and one
+# wake-up for the group, where one per file cost more CPU (GIL hand-offs) than the copy.
+_GROUP = 8
 _T = TypeVar("_T")
 
 
@@ -116,8 +112,8 @@ class CopyPipeline:
         records them, and is raised."""
         phases = Phases()
         ending: DockdError | None = None
-        queue = iter(files)
-        inflight: dict[Future[_Copy], SourceFile] = {}
+        queue = _groups(files, self.store.chunk_size)
+        inflight: dict[Future[Outcomes[Copy]], list[SourceFile]] = {}
         with (
             FROZEN.during_copy(),
             ThreadPoolExecutor(self.parallel_files, thread_name_prefix="dockd-copy") as pool,
@@ -125,7 +121,7 @@ class CopyPipeline:
             ThreadPoolExecutor(1, thread_name_prefix="dockd-flush") as flusher,
             ThreadPoolExecutor(1, thread_name_prefix="dockd-record") as recorder,
         ):
-            batch = _Batch(self, run, (checks, recorder), phases, copied, problems)
+            batch = Batch(self, run, (checks, recorder), phases, copied, problems)
             flushing: Future[DockdError | None] | None = None
             try:
                 while True:
@@ -133,7 +129,7 @@ class CopyPipeline:
                         ending = self._fill(pool, queue, inflight, run, phases)
                     if not inflight:
                         break
-                    done, _ = wait(inflight, timeout=_BATCH_SECONDS, return_when=FIRST_COMPLETED)
+                    done, _ = wait(inflight, timeout=BATCH_SECONDS, return_when=FIRST_COMPLETED)
                     for job in [j for j in inflight if j in done]:  # in the volume's order
                         found = self._collect(job, inflight.pop(job), run, batch.take, problems)
                         ending = ending or found
@@ -159,31 +155,50 @@ class CopyPipeline:
     def _fill(
         self,
         pool: ThreadPoolExecutor,
-        queue: Iterator[SourceFile],
-        inflight: dict[Future[_Copy], SourceFile],
+        queue: Iterator[list[SourceFile]],
+        inflight: dict[Future[Outcomes[Copy]], list[SourceFile]],
         run: CopyRun,
         phases: Phases,
     ) -> DockdError | None:
         while len(inflight) < 2 * self.parallel_files:
             if run.cancel.is_set():
                 return _stopped(Said("before it finished"))
-            file = next(queue, None)
-            if file is None:
+            group = next(queue, None)
+            if group is None:
                 break
-            inflight[pool.submit(self.stage_one, file, run, phases)] = file
+            inflight[pool.submit(self.stage_group, group, run, phases)] = group
         return None
 
     def _collect(
         self,
-        job: Future[_T],
-        file: SourceFile,
+        job: Future[Outcomes[_T]],
+        group: list[SourceFile],
         run: CopyRun,
         take: Callable[[_T], None],
         problems: list[Problem],
     ) -> DockdError | None:
-        """Hands a finished job's result to `take`; a per-file problem joins `problems`."""
+        """Hands each result of a finished job to `take`; a per-file problem joins
+        `problems`; the first session-ending error is returned."""
         try:
-            result = job.result()
+            outcomes = job.result()
+        except Exception as exc:
+            outcomes = [exc]
+        ending: DockdError | None = None
+        for file, outcome in zip(group, outcomes, strict=False):  # unbegun files: none
+            ending = self._settle(file, outcome, run, take, problems) or ending
+        return ending
+
+    def _settle(
+        self,
+        file: SourceFile,
+        outcome: _T | Exception,
+        run: CopyRun,
+        take: Callable[[_T], None],
+        problems: list[Problem],
+    ) -> DockdError | None:
+        try:
+            if isinstance(outcome, Exception):
+                raise outcome
         except FileProblem as problem:
             problems.append(Problem(file.display, problem.code, problem.message))
             run.bound.warning(
@@ -195,36 +210,65 @@ class CopyPipeline:
         except Exception as exc:
             run.bound.exception("internal-error", path=file.display)
             return InternalError("{kind}: {reason}", kind=type(exc).__name__, reason=exc)
-        take(result)
+        take(outcome)
         return None
 
-    def stage_one(self, file: SourceFile, run: CopyRun, phases: Phases) -> _Copy:
-        """Copy into staging; a file that changed meanwhile gets one more try."""
+    def stage_group(self, files: list[SourceFile], run: CopyRun, phases: Phases) -> Outcomes[Copy]:
+        """Each file into staging in turn; after a session-ending error the rest of the
+        group is not begun."""
+        outcomes: Outcomes[Copy] = []
         with phases.timed("stage"):
+            for file in files:
+                try:
+                    outcomes.append(self.stage_one(file, run))
+                except FileProblem as problem:
+                    outcomes.append(problem)
+                except Exception as exc:
+                    outcomes.append(exc)
+                    break
+        return outcomes
+
+    def finish_group(self, copies: list[Copy], run: CopyRun, phases: Phases) -> Outcomes[Result]:
+        """finish_one for each durable copy; one that fails does not stop the others
+        (each is staged and durable: left alone, it would only wait to be cleaned up)."""
+        outcomes: Outcomes[Result] = []
+        laps = phases.laps()
+        for copy in copies:
+            try:
+                outcomes.append(self.finish_one(copy, run, laps))
+            except Exception as exc:
+                outcomes.append(exc)
+                laps.skip()
+        laps.close()
+        return outcomes
+
+    def stage_one(self, file: SourceFile, run: CopyRun) -> Copy:
+        """Copy into staging; a file that changed meanwhile gets one more try."""
+        staged, seen = self._stage(file, run)
+        if seen is None:
+            self.store.discard(staged)
             staged, seen = self._stage(file, run)
             if seen is None:
                 self.store.discard(staged)
-                staged, seen = self._stage(file, run)
-                if seen is None:
-                    self.store.discard(staged)
-                    raise FileProblem(
-                        "source-changed",
-                        Said(
-                            "the file changed while it was copied, twice; not copied. "
-                            "Is the recorder still recording?"
-                        ),
-                    )
+                raise FileProblem(
+                    "source-changed",
+                    Said(
+                        "the file changed while it was copied, twice; not copied. "
+                        "Is the recorder still recording?"
+                    ),
+                )
         return seen, staged
 
-    def finish_one(self, copy: _Copy, run: CopyRun, phases: Phases) -> _Result:
+    def finish_one(self, copy: Copy, run: CopyRun, laps: Laps) -> Result:
         """Link a durable staged copy into place, read it back from the disk, describe it."""
         seen, staged = copy
-        with phases.timed("publish"):
-            published = self.store.publish(staged)
-        with phases.timed("read_back"):
-            back = self.store.verify_published(published)
-        with phases.timed("describe"):
-            return self._describe(seen, published, back, run)
+        published = self.store.publish(staged)
+        laps.lap("publish")
+        back = self.store.verify_published(published)
+        laps.lap("read_back")
+        described = self._describe(seen, published, back, run)
+        laps.lap("describe")
+        return described
 
     def _stage(self, file: SourceFile, run: CopyRun) -> tuple[Staged, SourceFile | None]:
         """Copy into staging; the SourceFile as copied, or None when it changed meanwhile."""
@@ -263,21 +307,12 @@ class CopyPipeline:
 
     def _describe(
         self, file: SourceFile, published: Published, back: ReadBack, run: CopyRun
-    ) -> _Result:
+    ) -> Result:
         """Metadata comes from the verified copy, never from a second read of the recorder."""
         problems: list[Problem] = []
         container = self._container(file, published.key, back.whole, problems)
         copy = VerifiedCopy(file, published, back.method, container, tuple(problems))
-        rec, notes = build_recording(copy, run.facts, self.clock())
-        if rec.late:  # a policy violation for the nightly report, not a copy problem
-            log.warning(
-                "late-offload",
-                serial=run.facts.serial,
-                path=file.display,
-                deadline=rec.deadline.isoformat(),
-                late_by_s=rec.late_by_s,
-            )
-        return rec, notes
+        return build_recording(copy, run.facts, self.clock())
 
     def _container(
         self, file: SourceFile, key: str, whole: bytes | None, problems: list[Problem]
@@ -297,109 +332,20 @@ class CopyPipeline:
                 return None
 
 
-class _Batch:
-    """Staged copies waiting for their batch's flush, and the flush itself."""
-
-    def __init__(
-        self,
-        pipeline: CopyPipeline,
-        run: CopyRun,
-        pools: tuple[ThreadPoolExecutor, ThreadPoolExecutor],
-        phases: Phases,
-        copied: list[VerifiedRecording],
-        problems: list[Problem],
-    ) -> None:
-        self.pipeline, self.run, self.phases = pipeline, run, phases
-        self.checks, self.recorder = pools
-        self.copied, self.problems = copied, problems
-        self.staged: list[_Copy] = []
-        self.since = time.monotonic()
-        self.recording: Future[None] | None = None
-
-    def take(self, copy: _Copy) -> None:
-        if not self.staged:
-            self.since = time.monotonic()
-        self.staged.append(copy)
-
-    def full(self) -> bool:
-        return len(self.staged) >= _MOST_STAGED
-
-    def due(self) -> bool:
-        return len(self.staged) >= _BATCH or (
-            bool(self.staged) and time.monotonic() - self.since > _BATCH_SECONDS
-        )
-
-    def cut(self) -> list[_Copy]:
-        batch, self.staged = self.staged, []
-        return batch
-
-    def flush(self, batch: list[_Copy]) -> DockdError | None:
-        """Durable, linked, read back, links durable, one ledger transaction: in that
-        order, so nothing is recorded before its bytes and its name are on the disk.
-
-        The transaction runs in its own thread while the next batch is read back (on a
-        busy ledger the two took turns, and the read-back threads idled); one batch at a
-        time waits for it, so its results are all that is held."""
-        if not batch:
-            return None
-        done, ending = self._prove(batch)
-        self.recorded()
-        if done:
-            self.recording = self.recorder.submit(self._record, done)
-        return ending
-
-    def recorded(self) -> None:
-        """Wait for the batch handed to the ledger; its failure is raised here."""
-        recording, self.recording = self.recording, None
-        if recording is not None:
-            recording.result()
-
-    def _prove(self, batch: list[_Copy]) -> tuple[list[_Result], DockdError | None]:
-        store, run, phases = self.pipeline.store, self.run, self.phases
-        try:
-            with phases.timed("durable"):
-                store.make_durable([staged for _, staged in batch])
-        except DockdError as exc:
-            for _, staged in batch:
-                store.discard(staged)
-            return [], exc
-        jobs = {
-            self.checks.submit(self.pipeline.finish_one, copy, run, phases): copy[0]
-            for copy in batch
-        }
-        done: list[_Result] = []
-        ending: DockdError | None = None
-        for job, file in jobs.items():
-            ending = self.pipeline._collect(job, file, run, done.append, self.problems) or ending
-        if done:
-            with phases.timed("dir_sync"):
-                store.sync()
-        return done, ending
-
-    def _record(self, done: list[_Result]) -> None:
-        run, phases = self.run, self.phases
-        recordings = [rec for rec, _ in done]
-        with phases.timed("ledger"):
-            ids = self.pipeline.ledger.add_recordings(run.session_id, run.facts.serial, recordings)
-        phases.count(len(recordings))
-        for _, notes in done:
-            self.problems.extend(notes)
-        if run.progress is not None:
-            run.progress.verified(len(recordings))
-        for rec, rid in zip(recordings, ids, strict=True):
-            run.bound.info(
-                "recording-verified",
-                recording=rid,
-                path=rec.source.display,
-                blake3=rec.digests.blake3,
-                size=rec.source.size,
-            )
-        self.copied.extend(recordings)
-
-    def abandon(self, inflight: dict[Future[_Copy], SourceFile]) -> None:
-        """After an unexpected error: staged copies no flush will take are discarded now
-        rather than when the store closes (the pool has finished them)."""
-        left = [job.result() for job in inflight if not job.exception()]
-        for _, staged in [*self.staged, *left]:
-            self.pipeline.store.discard(staged)
-        self.staged = []
+def _groups(files: list[SourceFile], chunk: int) -> Iterator[list[SourceFile]]:
+    """The copy jobs in the volume's order: up to _GROUP small files (one read and one
+    write each) together, a large file alone (it streams, and has threads of its own)."""
+    group: list[SourceFile] = []
+    for file in files:
+        if file.size > chunk:
+            if group:
+                yield group
+                group = []
+            yield [file]
+            continue
+        group.append(file)
+        if len(group) == _GROUP:
+            yield group
+            group = []
+    if group:
+        yield group

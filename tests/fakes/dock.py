@@ -166,8 +166,11 @@ class FakeStore:
         self._count = 0
 
     def used(self) -> int:
-        staged = sum(max(len(d), self.reserved.get(p, 0)) for p, d in self.staging.items())
-        return sum(len(d) for d in self.objects.values()) + staged
+        """Copy threads stage and publish meanwhile: each dict is read from a snapshot
+        (iterating one while another thread adds to it raised, now and then)."""
+        staging, objects = list(self.staging.items()), list(self.objects.values())
+        staged = sum(max(len(d), self.reserved.get(p, 0)) for p, d in staging)
+        return sum(len(d) for d in objects) + staged
 
     def _reserve(self, nbytes: int, what: str) -> Path:
         if self.used() + nbytes > self.capacity:

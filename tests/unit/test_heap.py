@@ -1,49 +1,49 @@
-"""One freeze for start-up and copies (issue 17): a copy's thaw does not lose start-up's
-freeze for good; it comes back with the next full collection, and only then."""
+"""The collector's freeze during copies: taken by the first copy, lifted by the last, and
+never a freeze it did not take (start-up's)."""
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
 
-import pytest
-
-from dockd.services import heap
+from dockd.services.heap import FrozenHeap
 
 
-@pytest.fixture(autouse=True)
-def _thawed() -> Iterator[None]:
-    yield
-    heap._state.update(start_up_frozen=False, refreeze=False)
-    gc.unfreeze()
-
-
-def test_start_ups_freeze_returns_after_a_copy_with_the_next_full_collection() -> None:
-    heap.freeze_start_up()
-    assert gc.get_freeze_count() > 0
-    heap.freeze()
-    heap.thaw()
-    assert gc.get_freeze_count() == 0, "the copy's end makes everything collectable"
-    gc.collect(1)
-    assert gc.get_freeze_count() == 0, "a young collection does not re-freeze"
-    gc.collect()
-    assert gc.get_freeze_count() > 0, "the first full collection re-freezes its survivors"
-
-
-def test_without_start_up_a_thaw_stays_thawed() -> None:
-    heap.freeze()
-    heap.thaw()
-    gc.collect()
+def test_copies_side_by_side_share_one_freeze_and_the_last_lifts_it() -> None:
+    heap = FrozenHeap()
+    assert gc.get_freeze_count() == 0
+    first, second = heap.during_copy(), heap.during_copy()
+    first.__enter__()
+    assert gc.get_freeze_count() > 0  # what was alive when the first copy started
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert gc.get_freeze_count() > 0  # the second copy still runs
+    second.__exit__(None, None, None)
     assert gc.get_freeze_count() == 0
 
 
-def test_a_copy_that_starts_before_the_refreeze_keeps_its_own_freeze_to_thaw() -> None:
-    heap.freeze_start_up()
-    heap.freeze()
-    heap.thaw()
-    heap.freeze()  # the next copy, before any full collection
-    gc.collect()
-    frozen = gc.get_freeze_count()
-    heap.thaw()
-    assert frozen > 0
+def test_a_copy_that_fails_lifts_the_freeze() -> None:
+    heap = FrozenHeap()
+    try:
+        with heap.during_copy():
+            assert gc.get_freeze_count() > 0
+            raise RuntimeError("the copy failed")
+    except RuntimeError:
+        pass
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_freeze_taken_before_the_copy_is_kept_after_it() -> None:
+    """start-up's freeze in the daemon outlives every copy; the copy adds nothing to it."""
+    heap = FrozenHeap()
+    gc.freeze()
+    try:
+        before = gc.get_freeze_count()
+        assert before > 0
+        with heap.during_copy(), heap.during_copy():
+            assert gc.get_freeze_count() == before
+        assert gc.get_freeze_count() == before
+    finally:
+        gc.unfreeze()
+    with heap.during_copy():  # the next copy on an unfrozen heap takes its own freeze
+        assert gc.get_freeze_count() > 0
     assert gc.get_freeze_count() == 0

@@ -14,10 +14,8 @@ from dockd.services import heap
 
 @pytest.fixture(autouse=True)
 def _unfrozen() -> Iterator[None]:
-    """start_up freezes what was built; the test process thaws it again, and forgets it
-    (a later test's thaw must not re-freeze at its next full collection)."""
+    """start_up freezes what was built; the test process thaws it again."""
     yield
-    heap._state.update(start_up_frozen=False, refreeze=False)
     gc.unfreeze()
     gc.enable()
 
@@ -31,7 +29,9 @@ def test_no_collection_while_parts_are_built_and_collection_after() -> None:
         assert not gc.isenabled(), "an inner part must not resume collection"
     assert gc.isenabled()
     assert gc.get_freeze_count() > frozen, "start-up's objects are set aside"
-    assert heap._state["start_up_frozen"], "a copy's thaw knows to take it again"
+    with heap.FrozenHeap().during_copy():
+        assert gc.get_freeze_count() > frozen
+    assert gc.get_freeze_count() > frozen, "a copy does not lift start-up's freeze"
 
 
 def test_collection_resumes_when_building_fails() -> None:

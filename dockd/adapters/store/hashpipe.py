@@ -79,11 +79,14 @@ def copy_and_hash(
 
     A short first read of exactly the `expected` size (the file's size when opened) is
     taken as the whole file without a read to see the end: a file that grew after it
-    was read shows in its size after the copy, which the caller compares."""
+    was read shows in its size after the copy, which the caller compares. That first
+    read asks for one byte past `expected`, not a whole chunk: a chunk-sized buffer is
+    mapped, faulted in and unmapped again for every small file (mmap, page faults and a
+    TLB flush of every copy thread), where a buffer the file's size comes from the heap."""
     b3 = blake3()
     sha = hashlib.sha256()
     try:
-        first = os.read(src_fd, chunk)
+        first = os.read(src_fd, chunk if expected is None else min(chunk, expected + 1))
     except OSError as exc:
         raise SourceReadError(exc) from exc
     if len(first) < chunk:

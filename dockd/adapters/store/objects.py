@@ -28,6 +28,7 @@ from pathlib import Path
 
 from blake3 import blake3
 
+from dockd.adapters.store.copier import Copier
 from dockd.adapters.store.durable import fsync_dir, sync_files, sync_folders
 from dockd.adapters.store.flags import (
     FS_IMMUTABLE_FL,
@@ -181,7 +182,7 @@ def _claim_staging(root: Path) -> tuple[Path, int]:
 class ObjectStore:
     """One process's handle on the store; safe to share between its copy threads."""
 
-    def __init__(self, root: Path, chunk_size: int) -> None:
+    def __init__(self, root: Path, chunk_size: int, *, helpers: bool = False) -> None:
         self.root = root
         self.chunk_size = chunk_size
         self._counter = itertools.count()
@@ -191,6 +192,7 @@ class ObjectStore:
         self._streams = 0
         self._fanout: set[Path] = set()
         self._aside = SetAside(root)
+        self._copier = Copier(chunk_size) if helpers else None
         try:
             root.mkdir(parents=True, exist_ok=True)
             guard = os.open(root / _GUARD_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
@@ -207,6 +209,8 @@ class ObjectStore:
             ) from exc
 
     def close(self) -> None:
+        if self._copier is not None:
+            self._copier.close()
         shutil.rmtree(self._staging, ignore_errors=True)
         os.close(self._staging_lock)
 
@@ -238,9 +242,19 @@ class ObjectStore:
         fragments (which make every later verify, and whatever reuses the space after
         expiry, read slower). A file of one chunk or less is written in one write, which
         fails as soon as a reservation would and lands in one piece anyway: no
-        reservation (a syscall that, on 10,000 short clips, costs more than it saves)."""
+        reservation (a syscall that, on 10,000 short clips, costs more than it saves);
+        with `helpers`, it is copied by a helper process (`copier`), off this process's
+        interpreter lock."""
 
         def fill(fd: int) -> Copied:
+            if expected_size <= self.chunk_size and self._copier is not None:
+                try:
+                    copied = self._copier.copy(source.fileno(), fd, expected_size)
+                except SourceReadError as exc:
+                    raise translate_source_error(exc.cause, "read failed") from exc
+                if progress:
+                    progress(copied.size)
+                return copied
             if expected_size <= self.chunk_size:
                 return stream(fd, self.chunk_size)
             try:
@@ -409,14 +423,18 @@ class ObjectStore:
     def read_back(self, key: str, expected: int | None = None) -> ReadBack:
         """BLAKE3 of the object as the disk holds it (not the page cache); with the size
         it should have, a small object's bytes too (`ReadBack.whole`)."""
+        path = str(self.root / key)
         try:
-            back = hash_from_disk(
-                str(self.root / key),
-                self.chunk_size,
-                with_sha256=False,
-                expected=expected,
-                keep=expected is not None,
-            )
+            if self._copier is not None and expected is not None and expected < self.chunk_size:
+                back = self._copier.read_back(path, expected)
+            else:
+                back = hash_from_disk(
+                    path,
+                    self.chunk_size,
+                    with_sha256=False,
+                    expected=expected,
+                    keep=expected is not None,
+                )
         except OSError as exc:
             raise StoreError("reading back {key}: {reason}", key=key, reason=exc.strerror) from exc
         return ReadBack(back.digests.blake3, back.size, back.method, back.whole)

@@ -9,6 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from dockd.ports.integrity import CustodyLog
+
 if TYPE_CHECKING:  # annotations only: `dockd ingest` need not import every area's model
     from dockd.core.clearing import ClearCandidate
     from dockd.core.detect import VolumeSample
@@ -103,7 +105,7 @@ class EvidenceStore(Protocol):
     def put_bytes(self, data: bytes) -> tuple[Published, ReadBack]: ...
 
 
-class SessionLedger(Protocol):
+class SessionLedger(CustodyLog, Protocol):
     """Dock sessions, verified recordings and custody events."""
 
     def start_session(
@@ -143,9 +145,6 @@ class SessionLedger(Protocol):
         station_clock: StationClockView | None = None,
         recorder_clock: RecorderClockView | None = None,
         signature: ManifestSignature | None = None,
-    ) -> None: ...
-    def record_event(
-        self, at: datetime, kind: str, subject: str, details: dict[str, Any]
     ) -> None: ...
     def chain_head(self) -> tuple[int, str]: ...
 
@@ -194,7 +193,7 @@ class Mounter(Protocol):
     def unmount(self, target: Path) -> None: ...
 
 
-class ClearingRecords(Protocol):
+class ClearingRecords(CustodyLog, Protocol):
     """What the ledger knows for clearing a recorder: its verified recordings with the
     identity each was copied under, its holds, and the custody log."""
 
@@ -208,10 +207,6 @@ class ClearingRecords(Protocol):
         under the object's row lock that hold placement takes; the number of holds found
         (0: announced)."""
         ...
-
-    def record_event(
-        self, at: datetime, kind: str, subject: str, details: dict[str, Any]
-    ) -> None: ...
 
 
 class SafeguardRecords(Protocol):

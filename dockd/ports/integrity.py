@@ -14,24 +14,21 @@ if TYPE_CHECKING:  # annotations only: `dockd ingest` need not import every area
     from dockd.core.model import Digests
 
 
-class IntegrityRecords(Protocol):
-    """What `dockd verify` reads from the ledger, and the one event a verify run leaves
-    behind."""
-
-    def objects(self) -> list[tuple[str, str, str, int]]: ...
-    def record_event(
-        self, at: datetime, kind: str, subject: str, details: dict[str, Any]
-    ) -> None: ...
-    def legacy_unowned(self) -> int:
-        """Copies labelled 'local' that no station counts as its own (none verifies them)."""
-
-
 class CustodyLog(Protocol):
     """A use case's one event on this station's custody chain."""
 
     def record_event(
         self, at: datetime, kind: str, subject: str, details: dict[str, Any]
     ) -> None: ...
+
+
+class IntegrityRecords(CustodyLog, Protocol):
+    """What `dockd verify` reads from the ledger, and the one event a verify run leaves
+    behind."""
+
+    def objects(self) -> list[tuple[str, str, str, int]]: ...
+    def legacy_unowned(self) -> int:
+        """Copies labelled 'local' that no station counts as its own (none verifies them)."""
 
 
 class AuditRecords(Protocol):

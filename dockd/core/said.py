@@ -9,6 +9,7 @@ why a file was kept), where the translations cannot be reached.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 
@@ -20,7 +21,10 @@ class Said(str):
     values: dict[str, Any]
 
     def __new__(cls, template: str, /, **values: Any) -> Said:
-        said = super().__new__(cls, template.format(**values) if values else template)
+        """A `datetime` value reads as RFC 3339 in the English (as the ledger and the JSON
+        outputs write times) and in the reader's zone when said again."""
+        english = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in values.items()}
+        said = super().__new__(cls, template.format(**english) if values else template)
         said.template, said.values = template, values
         return said
 
@@ -40,7 +44,8 @@ class Said(str):
     def encoded(self) -> dict[str, Any]:
         """The values as JSON holds them, for a ledger to keep beside the English: a value
         that is itself a `Said` as its own template and values (so that it is said again
-        too), a number as a number, anything else as its text."""
+        too), a time as `{"time": RFC 3339}`, a number as a number, anything else as its
+        text."""
         return {name: _encoded(value) for name, value in self.values.items()}
 
     @classmethod
@@ -56,12 +61,16 @@ class Said(str):
 def _encoded(value: Any) -> Any:
     if isinstance(value, Said):
         return {"template": value.template, "values": value.encoded()}
+    if isinstance(value, datetime):
+        return {"time": value.isoformat()}
     if value is None or isinstance(value, bool | int | float):
         return value
     return str(value)
 
 
 def _decoded(value: Any) -> Any:
+    if isinstance(value, Mapping) and "time" in value:
+        return datetime.fromisoformat(value["time"])
     if isinstance(value, Mapping):
         inner = {name: _decoded(v) for name, v in value["values"].items()}
         return Said(value["template"], **inner)

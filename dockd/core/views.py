@@ -34,7 +34,7 @@ TEMPLATE = (
 )
 VALUES = (
     "The template's values; a value that is itself said again is an object with its own "
-    "template and values."
+    'template and values, and a time is an object {"time": RFC 3339}.'
 )
 
 

@@ -200,8 +200,8 @@ def _find_interruptions(
                 Said(
                     "{minutes:.1f} min without recording between {start} and {end}: to be reviewed",
                     minutes=gap.seconds / 60,
-                    start=gap.start.isoformat(),
-                    end=gap.end.isoformat(),
+                    start=gap.start,
+                    end=gap.end,
                 ),
             )
         )

@@ -111,8 +111,16 @@ class Locale:
         """`text` in this language when it is a `Said` (its values too), else as it is."""
         if not isinstance(text, Said):
             return text
-        values = {k: self.say(v) if isinstance(v, str) else v for k, v in text.values.items()}
+        values = {k: self._value(v) for k, v in text.values.items()}
         return self(text.template, **values)
+
+    def _value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.say(value)
+        if isinstance(value, datetime):  # 2026-11-26 08:10:05 +08:00 in Qidong
+            shown = value.astimezone(self.zone).strftime("%Y-%m-%d %H:%M:%S %z")
+            return f"{shown[:-2]}:{shown[-2:]}"
+        return value
 
     def message(self, exc: Any) -> str:
         """A DockdError's message in this language, its `Said` values too."""

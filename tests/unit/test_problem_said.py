@@ -7,7 +7,9 @@ from __future__ import annotations
 import ast
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from babel.messages.catalog import Catalog
@@ -191,3 +193,26 @@ def test_views_without_a_template_stay_english() -> None:
         }
     )
     assert ZH.say(offload.detail_said()) == "3 recordings gone"
+
+
+def test_a_time_in_a_problem_reads_rfc3339_in_english_and_in_the_station_zone_when_said() -> None:
+    """An interruption recorded at 08:10 in Qidong (00:10 UTC) is said at 08:10 +08:00; the
+    English the ledger keeps stays RFC 3339, and the kept values give the time back."""
+    start = datetime(2026, 11, 26, 0, 10, tzinfo=UTC)
+    end = datetime(2026, 11, 26, 0, 40, 5, tzinfo=UTC)
+    said = Said(
+        "{minutes:.1f} min without recording between {start} and {end}: to be reviewed",
+        minutes=30.1,
+        start=start,
+        end=end,
+    )
+    assert said == (
+        "30.1 min without recording between 2026-11-26T00:10:00+00:00 and "
+        "2026-11-26T00:40:05+00:00: to be reviewed"
+    )
+    kept = Said.kept(str(said), said.template, json.loads(json.dumps(said.encoded())))
+    assert kept.values["start"] == start and kept.values["end"] == end
+    shown = Locale("zh-CN", ZoneInfo("Asia/Shanghai")).say(kept)
+    assert "2026-11-26 08:10:00 +08:00" in shown and "2026-11-26 08:40:05 +08:00" in shown
+    assert "without recording" not in shown, "the template has a zh-CN translation"
+    assert "2026-11-26 00:10:00 +00:00" in Locale("en", UTC).say(kept)

@@ -67,7 +67,8 @@ def _populate(d: Dockd, tmp: Path) -> None:
     sealed = d.run("attest", session["id"], "--operator", "op1", "--passphrase-stdin",
                    input=phrase + "\n")  # fmt: skip
     assert sealed.returncode == 0, sealed.stdout + sealed.stderr
-    ledger = Ledger(d.ledger_url)
+    # the interruptions on this station's own chain, as its dock session writes them
+    ledger = Ledger(d.ledger_url, station=session["station"])
     try:
         now = datetime.now(UTC)
         gap = Gap("1", "2", now - timedelta(hours=2), now - timedelta(hours=1))

@@ -4,8 +4,20 @@ never a freeze it did not take (start-up's)."""
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
+
+import pytest
 
 from dockd.services.heap import FrozenHeap
+
+
+@pytest.fixture(autouse=True)
+def _unfrozen() -> Iterator[None]:
+    """Each test starts from a heap nobody froze: a test that built the app in this
+    process (start-up's freeze, `dockd.services.heap.freeze_start_up`) leaves it frozen."""
+    gc.unfreeze()
+    yield
+    gc.unfreeze()
 
 
 def test_copies_side_by_side_share_one_freeze_and_the_last_lifts_it() -> None:
